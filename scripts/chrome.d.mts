@@ -1,0 +1,2 @@
+export function findChrome(): string | undefined;
+export const CHROME_ARGS: string[];

@@ -1,0 +1,29 @@
+/**
+ * acon-webgpu: ACON activations as fused WebGPU compute shaders.
+ * The public API, and only that.
+ */
+export { AconGPU } from './ops/aconGPU';
+export {
+  aconCForward,
+  aconCBackward,
+  aconCForwardGPU,
+  aconCBackwardGPU,
+  type AconCParams,
+  type AconCGrads,
+  type AconCOptions,
+  type AconCForwardGPUBuffers,
+  type AconCBackwardGPUBuffers,
+} from './ops/aconC';
+export { aconAParams, aconBParams, type AconCParamSet } from './ops/presets';
+export type { Shape4, Layout } from './ops/validate';
+export { GpuContext, Batch, type GpuContextOptions, type ShaderSource } from './gpu/context';
+export * from './gpu/errors';
+export {
+  aconCForwardRef,
+  aconCBackwardRef,
+  aconCValue,
+  aconCPartials,
+  sigmoidPair,
+  type AconCParamsRef,
+  type AconCGradsRef,
+} from './reference/aconC';

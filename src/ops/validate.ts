@@ -1,0 +1,90 @@
+import {
+  BufferError,
+  DTypeError,
+  EmptyTensorError,
+  LengthError,
+  LimitError,
+  ShapeError,
+} from '../gpu/errors';
+
+/** A tensor shape [N, C, H, W]. */
+export type Shape4 = readonly [number, number, number, number];
+export type Layout = 'NCHW' | 'NHWC';
+
+const describe = (v: unknown): string => {
+  if (v === null) return 'null';
+  if (ArrayBuffer.isView(v)) return `${v.constructor.name}(${(v as unknown as ArrayLike<number>).length})`;
+  if (Array.isArray(v)) return `Array(${v.length})`;
+  return typeof v === 'object' ? (v.constructor?.name ?? 'object') : typeof v;
+};
+
+/** Checks that `shape` is four positive integers; returns the element count. */
+export function checkShape(shape: unknown, name = 'shape'): number {
+  if (!Array.isArray(shape) || shape.length !== 4) {
+    throw new ShapeError(
+      `${name} must be [N, C, H, W]`,
+      'an array of 4 dimensions',
+      Array.isArray(shape) ? `${shape.length} dimensions [${shape.join(', ')}]` : describe(shape),
+    );
+  }
+  for (const [i, d] of shape.entries()) {
+    if (typeof d !== 'number' || !Number.isInteger(d) || d < 0) {
+      throw new ShapeError(`${name}[${i}] must be a non-negative integer`, 'an integer ≥ 0', String(d));
+    }
+  }
+  if (shape.some((d) => d === 0)) {
+    throw new EmptyTensorError(`${name} has a zero-sized dimension`, 'every dimension ≥ 1', `[${shape.join(', ')}]`);
+  }
+  return shape.reduce((a: number, b: number) => a * b, 1);
+}
+
+/** Checks that `layout` is NCHW or NHWC. */
+export function checkLayout(layout: unknown): Layout {
+  if (layout !== 'NCHW' && layout !== 'NHWC') throw new ShapeError('unknown layout', "'NCHW' or 'NHWC'", String(layout));
+  return layout;
+}
+
+/** Checks that `data` is a Float32Array of `length` elements. */
+export function checkFloat32(data: unknown, length: number, name: string): Float32Array {
+  if (!(data instanceof Float32Array)) throw new DTypeError(`${name} must be float32 data`, 'Float32Array', describe(data));
+  if (data.length !== length) {
+    throw new LengthError(`${name} has the wrong number of elements`, `${length}`, `${data.length}`);
+  }
+  return data;
+}
+
+/** Checks that β has C (per channel) or N·C (per sample) entries; true for per sample. */
+export function betaIsPerSample(length: number, n: number, c: number, name = 'beta'): boolean {
+  if (length === c) return false;
+  if (length === n * c) return true;
+  throw new ShapeError(`${name} must hold one value per channel or per (sample, channel)`, `C = ${c} or N·C = ${n * c} values`, `${length}`);
+}
+
+/** Checks that `bytes` fits in one storage binding on this device. */
+export function checkFits(bytes: number, maxBytes: number, name: string): void {
+  if (bytes > maxBytes) {
+    throw new LimitError(
+      `${name} is larger than this device can bind in one storage buffer`,
+      `at most ${maxBytes} bytes (${Math.floor(maxBytes / 4)} float32 elements)`,
+      `${bytes} bytes`,
+    );
+  }
+}
+
+/** Checks a caller's GPUBuffer: big enough, with STORAGE usage. */
+export function checkGPUBuffer(buffer: unknown, bytes: number, name: string): GPUBuffer {
+  if (
+    typeof buffer !== 'object' ||
+    buffer === null ||
+    typeof (buffer as GPUBuffer).size !== 'number' ||
+    typeof (buffer as GPUBuffer).usage !== 'number'
+  ) {
+    throw new BufferError(`${name} must be a GPUBuffer`, 'GPUBuffer', describe(buffer));
+  }
+  const b = buffer as GPUBuffer;
+  if (b.size < bytes) throw new BufferError(`${name} is too small`, `at least ${bytes} bytes`, `${b.size} bytes`);
+  if ((b.usage & GPUBufferUsage.STORAGE) === 0) {
+    throw new BufferError(`${name} lacks STORAGE usage`, 'usage including GPUBufferUsage.STORAGE', `usage 0x${b.usage.toString(16)}`);
+  }
+  return b;
+}

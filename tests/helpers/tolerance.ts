@@ -1,0 +1,60 @@
+/**
+ * Error bounds for float32 GPU results against the float64 reference, from first-order float32
+ * error analysis. u = 2⁻²⁴ is the unit roundoff; WGSL guarantees correctly rounded +, −, ×, at most
+ * 2.5 ULP (= 5u) for ÷ and 3 + 2·|t| ULP (≤ (6 + 4|t|)u) for exp(t).
+ *
+ * Forward, y = x·(p1·s + p2·s̄), z = β·(p1 − p2)·x:
+ *   z carries 3 roundings, so |δz| ≤ 3u·|z| and σ's relative change is ≤ (1 − s)·|δz| ≤ 3u|z|;
+ *   e = exp(−|z|) adds (6 + 4|z|)u, 1 + e adds u, the division 5u, e·(1/(1+e)) u:
+ *   rel(s), rel(s̄) ≤ (13 + 7|z|)u. Two products, a sum and the product with x add 4u:
+ *   |Δy| ≤ (17 + 7|z|)·u·|x|·(|p1·s| + |p2·s̄|).
+ * Backward: q = s·s̄ has rel ≤ (27 + 14|z|)u, z·q ≤ (31 + 14|z|)u, a = s + z·q and b = s̄ − z·q
+ * ≤ (32 + 14|z|)u relative to |s| + |z·q|; the products with p, x, dy or d² add at most 3u:
+ *   each per-element term t has |Δt| ≤ (35 + 14|z|)·u·M(t), with M the sum of the magnitudes
+ *   of its parts (|dy|·(|p1|(|s| + |zq|) + |p2|(|s̄| + |zq|)) for dx, and so on).
+ * Channel sums of k terms whose longest chain of additions is `depth`: Σ|Δt_i| + γ_depth·Σ|t_i|,
+ * γ_n = n·u/(1 − n·u) (Higham, Accuracy and Stability of Numerical Algorithms, §4.2).
+ * GPUs may flush subnormals to zero: every element gets an absolute allowance of 2⁻¹²⁶ times its
+ * magnitude factors, far below any normal result.
+ */
+export const U = 2 ** -24;
+export const FLUSH = 2 ** -126;
+
+export const gamma = (n: number) => (n * U) / (1 - n * U);
+
+export interface Deviation {
+  index: number;
+  got: number;
+  want: number;
+  bound: number;
+}
+
+/**
+ * Checks |got − want| ≤ bound[i] for every i, and NaN exactly where the reference has NaN. Returns
+ * the first few violations (empty when all pass) and the largest absolute and relative errors.
+ */
+export function compare(
+  got: ArrayLike<number>,
+  want: ArrayLike<number>,
+  bound: ArrayLike<number>,
+): { bad: Deviation[]; maxAbs: number; maxRel: number } {
+  const bad: Deviation[] = [];
+  let maxAbs = 0;
+  let maxRel = 0;
+  if (got.length !== want.length) {
+    return { bad: [{ index: -1, got: got.length, want: want.length, bound: 0 }], maxAbs: Infinity, maxRel: Infinity };
+  }
+  for (let i = 0; i < want.length; i++) {
+    const g = got[i]!;
+    const w = want[i]!;
+    if (Number.isNaN(w) || Number.isNaN(g)) {
+      if (!(Number.isNaN(w) && Number.isNaN(g)) && bad.length < 8) bad.push({ index: i, got: g, want: w, bound: NaN });
+      continue;
+    }
+    const err = Math.abs(g - w);
+    maxAbs = Math.max(maxAbs, err);
+    if (w !== 0) maxRel = Math.max(maxRel, err / Math.abs(w));
+    if (!(err <= bound[i]!) && bad.length < 8) bad.push({ index: i, got: g, want: w, bound: bound[i]! });
+  }
+  return { bad, maxAbs, maxRel };
+}
