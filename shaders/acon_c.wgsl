@@ -12,16 +12,24 @@
 // so nothing overflows for large |z| and 1 − s is never formed by cancellation.
 //
 // Entry points (the dispatcher picks them, src/kernels/aconC.ts):
-//   forward          one invocation per element, any layout
-//   forward_rows4    NCHW with H·W a multiple of 4: vec4 loads along each (n, c) plane
-//   backward         dx per element and, per workgroup, partial sums of dp1, dp2, dβ for one channel
+// Work is cut per channel: workgroup w serves channel c = w / slices and one slice of it, that is
+// whole (n, c) planes of several samples when planes are small, or a chunk of one plane when they
+// are large. Parameters are loaded once per workgroup and no element needs an index division.
+//   forward          y per element, walking a slice (any layout)
+//   forward_rows4    the same with vec4 loads (NCHW, H·W a multiple of 4)
+//   forward_flat     one invocation per element, channel by division: NHWC, where a channel's
+//                    elements are C apart and walking them would not coalesce
+//   backward         dx per element and, per invocation, partial sums of dp1, dp2, dβ for one channel
 //   backward_rows4   the same with vec4 loads (NCHW, H·W a multiple of 4)
+//   backward_planes  per-sample β with small planes: each invocation owns one (n, c) plane, so dβ[n, c]
+//                    needs no workgroup reduction and a workgroup serves up to WG samples
 //   backward_finish  per channel: sums the partials in a fixed order (deterministic, no atomics)
+// No entry point uses a workgroup barrier (see store_partials).
 
 override WG: u32 = 256;   // workgroup size (the dispatcher sets it)
 
 struct Geometry {
-  count: u32,            // forward: elements; forward_rows4: planes (rows)
+  count: u32,            // elements
   batch: u32,            // N
   channels: u32,         // C
   plane: u32,            // H·W (in vec4s for the *_rows4 entry points)
@@ -29,10 +37,11 @@ struct Geometry {
   stride_c: u32,
   stride_hw: u32,
   beta_per_sample: u32,  // 0: β[c]; 1: β[n·C + c]
-  slices: u32,           // backward: workgroups (slices) per channel
-  planes_per_slice: u32, // backward: samples a slice covers
-  chunks_per_plane: u32, // backward: slices a plane is cut into (1 when planes_per_slice > 1)
-  chunk: u32,            // backward: elements (vec4s) of a plane per slice; forward_rows4: vec4s per workgroup
+  slices: u32,           // workgroups (slices) per channel
+  planes_per_slice: u32, // samples a slice covers
+  chunks_per_plane: u32, // slices a plane is cut into (1 when planes_per_slice > 1)
+  chunk: u32,            // elements (vec4s) of a plane per slice
+  dbeta_direct: u32,     // backward_planes has written dβ[n, c] itself; the finishing pass leaves it
 }
 
 @group(0) @binding(0) var<uniform> g: Geometry;
@@ -43,7 +52,7 @@ struct Geometry {
 @group(0) @binding(5) var<storage, read_write> y: array<f32>;
 @group(0) @binding(6) var<storage, read> dy: array<f32>;
 @group(0) @binding(7) var<storage, read_write> dx: array<f32>;
-// partials[(c·slices + slice)·3 + k], k: 0 dp1, 1 dp2, 2 dβ
+// partials[((c·slices + slice)·WG + invocation)·3 + k], k: 0 dp1, 1 dp2, 2 dβ
 @group(0) @binding(8) var<storage, read_write> partials: array<f32>;
 @group(0) @binding(9) var<storage, read_write> dp1: array<f32>;
 @group(0) @binding(10) var<storage, read_write> dp2: array<f32>;
@@ -53,8 +62,6 @@ struct Geometry {
 @group(0) @binding(15) var<storage, read_write> y4: array<vec4<f32>>;
 @group(0) @binding(16) var<storage, read> dy4: array<vec4<f32>>;
 @group(0) @binding(17) var<storage, read_write> dx4: array<vec4<f32>>;
-
-var<workgroup> red: array<vec3<f32>, WG>;
 
 // (σ(z), σ(−z)) with e = exp(−|z|) ∈ (0, 1]: σ(|z|) = 1/(1 + e), σ(−|z|) = e/(1 + e).
 // NaN in gives NaN out (exp, abs and the arithmetic all propagate it).
@@ -90,37 +97,6 @@ fn workgroup_index(wid: vec3<u32>, nwg: vec3<u32>) -> u32 {
   return wid.x + wid.y * nwg.x;
 }
 
-@compute @workgroup_size(WG)
-fn forward(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
-           @builtin(local_invocation_index) lid: u32) {
-  let e = workgroup_index(wid, nwg) * WG + lid;
-  if (e >= g.count) { return; }
-  let c = (e / g.stride_c) % g.channels;
-  y[e] = acon(x[e], p1[c], p2[c], beta_at(e / g.stride_n, c));
-}
-
-// One workgroup covers g.chunk vec4s of one (n, c) plane; the channel is fixed per workgroup, so
-// there is no per-element index arithmetic beyond an add.
-@compute @workgroup_size(WG)
-fn forward_rows4(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
-                 @builtin(local_invocation_index) lid: u32) {
-  let chunks = (g.plane + g.chunk - 1u) / g.chunk;
-  let w = workgroup_index(wid, nwg);
-  let row = w / chunks;  // n·C + c
-  if (row >= g.count) { return; }
-  let c = row % g.channels;
-  let a1 = p1[c];
-  let a2 = p2[c];
-  let b = beta_at(row / g.channels, c);
-  let start = (w % chunks) * g.chunk;
-  let end = min(start + g.chunk, g.plane);
-  let base = row * g.plane;
-  for (var i = start + lid; i < end; i += WG) {
-    let v = x4[base + i];
-    y4[base + i] = vec4(acon(v.x, a1, a2, b), acon(v.y, a1, a2, b), acon(v.z, a1, a2, b), acon(v.w, a1, a2, b));
-  }
-}
-
 // Slice `s` of channel `c` covers samples [n0, n1) and plane positions [h0, h1): whole planes of
 // several samples when planes are small, or a chunk of one plane when they are large.
 struct Slice { n0: u32, n1: u32, h0: u32, h1: u32 }
@@ -131,19 +107,76 @@ fn slice_of(s: u32, plane: u32) -> Slice {
   return Slice(n0, min(n0 + g.planes_per_slice, g.batch), h0, min(h0 + g.chunk, plane));
 }
 
-// Tree-sums red[] over the workgroup; invocation 0 writes the slice's partials.
-fn finish_slice(lid: u32, acc: vec3<f32>, slot: u32) {
-  red[lid] = acc;
-  workgroupBarrier();
-  for (var half = WG / 2u; half > 0u; half >>= 1u) {
-    if (lid < half) { red[lid] += red[lid + half]; }
-    workgroupBarrier();
+// Stores an invocation's three running sums in its own slot of `partials`. No workgroup barrier:
+// on software rasterisers (SwiftShader) one barrier costs more than the whole slice's arithmetic,
+// and the extra traffic is 3 floats per invocation, under 2 % of the pass's bytes.
+fn store_partials(lane: u32, acc: vec3<f32>) {
+  partials[lane * 3u] = acc.x;
+  partials[lane * 3u + 1u] = acc.y;
+  partials[lane * 3u + 2u] = acc.z;
+}
+
+fn partial(lane: u32) -> vec3<f32> {
+  return vec3(partials[lane * 3u], partials[lane * 3u + 1u], partials[lane * 3u + 2u]);
+}
+
+// An invocation's walk over a slice: it takes every WG-th (n, h) pair, h running fastest, and steps
+// without a division per element.
+struct Walk { n: u32, h: u32, dn: u32, dh: u32, len: u32 }
+
+fn walk_start(sl: Slice, lid: u32) -> Walk {
+  let len = sl.h1 - sl.h0;
+  return Walk(sl.n0 + lid / len, lid % len, WG / len, WG % len, len);
+}
+
+fn walk_next(w: ptr<function, Walk>) {
+  (*w).h += (*w).dh;
+  (*w).n += (*w).dn;
+  if ((*w).h >= (*w).len) {
+    (*w).h -= (*w).len;
+    (*w).n += 1u;
   }
-  if (lid == 0u) {
-    partials[slot * 3u] = red[0].x;
-    partials[slot * 3u + 1u] = red[0].y;
-    partials[slot * 3u + 2u] = red[0].z;
+}
+
+@compute @workgroup_size(WG)
+fn forward(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
+           @builtin(local_invocation_index) lid: u32) {
+  let w = workgroup_index(wid, nwg);
+  let c = w / g.slices;
+  if (c >= g.channels) { return; }
+  let sl = slice_of(w % g.slices, g.plane);
+  let a1 = p1[c];
+  let a2 = p2[c];
+  for (var it = walk_start(sl, lid); it.n < sl.n1; walk_next(&it)) {
+    let i = it.n * g.stride_n + c * g.stride_c + (sl.h0 + it.h) * g.stride_hw;
+    y[i] = acon(x[i], a1, a2, beta_at(it.n, c));
   }
+}
+
+@compute @workgroup_size(WG)
+fn forward_rows4(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
+                 @builtin(local_invocation_index) lid: u32) {
+  let w = workgroup_index(wid, nwg);
+  let c = w / g.slices;
+  if (c >= g.channels) { return; }
+  let sl = slice_of(w % g.slices, g.plane);
+  let a1 = p1[c];
+  let a2 = p2[c];
+  for (var it = walk_start(sl, lid); it.n < sl.n1; walk_next(&it)) {
+    let i = (it.n * g.channels + c) * g.plane + sl.h0 + it.h;
+    let b = beta_at(it.n, c);
+    let v = x4[i];
+    y4[i] = vec4(acon(v.x, a1, a2, b), acon(v.y, a1, a2, b), acon(v.z, a1, a2, b), acon(v.w, a1, a2, b));
+  }
+}
+
+@compute @workgroup_size(WG)
+fn forward_flat(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
+                @builtin(local_invocation_index) lid: u32) {
+  let e = workgroup_index(wid, nwg) * WG + lid;
+  if (e >= g.count) { return; }
+  let c = (e / g.stride_c) % g.channels;
+  y[e] = acon(x[e], p1[c], p2[c], beta_at(e / g.stride_n, c));
 }
 
 @compute @workgroup_size(WG)
@@ -151,22 +184,18 @@ fn backward(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg:
             @builtin(local_invocation_index) lid: u32) {
   let w = workgroup_index(wid, nwg);
   let c = w / g.slices;
-  if (c >= g.channels) { return; }  // uniform per workgroup, so the barriers below stay uniform
+  if (c >= g.channels) { return; }
   let sl = slice_of(w % g.slices, g.plane);
   let a1 = p1[c];
   let a2 = p2[c];
   var acc = vec3(0.0);
-  for (var n = sl.n0; n < sl.n1; n++) {
-    let b = beta_at(n, c);
-    let base = n * g.stride_n + c * g.stride_c;
-    for (var h = sl.h0 + lid; h < sl.h1; h += WG) {
-      let i = base + h * g.stride_hw;
-      let r = acon_grad(x[i], dy[i], a1, a2, b);
-      dx[i] = r.x;
-      acc += r.yzw;
-    }
+  for (var it = walk_start(sl, lid); it.n < sl.n1; walk_next(&it)) {
+    let i = it.n * g.stride_n + c * g.stride_c + (sl.h0 + it.h) * g.stride_hw;
+    let r = acon_grad(x[i], dy[i], a1, a2, beta_at(it.n, c));
+    dx[i] = r.x;
+    acc += r.yzw;
   }
-  finish_slice(lid, acc, w);
+  store_partials(w * WG + lid, acc);
 }
 
 @compute @workgroup_size(WG)
@@ -179,55 +208,75 @@ fn backward_rows4(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups
   let a1 = p1[c];
   let a2 = p2[c];
   var acc = vec3(0.0);
-  for (var n = sl.n0; n < sl.n1; n++) {
-    let b = beta_at(n, c);
-    let base = (n * g.channels + c) * g.plane;
-    for (var h = sl.h0 + lid; h < sl.h1; h += WG) {
-      let v = x4[base + h];
-      let gy = dy4[base + h];
-      let r0 = acon_grad(v.x, gy.x, a1, a2, b);
-      let r1 = acon_grad(v.y, gy.y, a1, a2, b);
-      let r2 = acon_grad(v.z, gy.z, a1, a2, b);
-      let r3 = acon_grad(v.w, gy.w, a1, a2, b);
-      dx4[base + h] = vec4(r0.x, r1.x, r2.x, r3.x);
-      acc += (r0.yzw + r1.yzw) + (r2.yzw + r3.yzw);
-    }
+  for (var it = walk_start(sl, lid); it.n < sl.n1; walk_next(&it)) {
+    let i = (it.n * g.channels + c) * g.plane + sl.h0 + it.h;
+    let b = beta_at(it.n, c);
+    let v = x4[i];
+    let gy = dy4[i];
+    let r0 = acon_grad(v.x, gy.x, a1, a2, b);
+    let r1 = acon_grad(v.y, gy.y, a1, a2, b);
+    let r2 = acon_grad(v.z, gy.z, a1, a2, b);
+    let r3 = acon_grad(v.w, gy.w, a1, a2, b);
+    dx4[i] = vec4(r0.x, r1.x, r2.x, r3.x);
+    acc += (r0.yzw + r1.yzw) + (r2.yzw + r3.yzw);
   }
-  finish_slice(lid, acc, w);
+  store_partials(w * WG + lid, acc);
 }
 
-// One workgroup per channel: dp1[c], dp2[c] (and dβ[c]) are tree sums over the channel's slices;
-// with a per-sample β, dβ[n, c] sums the chunks of plane (n, c) in order.
+// Per-sample β with small planes: invocation lid of slice s owns plane (n = s·WG + lid, c) whole.
+@compute @workgroup_size(WG)
+fn backward_planes(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
+                   @builtin(local_invocation_index) lid: u32) {
+  let w = workgroup_index(wid, nwg);
+  let c = w / g.slices;
+  if (c >= g.channels) { return; }
+  let n = (w % g.slices) * WG + lid;
+  let a1 = p1[c];
+  let a2 = p2[c];
+  var acc = vec3(0.0);
+  if (n < g.batch) {
+    let b = beta_at(n, c);
+    let base = n * g.stride_n + c * g.stride_c;
+    for (var h = 0u; h < g.plane; h++) {
+      let i = base + h * g.stride_hw;
+      let r = acon_grad(x[i], dy[i], a1, a2, b);
+      dx[i] = r.x;
+      acc += r.yzw;
+    }
+    dbeta[n * g.channels + c] = acc.z;
+  }
+  store_partials(w * WG + lid, acc);
+}
+
+// One invocation per channel (and per (n, c) for a per-sample β): sums the partials in a fixed
+// order, lanes within a slice first, then slices, so the result is the same on every run.
 @compute @workgroup_size(WG)
 fn backward_finish(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
                    @builtin(local_invocation_index) lid: u32) {
-  let c = workgroup_index(wid, nwg);
-  if (c >= g.channels) { return; }
-  let base = c * g.slices;
-  var acc = vec3(0.0);
-  for (var s = lid; s < g.slices; s += WG) {
-    let k = (base + s) * 3u;
-    acc += vec3(partials[k], partials[k + 1u], partials[k + 2u]);
-  }
-  red[lid] = acc;
-  workgroupBarrier();
-  for (var half = WG / 2u; half > 0u; half >>= 1u) {
-    if (lid < half) { red[lid] += red[lid + half]; }
-    workgroupBarrier();
-  }
-  if (lid == 0u) {
-    dp1[c] = red[0].x;
-    dp2[c] = red[0].y;
-    if (g.beta_per_sample == 0u) { dbeta[c] = red[0].z; }
-  }
-  if (g.beta_per_sample != 0u) {
-    // planes_per_slice is 1 here, so slice n·Q + j holds chunk j of plane (n, c).
-    for (var n = lid; n < g.batch; n += WG) {
-      var sum = 0.0;
-      for (var j = 0u; j < g.chunks_per_plane; j++) {
-        sum += partials[(base + n * g.chunks_per_plane + j) * 3u + 2u];
-      }
-      dbeta[n * g.channels + c] = sum;
+  let t = workgroup_index(wid, nwg) * WG + lid;
+  if (t < g.channels) {
+    var total = vec3(0.0);
+    for (var s = 0u; s < g.slices; s++) {
+      var slice = vec3(0.0);
+      let lane0 = (t * g.slices + s) * WG;
+      for (var l = 0u; l < WG; l++) { slice += partial(lane0 + l); }
+      total += slice;
     }
+    dp1[t] = total.x;
+    dp2[t] = total.y;
+    if (g.beta_per_sample == 0u) { dbeta[t] = total.z; }
+  }
+  if (g.beta_per_sample != 0u && g.dbeta_direct == 0u && t < g.batch * g.channels) {
+    // planes_per_slice is 1 here, so slice n·Q + j of channel c holds chunk j of plane (n, c).
+    let n = t / g.channels;
+    let c = t % g.channels;
+    var total = 0.0;
+    for (var j = 0u; j < g.chunks_per_plane; j++) {
+      var chunk = 0.0;
+      let lane0 = (c * g.slices + n * g.chunks_per_plane + j) * WG;
+      for (var l = 0u; l < WG; l++) { chunk += partials[(lane0 + l) * 3u + 2u]; }
+      total += chunk;
+    }
+    dbeta[t] = total;
   }
 }

@@ -25,6 +25,15 @@ export interface GpuContextOptions {
   checkErrors?: boolean;
   /** Lower the grid's per-dimension limit (tests use it to exercise 2D folding on small tensors). */
   maxWorkgroupsPerDimension?: number;
+  /** Override the detection of a software (CPU) adapter, which tunes work per invocation. */
+  software?: boolean;
+}
+
+/** SwiftShader and other fallback adapters run compute shaders on the CPU. */
+function isSoftwareAdapter(info: GPUAdapterInfo | undefined): boolean {
+  if (!info) return false;
+  const fallback = (info as GPUAdapterInfo & { isFallbackAdapter?: boolean }).isFallbackAdapter === true;
+  return fallback || /swiftshader|llvmpipe|lavapipe|warp/i.test(`${info.vendor} ${info.architecture} ${info.description}`);
 }
 
 /** Adapter limits that matter here; a device we create asks for the adapter's values, not the defaults. */
@@ -50,6 +59,11 @@ export class GpuContext {
   /** Largest tensor in bytes that one binding (and one buffer) can hold on this device. */
   readonly maxTensorBytes: number;
   readonly hasTimestamps: boolean;
+  /**
+   * A software (CPU) adapter such as SwiftShader: kernels then give each invocation more work,
+   * since such adapters pay per workgroup far more than GPUs do.
+   */
+  readonly software: boolean;
   private readonly ownsDevice: boolean;
   private readonly modules = new Map<string, GPUShaderModule>();
   private readonly pipelines = new Map<string, GPUComputePipeline>();
@@ -67,6 +81,8 @@ export class GpuContext {
     );
     this.maxTensorBytes = Math.min(lim.maxStorageBufferBindingSize, lim.maxBufferSize);
     this.hasTimestamps = device.features.has('timestamp-query');
+    const info = (device as GPUDevice & { adapterInfo?: GPUAdapterInfo }).adapterInfo;
+    this.software = options.software ?? isSoftwareAdapter(info);
     this.pool = new BufferPool(device, lim.maxBufferSize);
     void device.lost.then((info) => {
       this.lostInfo = info;

@@ -15,13 +15,17 @@ export interface AconCGeometry {
   betaPerSample: boolean;
 }
 
-/** Workgroup sizes and work per workgroup. Powers of two (the reductions halve). */
-export const FORWARD_WG = 64;
-/** forward_rows4: vec4s per workgroup at most (4 per invocation). */
-export const FORWARD_ROW_CHUNK = FORWARD_WG * 4;
-export const BACKWARD_WG = 256;
-/** Elements one backward workgroup reduces at most (16 per invocation). */
+/** Workgroup size of every entry point (no entry point reduces across a workgroup). */
+export const WG = 64;
+/**
+ * Elements per workgroup (slice). CPU adapters such as SwiftShader pay per workgroup far more than
+ * GPUs, so they get 64 elements per invocation; GPUs 16, for more workgroups in flight. The backward
+ * pass keeps 64 everywhere: each invocation's partial sums cost 12 bytes of traffic.
+ */
+export const forwardSliceElements = (software: boolean) => (software ? 4096 : 1024);
 export const BACKWARD_SLICE_ELEMENTS = 4096;
+/** Per-sample β on planes this small: one invocation per (n, c) plane (backward_planes). */
+export const BACKWARD_PLANE_PER_INVOCATION_MAX = 64;
 
 const elements = (g: AconCGeometry) => g.n * g.c * g.h * g.w;
 /** NCHW planes of a multiple of 4 elements take the vec4 entry points. */
@@ -32,8 +36,32 @@ function strides(g: AconCGeometry): [number, number, number] {
   return g.layout === 'NCHW' ? [g.c * hw, hw, 1] : [hw * g.c, 1, g.c];
 }
 
-/** How the backward pass cuts each channel into slices, one workgroup each. */
-export interface BackwardPlan {
+/** The WGSL `Geometry` uniform, field by field in declaration order. */
+function geometry(
+  g: AconCGeometry,
+  f: { count: number; plane: number; slices?: number; planesPerSlice?: number; chunksPerPlane?: number; chunk: number; dbetaDirect?: boolean },
+): ArrayBuffer {
+  const [sn, sc, shw] = strides(g);
+  return packUniforms([
+    f.count,
+    g.n,
+    g.c,
+    f.plane,
+    sn,
+    sc,
+    shw,
+    +g.betaPerSample,
+    f.slices ?? 0,
+    f.planesPerSlice ?? 0,
+    f.chunksPerPlane ?? 0,
+    f.chunk,
+    +(f.dbetaDirect ?? false),
+  ]);
+}
+
+/** How a pass cuts each channel into slices, one workgroup each (see the WGSL's Slice). */
+export interface SlicePlan {
+  /** The entry point's vec4 variant applies (NCHW, H·W a multiple of 4). */
   vec4: boolean;
   /** Plane length in the entry point's units (vec4s or elements). */
   plane: number;
@@ -41,33 +69,51 @@ export interface BackwardPlan {
   planesPerSlice: number;
   chunksPerPlane: number;
   chunk: number;
+}
+
+/**
+ * Slices of about `target` elements: whole planes of several samples when planes are small, a
+ * chunk of one plane when they are large. `oneSample` keeps every slice within one sample.
+ */
+export function slicePlan(g: AconCGeometry, target: number, oneSample: boolean): SlicePlan {
+  const vec4 = rows4(g);
+  const unit = vec4 ? 4 : 1;
+  const plane = (g.h * g.w) / unit;
+  const units = Math.max(1, Math.floor(target / unit));
+  let planesPerSlice = 1;
+  let chunksPerPlane = 1;
+  let chunk = plane;
+  if (plane >= units) {
+    chunksPerPlane = Math.ceil(plane / units);
+    chunk = Math.ceil(plane / chunksPerPlane);
+  } else if (!oneSample) {
+    planesPerSlice = Math.min(g.n, Math.floor(units / plane));
+  }
+  const slices = Math.ceil(g.n / planesPerSlice) * chunksPerPlane;
+  return { vec4, plane, slices, planesPerSlice, chunksPerPlane, chunk };
+}
+
+export interface BackwardPlan extends SlicePlan {
+  entry: 'backward' | 'backward_rows4' | 'backward_planes';
   /**
-   * Longest chain of float32 additions behind one channel sum: terms per invocation, the two
-   * workgroup trees, the finishing pass's sequential part, and the chunks of a per-sample dβ.
+   * Longest chain of float32 additions behind any parameter gradient: the terms one invocation
+   * accumulates, then the finishing pass's WG lanes per slice and the slices (or chunks) in turn.
    * Tests use it for the error bound γ_depth = depth·u / (1 − depth·u).
    */
   depth: number;
 }
 
 export function backwardPlan(g: AconCGeometry): BackwardPlan {
-  const vec4 = rows4(g);
-  const unit = vec4 ? 4 : 1;
-  const plane = (g.h * g.w) / unit;
-  const target = BACKWARD_SLICE_ELEMENTS / unit;
-  let planesPerSlice = 1;
-  let chunksPerPlane = 1;
-  let chunk = plane;
-  if (plane >= target) {
-    chunksPerPlane = Math.ceil(plane / target);
-    chunk = Math.ceil(plane / chunksPerPlane);
-  } else if (!g.betaPerSample) {
-    planesPerSlice = Math.min(g.n, Math.floor(target / plane));
+  const hw = g.h * g.w;
+  if (g.betaPerSample && hw <= BACKWARD_PLANE_PER_INVOCATION_MAX) {
+    const slices = Math.ceil(g.n / WG);
+    const depth = hw + WG + slices;
+    return { entry: 'backward_planes', vec4: false, plane: hw, slices, planesPerSlice: WG, chunksPerPlane: 1, chunk: hw, depth };
   }
-  const slices = Math.ceil(g.n / planesPerSlice) * chunksPerPlane;
-  const perInvocation = planesPerSlice * Math.ceil(chunk / BACKWARD_WG) + (vec4 ? 2 : 0);
-  const tree = Math.log2(BACKWARD_WG);
-  const depth = perInvocation + tree + Math.ceil(slices / BACKWARD_WG) + tree + (g.betaPerSample ? chunksPerPlane : 0);
-  return { vec4, plane, slices, planesPerSlice, chunksPerPlane, chunk, depth };
+  const plan = slicePlan(g, BACKWARD_SLICE_ELEMENTS, g.betaPerSample);
+  const perInvocation = Math.ceil((plan.planesPerSlice * plan.chunk) / WG) + (plan.vec4 ? 2 : 0);
+  const depth = perInvocation + WG + plan.slices;
+  return { ...plan, entry: plan.vec4 ? 'backward_rows4' : 'backward', depth };
 }
 
 export interface AconCForwardBuffers {
@@ -80,22 +126,18 @@ export interface AconCForwardBuffers {
 
 /** Records y = ACON-C(x): one pass over memory. */
 export function encodeAconCForward(ctx: GpuContext, batch: Batch, g: AconCGeometry, b: AconCForwardBuffers): void {
-  const [sn, sc, shw] = strides(g);
   const params = { 2: b.p1, 3: b.p2, 4: b.beta };
-  if (rows4(g)) {
-    const plane = (g.h * g.w) / 4;
-    const chunksPerRow = Math.ceil(plane / FORWARD_ROW_CHUNK);
-    const chunk = Math.ceil(plane / chunksPerRow);
-    const rows = g.n * g.c;
-    const u = packUniforms([rows, g.n, g.c, plane, sn, sc, shw, +g.betaPerSample, 0, 0, 0, chunk]);
-    const pipeline = ctx.pipeline(ACON_C_SHADER, 'forward_rows4', { WG: FORWARD_WG });
-    batch.dispatch(pipeline, u, { 11: b.x, 15: b.y, ...params }, rows * chunksPerRow);
-  } else {
+  const consts = { WG };
+  if (g.layout === 'NHWC') {
     const count = elements(g);
-    const u = packUniforms([count, g.n, g.c, g.h * g.w, sn, sc, shw, +g.betaPerSample, 0, 0, 0, 0]);
-    const pipeline = ctx.pipeline(ACON_C_SHADER, 'forward', { WG: FORWARD_WG });
-    batch.dispatch(pipeline, u, { 1: b.x, 5: b.y, ...params }, Math.ceil(count / FORWARD_WG));
+    const u = geometry(g, { count, plane: g.h * g.w, chunk: 0 });
+    batch.dispatch(ctx.pipeline(ACON_C_SHADER, 'forward_flat', consts), u, { 1: b.x, 5: b.y, ...params }, Math.ceil(count / WG));
+    return;
   }
+  const plan = slicePlan(g, forwardSliceElements(ctx.software), false);
+  const u = geometry(g, { count: elements(g), ...plan });
+  const [entry, io] = plan.vec4 ? ['forward_rows4', { 11: b.x, 15: b.y }] : ['forward', { 1: b.x, 5: b.y }];
+  batch.dispatch(ctx.pipeline(ACON_C_SHADER, entry, consts), u, { ...io, ...params }, g.c * plan.slices);
 }
 
 export interface AconCBackwardBuffers {
@@ -111,33 +153,20 @@ export interface AconCBackwardBuffers {
 }
 
 /**
- * Records the fused backward: one pass writes dx and per-slice partial sums of dp1, dp2, dβ; a
- * second, tiny pass sums the partials per channel in a fixed order (deterministic).
+ * Records the fused backward: one pass writes dx and per-invocation partial sums of dp1, dp2, dβ;
+ * a second, tiny pass sums the partials per channel in a fixed order (deterministic).
  */
 export function encodeAconCBackward(ctx: GpuContext, batch: Batch, g: AconCGeometry, b: AconCBackwardBuffers): void {
-  const [sn, sc, shw] = strides(g);
   const plan = backwardPlan(g);
-  const u = packUniforms([
-    elements(g),
-    g.n,
-    g.c,
-    plan.plane,
-    sn,
-    sc,
-    shw,
-    +g.betaPerSample,
-    plan.slices,
-    plan.planesPerSlice,
-    plan.chunksPerPlane,
-    plan.chunk,
-  ]);
-  const partials = batch.temp(g.c * plan.slices * 3 * 4);
+  const u = geometry(g, { count: elements(g), ...plan, dbetaDirect: plan.entry === 'backward_planes' });
+  const partials = batch.temp(g.c * plan.slices * WG * 3 * 4);
   const params = { 2: b.p1, 3: b.p2, 4: b.beta, 8: partials };
-  const consts = { WG: BACKWARD_WG };
-  const [entry, io] = plan.vec4
-    ? ['backward_rows4', { 11: b.x, 16: b.dy, 17: b.dx }]
-    : ['backward', { 1: b.x, 6: b.dy, 7: b.dx }];
-  batch.dispatch(ctx.pipeline(ACON_C_SHADER, entry, consts), u, { ...io, ...params }, g.c * plan.slices);
+  const consts = { WG };
+  const io: Record<number, Binding> =
+    plan.entry === 'backward_rows4' ? { 11: b.x, 16: b.dy, 17: b.dx } : { 1: b.x, 6: b.dy, 7: b.dx };
+  const direct: Record<number, Binding> = plan.entry === 'backward_planes' ? { 12: b.dbeta } : {};
+  batch.dispatch(ctx.pipeline(ACON_C_SHADER, plan.entry, consts), u, { ...io, ...params, ...direct }, g.c * plan.slices);
   const finish = ctx.pipeline(ACON_C_SHADER, 'backward_finish', consts);
-  batch.dispatch(finish, u, { 8: partials, 9: b.dp1, 10: b.dp2, 12: b.dbeta }, g.c);
+  const sums = g.betaPerSample ? g.n * g.c : g.c;
+  batch.dispatch(finish, u, { 8: partials, 9: b.dp1, 10: b.dp2, 12: b.dbeta }, Math.ceil(sums / WG));
 }

@@ -1,0 +1,197 @@
+// Benchmarks, run in the browser (headless by `npm run bench`, or from the demo page). Every GPU
+// implementation is timed the same way: warm up, then batches of k back-to-back calls ended by
+// waiting for the queue to drain; the figure is the median over batches of (batch time / k).
+import * as tf from '@tensorflow/tfjs-core';
+import '@tensorflow/tfjs-core/dist/register_all_gradients';
+import '@tensorflow/tfjs-backend-webgpu';
+import { GpuContext } from '../src/gpu/context';
+import { aconCBackwardGPU, aconCForwardGPU } from '../src/ops/aconC';
+import { encodeCopyRoofline } from '../src/kernels/roofline';
+import { aconCBackwardRef, aconCForwardRef } from '../src/reference/aconC';
+
+export type Impl = 'fused' | 'tfjs-composed' | 'reference' | 'copy-roofline';
+export type Op = 'aconC.forward' | 'aconC.backward';
+export type Shape4 = [number, number, number, number];
+
+export interface BenchResult {
+  op: Op;
+  impl: Impl;
+  shape: Shape4;
+  ms: number;
+  runs: number;
+}
+
+export interface BenchReport {
+  adapter: { vendor: string; architecture: string; description: string };
+  results: BenchResult[];
+}
+
+export interface BenchOptions {
+  shapes?: Shape4[];
+  /** Target wall time of one timed batch, ms. */
+  batchMs?: number;
+  /** Timed batches per measurement (the median is reported). */
+  batches?: number;
+  onProgress?: (done: number, total: number, line: string) => void;
+}
+
+export const DEFAULT_SHAPES: Shape4[] = [
+  [8, 64, 56, 56],
+  [32, 64, 16, 16],
+  [1, 64, 7, 7],
+];
+
+const median = (v: number[]) => {
+  const s = [...v].sort((a, b) => a - b);
+  const m = s.length >> 1;
+  return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
+};
+
+/**
+ * Times `run` (which queues one call) with `drain` (which waits for the GPU to finish everything
+ * queued). Returns the median ms per call and the number of timed calls.
+ */
+async function timeGpu(run: () => void, drain: () => Promise<void>, batchMs: number, batches: number) {
+  for (let i = 0; i < 3; i++) run();
+  await drain();
+  let t0 = performance.now();
+  run();
+  await drain();
+  const single = Math.max(performance.now() - t0, 0.01);
+  const k = Math.max(2, Math.min(200, Math.round(batchMs / single)));
+  const per: number[] = [];
+  for (let b = 0; b < batches; b++) {
+    t0 = performance.now();
+    for (let i = 0; i < k; i++) run();
+    await drain();
+    per.push((performance.now() - t0) / k);
+  }
+  return { ms: median(per), runs: k * batches };
+}
+
+function timeCpu(run: () => void, runs: number) {
+  const per: number[] = [];
+  for (let i = 0; i < runs; i++) {
+    const t0 = performance.now();
+    run();
+    per.push(performance.now() - t0);
+  }
+  return { ms: median(per), runs };
+}
+
+function randomArray(n: number, seed: number): Float32Array<ArrayBuffer> {
+  const a = new Float32Array(n);
+  let s = seed >>> 0;
+  for (let i = 0; i < n; i++) {
+    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
+    a[i] = (s / 2 ** 32) * 4 - 2;
+  }
+  return a;
+}
+
+/** Runs every (op, impl, shape) measurement and returns the report. */
+export async function runBench(options: BenchOptions = {}): Promise<BenchReport> {
+  const shapes = options.shapes ?? DEFAULT_SHAPES;
+  const batchMs = options.batchMs ?? 150;
+  const batches = options.batches ?? 7;
+  const progress = options.onProgress ?? (() => {});
+
+  const ctx = await GpuContext.create({ checkErrors: false });
+  await tf.setBackend('webgpu');
+  await tf.ready();
+  const tfDevice = (tf.backend() as unknown as { device: GPUDevice }).device;
+  const tfDrain = async () => {
+    const backend = tf.backend() as unknown as { endComputePassEncoder(): void; ensureCommandEncoderReady(): void; submitQueue(): void };
+    backend.endComputePassEncoder();
+    backend.ensureCommandEncoderReady();
+    backend.submitQueue();
+    await tfDevice.queue.onSubmittedWorkDone();
+  };
+  const ourDrain = () => ctx.device.queue.onSubmittedWorkDone();
+
+  const info = (await navigator.gpu.requestAdapter())?.info;
+  const report: BenchReport = {
+    adapter: { vendor: info?.vendor ?? '', architecture: info?.architecture ?? '', description: info?.description ?? '' },
+    results: [],
+  };
+  const total = shapes.length * 8;
+  const record = (r: BenchResult) => {
+    report.results.push(r);
+    progress(report.results.length, total, `${r.op.padEnd(15)} ${r.impl.padEnd(14)} [${r.shape.join(',')}]  ${r.ms.toFixed(3)} ms`);
+  };
+
+  for (const shape of shapes) {
+    const [N, C, H, W] = shape;
+    const count = N * C * H * W;
+    const x = randomArray(count, 1);
+    const dy = randomArray(count, 2);
+    const params = { p1: randomArray(C, 3), p2: randomArray(C, 4), beta: randomArray(C, 5) };
+
+    // fused and copy-roofline on our device
+    const usage = GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_DST | GPUBufferUsage.COPY_SRC;
+    const buf = (data: Float32Array<ArrayBuffer> | number) => {
+      const b = ctx.device.createBuffer({ size: (typeof data === 'number' ? data : data.length) * 4, usage });
+      if (typeof data !== 'number') ctx.device.queue.writeBuffer(b, 0, data);
+      return b;
+    };
+    const g = { x: buf(x), dy: buf(dy), p1: buf(params.p1), p2: buf(params.p2), beta: buf(params.beta) };
+    const out = { y: buf(count), dx: buf(count), dp1: buf(C), dp2: buf(C), dbeta: buf(C) };
+    const fwd = () => void aconCForwardGPU(ctx, { x: g.x, p1: g.p1, p2: g.p2, beta: g.beta, y: out.y }, shape);
+    const bwd = () => void aconCBackwardGPU(ctx, { ...g, dx: out.dx, dp1: out.dp1, dp2: out.dp2, dbeta: out.dbeta }, shape);
+    record({ op: 'aconC.forward', impl: 'fused', shape, ...(await timeGpu(fwd, ourDrain, batchMs, batches)) });
+    record({ op: 'aconC.backward', impl: 'fused', shape, ...(await timeGpu(bwd, ourDrain, batchMs, batches)) });
+    const copyF = () => ctx.submit((b) => encodeCopyRoofline(ctx, b, [g.x], out.y, count));
+    const copyB = () => ctx.submit((b) => encodeCopyRoofline(ctx, b, [g.x, g.dy], out.dx, count));
+    record({ op: 'aconC.forward', impl: 'copy-roofline', shape, ...(await timeGpu(copyF, ourDrain, batchMs, batches)) });
+    record({ op: 'aconC.backward', impl: 'copy-roofline', shape, ...(await timeGpu(copyB, ourDrain, batchMs, batches)) });
+    for (const b of [...Object.values(g), ...Object.values(out)]) b.destroy();
+
+    // tfjs-composed: the same formula from tfjs primitives on the tfjs WebGPU backend
+    const tx = tf.tensor4d(x, shape);
+    const tdy = tf.tensor4d(dy, shape);
+    const [tp1, tp2, tbeta] = [params.p1, params.p2, params.beta].map((p) => tf.tensor4d(p, [1, C, 1, 1]));
+    const composed = (xx: tf.Tensor, a1: tf.Tensor, a2: tf.Tensor, b: tf.Tensor) => {
+      const d = tf.mul(tf.sub(a1, a2), xx);
+      return tf.add(tf.mul(d, tf.sigmoid(tf.mul(b, d))), tf.mul(a2, xx));
+    };
+    const grads = tf.grads((xx, a1, a2, b) => composed(xx, a1, a2, b) as tf.Tensor4D);
+    const tfF = () => tf.tidy(() => void composed(tx, tp1!, tp2!, tbeta!));
+    const tfB = () => tf.tidy(() => void grads([tx, tp1!, tp2!, tbeta!], tdy));
+    record({ op: 'aconC.forward', impl: 'tfjs-composed', shape, ...(await timeGpu(tfF, tfDrain, batchMs, batches)) });
+    record({ op: 'aconC.backward', impl: 'tfjs-composed', shape, ...(await timeGpu(tfB, tfDrain, batchMs, batches)) });
+    tf.dispose([tx, tdy, tp1!, tp2!, tbeta!]);
+
+    // the CPU reference
+    const cpuRuns = count > 1e6 ? 3 : 7;
+    record({ op: 'aconC.forward', impl: 'reference', shape, ...timeCpu(() => aconCForwardRef(x, shape, params), cpuRuns) });
+    record({ op: 'aconC.backward', impl: 'reference', shape, ...timeCpu(() => aconCBackwardRef(x, dy, shape, params), cpuRuns) });
+  }
+  ctx.destroy();
+  return report;
+}
+
+/** The report as a fixed-width table, with the ratios the targets are stated in. */
+export function formatReport(report: BenchReport): string {
+  const lines = [
+    `adapter: ${report.adapter.vendor} ${report.adapter.architecture} ${report.adapter.description}`.trim(),
+    'op               shape            fused ms  tfjs ms   copy ms   ref ms    tfjs/fused  fused/copy',
+  ];
+  const key = (r: BenchResult) => `${r.op}|${r.shape.join(',')}`;
+  const groups = new Map<string, Partial<Record<Impl, number>>>();
+  for (const r of report.results) {
+    const gr = groups.get(key(r)) ?? {};
+    gr[r.impl] = r.ms;
+    groups.set(key(r), gr);
+  }
+  for (const [k, v] of groups) {
+    const [op, shape] = k.split('|');
+    const f = (n?: number) => (n === undefined ? '-' : n.toFixed(3)).padEnd(10);
+    const ratio = (a?: number, b?: number) => (a && b ? (a / b).toFixed(2) + '×' : '-').padEnd(12);
+    lines.push(
+      `${op!.padEnd(17)}[${shape}]`.padEnd(34) +
+        f(v.fused) + f(v['tfjs-composed']) + f(v['copy-roofline']) + f(v.reference) +
+        ratio(v['tfjs-composed'], v.fused) + ratio(v.fused, v['copy-roofline']),
+    );
+  }
+  return lines.join('\n');
+}

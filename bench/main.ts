@@ -1,0 +1,32 @@
+// The benchmark page: `npm run bench` opens it headless and collects window.__result.
+import { formatReport, runBench, type Shape4 } from './bench';
+
+declare global {
+  interface Window {
+    __result?: unknown;
+    __error?: string;
+  }
+}
+
+const params = new URLSearchParams(location.search);
+const shapes = params.get('shapes')?.split(';').map((s) => s.split(',').map(Number) as Shape4);
+const out = document.getElementById('out')!;
+const bar = document.getElementById('progress') as HTMLProgressElement;
+
+runBench({
+  ...(shapes ? { shapes } : {}),
+  onProgress: (done, total, line) => {
+    bar.value = done / total;
+    out.textContent = `${done}/${total} ${line}`;
+    console.log(`[progress] ${done}/${total} ${line}`);
+  },
+}).then(
+  (report) => {
+    out.textContent = formatReport(report);
+    window.__result = report;
+  },
+  (e: unknown) => {
+    out.textContent = String(e);
+    window.__error = e instanceof Error ? `${e.name}: ${e.message}` : String(e);
+  },
+);

@@ -1,0 +1,21 @@
+import code from '../../shaders/roofline.wgsl?raw';
+import type { Batch, GpuContext } from '../gpu/context';
+import { packUniforms } from '../gpu/uniforms';
+
+export const ROOFLINE_SHADER = { name: 'roofline', code } as const;
+const WG = 64;
+
+/**
+ * Records a copy kernel that reads `inputs` (1 to 3 buffers of `count` float32, count a multiple of 4)
+ * and writes `output`: the memory traffic of an elementwise op with nothing computed.
+ */
+export function encodeCopyRoofline(ctx: GpuContext, batch: Batch, inputs: GPUBuffer[], output: GPUBuffer, count: number): void {
+  if (inputs.length < 1 || inputs.length > 3) throw new RangeError('roofline takes 1 to 3 inputs');
+  const count4 = Math.ceil(count / 4);
+  const bytes = count4 * 16;
+  const bindings: Record<number, { buffer: GPUBuffer; size: number }> = { 4: { buffer: output, size: bytes } };
+  inputs.forEach((b, i) => (bindings[i + 1] = { buffer: b, size: bytes }));
+  const items = ctx.software ? 16 : 4;
+  const pipeline = ctx.pipeline(ROOFLINE_SHADER, `copy${inputs.length}`, { WG, ITEMS: items });
+  batch.dispatch(pipeline, packUniforms([count4]), bindings, Math.ceil(count4 / (WG * items)));
+}

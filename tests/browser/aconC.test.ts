@@ -1,0 +1,217 @@
+// Every ACON-C kernel against the float64 CPU reference in headless Chromium (WebGPU).
+import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import fc from 'fast-check';
+import { AconGPU, aconCBackwardRef, aconCForwardRef, aconAParams, aconBParams, type Layout, type Shape4 } from '../../src/index';
+import { backwardPlan } from '../../src/kernels/aconC';
+import { backwardBounds, forwardBounds } from '../helpers/aconBounds';
+import { compare } from '../helpers/tolerance';
+import { normal, rng, uniform } from '../helpers/random';
+import { noGpuErrors } from './gpu';
+
+let acon: AconGPU;
+beforeAll(async () => {
+  acon = await AconGPU.create();
+});
+afterAll(() => acon.destroy());
+
+interface Case {
+  shape: Shape4;
+  layout: Layout;
+  perSample: boolean;
+  seed: number;
+  xScale?: number;
+}
+
+/** Random data for a case: p1, p2 ~ N(0, 1) (so about half the channels have p1 < p2), β ∈ [−3, 3] with some exact zeros. */
+function makeData({ shape, perSample, seed, xScale = 2 }: Case) {
+  const [n, c, h, w] = shape;
+  const r = rng(seed);
+  const count = n * c * h * w;
+  const beta = uniform(r, perSample ? n * c : c, -3, 3);
+  for (let i = 0; i < beta.length; i += 5) beta[i] = 0;
+  return {
+    x: normal(r, count, xScale),
+    dy: normal(r, count),
+    params: { p1: normal(r, c), p2: normal(r, c), beta },
+  };
+}
+
+function expectWithin(name: string, got: ArrayLike<number>, want: ArrayLike<number>, bound: ArrayLike<number>) {
+  const { bad } = compare(got, want, bound);
+  expect(bad, `${name}: elements outside the float32 error bound`).toEqual([]);
+}
+
+async function checkCase(k: Case) {
+  const { x, dy, params } = makeData(k);
+  const geo = { n: k.shape[0], c: k.shape[1], h: k.shape[2], w: k.shape[3], layout: k.layout, betaPerSample: k.perSample && k.shape[0] > 1 };
+  await noGpuErrors(acon.device, async () => {
+    const y = await acon.aconC(x, k.shape, params, { layout: k.layout });
+    expectWithin('y', y, aconCForwardRef(x, k.shape, params, k.layout), forwardBounds(x, k.shape, params, k.layout));
+    const g = await acon.aconCBackward(x, dy, k.shape, params, { layout: k.layout });
+    const ref = aconCBackwardRef(x, dy, k.shape, params, k.layout);
+    const bounds = backwardBounds(x, dy, k.shape, params, backwardPlan(geo).depth, k.layout);
+    expectWithin('dx', g.dx, ref.dx, bounds.dx);
+    expectWithin('dp1', g.dp1, ref.dp1, bounds.dp1);
+    expectWithin('dp2', g.dp2, ref.dp2, bounds.dp2);
+    expectWithin('dbeta', g.dbeta, ref.dbeta, bounds.dbeta);
+  });
+}
+
+describe('ACON-C forward and backward vs the reference', () => {
+  // C ∈ {1, 3, 17, 64} × H·W ∈ {1, 7, 49, 3136}, N ∈ {1, 3, 32} (N = 32 where the tensor stays ≤ 2M elements).
+  const planes: [number, number][] = [[1, 1], [7, 1], [7, 7], [56, 56]];
+  const cases: Case[] = [];
+  let seed = 1;
+  for (const c of [1, 3, 17, 64]) {
+    for (const [h, w] of planes) {
+      for (const n of [1, 3, 32]) {
+        if (n * c * h * w > 2_000_000) continue;
+        const layout: Layout = seed % 3 === 0 ? 'NHWC' : 'NCHW';
+        cases.push({ shape: [n, c, h, w], layout, perSample: seed % 4 === 1, seed: seed++ });
+      }
+    }
+  }
+  test.each(cases)('$shape $layout perSample=$perSample seed=$seed', checkCase, 120_000);
+
+  test('both layouts on one shape give the same values (transposed)', async () => {
+    const shape: Shape4 = [2, 5, 3, 4];
+    const { x, params } = makeData({ shape, layout: 'NCHW', perSample: false, seed: 99 });
+    const nhwc = new Float32Array(x.length);
+    const [N, C, H, W] = shape;
+    for (let n = 0; n < N; n++)
+      for (let c = 0; c < C; c++)
+        for (let p = 0; p < H * W; p++) nhwc[(n * H * W + p) * C + c] = x[(n * C + c) * H * W + p]!;
+    const a = await acon.aconC(x, shape, params);
+    const b = await acon.aconC(nhwc, shape, params, { layout: 'NHWC' });
+    for (let n = 0; n < N; n++)
+      for (let c = 0; c < C; c++)
+        for (let p = 0; p < H * W; p++) expect(b[(n * H * W + p) * C + c]).toBe(a[(n * C + c) * H * W + p]);
+  });
+});
+
+describe('special values', () => {
+  test('|x| up to 1e4, ±0, p1 < p2, negative and zero β: finite and within bounds', async () => {
+    const shape: Shape4 = [2, 4, 5, 5];
+    const count = 200;
+    const r = rng(7);
+    const x = normal(r, count, 3);
+    const specials = [1e4, -1e4, 3e3, -3e3, 0, -0, 88.7, -88.7, 1e-30, -1e-30];
+    specials.forEach((v, i) => (x[i * 11] = v));
+    const params = { p1: new Float32Array([0.5, -1.5, 2, 0]), p2: new Float32Array([1.5, 0.7, -2, 0]), beta: new Float32Array([-2, 0, 3, 1]) };
+    const dy = normal(r, count);
+    await noGpuErrors(acon.device, async () => {
+      const y = await acon.aconC(x, shape, params);
+      expect(y.every(Number.isFinite)).toBe(true);
+      expectWithin('y', y, aconCForwardRef(x, shape, params), forwardBounds(x, shape, params));
+      const g = await acon.aconCBackward(x, dy, shape, params);
+      for (const v of [g.dx, g.dp1, g.dp2, g.dbeta]) expect(v.every(Number.isFinite)).toBe(true);
+      const ref = aconCBackwardRef(x, dy, shape, params);
+      const geo = { n: 2, c: 4, h: 5, w: 5, layout: 'NCHW' as const, betaPerSample: false };
+      const bounds = backwardBounds(x, dy, shape, params, backwardPlan(geo).depth);
+      expectWithin('dx', g.dx, ref.dx, bounds.dx);
+      expectWithin('dp1', g.dp1, ref.dp1, bounds.dp1);
+      expectWithin('dp2', g.dp2, ref.dp2, bounds.dp2);
+      expectWithin('dbeta', g.dbeta, ref.dbeta, bounds.dbeta);
+      // The sign of zero follows the reference: y = x·(p1·s + p2·s̄).
+      expect(Object.is(y[4 * 11], aconCForwardRef(x, shape, params)[4 * 11])).toBe(true);
+    });
+  });
+
+  test('NaN inputs propagate as in the reference', async () => {
+    const shape: Shape4 = [1, 2, 4, 4];
+    const r = rng(8);
+    const x = normal(r, 32);
+    x[3] = NaN;
+    x[20] = NaN;
+    const dy = normal(r, 32);
+    dy[5] = NaN;
+    const params = { p1: new Float32Array([1, 2]), p2: new Float32Array([0.5, -1]), beta: new Float32Array([1, -1]) };
+    const y = await acon.aconC(x, shape, params);
+    const yr = aconCForwardRef(x, shape, params);
+    expect(Array.from(y, Number.isNaN)).toEqual(Array.from(yr, Number.isNaN));
+    const g = await acon.aconCBackward(x, dy, shape, params);
+    const gr = aconCBackwardRef(x, dy, shape, params);
+    expect(Array.from(g.dx, Number.isNaN)).toEqual(Array.from(gr.dx, Number.isNaN));
+    expect(Array.from(g.dp1, Number.isNaN)).toEqual([true, true]);
+    expect(Array.from(g.dbeta, Number.isNaN)).toEqual(Array.from(gr.dbeta, Number.isNaN));
+  });
+
+  test('ACON-A (Swish) and ACON-B presets', async () => {
+    const shape: Shape4 = [2, 3, 4, 4];
+    const x = normal(rng(9), 96, 3);
+    const a = aconAParams(3, [1, 0.5, -2]);
+    const ya = await acon.aconC(x, shape, a);
+    for (let i = 0; i < x.length; i++) {
+      const b = a.beta[Math.floor(i / 16) % 3]!;
+      const swish = x[i]! / (1 + Math.exp(-b * x[i]!));
+      expect(Math.abs(ya[i]! - swish)).toBeLessThanOrEqual(1e-6 * (1 + Math.abs(swish)) * (1 + Math.abs(b * x[i]!)));
+    }
+    const bp = aconBParams([0.25, -0.5, 0]);
+    const yb = await acon.aconC(x, shape, bp);
+    expectWithin('acon-b', yb, aconCForwardRef(x, shape, bp), forwardBounds(x, shape, bp));
+  });
+});
+
+describe('determinism and large grids', () => {
+  test('backward is bitwise identical across runs', async () => {
+    const k: Case = { shape: [4, 17, 33, 33], layout: 'NCHW', perSample: false, seed: 11 };
+    const { x, dy, params } = makeData(k);
+    const a = await acon.aconCBackward(x, dy, k.shape, params);
+    const b = await acon.aconCBackward(x, dy, k.shape, params);
+    for (const key of ['dx', 'dp1', 'dp2', 'dbeta'] as const) expect(b[key]).toEqual(a[key]);
+  });
+
+  test('forward needing more than 65,535 workgroups (NHWC [1, 3, 1201, 1201], odd element count)', async () => {
+    // forward_flat: 4,327,203 elements at 64 per workgroup, 67,613 workgroups folded into a 2D grid.
+    const k: Case = { shape: [1, 3, 1201, 1201], layout: 'NHWC', perSample: false, seed: 12 };
+    await checkCase(k);
+  });
+
+  test('backward needing more than 65,535 workgroups (per-sample β, [1024, 128, 1, 1])', async () => {
+    // One slice per (n, c): 131,072 workgroups.
+    await checkCase({ shape: [1024, 128, 1, 1], layout: 'NCHW', perSample: true, seed: 13 });
+  });
+
+  test('every entry point with the grid folded at 7 workgroups per dimension', async () => {
+    const folded = await AconGPU.create({ maxWorkgroupsPerDimension: 7 });
+    try {
+      for (const k of [
+        { shape: [3, 5, 8, 8], layout: 'NCHW', perSample: false, seed: 14 },
+        { shape: [3, 5, 7, 7], layout: 'NCHW', perSample: true, seed: 15 },
+        { shape: [3, 5, 7, 3], layout: 'NHWC', perSample: false, seed: 16 },
+      ] as Case[]) {
+        const { x, dy, params } = makeData(k);
+        const ref = aconCForwardRef(x, k.shape, params, k.layout);
+        expectWithin('y', await folded.aconC(x, k.shape, params, { layout: k.layout }), ref, forwardBounds(x, k.shape, params, k.layout));
+        const g = await folded.aconCBackward(x, dy, k.shape, params, { layout: k.layout });
+        const want = await acon.aconCBackward(x, dy, k.shape, params, { layout: k.layout });
+        for (const key of ['dx', 'dp1', 'dp2', 'dbeta'] as const) expect(g[key]).toEqual(want[key]);
+      }
+    } finally {
+      folded.destroy();
+    }
+  });
+});
+
+describe('property-based: random shapes, layouts and parameters', () => {
+  test('200 random cases, forward and backward', async () => {
+    await fc.assert(
+      fc.asyncProperty(
+        fc.record({
+          n: fc.integer({ min: 1, max: 5 }),
+          c: fc.integer({ min: 1, max: 20 }),
+          h: fc.integer({ min: 1, max: 9 }),
+          w: fc.integer({ min: 1, max: 9 }),
+          layout: fc.constantFrom<Layout>('NCHW', 'NHWC'),
+          perSample: fc.boolean(),
+          seed: fc.integer({ min: 1, max: 2 ** 31 - 1 }),
+          xScale: fc.constantFrom(0.1, 2, 30),
+        }),
+        async ({ n, c, h, w, layout, perSample, seed, xScale }) => {
+          await checkCase({ shape: [n, c, h, w], layout, perSample, seed, xScale });
+        },
+      ),
+      { numRuns: 200, seed: 20261129 },
+    );
+  });
+});

@@ -1,0 +1,191 @@
+// Bad input gives a typed error naming what was expected and what came; nothing is written.
+import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import {
+  AconGPU,
+  BufferError,
+  ContextDestroyedError,
+  DeviceLostError,
+  DTypeError,
+  EmptyTensorError,
+  LengthError,
+  LimitError,
+  ShapeError,
+  type Shape4,
+} from '../../src/index';
+
+let acon: AconGPU;
+beforeAll(async () => {
+  acon = await AconGPU.create();
+});
+afterAll(() => acon.destroy());
+
+const C = 3;
+const shape: Shape4 = [2, C, 4, 4];
+const count = 2 * C * 16;
+const params = () => ({ p1: new Float32Array(C).fill(1), p2: new Float32Array(C), beta: new Float32Array(C).fill(1) });
+const x = () => new Float32Array(count).fill(0.5);
+
+async function rejects<E extends Error>(p: Promise<unknown>, type: new (...a: never[]) => E, expected?: RegExp, actual?: RegExp) {
+  const err = await p.then(
+    () => undefined,
+    (e: unknown) => e,
+  );
+  expect(err).toBeInstanceOf(type);
+  const e = err as E & { expected?: string; actual?: string };
+  if (expected) expect(e.expected).toMatch(expected);
+  if (actual) expect(e.actual).toMatch(actual);
+  return e;
+}
+
+describe('host arrays', () => {
+  test('wrong rank', async () => {
+    await rejects(acon.aconC(x(), [2, 3, 16] as unknown as Shape4, params()), ShapeError, /4 dimensions/, /3 dimensions/);
+  });
+  test('non-integer and negative dimensions', async () => {
+    await rejects(acon.aconC(x(), [2, 3, 4.5, 4] as Shape4, params()), ShapeError, /integer/, /4\.5/);
+    await rejects(acon.aconC(x(), [2, -3, 4, 4] as Shape4, params()), ShapeError, /integer/, /-3/);
+  });
+  test('zero-sized dimension', async () => {
+    await rejects(acon.aconC(new Float32Array(0), [0, 3, 4, 4], params()), EmptyTensorError, /≥ 1/, /\[0, 3, 4, 4\]/);
+  });
+  test('C differs from the parameter length', async () => {
+    await rejects(acon.aconC(x(), shape, { ...params(), p1: new Float32Array(4) }), LengthError, /^3$/, /^4$/);
+    await rejects(acon.aconC(x(), shape, { ...params(), beta: new Float32Array(5) }), ShapeError, /C = 3 or N·C = 6/, /^5$/);
+  });
+  test('data length differs from the product of the shape', async () => {
+    await rejects(acon.aconC(new Float32Array(count - 1), shape, params()), LengthError, /^96$/, /^95$/);
+    await rejects(acon.aconCBackward(x(), new Float32Array(count + 4), shape, params()), LengthError, /^96$/, /^100$/);
+  });
+  test('non-float32 data', async () => {
+    await rejects(acon.aconC(new Float64Array(count) as unknown as Float32Array, shape, params()), DTypeError, /Float32Array/, /Float64Array/);
+    await rejects(acon.aconC(Array.from(x()) as unknown as Float32Array, shape, params()), DTypeError, /Float32Array/, /Array\(96\)/);
+    await rejects(acon.aconC(x(), shape, { ...params(), p2: new Int32Array(C) as unknown as Float32Array }), DTypeError, /Float32Array/, /Int32Array/);
+  });
+  test('unknown layout', async () => {
+    await rejects(acon.aconC(x(), shape, params(), { layout: 'CHWN' as 'NCHW' }), ShapeError, /NCHW/, /CHWN/);
+  });
+  test('a tensor over the device limit is refused before anything is allocated', async () => {
+    const max = acon.context.maxTensorBytes / 4;
+    const big: Shape4 = [1, 1, Math.ceil(max / 1024) + 1, 1024];
+    const live = acon.liveBuffers;
+    // The data is not even looked at: the limit check comes first, so no giant array is needed.
+    await rejects(acon.aconC(new Float32Array(4), big, { p1: new Float32Array(1), p2: new Float32Array(1), beta: new Float32Array(1) }), LimitError, /at most \d+ bytes/, /bytes/);
+    expect(acon.liveBuffers).toBe(live);
+  });
+});
+
+describe('GPU buffers', () => {
+  const usage = () => GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST;
+  function buffers(yBytes = count * 4) {
+    const d = acon.device;
+    return {
+      x: acon.createBuffer(x()),
+      p1: acon.createBuffer(params().p1),
+      p2: acon.createBuffer(params().p2),
+      beta: acon.createBuffer(params().beta),
+      y: d.createBuffer({ size: yBytes, usage: usage() }),
+    };
+  }
+  const destroyAll = (b: Record<string, GPUBuffer>) => Object.values(b).forEach((v) => v.destroy());
+
+  test('too-small output buffer', async () => {
+    const b = buffers(count * 4 - 16);
+    await rejects(acon.aconCBuffers(b, shape), BufferError, /at least 384 bytes/, /368 bytes/);
+    destroyAll(b);
+  });
+
+  test('buffer without STORAGE usage', async () => {
+    const b = buffers();
+    b.y.destroy();
+    b.y = acon.device.createBuffer({ size: count * 4, usage: GPUBufferUsage.COPY_DST | GPUBufferUsage.COPY_SRC });
+    await rejects(acon.aconCBuffers(b, shape), BufferError, /STORAGE/, /usage/);
+    destroyAll(b);
+  });
+
+  test('output aliasing an input', async () => {
+    const b = buffers();
+    await rejects(acon.aconCBuffers({ ...b, y: b.x }, shape), BufferError, /own/, /x/);
+    destroyAll(b);
+  });
+
+  test('destroyed input: typed error and the output is left untouched', async () => {
+    const b = buffers();
+    const sentinel = new Float32Array(count).fill(-7);
+    acon.device.queue.writeBuffer(b.y, 0, sentinel);
+    b.x.destroy();
+    await rejects(acon.aconCBuffers(b, shape), BufferError, /live GPUBuffer/, /destroyed/);
+    expect(await acon.readBuffer(b.y, count)).toEqual(sentinel);
+    destroyAll(b);
+  });
+
+  test('GPU-resident forward and backward match the host-array path', async () => {
+    const b = buffers();
+    const p = params();
+    p.p2.set([0.3, -0.2, 1]);
+    p.beta.set([2, -1, 0]);
+    const xs = new Float32Array(count).map((_, i) => Math.sin(i) * 3);
+    const dy = new Float32Array(count).map((_, i) => Math.cos(i));
+    const gx = acon.createBuffer(xs);
+    const gdy = acon.createBuffer(dy);
+    const [gp1, gp2, gbeta] = [p.p1, p.p2, p.beta].map((a) => acon.createBuffer(a)) as [GPUBuffer, GPUBuffer, GPUBuffer];
+    const out = () => acon.device.createBuffer({ size: count * 4, usage: usage() });
+    const small = () => acon.device.createBuffer({ size: C * 4, usage: usage() });
+    const [dx, dp1, dp2, dbeta] = [out(), small(), small(), small()];
+    await acon.aconCBuffers({ x: gx, p1: gp1, p2: gp2, beta: gbeta, y: b.y }, shape);
+    await acon.aconCBackwardBuffers({ x: gx, dy: gdy, p1: gp1, p2: gp2, beta: gbeta, dx, dp1, dp2, dbeta }, shape);
+    expect(await acon.readBuffer(b.y, count)).toEqual(await acon.aconC(xs, shape, p));
+    const host = await acon.aconCBackward(xs, dy, shape, p);
+    expect(await acon.readBuffer(dx, count)).toEqual(host.dx);
+    expect(await acon.readBuffer(dp1, C)).toEqual(host.dp1);
+    expect(await acon.readBuffer(dbeta, C)).toEqual(host.dbeta);
+    for (const v of [gx, gdy, gp1, gp2, gbeta, dx, dp1, dp2, dbeta]) v.destroy();
+    destroyAll(b);
+  });
+});
+
+describe('lifecycle', () => {
+  test('use after destroy', async () => {
+    const a = await AconGPU.create();
+    a.destroy();
+    await rejects(a.aconC(x(), shape, params()), ContextDestroyedError);
+    expect(() => a.createBuffer(x())).toThrow(ContextDestroyedError);
+    a.destroy(); // idempotent
+  });
+
+  test('device lost surfaces as DeviceLostError', async () => {
+    const adapter = await navigator.gpu.requestAdapter();
+    const device = await adapter!.requestDevice();
+    const a = await AconGPU.create({ device });
+    device.destroy();
+    await device.lost;
+    const e = await rejects(a.aconC(x(), shape, params()), DeviceLostError);
+    expect(e.message).toMatch(/lost/);
+    a.destroy();
+  });
+});
+
+describe('no leaks', () => {
+  test('10,000 forward+backward calls leave the live buffer count unchanged', async () => {
+    const s: Shape4 = [2, 3, 5, 5];
+    const n = 150;
+    const p = params();
+    const xs = new Float32Array(n).fill(0.25);
+    const mk = (len: number) => acon.device.createBuffer({ size: len * 4, usage: GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_DST | GPUBufferUsage.COPY_SRC });
+    const io = { x: acon.createBuffer(xs), dy: acon.createBuffer(xs), y: mk(n), dx: mk(n), dp1: mk(3), dp2: mk(3), dbeta: mk(3) };
+    const [gp1, gp2, gbeta] = [p.p1, p.p2, p.beta].map((a) => acon.createBuffer(a)) as [GPUBuffer, GPUBuffer, GPUBuffer];
+    const fwd = () => acon.aconCBuffers({ x: io.x, p1: gp1, p2: gp2, beta: gbeta, y: io.y }, s);
+    const bwd = () => acon.aconCBackwardBuffers({ x: io.x, dy: io.dy, p1: gp1, p2: gp2, beta: gbeta, dx: io.dx, dp1: io.dp1, dp2: io.dp2, dbeta: io.dbeta }, s);
+    // warm-up, including the host-array path (uploads and read-back)
+    await Promise.all([fwd(), bwd(), acon.aconC(xs, s, p), acon.aconCBackward(xs, xs, s, p)]);
+    const live = acon.liveBuffers;
+    for (let i = 0; i < 10_000; i += 100) {
+      const pending: Promise<void>[] = [];
+      for (let k = 0; k < 100; k++) pending.push(fwd(), bwd());
+      await Promise.all(pending);
+    }
+    for (let i = 0; i < 100; i++) await Promise.all([acon.aconC(xs, s, p), acon.aconCBackward(xs, xs, s, p)]);
+    expect(acon.liveBuffers).toBe(live);
+    expect(acon.context.pool.idleBuffers).toBe(live);
+    for (const b of [...Object.values(io), gp1, gp2, gbeta]) b.destroy();
+  });
+});
