@@ -3,8 +3,8 @@ import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import fc from 'fast-check';
 import { AconGPU, aconCBackwardRef, aconCForwardRef, aconAParams, aconBParams, type Layout, type Shape4 } from '../../src/index';
 import { backwardPlan } from '../../src/kernels/aconC';
-import { backwardBounds, forwardBounds } from '../helpers/aconBounds';
-import { compare } from '../helpers/tolerance';
+import { backwardBounds, forwardBounds } from '../../src/reference/aconBounds';
+import { compare } from '../../src/reference/tolerance';
 import { normal, rng, uniform } from '../helpers/random';
 import { noGpuErrors } from './gpu';
 

@@ -1,4 +1,4 @@
-import { sigmoidPair, type Layout, type Shape4 } from '../../src/reference/aconC';
+import { sigmoidPair, type Layout, type Shape4 } from './aconC';
 import { FLUSH, U, gamma } from './tolerance';
 
 interface Params {

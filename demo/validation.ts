@@ -1,0 +1,108 @@
+// The validation panel's logic: every GPU kernel against the CPU reference on a set of shapes,
+// on whatever adapter the visitor has. Shared by the demo page and `npm run report`.
+import { AconGPU, type Layout, type Shape4 } from '../src/index';
+import { backwardPlan } from '../src/kernels/aconC';
+import { aconCBackwardRef, aconCForwardRef } from '../src/reference/aconC';
+import { backwardBounds, forwardBounds } from '../src/reference/aconBounds';
+import { compare } from '../src/reference/tolerance';
+
+export interface ValidationRow {
+  kernel: string;
+  shape: Shape4;
+  layout: Layout;
+  maxAbs: number;
+  maxRel: number;
+  pass: boolean;
+  ms: number;
+}
+
+export interface ValidationReport {
+  ok: boolean;
+  adapter: { vendor: string; architecture: string; description: string; software: boolean };
+  rows: ValidationRow[];
+}
+
+export const VALIDATION_CASES: { shape: Shape4; layout: Layout; perSample?: boolean }[] = [
+  { shape: [1, 1, 1, 1], layout: 'NCHW' },
+  { shape: [2, 3, 7, 1], layout: 'NCHW' },
+  { shape: [3, 17, 7, 7], layout: 'NCHW' },
+  { shape: [3, 17, 7, 7], layout: 'NHWC' },
+  { shape: [8, 64, 56, 56], layout: 'NCHW' },
+  { shape: [32, 64, 16, 16], layout: 'NCHW' },
+  { shape: [4, 64, 7, 7], layout: 'NCHW', perSample: true },
+  { shape: [1, 3, 1201, 1201], layout: 'NHWC' },
+];
+
+function seeded(n: number, seed: number, scale: number): Float32Array {
+  const a = new Float32Array(n);
+  let s = seed >>> 0;
+  for (let i = 0; i < n; i += 2) {
+    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
+    const u1 = (s + 1) / 2 ** 32;
+    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
+    const u2 = s / 2 ** 32;
+    const r = Math.sqrt(-2 * Math.log(u1));
+    a[i] = scale * r * Math.cos(2 * Math.PI * u2);
+    if (i + 1 < n) a[i + 1] = scale * r * Math.sin(2 * Math.PI * u2);
+  }
+  return a;
+}
+
+export async function runValidation(onRow?: (row: ValidationRow, done: number, total: number) => void): Promise<ValidationReport> {
+  const acon = await AconGPU.create();
+  const info = (acon.device as GPUDevice & { adapterInfo?: GPUAdapterInfo }).adapterInfo;
+  const report: ValidationReport = {
+    ok: true,
+    adapter: { vendor: info?.vendor ?? '', architecture: info?.architecture ?? '', description: info?.description ?? '', software: acon.context.software },
+    rows: [],
+  };
+  const total = VALIDATION_CASES.length * 2;
+  const push = (row: ValidationRow) => {
+    report.rows.push(row);
+    report.ok &&= row.pass;
+    onRow?.(row, report.rows.length, total);
+  };
+  try {
+    for (const [k, { shape, layout, perSample = false }] of VALIDATION_CASES.entries()) {
+      const [N, C, H, W] = shape;
+      const count = N * C * H * W;
+      const x = seeded(count, 10 + k, 2);
+      const dy = seeded(count, 20 + k, 1);
+      const params = { p1: seeded(C, 30 + k, 1), p2: seeded(C, 40 + k, 1), beta: seeded(perSample ? N * C : C, 50 + k, 1.5) };
+      let t0 = performance.now();
+      const y = await acon.aconC(x, shape, params, { layout });
+      let ms = performance.now() - t0;
+      const fwd = compare(y, aconCForwardRef(x, shape, params, layout), forwardBounds(x, shape, params, layout));
+      push({ kernel: 'aconC.forward', shape, layout, maxAbs: fwd.maxAbs, maxRel: fwd.maxRel, pass: fwd.bad.length === 0, ms });
+      t0 = performance.now();
+      const g = await acon.aconCBackward(x, dy, shape, params, { layout });
+      ms = performance.now() - t0;
+      const ref = aconCBackwardRef(x, dy, shape, params, layout);
+      const geo = { n: N, c: C, h: H, w: W, layout, betaPerSample: perSample && N > 1 };
+      const b = backwardBounds(x, dy, shape, params, backwardPlan(geo).depth, layout);
+      const parts = (['dx', 'dp1', 'dp2', 'dbeta'] as const).map((key) => compare(g[key], ref[key], b[key]));
+      push({
+        kernel: 'aconC.backward',
+        shape,
+        layout,
+        maxAbs: Math.max(...parts.map((p) => p.maxAbs)),
+        maxRel: Math.max(...parts.map((p) => p.maxRel)),
+        pass: parts.every((p) => p.bad.length === 0),
+        ms,
+      });
+    }
+  } finally {
+    acon.destroy();
+  }
+  return report;
+}
+
+export function formatValidation(r: ValidationReport): string {
+  const head = `adapter: ${r.adapter.vendor} ${r.adapter.architecture} ${r.adapter.description}${r.adapter.software ? ' (software)' : ''}`;
+  const rows = r.rows.map(
+    (w) =>
+      `${w.kernel.padEnd(16)}${`[${w.shape.join(',')}] ${w.layout}`.padEnd(26)}` +
+      `${w.maxAbs.toExponential(2).padStart(10)}${w.maxRel.toExponential(2).padStart(11)}${w.ms.toFixed(1).padStart(10)}   ${w.pass ? 'pass' : 'FAIL'}`,
+  );
+  return [head, `${'kernel'.padEnd(16)}${'shape'.padEnd(26)}${'max abs'.padStart(10)}${'max rel'.padStart(11)}${'ms'.padStart(10)}   result`, ...rows, '', r.ok ? `all ${r.rows.length} checks pass` : 'SOME CHECKS FAILED'].join('\n');
+}
