@@ -5,7 +5,7 @@ import { AconGPU, aconCBackwardRef, aconCForwardRef, aconAParams, aconBParams, t
 import { backwardPlan } from '../../src/kernels/aconC';
 import { backwardBounds, forwardBounds } from '../../src/reference/aconBounds';
 import { compare } from '../../src/reference/tolerance';
-import { normal, rng, uniform } from '../helpers/random';
+import { normal, rng, uniform } from '../../src/ops/random';
 import { noGpuErrors } from './gpu';
 
 let acon: AconGPU;

@@ -14,7 +14,7 @@ import {
   type Layout,
   type Shape4,
 } from '../../src/reference/aconC';
-import { normal, rng, uniform } from '../helpers/random';
+import { normal, rng, uniform } from '../../src/ops/random';
 import { U, gamma } from '../../src/reference/tolerance';
 
 beforeAll(async () => {

@@ -1,3 +1,4 @@
+// Seeded random numbers for parameter initialisation and for tests.
 /** Seeded random numbers (mulberry32), so that any failure can be replayed from its seed. */
 export function rng(seed: number): () => number {
   let a = seed >>> 0;

@@ -1,0 +1,67 @@
+// 1×1 convolution on [N, I] features (spatial size 1): out = inp·Wᵀ + b, W: [O, I].
+//   forward          out[n, o] = b[o] + Σ_i W[o, i]·inp[n, i]          one invocation per (n, o)
+//   backward_input   gin[n, i] = Σ_o gout[n, o]·W[o, i]                one invocation per (n, i)
+//   backward_params  gW[o, i] = Σ_n gout[n, o]·inp[n, i], gb[o] = Σ_n gout[n, o]
+//                    one invocation per (o, i), then one per o for the bias
+// Every sum runs in index order, so results are the same on every run.
+
+override WG: u32 = 64;
+
+struct Dims { batch: u32, in_features: u32, out_features: u32 }
+
+@group(0) @binding(0) var<uniform> d: Dims;
+@group(0) @binding(1) var<storage, read> inp: array<f32>;
+@group(0) @binding(2) var<storage, read> weight: array<f32>;
+@group(0) @binding(3) var<storage, read> bias: array<f32>;
+@group(0) @binding(4) var<storage, read_write> out: array<f32>;
+@group(0) @binding(5) var<storage, read> gout: array<f32>;
+@group(0) @binding(6) var<storage, read_write> gin: array<f32>;
+@group(0) @binding(7) var<storage, read_write> gweight: array<f32>;
+@group(0) @binding(8) var<storage, read_write> gbias: array<f32>;
+
+fn index(wid: vec3<u32>, nwg: vec3<u32>, lid: u32) -> u32 {
+  return (wid.x + wid.y * nwg.x) * WG + lid;
+}
+
+@compute @workgroup_size(WG)
+fn forward(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
+           @builtin(local_invocation_index) lid: u32) {
+  let t = index(wid, nwg, lid);
+  if (t >= d.batch * d.out_features) { return; }
+  let n = t / d.out_features;
+  let o = t % d.out_features;
+  var s = bias[o];
+  for (var i = 0u; i < d.in_features; i++) { s += weight[o * d.in_features + i] * inp[n * d.in_features + i]; }
+  out[t] = s;
+}
+
+@compute @workgroup_size(WG)
+fn backward_input(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
+                  @builtin(local_invocation_index) lid: u32) {
+  let t = index(wid, nwg, lid);
+  if (t >= d.batch * d.in_features) { return; }
+  let n = t / d.in_features;
+  let i = t % d.in_features;
+  var s = 0.0;
+  for (var o = 0u; o < d.out_features; o++) { s += gout[n * d.out_features + o] * weight[o * d.in_features + i]; }
+  gin[t] = s;
+}
+
+@compute @workgroup_size(WG)
+fn backward_params(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
+                   @builtin(local_invocation_index) lid: u32) {
+  let t = index(wid, nwg, lid);
+  let nw = d.out_features * d.in_features;
+  if (t < nw) {
+    let o = t / d.in_features;
+    let i = t % d.in_features;
+    var s = 0.0;
+    for (var n = 0u; n < d.batch; n++) { s += gout[n * d.out_features + o] * inp[n * d.in_features + i]; }
+    gweight[t] = s;
+  } else if (t < nw + d.out_features) {
+    let o = t - nw;
+    var s = 0.0;
+    for (var n = 0u; n < d.batch; n++) { s += gout[n * d.out_features + o]; }
+    gbias[o] = s;
+  }
+}

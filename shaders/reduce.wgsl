@@ -1,0 +1,71 @@
+// Spatial reductions of [N, C, H, W] float32 tensors (NCHW or NHWC, given by strides).
+//   plane_partials  workgroup w sums chunk (w mod chunks) of plane (n, c) = w / chunks; every
+//                   invocation stores its own running sum (no barrier; see acon_c.wgsl)
+//   plane_means     one invocation per plane: lanes of a chunk, then chunks, in a fixed order; ÷ H·W
+//   broadcast_add   dx[n, c, h, w] += v[n, c]·scale: the adjoint of the mean (scale = 1/(H·W))
+
+override WG: u32 = 64;
+
+struct Geometry {
+  count: u32,      // elements N·C·H·W
+  batch: u32,
+  channels: u32,
+  plane: u32,      // H·W
+  stride_n: u32,   // element strides: NCHW (C·H·W, H·W, 1), NHWC (H·W·C, 1, C)
+  stride_c: u32,
+  stride_hw: u32,
+  chunks: u32,     // chunks per plane
+  chunk: u32,      // elements per chunk
+  scale: f32,
+}
+
+@group(0) @binding(0) var<uniform> g: Geometry;
+@group(0) @binding(1) var<storage, read> x: array<f32>;
+@group(0) @binding(2) var<storage, read_write> partials: array<f32>;
+@group(0) @binding(3) var<storage, read_write> means: array<f32>;
+@group(0) @binding(4) var<storage, read> v: array<f32>;
+@group(0) @binding(5) var<storage, read_write> dx: array<f32>;
+
+fn workgroup_index(wid: vec3<u32>, nwg: vec3<u32>) -> u32 {
+  return wid.x + wid.y * nwg.x;
+}
+
+@compute @workgroup_size(WG)
+fn plane_partials(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
+                  @builtin(local_invocation_index) lid: u32) {
+  let w = workgroup_index(wid, nwg);
+  let pl = w / g.chunks;
+  if (pl >= g.batch * g.channels) { return; }
+  let n = pl / g.channels;
+  let c = pl % g.channels;
+  let h0 = (w % g.chunks) * g.chunk;
+  let h1 = min(h0 + g.chunk, g.plane);
+  let base = n * g.stride_n + c * g.stride_c;
+  var acc = 0.0;
+  for (var h = h0 + lid; h < h1; h += WG) { acc += x[base + h * g.stride_hw]; }
+  partials[w * WG + lid] = acc;
+}
+
+@compute @workgroup_size(WG)
+fn plane_means(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
+               @builtin(local_invocation_index) lid: u32) {
+  let pl = workgroup_index(wid, nwg) * WG + lid;
+  if (pl >= g.batch * g.channels) { return; }
+  var total = 0.0;
+  for (var j = 0u; j < g.chunks; j++) {
+    var chunk = 0.0;
+    let lane0 = (pl * g.chunks + j) * WG;
+    for (var l = 0u; l < WG; l++) { chunk += partials[lane0 + l]; }
+    total += chunk;
+  }
+  means[pl] = total / f32(g.plane);
+}
+
+@compute @workgroup_size(WG)
+fn broadcast_add(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
+                 @builtin(local_invocation_index) lid: u32) {
+  let e = workgroup_index(wid, nwg) * WG + lid;
+  if (e >= g.count) { return; }
+  let c = (e / g.stride_c) % g.channels;
+  dx[e] += v[(e / g.stride_n) * g.channels + c] * g.scale;
+}

@@ -1,0 +1,132 @@
+// Wrappers for the small kernels behind Meta-ACON's β generator: the spatial mean (and its
+// adjoint), 1×1 convolutions on [N, F] features, and batch norm. One function per entry point.
+import reduceCode from '../../shaders/reduce.wgsl?raw';
+import convCode from '../../shaders/conv1x1.wgsl?raw';
+import bnCode from '../../shaders/batchnorm.wgsl?raw';
+import type { Batch, Binding, GpuContext } from '../gpu/context';
+import { packUniforms } from '../gpu/uniforms';
+import type { AconCGeometry } from './aconC';
+
+export const REDUCE_SHADER = { name: 'reduce', code: reduceCode } as const;
+export const CONV1X1_SHADER = { name: 'conv1x1', code: convCode } as const;
+export const BATCHNORM_SHADER = { name: 'batchnorm', code: bnCode } as const;
+
+const WG = 64;
+/** Elements of a plane one mean workgroup sums at most (64 per invocation). */
+export const MEAN_CHUNK = 4096;
+
+function strides(g: AconCGeometry): [number, number, number] {
+  const hw = g.h * g.w;
+  return g.layout === 'NCHW' ? [g.c * hw, hw, 1] : [hw * g.c, 1, g.c];
+}
+
+/** How the mean cuts planes; `depth` is the longest addition chain (for error bounds). */
+export function meanPlan(g: AconCGeometry): { chunks: number; chunk: number; depth: number } {
+  const hw = g.h * g.w;
+  const chunks = Math.ceil(hw / MEAN_CHUNK);
+  const chunk = Math.ceil(hw / chunks);
+  return { chunks, chunk, depth: Math.ceil(chunk / WG) + WG + chunks };
+}
+
+function reduceUniforms(g: AconCGeometry, chunks: number, chunk: number, scale: number): ArrayBuffer {
+  const [sn, sc, shw] = strides(g);
+  return packUniforms([g.n * g.c * g.h * g.w, g.n, g.c, g.h * g.w, sn, sc, shw, chunks, chunk, { f32: scale }]);
+}
+
+/** means[n·C + c] = mean over H, W of x[n, c]. */
+export function encodePlaneMeans(ctx: GpuContext, batch: Batch, g: AconCGeometry, x: Binding, means: Binding): void {
+  const { chunks, chunk } = meanPlan(g);
+  const u = reduceUniforms(g, chunks, chunk, 0);
+  const planes = g.n * g.c;
+  const partials = batch.temp(planes * chunks * WG * 4);
+  batch.dispatch(ctx.pipeline(REDUCE_SHADER, 'plane_partials', { WG }), u, { 1: x, 2: partials }, planes * chunks);
+  batch.dispatch(ctx.pipeline(REDUCE_SHADER, 'plane_means', { WG }), u, { 2: partials, 3: means }, Math.ceil(planes / WG));
+}
+
+/** dx[n, c, h, w] += v[n·C + c]·scale. */
+export function encodeBroadcastAdd(ctx: GpuContext, batch: Batch, g: AconCGeometry, v: Binding, dx: Binding, scale: number): void {
+  const u = reduceUniforms(g, 1, 1, scale);
+  const count = g.n * g.c * g.h * g.w;
+  batch.dispatch(ctx.pipeline(REDUCE_SHADER, 'broadcast_add', { WG }), u, { 4: v, 5: dx }, Math.ceil(count / WG));
+}
+
+/** A 1×1 convolution's sizes: batch N, in features I, out features O. */
+export interface ConvDims {
+  n: number;
+  in: number;
+  out: number;
+}
+
+const convUniforms = (d: ConvDims) => packUniforms([d.n, d.in, d.out]);
+
+/** out[n, o] = b[o] + Σ_i W[o, i]·inp[n, i]. */
+export function encodeConv1x1(
+  ctx: GpuContext,
+  batch: Batch,
+  d: ConvDims,
+  b: { inp: Binding; weight: Binding; bias: Binding; out: Binding },
+): void {
+  batch.dispatch(ctx.pipeline(CONV1X1_SHADER, 'forward', { WG }), convUniforms(d), { 1: b.inp, 2: b.weight, 3: b.bias, 4: b.out }, Math.ceil((d.n * d.out) / WG));
+}
+
+/** gin = gout·W (skipped when `gin` is absent), gW = goutᵀ·inp, gb = Σ_N gout. */
+export function encodeConv1x1Backward(
+  ctx: GpuContext,
+  batch: Batch,
+  d: ConvDims,
+  b: { inp: Binding; weight: Binding; gout: Binding; gin?: Binding; gweight: Binding; gbias: Binding },
+): void {
+  const u = convUniforms(d);
+  if (b.gin) {
+    batch.dispatch(ctx.pipeline(CONV1X1_SHADER, 'backward_input', { WG }), u, { 2: b.weight, 5: b.gout, 6: b.gin }, Math.ceil((d.n * d.in) / WG));
+  }
+  const count = d.out * d.in + d.out;
+  batch.dispatch(ctx.pipeline(CONV1X1_SHADER, 'backward_params', { WG }), u, { 1: b.inp, 5: b.gout, 7: b.gweight, 8: b.gbias }, Math.ceil(count / WG));
+}
+
+export interface BatchNormOptions {
+  training: boolean;
+  /** Move the running statistics (training mode only). */
+  updateRunning: boolean;
+  /** Apply σ to the output (and differentiate through it in backward). */
+  sigmoid: boolean;
+  eps: number;
+  momentum: number;
+}
+
+const bnUniforms = (n: number, f: number, o: BatchNormOptions) =>
+  packUniforms([n, f, +o.training, +o.updateRunning, +o.sigmoid, { f32: o.eps }, { f32: o.momentum }]);
+
+/** Batch norm of [N, F]; writes out and saved = [μ, 1/√(σ² + ε)] (2F values). */
+export function encodeBatchNorm(
+  ctx: GpuContext,
+  batch: Batch,
+  n: number,
+  f: number,
+  o: BatchNormOptions,
+  b: { inp: Binding; weight: Binding; bias: Binding; runningMean: Binding; runningVar: Binding; out: Binding; saved: Binding },
+): void {
+  batch.dispatch(
+    ctx.pipeline(BATCHNORM_SHADER, 'forward', { WG }),
+    bnUniforms(n, f, o),
+    { 1: b.inp, 2: b.weight, 3: b.bias, 4: b.runningMean, 5: b.runningVar, 6: b.out, 7: b.saved },
+    Math.ceil(f / WG),
+  );
+}
+
+/** Batch-norm gradients from the forward's `saved` statistics. */
+export function encodeBatchNormBackward(
+  ctx: GpuContext,
+  batch: Batch,
+  n: number,
+  f: number,
+  o: BatchNormOptions,
+  b: { inp: Binding; weight: Binding; bias: Binding; saved: Binding; gout: Binding; gin: Binding; gweight: Binding; gbias: Binding },
+): void {
+  batch.dispatch(
+    ctx.pipeline(BATCHNORM_SHADER, 'backward', { WG }),
+    bnUniforms(n, f, o),
+    { 1: b.inp, 2: b.weight, 3: b.bias, 13: b.saved, 8: b.gout, 9: b.gin, 10: b.gweight, 11: b.gbias },
+    Math.ceil(f / WG),
+  );
+}
