@@ -1,0 +1,199 @@
+// The Meta-ACON-C reference without a GPU: against TensorFlow.js autodiff of the same network
+// written from tfjs primitives, and against central finite differences in float64.
+import { beforeAll, describe, expect, test } from 'vitest';
+import * as tf from '@tensorflow/tfjs-core';
+import '@tensorflow/tfjs-backend-cpu';
+import '@tensorflow/tfjs-core/dist/register_all_gradients';
+import {
+  BN_EPS,
+  hiddenWidth,
+  metaAconCBackwardRef,
+  metaAconCForwardRef,
+  type MetaAconCParamsRef,
+} from '../../src/reference/metaAconC';
+import type { Shape4 } from '../../src/reference/aconC';
+import { normal, rng, uniform } from '../../src/ops/random';
+import { U } from '../../src/reference/tolerance';
+
+beforeAll(async () => {
+  await tf.setBackend('cpu');
+  await tf.ready();
+});
+
+function makeParams(C: number, r: number, seed: number): MetaAconCParamsRef & { R: number } {
+  const R = hiddenWidth(C, r);
+  const rand = rng(seed);
+  const bn = (f: number) => ({ weight: uniform(rand, f, 0.5, 1.5), bias: normal(rand, f, 0.2), runningMean: normal(rand, f, 0.1), runningVar: uniform(rand, f, 0.5, 2) });
+  return {
+    R,
+    p1: normal(rand, C),
+    p2: normal(rand, C),
+    fc1: { weight: uniform(rand, R * C, -1 / Math.sqrt(C), 1 / Math.sqrt(C)), bias: uniform(rand, R, -0.1, 0.1) },
+    bn1: bn(R),
+    fc2: { weight: uniform(rand, C * R, -1 / Math.sqrt(R), 1 / Math.sqrt(R)), bias: uniform(rand, C, -0.1, 0.1) },
+    bn2: bn(C),
+  };
+}
+
+/** Meta-ACON-C from tfjs primitives, NCHW, as the PyTorch module writes it. */
+function composedMeta(
+  x: tf.Tensor4D,
+  t: Record<'p1' | 'p2' | 'w1' | 'b1' | 'g1' | 'be1' | 'w2' | 'b2' | 'g2' | 'be2', tf.Tensor>,
+  running: { rm1: tf.Tensor; rv1: tf.Tensor; rm2: tf.Tensor; rv2: tf.Tensor },
+  training: boolean,
+): tf.Tensor {
+  const [N, C] = x.shape;
+  const bn = (h: tf.Tensor, g: tf.Tensor, b: tf.Tensor, rm: tf.Tensor, rv: tf.Tensor) => {
+    const mean = training ? tf.mean(h, 0) : rm;
+    const variance = training ? tf.mean(tf.square(tf.sub(h, mean)), 0) : rv;
+    return tf.add(tf.mul(g, tf.div(tf.sub(h, mean), tf.sqrt(tf.add(variance, BN_EPS)))), b);
+  };
+  const m = tf.mean(x, [2, 3]);
+  const h1 = tf.add(tf.matMul(m, t.w1, false, true), t.b1);
+  const a1 = bn(h1, t.g1, t.be1, running.rm1, running.rv1);
+  const h2 = tf.add(tf.matMul(a1, t.w2, false, true), t.b2);
+  const beta = tf.reshape(tf.sigmoid(bn(h2, t.g2, t.be2, running.rm2, running.rv2)), [N, C, 1, 1]);
+  const p1 = tf.reshape(t.p1, [1, C, 1, 1]);
+  const p2 = tf.reshape(t.p2, [1, C, 1, 1]);
+  const d = tf.mul(tf.sub(p1, p2), x);
+  return tf.add(tf.mul(d, tf.sigmoid(tf.mul(beta, d))), tf.mul(p2, x));
+}
+
+describe('Meta-ACON-C reference vs TensorFlow.js autodiff', () => {
+  const cases: [Shape4, number, boolean][] = [
+    // N = 2 is left to the finite-difference test: training-mode batch norm over two samples
+    // passes an exactly zero gradient to its input, which float32 (tfjs) renders as rounding
+    // noise amplified by γ/σ_batch, so no float32 comparison there is meaningful.
+    [[3, 16, 3, 3], 16, true],
+    [[3, 17, 7, 7], 4, true],
+    [[4, 32, 5, 5], 16, false],
+    [[5, 20, 1, 1], 4, true],
+  ];
+  test.each(cases)('%j r=%i training=%s', (shape, r, training) => {
+    const [N, C, H, W] = shape;
+    const p = makeParams(C, r, N * 100 + C);
+    const R = p.R;
+    const rand = rng(C);
+    const x = normal(rand, N * C * H * W, 1);
+    // an offset per (n, c) plane, so that the channel means (the generator's input) differ
+    // between samples and the batch statistics stay away from zero variance
+    const offsets = normal(rand, N * C, 2);
+    for (let i = 0; i < x.length; i++) x[i]! += offsets[Math.floor(i / (H * W))]!;
+    const dy = normal(rand, x.length);
+    const ref = metaAconCBackwardRef(x, dy, shape, p, training);
+
+    const tx = tf.tensor4d(x, [N, C, H, W]);
+    const vars = {
+      p1: tf.tensor1d(p.p1 as Float32Array), p2: tf.tensor1d(p.p2 as Float32Array),
+      w1: tf.tensor2d(p.fc1.weight as Float32Array, [R, C]), b1: tf.tensor1d(p.fc1.bias as Float32Array),
+      g1: tf.tensor1d(p.bn1.weight as Float32Array), be1: tf.tensor1d(p.bn1.bias as Float32Array),
+      w2: tf.tensor2d(p.fc2.weight as Float32Array, [C, R]), b2: tf.tensor1d(p.fc2.bias as Float32Array),
+      g2: tf.tensor1d(p.bn2.weight as Float32Array), be2: tf.tensor1d(p.bn2.bias as Float32Array),
+    };
+    const running = {
+      rm1: tf.tensor1d(p.bn1.runningMean as Float32Array), rv1: tf.tensor1d(p.bn1.runningVar as Float32Array),
+      rm2: tf.tensor1d(p.bn2.runningMean as Float32Array), rv2: tf.tensor1d(p.bn2.runningVar as Float32Array),
+    };
+    const names = Object.keys(vars) as (keyof typeof vars)[];
+    const y = composedMeta(tx, vars, running, training);
+    const grads = tf.grads((xx: tf.Tensor, ...ps: tf.Tensor[]) =>
+      composedMeta(xx as tf.Tensor4D, Object.fromEntries(names.map((k, i) => [k, ps[i]!])) as typeof vars, running, training),
+    )([tx, ...names.map((k) => vars[k])], tf.tensor4d(dy, [N, C, H, W]));
+    const got = grads.map((g) => g.dataSync());
+
+    // tfjs rounds every op to float32. Along any path from an input to an output there are at
+    // most ~60 roundings (means, two 1×1 convs, two batch norms with their mean/variance, σ, ACON,
+    // and the mirrored backward), each relative u. Batch norm amplifies an input error by at most
+    // |γ|·(1/σ_batch)·(1 + |x̂|²) ≤ A per stage (A is measured below and asserted ≤ 30), so a
+    // first-order bound on the normwise error of every output is 60·u·A² ≈ 3.2e-3 relative
+    // to the output's scale. The test uses that bound; a wrong formula is off by O(1).
+    let A = 1;
+    for (const [bn, f] of [[ref.forward.bn1, R], [ref.forward.bn2, C]] as const)
+      for (let k = 0; k < f; k++) A = Math.max(A, 1.5 * bn.invStd[k]! * (training ? 2 : 1));
+    expect(A).toBeLessThanOrEqual(30);
+    const tol = 60 * U * A * A;
+    // Normwise per layer: the scale is the largest gradient of the layer's parameters (weight and
+    // bias together), since in training mode some bias gradients are exactly zero (batch norm
+    // removes a constant shift) and float32 returns rounding noise of the weights' scale.
+    const maxAbs = (...arrays: ArrayLike<number>[]) => Math.max(...arrays.flatMap((a) => Array.from(a, Math.abs)));
+    const close = (name: string, g: ArrayLike<number>, want: ArrayLike<number>, scale = maxAbs(want)) => {
+      let err = 0;
+      for (let i = 0; i < want.length; i++) err = Math.max(err, Math.abs(g[i]! - want[i]!));
+      expect(err, `${name}: max error ${err} vs scale ${scale}`).toBeLessThanOrEqual(tol * scale + 1e-30);
+    };
+    close('y', y.dataSync(), ref.forward.y);
+    const want: Record<string, ArrayLike<number>> = {
+      p1: ref.p1, p2: ref.p2, w1: ref.fc1.weight, b1: ref.fc1.bias, g1: ref.bn1.weight, be1: ref.bn1.bias,
+      w2: ref.fc2.weight, b2: ref.fc2.bias, g2: ref.bn2.weight, be2: ref.bn2.bias,
+    };
+    close('dx', got[0]!, ref.dx);
+    const layerScale: Record<string, number> = {
+      p1: maxAbs(ref.p1, ref.p2), p2: maxAbs(ref.p1, ref.p2),
+      w1: maxAbs(ref.fc1.weight, ref.fc1.bias), b1: maxAbs(ref.fc1.weight, ref.fc1.bias),
+      g1: maxAbs(ref.bn1.weight, ref.bn1.bias), be1: maxAbs(ref.bn1.weight, ref.bn1.bias),
+      w2: maxAbs(ref.fc2.weight, ref.fc2.bias), b2: maxAbs(ref.fc2.weight, ref.fc2.bias),
+      g2: maxAbs(ref.bn2.weight, ref.bn2.bias), be2: maxAbs(ref.bn2.weight, ref.bn2.bias),
+    };
+    names.forEach((k, i) => close(k, got[i + 1]!, want[k]!, layerScale[k]));
+    tf.dispose([tx, y, ...grads, ...Object.values(vars), ...Object.values(running)]);
+  });
+});
+
+describe('Meta-ACON-C reference vs central finite differences (float64)', () => {
+  // h = 1e-5: truncation h²/6·|f'''| and rounding 2⁻⁵³|L|/h both stay below 1e-7·(1 + |L|) for
+  // these small, well-conditioned inputs; 1e-6·(1 + |g| + |L|) catches any wrong term (O(1)).
+  test.each([true, false])('every gradient, training=%s', (training) => {
+    const shape: Shape4 = [3, 5, 2, 2];
+    const [N, C, H, W] = shape;
+    const p0 = makeParams(C, 2, 77);
+    const rand = rng(78);
+    const x = Array.from(normal(rand, N * C * H * W, 1));
+    const dy = Array.from(normal(rand, x.length));
+    const p = structuredClone({ ...p0, p1: Array.from(p0.p1), p2: Array.from(p0.p2),
+      fc1: { weight: Array.from(p0.fc1.weight), bias: Array.from(p0.fc1.bias) },
+      fc2: { weight: Array.from(p0.fc2.weight), bias: Array.from(p0.fc2.bias) },
+      bn1: { ...p0.bn1, weight: Array.from(p0.bn1.weight), bias: Array.from(p0.bn1.bias) },
+      bn2: { ...p0.bn2, weight: Array.from(p0.bn2.weight), bias: Array.from(p0.bn2.bias) } });
+    const loss = () => metaAconCForwardRef(x, shape, p, training).y.reduce((a, v, i) => a + v * dy[i]!, 0);
+    const g = metaAconCBackwardRef(x, dy, shape, p, training);
+    const h = 1e-5;
+    const check = (name: string, arr: number[], grad: ArrayLike<number>) => {
+      expect(grad.length).toBe(arr.length);
+      arr.forEach((v, i) => {
+        arr[i] = v + h;
+        const up = loss();
+        arr[i] = v - h;
+        const down = loss();
+        arr[i] = v;
+        const fd = (up - down) / (2 * h);
+        expect(Math.abs(grad[i]! - fd), `${name}[${i}]`).toBeLessThanOrEqual(1e-6 * (1 + Math.abs(fd) + Math.abs(loss())));
+      });
+    };
+    check('x', x, g.dx);
+    check('p1', p.p1, g.p1);
+    check('p2', p.p2, g.p2);
+    check('fc1.weight', p.fc1.weight, g.fc1.weight);
+    check('fc1.bias', p.fc1.bias, g.fc1.bias);
+    check('bn1.weight', p.bn1.weight, g.bn1.weight);
+    check('bn1.bias', p.bn1.bias, g.bn1.bias);
+    check('fc2.weight', p.fc2.weight, g.fc2.weight);
+    check('fc2.bias', p.fc2.bias, g.fc2.bias);
+    check('bn2.weight', p.bn2.weight, g.bn2.weight);
+    check('bn2.bias', p.bn2.bias, g.bn2.bias);
+    expect(N * H * W).toBeGreaterThan(1);
+  });
+
+  test('batch of one in training mode is refused; running statistics move by momentum 0.1 with the unbiased variance', () => {
+    const p = makeParams(4, 2, 5);
+    expect(() => metaAconCForwardRef(new Float32Array(4), [1, 4, 1, 1], p, true)).toThrow(/batch of at least 2/);
+    const x = Float32Array.from({ length: 2 * 4 }, (_, i) => i);
+    const f = metaAconCForwardRef(x, [2, 4, 1, 1], p, true);
+    // bn1 input h1 for feature 0 over the two samples → mean and unbiased variance by hand
+    const R = p.R;
+    const a = f.h1[0]!;
+    const b = f.h1[R]!;
+    expect(f.bn1.runningMean[0]).toBeCloseTo(0.9 * p.bn1.runningMean[0]! + 0.1 * ((a + b) / 2), 12);
+    expect(f.bn1.runningVar[0]).toBeCloseTo(0.9 * p.bn1.runningVar[0]! + 0.1 * ((a - b) ** 2 / 2), 12);
+    expect(f.bn1.invStd[0]).toBeCloseTo(1 / Math.sqrt((a - b) ** 2 / 4 + 1e-5), 9);
+  });
+});
