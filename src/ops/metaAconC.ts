@@ -10,31 +10,39 @@ import {
   encodePlaneMeans,
   type BatchNormOptions,
 } from '../kernels/meta';
-import { checkFits, checkFloat32, checkLayout, checkShape, type Layout, type Shape4 } from './validate';
+import { checkFits, checkFloat32, checkGPUBuffer, checkLayout, checkShape, type Layout, type Shape4 } from './validate';
 
 export const BN_EPS = 1e-5;
 /** PyTorch's momentum (Paddle calls the same update momentum 0.9). */
 export const BN_MOMENTUM = 0.1;
 
-export interface BatchNormState {
-  weight: Float32Array;
-  bias: Float32Array;
-  runningMean: Float32Array;
-  runningVar: Float32Array;
+/**
+ * Meta-ACON-C parameters for C channels and hidden width R (R = max(r, ⌊C/r⌋) in the layer), as
+ * host arrays (T = Float32Array) or GPU buffers (T = GPUBuffer): p1, p2 [C]; fc1 weight [R, C]
+ * (row-major), bias [R]; bn1 [R]; fc2 weight [C, R], bias [C]; bn2 [C].
+ */
+export interface MetaParamSet<T> {
+  p1: T;
+  p2: T;
+  fc1: { weight: T; bias: T };
+  bn1: { weight: T; bias: T; runningMean: T; runningVar: T };
+  fc2: { weight: T; bias: T };
+  bn2: { weight: T; bias: T; runningMean: T; runningVar: T };
 }
 
-/**
- * Meta-ACON-C parameters for C channels and hidden width R (R = max(r, ⌊C/r⌋) in the layer):
- * p1, p2 [C]; fc1 weight [R, C] (row-major), bias [R]; bn1 [R]; fc2 weight [C, R], bias [C]; bn2 [C].
- */
-export interface MetaAconCParams {
-  p1: Float32Array;
-  p2: Float32Array;
-  fc1: { weight: Float32Array; bias: Float32Array };
-  bn1: BatchNormState;
-  fc2: { weight: Float32Array; bias: Float32Array };
-  bn2: BatchNormState;
+/** Gradients of the loss: dx [N, C, H, W] and one per trainable parameter, shaped as it. */
+export interface MetaGradSet<T> {
+  dx: T;
+  p1: T;
+  p2: T;
+  fc1: { weight: T; bias: T };
+  bn1: { weight: T; bias: T };
+  fc2: { weight: T; bias: T };
+  bn2: { weight: T; bias: T };
 }
+
+export type MetaAconCParams = MetaParamSet<Float32Array>;
+export type BatchNormState = MetaAconCParams['bn1'];
 
 export interface MetaAconCOptions {
   /** Training mode: batch statistics (N ≥ 2) and running-statistics update; else eval mode. */
@@ -61,63 +69,45 @@ export interface MetaAconCForwardResult {
   intermediates?: MetaIntermediates;
 }
 
-export interface MetaAconCGrads {
-  dx: Float32Array;
-  p1: Float32Array;
-  p2: Float32Array;
-  fc1: { weight: Float32Array; bias: Float32Array };
-  bn1: { weight: Float32Array; bias: Float32Array };
-  fc2: { weight: Float32Array; bias: Float32Array };
-  bn2: { weight: Float32Array; bias: Float32Array };
-  intermediates?: MetaIntermediates;
+export type MetaAconCGrads = MetaGradSet<Float32Array> & { intermediates?: MetaIntermediates };
+
+/** Element counts of every parameter for C channels and hidden width R. */
+function paramSizes(c: number, r: number): MetaParamSet<number> {
+  const bn = (f: number) => ({ weight: f, bias: f, runningMean: f, runningVar: f });
+  return { p1: c, p2: c, fc1: { weight: r * c, bias: r }, bn1: bn(r), fc2: { weight: c * r, bias: c }, bn2: bn(c) };
+}
+
+function gradSizes(count: number, c: number, r: number): MetaGradSet<number> {
+  return { dx: count, p1: c, p2: c, fc1: { weight: r * c, bias: r }, bn1: { weight: r, bias: r }, fc2: { weight: c * r, bias: c }, bn2: { weight: c, bias: c } };
+}
+
+const isLeaf = (v: unknown) => typeof v !== 'object' || ArrayBuffer.isView(v) || 'usage' in (v as object);
+const torchName = (k: string) => (k === 'runningMean' ? 'running_mean' : k === 'runningVar' ? 'running_var' : k);
+
+/**
+ * Walks a parameter or gradient set and a parallel set of element counts leaf by leaf, keeping
+ * the structure: fn gets the leaf, its count and its PyTorch name (fc1.weight, bn1.running_mean).
+ */
+function mapSet<A, B>(set: object, sizes: object, fn: (leaf: A, size: number, name: string) => B, prefix = ''): Record<string, unknown> {
+  return Object.fromEntries(
+    Object.entries(set).map(([k, v]) => {
+      const size = (sizes as Record<string, unknown>)[k];
+      const name = prefix + torchName(k);
+      return [k, isLeaf(v) ? fn(v as A, size as number, name) : mapSet(v as object, size as object, fn, `${name}.`)];
+    }),
+  );
+}
+
+/** Leaves in a fixed order (p1, p2, fc1.weight, …). */
+function leaves<T>(set: object): T[] {
+  return Object.values(set).flatMap((v) => (isLeaf(v) ? [v as T] : leaves<T>(v as object)));
 }
 
 /** Checks every parameter's length against C and R = fc1.bias.length; returns R. */
 export function checkMetaParams(p: MetaAconCParams, c: number): number {
   const r = p.fc1?.bias?.length ?? 0;
-  const expect: [string, unknown, number][] = [
-    ['p1', p.p1, c],
-    ['p2', p.p2, c],
-    ['fc1.weight', p.fc1?.weight, r * c],
-    ['fc1.bias', p.fc1?.bias, r],
-    ['fc2.weight', p.fc2?.weight, c * r],
-    ['fc2.bias', p.fc2?.bias, c],
-  ];
-  for (const [bn, f] of [['bn1', r], ['bn2', c]] as const) {
-    const s = p[bn];
-    expect.push([`${bn}.weight`, s?.weight, f], [`${bn}.bias`, s?.bias, f], [`${bn}.running_mean`, s?.runningMean, f], [`${bn}.running_var`, s?.runningVar, f]);
-  }
-  for (const [name, arr, len] of expect) checkFloat32(arr, len, name);
+  mapSet<Float32Array, void>(p, paramSizes(c, r), (leaf, size, name) => void checkFloat32(leaf, size, name));
   return r;
-}
-
-/** GPU buffers of the parameters and running statistics. */
-interface MetaBuffers {
-  p1: Binding;
-  p2: Binding;
-  w1: Binding;
-  b1: Binding;
-  g1: Binding;
-  be1: Binding;
-  rm1: Binding;
-  rv1: Binding;
-  w2: Binding;
-  b2: Binding;
-  g2: Binding;
-  be2: Binding;
-  rm2: Binding;
-  rv2: Binding;
-}
-
-/** The β generator's intermediates, temporaries of the batch. */
-interface MetaForwardTemps {
-  m: GPUBuffer;
-  h1: GPUBuffer;
-  a1: GPUBuffer;
-  saved1: GPUBuffer;
-  h2: GPUBuffer;
-  saved2: GPUBuffer;
-  beta: GPUBuffer;
 }
 
 const bnOptions = (training: boolean, updateRunning: boolean, sigmoid: boolean): BatchNormOptions => ({
@@ -128,84 +118,135 @@ const bnOptions = (training: boolean, updateRunning: boolean, sigmoid: boolean):
   momentum: BN_MOMENTUM,
 });
 
-/** Records β = σ(BN2(conv2(BN1(conv1(mean_HW(x)))))) into temporaries. */
+/** The β generator's intermediates, temporaries of the batch. */
+interface GeneratorTemps {
+  m: GPUBuffer;
+  h1: GPUBuffer;
+  a1: GPUBuffer;
+  saved1: GPUBuffer;
+  h2: GPUBuffer;
+  saved2: GPUBuffer;
+  beta: GPUBuffer;
+}
+
+const tempSizes = (n: number, c: number, r: number): Record<keyof GeneratorTemps, number> => ({
+  m: n * c, h1: n * r, a1: n * r, saved1: 2 * r, h2: n * c, saved2: 2 * c, beta: n * c,
+});
+
+/** Records β = σ(BN2(fc2(BN1(fc1(mean_HW(x)))))) into temporaries. */
 function encodeBetaGenerator(
   ctx: GpuContext,
   batch: Batch,
   geo: AconCGeometry,
   r: number,
   x: Binding,
-  b: MetaBuffers,
+  P: MetaParamSet<Binding>,
   training: boolean,
   updateRunning: boolean,
-): MetaForwardTemps {
+): GeneratorTemps {
   const { n, c } = geo;
-  const t: MetaForwardTemps = {
-    m: batch.temp(n * c * 4),
-    h1: batch.temp(n * r * 4),
-    a1: batch.temp(n * r * 4),
-    saved1: batch.temp(2 * r * 4),
-    h2: batch.temp(n * c * 4),
-    saved2: batch.temp(2 * c * 4),
-    beta: batch.temp(n * c * 4),
-  };
+  const sizes = tempSizes(n, c, r);
+  const t = Object.fromEntries(Object.entries(sizes).map(([k, v]) => [k, batch.temp(v * 4)])) as unknown as GeneratorTemps;
   encodePlaneMeans(ctx, batch, geo, x, t.m);
-  encodeConv1x1(ctx, batch, { n, in: c, out: r }, { inp: t.m, weight: b.w1, bias: b.b1, out: t.h1 });
-  encodeBatchNorm(ctx, batch, n, r, bnOptions(training, updateRunning, false), {
-    inp: t.h1, weight: b.g1, bias: b.be1, runningMean: b.rm1, runningVar: b.rv1, out: t.a1, saved: t.saved1,
-  });
-  encodeConv1x1(ctx, batch, { n, in: r, out: c }, { inp: t.a1, weight: b.w2, bias: b.b2, out: t.h2 });
-  encodeBatchNorm(ctx, batch, n, c, bnOptions(training, updateRunning, true), {
-    inp: t.h2, weight: b.g2, bias: b.be2, runningMean: b.rm2, runningVar: b.rv2, out: t.beta, saved: t.saved2,
-  });
+  encodeConv1x1(ctx, batch, { n, in: c, out: r }, { inp: t.m, weight: P.fc1.weight, bias: P.fc1.bias, out: t.h1 });
+  encodeBatchNorm(ctx, batch, n, r, bnOptions(training, updateRunning, false), { inp: t.h1, ...P.bn1, out: t.a1, saved: t.saved1 });
+  encodeConv1x1(ctx, batch, { n, in: r, out: c }, { inp: t.a1, weight: P.fc2.weight, bias: P.fc2.bias, out: t.h2 });
+  encodeBatchNorm(ctx, batch, n, c, bnOptions(training, updateRunning, true), { inp: t.h2, ...P.bn2, out: t.beta, saved: t.saved2 });
   return t;
+}
+
+/** Records the forward: generator, then ACON-C with the per-sample β. */
+function encodeMetaForward(
+  ctx: GpuContext,
+  batch: Batch,
+  geo: AconCGeometry,
+  r: number,
+  x: Binding,
+  P: MetaParamSet<Binding>,
+  y: Binding,
+  training: boolean,
+): GeneratorTemps {
+  const t = encodeBetaGenerator(ctx, batch, geo, r, x, P, training, training);
+  encodeAconCForward(ctx, batch, geo, { x, p1: P.p1, p2: P.p2, beta: t.beta, y });
+  return t;
+}
+
+/**
+ * Records the full backward. The generator's forward is recomputed (tiny next to the tensor
+ * passes) without moving the running statistics; training mode uses the batch statistics, as
+ * the forward did. `named` collects intermediates for debug read-back.
+ */
+function encodeMetaBackward(
+  ctx: GpuContext,
+  batch: Batch,
+  geo: AconCGeometry,
+  r: number,
+  x: Binding,
+  dy: Binding,
+  P: MetaParamSet<Binding>,
+  G: MetaGradSet<Binding>,
+  training: boolean,
+  named?: [string, GPUBuffer, number][],
+): void {
+  const { n, c } = geo;
+  const count = n * c * geo.h * geo.w;
+  const t = encodeBetaGenerator(ctx, batch, geo, r, x, P, training, false);
+  const gbeta = batch.temp(n * c * 4);
+  encodeAconCBackward(ctx, batch, geo, { x, dy, p1: P.p1, p2: P.p2, beta: t.beta, dx: G.dx, dp1: G.p1, dp2: G.p2, dbeta: gbeta });
+  const gh2 = batch.temp(n * c * 4);
+  encodeBatchNormBackward(ctx, batch, n, c, bnOptions(training, false, true), {
+    inp: t.h2, weight: P.bn2.weight, bias: P.bn2.bias, saved: t.saved2, gout: gbeta, gin: gh2, gweight: G.bn2.weight, gbias: G.bn2.bias,
+  });
+  const ga1 = batch.temp(n * r * 4);
+  encodeConv1x1Backward(ctx, batch, { n, in: r, out: c }, { inp: t.a1, weight: P.fc2.weight, gout: gh2, gin: ga1, gweight: G.fc2.weight, gbias: G.fc2.bias });
+  const gh1 = batch.temp(n * r * 4);
+  encodeBatchNormBackward(ctx, batch, n, r, bnOptions(training, false, false), {
+    inp: t.h1, weight: P.bn1.weight, bias: P.bn1.bias, saved: t.saved1, gout: ga1, gin: gh1, gweight: G.bn1.weight, gbias: G.bn1.bias,
+  });
+  const gm = batch.temp(n * c * 4);
+  encodeConv1x1Backward(ctx, batch, { n, in: c, out: r }, { inp: t.m, weight: P.fc1.weight, gout: gh1, gin: gm, gweight: G.fc1.weight, gbias: G.fc1.bias });
+  if (named) {
+    for (const [k, v] of Object.entries(tempSizes(n, c, r))) named.push([k, t[k as keyof GeneratorTemps], v * 4]);
+    const dxDirect = batch.temp(count * 4);
+    batch.copy('buffer' in G.dx ? G.dx.buffer : G.dx, dxDirect, count * 4);
+    named.push(['gbeta', gbeta, n * c * 4], ['gh2', gh2, n * c * 4], ['ga1', ga1, n * r * 4], ['gh1', gh1, n * r * 4], ['gm', gm, n * c * 4], ['dxDirect', dxDirect, count * 4]);
+  }
+  // the mean's adjoint: every element of plane (n, c) gets gm[n, c]/(H·W)
+  encodeBroadcastAdd(ctx, batch, geo, gm, G.dx, 1 / (geo.h * geo.w));
 }
 
 interface Prepared {
   geo: AconCGeometry;
   count: number;
-  r: number;
-  layout: Layout;
 }
 
-function prepare(ctx: GpuContext, x: Float32Array, shape: Shape4, p: MetaAconCParams, o: MetaAconCOptions): Prepared {
+function prepareShape(ctx: GpuContext, shape: Shape4, layout: Layout | undefined, training: boolean): Prepared {
   ctx.assertUsable();
   const count = checkShape(shape);
-  const layout = checkLayout(o.layout ?? 'NCHW');
   const [n, c, h, w] = shape;
+  const geo: AconCGeometry = { n, c, h, w, layout: checkLayout(layout ?? 'NCHW'), betaPerSample: true };
   checkFits(count * 4, ctx.maxTensorBytes, `a [${shape.join(', ')}] float32 tensor`);
-  checkFloat32(x, count, 'x');
-  const r = checkMetaParams(p, c);
-  if (o.training && n < 2) {
+  if (training && n < 2) {
     throw new BatchSizeError(
       'Meta-ACON in training mode normalises β over the batch, and batch statistics over one sample are undefined; use eval mode (training: false) for a single sample',
       'N ≥ 2 in training mode',
       `N = ${n}`,
     );
   }
-  return { geo: { n, c, h, w, layout, betaPerSample: true }, count, r, layout };
-}
-
-/** Uploads parameters (running statistics into fresh buffers, since training writes them). */
-function uploadParams(ctx: GpuContext, p: MetaAconCParams): { b: MetaBuffers; all: GPUBuffer[] } {
-  const list = [p.p1, p.p2, p.fc1.weight, p.fc1.bias, p.bn1.weight, p.bn1.bias, p.bn1.runningMean, p.bn1.runningVar,
-    p.fc2.weight, p.fc2.bias, p.bn2.weight, p.bn2.bias, p.bn2.runningMean, p.bn2.runningVar];
-  const all = list.map((a) => ctx.upload(a));
-  const [p1, p2, w1, b1, g1, be1, rm1, rv1, w2, b2, g2, be2, rm2, rv2] = all as GPUBuffer[] as [GPUBuffer, GPUBuffer, GPUBuffer, GPUBuffer, GPUBuffer, GPUBuffer, GPUBuffer, GPUBuffer, GPUBuffer, GPUBuffer, GPUBuffer, GPUBuffer, GPUBuffer, GPUBuffer];
-  return { b: { p1, p2, w1, b1, g1, be1, rm1, rv1, w2, b2, g2, be2, rm2, rv2 }, all };
+  return { geo, count };
 }
 
 const f32 = (a: ArrayBuffer) => new Float32Array(a);
-
-/** Byte sizes of the generator's temporaries. */
-function tempSizes(n: number, c: number, r: number): Record<keyof MetaForwardTemps, number> {
-  return { m: n * c * 4, h1: n * r * 4, a1: n * r * 4, saved1: 2 * r * 4, h2: n * c * 4, saved2: 2 * c * 4, beta: n * c * 4 };
-}
 
 /** Reads named buffers back (debug mode) after the batch that wrote them. */
 async function readNamed(ctx: GpuContext, named: [string, GPUBuffer, number][]): Promise<MetaIntermediates> {
   const res = await ctx.read(named.map(([, buffer, bytes]) => ({ buffer, bytes })));
   return Object.fromEntries(named.map(([name], i) => [name, f32(res[i]!)]));
+}
+
+/** Uploads a parameter set to pooled buffers (running statistics too, since training writes them). */
+function uploadParams(ctx: GpuContext, p: MetaAconCParams): MetaParamSet<GPUBuffer> {
+  return mapSet<Float32Array, GPUBuffer>(p, p, (a) => ctx.upload(a)) as unknown as MetaParamSet<GPUBuffer>;
 }
 
 /**
@@ -219,29 +260,30 @@ export async function metaAconCForward(
   params: MetaAconCParams,
   options: MetaAconCOptions,
 ): Promise<MetaAconCForwardResult> {
-  const { geo, count, r } = prepare(ctx, x, shape, params, options);
+  const { geo, count } = prepareShape(ctx, shape, options.layout, options.training);
+  checkFloat32(x, count, 'x');
+  const r = checkMetaParams(params, geo.c);
   const { n, c } = geo;
   const xb = ctx.upload(x);
-  const { b, all } = uploadParams(ctx, params);
+  const P = uploadParams(ctx, params);
   const y = ctx.pool.acquire(count * 4, GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC, 'acon-output');
   const betaOut = ctx.pool.acquire(n * c * 4, GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST, 'acon-output');
   const named: [string, GPUBuffer, number][] = [];
   try {
     const done = ctx.submit((batch) => {
-      const t = encodeBetaGenerator(ctx, batch, geo, r, { buffer: xb, size: count * 4 }, b, options.training, options.training);
-      encodeAconCForward(ctx, batch, geo, { x: { buffer: xb, size: count * 4 }, p1: b.p1, p2: b.p2, beta: t.beta, y: { buffer: y, size: count * 4 } });
+      const t = encodeMetaForward(ctx, batch, geo, r, { buffer: xb, size: count * 4 }, P, { buffer: y, size: count * 4 }, options.training);
       batch.copy(t.beta, betaOut, n * c * 4);
-      if (options.debug) for (const [k, bytes] of Object.entries(tempSizes(n, c, r))) named.push([k, t[k as keyof MetaForwardTemps], bytes]);
+      if (options.debug) for (const [k, v] of Object.entries(tempSizes(n, c, r))) named.push([k, t[k as keyof GeneratorTemps], v * 4]);
     });
     const debug = options.debug ? readNamed(ctx, named) : undefined;
     const [out] = await Promise.all([
       ctx.read([
         { buffer: y, bytes: count * 4 },
         { buffer: betaOut, bytes: n * c * 4 },
-        { buffer: b.rm1 as GPUBuffer, bytes: r * 4 },
-        { buffer: b.rv1 as GPUBuffer, bytes: r * 4 },
-        { buffer: b.rm2 as GPUBuffer, bytes: c * 4 },
-        { buffer: b.rv2 as GPUBuffer, bytes: c * 4 },
+        { buffer: P.bn1.runningMean, bytes: r * 4 },
+        { buffer: P.bn1.runningVar, bytes: r * 4 },
+        { buffer: P.bn2.runningMean, bytes: c * 4 },
+        { buffer: P.bn2.runningVar, bytes: c * 4 },
       ]),
       done,
     ]);
@@ -250,15 +292,11 @@ export async function metaAconCForward(
     if (debug) result.intermediates = await debug;
     return result;
   } finally {
-    for (const buf of [xb, y, betaOut, ...all]) ctx.pool.release(buf);
+    for (const buf of [xb, y, betaOut, ...leaves<GPUBuffer>(P)]) ctx.pool.release(buf);
   }
 }
 
-/**
- * Meta-ACON-C backward for host data: every gradient, analytic, given the upstream gradient dy.
- * The β generator's forward is recomputed (it is tiny next to the tensor passes) without moving
- * the running statistics; in training mode it uses the batch statistics, as the forward did.
- */
+/** Meta-ACON-C backward for host data: every gradient, analytic, given the upstream gradient dy. */
 export async function metaAconCBackward(
   ctx: GpuContext,
   x: Float32Array,
@@ -267,57 +305,83 @@ export async function metaAconCBackward(
   params: MetaAconCParams,
   options: MetaAconCOptions,
 ): Promise<MetaAconCGrads> {
-  const { geo, count, r } = prepare(ctx, x, shape, params, options);
+  const { geo, count } = prepareShape(ctx, shape, options.layout, options.training);
+  checkFloat32(x, count, 'x');
   checkFloat32(dy, count, 'dy');
-  const { n, c } = geo;
+  const r = checkMetaParams(params, geo.c);
   const xb = ctx.upload(x);
   const dyb = ctx.upload(dy);
-  const { b, all } = uploadParams(ctx, params);
-  const usage = GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC;
-  const sizes = { dx: count, p1: c, p2: c, w1: r * c, b1: r, g1: r, be1: r, w2: c * r, b2: c, g2: c, be2: c };
-  const out = Object.fromEntries(Object.entries(sizes).map(([k, v]) => [k, ctx.pool.acquire(v * 4, usage, 'acon-output')])) as Record<keyof typeof sizes, GPUBuffer>;
-  const xbind = { buffer: xb, size: count * 4 };
+  const P = uploadParams(ctx, params);
+  const usage = GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST;
+  const sizes = gradSizes(count, geo.c, r);
+  const G = mapSet<number, GPUBuffer>(sizes, sizes, (len) => ctx.pool.acquire(len * 4, usage, 'acon-output')) as unknown as MetaGradSet<GPUBuffer>;
   const named: [string, GPUBuffer, number][] = [];
   try {
-    const done = ctx.submit((batch) => {
-      const t = encodeBetaGenerator(ctx, batch, geo, r, xbind, b, options.training, false);
-      if (options.debug) for (const [k, bytes] of Object.entries(tempSizes(n, c, r))) named.push([k, t[k as keyof MetaForwardTemps], bytes]);
-      const gbeta = batch.temp(n * c * 4);
-      encodeAconCBackward(ctx, batch, geo, {
-        x: xbind, dy: { buffer: dyb, size: count * 4 }, p1: b.p1, p2: b.p2, beta: t.beta,
-        dx: { buffer: out.dx, size: count * 4 }, dp1: out.p1, dp2: out.p2, dbeta: gbeta,
-      });
-      const gh2 = batch.temp(n * c * 4);
-      encodeBatchNormBackward(ctx, batch, n, c, bnOptions(options.training, false, true), {
-        inp: t.h2, weight: b.g2, bias: b.be2, saved: t.saved2, gout: gbeta, gin: gh2, gweight: out.g2, gbias: out.be2,
-      });
-      const ga1 = batch.temp(n * r * 4);
-      encodeConv1x1Backward(ctx, batch, { n, in: r, out: c }, { inp: t.a1, weight: b.w2, gout: gh2, gin: ga1, gweight: out.w2, gbias: out.b2 });
-      const gh1 = batch.temp(n * r * 4);
-      encodeBatchNormBackward(ctx, batch, n, r, bnOptions(options.training, false, false), {
-        inp: t.h1, weight: b.g1, bias: b.be1, saved: t.saved1, gout: ga1, gin: gh1, gweight: out.g1, gbias: out.be1,
-      });
-      const gm = batch.temp(n * c * 4);
-      encodeConv1x1Backward(ctx, batch, { n, in: c, out: r }, { inp: t.m, weight: b.w1, gout: gh1, gin: gm, gweight: out.w1, gbias: out.b1 });
-      if (options.debug) {
-        const dxDirect = batch.temp(count * 4);
-        batch.copy(out.dx, dxDirect, count * 4);
-        named.push(['gbeta', gbeta, n * c * 4], ['gh2', gh2, n * c * 4], ['ga1', ga1, n * r * 4], ['gh1', gh1, n * r * 4], ['gm', gm, n * c * 4], ['dxDirect', dxDirect, count * 4]);
-      }
-      encodeBroadcastAdd(ctx, batch, geo, gm, { buffer: out.dx, size: count * 4 }, 1 / (geo.h * geo.w));
-    });
+    const done = ctx.submit((batch) =>
+      encodeMetaBackward(ctx, batch, geo, r, { buffer: xb, size: count * 4 }, { buffer: dyb, size: count * 4 }, P,
+        { ...G, dx: { buffer: G.dx, size: count * 4 } }, options.training, options.debug ? named : undefined),
+    );
     const debug = options.debug ? readNamed(ctx, named) : undefined;
-    const keys = Object.keys(sizes) as (keyof typeof sizes)[];
-    const [res] = await Promise.all([ctx.read(keys.map((k) => ({ buffer: out[k], bytes: sizes[k] * 4 }))), done]);
-    const g = Object.fromEntries(keys.map((k, i) => [k, f32(res[i]!)])) as Record<keyof typeof sizes, Float32Array>;
-    const grads: MetaAconCGrads = {
-      dx: g.dx, p1: g.p1, p2: g.p2,
-      fc1: { weight: g.w1, bias: g.b1 }, bn1: { weight: g.g1, bias: g.be1 },
-      fc2: { weight: g.w2, bias: g.b2 }, bn2: { weight: g.g2, bias: g.be2 },
-    };
+    const lengths = leaves<number>(sizes);
+    const [res] = await Promise.all([ctx.read(leaves<GPUBuffer>(G).map((buffer, k) => ({ buffer, bytes: lengths[k]! * 4 }))), done]);
+    let i = 0;
+    const grads = mapSet<GPUBuffer, Float32Array>(G, sizes, () => f32(res[i++]!)) as unknown as MetaAconCGrads;
     if (debug) grads.intermediates = await debug;
     return grads;
   } finally {
-    for (const buf of [xb, dyb, ...all, ...Object.values(out)]) ctx.pool.release(buf);
+    for (const buf of [xb, dyb, ...leaves<GPUBuffer>(P), ...leaves<GPUBuffer>(G)]) ctx.pool.release(buf);
   }
+}
+
+export interface MetaAconCGPUOptions {
+  training: boolean;
+  layout?: Layout;
+  /** Hidden width R of the β generator (max(r, ⌊C/r⌋) for the layer's r). */
+  hidden: number;
+}
+
+function checkGPUSet(set: object, sizes: object, prefix = ''): void {
+  mapSet<GPUBuffer, void>(set, sizes, (b, size, name) => void checkGPUBuffer(b, size * 4, prefix + name));
+}
+
+/**
+ * Meta-ACON-C forward on GPU-resident data (the caller's STORAGE buffers on this device). In
+ * training mode the running-statistics buffers are updated in place. Nothing is read back.
+ */
+export async function metaAconCForwardGPU(
+  ctx: GpuContext,
+  io: { x: GPUBuffer; y: GPUBuffer },
+  params: MetaParamSet<GPUBuffer>,
+  shape: Shape4,
+  options: MetaAconCGPUOptions,
+): Promise<void> {
+  const { geo, count } = prepareShape(ctx, shape, options.layout, options.training);
+  const r = options.hidden;
+  checkGPUBuffer(io.x, count * 4, 'x');
+  checkGPUBuffer(io.y, count * 4, 'y');
+  checkGPUSet(params, paramSizes(geo.c, r));
+  return ctx.submit((batch) => {
+    encodeMetaForward(ctx, batch, geo, r, { buffer: io.x, size: count * 4 }, params, { buffer: io.y, size: count * 4 }, options.training);
+  });
+}
+
+/** Meta-ACON-C backward on GPU-resident data: writes every gradient buffer of `grads`. */
+export async function metaAconCBackwardGPU(
+  ctx: GpuContext,
+  io: { x: GPUBuffer; dy: GPUBuffer },
+  params: MetaParamSet<GPUBuffer>,
+  grads: MetaGradSet<GPUBuffer>,
+  shape: Shape4,
+  options: MetaAconCGPUOptions,
+): Promise<void> {
+  const { geo, count } = prepareShape(ctx, shape, options.layout, options.training);
+  const r = options.hidden;
+  checkGPUBuffer(io.x, count * 4, 'x');
+  checkGPUBuffer(io.dy, count * 4, 'dy');
+  checkGPUSet(params, paramSizes(geo.c, r));
+  checkGPUSet(grads, gradSizes(count, geo.c, r), 'd');
+  const bytes = count * 4;
+  return ctx.submit((batch) =>
+    encodeMetaBackward(ctx, batch, geo, r, { buffer: io.x, size: bytes }, { buffer: io.dy, size: bytes }, params, { ...grads, dx: { buffer: grads.dx, size: bytes } }, options.training),
+  );
 }
