@@ -8,9 +8,14 @@ import { GpuContext } from '../src/gpu/context';
 import { aconCBackwardGPU, aconCForwardGPU } from '../src/ops/aconC';
 import { encodeCopyRoofline } from '../src/kernels/roofline';
 import { aconCBackwardRef, aconCForwardRef } from '../src/reference/aconC';
+import { metaAconCBackwardGPU, metaAconCForwardGPU, type MetaParamSet, type MetaGradSet } from '../src/ops/metaAconC';
+import { MetaAconC } from '../src/ops/layers';
+import { metaAconCBackwardRef, metaAconCForwardRef } from '../src/reference/metaAconC';
+import { aconCComposed, metaAconCComposed, type MetaComposedParams } from '../src/tfjs/composed';
 
 export type Impl = 'fused' | 'tfjs-composed' | 'reference' | 'copy-roofline';
-export type Op = 'aconC.forward' | 'aconC.backward';
+export type Op = 'aconC.forward' | 'aconC.backward' | 'metaAconC.forward' | 'metaAconC.backward';
+export type Family = 'aconC' | 'metaAconC';
 export type Shape4 = [number, number, number, number];
 
 export interface BenchResult {
@@ -32,6 +37,8 @@ export interface BenchOptions {
   batchMs?: number;
   /** Timed batches per measurement (the median is reported). */
   batches?: number;
+  /** Which op families to measure (default both). */
+  families?: Family[];
   onProgress?: (done: number, total: number, line: string) => void;
 }
 
@@ -114,13 +121,22 @@ export async function runBench(options: BenchOptions = {}): Promise<BenchReport>
     adapter: { vendor: info?.vendor ?? '', architecture: info?.architecture ?? '', description: info?.description ?? '' },
     results: [],
   };
-  const total = shapes.length * 8;
+  const families = options.families ?? ['aconC', 'metaAconC'];
+  const metaShapes = shapes.filter((sh) => sh[0] >= 2).length;
+  const total = (families.includes('aconC') ? shapes.length * 8 : 0) + (families.includes('metaAconC') ? metaShapes * 8 : 0);
   const record = (r: BenchResult) => {
     report.results.push(r);
     progress(report.results.length, total, `${r.op.padEnd(15)} ${r.impl.padEnd(14)} [${r.shape.join(',')}]  ${r.ms.toFixed(3)} ms`);
   };
 
   for (const shape of shapes) {
+    if (families.includes('aconC')) await benchAconC(shape);
+    if (families.includes('metaAconC')) await benchMeta(shape);
+  }
+  ctx.destroy();
+  return report;
+
+  async function benchAconC(shape: Shape4) {
     const [N, C, H, W] = shape;
     const count = N * C * H * W;
     const x = randomArray(count, 1);
@@ -150,10 +166,7 @@ export async function runBench(options: BenchOptions = {}): Promise<BenchReport>
     const tx = tf.tensor4d(x, shape);
     const tdy = tf.tensor4d(dy, shape);
     const [tp1, tp2, tbeta] = [params.p1, params.p2, params.beta].map((p) => tf.tensor4d(p, [1, C, 1, 1]));
-    const composed = (xx: tf.Tensor, a1: tf.Tensor, a2: tf.Tensor, b: tf.Tensor) => {
-      const d = tf.mul(tf.sub(a1, a2), xx);
-      return tf.add(tf.mul(d, tf.sigmoid(tf.mul(b, d))), tf.mul(a2, xx));
-    };
+    const composed = aconCComposed;
     const grads = tf.grads((xx, a1, a2, b) => composed(xx, a1, a2, b) as tf.Tensor4D);
     const tfF = () => tf.tidy(() => void composed(tx, tp1!, tp2!, tbeta!));
     const tfB = () => tf.tidy(() => void grads([tx, tp1!, tp2!, tbeta!], tdy));
@@ -166,15 +179,88 @@ export async function runBench(options: BenchOptions = {}): Promise<BenchReport>
     record({ op: 'aconC.forward', impl: 'reference', shape, ...timeCpu(() => aconCForwardRef(x, shape, params), cpuRuns) });
     record({ op: 'aconC.backward', impl: 'reference', shape, ...timeCpu(() => aconCBackwardRef(x, dy, shape, params), cpuRuns) });
   }
-  ctx.destroy();
-  return report;
+
+  /** Meta-ACON-C in training mode (batch statistics; N ≥ 2). */
+  async function benchMeta(shape: Shape4) {
+    const [N, C, H, W] = shape;
+    if (N < 2) return;
+    const count = N * C * H * W;
+    const x = randomArray(count, 6);
+    const dy = randomArray(count, 7);
+    const layer = new MetaAconC(C, 16, 1);
+    const p = layer.params;
+    const R = layer.hidden;
+    const usage = GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_DST | GPUBufferUsage.COPY_SRC;
+    const made: GPUBuffer[] = [];
+    const buf = (data: Float32Array | number) => {
+      const b = ctx.device.createBuffer({ size: (typeof data === 'number' ? data : data.length) * 4, usage });
+      if (typeof data !== 'number') ctx.device.queue.writeBuffer(b, 0, data as Float32Array<ArrayBuffer>);
+      made.push(b);
+      return b;
+    };
+    const bn = (s: typeof p.bn1) => ({ weight: buf(s.weight), bias: buf(s.bias), runningMean: buf(s.runningMean), runningVar: buf(s.runningVar) });
+    const P: MetaParamSet<GPUBuffer> = {
+      p1: buf(p.p1), p2: buf(p.p2),
+      fc1: { weight: buf(p.fc1.weight), bias: buf(p.fc1.bias) }, bn1: bn(p.bn1),
+      fc2: { weight: buf(p.fc2.weight), bias: buf(p.fc2.bias) }, bn2: bn(p.bn2),
+    };
+    const G: MetaGradSet<GPUBuffer> = {
+      dx: buf(count), p1: buf(C), p2: buf(C),
+      fc1: { weight: buf(R * C), bias: buf(R) }, bn1: { weight: buf(R), bias: buf(R) },
+      fc2: { weight: buf(C * R), bias: buf(C) }, bn2: { weight: buf(C), bias: buf(C) },
+    };
+    const gx = buf(x);
+    const gx2 = buf(x);
+    const gdy = buf(dy);
+    const gy = buf(count);
+    const scratch = buf(count);
+    const opts = { training: true, hidden: R };
+    const fwd = () => void metaAconCForwardGPU(ctx, { x: gx, y: gy }, P, shape, opts);
+    const bwd = () => void metaAconCBackwardGPU(ctx, { x: gx, dy: gdy }, P, G, shape, opts);
+    record({ op: 'metaAconC.forward', impl: 'fused', shape, ...(await timeGpu(fwd, ourDrain, batchMs, batches)) });
+    record({ op: 'metaAconC.backward', impl: 'fused', shape, ...(await timeGpu(bwd, ourDrain, batchMs, batches)) });
+    // bytes actually required: forward reads x twice (mean, then ACON) and writes y: 12 B/element;
+    // backward reads x (mean), then x and dy (dβ), then x and dy writing dx: 24 B/element.
+    const copyF = () => ctx.submit((b) => encodeCopyRoofline(ctx, b, [gx, gx2], gy, count));
+    const copyB = () =>
+      ctx.submit((b) => {
+        encodeCopyRoofline(ctx, b, [gx, gdy, gx2], G.dx, count);
+        encodeCopyRoofline(ctx, b, [gx], scratch, count);
+      });
+    record({ op: 'metaAconC.forward', impl: 'copy-roofline', shape, ...(await timeGpu(copyF, ourDrain, batchMs, batches)) });
+    record({ op: 'metaAconC.backward', impl: 'copy-roofline', shape, ...(await timeGpu(copyB, ourDrain, batchMs, batches)) });
+    await ctx.device.queue.onSubmittedWorkDone();
+    for (const b of made) b.destroy();
+
+    const t = {
+      p1: tf.tensor1d(p.p1), p2: tf.tensor1d(p.p2), w1: tf.tensor2d(p.fc1.weight, [R, C]), b1: tf.tensor1d(p.fc1.bias),
+      g1: tf.tensor1d(p.bn1.weight), be1: tf.tensor1d(p.bn1.bias), w2: tf.tensor2d(p.fc2.weight, [C, R]), b2: tf.tensor1d(p.fc2.bias),
+      g2: tf.tensor1d(p.bn2.weight), be2: tf.tensor1d(p.bn2.bias),
+    };
+    const running = { rm1: tf.tensor1d(p.bn1.runningMean), rv1: tf.tensor1d(p.bn1.runningVar), rm2: tf.tensor1d(p.bn2.runningMean), rv2: tf.tensor1d(p.bn2.runningVar) };
+    const keys = Object.keys(t) as (keyof MetaComposedParams)[];
+    const tx = tf.tensor4d(x, shape);
+    const tdy = tf.tensor4d(dy, shape);
+    const grads = tf.grads((xx: tf.Tensor, ...ps: tf.Tensor[]) =>
+      metaAconCComposed(xx as tf.Tensor4D, Object.fromEntries(keys.map((k, i) => [k, ps[i]!])) as unknown as MetaComposedParams, running, true),
+    );
+    const tfF = () => tf.tidy(() => void metaAconCComposed(tx, t, running, true));
+    const tfB = () => tf.tidy(() => void grads([tx, ...keys.map((k) => t[k])], tdy));
+    record({ op: 'metaAconC.forward', impl: 'tfjs-composed', shape, ...(await timeGpu(tfF, tfDrain, batchMs, batches)) });
+    record({ op: 'metaAconC.backward', impl: 'tfjs-composed', shape, ...(await timeGpu(tfB, tfDrain, batchMs, batches)) });
+    tf.dispose([tx, tdy, ...Object.values(t), ...Object.values(running)]);
+
+    const cpuRuns = count > 1e6 ? 3 : 7;
+    record({ op: 'metaAconC.forward', impl: 'reference', shape, ...timeCpu(() => metaAconCForwardRef(x, shape, p, true), cpuRuns) });
+    record({ op: 'metaAconC.backward', impl: 'reference', shape, ...timeCpu(() => metaAconCBackwardRef(x, dy, shape, p, true), cpuRuns) });
+  }
 }
 
 /** The report as a fixed-width table, with the ratios the targets are stated in. */
 export function formatReport(report: BenchReport): string {
   const lines = [
     `adapter: ${report.adapter.vendor} ${report.adapter.architecture} ${report.adapter.description}`.trim(),
-    'op               shape            fused ms  tfjs ms   copy ms   ref ms    tfjs/fused  fused/copy',
+    'op                  shape            fused ms  tfjs ms   copy ms   ref ms    tfjs/fused  fused/copy',
   ];
   const key = (r: BenchResult) => `${r.op}|${r.shape.join(',')}`;
   const groups = new Map<string, Partial<Record<Impl, number>>>();
@@ -188,7 +274,7 @@ export function formatReport(report: BenchReport): string {
     const f = (n?: number) => (n === undefined ? '-' : n.toFixed(3)).padEnd(10);
     const ratio = (a?: number, b?: number) => (a && b ? (a / b).toFixed(2) + '×' : '-').padEnd(12);
     lines.push(
-      `${op!.padEnd(17)}[${shape}]`.padEnd(34) +
+      `${op!.padEnd(20)}[${shape}]`.padEnd(37) +
         f(v.fused) + f(v['tfjs-composed']) + f(v['copy-roofline']) + f(v.reference) +
         ratio(v['tfjs-composed'], v.fused) + ratio(v.fused, v['copy-roofline']),
     );

@@ -1,5 +1,5 @@
 // The benchmark page: `npm run bench` opens it headless and collects window.__result.
-import { formatReport, runBench, type Shape4 } from './bench';
+import { formatReport, runBench, type Family, type Shape4 } from './bench';
 
 declare global {
   interface Window {
@@ -10,11 +10,13 @@ declare global {
 
 const params = new URLSearchParams(location.search);
 const shapes = params.get('shapes')?.split(';').map((s) => s.split(',').map(Number) as Shape4);
+const families = params.get('ops')?.split(',') as Family[] | undefined;
 const out = document.getElementById('out')!;
 const bar = document.getElementById('progress') as HTMLProgressElement;
 
 runBench({
   ...(shapes ? { shapes } : {}),
+  ...(families ? { families } : {}),
   onProgress: (done, total, line) => {
     bar.value = done / total;
     out.textContent = `${done}/${total} ${line}`;

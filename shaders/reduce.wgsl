@@ -1,7 +1,8 @@
 // Spatial reductions of [N, C, H, W] float32 tensors (NCHW or NHWC, given by strides).
 //   plane_partials  workgroup w sums chunk (w mod chunks) of plane (n, c) = w / chunks; every
 //                   invocation stores its own running sum (no barrier; see acon_c.wgsl)
-//   plane_means     one invocation per plane: lanes of a chunk, then chunks, in a fixed order; ÷ H·W
+//   plane_partials4 the same with vec4 loads (NCHW, H·W a multiple of 4; plane and chunk in vec4s)
+//   plane_means     one invocation per plane: lanes of a chunk, then chunks, in a fixed order; × scale (1/(H·W))
 //   broadcast_add   dx[n, c, h, w] += v[n, c]·scale: the adjoint of the mean (scale = 1/(H·W))
 
 override WG: u32 = 64;
@@ -25,6 +26,7 @@ struct Geometry {
 @group(0) @binding(3) var<storage, read_write> means: array<f32>;
 @group(0) @binding(4) var<storage, read> v: array<f32>;
 @group(0) @binding(5) var<storage, read_write> dx: array<f32>;
+@group(0) @binding(6) var<storage, read> x4: array<vec4<f32>>;
 
 fn workgroup_index(wid: vec3<u32>, nwg: vec3<u32>) -> u32 {
   return wid.x + wid.y * nwg.x;
@@ -47,6 +49,20 @@ fn plane_partials(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups
 }
 
 @compute @workgroup_size(WG)
+fn plane_partials4(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
+                   @builtin(local_invocation_index) lid: u32) {
+  let w = workgroup_index(wid, nwg);
+  let pl = w / g.chunks;
+  if (pl >= g.batch * g.channels) { return; }
+  let h0 = (w % g.chunks) * g.chunk;
+  let h1 = min(h0 + g.chunk, g.plane);
+  let base = pl * g.plane;
+  var acc = vec4(0.0);
+  for (var h = h0 + lid; h < h1; h += WG) { acc += x4[base + h]; }
+  partials[w * WG + lid] = (acc.x + acc.y) + (acc.z + acc.w);
+}
+
+@compute @workgroup_size(WG)
 fn plane_means(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
                @builtin(local_invocation_index) lid: u32) {
   let pl = workgroup_index(wid, nwg) * WG + lid;
@@ -58,7 +74,7 @@ fn plane_means(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) n
     for (var l = 0u; l < WG; l++) { chunk += partials[lane0 + l]; }
     total += chunk;
   }
-  means[pl] = total / f32(g.plane);
+  means[pl] = total * g.scale;
 }
 
 @compute @workgroup_size(WG)

@@ -20,32 +20,38 @@ function strides(g: AconCGeometry): [number, number, number] {
   return g.layout === 'NCHW' ? [g.c * hw, hw, 1] : [hw * g.c, 1, g.c];
 }
 
-/** How the mean cuts planes; `depth` is the longest addition chain (for error bounds). */
-export function meanPlan(g: AconCGeometry): { chunks: number; chunk: number; depth: number } {
-  const hw = g.h * g.w;
-  const chunks = Math.ceil(hw / MEAN_CHUNK);
-  const chunk = Math.ceil(hw / chunks);
-  return { chunks, chunk, depth: Math.ceil(chunk / WG) + WG + chunks };
+/**
+ * How the mean cuts planes (in vec4s for NCHW planes of a multiple of 4 elements); `depth` is the
+ * longest addition chain behind a mean (for error bounds).
+ */
+export function meanPlan(g: AconCGeometry): { vec4: boolean; plane: number; chunks: number; chunk: number; depth: number } {
+  const vec4 = g.layout === 'NCHW' && (g.h * g.w) % 4 === 0;
+  const unit = vec4 ? 4 : 1;
+  const plane = (g.h * g.w) / unit;
+  const chunks = Math.ceil(plane / (MEAN_CHUNK / unit));
+  const chunk = Math.ceil(plane / chunks);
+  return { vec4, plane, chunks, chunk, depth: Math.ceil(chunk / WG) + (vec4 ? 2 : 0) + WG + chunks };
 }
 
-function reduceUniforms(g: AconCGeometry, chunks: number, chunk: number, scale: number): ArrayBuffer {
+function reduceUniforms(g: AconCGeometry, plane: number, chunks: number, chunk: number, scale: number): ArrayBuffer {
   const [sn, sc, shw] = strides(g);
-  return packUniforms([g.n * g.c * g.h * g.w, g.n, g.c, g.h * g.w, sn, sc, shw, chunks, chunk, { f32: scale }]);
+  return packUniforms([g.n * g.c * g.h * g.w, g.n, g.c, plane, sn, sc, shw, chunks, chunk, { f32: scale }]);
 }
 
 /** means[n·C + c] = mean over H, W of x[n, c]. */
 export function encodePlaneMeans(ctx: GpuContext, batch: Batch, g: AconCGeometry, x: Binding, means: Binding): void {
-  const { chunks, chunk } = meanPlan(g);
-  const u = reduceUniforms(g, chunks, chunk, 0);
+  const { vec4, plane, chunks, chunk } = meanPlan(g);
+  const u = reduceUniforms(g, plane, chunks, chunk, 1 / (g.h * g.w));
   const planes = g.n * g.c;
   const partials = batch.temp(planes * chunks * WG * 4);
-  batch.dispatch(ctx.pipeline(REDUCE_SHADER, 'plane_partials', { WG }), u, { 1: x, 2: partials }, planes * chunks);
+  const [entry, input] = vec4 ? ['plane_partials4', { 6: x }] : ['plane_partials', { 1: x }];
+  batch.dispatch(ctx.pipeline(REDUCE_SHADER, entry, { WG }), u, { ...input, 2: partials }, planes * chunks);
   batch.dispatch(ctx.pipeline(REDUCE_SHADER, 'plane_means', { WG }), u, { 2: partials, 3: means }, Math.ceil(planes / WG));
 }
 
 /** dx[n, c, h, w] += v[n·C + c]·scale. */
 export function encodeBroadcastAdd(ctx: GpuContext, batch: Batch, g: AconCGeometry, v: Binding, dx: Binding, scale: number): void {
-  const u = reduceUniforms(g, 1, 1, scale);
+  const u = reduceUniforms(g, g.h * g.w, 1, 1, scale);
   const count = g.n * g.c * g.h * g.w;
   batch.dispatch(ctx.pipeline(REDUCE_SHADER, 'broadcast_add', { WG }), u, { 4: v, 5: dx }, Math.ceil(count / WG));
 }

@@ -9,7 +9,7 @@ import { BN_MOMENTUM, BN_EPS, type BatchNormParams } from './metaAconC';
 import { FLUSH, U, gamma } from './tolerance';
 import type { Layout, Shape4 } from './aconC';
 
-/** Plane means: a sum whose longest addition chain is `depth`, then ÷ H·W (5u). */
+/** Plane means: a sum whose longest addition chain is `depth`, then × fl(1/(H·W)) (2u). */
 export function planeMeansBounds(x: ArrayLike<number>, [N, C, H, W]: Shape4, depth: number, layout: Layout = 'NCHW'): Float64Array {
   const hw = H * W;
   const out = new Float64Array(N * C);
@@ -22,7 +22,7 @@ export function planeMeansBounds(x: ArrayLike<number>, [N, C, H, W]: Shape4, dep
         abs += Math.abs(v);
         sum += v;
       }
-      out[n * C + c] = (gamma(depth) * abs) / hw + 5 * U * Math.abs(sum / hw) + FLUSH;
+      out[n * C + c] = (gamma(depth) * abs) / hw + 2 * U * Math.abs(sum / hw) + FLUSH;
     }
   return out;
 }

@@ -16,17 +16,12 @@ import {
 } from '../../src/reference/aconC';
 import { normal, rng, uniform } from '../../src/ops/random';
 import { U, gamma } from '../../src/reference/tolerance';
+import { aconCComposed } from '../../src/tfjs/composed';
 
 beforeAll(async () => {
   await tf.setBackend('cpu');
   await tf.ready();
 });
-
-/** ACON-C exactly as the paper writes it, from tfjs primitives (float32 on the cpu backend). */
-function composed(x: tf.Tensor, p1: tf.Tensor, p2: tf.Tensor, beta: tf.Tensor): tf.Tensor {
-  const d = tf.mul(tf.sub(p1, p2), x);
-  return tf.add(tf.mul(d, tf.sigmoid(tf.mul(beta, d))), tf.mul(p2, x));
-}
 
 function toNCHW(a: ArrayLike<number>, [N, C, H, W]: Shape4): Float32Array {
   const out = new Float32Array(a.length);
@@ -58,8 +53,8 @@ describe('reference vs TensorFlow.js autodiff (cpu backend)', () => {
     const g = aconCBackwardRef(x, dy, shape, p, layout);
     const [tx, tdy] = [xr, dyr].map((a) => tf.tensor4d(a, [N, C, H, W]));
     const [tp1, tp2, tb] = [p.p1, p.p2, p.beta].map((a) => tf.tensor4d(a, [1, C, 1, 1]));
-    const ty = composed(tx!, tp1!, tp2!, tb!).dataSync();
-    const grads = tf.grads((a, b, c, d) => composed(a, b, c, d) as tf.Tensor4D)([tx!, tp1!, tp2!, tb!], tdy as tf.Tensor4D);
+    const ty = aconCComposed(tx!, tp1!, tp2!, tb!).dataSync();
+    const grads = tf.grads((a, b, c, d) => aconCComposed(a, b, c, d) as tf.Tensor4D)([tx!, tp1!, tp2!, tb!], tdy as tf.Tensor4D);
     const [gx, g1, g2, gb] = grads.map((t) => t.dataSync());
 
     // tfjs rounds every op to float32: a chain of at most 12 roundings per term, plus the

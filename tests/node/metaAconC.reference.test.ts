@@ -5,7 +5,6 @@ import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
 import '@tensorflow/tfjs-core/dist/register_all_gradients';
 import {
-  BN_EPS,
   hiddenWidth,
   metaAconCBackwardRef,
   metaAconCForwardRef,
@@ -14,6 +13,7 @@ import {
 import type { Shape4 } from '../../src/reference/aconC';
 import { normal, rng, uniform } from '../../src/ops/random';
 import { U } from '../../src/reference/tolerance';
+import { metaAconCComposed } from '../../src/tfjs/composed';
 
 beforeAll(async () => {
   await tf.setBackend('cpu');
@@ -33,30 +33,6 @@ function makeParams(C: number, r: number, seed: number): MetaAconCParamsRef & { 
     fc2: { weight: uniform(rand, C * R, -1 / Math.sqrt(R), 1 / Math.sqrt(R)), bias: uniform(rand, C, -0.1, 0.1) },
     bn2: bn(C),
   };
-}
-
-/** Meta-ACON-C from tfjs primitives, NCHW, as the PyTorch module writes it. */
-function composedMeta(
-  x: tf.Tensor4D,
-  t: Record<'p1' | 'p2' | 'w1' | 'b1' | 'g1' | 'be1' | 'w2' | 'b2' | 'g2' | 'be2', tf.Tensor>,
-  running: { rm1: tf.Tensor; rv1: tf.Tensor; rm2: tf.Tensor; rv2: tf.Tensor },
-  training: boolean,
-): tf.Tensor {
-  const [N, C] = x.shape;
-  const bn = (h: tf.Tensor, g: tf.Tensor, b: tf.Tensor, rm: tf.Tensor, rv: tf.Tensor) => {
-    const mean = training ? tf.mean(h, 0) : rm;
-    const variance = training ? tf.mean(tf.square(tf.sub(h, mean)), 0) : rv;
-    return tf.add(tf.mul(g, tf.div(tf.sub(h, mean), tf.sqrt(tf.add(variance, BN_EPS)))), b);
-  };
-  const m = tf.mean(x, [2, 3]);
-  const h1 = tf.add(tf.matMul(m, t.w1, false, true), t.b1);
-  const a1 = bn(h1, t.g1, t.be1, running.rm1, running.rv1);
-  const h2 = tf.add(tf.matMul(a1, t.w2, false, true), t.b2);
-  const beta = tf.reshape(tf.sigmoid(bn(h2, t.g2, t.be2, running.rm2, running.rv2)), [N, C, 1, 1]);
-  const p1 = tf.reshape(t.p1, [1, C, 1, 1]);
-  const p2 = tf.reshape(t.p2, [1, C, 1, 1]);
-  const d = tf.mul(tf.sub(p1, p2), x);
-  return tf.add(tf.mul(d, tf.sigmoid(tf.mul(beta, d))), tf.mul(p2, x));
 }
 
 describe('Meta-ACON-C reference vs TensorFlow.js autodiff', () => {
@@ -95,9 +71,9 @@ describe('Meta-ACON-C reference vs TensorFlow.js autodiff', () => {
       rm2: tf.tensor1d(p.bn2.runningMean as Float32Array), rv2: tf.tensor1d(p.bn2.runningVar as Float32Array),
     };
     const names = Object.keys(vars) as (keyof typeof vars)[];
-    const y = composedMeta(tx, vars, running, training);
+    const y = metaAconCComposed(tx, vars, running, training);
     const grads = tf.grads((xx: tf.Tensor, ...ps: tf.Tensor[]) =>
-      composedMeta(xx as tf.Tensor4D, Object.fromEntries(names.map((k, i) => [k, ps[i]!])) as typeof vars, running, training),
+      metaAconCComposed(xx as tf.Tensor4D, Object.fromEntries(names.map((k, i) => [k, ps[i]!])) as unknown as typeof vars, running, training),
     )([tx, ...names.map((k) => vars[k])], tf.tensor4d(dy, [N, C, H, W]));
     const got = grads.map((g) => g.dataSync());
 
