@@ -24,7 +24,7 @@ async function main() {
   const report = await runValidation((row, done, total) => {
     bar.value = done / total;
     const tr = document.createElement('tr');
-    const cells = [row.kernel, `[${row.shape.join(', ')}] ${row.layout}`, row.maxAbs.toExponential(2), row.maxRel.toExponential(2), row.ms.toFixed(1)];
+    const cells = [row.kernel, `[${row.shape.join(', ')}] ${row.layout}`, row.maxAbs.toExponential(2), row.maxRel.toExponential(2), row.worst.toFixed(3), row.ms.toFixed(1)];
     for (const c of cells) tr.insertCell().textContent = c;
     const res = tr.insertCell();
     res.textContent = row.pass ? 'pass' : 'FAIL';

@@ -5,6 +5,8 @@ import { backwardPlan } from '../src/kernels/aconC';
 import { aconCBackwardRef, aconCForwardRef } from '../src/reference/aconC';
 import { backwardBounds, forwardBounds } from '../src/reference/aconBounds';
 import { compare } from '../src/reference/tolerance';
+import { checkMetaStages } from '../src/validation/metaStages';
+import { MetaAconC } from '../src/ops/layers';
 
 export interface ValidationRow {
   kernel: string;
@@ -12,6 +14,8 @@ export interface ValidationRow {
   layout: Layout;
   maxAbs: number;
   maxRel: number;
+  /** Largest error as a fraction of its float32 bound (≤ 1 passes). */
+  worst: number;
   pass: boolean;
   ms: number;
 }
@@ -21,6 +25,14 @@ export interface ValidationReport {
   adapter: { vendor: string; architecture: string; description: string; software: boolean };
   rows: ValidationRow[];
 }
+
+/** Meta-ACON-C cases: every stage of forward and backward is checked on its own inputs. */
+export const META_CASES: { shape: Shape4; r: number; training: boolean }[] = [
+  { shape: [2, 16, 7, 7], r: 16, training: true },
+  { shape: [3, 17, 1, 1], r: 4, training: true },
+  { shape: [8, 64, 56, 56], r: 16, training: true },
+  { shape: [4, 256, 7, 7], r: 16, training: false },
+];
 
 export const VALIDATION_CASES: { shape: Shape4; layout: Layout; perSample?: boolean }[] = [
   { shape: [1, 1, 1, 1], layout: 'NCHW' },
@@ -56,7 +68,7 @@ export async function runValidation(onRow?: (row: ValidationRow, done: number, t
     adapter: { vendor: info?.vendor ?? '', architecture: info?.architecture ?? '', description: info?.description ?? '', software: acon.context.software },
     rows: [],
   };
-  const total = VALIDATION_CASES.length * 2;
+  const total = VALIDATION_CASES.length * 2 + META_CASES.length;
   const push = (row: ValidationRow) => {
     report.rows.push(row);
     report.ok &&= row.pass;
@@ -73,7 +85,7 @@ export async function runValidation(onRow?: (row: ValidationRow, done: number, t
       const y = await acon.aconC(x, shape, params, { layout });
       let ms = performance.now() - t0;
       const fwd = compare(y, aconCForwardRef(x, shape, params, layout), forwardBounds(x, shape, params, layout));
-      push({ kernel: 'aconC.forward', shape, layout, maxAbs: fwd.maxAbs, maxRel: fwd.maxRel, pass: fwd.bad.length === 0, ms });
+      push({ kernel: 'aconC.forward', shape, layout, maxAbs: fwd.maxAbs, maxRel: fwd.maxRel, worst: fwd.worst, pass: fwd.bad.length === 0, ms });
       t0 = performance.now();
       const g = await acon.aconCBackward(x, dy, shape, params, { layout });
       ms = performance.now() - t0;
@@ -87,8 +99,28 @@ export async function runValidation(onRow?: (row: ValidationRow, done: number, t
         layout,
         maxAbs: Math.max(...parts.map((p) => p.maxAbs)),
         maxRel: Math.max(...parts.map((p) => p.maxRel)),
+        worst: Math.max(...parts.map((p) => p.worst)),
         pass: parts.every((p) => p.bad.length === 0),
         ms,
+      });
+    }
+    for (const [k, { shape, r, training }] of META_CASES.entries()) {
+      const [N, C, H, W] = shape;
+      const count = N * C * H * W;
+      const layer = new MetaAconC(C, r, k + 1);
+      // perturb the fresh-init BN statistics so eval mode is not the identity
+      layer.params.bn2.runningVar = seeded(C, 60 + k, 0.3).map((v) => 1 + Math.abs(v));
+      const t0 = performance.now();
+      const stages = await checkMetaStages(acon.context, seeded(count, 70 + k, 2), seeded(count, 80 + k, 1), shape, layer.params, training);
+      push({
+        kernel: `metaAconC ${training ? 'train' : 'eval'} (${stages.length} stages)`,
+        shape,
+        layout: 'NCHW',
+        maxAbs: Math.max(...stages.map((s) => s.maxAbs)),
+        maxRel: Math.max(...stages.map((s) => s.maxRel)),
+        worst: Math.max(...stages.map((s) => s.worst)),
+        pass: stages.every((s) => s.pass),
+        ms: performance.now() - t0,
       });
     }
   } finally {
@@ -101,8 +133,11 @@ export function formatValidation(r: ValidationReport): string {
   const head = `adapter: ${r.adapter.vendor} ${r.adapter.architecture} ${r.adapter.description}${r.adapter.software ? ' (software)' : ''}`;
   const rows = r.rows.map(
     (w) =>
-      `${w.kernel.padEnd(16)}${`[${w.shape.join(',')}] ${w.layout}`.padEnd(26)}` +
-      `${w.maxAbs.toExponential(2).padStart(10)}${w.maxRel.toExponential(2).padStart(11)}${w.ms.toFixed(1).padStart(10)}   ${w.pass ? 'pass' : 'FAIL'}`,
+      `${w.kernel.padEnd(34)}${`[${w.shape.join(',')}] ${w.layout}`.padEnd(26)}` +
+      `${w.maxAbs.toExponential(2).padStart(10)}${w.maxRel.toExponential(2).padStart(11)}${w.worst.toFixed(3).padStart(11)}${w.ms.toFixed(1).padStart(10)}   ${w.pass ? 'pass' : 'FAIL'}`,
   );
-  return [head, `${'kernel'.padEnd(16)}${'shape'.padEnd(26)}${'max abs'.padStart(10)}${'max rel'.padStart(11)}${'ms'.padStart(10)}   result`, ...rows, '', r.ok ? `all ${r.rows.length} checks pass` : 'SOME CHECKS FAILED'].join('\n');
+  return [head, `${'kernel'.padEnd(34)}${'shape'.padEnd(26)}${'max abs'.padStart(10)}${'max rel'.padStart(11)}${'err/bound'.padStart(11)}${'ms'.padStart(10)}   result`, ...rows, '', 'max rel: max |error| / max |reference| over the output; err/bound: the largest error as a',
+    'fraction of its float32 error bound (derived in src/reference/*Bounds.ts); a check passes when',
+    'every element is within its bound.',
+    r.ok ? `all ${r.rows.length} checks pass` : 'SOME CHECKS FAILED'].join('\n');
 }

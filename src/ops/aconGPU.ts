@@ -12,6 +12,19 @@ import {
   type AconCParams,
 } from './aconC';
 import type { Shape4 } from './validate';
+import {
+  metaAconCBackward,
+  metaAconCBackwardGPU,
+  metaAconCForward,
+  metaAconCForwardGPU,
+  type MetaAconCForwardResult,
+  type MetaAconCGPUOptions,
+  type MetaAconCGrads,
+  type MetaAconCOptions,
+  type MetaAconCParams,
+  type MetaGradSet,
+  type MetaParamSet,
+} from './metaAconC';
 
 /**
  * The library's entry point: a GPU context and the ACON operations bound to it.
@@ -63,6 +76,35 @@ export class AconGPU {
     options?: AconCOptions & { betaLength?: number },
   ): Promise<void> {
     return aconCBackwardGPU(this.context, buffers, shape, options);
+  }
+
+  /**
+   * Meta-ACON-C forward (β from the input through mean → fc1 → BN1 → fc2 → BN2 → σ). Training mode
+   * needs N ≥ 2 and returns moved running statistics; `params` is not modified.
+   */
+  metaAconC(x: Float32Array, shape: Shape4, params: MetaAconCParams, options: MetaAconCOptions): Promise<MetaAconCForwardResult> {
+    return metaAconCForward(this.context, x, shape, params, options);
+  }
+
+  /** Every Meta-ACON-C gradient (dx, p1, p2, both 1×1 convs, both batch norms) for upstream dy. */
+  metaAconCBackward(x: Float32Array, dy: Float32Array, shape: Shape4, params: MetaAconCParams, options: MetaAconCOptions): Promise<MetaAconCGrads> {
+    return metaAconCBackward(this.context, x, dy, shape, params, options);
+  }
+
+  /** Meta-ACON-C forward on the caller's GPUBuffers; training mode updates the running-statistics buffers in place. */
+  metaAconCBuffers(io: { x: GPUBuffer; y: GPUBuffer }, params: MetaParamSet<GPUBuffer>, shape: Shape4, options: MetaAconCGPUOptions): Promise<void> {
+    return metaAconCForwardGPU(this.context, io, params, shape, options);
+  }
+
+  /** Meta-ACON-C backward on the caller's GPUBuffers. */
+  metaAconCBackwardBuffers(
+    io: { x: GPUBuffer; dy: GPUBuffer },
+    params: MetaParamSet<GPUBuffer>,
+    grads: MetaGradSet<GPUBuffer>,
+    shape: Shape4,
+    options: MetaAconCGPUOptions,
+  ): Promise<void> {
+    return metaAconCBackwardGPU(this.context, io, params, grads, shape, options);
   }
 
   /** A new STORAGE | COPY_SRC | COPY_DST buffer on this device holding `data`; the caller destroys it. */

@@ -32,18 +32,20 @@ export interface Deviation {
 /**
  * Checks |got − want| ≤ bound[i] for every i, and NaN exactly where the reference has NaN. Returns
  * the first few violations (empty when all pass), the largest absolute error, and the normwise
- * relative error max|got − want| / max|want| (elementwise ratios mean little where want ≈ 0).
+ * relative error max|got − want| / max|want| (elementwise ratios mean little where want ≈ 0), and
+ * `worst`, the largest error as a fraction of its bound (≤ 1 passes).
  */
 export function compare(
   got: ArrayLike<number>,
   want: ArrayLike<number>,
   bound: ArrayLike<number>,
-): { bad: Deviation[]; maxAbs: number; maxRel: number } {
+): { bad: Deviation[]; maxAbs: number; maxRel: number; worst: number } {
   const bad: Deviation[] = [];
   let maxAbs = 0;
   let maxRef = 0;
+  let worst = 0;
   if (got.length !== want.length) {
-    return { bad: [{ index: -1, got: got.length, want: want.length, bound: 0 }], maxAbs: Infinity, maxRel: Infinity };
+    return { bad: [{ index: -1, got: got.length, want: want.length, bound: 0 }], maxAbs: Infinity, maxRel: Infinity, worst: Infinity };
   }
   for (let i = 0; i < want.length; i++) {
     const g = got[i]!;
@@ -55,7 +57,8 @@ export function compare(
     const err = Math.abs(g - w);
     maxAbs = Math.max(maxAbs, err);
     maxRef = Math.max(maxRef, Math.abs(w));
+    if (err > 0) worst = Math.max(worst, err / bound[i]!);
     if (!(err <= bound[i]!) && bad.length < 8) bad.push({ index: i, got: g, want: w, bound: bound[i]! });
   }
-  return { bad, maxAbs, maxRel: maxRef > 0 ? maxAbs / maxRef : maxAbs };
+  return { bad, maxAbs, maxRel: maxRef > 0 ? maxAbs / maxRef : maxAbs, worst };
 }

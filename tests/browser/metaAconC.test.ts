@@ -3,28 +3,13 @@
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import fc from 'fast-check';
 import { AconGPU, BatchSizeError, LengthError, StateDictError, type Layout, type Shape4 } from '../../src/index';
-import { backwardPlan } from '../../src/kernels/aconC';
-import { meanPlan } from '../../src/kernels/meta';
+import { checkMetaStages } from '../../src/validation/metaStages';
 import { metaAconCBackward, metaAconCForward, type MetaAconCParams } from '../../src/ops/metaAconC';
 import { MetaAconC, metaHiddenWidth } from '../../src/ops/layers';
 import { normal, rng, uniform } from '../../src/ops/random';
-import { aconCBackwardRef, aconCForwardRef } from '../../src/reference/aconC';
-import { backwardBounds, forwardBounds } from '../../src/reference/aconBounds';
-import {
-  batchNormBackwardRef,
-  batchNormRef,
-  conv1x1BackwardRef,
-  conv1x1Ref,
-  planeMeansRef,
-} from '../../src/reference/metaAconC';
-import {
-  batchNormBackwardBounds,
-  batchNormBounds,
-  conv1x1BackwardBounds,
-  conv1x1Bounds,
-  planeMeansBounds,
-} from '../../src/reference/metaBounds';
-import { FLUSH, U, compare } from '../../src/reference/tolerance';
+import { batchNormRef } from '../../src/reference/metaAconC';
+import { batchNormBounds } from '../../src/reference/metaBounds';
+import { compare } from '../../src/reference/tolerance';
 
 let acon: AconGPU;
 beforeAll(async () => {
@@ -52,8 +37,6 @@ function within(name: string, got: ArrayLike<number>, want: ArrayLike<number>, b
   expect(bad, `${name}: outside the float32 error bound`).toEqual([]);
 }
 
-const split = (saved: Float32Array, f: number) => ({ mean: saved.subarray(0, f), invStd: saved.subarray(f, 2 * f) });
-
 interface MetaCase {
   shape: Shape4;
   r: number;
@@ -64,90 +47,14 @@ interface MetaCase {
 
 async function checkMetaCase({ shape, r, training, layout, seed }: MetaCase) {
   const [N, C, H, W] = shape;
-  const R = metaHiddenWidth(C, r);
   const count = N * C * H * W;
   const p = makeParams(C, r, seed);
   const rand = rng(seed + 1);
-  // a per-channel offset makes the channel means differ, so the β generator sees real signal
   const x = normal(rand, count, 1.5);
   const dy = normal(rand, count);
-  const geo = { n: N, c: C, h: H, w: W, layout, betaPerSample: N > 1 };
-
-  // ---- forward: every stage on the GPU's own inputs ----
-  const f = await metaAconCForward(acon.context, x, shape, p, { training, layout, debug: true });
-  const I = f.intermediates!;
-  within('mean', I.m!, planeMeansRef(x, shape, layout), planeMeansBounds(x, shape, meanPlan(geo).depth, layout));
-  within('fc1', I.h1!, conv1x1Ref(I.m!, p.fc1.weight, p.fc1.bias, N, C, R), conv1x1Bounds(I.m!, p.fc1.weight, p.fc1.bias, N, C, R));
-  const bn1 = batchNormRef(I.h1!, N, R, p.bn1, training);
-  const bn1b = batchNormBounds(I.h1!, N, R, p.bn1, training, false);
-  within('bn1', I.a1!, bn1.out, bn1b.out);
-  within('bn1 mean', split(I.saved1!, R).mean, bn1.mean, bn1b.mean);
-  within('bn1 1/std', split(I.saved1!, R).invStd, bn1.invStd, bn1b.invStd);
-  within('bn1 running mean', f.bn1.runningMean, training ? bn1.runningMean : p.bn1.runningMean, training ? bn1b.runningMean : new Float64Array(R));
-  within('bn1 running var', f.bn1.runningVar, training ? bn1.runningVar : p.bn1.runningVar, training ? bn1b.runningVar : new Float64Array(R));
-  within('fc2', I.h2!, conv1x1Ref(I.a1!, p.fc2.weight, p.fc2.bias, N, R, C), conv1x1Bounds(I.a1!, p.fc2.weight, p.fc2.bias, N, R, C));
-  const bn2 = batchNormRef(I.h2!, N, C, p.bn2, training, true);
-  const bn2b = batchNormBounds(I.h2!, N, C, p.bn2, training, true);
-  within('bn2+σ', I.beta!, bn2.out, bn2b.out);
-  within('bn2 running var', f.bn2.runningVar, training ? bn2.runningVar : p.bn2.runningVar, training ? bn2b.runningVar : new Float64Array(C));
-  expect(f.beta).toEqual(I.beta);
-  const ap = { p1: p.p1, p2: p.p2, beta: I.beta! };
-  within('y', f.y, aconCForwardRef(x, shape, ap, layout), forwardBounds(x, shape, ap, layout));
-
-  // ---- backward: the generator is recomputed identically, then every gradient stage ----
-  const g = await metaAconCBackward(acon.context, x, dy, shape, p, { training, layout, debug: true });
-  const J = g.intermediates!;
-  for (const k of ['m', 'h1', 'a1', 'saved1', 'h2', 'saved2', 'beta']) expect(J[k], `recomputed ${k}`).toEqual(I[k]);
-  const ref = aconCBackwardRef(x, dy, shape, ap, layout);
-  const ab = backwardBounds(x, dy, shape, ap, backwardPlan(geo).depth, layout);
-  within('dx (ACON path)', J.dxDirect!, ref.dx, ab.dx);
-  within('dp1', g.p1, ref.dp1, ab.dp1);
-  within('dp2', g.p2, ref.dp2, ab.dp2);
-  within('dβ[n, c]', J.gbeta!, ref.dbeta, ab.dbeta);
-
-  const s2 = split(I.saved2!, C);
-  const sig2 = Float64Array.from({ length: N * C }, (_, k) => {
-    const c = k % C;
-    const z = p.bn2.weight[c]! * s2.invStd[c]! * (I.h2![k]! - s2.mean[c]!) + p.bn2.bias[c]!;
-    return 1 / (1 + Math.exp(-z));
-  });
-  const bnb2 = batchNormBackwardRef(I.h2!, J.gbeta!, N, C, p.bn2.weight, s2, training, sig2);
-  const bnb2b = batchNormBackwardBounds(I.h2!, J.gbeta!, N, C, p.bn2.weight, p.bn2.bias, s2, training, true);
-  within('bn2 gin', J.gh2!, bnb2.gin, bnb2b.gin);
-  within('bn2.weight grad', g.bn2.weight, bnb2.gweight, bnb2b.gweight);
-  within('bn2.bias grad', g.bn2.bias, bnb2.gbias, bnb2b.gbias);
-
-  const c2 = conv1x1BackwardRef(I.a1!, J.gh2!, p.fc2.weight, N, R, C);
-  const c2b = conv1x1BackwardBounds(I.a1!, J.gh2!, p.fc2.weight, N, R, C);
-  within('fc2 gin', J.ga1!, c2.gin, c2b.gin);
-  within('fc2.weight grad', g.fc2.weight, c2.gweight, c2b.gweight);
-  within('fc2.bias grad', g.fc2.bias, c2.gbias, c2b.gbias);
-
-  const s1 = split(I.saved1!, R);
-  const bnb1 = batchNormBackwardRef(I.h1!, J.ga1!, N, R, p.bn1.weight, s1, training);
-  const bnb1b = batchNormBackwardBounds(I.h1!, J.ga1!, N, R, p.bn1.weight, p.bn1.bias, s1, training, false);
-  within('bn1 gin', J.gh1!, bnb1.gin, bnb1b.gin);
-  within('bn1.weight grad', g.bn1.weight, bnb1.gweight, bnb1b.gweight);
-  within('bn1.bias grad', g.bn1.bias, bnb1.gbias, bnb1b.gbias);
-
-  const c1 = conv1x1BackwardRef(I.m!, J.gh1!, p.fc1.weight, N, C, R);
-  const c1b = conv1x1BackwardBounds(I.m!, J.gh1!, p.fc1.weight, N, C, R);
-  within('fc1 gin (d mean)', J.gm!, c1.gin, c1b.gin);
-  within('fc1.weight grad', g.fc1.weight, c1.gweight, c1b.gweight);
-  within('fc1.bias grad', g.fc1.bias, c1.gbias, c1b.gbias);
-
-  // dx = dx_ACON + gm[n, c]/(H·W): scale, product and sum each round once
-  const hw = H * W;
-  const want = new Float64Array(count);
-  const bound = new Float64Array(count);
-  for (let i = 0; i < count; i++) {
-    const n = Math.floor(i / (C * hw));
-    const c = layout === 'NCHW' ? Math.floor(i / hw) % C : i % C;
-    const v = J.gm![n * C + c]! / hw;
-    want[i] = J.dxDirect![i]! + v;
-    bound[i] = U * (Math.abs(J.dxDirect![i]!) + 3 * Math.abs(v)) + FLUSH;
-  }
-  within('dx', g.dx, want, bound);
+  const results = await checkMetaStages(acon.context, x, dy, shape, p, training, layout);
+  expect(results.length).toBeGreaterThan(30);
+  expect(results.filter((s) => !s.pass), 'stages outside their float32 error bound').toEqual([]);
 }
 
 describe('Meta-ACON-C: every stage vs the reference', () => {
@@ -288,5 +195,47 @@ describe('Meta-ACON-C bad input', () => {
     expect(() => layer.loadStateDict(missing)).toThrow(/bn2\.running_var or bn2\._variance/);
     expect(() => layer.loadStateDict({ ...good, p2: new Float32Array(3) })).toThrow(StateDictError);
     expect(layer.params).toEqual(new MetaAconC(17, 4).params); // nothing replaced by the failed loads
+  });
+});
+
+describe('Meta-ACON-C on GPU-resident buffers', () => {
+  test('forward and backward match the host-array path bitwise; training updates running statistics in place', async () => {
+    const shape: Shape4 = [3, 20, 4, 4];
+    const count = 3 * 20 * 16;
+    const layer = new MetaAconC(20, 4, 11);
+    const p = layer.params;
+    const R = layer.hidden;
+    const rand = rng(12);
+    const x = normal(rand, count, 2);
+    const dy = normal(rand, count);
+    const made: GPUBuffer[] = [];
+    const up = (a: Float32Array) => {
+      const b = acon.createBuffer(a);
+      made.push(b);
+      return b;
+    };
+    const empty = (n: number) => up(new Float32Array(n));
+    const bn = (s: typeof p.bn1) => ({ weight: up(s.weight), bias: up(s.bias), runningMean: up(s.runningMean), runningVar: up(s.runningVar) });
+    const P = { p1: up(p.p1), p2: up(p.p2), fc1: { weight: up(p.fc1.weight), bias: up(p.fc1.bias) }, bn1: bn(p.bn1), fc2: { weight: up(p.fc2.weight), bias: up(p.fc2.bias) }, bn2: bn(p.bn2) };
+    const G = { dx: empty(count), p1: empty(20), p2: empty(20), fc1: { weight: empty(R * 20), bias: empty(R) }, bn1: { weight: empty(R), bias: empty(R) }, fc2: { weight: empty(20 * R), bias: empty(20) }, bn2: { weight: empty(20), bias: empty(20) } };
+    const gx = up(x);
+    const gdy = up(dy);
+    const gy = empty(count);
+    const host = await acon.metaAconC(x, shape, p, { training: true });
+    const hostG = await acon.metaAconCBackward(x, dy, shape, p, { training: true });
+    // backward first: it must not move the running statistics
+    await acon.metaAconCBackwardBuffers({ x: gx, dy: gdy }, P, G, shape, { training: true, hidden: R });
+    expect(await acon.readBuffer(P.bn1.runningMean, R)).toEqual(p.bn1.runningMean);
+    await acon.metaAconCBuffers({ x: gx, y: gy }, P, shape, { training: true, hidden: R });
+    expect(await acon.readBuffer(gy, count)).toEqual(host.y);
+    expect(await acon.readBuffer(P.bn1.runningMean, R)).toEqual(host.bn1.runningMean);
+    expect(await acon.readBuffer(P.bn2.runningVar, 20)).toEqual(host.bn2.runningVar);
+    expect(await acon.readBuffer(G.dx, count)).toEqual(hostG.dx);
+    expect(await acon.readBuffer(G.fc1.weight, R * 20)).toEqual(hostG.fc1.weight);
+    expect(await acon.readBuffer(G.bn2.bias, 20)).toEqual(hostG.bn2.bias);
+    // a too-small gradient buffer is named in the error
+    const small = { ...G, fc2: { ...G.fc2, bias: empty(15) } };
+    await expect(acon.metaAconCBackwardBuffers({ x: gx, dy: gdy }, P, small, shape, { training: true, hidden: R })).rejects.toThrow(/dfc2\.bias is too small/);
+    for (const b of made) b.destroy();
   });
 });
