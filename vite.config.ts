@@ -8,7 +8,11 @@ const executablePath = findChrome();
 export default defineConfig({
   build: {
     // `npm run build`: the library (shaders inlined through ?raw) for other projects to import.
-    lib: { entry: resolve(import.meta.dirname, 'src/index.ts'), formats: ['es'], fileName: 'acon-webgpu' },
+    lib: {
+      entry: { 'acon-webgpu': resolve(import.meta.dirname, 'src/index.ts'), tfjs: resolve(import.meta.dirname, 'src/tfjs/index.ts') },
+      formats: ['es'],
+    },
+    rollupOptions: { external: [/^@tensorflow\//] },
     outDir: 'dist',
     sourcemap: true,
   },

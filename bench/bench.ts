@@ -12,10 +12,13 @@ import { metaAconCBackwardGPU, metaAconCForwardGPU, type MetaParamSet, type Meta
 import { MetaAconC } from '../src/ops/layers';
 import { metaAconCBackwardRef, metaAconCForwardRef } from '../src/reference/metaAconC';
 import { aconCComposed, metaAconCComposed, type MetaComposedParams } from '../src/tfjs/composed';
+import { Network } from '../src/tfjs/networks';
+import { makeDataset } from '../src/tfjs/data';
+import { bceLoss } from '../src/tfjs/train';
 
 export type Impl = 'fused' | 'tfjs-composed' | 'reference' | 'copy-roofline';
-export type Op = 'aconC.forward' | 'aconC.backward' | 'metaAconC.forward' | 'metaAconC.backward';
-export type Family = 'aconC' | 'metaAconC';
+export type Op = 'aconC.forward' | 'aconC.backward' | 'metaAconC.forward' | 'metaAconC.backward' | 'train.step';
+export type Family = 'aconC' | 'metaAconC' | 'train';
 export type Shape4 = [number, number, number, number];
 
 export interface BenchResult {
@@ -24,6 +27,8 @@ export interface BenchResult {
   shape: Shape4;
   ms: number;
   runs: number;
+  /** train.step only: which network. */
+  net?: 'dcn2-acon' | 'dcn2-meta';
 }
 
 export interface BenchReport {
@@ -37,8 +42,10 @@ export interface BenchOptions {
   batchMs?: number;
   /** Timed batches per measurement (the median is reported). */
   batches?: number;
-  /** Which op families to measure (default both). */
+  /** Which op families to measure (default aconC and metaAconC; 'train' adds train.step). */
   families?: Family[];
+  /** Batch size of train.step (default 64). */
+  trainBatch?: number;
   onProgress?: (done: number, total: number, line: string) => void;
 }
 
@@ -58,8 +65,8 @@ const median = (v: number[]) => {
  * Times `run` (which queues one call) with `drain` (which waits for the GPU to finish everything
  * queued). Returns the median ms per call and the number of timed calls.
  */
-async function timeGpu(run: () => void, drain: () => Promise<void>, batchMs: number, batches: number) {
-  for (let i = 0; i < 3; i++) run();
+async function timeGpu(run: () => void, drain: () => Promise<void>, batchMs: number, batches: number, warmup = 3) {
+  for (let i = 0; i < warmup; i++) run();
   await drain();
   let t0 = performance.now();
   run();
@@ -122,19 +129,40 @@ export async function runBench(options: BenchOptions = {}): Promise<BenchReport>
     results: [],
   };
   const families = options.families ?? ['aconC', 'metaAconC'];
+  const trainBatch = options.trainBatch ?? 64;
   const metaShapes = shapes.filter((sh) => sh[0] >= 2).length;
-  const total = (families.includes('aconC') ? shapes.length * 8 : 0) + (families.includes('metaAconC') ? metaShapes * 8 : 0);
+  const total = (families.includes('aconC') ? shapes.length * 8 : 0) + (families.includes('metaAconC') ? metaShapes * 8 : 0) + (families.includes('train') ? 4 : 0);
   const record = (r: BenchResult) => {
     report.results.push(r);
-    progress(report.results.length, total, `${r.op.padEnd(15)} ${r.impl.padEnd(14)} [${r.shape.join(',')}]  ${r.ms.toFixed(3)} ms`);
+    progress(report.results.length, total, `${(r.op + (r.net ? ` ${r.net}` : '')).padEnd(20)} ${r.impl.padEnd(14)} [${r.shape.join(',')}]  ${r.ms.toFixed(3)} ms`);
   };
 
   for (const shape of shapes) {
     if (families.includes('aconC')) await benchAconC(shape);
     if (families.includes('metaAconC')) await benchMeta(shape);
   }
+  if (families.includes('train')) await benchTrain();
   ctx.destroy();
   return report;
+
+  /** One Adam step of the seed's network, ACON on our kernels (fused) or in tfjs primitives. */
+  async function benchTrain() {
+    const shape: Shape4 = [trainBatch, 3, 32, 32];
+    const data = makeDataset(trainBatch, 1);
+    const x = tf.tensor4d(data.images, [trainBatch, 32, 32, 3]);
+    const y = tf.tensor1d(data.labels);
+    for (const net of ['dcn2-acon', 'dcn2-meta'] as const) {
+      for (const impl of ['fused', 'tfjs-composed'] as const) {
+        const network = new Network(net, 1, 1, impl === 'fused' ? 'auto' : 'composed');
+        const opt = tf.train.adam(1e-3);
+        const step = () => tf.tidy(() => void opt.minimize(() => bceLoss(network.forward(x, true), y), false, network.trainableWeights));
+        record({ op: 'train.step', impl, shape, net, ...(await timeGpu(step, tfDrain, 1, 3, 1)) });
+        opt.dispose();
+        network.dispose();
+      }
+    }
+    tf.dispose([x, y]);
+  }
 
   async function benchAconC(shape: Shape4) {
     const [N, C, H, W] = shape;
@@ -260,9 +288,9 @@ export async function runBench(options: BenchOptions = {}): Promise<BenchReport>
 export function formatReport(report: BenchReport): string {
   const lines = [
     `adapter: ${report.adapter.vendor} ${report.adapter.architecture} ${report.adapter.description}`.trim(),
-    'op                  shape            fused ms  tfjs ms   copy ms   ref ms    tfjs/fused  fused/copy',
+    'op                   shape            fused ms  tfjs ms   copy ms   ref ms    tfjs/fused  fused/copy',
   ];
-  const key = (r: BenchResult) => `${r.op}|${r.shape.join(',')}`;
+  const key = (r: BenchResult) => `${r.op}${r.net ? ` ${r.net}` : ''}|${r.shape.join(',')}`;
   const groups = new Map<string, Partial<Record<Impl, number>>>();
   for (const r of report.results) {
     const gr = groups.get(key(r)) ?? {};
@@ -274,7 +302,7 @@ export function formatReport(report: BenchReport): string {
     const f = (n?: number) => (n === undefined ? '-' : n.toFixed(3)).padEnd(10);
     const ratio = (a?: number, b?: number) => (a && b ? (a / b).toFixed(2) + '×' : '-').padEnd(12);
     lines.push(
-      `${op!.padEnd(20)}[${shape}]`.padEnd(37) +
+      `${op!.padEnd(21)}[${shape}]`.padEnd(38) +
         f(v.fused) + f(v['tfjs-composed']) + f(v['copy-roofline']) + f(v.reference) +
         ratio(v['tfjs-composed'], v.fused) + ratio(v.fused, v['copy-roofline']),
     );

@@ -17,6 +17,7 @@ const bar = document.getElementById('progress') as HTMLProgressElement;
 runBench({
   ...(shapes ? { shapes } : {}),
   ...(families ? { families } : {}),
+  ...(params.get('trainBatch') ? { trainBatch: Number(params.get('trainBatch')) } : {}),
   onProgress: (done, total, line) => {
     bar.value = done / total;
     out.textContent = `${done}/${total} ${line}`;

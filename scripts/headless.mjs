@@ -1,5 +1,5 @@
 // Runs a page of this project in headless Chromium and prints its result in the terminal.
-//   node scripts/headless.mjs bench  [--json FILE] [--shapes "8,64,56,56;1,64,7,7"] [--ops aconC,metaAconC]
+//   node scripts/headless.mjs bench  [--json FILE] [--shapes "8,64,56,56;1,64,7,7"] [--ops aconC,metaAconC,train] [--train-batch 64]
 //   node scripts/headless.mjs report [--json FILE]     (the validation report of the demo page)
 // The page sets window.__result (or window.__error); lines it logs as "[progress] …" are echoed.
 import { writeFileSync } from 'node:fs';
@@ -23,6 +23,7 @@ await server.listen();
 const url = new URL(pages[mode], server.resolvedUrls.local[0]);
 if (opt('--shapes')) url.searchParams.set('shapes', opt('--shapes'));
 if (opt('--ops')) url.searchParams.set('ops', opt('--ops'));
+if (opt('--train-batch')) url.searchParams.set('trainBatch', opt('--train-batch'));
 const browser = await chromium.launch({ executablePath: findChrome(), args: CHROME_ARGS, headless: true });
 let failed = false;
 try {

@@ -89,6 +89,11 @@ export class GpuContext {
     });
   }
 
+  /** Wraps a device the caller owns (a tfjs backend's, for example); synchronous. */
+  static fromDevice(device: GPUDevice, options: Omit<GpuContextOptions, 'device'> = {}): GpuContext {
+    return new GpuContext(device, false, options);
+  }
+
   /** Uses `options.device` or requests a device with the adapter's full limits. */
   static async create(options: GpuContextOptions = {}): Promise<GpuContext> {
     if (options.device) return new GpuContext(options.device, false, options);
