@@ -43,6 +43,16 @@ export default defineConfig({
           },
         },
       },
+      {
+        extends: true,
+        test: {
+          name: 'e2e',
+          include: ['tests/e2e/**/*.test.ts'],
+          environment: 'node',
+          testTimeout: 1_500_000,
+          hookTimeout: 300_000,
+        },
+      },
     ],
   },
 });

@@ -1,43 +1,119 @@
+// The demo page: curves, validation, benchmark and training panels. `?report=1` runs the
+// validation alone (what `npm run report` reads headless); `?bench=N,C,H,W;…` and `?steps=K`
+// shorten the benchmark and the training (the end-to-end test uses them).
+import * as tf from '@tensorflow/tfjs-core';
+import '@tensorflow/tfjs-core/dist/register_all_gradients';
+import '@tensorflow/tfjs-backend-webgpu';
+import '@tensorflow/tfjs-backend-cpu';
+import { AconGPU } from '../src/index';
+import type { Shape4 } from '../bench/bench';
+import { setupCurves } from './curves';
 import { formatValidation, runValidation } from './validation';
+import { runBenchPanel, runTraining, sampleGrid, summaries } from './panels';
 
 declare global {
   interface Window {
     __result?: unknown;
     __error?: string;
+    /** Panel outcomes, for the end-to-end test. */
+    __panels?: Record<string, 'running' | 'ok' | 'failed'>;
   }
 }
 
 const $ = <T extends HTMLElement>(id: string) => document.getElementById(id) as T;
+const params = new URLSearchParams(location.search);
+const panels: Record<string, 'running' | 'ok' | 'failed'> = (window.__panels = {});
+const hasWebGPU = 'gpu' in navigator && (await navigator.gpu.requestAdapter().catch(() => null)) !== null;
+
+function progress(id: string) {
+  const bar = $<HTMLProgressElement>(id);
+  return (done: number, total: number) => (bar.value = done / total);
+}
+
+async function panel<T>(name: string, button: HTMLButtonElement | null, status: HTMLElement, run: () => Promise<T>, describe: (r: T) => string): Promise<void> {
+  panels[name] = 'running';
+  if (button) button.disabled = true;
+  status.textContent = 'running…';
+  try {
+    const r = await run();
+    status.textContent = describe(r);
+    panels[name] = 'ok';
+  } catch (e) {
+    console.error(e);
+    status.textContent = `failed: ${e instanceof Error ? e.message : String(e)}`;
+    panels[name] = 'failed';
+  } finally {
+    if (button) button.disabled = false;
+  }
+}
+
+async function validate(): Promise<void> {
+  const body = $('table').querySelector('tbody')!;
+  body.replaceChildren();
+  const bar = progress('validation-progress');
+  await panel('validation', $<HTMLButtonElement>('run-validation'), $('validation-status'), async () => {
+    const report = await runValidation((row, done, total) => {
+      bar(done, total);
+      const tr = document.createElement('tr');
+      for (const c of [row.kernel, `[${row.shape.join(', ')}] ${row.layout}`, row.maxAbs.toExponential(2), row.maxRel.toExponential(2), row.worst.toFixed(3), row.ms.toFixed(1)]) tr.insertCell().textContent = c;
+      const res = tr.insertCell();
+      res.textContent = row.pass ? 'pass' : 'FAIL';
+      res.className = row.pass ? 'pass' : 'fail';
+      body.append(tr);
+      console.log(`[progress] ${done}/${total} ${row.kernel} [${row.shape.join(',')}] ${row.layout} ${row.pass ? 'pass' : 'FAIL'}`);
+    });
+    $('out').textContent = formatValidation(report);
+    window.__result = report;
+    if (!report.ok) throw new Error('some checks failed');
+    return report;
+  }, (r) => `all ${r.rows.length} checks pass on ${r.adapter.vendor} ${r.adapter.architecture}`.trim());
+}
 
 async function main() {
-  if (!('gpu' in navigator)) {
+  if (!hasWebGPU) {
     const box = $('nogpu');
     box.hidden = false;
     box.textContent =
-      'WebGPU is not available in this browser. Use Chrome or Edge 113+ (or Chromium started with ' +
-      '--enable-unsafe-webgpu), over https or localhost. On Linux you may also need --enable-features=Vulkan.';
-    window.__error = 'WebGPU unavailable';
+      'WebGPU is not available in this browser, so the GPU kernels cannot run here. Use Chrome or Edge 113+ ' +
+      '(or Chromium started with --enable-unsafe-webgpu; on Linux also --enable-features=Vulkan), over https or ' +
+      'localhost. The curves below show the CPU reference, and training runs on the TensorFlow.js CPU backend.';
+    for (const id of ['run-validation', 'run-bench']) $<HTMLButtonElement>(id).disabled = true;
+  }
+  if (params.has('report')) {
+    await validate();
     return;
   }
-  const bar = $<HTMLProgressElement>('progress');
-  const body = $('table').querySelector('tbody')!;
-  const report = await runValidation((row, done, total) => {
-    bar.value = done / total;
-    const tr = document.createElement('tr');
-    const cells = [row.kernel, `[${row.shape.join(', ')}] ${row.layout}`, row.maxAbs.toExponential(2), row.maxRel.toExponential(2), row.worst.toFixed(3), row.ms.toFixed(1)];
-    for (const c of cells) tr.insertCell().textContent = c;
-    const res = tr.insertCell();
-    res.textContent = row.pass ? 'pass' : 'FAIL';
-    res.className = row.pass ? 'pass' : 'fail';
-    body.append(tr);
-    console.log(`[progress] ${done}/${total} ${row.kernel} [${row.shape.join(',')}] ${row.layout} ${row.pass ? 'pass' : 'FAIL'}`);
+  const acon = hasWebGPU ? await AconGPU.create() : null;
+  if (acon) {
+    const info = (acon.device as GPUDevice & { adapterInfo?: GPUAdapterInfo }).adapterInfo;
+    $('adapter').textContent = `Adapter: ${[info?.vendor, info?.architecture, info?.description].filter(Boolean).join(' ')}${acon.context.software ? ' (software, runs on the CPU: slow)' : ''}`;
+  }
+  await tf.setBackend(hasWebGPU ? 'webgpu' : 'cpu');
+  panels.curves = 'running';
+  setupCurves($('curves-body'), acon).ready.then(() => (panels.curves = 'ok'), (e: unknown) => {
+    console.error(e);
+    panels.curves = 'failed';
   });
-  $('adapter').textContent = `Adapter: ${report.adapter.vendor} ${report.adapter.architecture} ${report.adapter.description}`;
-  $('out').textContent = formatValidation(report);
-  window.__result = report;
+  sampleGrid($('samples'));
+  summaries($('summaries'));
+
+  $('run-validation').addEventListener('click', () => void validate());
+  const benchShapes = params.get('bench')?.split(';').map((s) => s.split(',').map(Number) as Shape4);
+  $('run-bench').addEventListener('click', () =>
+    void panel('benchmark', $<HTMLButtonElement>('run-bench'), $('bench-status'), () => runBenchPanel($('bench-body'), benchShapes, progress('bench-progress')), (r) => `${r.results.length} measurements on ${r.adapter.vendor} ${r.adapter.architecture}`),
+  );
+  if (params.get('steps')) $<HTMLInputElement>('train-steps').value = params.get('steps')!;
+  if (params.get('batch')) $<HTMLInputElement>('train-batch').value = params.get('batch')!;
+  $('run-training').addEventListener('click', () =>
+    void panel('training', $<HTMLButtonElement>('run-training'), $('train-status'),
+      () => runTraining($('train-body'), Number($<HTMLInputElement>('train-steps').value), Number($<HTMLInputElement>('train-batch').value), progress('train-progress')),
+      (rs) => rs.map((r) => `${r.kind}: held-out loss ${r.heldOut.at(-1)!.loss.toFixed(3)}, accuracy ${(100 * r.heldOut.at(-1)!.accuracy).toFixed(1)} % (${r.msPerStep.toFixed(0)} ms/step)`).join(' · ')),
+  );
 }
 
 main().catch((e: unknown) => {
+  console.error(e);
+  $('out').hidden = false;
   $('out').textContent = String(e);
   window.__error = e instanceof Error ? `${e.name}: ${e.message}` : String(e);
 });

@@ -78,6 +78,18 @@ export class Network {
     });
   }
 
+  /** conv1 → ReLU → conv2 → ReLU → conv3: the input of the activation under study, [N, 7, 7, 64] (NHWC). */
+  featuresBeforeAct(x: tf.Tensor4D): tf.Tensor4D {
+    return tf.tidy(() => {
+      let h: tf.Tensor4D = x;
+      this.convs.slice(0, 3).forEach((c, i) => {
+        h = tf.add(tf.conv2d(h, c.w as tf.Tensor4D, c.stride, c.pad === 0 ? 'valid' : c.pad), c.b) as tf.Tensor4D;
+        if (i < 2) h = tf.relu(h);
+      });
+      return h;
+    });
+  }
+
   get trainableWeights(): tf.Variable[] {
     return [...this.convs.flatMap((c) => [c.w, c.b]), ...this.fc.flatMap((f) => [f.w, f.b]), ...(this.act?.trainableWeights ?? [])];
   }
