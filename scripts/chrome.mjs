@@ -40,4 +40,6 @@ export const CHROME_ARGS = [
   '--disable-sync',
   '--no-first-run',
   '--disable-dev-shm-usage',
+  // 2D canvases (the demo's charts) drawn in software: steadier next to heavy WebGPU work on SwiftShader
+  '--disable-accelerated-2d-canvas',
 ];

@@ -4,12 +4,13 @@ import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import fc from 'fast-check';
 import { AconGPU, BatchSizeError, LengthError, StateDictError, type Layout, type Shape4 } from '../../src/index';
 import { checkMetaStages } from '../../src/validation/metaStages';
-import { metaAconCBackward, metaAconCForward, type MetaAconCParams } from '../../src/ops/metaAconC';
-import { MetaAconC, metaHiddenWidth } from '../../src/ops/layers';
-import { normal, rng, uniform } from '../../src/ops/random';
+import { metaAconCBackward, metaAconCForward } from '../../src/ops/metaAconC';
+import { MetaAconC } from '../../src/ops/layers';
+import { normal, rng } from '../../src/ops/random';
 import { batchNormRef } from '../../src/reference/metaAconC';
 import { batchNormBounds } from '../../src/reference/metaBounds';
 import { compare } from '../../src/reference/tolerance';
+import { makeMetaParams } from '../helpers/fixtures';
 
 let acon: AconGPU;
 beforeAll(async () => {
@@ -17,20 +18,7 @@ beforeAll(async () => {
 });
 afterAll(() => acon.destroy());
 
-/** Random parameters: BN scales in [0.5, 1.5], running statistics away from their init. */
-function makeParams(C: number, r: number, seed: number): MetaAconCParams {
-  const R = metaHiddenWidth(C, r);
-  const rand = rng(seed);
-  const bn = (f: number) => ({ weight: uniform(rand, f, 0.5, 1.5), bias: normal(rand, f, 0.2), runningMean: normal(rand, f, 0.1), runningVar: uniform(rand, f, 0.5, 2) });
-  return {
-    p1: normal(rand, C),
-    p2: normal(rand, C),
-    fc1: { weight: uniform(rand, R * C, -1 / Math.sqrt(C), 1 / Math.sqrt(C)), bias: uniform(rand, R, -0.1, 0.1) },
-    bn1: bn(R),
-    fc2: { weight: uniform(rand, C * R, -1 / Math.sqrt(R), 1 / Math.sqrt(R)), bias: uniform(rand, C, -0.1, 0.1) },
-    bn2: bn(C),
-  };
-}
+const makeParams = makeMetaParams;
 
 function within(name: string, got: ArrayLike<number>, want: ArrayLike<number>, bound: ArrayLike<number>) {
   const { bad } = compare(got, want, bound);

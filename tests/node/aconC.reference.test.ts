@@ -17,6 +17,7 @@ import {
 import { normal, rng, uniform } from '../../src/ops/random';
 import { U, gamma } from '../../src/reference/tolerance';
 import { aconCComposed } from '../../src/tfjs/composed';
+import { checkCentralDifferences } from '../helpers/fixtures';
 
 beforeAll(async () => {
   await tf.setBackend('cpu');
@@ -137,17 +138,7 @@ describe('reference vs central finite differences (float64)', () => {
       const p = { p1: Array.from(normal(r, C)), p2: Array.from(normal(r, C)), beta: Array.from(uniform(r, perSample ? N * C : C, -2, 2)) };
       const loss = () => aconCForwardRef(x, shape, p, layout).reduce((a, v, i) => a + v * dy[i]!, 0);
       const g = aconCBackwardRef(x, dy, shape, p, layout);
-      const check = (arr: number[], grad: Float64Array) => {
-        arr.forEach((v, i) => {
-          arr[i] = v + h;
-          const up = loss();
-          arr[i] = v - h;
-          const down = loss();
-          arr[i] = v;
-          const fd = (up - down) / (2 * h);
-          expect(Math.abs(grad[i]! - fd), `index ${i}`).toBeLessThanOrEqual(1e-6 * (1 + Math.abs(fd) + Math.abs(loss())));
-        });
-      };
+      const check = (arr: number[], grad: Float64Array) => checkCentralDifferences('grad', arr, grad, loss, h);
       check(x, g.dx);
       check(p.p1, g.dp1);
       check(p.p2, g.dp2);

@@ -8,11 +8,11 @@ import {
   hiddenWidth,
   metaAconCBackwardRef,
   metaAconCForwardRef,
-  type MetaAconCParamsRef,
 } from '../../src/reference/metaAconC';
 import type { Shape4 } from '../../src/reference/aconC';
-import { normal, rng, uniform } from '../../src/ops/random';
+import { normal, rng } from '../../src/ops/random';
 import { U } from '../../src/reference/tolerance';
+import { checkCentralDifferences, makeMetaParams } from '../helpers/fixtures';
 import { metaAconCComposed } from '../../src/tfjs/composed';
 
 beforeAll(async () => {
@@ -20,20 +20,7 @@ beforeAll(async () => {
   await tf.ready();
 });
 
-function makeParams(C: number, r: number, seed: number): MetaAconCParamsRef & { R: number } {
-  const R = hiddenWidth(C, r);
-  const rand = rng(seed);
-  const bn = (f: number) => ({ weight: uniform(rand, f, 0.5, 1.5), bias: normal(rand, f, 0.2), runningMean: normal(rand, f, 0.1), runningVar: uniform(rand, f, 0.5, 2) });
-  return {
-    R,
-    p1: normal(rand, C),
-    p2: normal(rand, C),
-    fc1: { weight: uniform(rand, R * C, -1 / Math.sqrt(C), 1 / Math.sqrt(C)), bias: uniform(rand, R, -0.1, 0.1) },
-    bn1: bn(R),
-    fc2: { weight: uniform(rand, C * R, -1 / Math.sqrt(R), 1 / Math.sqrt(R)), bias: uniform(rand, C, -0.1, 0.1) },
-    bn2: bn(C),
-  };
-}
+const makeParams = (C: number, r: number, seed: number) => ({ ...makeMetaParams(C, r, seed), R: hiddenWidth(C, r) });
 
 describe('Meta-ACON-C reference vs TensorFlow.js autodiff', () => {
   const cases: [Shape4, number, boolean][] = [
@@ -116,8 +103,7 @@ describe('Meta-ACON-C reference vs TensorFlow.js autodiff', () => {
 });
 
 describe('Meta-ACON-C reference vs central finite differences (float64)', () => {
-  // h = 1e-5: truncation h²/6·|f'''| and rounding 2⁻⁵³|L|/h both stay below 1e-7·(1 + |L|) for
-  // these small, well-conditioned inputs; 1e-6·(1 + |g| + |L|) catches any wrong term (O(1)).
+  // tolerance reasoning in tests/helpers/fixtures.ts (checkCentralDifferences)
   test.each([true, false])('every gradient, training=%s', (training) => {
     const shape: Shape4 = [3, 5, 2, 2];
     const [N, C, H, W] = shape;
@@ -132,19 +118,7 @@ describe('Meta-ACON-C reference vs central finite differences (float64)', () => 
       bn2: { ...p0.bn2, weight: Array.from(p0.bn2.weight), bias: Array.from(p0.bn2.bias) } });
     const loss = () => metaAconCForwardRef(x, shape, p, training).y.reduce((a, v, i) => a + v * dy[i]!, 0);
     const g = metaAconCBackwardRef(x, dy, shape, p, training);
-    const h = 1e-5;
-    const check = (name: string, arr: number[], grad: ArrayLike<number>) => {
-      expect(grad.length).toBe(arr.length);
-      arr.forEach((v, i) => {
-        arr[i] = v + h;
-        const up = loss();
-        arr[i] = v - h;
-        const down = loss();
-        arr[i] = v;
-        const fd = (up - down) / (2 * h);
-        expect(Math.abs(grad[i]! - fd), `${name}[${i}]`).toBeLessThanOrEqual(1e-6 * (1 + Math.abs(fd) + Math.abs(loss())));
-      });
-    };
+    const check = (name: string, arr: number[], grad: ArrayLike<number>) => checkCentralDifferences(name, arr, grad, loss);
     check('x', x, g.dx);
     check('p1', p.p1, g.p1);
     check('p2', p.p2, g.p2);
