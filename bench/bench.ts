@@ -72,7 +72,7 @@ async function timeGpu(run: () => void, drain: () => Promise<void>, batchMs: num
   run();
   await drain();
   const single = Math.max(performance.now() - t0, 0.01);
-  const k = Math.max(2, Math.min(200, Math.round(batchMs / single)));
+  const k = Math.max(1, Math.min(200, Math.round(batchMs / single)));
   const per: number[] = [];
   for (let b = 0; b < batches; b++) {
     t0 = performance.now();
