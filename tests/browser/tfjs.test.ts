@@ -1,5 +1,5 @@
 // The TensorFlow.js face on the webgpu backend (and its fallback on the cpu backend).
-import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, test } from 'vitest';
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-core/dist/register_all_gradients';
 import '@tensorflow/tfjs-backend-webgpu';
@@ -14,11 +14,25 @@ import { backwardBounds, forwardBounds } from '../../src/reference/aconBounds';
 import { backwardPlan } from '../../src/kernels/aconC';
 import { compare, U } from '../../src/reference/tolerance';
 
+// The tfjs API is synchronous, so the ops report WebGPU validation errors of their queued work
+// through console.error (typed AconErrors); every test fails on any of them.
+const gpuErrors: unknown[] = [];
+const consoleError = console.error;
 beforeAll(async () => {
+  console.error = (...a: unknown[]) => {
+    if (a.some((x) => x instanceof Error)) gpuErrors.push(a);
+    consoleError(...a);
+  };
   await tf.setBackend('webgpu');
   await tf.ready();
 });
+afterEach(async () => {
+  await (tf.backend() as unknown as { device?: GPUDevice }).device?.queue.onSubmittedWorkDone();
+  await new Promise((r) => setTimeout(r, 0));
+  expect(gpuErrors, 'WebGPU errors reported by the tfjs ops').toEqual([]);
+});
 afterAll(async () => {
+  console.error = consoleError;
   await tf.setBackend('webgpu');
 });
 
