@@ -34,6 +34,7 @@ export { AconC, MetaAconC, metaHiddenWidth, type StateDict, type StateDictInput,
 export type { Shape4, Layout } from './ops/validate';
 export { GpuContext, Batch, type GpuContextOptions, type ShaderSource } from './gpu/context';
 export * from './gpu/errors';
+export { timeGpuWork, type GpuTiming } from './gpu/timing';
 export {
   aconCForwardRef,
   aconCBackwardRef,

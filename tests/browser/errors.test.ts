@@ -164,6 +164,27 @@ describe('lifecycle', () => {
   });
 });
 
+describe('GPU timing', () => {
+  test('timeGpuWork times a batch (timestamp-query where the device has it)', async () => {
+    const { timeGpuWork } = await import('../../src/index');
+    const { encodeAconCForward } = await import('../../src/kernels/aconC');
+    const n = 1 << 20;
+    const x = acon.createBuffer(new Float32Array(n).fill(1));
+    const y = acon.createBuffer(new Float32Array(n));
+    const p = acon.createBuffer(new Float32Array(4).fill(1));
+    const geo = { n: 1, c: 1, h: 1024, w: 1024, layout: 'NCHW' as const, betaPerSample: false };
+    const small = await timeGpuWork(acon.context, (b) => encodeAconCForward(acon.context, b, { ...geo, h: 4 }, { x, p1: p, p2: p, beta: p, y }));
+    const big = await timeGpuWork(acon.context, (b) => {
+      for (let k = 0; k < 8; k++) encodeAconCForward(acon.context, b, geo, { x, p1: p, p2: p, beta: p, y });
+    });
+    expect(big.source).toBe(acon.context.hasTimestamps ? 'timestamp-query' : 'wall-clock');
+    expect(big.ms).toBeGreaterThan(0);
+    // eight passes over 4 MiB take longer than one over 16 KiB
+    expect(big.ms).toBeGreaterThan(small.ms);
+    for (const b of [x, y, p]) b.destroy();
+  });
+});
+
 describe('no leaks', () => {
   test('10,000 forward+backward calls leave the live buffer count unchanged', async () => {
     const s: Shape4 = [2, 3, 5, 5];
