@@ -12,7 +12,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { GpuContext } from '../gpu/context';
 import { DTypeError, ShapeError } from '../gpu/errors';
 import { aconCBackwardGPU, aconCForwardGPU } from '../ops/aconC';
-import { BN_EPS, BN_MOMENTUM, metaAconCBackwardGPU, metaAconCForwardGPU, type MetaGradSet, type MetaParamSet } from '../ops/metaAconC';
+import { BN_MOMENTUM, metaAconCBackwardGPU, metaAconCForwardGPU, type MetaGradSet, type MetaParamSet } from '../ops/metaAconC';
 import { aconCComposed, batchNormComposed } from './composed';
 
 export type DataFormat = 'NCHW' | 'NHWC';
@@ -248,4 +248,3 @@ function metaComposed(x: tf.Tensor, p: MetaAconCTensors, n: number, c: number, r
   return y;
 }
 
-export { BN_EPS };
