@@ -10,6 +10,7 @@ import { encodeCopyRoofline } from '../src/kernels/roofline';
 import { aconCBackwardRef, aconCForwardRef } from '../src/reference/aconC';
 import { metaAconCBackwardGPU, metaAconCForwardGPU, type MetaParamSet, type MetaGradSet } from '../src/ops/metaAconC';
 import { MetaAconC } from '../src/ops/layers';
+import { rng, uniform } from '../src/ops/random';
 import { metaAconCBackwardRef, metaAconCForwardRef } from '../src/reference/metaAconC';
 import { aconCComposed, metaAconCComposed, type MetaComposedParams } from '../src/tfjs/composed';
 import { Network } from '../src/tfjs/networks';
@@ -93,15 +94,8 @@ function timeCpu(run: () => void, runs: number) {
   return { ms: median(per), runs };
 }
 
-function randomArray(n: number, seed: number): Float32Array<ArrayBuffer> {
-  const a = new Float32Array(n);
-  let s = seed >>> 0;
-  for (let i = 0; i < n; i++) {
-    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
-    a[i] = (s / 2 ** 32) * 4 - 2;
-  }
-  return a;
-}
+/** Seeded data uniform in [−2, 2). */
+const randomArray = (n: number, seed: number) => uniform(rng(seed), n, -2, 2) as Float32Array<ArrayBuffer>;
 
 /** Runs every (op, impl, shape) measurement and returns the report. */
 export async function runBench(options: BenchOptions = {}): Promise<BenchReport> {

@@ -7,6 +7,7 @@ import { backwardBounds, forwardBounds } from '../src/reference/aconBounds';
 import { compare } from '../src/reference/tolerance';
 import { checkMetaStages } from '../src/validation/metaStages';
 import { MetaAconC } from '../src/ops/layers';
+import { normal, rng } from '../src/ops/random';
 
 export interface ValidationRow {
   kernel: string;
@@ -45,20 +46,8 @@ export const VALIDATION_CASES: { shape: Shape4; layout: Layout; perSample?: bool
   { shape: [1, 3, 1201, 1201], layout: 'NHWC' },
 ];
 
-function seeded(n: number, seed: number, scale: number): Float32Array {
-  const a = new Float32Array(n);
-  let s = seed >>> 0;
-  for (let i = 0; i < n; i += 2) {
-    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
-    const u1 = (s + 1) / 2 ** 32;
-    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
-    const u2 = s / 2 ** 32;
-    const r = Math.sqrt(-2 * Math.log(u1));
-    a[i] = scale * r * Math.cos(2 * Math.PI * u2);
-    if (i + 1 < n) a[i + 1] = scale * r * Math.sin(2 * Math.PI * u2);
-  }
-  return a;
-}
+/** Seeded N(0, scale²) data. */
+const seeded = (n: number, seed: number, scale: number) => normal(rng(seed), n, scale);
 
 export async function runValidation(onRow?: (row: ValidationRow, done: number, total: number) => void): Promise<ValidationReport> {
   const acon = await AconGPU.create();

@@ -31,7 +31,8 @@ const elements = (g: AconCGeometry) => g.n * g.c * g.h * g.w;
 /** NCHW planes of a multiple of 4 elements take the vec4 entry points. */
 const rows4 = (g: AconCGeometry) => g.layout === 'NCHW' && (g.h * g.w) % 4 === 0;
 
-function strides(g: AconCGeometry): [number, number, number] {
+/** Element strides (n, c, hw) of the geometry's layout. */
+export function strides(g: AconCGeometry): [number, number, number] {
   const hw = g.h * g.w;
   return g.layout === 'NCHW' ? [g.c * hw, hw, 1] : [hw * g.c, 1, g.c];
 }

@@ -5,7 +5,7 @@ import convCode from '../../shaders/conv1x1.wgsl?raw';
 import bnCode from '../../shaders/batchnorm.wgsl?raw';
 import type { Batch, Binding, GpuContext } from '../gpu/context';
 import { packUniforms } from '../gpu/uniforms';
-import type { AconCGeometry } from './aconC';
+import { strides, type AconCGeometry } from './aconC';
 
 export const REDUCE_SHADER = { name: 'reduce', code: reduceCode } as const;
 export const CONV1X1_SHADER = { name: 'conv1x1', code: convCode } as const;
@@ -14,11 +14,6 @@ export const BATCHNORM_SHADER = { name: 'batchnorm', code: bnCode } as const;
 const WG = 64;
 /** Elements of a plane one mean workgroup sums at most (64 per invocation). */
 export const MEAN_CHUNK = 4096;
-
-function strides(g: AconCGeometry): [number, number, number] {
-  const hw = g.h * g.w;
-  return g.layout === 'NCHW' ? [g.c * hw, hw, 1] : [hw * g.c, 1, g.c];
-}
 
 /**
  * How the mean cuts planes (in vec4s for NCHW planes of a multiple of 4 elements); `depth` is the

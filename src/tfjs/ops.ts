@@ -182,21 +182,24 @@ export function metaAconC(x: tf.Tensor, p: MetaAconCTensors, options: { training
     const [xx, ...ts] = inputs;
     const bx = bufferOf(backend, xx!);
     const [p1, p2, w1, b1, g1, be1, w2, b2, g2, be2] = ts.map((t) => bufferOf(backend, t)) as GPUBuffer[];
-    const oldStats = running.map((v) => bufferOf(backend, v));
-    // running statistics: fresh tensors that the forward updates in place, then assigned
-    const stats = running.map((v) => newTensor(backend, v.shape));
+    const current = running.map((v) => bufferOf(backend, v));
+    // training moves the running statistics: into fresh tensors (copies of the current ones) that
+    // the forward updates in place and the Variables then take; eval only reads the current ones
+    const fresh = options.training ? running.map((v) => newTensor(backend, v.shape)) : null;
     const y = newTensor(backend, shape);
     flush(backend);
-    const [rm1, rv1, rm2, rv2] = stats.map((s) => s.buffer) as GPUBuffer[];
+    const [rm1, rv1, rm2, rv2] = (fresh ? fresh.map((s) => s.buffer) : current) as GPUBuffer[];
     const params: MetaParamSet<GPUBuffer> = {
       p1: p1!, p2: p2!, fc1: { weight: w1!, bias: b1! }, bn1: { weight: g1!, bias: be1!, runningMean: rm1!, runningVar: rv1! },
       fc2: { weight: w2!, bias: b2! }, bn2: { weight: g2!, bias: be2!, runningMean: rm2!, runningVar: rv2! },
     };
-    report(ctx.submit((batch) => running.forEach((v, i) => batch.copy(oldStats[i]!, stats[i]!.buffer, v.size * 4))));
+    if (fresh) report(ctx.submit((batch) => running.forEach((v, i) => batch.copy(current[i]!, fresh[i]!.buffer, v.size * 4))));
     report(metaAconCForwardGPU(ctx, { x: bx, y: y.buffer }, params, ourShape, opts));
-    const newStats = stats.map((s) => s.tensor());
-    if (options.training) running.forEach((v, i) => v.assign(newStats[i]!));
-    tf.dispose(newStats);
+    if (fresh) {
+      const moved = fresh.map((s) => s.tensor());
+      running.forEach((v, i) => v.assign(moved[i]!));
+      tf.dispose(moved);
+    }
     return {
       value: y.tensor(),
       gradFunc: (dy: tf.Tensor | tf.Tensor[], saved: tf.Tensor[]) => {

@@ -4,7 +4,7 @@ import fc from 'fast-check';
 import { AconGPU, aconCBackwardRef, aconCForwardRef, aconAParams, aconBParams, type Layout, type Shape4 } from '../../src/index';
 import { backwardPlan } from '../../src/kernels/aconC';
 import { backwardBounds, forwardBounds } from '../../src/reference/aconBounds';
-import { compare } from '../../src/reference/tolerance';
+import { expectWithinBounds } from '../helpers/fixtures';
 import { normal, rng, uniform } from '../../src/ops/random';
 import { noGpuErrors } from './gpu';
 
@@ -36,10 +36,7 @@ function makeData({ shape, perSample, seed, xScale = 2 }: Case) {
   };
 }
 
-function expectWithin(name: string, got: ArrayLike<number>, want: ArrayLike<number>, bound: ArrayLike<number>) {
-  const { bad } = compare(got, want, bound);
-  expect(bad, `${name}: elements outside the float32 error bound`).toEqual([]);
-}
+const expectWithin = expectWithinBounds;
 
 async function checkCase(k: Case) {
   const { x, dy, params } = makeData(k);

@@ -9,8 +9,7 @@ import { MetaAconC } from '../../src/ops/layers';
 import { normal, rng } from '../../src/ops/random';
 import { batchNormRef } from '../../src/reference/metaAconC';
 import { batchNormBounds } from '../../src/reference/metaBounds';
-import { compare } from '../../src/reference/tolerance';
-import { makeMetaParams } from '../helpers/fixtures';
+import { expectWithinBounds, makeMetaParams } from '../helpers/fixtures';
 
 let acon: AconGPU;
 beforeAll(async () => {
@@ -20,10 +19,7 @@ afterAll(() => acon.destroy());
 
 const makeParams = makeMetaParams;
 
-function within(name: string, got: ArrayLike<number>, want: ArrayLike<number>, bound: ArrayLike<number>) {
-  const { bad } = compare(got, want, bound);
-  expect(bad, `${name}: outside the float32 error bound`).toEqual([]);
-}
+const within = expectWithinBounds;
 
 interface MetaCase {
   shape: Shape4;

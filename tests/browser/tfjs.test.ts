@@ -12,7 +12,8 @@ import { normal, rng, uniform } from '../../src/ops/random';
 import { aconCBackwardRef, aconCForwardRef, type Layout } from '../../src/reference/aconC';
 import { backwardBounds, forwardBounds } from '../../src/reference/aconBounds';
 import { backwardPlan } from '../../src/kernels/aconC';
-import { compare, U } from '../../src/reference/tolerance';
+import { U } from '../../src/reference/tolerance';
+import { expectWithinBounds } from '../helpers/fixtures';
 
 // The tfjs API is synchronous, so the ops report WebGPU validation errors of their queued work
 // through console.error (typed AconErrors); every test fails on any of them.
@@ -36,8 +37,7 @@ afterAll(async () => {
   await tf.setBackend('webgpu');
 });
 
-const within = (name: string, got: ArrayLike<number>, want: ArrayLike<number>, bound: ArrayLike<number>) =>
-  expect(compare(got, want, bound).bad, `${name} outside its float32 bound`).toEqual([]);
+const within = expectWithinBounds;
 
 describe('aconC op', () => {
   const cases: { shape: Shape4; format: Layout; perSample: boolean }[] = [

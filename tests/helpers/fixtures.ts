@@ -2,6 +2,7 @@
 import { expect } from 'vitest';
 import { normal, rng, uniform } from '../../src/ops/random';
 import type { MetaAconCParams } from '../../src/ops/metaAconC';
+import { compare } from '../../src/reference/tolerance';
 
 /**
  * Random Meta-ACON-C parameters for C channels and hidden width max(r, ⌊C/r⌋): convs as PyTorch's
@@ -38,4 +39,9 @@ export function checkCentralDifferences(name: string, arr: number[], grad: Array
     const fd = (up - down) / (2 * h);
     expect(Math.abs(grad[i]! - fd), `${name}[${i}]`).toBeLessThanOrEqual(1e-6 * (1 + Math.abs(fd) + Math.abs(loss())));
   });
+}
+
+/** Expects every |got − want| within its bound (and NaN exactly where the reference has NaN). */
+export function expectWithinBounds(name: string, got: ArrayLike<number>, want: ArrayLike<number>, bound: ArrayLike<number>): void {
+  expect(compare(got, want, bound).bad, `${name}: elements outside the float32 error bound`).toEqual([]);
 }
