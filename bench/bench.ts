@@ -1,6 +1,7 @@
 // Benchmarks, run in the browser (headless by `npm run bench`, or from the demo page). Every GPU
 // implementation is timed the same way: warm up, then batches of k back-to-back calls ended by
-// waiting for the queue to drain; the figure is the median over batches of (batch time / k).
+// waiting for the queue to drain; the figure is the median over batches of (batch time / k). The
+// implementations of one op take turns batch by batch, so their ratios are measured side by side.
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-core/dist/register_all_gradients';
 import '@tensorflow/tfjs-backend-webgpu';
@@ -62,26 +63,39 @@ const median = (v: number[]) => {
   return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
 };
 
+/** One implementation under test: `run` queues one call, `drain` waits until the GPU has done it. */
+interface Contender {
+  run: () => void;
+  drain: () => Promise<void>;
+}
+
 /**
- * Times `run` (which queues one call) with `drain` (which waits for the GPU to finish everything
- * queued). Returns the median ms per call and the number of timed calls.
+ * Times implementations of one op side by side: each is warmed up and given a batch size k (about
+ * `batchMs` of work), then the timed batches take turns (a, b, c, a, b, c, …), so that a slow spell
+ * of a shared machine falls on all of them alike. Returns, per contender, the median ms per call
+ * and the number of timed calls.
  */
-async function timeGpu(run: () => void, drain: () => Promise<void>, batchMs: number, batches: number, warmup = 3) {
-  for (let i = 0; i < warmup; i++) run();
-  await drain();
-  let t0 = performance.now();
-  run();
-  await drain();
-  const single = Math.max(performance.now() - t0, 0.01);
-  const k = Math.max(1, Math.min(200, Math.round(batchMs / single)));
-  const per: number[] = [];
-  for (let b = 0; b < batches; b++) {
-    t0 = performance.now();
-    for (let i = 0; i < k; i++) run();
+async function timeSideBySide(contenders: Contender[], batchMs: number, batches: number, warmup = 3) {
+  const ks: number[] = [];
+  for (const { run, drain } of contenders) {
+    for (let i = 0; i < warmup; i++) run();
     await drain();
-    per.push((performance.now() - t0) / k);
+    const t0 = performance.now();
+    run();
+    await drain();
+    const single = Math.max(performance.now() - t0, 0.01);
+    ks.push(Math.max(1, Math.min(200, Math.round(batchMs / single))));
   }
-  return { ms: median(per), runs: k * batches };
+  const per: number[][] = contenders.map(() => []);
+  for (let b = 0; b < batches; b++) {
+    for (const [j, { run, drain }] of contenders.entries()) {
+      const t0 = performance.now();
+      for (let i = 0; i < ks[j]!; i++) run();
+      await drain();
+      per[j]!.push((performance.now() - t0) / ks[j]!);
+    }
+  }
+  return per.map((p, j) => ({ ms: median(p), runs: ks[j]! * batches }));
 }
 
 function timeCpu(run: () => void, runs: number) {
@@ -131,6 +145,13 @@ export async function runBench(options: BenchOptions = {}): Promise<BenchReport>
     progress(report.results.length, total, `${(r.op + (r.net ? ` ${r.net}` : '')).padEnd(20)} ${r.impl.padEnd(14)} [${r.shape.join(',')}]  ${r.ms.toFixed(3)} ms`);
   };
 
+  /** Times the GPU implementations of one op side by side and records each. */
+  const sideBySide = async (op: Op, shape: Shape4, impls: Partial<Record<Impl, [() => void, () => Promise<void>]>>) => {
+    const entries = Object.entries(impls) as [Impl, [() => void, () => Promise<void>]][];
+    const times = await timeSideBySide(entries.map(([, [run, drain]]) => ({ run, drain })), batchMs, batches);
+    entries.forEach(([impl], j) => record({ op, impl, shape, ...times[j]! }));
+  };
+
   for (const shape of shapes) {
     if (families.includes('aconC')) await benchAconC(shape);
     if (families.includes('metaAconC')) await benchMeta(shape);
@@ -150,7 +171,7 @@ export async function runBench(options: BenchOptions = {}): Promise<BenchReport>
         const network = new Network(net, 1, 1, impl === 'fused' ? 'auto' : 'composed');
         const opt = tf.train.adam(1e-3);
         const step = () => tf.tidy(() => void opt.minimize(() => bceLoss(network.forward(x, true), y), false, network.trainableWeights));
-        record({ op: 'train.step', impl, shape, net, ...(await timeGpu(step, tfDrain, 1, 3, 1)) });
+        record({ op: 'train.step', impl, shape, net, ...(await timeSideBySide([{ run: step, drain: tfDrain }], 1, 3, 1))[0]! });
         opt.dispose();
         network.dispose();
       }
@@ -176,13 +197,8 @@ export async function runBench(options: BenchOptions = {}): Promise<BenchReport>
     const out = { y: buf(count), dx: buf(count), dp1: buf(C), dp2: buf(C), dbeta: buf(C) };
     const fwd = () => void aconCForwardGPU(ctx, { x: g.x, p1: g.p1, p2: g.p2, beta: g.beta, y: out.y }, shape);
     const bwd = () => void aconCBackwardGPU(ctx, { ...g, dx: out.dx, dp1: out.dp1, dp2: out.dp2, dbeta: out.dbeta }, shape);
-    record({ op: 'aconC.forward', impl: 'fused', shape, ...(await timeGpu(fwd, ourDrain, batchMs, batches)) });
-    record({ op: 'aconC.backward', impl: 'fused', shape, ...(await timeGpu(bwd, ourDrain, batchMs, batches)) });
     const copyF = () => ctx.submit((b) => encodeCopyRoofline(ctx, b, [g.x], out.y, count));
     const copyB = () => ctx.submit((b) => encodeCopyRoofline(ctx, b, [g.x, g.dy], out.dx, count));
-    record({ op: 'aconC.forward', impl: 'copy-roofline', shape, ...(await timeGpu(copyF, ourDrain, batchMs, batches)) });
-    record({ op: 'aconC.backward', impl: 'copy-roofline', shape, ...(await timeGpu(copyB, ourDrain, batchMs, batches)) });
-    for (const b of [...Object.values(g), ...Object.values(out)]) b.destroy();
 
     // tfjs-composed: the same formula from tfjs primitives on the tfjs WebGPU backend
     const tx = tf.tensor4d(x, shape);
@@ -192,8 +208,10 @@ export async function runBench(options: BenchOptions = {}): Promise<BenchReport>
     const grads = tf.grads((xx, a1, a2, b) => composed(xx, a1, a2, b) as tf.Tensor4D);
     const tfF = () => tf.tidy(() => void composed(tx, tp1!, tp2!, tbeta!));
     const tfB = () => tf.tidy(() => void grads([tx, tp1!, tp2!, tbeta!], tdy));
-    record({ op: 'aconC.forward', impl: 'tfjs-composed', shape, ...(await timeGpu(tfF, tfDrain, batchMs, batches)) });
-    record({ op: 'aconC.backward', impl: 'tfjs-composed', shape, ...(await timeGpu(tfB, tfDrain, batchMs, batches)) });
+
+    await sideBySide('aconC.forward', shape, { fused: [fwd, ourDrain], 'copy-roofline': [copyF, ourDrain], 'tfjs-composed': [tfF, tfDrain] });
+    await sideBySide('aconC.backward', shape, { fused: [bwd, ourDrain], 'copy-roofline': [copyB, ourDrain], 'tfjs-composed': [tfB, tfDrain] });
+    for (const b of [...Object.values(g), ...Object.values(out)]) b.destroy();
     tf.dispose([tx, tdy, tp1!, tp2!, tbeta!]);
 
     // the CPU reference
@@ -239,8 +257,6 @@ export async function runBench(options: BenchOptions = {}): Promise<BenchReport>
     const opts = { training: true, hidden: R };
     const fwd = () => void metaAconCForwardGPU(ctx, { x: gx, y: gy }, P, shape, opts);
     const bwd = () => void metaAconCBackwardGPU(ctx, { x: gx, dy: gdy }, P, G, shape, opts);
-    record({ op: 'metaAconC.forward', impl: 'fused', shape, ...(await timeGpu(fwd, ourDrain, batchMs, batches)) });
-    record({ op: 'metaAconC.backward', impl: 'fused', shape, ...(await timeGpu(bwd, ourDrain, batchMs, batches)) });
     // bytes actually required: forward reads x twice (mean, then ACON) and writes y: 12 B/element;
     // backward reads x (mean), then x and dy (dβ), then x and dy writing dx: 24 B/element.
     const copyF = () => ctx.submit((b) => encodeCopyRoofline(ctx, b, [gx, gx2], gy, count));
@@ -249,11 +265,6 @@ export async function runBench(options: BenchOptions = {}): Promise<BenchReport>
         encodeCopyRoofline(ctx, b, [gx, gdy, gx2], G.dx, count);
         encodeCopyRoofline(ctx, b, [gx], scratch, count);
       });
-    record({ op: 'metaAconC.forward', impl: 'copy-roofline', shape, ...(await timeGpu(copyF, ourDrain, batchMs, batches)) });
-    record({ op: 'metaAconC.backward', impl: 'copy-roofline', shape, ...(await timeGpu(copyB, ourDrain, batchMs, batches)) });
-    await ctx.device.queue.onSubmittedWorkDone();
-    for (const b of made) b.destroy();
-
     const t = {
       p1: tf.tensor1d(p.p1), p2: tf.tensor1d(p.p2), w1: tf.tensor2d(p.fc1.weight, [R, C]), b1: tf.tensor1d(p.fc1.bias),
       g1: tf.tensor1d(p.bn1.weight), be1: tf.tensor1d(p.bn1.bias), w2: tf.tensor2d(p.fc2.weight, [C, R]), b2: tf.tensor1d(p.fc2.bias),
@@ -268,8 +279,11 @@ export async function runBench(options: BenchOptions = {}): Promise<BenchReport>
     );
     const tfF = () => tf.tidy(() => void metaAconCComposed(tx, t, running, true));
     const tfB = () => tf.tidy(() => void grads([tx, ...keys.map((k) => t[k])], tdy));
-    record({ op: 'metaAconC.forward', impl: 'tfjs-composed', shape, ...(await timeGpu(tfF, tfDrain, batchMs, batches)) });
-    record({ op: 'metaAconC.backward', impl: 'tfjs-composed', shape, ...(await timeGpu(tfB, tfDrain, batchMs, batches)) });
+
+    await sideBySide('metaAconC.forward', shape, { fused: [fwd, ourDrain], 'copy-roofline': [copyF, ourDrain], 'tfjs-composed': [tfF, tfDrain] });
+    await sideBySide('metaAconC.backward', shape, { fused: [bwd, ourDrain], 'copy-roofline': [copyB, ourDrain], 'tfjs-composed': [tfB, tfDrain] });
+    await ctx.device.queue.onSubmittedWorkDone();
+    for (const b of made) b.destroy();
     tf.dispose([tx, tdy, ...Object.values(t), ...Object.values(running)]);
 
     const cpuRuns = count > 1e6 ? 3 : 7;

@@ -80,7 +80,7 @@ export async function runValidation(onRow?: (row: ValidationRow, done: number, t
       ms = performance.now() - t0;
       const ref = aconCBackwardRef(x, dy, shape, params, layout);
       const geo = { n: N, c: C, h: H, w: W, layout, betaPerSample: perSample && N > 1 };
-      const b = backwardBounds(x, dy, shape, params, backwardPlan(geo).depth, layout);
+      const b = backwardBounds(x, dy, shape, params, backwardPlan(geo, acon.context.software).depth, layout);
       const parts = (['dx', 'dp1', 'dp2', 'dbeta'] as const).map((key) => compare(g[key], ref[key], b[key]));
       push({
         kernel: 'aconC.backward',

@@ -17,6 +17,7 @@
 // are large. Parameters are loaded once per workgroup and no element needs an index division.
 //   forward          y per element, walking a slice (any layout)
 //   forward_rows4    the same with vec4 loads (NCHW, H·W a multiple of 4)
+//   forward_chunks4  one chunk of one large plane per workgroup, vec4, a single contiguous loop
 //   forward_flat     one invocation per element, channel by division: NHWC, where a channel's
 //                    elements are C apart and walking them would not coalesce
 //   backward         dx per element and, per invocation, partial sums of dp1, dp2, dβ for one channel
@@ -27,6 +28,10 @@
 // No entry point uses a workgroup barrier (see store_partials).
 
 override WG: u32 = 256;   // workgroup size (the dispatcher sets it)
+// β has one entry per (n, c) (Meta-ACON) instead of one per channel. A pipeline constant rather than
+// a uniform, so each pipeline's loops carry no branch on it: on SwiftShader a per-iteration branch,
+// even a uniform one, costs about a third of the forward pass.
+override PER_SAMPLE_BETA: bool = false;
 
 struct Geometry {
   count: u32,            // elements
@@ -36,7 +41,6 @@ struct Geometry {
   stride_n: u32,         // element strides: NCHW (C·H·W, H·W, 1), NHWC (H·W·C, 1, C)
   stride_c: u32,
   stride_hw: u32,
-  beta_per_sample: u32,  // 0: β[c]; 1: β[n·C + c]
   slices: u32,           // workgroups (slices) per channel
   planes_per_slice: u32, // samples a slice covers
   chunks_per_plane: u32, // slices a plane is cut into (1 when planes_per_slice > 1)
@@ -72,9 +76,31 @@ fn sigmoid_pair(z: f32) -> vec2<f32> {
   return select(vec2(small, big), vec2(big, small), z >= 0.0);
 }
 
-fn acon(xv: f32, a1: f32, a2: f32, b: f32) -> f32 {
-  let ss = sigmoid_pair(b * ((a1 - a2) * xv));
-  return xv * (a1 * ss.x + a2 * ss.y);
+// The forward in the form that costs least per element. With K = β·(p1 − p2), z = K·x and
+// e = exp(−|z|), the larger of σ(z), σ(−z) is 1/(1 + e) and the smaller e/(1 + e), so
+//   y = x·(p1·s + p2·s̄) = x/(1 + e)·(p_hi + p_lo·e),
+// p_hi being the parameter paired with the larger sigmoid (p1 when z ≥ 0, p2 otherwise). The sign
+// of z is the sign of K times the sign of x: per channel (or per (n, c)) the kernels keep −|K| and
+// the pair for x ≥ 0, and each element only swaps the pair when x < 0 (z = 0 gives e = 1, where
+// either order is right). One exp, one division, no overflow, no cancellation.
+struct AconConsts { k: f32, hi: f32, lo: f32 }
+
+fn acon_consts(a1: f32, a2: f32, b: f32) -> AconConsts {
+  let kk = b * (a1 - a2);
+  let up = kk >= 0.0;
+  return AconConsts(-abs(kk), select(a2, a1, up), select(a1, a2, up));
+}
+
+fn acon(xv: f32, k: AconConsts) -> f32 {
+  let e = exp(k.k * abs(xv));
+  let neg = xv < 0.0;
+  return xv / (1.0 + e) * (select(k.hi, k.lo, neg) + select(k.lo, k.hi, neg) * e);
+}
+
+fn acon4(v: vec4<f32>, k: AconConsts) -> vec4<f32> {
+  let e = exp(k.k * abs(v));
+  let neg = v < vec4(0.0);
+  return v / (1.0 + e) * (select(vec4(k.hi), vec4(k.lo), neg) + select(vec4(k.lo), vec4(k.hi), neg) * e);
 }
 
 // One element's backward: (dx, dy·∂y/∂p1, dy·∂y/∂p2, dy·∂y/∂β).
@@ -89,7 +115,7 @@ fn acon_grad(xv: f32, g_out: f32, a1: f32, a2: f32, b: f32) -> vec4<f32> {
 }
 
 fn beta_at(n: u32, c: u32) -> f32 {
-  return beta[select(c, n * g.channels + c, g.beta_per_sample != 0u)];
+  return beta[select(c, n * g.channels + c, PER_SAMPLE_BETA)];
 }
 
 // Workgroups come as a 2D grid (x fastest) so that more than 65,535 of them can be dispatched.
@@ -130,12 +156,10 @@ fn walk_start(sl: Slice, lid: u32) -> Walk {
 }
 
 fn walk_next(w: ptr<function, Walk>) {
-  (*w).h += (*w).dh;
-  (*w).n += (*w).dn;
-  if ((*w).h >= (*w).len) {
-    (*w).h -= (*w).len;
-    (*w).n += 1u;
-  }
+  let h = (*w).h + (*w).dh;
+  let wrap = h >= (*w).len;   // a select, not a branch: cheaper in a software adapter's loops
+  (*w).h = select(h, h - (*w).len, wrap);
+  (*w).n += (*w).dn + select(0u, 1u, wrap);
 }
 
 @compute @workgroup_size(WG)
@@ -147,9 +171,11 @@ fn forward(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: 
   let sl = slice_of(w % g.slices, g.plane);
   let a1 = p1[c];
   let a2 = p2[c];
+  var k = acon_consts(a1, a2, beta_at(sl.n0, c));
   for (var it = walk_start(sl, lid); it.n < sl.n1; walk_next(&it)) {
+    if (PER_SAMPLE_BETA) { k = acon_consts(a1, a2, beta_at(it.n, c)); }
     let i = it.n * g.stride_n + c * g.stride_c + (sl.h0 + it.h) * g.stride_hw;
-    y[i] = acon(x[i], a1, a2, beta_at(it.n, c));
+    y[i] = acon(x[i], k);
   }
 }
 
@@ -162,12 +188,29 @@ fn forward_rows4(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups)
   let sl = slice_of(w % g.slices, g.plane);
   let a1 = p1[c];
   let a2 = p2[c];
+  var k = acon_consts(a1, a2, beta_at(sl.n0, c));
   for (var it = walk_start(sl, lid); it.n < sl.n1; walk_next(&it)) {
+    if (PER_SAMPLE_BETA) { k = acon_consts(a1, a2, beta_at(it.n, c)); }
     let i = (it.n * g.channels + c) * g.plane + sl.h0 + it.h;
-    let b = beta_at(it.n, c);
-    let v = x4[i];
-    y4[i] = vec4(acon(v.x, a1, a2, b), acon(v.y, a1, a2, b), acon(v.z, a1, a2, b), acon(v.w, a1, a2, b));
+    y4[i] = acon4(x4[i], k);
   }
+}
+
+// Large NCHW planes (H·W a multiple of 4): workgroup w takes chunk j of plane p = n·C + c, in memory
+// order, so its elements are contiguous and one plain loop walks them. Software adapters pay for
+// every instruction in a loop (SwiftShader: an extra loop level or a per-iteration branch costs
+// about a third of the pass), so this is the leanest loop the op allows.
+@compute @workgroup_size(WG)
+fn forward_chunks4(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
+                   @builtin(local_invocation_index) lid: u32) {
+  let w = workgroup_index(wid, nwg);
+  let p = w / g.chunks_per_plane;
+  if (p >= g.batch * g.channels) { return; }
+  let c = p % g.channels;
+  let k = acon_consts(p1[c], p2[c], beta_at(p / g.channels, c));
+  let start = p * g.plane + (w % g.chunks_per_plane) * g.chunk;
+  let end = min(start + g.chunk, (p + 1u) * g.plane);
+  for (var i = start + lid; i < end; i += WG) { y4[i] = acon4(x4[i], k); }
 }
 
 @compute @workgroup_size(WG)
@@ -176,7 +219,7 @@ fn forward_flat(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) 
   let e = workgroup_index(wid, nwg) * WG + lid;
   if (e >= g.count) { return; }
   let c = (e / g.stride_c) % g.channels;
-  y[e] = acon(x[e], p1[c], p2[c], beta_at(e / g.stride_n, c));
+  y[e] = acon(x[e], acon_consts(p1[c], p2[c], beta_at(e / g.stride_n, c)));
 }
 
 @compute @workgroup_size(WG)
@@ -264,9 +307,9 @@ fn backward_finish(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroup
     }
     dp1[t] = total.x;
     dp2[t] = total.y;
-    if (g.beta_per_sample == 0u) { dbeta[t] = total.z; }
+    if (!PER_SAMPLE_BETA) { dbeta[t] = total.z; }
   }
-  if (g.beta_per_sample != 0u && g.dbeta_direct == 0u && t < g.batch * g.channels) {
+  if (PER_SAMPLE_BETA && g.dbeta_direct == 0u && t < g.batch * g.channels) {
     // planes_per_slice is 1 here, so slice n·Q + j of channel c holds chunk j of plane (n, c).
     let n = t / g.channels;
     let c = t % g.channels;

@@ -30,6 +30,11 @@ export interface GpuContextOptions {
 }
 
 /** SwiftShader and other fallback adapters run compute shaders on the CPU. */
+/** Whether the device runs on a software (CPU) adapter such as SwiftShader, from its adapter info. */
+export function isSoftwareDevice(device: GPUDevice): boolean {
+  return isSoftwareAdapter((device as GPUDevice & { adapterInfo?: GPUAdapterInfo }).adapterInfo);
+}
+
 function isSoftwareAdapter(info: GPUAdapterInfo | undefined): boolean {
   if (!info) return false;
   const fallback = (info as GPUAdapterInfo & { isFallbackAdapter?: boolean }).isFallbackAdapter === true;
@@ -81,8 +86,7 @@ export class GpuContext {
     );
     this.maxTensorBytes = Math.min(lim.maxStorageBufferBindingSize, lim.maxBufferSize);
     this.hasTimestamps = device.features.has('timestamp-query');
-    const info = (device as GPUDevice & { adapterInfo?: GPUAdapterInfo }).adapterInfo;
-    this.software = options.software ?? isSoftwareAdapter(info);
+    this.software = options.software ?? isSoftwareDevice(device);
     this.pool = new BufferPool(device, lim.maxBufferSize);
     void device.lost.then((info) => {
       this.lostInfo = info;

@@ -15,12 +15,19 @@ export interface AconCGeometry {
   betaPerSample: boolean;
 }
 
-/** Workgroup size of every entry point (no entry point reduces across a workgroup). */
-export const WG = 64;
+/** Workgroup size of forward_flat, one element per invocation. */
+const FLAT_WG = 64;
+/**
+ * Workgroup size of the slice kernels (forward and backward; none reduces across a workgroup).
+ * SwiftShader runs a workgroup's invocations four at a time, one group after another, and there
+ * small workgroups measured fastest (8 against 64: about 15 % less time for the forward, for a copy
+ * as much as for ACON, and 15 % for the backward); GPUs want 64.
+ */
+export const sliceWorkgroup = (software: boolean) => (software ? 8 : 64);
 /**
  * Elements per workgroup (slice). CPU adapters such as SwiftShader pay per workgroup far more than
- * GPUs, so they get 64 elements per invocation; GPUs 16, for more workgroups in flight. The backward
- * pass keeps 64 everywhere: each invocation's partial sums cost 12 bytes of traffic.
+ * GPUs, so they get 4096 (512 per invocation); GPUs 1024 (16 per invocation), for more workgroups in
+ * flight. The backward pass keeps 4096 everywhere: each invocation's partial sums cost 12 bytes.
  */
 export const forwardSliceElements = (software: boolean) => (software ? 4096 : 1024);
 export const BACKWARD_SLICE_ELEMENTS = 4096;
@@ -51,7 +58,6 @@ function geometry(
     sn,
     sc,
     shw,
-    +g.betaPerSample,
     f.slices ?? 0,
     f.planesPerSlice ?? 0,
     f.chunksPerPlane ?? 0,
@@ -96,6 +102,8 @@ export function slicePlan(g: AconCGeometry, target: number, oneSample: boolean):
 
 export interface BackwardPlan extends SlicePlan {
   entry: 'backward' | 'backward_rows4' | 'backward_planes';
+  /** Workgroup size (see sliceWorkgroup). */
+  wg: number;
   /**
    * Longest chain of float32 additions behind any parameter gradient: the terms one invocation
    * accumulates, then the finishing pass's WG lanes per slice and the slices (or chunks) in turn.
@@ -104,17 +112,19 @@ export interface BackwardPlan extends SlicePlan {
   depth: number;
 }
 
-export function backwardPlan(g: AconCGeometry): BackwardPlan {
+/** The backward's plan for this geometry on a software (CPU) adapter or a GPU. */
+export function backwardPlan(g: AconCGeometry, software: boolean): BackwardPlan {
+  const wg = sliceWorkgroup(software);
   const hw = g.h * g.w;
   if (g.betaPerSample && hw <= BACKWARD_PLANE_PER_INVOCATION_MAX) {
-    const slices = Math.ceil(g.n / WG);
-    const depth = hw + WG + slices;
-    return { entry: 'backward_planes', vec4: false, plane: hw, slices, planesPerSlice: WG, chunksPerPlane: 1, chunk: hw, depth };
+    const slices = Math.ceil(g.n / wg);
+    const depth = hw + wg + slices;
+    return { entry: 'backward_planes', wg, vec4: false, plane: hw, slices, planesPerSlice: wg, chunksPerPlane: 1, chunk: hw, depth };
   }
   const plan = slicePlan(g, BACKWARD_SLICE_ELEMENTS, g.betaPerSample);
-  const perInvocation = Math.ceil((plan.planesPerSlice * plan.chunk) / WG) + (plan.vec4 ? 2 : 0);
-  const depth = perInvocation + WG + plan.slices;
-  return { ...plan, entry: plan.vec4 ? 'backward_rows4' : 'backward', depth };
+  const perInvocation = Math.ceil((plan.planesPerSlice * plan.chunk) / wg) + (plan.vec4 ? 2 : 0);
+  const depth = perInvocation + wg + plan.slices;
+  return { ...plan, entry: plan.vec4 ? 'backward_rows4' : 'backward', wg, depth };
 }
 
 export interface AconCForwardBuffers {
@@ -128,17 +138,25 @@ export interface AconCForwardBuffers {
 /** Records y = ACON-C(x): one pass over memory. */
 export function encodeAconCForward(ctx: GpuContext, batch: Batch, g: AconCGeometry, b: AconCForwardBuffers): void {
   const params = { 2: b.p1, 3: b.p2, 4: b.beta };
-  const consts = { WG };
+  const perSample = +g.betaPerSample;
   if (g.layout === 'NHWC') {
     const count = elements(g);
     const u = geometry(g, { count, plane: g.h * g.w, chunk: 0 });
-    batch.dispatch(ctx.pipeline(ACON_C_SHADER, 'forward_flat', consts), u, { 1: b.x, 5: b.y, ...params }, Math.ceil(count / WG));
+    const pipeline = ctx.pipeline(ACON_C_SHADER, 'forward_flat', { WG: FLAT_WG, PER_SAMPLE_BETA: perSample });
+    batch.dispatch(pipeline, u, { 1: b.x, 5: b.y, ...params }, Math.ceil(count / FLAT_WG));
     return;
   }
   const plan = slicePlan(g, forwardSliceElements(ctx.software), false);
   const u = geometry(g, { count: elements(g), ...plan });
+  const sliceConsts = { WG: sliceWorkgroup(ctx.software), PER_SAMPLE_BETA: perSample };
+  if (plan.vec4 && plan.planesPerSlice === 1) {
+    // slices are chunks of single planes: take them in memory order with the one-loop kernel
+    const pipeline = ctx.pipeline(ACON_C_SHADER, 'forward_chunks4', sliceConsts);
+    batch.dispatch(pipeline, u, { 11: b.x, 15: b.y, ...params }, g.n * g.c * plan.chunksPerPlane);
+    return;
+  }
   const [entry, io] = plan.vec4 ? ['forward_rows4', { 11: b.x, 15: b.y }] : ['forward', { 1: b.x, 5: b.y }];
-  batch.dispatch(ctx.pipeline(ACON_C_SHADER, entry, consts), u, { ...io, ...params }, g.c * plan.slices);
+  batch.dispatch(ctx.pipeline(ACON_C_SHADER, entry, sliceConsts), u, { ...io, ...params }, g.c * plan.slices);
 }
 
 export interface AconCBackwardBuffers {
@@ -158,16 +176,16 @@ export interface AconCBackwardBuffers {
  * a second, tiny pass sums the partials per channel in a fixed order (deterministic).
  */
 export function encodeAconCBackward(ctx: GpuContext, batch: Batch, g: AconCGeometry, b: AconCBackwardBuffers): void {
-  const plan = backwardPlan(g);
+  const plan = backwardPlan(g, ctx.software);
   const u = geometry(g, { count: elements(g), ...plan, dbetaDirect: plan.entry === 'backward_planes' });
-  const partials = batch.temp(g.c * plan.slices * WG * 3 * 4);
+  const partials = batch.temp(g.c * plan.slices * plan.wg * 3 * 4);
   const params = { 2: b.p1, 3: b.p2, 4: b.beta, 8: partials };
-  const consts = { WG };
+  const consts = { WG: plan.wg, PER_SAMPLE_BETA: +g.betaPerSample };
   const io: Record<number, Binding> =
     plan.entry === 'backward_rows4' ? { 11: b.x, 16: b.dy, 17: b.dx } : { 1: b.x, 6: b.dy, 7: b.dx };
   const direct: Record<number, Binding> = plan.entry === 'backward_planes' ? { 12: b.dbeta } : {};
   batch.dispatch(ctx.pipeline(ACON_C_SHADER, plan.entry, consts), u, { ...io, ...params, ...direct }, g.c * plan.slices);
   const finish = ctx.pipeline(ACON_C_SHADER, 'backward_finish', consts);
   const sums = g.betaPerSample ? g.n * g.c : g.c;
-  batch.dispatch(finish, u, { 8: partials, 9: b.dp1, 10: b.dp2, 12: b.dbeta }, Math.ceil(sums / WG));
+  batch.dispatch(finish, u, { 8: partials, 9: b.dp1, 10: b.dp2, 12: b.dbeta }, Math.ceil(sums / plan.wg));
 }

@@ -27,7 +27,7 @@ export function forwardBounds(x: ArrayLike<number>, shape: Shape4, p: Params, la
     const z = p.beta[k]! * (p.p1[c]! - p.p2[c]!) * x[i]!;
     const [s, sn] = sigmoidPair(z);
     const m = xv * (Math.abs(p.p1[c]! * s) + Math.abs(p.p2[c]! * sn));
-    out[i] = (17 + 7 * Math.abs(z)) * U * m + FLUSH * (1 + xv * (Math.abs(p.p1[c]!) + Math.abs(p.p2[c]!)));
+    out[i] = (15 + 7 * Math.abs(z)) * U * m + FLUSH * (1 + xv * (Math.abs(p.p1[c]!) + Math.abs(p.p2[c]!)));
   });
   return out;
 }

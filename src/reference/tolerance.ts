@@ -3,11 +3,13 @@
  * error analysis. u = 2⁻²⁴ is the unit roundoff; WGSL guarantees correctly rounded +, −, ×, at most
  * 2.5 ULP (= 5u) for ÷ and 3 + 2·|t| ULP (≤ (6 + 4|t|)u) for exp(t).
  *
- * Forward, y = x·(p1·s + p2·s̄), z = β·(p1 − p2)·x:
- *   z carries 3 roundings, so |δz| ≤ 3u·|z| and σ's relative change is ≤ (1 − s)·|δz| ≤ 3u|z|;
- *   e = exp(−|z|) adds (6 + 4|z|)u, 1 + e adds u, the division 5u, e·(1/(1+e)) u:
- *   rel(s), rel(s̄) ≤ (13 + 7|z|)u. Two products, a sum and the product with x add 4u:
- *   |Δy| ≤ (17 + 7|z|)·u·|x|·(|p1·s| + |p2·s̄|).
+ * Forward, computed as y = x/(1 + e)·(p_hi + p_lo·e) with e = exp(−|z|), z = β·(p1 − p2)·x, p_hi the
+ * parameter paired with the larger sigmoid (shaders/acon_c.wgsl); M = |p_hi|/(1 + e) + |p_lo|·e/(1 + e)
+ * = |p1·s| + |p2·s̄|:
+ *   |z| carries 3 roundings, so |δz| ≤ 3u·|z|, and exp adds (6 + 4|z|)u: rel(e) ≤ (6 + 7|z|)u.
+ *   y moves with e by x·(p_lo − p_hi)·e/(1 + e)², at most |x|·M·rel(e) since 1/(1 + e) ≥ 1/2 ≥ e/(1 + e).
+ *   1 + e adds u, the division 5u, p_lo·e u, the sum u, the product u, each relative to |x|·M: 9u.
+ *   |Δy| ≤ (15 + 7|z|)·u·|x|·(|p1·s| + |p2·s̄|).
  * Backward: q = s·s̄ has rel ≤ (27 + 14|z|)u, z·q ≤ (31 + 14|z|)u, a = s + z·q and b = s̄ − z·q
  * ≤ (32 + 14|z|)u relative to |s| + |z·q|; the products with p, x, dy or d² add at most 3u:
  *   each per-element term t has |Δt| ≤ (35 + 14|z|)·u·M(t), with M the sum of the magnitudes

@@ -78,7 +78,7 @@ export async function checkMetaStages(
   const J = g.intermediates!;
   for (const k of ['m', 'h1', 'a1', 'saved1', 'h2', 'saved2', 'beta']) same(`recomputed ${k}`, J[k], I[k]);
   const ref = aconCBackwardRef(x, dy, shape, ap, layout);
-  const ab = backwardBounds(x, dy, shape, ap, backwardPlan(geo).depth, layout);
+  const ab = backwardBounds(x, dy, shape, ap, backwardPlan(geo, ctx.software).depth, layout);
   within('dx (ACON path)', J.dxDirect!, ref.dx, ab.dx);
   within('dp1', g.p1, ref.dp1, ab.dp1);
   within('dp2', g.p2, ref.dp2, ab.dp2);

@@ -38,15 +38,15 @@ function makeData({ shape, perSample, seed, xScale = 2 }: Case) {
 
 const expectWithin = expectWithinBounds;
 
-async function checkCase(k: Case) {
+async function checkCase(k: Case, a: AconGPU = acon) {
   const { x, dy, params } = makeData(k);
   const geo = { n: k.shape[0], c: k.shape[1], h: k.shape[2], w: k.shape[3], layout: k.layout, betaPerSample: k.perSample && k.shape[0] > 1 };
-  await noGpuErrors(acon.device, async () => {
-    const y = await acon.aconC(x, k.shape, params, { layout: k.layout });
+  await noGpuErrors(a.device, async () => {
+    const y = await a.aconC(x, k.shape, params, { layout: k.layout });
     expectWithin('y', y, aconCForwardRef(x, k.shape, params, k.layout), forwardBounds(x, k.shape, params, k.layout));
-    const g = await acon.aconCBackward(x, dy, k.shape, params, { layout: k.layout });
+    const g = await a.aconCBackward(x, dy, k.shape, params, { layout: k.layout });
     const ref = aconCBackwardRef(x, dy, k.shape, params, k.layout);
-    const bounds = backwardBounds(x, dy, k.shape, params, backwardPlan(geo).depth, k.layout);
+    const bounds = backwardBounds(x, dy, k.shape, params, backwardPlan(geo, a.context.software).depth, k.layout);
     expectWithin('dx', g.dx, ref.dx, bounds.dx);
     expectWithin('dp1', g.dp1, ref.dp1, bounds.dp1);
     expectWithin('dp2', g.dp2, ref.dp2, bounds.dp2);
@@ -68,7 +68,7 @@ describe('ACON-C forward and backward vs the reference', () => {
       }
     }
   }
-  test.each(cases)('$shape $layout perSample=$perSample seed=$seed', checkCase, 120_000);
+  test.each(cases)('$shape $layout perSample=$perSample seed=$seed', (k) => checkCase(k), 120_000);
 
   test('both layouts on one shape give the same values (transposed)', async () => {
     const shape: Shape4 = [2, 5, 3, 4];
@@ -104,7 +104,7 @@ describe('special values', () => {
       for (const v of [g.dx, g.dp1, g.dp2, g.dbeta]) expect(v.every(Number.isFinite)).toBe(true);
       const ref = aconCBackwardRef(x, dy, shape, params);
       const geo = { n: 2, c: 4, h: 5, w: 5, layout: 'NCHW' as const, betaPerSample: false };
-      const bounds = backwardBounds(x, dy, shape, params, backwardPlan(geo).depth);
+      const bounds = backwardBounds(x, dy, shape, params, backwardPlan(geo, acon.context.software).depth);
       expectWithin('dx', g.dx, ref.dx, bounds.dx);
       expectWithin('dp1', g.dp1, ref.dp1, bounds.dp1);
       expectWithin('dp2', g.dp2, ref.dp2, bounds.dp2);
@@ -149,6 +149,26 @@ describe('special values', () => {
   });
 });
 
+describe('the GPU tuning (workgroups of 64, 1024-element forward slices) run on this adapter', () => {
+  // CI has only SwiftShader, which gets the software tuning; these cases take every entry point
+  // through the plans a GPU gets.
+  const cases: Case[] = [
+    { shape: [2, 5, 64, 68], layout: 'NCHW', perSample: true, seed: 21 }, // forward_chunks4, 5 chunks per plane
+    { shape: [32, 17, 16, 16], layout: 'NCHW', perSample: false, seed: 22 }, // forward_rows4, 4 planes per slice
+    { shape: [3, 3, 7, 7], layout: 'NCHW', perSample: false, seed: 23 }, // forward, backward
+    { shape: [32, 64, 7, 7], layout: 'NCHW', perSample: true, seed: 24 }, // backward_planes
+    { shape: [2, 5, 9, 11], layout: 'NHWC', perSample: true, seed: 25 }, // forward_flat
+  ];
+  test('forward and backward vs the reference', async () => {
+    const gpuTuned = await AconGPU.create({ software: false });
+    try {
+      for (const k of cases) await checkCase(k, gpuTuned);
+    } finally {
+      gpuTuned.destroy();
+    }
+  }, 120_000);
+});
+
 describe('determinism and large grids', () => {
   test('backward is bitwise identical across runs', async () => {
     const k: Case = { shape: [4, 17, 33, 33], layout: 'NCHW', perSample: false, seed: 11 };
@@ -176,6 +196,8 @@ describe('determinism and large grids', () => {
         { shape: [3, 5, 8, 8], layout: 'NCHW', perSample: false, seed: 14 },
         { shape: [3, 5, 7, 7], layout: 'NCHW', perSample: true, seed: 15 },
         { shape: [3, 5, 7, 3], layout: 'NHWC', perSample: false, seed: 16 },
+        // forward_chunks4 (on a software adapter: 2 chunks per 64×68 plane, 20 workgroups on a 7 × 3 grid)
+        { shape: [2, 5, 64, 68], layout: 'NCHW', perSample: true, seed: 17 },
       ] as Case[]) {
         const { x, dy, params } = makeData(k);
         const ref = aconCForwardRef(x, k.shape, params, k.layout);
