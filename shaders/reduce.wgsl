@@ -4,6 +4,8 @@
 //   plane_partials4 the same with vec4 loads (NCHW, H·W a multiple of 4; plane and chunk in vec4s)
 //   plane_means     one invocation per plane: lanes of a chunk, then chunks, in a fixed order; × scale (1/(H·W))
 //   broadcast_add   dx[n, c, h, w] += v[n, c]·scale: the adjoint of the mean (scale = 1/(H·W))
+//   broadcast_add4  the same for NCHW planes of a multiple of 4: workgroup w takes chunk (w mod chunks)
+//                   of plane w / chunks with vec4s in one plain loop (no index division per element)
 
 override WG: u32 = 64;
 
@@ -27,6 +29,7 @@ struct Geometry {
 @group(0) @binding(4) var<storage, read> v: array<f32>;
 @group(0) @binding(5) var<storage, read_write> dx: array<f32>;
 @group(0) @binding(6) var<storage, read> x4: array<vec4<f32>>;
+@group(0) @binding(7) var<storage, read_write> dx4: array<vec4<f32>>;
 
 fn workgroup_index(wid: vec3<u32>, nwg: vec3<u32>) -> u32 {
   return wid.x + wid.y * nwg.x;
@@ -84,4 +87,16 @@ fn broadcast_add(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups)
   if (e >= g.count) { return; }
   let c = (e / g.stride_c) % g.channels;
   dx[e] += v[(e / g.stride_n) * g.channels + c] * g.scale;
+}
+
+@compute @workgroup_size(WG)
+fn broadcast_add4(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
+                  @builtin(local_invocation_index) lid: u32) {
+  let w = workgroup_index(wid, nwg);
+  let pl = w / g.chunks;
+  if (pl >= g.batch * g.channels) { return; }
+  let add = vec4(v[pl] * g.scale);   // NCHW: plane n·C + c is v's entry
+  let start = pl * g.plane + (w % g.chunks) * g.chunk;
+  let end = min(start + g.chunk, (pl + 1u) * g.plane);
+  for (var i = start + lid; i < end; i += WG) { dx4[i] += add; }
 }

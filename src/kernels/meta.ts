@@ -5,27 +5,29 @@ import convCode from '../../shaders/conv1x1.wgsl?raw';
 import bnCode from '../../shaders/batchnorm.wgsl?raw';
 import type { Batch, Binding, GpuContext } from '../gpu/context';
 import { packUniforms } from '../gpu/uniforms';
-import { strides, type AconCGeometry } from './aconC';
+import { sliceWorkgroup, strides, type AconCGeometry } from './aconC';
 
 export const REDUCE_SHADER = { name: 'reduce', code: reduceCode } as const;
 export const CONV1X1_SHADER = { name: 'conv1x1', code: convCode } as const;
 export const BATCHNORM_SHADER = { name: 'batchnorm', code: bnCode } as const;
 
 const WG = 64;
-/** Elements of a plane one mean workgroup sums at most (64 per invocation). */
+/** Elements of a plane one mean workgroup sums at most. */
 export const MEAN_CHUNK = 4096;
 
 /**
- * How the mean cuts planes (in vec4s for NCHW planes of a multiple of 4 elements); `depth` is the
- * longest addition chain behind a mean (for error bounds).
+ * How the mean cuts planes (in vec4s for NCHW planes of a multiple of 4 elements) and its workgroup
+ * size (sliceWorkgroup: small on software adapters); `depth` is the longest addition chain behind a
+ * mean (for error bounds).
  */
-export function meanPlan(g: AconCGeometry): { vec4: boolean; plane: number; chunks: number; chunk: number; depth: number } {
+export function meanPlan(g: AconCGeometry, software: boolean) {
+  const wg = sliceWorkgroup(software);
   const vec4 = g.layout === 'NCHW' && (g.h * g.w) % 4 === 0;
   const unit = vec4 ? 4 : 1;
   const plane = (g.h * g.w) / unit;
   const chunks = Math.ceil(plane / (MEAN_CHUNK / unit));
   const chunk = Math.ceil(plane / chunks);
-  return { vec4, plane, chunks, chunk, depth: Math.ceil(chunk / WG) + (vec4 ? 2 : 0) + WG + chunks };
+  return { wg, vec4, plane, chunks, chunk, depth: Math.ceil(chunk / wg) + (vec4 ? 2 : 0) + wg + chunks };
 }
 
 function reduceUniforms(g: AconCGeometry, plane: number, chunks: number, chunk: number, scale: number): ArrayBuffer {
@@ -35,17 +37,23 @@ function reduceUniforms(g: AconCGeometry, plane: number, chunks: number, chunk: 
 
 /** means[n·C + c] = mean over H, W of x[n, c]. */
 export function encodePlaneMeans(ctx: GpuContext, batch: Batch, g: AconCGeometry, x: Binding, means: Binding): void {
-  const { vec4, plane, chunks, chunk } = meanPlan(g);
+  const { wg, vec4, plane, chunks, chunk } = meanPlan(g, ctx.software);
   const u = reduceUniforms(g, plane, chunks, chunk, 1 / (g.h * g.w));
   const planes = g.n * g.c;
-  const partials = batch.temp(planes * chunks * WG * 4);
+  const partials = batch.temp(planes * chunks * wg * 4);
   const [entry, input] = vec4 ? ['plane_partials4', { 6: x }] : ['plane_partials', { 1: x }];
-  batch.dispatch(ctx.pipeline(REDUCE_SHADER, entry, { WG }), u, { ...input, 2: partials }, planes * chunks);
-  batch.dispatch(ctx.pipeline(REDUCE_SHADER, 'plane_means', { WG }), u, { 2: partials, 3: means }, Math.ceil(planes / WG));
+  batch.dispatch(ctx.pipeline(REDUCE_SHADER, entry, { WG: wg }), u, { ...input, 2: partials }, planes * chunks);
+  batch.dispatch(ctx.pipeline(REDUCE_SHADER, 'plane_means', { WG: wg }), u, { 2: partials, 3: means }, Math.ceil(planes / wg));
 }
 
 /** dx[n, c, h, w] += v[n·C + c]·scale. */
 export function encodeBroadcastAdd(ctx: GpuContext, batch: Batch, g: AconCGeometry, v: Binding, dx: Binding, scale: number): void {
+  const { wg, vec4, plane, chunks, chunk } = meanPlan(g, ctx.software);
+  if (vec4) {
+    const u = reduceUniforms(g, plane, chunks, chunk, scale);
+    batch.dispatch(ctx.pipeline(REDUCE_SHADER, 'broadcast_add4', { WG: wg }), u, { 4: v, 7: dx }, g.n * g.c * chunks);
+    return;
+  }
   const u = reduceUniforms(g, g.h * g.w, 1, 1, scale);
   const count = g.n * g.c * g.h * g.w;
   batch.dispatch(ctx.pipeline(REDUCE_SHADER, 'broadcast_add', { WG }), u, { 4: v, 5: dx }, Math.ceil(count / WG));

@@ -54,7 +54,7 @@ export async function checkMetaStages(
   // ---- forward ----
   const f = await metaAconCForward(ctx, x, shape, p, { training, layout, debug: true });
   const I = f.intermediates!;
-  within('mean', I.m!, planeMeansRef(x, shape, layout), planeMeansBounds(x, shape, meanPlan(geo).depth, layout));
+  within('mean', I.m!, planeMeansRef(x, shape, layout), planeMeansBounds(x, shape, meanPlan(geo, ctx.software).depth, layout));
   within('fc1', I.h1!, conv1x1Ref(I.m!, p.fc1.weight, p.fc1.bias, N, C, R), conv1x1Bounds(I.m!, p.fc1.weight, p.fc1.bias, N, C, R));
   const bn1 = batchNormRef(I.h1!, N, R, p.bn1, training);
   const bn1b = batchNormBounds(I.h1!, N, R, p.bn1, training, false);

@@ -29,14 +29,14 @@ interface MetaCase {
   seed: number;
 }
 
-async function checkMetaCase({ shape, r, training, layout, seed }: MetaCase) {
+async function checkMetaCase({ shape, r, training, layout, seed }: MetaCase, a: AconGPU = acon) {
   const [N, C, H, W] = shape;
   const count = N * C * H * W;
   const p = makeParams(C, r, seed);
   const rand = rng(seed + 1);
   const x = normal(rand, count, 1.5);
   const dy = normal(rand, count);
-  const results = await checkMetaStages(acon.context, x, dy, shape, p, training, layout);
+  const results = await checkMetaStages(a.context, x, dy, shape, p, training, layout);
   expect(results.length).toBeGreaterThan(30);
   expect(results.filter((s) => !s.pass), 'stages outside their float32 error bound').toEqual([]);
 }
@@ -51,7 +51,20 @@ describe('Meta-ACON-C: every stage vs the reference', () => {
         seed++;
         cases.push({ shape: [N, C, H, W], r: seed % 2 ? 16 : 4, training: seed % 3 !== 0, layout: seed % 5 === 0 ? 'NHWC' : 'NCHW', seed });
       }
-  test.each(cases)('$shape r=$r training=$training $layout', checkMetaCase, 120_000);
+  test.each(cases)('$shape r=$r training=$training $layout', (k) => checkMetaCase(k), 120_000);
+
+  test('planes of two mean chunks (64×68), also with the GPU tuning and with the grid folded at 9 per dimension', async () => {
+    const k: MetaCase = { shape: [2, 16, 64, 68], r: 4, training: true, layout: 'NCHW', seed: 7 };
+    await checkMetaCase(k);
+    for (const options of [{ software: false }, { maxWorkgroupsPerDimension: 9 }]) {
+      const other = await AconGPU.create(options);
+      try {
+        await checkMetaCase(k, other);
+      } finally {
+        other.destroy();
+      }
+    }
+  }, 120_000);
 
   test('200 random cases (property-based)', async () => {
     await fc.assert(
