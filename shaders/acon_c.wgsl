@@ -37,7 +37,7 @@ struct Geometry {
   count: u32,            // elements
   batch: u32,            // N
   channels: u32,         // C
-  plane: u32,            // H·W (in vec4s for the *_rows4 entry points)
+  plane: u32,            // H·W (in vec4s for the vec4 entry points)
   stride_n: u32,         // element strides: NCHW (C·H·W, H·W, 1), NHWC (H·W·C, 1, C)
   stride_c: u32,
   stride_hw: u32,
