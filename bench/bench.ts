@@ -115,7 +115,7 @@ const randomArray = (n: number, seed: number) => uniform(rng(seed), n, -2, 2) as
 export async function runBench(options: BenchOptions = {}): Promise<BenchReport> {
   const shapes = options.shapes ?? DEFAULT_SHAPES;
   const batchMs = options.batchMs ?? 150;
-  const batches = options.batches ?? 7;
+  const batches = options.batches ?? 11;
   const progress = options.onProgress ?? (() => {});
 
   const ctx = await GpuContext.create({ checkErrors: false });
