@@ -29,12 +29,12 @@ export interface GpuContextOptions {
   software?: boolean;
 }
 
-/** SwiftShader and other fallback adapters run compute shaders on the CPU. */
 /** Whether the device runs on a software (CPU) adapter such as SwiftShader, from its adapter info. */
 export function isSoftwareDevice(device: GPUDevice): boolean {
   return isSoftwareAdapter((device as GPUDevice & { adapterInfo?: GPUAdapterInfo }).adapterInfo);
 }
 
+/** SwiftShader and other fallback adapters run compute shaders on the CPU. */
 function isSoftwareAdapter(info: GPUAdapterInfo | undefined): boolean {
   if (!info) return false;
   const fallback = (info as GPUAdapterInfo & { isFallbackAdapter?: boolean }).isFallbackAdapter === true;
