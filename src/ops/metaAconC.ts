@@ -10,36 +10,11 @@ import {
   encodePlaneMeans,
   type BatchNormOptions,
 } from '../kernels/meta';
+import { BN_EPS, BN_MOMENTUM, type MetaGradSet, type MetaParamSet } from '../reference/metaAconC';
 import { checkFits, checkFloat32, checkGPUBuffer, checkLayout, checkShape, type Layout, type Shape4 } from './validate';
 
-export const BN_EPS = 1e-5;
-/** PyTorch's momentum (Paddle calls the same update momentum 0.9). */
-export const BN_MOMENTUM = 0.1;
-
-/**
- * Meta-ACON-C parameters for C channels and hidden width R (R = max(r, ⌊C/r⌋) in the layer), as
- * host arrays (T = Float32Array) or GPU buffers (T = GPUBuffer): p1, p2 [C]; fc1 weight [R, C]
- * (row-major), bias [R]; bn1 [R]; fc2 weight [C, R], bias [C]; bn2 [C].
- */
-export interface MetaParamSet<T> {
-  p1: T;
-  p2: T;
-  fc1: { weight: T; bias: T };
-  bn1: { weight: T; bias: T; runningMean: T; runningVar: T };
-  fc2: { weight: T; bias: T };
-  bn2: { weight: T; bias: T; runningMean: T; runningVar: T };
-}
-
-/** Gradients of the loss: dx [N, C, H, W] and one per trainable parameter, shaped as it. */
-export interface MetaGradSet<T> {
-  dx: T;
-  p1: T;
-  p2: T;
-  fc1: { weight: T; bias: T };
-  bn1: { weight: T; bias: T };
-  fc2: { weight: T; bias: T };
-  bn2: { weight: T; bias: T };
-}
+// The parameter and gradient shapes and the batch-norm constants are the reference's: one definition.
+export { BN_EPS, BN_MOMENTUM, type MetaGradSet, type MetaParamSet } from '../reference/metaAconC';
 
 export type MetaAconCParams = MetaParamSet<Float32Array>;
 export type BatchNormState = MetaAconCParams['bn1'];

@@ -7,9 +7,10 @@ import {
   ShapeError,
 } from '../gpu/errors';
 
-/** A tensor shape [N, C, H, W]. */
-export type Shape4 = readonly [number, number, number, number];
-export type Layout = 'NCHW' | 'NHWC';
+import type { Layout, Shape4 } from '../reference/aconC';
+
+// A tensor shape [N, C, H, W] and its layout: one definition, the reference's.
+export type { Layout, Shape4 };
 
 const describe = (v: unknown): string => {
   if (v === null) return 'null';

@@ -14,6 +14,7 @@
  */
 
 export type Layout = 'NCHW' | 'NHWC';
+/** A tensor shape [N, C, H, W]. */
 export type Shape4 = readonly [number, number, number, number];
 
 /** p1, p2 of length C; β of length C (per channel) or N·C (per sample and channel, Meta-ACON). */

@@ -28,23 +28,33 @@ export const BN_MOMENTUM = 0.1;
 
 export const hiddenWidth = (channels: number, r = 16) => Math.max(r, Math.floor(channels / r));
 
-export interface BatchNormParams {
-  weight: ArrayLike<number>;
-  bias: ArrayLike<number>;
-  runningMean: ArrayLike<number>;
-  runningVar: ArrayLike<number>;
+/**
+ * Meta-ACON-C parameters for C channels and hidden width R (R = max(r, ⌊C/r⌋) in the layer), as
+ * host arrays or GPU buffers (the ops use this shape with T = Float32Array and T = GPUBuffer):
+ * p1, p2 [C]; fc1 weight [R, C] (row-major), bias [R]; bn1 [R]; fc2 weight [C, R], bias [C]; bn2 [C].
+ */
+export interface MetaParamSet<T> {
+  p1: T;
+  p2: T;
+  fc1: { weight: T; bias: T };
+  bn1: { weight: T; bias: T; runningMean: T; runningVar: T };
+  fc2: { weight: T; bias: T };
+  bn2: { weight: T; bias: T; runningMean: T; runningVar: T };
 }
 
-export interface MetaAconCParamsRef {
-  p1: ArrayLike<number>;
-  p2: ArrayLike<number>;
-  /** fc1: weight [R, C], bias [R]. */
-  fc1: { weight: ArrayLike<number>; bias: ArrayLike<number> };
-  bn1: BatchNormParams;
-  /** fc2: weight [C, R], bias [C]. */
-  fc2: { weight: ArrayLike<number>; bias: ArrayLike<number> };
-  bn2: BatchNormParams;
+/** Gradients of the loss: dx [N, C, H, W] and one per trainable parameter, shaped as it. */
+export interface MetaGradSet<T> {
+  dx: T;
+  p1: T;
+  p2: T;
+  fc1: { weight: T; bias: T };
+  bn1: { weight: T; bias: T };
+  fc2: { weight: T; bias: T };
+  bn2: { weight: T; bias: T };
 }
+
+export type MetaAconCParamsRef = MetaParamSet<ArrayLike<number>>;
+export type BatchNormParams = MetaAconCParamsRef['bn1'];
 
 /** Mean over H, W of each (n, c) plane: [N·C]. */
 export function planeMeansRef(x: ArrayLike<number>, [N, C, H, W]: Shape4, layout: Layout = 'NCHW'): Float64Array {
@@ -223,15 +233,7 @@ export function metaAconCForwardRef(
   return { y, m, h1, bn1, h2, bn2, beta };
 }
 
-export interface MetaAconCGradsRef {
-  dx: Float64Array;
-  p1: Float64Array;
-  p2: Float64Array;
-  fc1: { weight: Float64Array; bias: Float64Array };
-  bn1: { weight: Float64Array; bias: Float64Array };
-  fc2: { weight: Float64Array; bias: Float64Array };
-  bn2: { weight: Float64Array; bias: Float64Array };
-}
+export type MetaAconCGradsRef = MetaGradSet<Float64Array>;
 
 export function metaAconCBackwardRef(
   x: ArrayLike<number>,
