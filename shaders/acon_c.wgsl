@@ -18,12 +18,14 @@
 //   forward          y per element, walking a slice (any layout)
 //   forward_rows4    the same with vec4 loads (NCHW, H·W a multiple of 4)
 //   forward_chunks4  one chunk of one large plane per workgroup, vec4, a single contiguous loop
-//   forward_flat     one invocation per element, channel by division: NHWC, where a channel's
-//                    elements are C apart and walking them would not coalesce
+//   forward_cl4      channels-last (NHWC), C a multiple of 4: each invocation keeps a vec4 of
+//                    channels and walks pixels (the prelude's cl_tile); forward_cl: any C
 //   backward         dx per element and, per invocation, partial sums of dp1, dp2, dβ for one channel
 //   backward_rows4   the same with vec4 loads (NCHW, H·W a multiple of 4)
 //   backward_planes  per-sample β with small planes: each invocation owns one (n, c) plane, so dβ[n, c]
 //                    needs no workgroup reduction and a workgroup serves up to WG samples
+//   backward_cl4     channels-last, C a multiple of 4: dx and per-invocation partial sums of four
+//                    channels (each invocation keeps its vec4 of channels); backward_cl: any C
 //   backward_finish  per channel: sums the partials in a fixed order (deterministic, no atomics)
 // No entry point uses a workgroup barrier (see store_partials).
 
@@ -46,6 +48,9 @@ struct Geometry {
   chunks_per_plane: u32, // slices a plane is cut into (1 when planes_per_slice > 1)
   chunk: u32,            // elements (vec4s) of a plane per slice
   dbeta_direct: u32,     // backward_planes has written dβ[n, c] itself; the finishing pass leaves it
+  lanes: u32,            // partial sums per slice (WG, or LANES_P for the channels-last kernels)
+  units: u32,            // channels-last: channel units per pixel (C/4 for the vec4 kernels, else C)
+  channel_blocks: u32,   // channels-last: workgroups across the channel units (LANES_C each)
 }
 
 @group(0) @binding(0) var<uniform> g: Geometry;
@@ -56,7 +61,7 @@ struct Geometry {
 @group(0) @binding(5) var<storage, read_write> y: array<f32>;
 @group(0) @binding(6) var<storage, read> dy: array<f32>;
 @group(0) @binding(7) var<storage, read_write> dx: array<f32>;
-// partials[((c·slices + slice)·WG + invocation)·3 + k], k: 0 dp1, 1 dp2, 2 dβ
+// partials[((c·slices + slice)·lanes + lane)·3 + k], k: 0 dp1, 1 dp2, 2 dβ
 @group(0) @binding(8) var<storage, read_write> partials: array<f32>;
 @group(0) @binding(9) var<storage, read_write> dp1: array<f32>;
 @group(0) @binding(10) var<storage, read_write> dp2: array<f32>;
@@ -66,6 +71,10 @@ struct Geometry {
 @group(0) @binding(15) var<storage, read_write> y4: array<vec4<f32>>;
 @group(0) @binding(16) var<storage, read> dy4: array<vec4<f32>>;
 @group(0) @binding(17) var<storage, read_write> dx4: array<vec4<f32>>;
+// vec4 views of the parameters, for the channels-last vec4 entry points (C a multiple of 4)
+@group(0) @binding(18) var<storage, read> p1_4: array<vec4<f32>>;
+@group(0) @binding(19) var<storage, read> p2_4: array<vec4<f32>>;
+@group(0) @binding(20) var<storage, read> beta4: array<vec4<f32>>;
 
 // (σ(z), σ(−z)) with e = exp(−|z|) ∈ (0, 1]: σ(|z|) = 1/(1 + e), σ(−|z|) = e/(1 + e).
 // NaN in gives NaN out (exp, abs and the arithmetic all propagate it).
@@ -97,10 +106,20 @@ fn acon(xv: f32, k: AconConsts) -> f32 {
   return xv / (1.0 + e) * (select(k.hi, k.lo, neg) + select(k.lo, k.hi, neg) * e);
 }
 
-fn acon4(v: vec4<f32>, k: AconConsts) -> vec4<f32> {
+// The same for four elements, each with its own constants (four channels in channels-last, or one
+// channel splatted in NCHW).
+struct AconConsts4 { k: vec4<f32>, hi: vec4<f32>, lo: vec4<f32> }
+
+fn acon_consts4(a1: vec4<f32>, a2: vec4<f32>, b: vec4<f32>) -> AconConsts4 {
+  let kk = b * (a1 - a2);
+  let up = kk >= vec4(0.0);
+  return AconConsts4(-abs(kk), select(a2, a1, up), select(a1, a2, up));
+}
+
+fn acon4(v: vec4<f32>, k: AconConsts4) -> vec4<f32> {
   let e = exp(k.k * abs(v));
   let neg = v < vec4(0.0);
-  return v / (1.0 + e) * (select(vec4(k.hi), vec4(k.lo), neg) + select(vec4(k.lo), vec4(k.hi), neg) * e);
+  return v / (1.0 + e) * (select(k.hi, k.lo, neg) + select(k.lo, k.hi, neg) * e);
 }
 
 // One element's backward: (dx, dy·∂y/∂p1, dy·∂y/∂p2, dy·∂y/∂β).
@@ -114,13 +133,26 @@ fn acon_grad(xv: f32, g_out: f32, a1: f32, a2: f32, b: f32) -> vec4<f32> {
   return vec4(g_out * (a1 * a + a2 * bb), g_out * xv * a, g_out * xv * bb, g_out * d * d * q);
 }
 
-fn beta_at(n: u32, c: u32) -> f32 {
-  return beta[select(c, n * g.channels + c, PER_SAMPLE_BETA)];
+// Four elements' backward, each component with its own parameters: the formulas of acon_grad.
+struct Grad4 { dx: vec4<f32>, g1: vec4<f32>, g2: vec4<f32>, gb: vec4<f32> }
+
+fn acon_grad4(v: vec4<f32>, g_out: vec4<f32>, a1: vec4<f32>, a2: vec4<f32>, b: vec4<f32>) -> Grad4 {
+  let d = (a1 - a2) * v;
+  let z = b * d;
+  let e = exp(-abs(z));
+  let big = 1.0 / (1.0 + e);
+  let small = e * big;
+  let pos = z >= vec4(0.0);
+  let s = select(small, big, pos);
+  let sb = select(big, small, pos);
+  let q = s * sb;
+  let a = s + z * q;
+  let bb = sb - z * q;
+  return Grad4(g_out * (a1 * a + a2 * bb), g_out * v * a, g_out * v * bb, g_out * d * d * q);
 }
 
-// Workgroups come as a 2D grid (x fastest) so that more than 65,535 of them can be dispatched.
-fn workgroup_index(wid: vec3<u32>, nwg: vec3<u32>) -> u32 {
-  return wid.x + wid.y * nwg.x;
+fn beta_at(n: u32, c: u32) -> f32 {
+  return beta[select(c, n * g.channels + c, PER_SAMPLE_BETA)];
 }
 
 // Slice `s` of channel `c` covers samples [n0, n1) and plane positions [h0, h1): whole planes of
@@ -188,9 +220,9 @@ fn forward_rows4(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups)
   let sl = slice_of(w % g.slices, g.plane);
   let a1 = p1[c];
   let a2 = p2[c];
-  var k = acon_consts(a1, a2, beta_at(sl.n0, c));
+  var k = acon_consts4(vec4(a1), vec4(a2), vec4(beta_at(sl.n0, c)));
   for (var it = walk_start(sl, lid); it.n < sl.n1; walk_next(&it)) {
-    if (PER_SAMPLE_BETA) { k = acon_consts(a1, a2, beta_at(it.n, c)); }
+    if (PER_SAMPLE_BETA) { k = acon_consts4(vec4(a1), vec4(a2), vec4(beta_at(it.n, c))); }
     let i = (it.n * g.channels + c) * g.plane + sl.h0 + it.h;
     y4[i] = acon4(x4[i], k);
   }
@@ -207,19 +239,29 @@ fn forward_chunks4(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroup
   let p = w / g.chunks_per_plane;
   if (p >= g.batch * g.channels) { return; }
   let c = p % g.channels;
-  let k = acon_consts(p1[c], p2[c], beta_at(p / g.channels, c));
+  let k = acon_consts4(vec4(p1[c]), vec4(p2[c]), vec4(beta_at(p / g.channels, c)));
   let start = p * g.plane + (w % g.chunks_per_plane) * g.chunk;
   let end = min(start + g.chunk, (p + 1u) * g.plane);
   for (var i = start + lid; i < end; i += WG) { y4[i] = acon4(x4[i], k); }
 }
 
+// Channels-last: the prelude's tile; WG = LANES_C · LANES_P.
 @compute @workgroup_size(WG)
-fn forward_flat(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
-                @builtin(local_invocation_index) lid: u32) {
-  let e = workgroup_index(wid, nwg) * WG + lid;
-  if (e >= g.count) { return; }
-  let c = (e / g.stride_c) % g.channels;
-  y[e] = acon(x[e], acon_consts(p1[c], p2[c], beta_at(e / g.stride_n, c)));
+fn forward_cl4(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
+               @builtin(local_invocation_index) lid: u32) {
+  let t = cl_tile(workgroup_index(wid, nwg), lid, g.units, g.channel_blocks, g.batch, g.plane, g.chunks_per_plane, g.chunk);
+  if (!t.ok) { return; }
+  let k = acon_consts4(p1_4[t.unit], p2_4[t.unit], beta4[select(t.unit, t.plane * g.units + t.unit, PER_SAMPLE_BETA)]);
+  for (var i = t.first; i < t.end; i += t.step) { y4[i] = acon4(x4[i], k); }
+}
+
+@compute @workgroup_size(WG)
+fn forward_cl(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
+              @builtin(local_invocation_index) lid: u32) {
+  let t = cl_tile(workgroup_index(wid, nwg), lid, g.units, g.channel_blocks, g.batch, g.plane, g.chunks_per_plane, g.chunk);
+  if (!t.ok) { return; }
+  let k = acon_consts(p1[t.unit], p2[t.unit], beta[select(t.unit, t.plane * g.units + t.unit, PER_SAMPLE_BETA)]);
+  for (var i = t.first; i < t.end; i += t.step) { y[i] = acon(x[i], k); }
 }
 
 @compute @workgroup_size(WG)
@@ -253,15 +295,9 @@ fn backward_rows4(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups
   var acc = vec3(0.0);
   for (var it = walk_start(sl, lid); it.n < sl.n1; walk_next(&it)) {
     let i = (it.n * g.channels + c) * g.plane + sl.h0 + it.h;
-    let b = beta_at(it.n, c);
-    let v = x4[i];
-    let gy = dy4[i];
-    let r0 = acon_grad(v.x, gy.x, a1, a2, b);
-    let r1 = acon_grad(v.y, gy.y, a1, a2, b);
-    let r2 = acon_grad(v.z, gy.z, a1, a2, b);
-    let r3 = acon_grad(v.w, gy.w, a1, a2, b);
-    dx4[i] = vec4(r0.x, r1.x, r2.x, r3.x);
-    acc += (r0.yzw + r1.yzw) + (r2.yzw + r3.yzw);
+    let r = acon_grad4(x4[i], dy4[i], vec4(a1), vec4(a2), vec4(beta_at(it.n, c)));
+    dx4[i] = r.dx;
+    acc += vec3((r.g1.x + r.g1.y) + (r.g1.z + r.g1.w), (r.g2.x + r.g2.y) + (r.g2.z + r.g2.w), (r.gb.x + r.gb.y) + (r.gb.z + r.gb.w));
   }
   store_partials(w * WG + lid, acc);
 }
@@ -291,6 +327,48 @@ fn backward_planes(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroup
   store_partials(w * WG + lid, acc);
 }
 
+// Channels-last backward: each invocation sums its own channels' terms over its walk and stores
+// them per channel, slot ((c·slices + slice)·LANES_P + lane), for backward_finish.
+@compute @workgroup_size(WG)
+fn backward_cl4(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
+                @builtin(local_invocation_index) lid: u32) {
+  let t = cl_tile(workgroup_index(wid, nwg), lid, g.units, g.channel_blocks, g.batch, g.plane, g.chunks_per_plane, g.chunk);
+  if (!t.ok) { return; }
+  let a1 = p1_4[t.unit];
+  let a2 = p2_4[t.unit];
+  let b = beta4[select(t.unit, t.plane * g.units + t.unit, PER_SAMPLE_BETA)];
+  var s1 = vec4(0.0);
+  var s2 = vec4(0.0);
+  var sb = vec4(0.0);
+  for (var i = t.first; i < t.end; i += t.step) {
+    let r = acon_grad4(x4[i], dy4[i], a1, a2, b);
+    dx4[i] = r.dx;
+    s1 += r.g1;
+    s2 += r.g2;
+    sb += r.gb;
+  }
+  for (var j = 0u; j < 4u; j++) {
+    store_partials(((4u * t.unit + j) * g.slices + t.slice) * LANES_P + t.lane, vec3(s1[j], s2[j], sb[j]));
+  }
+}
+
+@compute @workgroup_size(WG)
+fn backward_cl(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
+               @builtin(local_invocation_index) lid: u32) {
+  let t = cl_tile(workgroup_index(wid, nwg), lid, g.units, g.channel_blocks, g.batch, g.plane, g.chunks_per_plane, g.chunk);
+  if (!t.ok) { return; }
+  let a1 = p1[t.unit];
+  let a2 = p2[t.unit];
+  let b = beta[select(t.unit, t.plane * g.units + t.unit, PER_SAMPLE_BETA)];
+  var acc = vec3(0.0);
+  for (var i = t.first; i < t.end; i += t.step) {
+    let r = acon_grad(x[i], dy[i], a1, a2, b);
+    dx[i] = r.x;
+    acc += r.yzw;
+  }
+  store_partials((t.unit * g.slices + t.slice) * LANES_P + t.lane, acc);
+}
+
 // One invocation per channel (and per (n, c) for a per-sample β): sums the partials in a fixed
 // order, lanes within a slice first, then slices, so the result is the same on every run.
 @compute @workgroup_size(WG)
@@ -301,8 +379,8 @@ fn backward_finish(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroup
     var total = vec3(0.0);
     for (var s = 0u; s < g.slices; s++) {
       var slice = vec3(0.0);
-      let lane0 = (t * g.slices + s) * WG;
-      for (var l = 0u; l < WG; l++) { slice += partial(lane0 + l); }
+      let lane0 = (t * g.slices + s) * g.lanes;
+      for (var l = 0u; l < g.lanes; l++) { slice += partial(lane0 + l); }
       total += slice;
     }
     dp1[t] = total.x;
@@ -316,8 +394,8 @@ fn backward_finish(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroup
     var total = 0.0;
     for (var j = 0u; j < g.chunks_per_plane; j++) {
       var chunk = 0.0;
-      let lane0 = (c * g.slices + n * g.chunks_per_plane + j) * WG;
-      for (var l = 0u; l < WG; l++) { chunk += partials[(lane0 + l) * 3u + 2u]; }
+      let lane0 = (c * g.slices + n * g.chunks_per_plane + j) * g.lanes;
+      for (var l = 0u; l < g.lanes; l++) { chunk += partials[(lane0 + l) * 3u + 2u]; }
       total += chunk;
     }
     dbeta[t] = total;

@@ -2,10 +2,14 @@
 //   plane_partials  workgroup w sums chunk (w mod chunks) of plane (n, c) = w / chunks; every
 //                   invocation stores its own running sum (no barrier; see acon_c.wgsl)
 //   plane_partials4 the same with vec4 loads (NCHW, H·W a multiple of 4; plane and chunk in vec4s)
+//   plane_partials_cl4, plane_partials_cl  channels-last (NHWC): the prelude's tile over one sample;
+//                   each invocation sums its channels over its pixels and stores one partial per
+//                   channel, slot ((n·C + c)·chunks + chunk)·LANES_P + lane (vec4 when C % 4 == 0)
 //   plane_means     one invocation per plane: lanes of a chunk, then chunks, in a fixed order; × scale (1/(H·W))
 //   broadcast_add   dx[n, c, h, w] += v[n, c]·scale: the adjoint of the mean (scale = 1/(H·W))
 //   broadcast_add4  the same for NCHW planes of a multiple of 4: workgroup w takes chunk (w mod chunks)
 //                   of plane w / chunks with vec4s in one plain loop (no index division per element)
+//   broadcast_add_cl4, broadcast_add_cl  the same for channels-last, on the prelude's tile
 
 override WG: u32 = 64;
 
@@ -20,6 +24,9 @@ struct Geometry {
   chunks: u32,     // chunks per plane
   chunk: u32,      // elements per chunk
   scale: f32,
+  lanes: u32,      // partial sums per chunk (WG, or LANES_P for channels-last)
+  units: u32,      // channels-last: channel units per pixel (C/4 for the vec4 kernels, else C)
+  blocks: u32,     // channels-last: workgroups across the channel units
 }
 
 @group(0) @binding(0) var<uniform> g: Geometry;
@@ -30,10 +37,7 @@ struct Geometry {
 @group(0) @binding(5) var<storage, read_write> dx: array<f32>;
 @group(0) @binding(6) var<storage, read> x4: array<vec4<f32>>;
 @group(0) @binding(7) var<storage, read_write> dx4: array<vec4<f32>>;
-
-fn workgroup_index(wid: vec3<u32>, nwg: vec3<u32>) -> u32 {
-  return wid.x + wid.y * nwg.x;
-}
+@group(0) @binding(8) var<storage, read> v4: array<vec4<f32>>;
 
 @compute @workgroup_size(WG)
 fn plane_partials(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
@@ -66,6 +70,29 @@ fn plane_partials4(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroup
 }
 
 @compute @workgroup_size(WG)
+fn plane_partials_cl4(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
+                      @builtin(local_invocation_index) lid: u32) {
+  let t = cl_tile(workgroup_index(wid, nwg), lid, g.units, g.blocks, g.batch, g.plane, g.chunks, g.chunk);
+  if (!t.ok) { return; }
+  var acc = vec4(0.0);
+  for (var i = t.first; i < t.end; i += t.step) { acc += x4[i]; }
+  let chunk = t.slice % g.chunks;
+  for (var j = 0u; j < 4u; j++) {
+    partials[((t.plane * g.channels + 4u * t.unit + j) * g.chunks + chunk) * LANES_P + t.lane] = acc[j];
+  }
+}
+
+@compute @workgroup_size(WG)
+fn plane_partials_cl(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
+                     @builtin(local_invocation_index) lid: u32) {
+  let t = cl_tile(workgroup_index(wid, nwg), lid, g.units, g.blocks, g.batch, g.plane, g.chunks, g.chunk);
+  if (!t.ok) { return; }
+  var acc = 0.0;
+  for (var i = t.first; i < t.end; i += t.step) { acc += x[i]; }
+  partials[((t.plane * g.channels + t.unit) * g.chunks + t.slice % g.chunks) * LANES_P + t.lane] = acc;
+}
+
+@compute @workgroup_size(WG)
 fn plane_means(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
                @builtin(local_invocation_index) lid: u32) {
   let pl = workgroup_index(wid, nwg) * WG + lid;
@@ -73,8 +100,8 @@ fn plane_means(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) n
   var total = 0.0;
   for (var j = 0u; j < g.chunks; j++) {
     var chunk = 0.0;
-    let lane0 = (pl * g.chunks + j) * WG;
-    for (var l = 0u; l < WG; l++) { chunk += partials[lane0 + l]; }
+    let lane0 = (pl * g.chunks + j) * g.lanes;
+    for (var l = 0u; l < g.lanes; l++) { chunk += partials[lane0 + l]; }
     total += chunk;
   }
   means[pl] = total * g.scale;
@@ -99,4 +126,22 @@ fn broadcast_add4(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups
   let start = pl * g.plane + (w % g.chunks) * g.chunk;
   let end = min(start + g.chunk, (pl + 1u) * g.plane);
   for (var i = start + lid; i < end; i += WG) { dx4[i] += add; }
+}
+
+@compute @workgroup_size(WG)
+fn broadcast_add_cl4(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
+                     @builtin(local_invocation_index) lid: u32) {
+  let t = cl_tile(workgroup_index(wid, nwg), lid, g.units, g.blocks, g.batch, g.plane, g.chunks, g.chunk);
+  if (!t.ok) { return; }
+  let add = v4[t.plane * g.units + t.unit] * g.scale;
+  for (var i = t.first; i < t.end; i += t.step) { dx4[i] += add; }
+}
+
+@compute @workgroup_size(WG)
+fn broadcast_add_cl(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
+                    @builtin(local_invocation_index) lid: u32) {
+  let t = cl_tile(workgroup_index(wid, nwg), lid, g.units, g.blocks, g.batch, g.plane, g.chunks, g.chunk);
+  if (!t.ok) { return; }
+  let add = v[t.plane * g.units + t.unit] * g.scale;
+  for (var i = t.first; i < t.end; i += t.step) { dx[i] += add; }
 }

@@ -257,10 +257,30 @@ function toTypedError(err: GPUError): Error {
 export type Binding = GPUBuffer | { buffer: GPUBuffer; offset?: number; size?: number };
 
 /**
+ * Where kernels record their work: dispatches (uniforms at binding 0), buffer copies and scratch
+ * buffers that stay valid until the recorded work has been submitted. {@link Batch} records into a
+ * command encoder of its own; the TensorFlow.js face records into the tfjs backend's stream.
+ */
+export interface Recorder {
+  temp(bytes: number, usage?: GPUBufferUsageFlags): GPUBuffer;
+  dispatch(pipeline: GPUComputePipeline, uniforms: ArrayBuffer, bindings: Record<number, Binding>, workgroups: number): void;
+  copy(src: GPUBuffer, dst: GPUBuffer, bytes: number): void;
+}
+
+/** Bind-group entries: the uniform buffer at binding 0, then the bindings by number. */
+export function bindGroupEntries(uniforms: GPUBuffer, uniformBytes: number, bindings: Record<number, Binding>): GPUBindGroupEntry[] {
+  const entries: GPUBindGroupEntry[] = [{ binding: 0, resource: { buffer: uniforms, size: uniformBytes } }];
+  for (const [binding, b] of Object.entries(bindings)) {
+    entries.push({ binding: Number(binding), resource: 'buffer' in b ? b : { buffer: b } });
+  }
+  return entries;
+}
+
+/**
  * Work recorded into one command encoder, submitted once. Temporaries taken with {@link temp} go
  * back to the pool right after the submit (the queue orders any later write to them after it).
  */
-export class Batch {
+export class Batch implements Recorder {
   private readonly encoder: GPUCommandEncoder;
   private pass: GPUComputePassEncoder | undefined;
   private readonly temps: GPUBuffer[] = [];
@@ -290,11 +310,7 @@ export class Batch {
   ): void {
     const ub = this.temp(uniforms.byteLength, GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST);
     this.ctx.device.queue.writeBuffer(ub, 0, uniforms);
-    const entries: GPUBindGroupEntry[] = [{ binding: 0, resource: { buffer: ub, size: uniforms.byteLength } }];
-    for (const [binding, b] of Object.entries(bindings)) {
-      const resource = 'buffer' in b ? b : { buffer: b };
-      entries.push({ binding: Number(binding), resource });
-    }
+    const entries = bindGroupEntries(ub, uniforms.byteLength, bindings);
     const bindGroup = this.ctx.device.createBindGroup({ layout: pipeline.getBindGroupLayout(0), entries });
     const [gx, gy] = foldGrid(workgroups, this.ctx.maxWorkgroupsPerDimension);
     const pass = (this.pass ??= this.encoder.beginComputePass());

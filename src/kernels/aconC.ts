@@ -1,8 +1,11 @@
+import prelude from '../../shaders/prelude.wgsl?raw';
 import code from '../../shaders/acon_c.wgsl?raw';
-import type { Batch, Binding, GpuContext } from '../gpu/context';
+import type { Binding, GpuContext, Recorder } from '../gpu/context';
 import { packUniforms } from '../gpu/uniforms';
 
-export const ACON_C_SHADER = { name: 'acon_c', code } as const;
+/** The shared WGSL helpers (grid index, channels-last walk), prepended to the kernel files that use them. */
+export const WGSL_PRELUDE = prelude;
+export const ACON_C_SHADER = { name: 'acon_c', code: prelude + code } as const;
 
 /** Geometry of one ACON-C call: a [N, C, H, W] float32 tensor in NCHW or NHWC. */
 export interface AconCGeometry {
@@ -15,8 +18,6 @@ export interface AconCGeometry {
   betaPerSample: boolean;
 }
 
-/** Workgroup size of forward_flat, one element per invocation. */
-const FLAT_WG = 64;
 /**
  * Workgroup size of the slice kernels (forward and backward; none reduces across a workgroup).
  * SwiftShader runs a workgroup's invocations four at a time, one group after another, and there
@@ -47,12 +48,24 @@ export function strides(g: AconCGeometry): [number, number, number] {
 /** The WGSL `Geometry` uniform, field by field in declaration order. */
 function geometry(
   g: AconCGeometry,
-  f: { count: number; plane: number; slices?: number; planesPerSlice?: number; chunksPerPlane?: number; chunk: number; dbetaDirect?: boolean },
+  f: {
+    plane: number;
+    slices?: number;
+    planesPerSlice?: number;
+    chunksPerPlane?: number;
+    chunk: number;
+    dbetaDirect?: boolean;
+    lanes: number;
+    /** Channels-last: planes (N, or 1 when nothing is per sample), channel units and blocks. */
+    planes?: number;
+    units?: number;
+    blocks?: number;
+  },
 ): ArrayBuffer {
   const [sn, sc, shw] = strides(g);
   return packUniforms([
-    f.count,
-    g.n,
+    elements(g),
+    f.planes ?? g.n,
     g.c,
     f.plane,
     sn,
@@ -63,8 +76,69 @@ function geometry(
     f.chunksPerPlane ?? 0,
     f.chunk,
     +(f.dbetaDirect ?? false),
+    f.lanes,
+    f.units ?? 0,
+    f.blocks ?? 0,
   ]);
 }
+
+/**
+ * How a channels-last (NHWC) pass tiles the tensor, seen as a matrix of pixels × channel units
+ * (vec4s of 4 channels when C % 4 == 0, single channels otherwise): workgroups of lanesC × lanesP
+ * invocations, each taking lanesC consecutive units (one of `blocks` channel blocks) over one chunk
+ * of pixels of one plane. Planes are samples when `perSample` (per-sample β, spatial means), else
+ * the whole batch is one plane. See the WGSL prelude's cl_tile.
+ */
+export interface ChannelsLastPlan {
+  vec4: boolean;
+  /** Channel units per pixel. */
+  units: number;
+  lanesC: number;
+  lanesP: number;
+  /** Workgroup size lanesC·lanesP. */
+  wg: number;
+  blocks: number;
+  planes: number;
+  /** Pixels per plane. */
+  plane: number;
+  chunksPerPlane: number;
+  /** Pixels per chunk. */
+  chunk: number;
+  /** Tiles per channel block: planes · chunksPerPlane. */
+  slices: number;
+  workgroups: number;
+  /** Longest chain of float32 additions one invocation makes over its walk. */
+  termsPerInvocation: number;
+}
+
+/**
+ * Tiles of about `target` elements with workgroups of about sliceWorkgroup(software) invocations:
+ * as many channel units across as that allows (all of them when C is small), the rest of the
+ * workgroup across pixels.
+ */
+export function channelsLastPlan(g: AconCGeometry, target: number, perSample: boolean, software: boolean): ChannelsLastPlan {
+  const vec4 = g.c % 4 === 0;
+  const unit = vec4 ? 4 : 1;
+  const units = g.c / unit;
+  const wgTarget = sliceWorkgroup(software);
+  const lanesC = Math.min(units, wgTarget);
+  const lanesP = Math.max(1, Math.floor(wgTarget / lanesC));
+  const blocks = Math.ceil(units / lanesC);
+  const planes = perSample ? g.n : 1;
+  const plane = (perSample ? 1 : g.n) * g.h * g.w;
+  const want = Math.max(lanesP, Math.round(target / (lanesC * unit)));
+  const chunksPerPlane = Math.ceil(plane / want);
+  const chunk = Math.ceil(plane / chunksPerPlane);
+  const slices = planes * chunksPerPlane;
+  return {
+    vec4, units, lanesC, lanesP, wg: lanesC * lanesP, blocks, planes, plane, chunksPerPlane, chunk, slices,
+    workgroups: blocks * slices, termsPerInvocation: Math.ceil(chunk / lanesP),
+  };
+}
+
+const clUniforms = (g: AconCGeometry, p: ChannelsLastPlan) =>
+  geometry(g, { plane: p.plane, slices: p.slices, chunksPerPlane: p.chunksPerPlane, chunk: p.chunk, lanes: p.lanesP, planes: p.planes, units: p.units, blocks: p.blocks });
+const clConsts = (p: ChannelsLastPlan, perSample: boolean) => ({ WG: p.wg, LANES_C: p.lanesC, LANES_P: p.lanesP, PER_SAMPLE_BETA: +perSample });
 
 /** How a pass cuts each channel into slices, one workgroup each (see the WGSL's Slice). */
 export interface SlicePlan {
@@ -101,12 +175,16 @@ export function slicePlan(g: AconCGeometry, target: number, oneSample: boolean):
 }
 
 export interface BackwardPlan extends SlicePlan {
-  entry: 'backward' | 'backward_rows4' | 'backward_planes';
+  entry: 'backward' | 'backward_rows4' | 'backward_planes' | 'backward_cl4' | 'backward_cl';
   /** Workgroup size (see sliceWorkgroup). */
   wg: number;
+  /** Partial sums per slice (WG, or lanesP for channels-last). */
+  lanes: number;
+  /** Channels-last tiling (entry backward_cl4 / backward_cl). */
+  cl?: ChannelsLastPlan;
   /**
    * Longest chain of float32 additions behind any parameter gradient: the terms one invocation
-   * accumulates, then the finishing pass's WG lanes per slice and the slices (or chunks) in turn.
+   * accumulates, then the finishing pass's lanes per slice and the slices (or chunks) in turn.
    * Tests use it for the error bound γ_depth = depth·u / (1 − depth·u).
    */
   depth: number;
@@ -114,17 +192,23 @@ export interface BackwardPlan extends SlicePlan {
 
 /** The backward's plan for this geometry on a software (CPU) adapter or a GPU. */
 export function backwardPlan(g: AconCGeometry, software: boolean): BackwardPlan {
+  if (g.layout === 'NHWC') {
+    const cl = channelsLastPlan(g, BACKWARD_SLICE_ELEMENTS, g.betaPerSample, software);
+    const { vec4, plane, slices, chunksPerPlane, chunk, wg, lanesP } = cl;
+    const depth = cl.termsPerInvocation + lanesP + slices;
+    return { entry: vec4 ? 'backward_cl4' : 'backward_cl', wg, lanes: lanesP, vec4, plane, slices, planesPerSlice: 1, chunksPerPlane, chunk, cl, depth };
+  }
   const wg = sliceWorkgroup(software);
   const hw = g.h * g.w;
   if (g.betaPerSample && hw <= BACKWARD_PLANE_PER_INVOCATION_MAX) {
     const slices = Math.ceil(g.n / wg);
     const depth = hw + wg + slices;
-    return { entry: 'backward_planes', wg, vec4: false, plane: hw, slices, planesPerSlice: wg, chunksPerPlane: 1, chunk: hw, depth };
+    return { entry: 'backward_planes', wg, lanes: wg, vec4: false, plane: hw, slices, planesPerSlice: wg, chunksPerPlane: 1, chunk: hw, depth };
   }
   const plan = slicePlan(g, BACKWARD_SLICE_ELEMENTS, g.betaPerSample);
   const perInvocation = Math.ceil((plan.planesPerSlice * plan.chunk) / wg) + (plan.vec4 ? 2 : 0);
   const depth = perInvocation + wg + plan.slices;
-  return { ...plan, entry: plan.vec4 ? 'backward_rows4' : 'backward', wg, depth };
+  return { ...plan, entry: plan.vec4 ? 'backward_rows4' : 'backward', wg, lanes: wg, depth };
 }
 
 export interface AconCForwardBuffers {
@@ -136,19 +220,18 @@ export interface AconCForwardBuffers {
 }
 
 /** Records y = ACON-C(x): one pass over memory. */
-export function encodeAconCForward(ctx: GpuContext, batch: Batch, g: AconCGeometry, b: AconCForwardBuffers): void {
+export function encodeAconCForward(ctx: GpuContext, batch: Recorder, g: AconCGeometry, b: AconCForwardBuffers): void {
   const params = { 2: b.p1, 3: b.p2, 4: b.beta };
   const perSample = +g.betaPerSample;
   if (g.layout === 'NHWC') {
-    const count = elements(g);
-    const u = geometry(g, { count, plane: g.h * g.w, chunk: 0 });
-    const pipeline = ctx.pipeline(ACON_C_SHADER, 'forward_flat', { WG: FLAT_WG, PER_SAMPLE_BETA: perSample });
-    batch.dispatch(pipeline, u, { 1: b.x, 5: b.y, ...params }, Math.ceil(count / FLAT_WG));
+    const cl = channelsLastPlan(g, forwardSliceElements(ctx.software), g.betaPerSample, ctx.software);
+    const [entry, io] = cl.vec4 ? ['forward_cl4', { 11: b.x, 15: b.y, 18: b.p1, 19: b.p2, 20: b.beta }] : ['forward_cl', { 1: b.x, 5: b.y, ...params }];
+    batch.dispatch(ctx.pipeline(ACON_C_SHADER, entry, clConsts(cl, g.betaPerSample)), clUniforms(g, cl), io, cl.workgroups);
     return;
   }
   const plan = slicePlan(g, forwardSliceElements(ctx.software), false);
-  const u = geometry(g, { count: elements(g), ...plan });
   const sliceConsts = { WG: sliceWorkgroup(ctx.software), PER_SAMPLE_BETA: perSample };
+  const u = geometry(g, { ...plan, lanes: sliceConsts.WG });
   if (plan.vec4 && plan.planesPerSlice === 1) {
     // slices are chunks of single planes: take them in memory order with the one-loop kernel
     const pipeline = ctx.pipeline(ACON_C_SHADER, 'forward_chunks4', sliceConsts);
@@ -175,17 +258,23 @@ export interface AconCBackwardBuffers {
  * Records the fused backward: one pass writes dx and per-invocation partial sums of dp1, dp2, dβ;
  * a second, tiny pass sums the partials per channel in a fixed order (deterministic).
  */
-export function encodeAconCBackward(ctx: GpuContext, batch: Batch, g: AconCGeometry, b: AconCBackwardBuffers): void {
+export function encodeAconCBackward(ctx: GpuContext, batch: Recorder, g: AconCGeometry, b: AconCBackwardBuffers): void {
   const plan = backwardPlan(g, ctx.software);
-  const u = geometry(g, { count: elements(g), ...plan, dbetaDirect: plan.entry === 'backward_planes' });
-  const partials = batch.temp(g.c * plan.slices * plan.wg * 3 * 4);
-  const params = { 2: b.p1, 3: b.p2, 4: b.beta, 8: partials };
-  const consts = { WG: plan.wg, PER_SAMPLE_BETA: +g.betaPerSample };
+  const u = plan.cl ? clUniforms(g, plan.cl) : geometry(g, { ...plan, dbetaDirect: plan.entry === 'backward_planes' });
+  const partials = batch.temp(g.c * plan.slices * plan.lanes * 3 * 4);
+  const consts = plan.cl ? clConsts(plan.cl, g.betaPerSample) : { WG: plan.wg, PER_SAMPLE_BETA: +g.betaPerSample };
   const io: Record<number, Binding> =
-    plan.entry === 'backward_rows4' ? { 11: b.x, 16: b.dy, 17: b.dx } : { 1: b.x, 6: b.dy, 7: b.dx };
+    plan.entry === 'backward_rows4'
+      ? { 11: b.x, 16: b.dy, 17: b.dx }
+      : plan.entry === 'backward_cl4'
+        ? { 11: b.x, 16: b.dy, 17: b.dx, 18: b.p1, 19: b.p2, 20: b.beta }
+        : { 1: b.x, 6: b.dy, 7: b.dx };
+  const params: Record<number, Binding> = plan.entry === 'backward_cl4' ? { 8: partials } : { 2: b.p1, 3: b.p2, 4: b.beta, 8: partials };
   const direct: Record<number, Binding> = plan.entry === 'backward_planes' ? { 12: b.dbeta } : {};
-  batch.dispatch(ctx.pipeline(ACON_C_SHADER, plan.entry, consts), u, { ...io, ...params, ...direct }, g.c * plan.slices);
-  const finish = ctx.pipeline(ACON_C_SHADER, 'backward_finish', consts);
+  const workgroups = plan.cl ? plan.cl.workgroups : g.c * plan.slices;
+  batch.dispatch(ctx.pipeline(ACON_C_SHADER, plan.entry, consts), u, { ...io, ...params, ...direct }, workgroups);
+  const finishConsts = { WG: plan.wg, PER_SAMPLE_BETA: +g.betaPerSample };
+  const finish = ctx.pipeline(ACON_C_SHADER, 'backward_finish', finishConsts);
   const sums = g.betaPerSample ? g.n * g.c : g.c;
   batch.dispatch(finish, u, { 8: partials, 9: b.dp1, 10: b.dp2, 12: b.dbeta }, Math.ceil(sums / plan.wg));
 }

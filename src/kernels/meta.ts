@@ -3,11 +3,11 @@
 import reduceCode from '../../shaders/reduce.wgsl?raw';
 import convCode from '../../shaders/conv1x1.wgsl?raw';
 import bnCode from '../../shaders/batchnorm.wgsl?raw';
-import type { Batch, Binding, GpuContext } from '../gpu/context';
+import type { Binding, GpuContext, Recorder } from '../gpu/context';
 import { packUniforms } from '../gpu/uniforms';
-import { sliceWorkgroup, strides, type AconCGeometry } from './aconC';
+import { channelsLastPlan, sliceWorkgroup, strides, WGSL_PRELUDE, type AconCGeometry, type ChannelsLastPlan } from './aconC';
 
-export const REDUCE_SHADER = { name: 'reduce', code: reduceCode } as const;
+export const REDUCE_SHADER = { name: 'reduce', code: WGSL_PRELUDE + reduceCode } as const;
 export const CONV1X1_SHADER = { name: 'conv1x1', code: convCode } as const;
 export const BATCHNORM_SHADER = { name: 'batchnorm', code: bnCode } as const;
 
@@ -20,7 +20,13 @@ export const MEAN_CHUNK = 4096;
  * size (sliceWorkgroup: small on software adapters); `depth` is the longest addition chain behind a
  * mean (for error bounds).
  */
-export function meanPlan(g: AconCGeometry, software: boolean) {
+export function meanPlan(g: AconCGeometry, software: boolean): { wg: number; vec4: boolean; plane: number; chunks: number; chunk: number; depth: number; cl?: ChannelsLastPlan } {
+  if (g.layout === 'NHWC') {
+    // channels-last: one plane per sample, tiles of MEAN_CHUNK elements (see channelsLastPlan)
+    const cl = channelsLastPlan(g, MEAN_CHUNK, true, software);
+    const { wg, vec4, plane, chunksPerPlane: chunks, chunk, lanesP } = cl;
+    return { wg, vec4, plane, chunks, chunk, depth: cl.termsPerInvocation + lanesP + chunks, cl };
+  }
   const wg = sliceWorkgroup(software);
   const vec4 = g.layout === 'NCHW' && (g.h * g.w) % 4 === 0;
   const unit = vec4 ? 4 : 1;
@@ -30,31 +36,45 @@ export function meanPlan(g: AconCGeometry, software: boolean) {
   return { wg, vec4, plane, chunks, chunk, depth: Math.ceil(chunk / wg) + (vec4 ? 2 : 0) + wg + chunks };
 }
 
-function reduceUniforms(g: AconCGeometry, plane: number, chunks: number, chunk: number, scale: number): ArrayBuffer {
+function reduceUniforms(g: AconCGeometry, plane: number, chunks: number, chunk: number, scale: number, lanes: number, cl?: ChannelsLastPlan): ArrayBuffer {
   const [sn, sc, shw] = strides(g);
-  return packUniforms([g.n * g.c * g.h * g.w, g.n, g.c, plane, sn, sc, shw, chunks, chunk, { f32: scale }]);
+  return packUniforms([g.n * g.c * g.h * g.w, g.n, g.c, plane, sn, sc, shw, chunks, chunk, { f32: scale }, lanes, cl?.units ?? 0, cl?.blocks ?? 0]);
 }
 
+const clConsts = (cl: ChannelsLastPlan) => ({ WG: cl.wg, LANES_C: cl.lanesC, LANES_P: cl.lanesP });
+
 /** means[n·C + c] = mean over H, W of x[n, c]. */
-export function encodePlaneMeans(ctx: GpuContext, batch: Batch, g: AconCGeometry, x: Binding, means: Binding): void {
-  const { wg, vec4, plane, chunks, chunk } = meanPlan(g, ctx.software);
-  const u = reduceUniforms(g, plane, chunks, chunk, 1 / (g.h * g.w));
+export function encodePlaneMeans(ctx: GpuContext, batch: Recorder, g: AconCGeometry, x: Binding, means: Binding): void {
+  const { wg, vec4, plane, chunks, chunk, cl } = meanPlan(g, ctx.software);
+  const lanes = cl ? cl.lanesP : wg;
+  const u = reduceUniforms(g, plane, chunks, chunk, 1 / (g.h * g.w), lanes, cl);
   const planes = g.n * g.c;
-  const partials = batch.temp(planes * chunks * wg * 4);
-  const [entry, input] = vec4 ? ['plane_partials4', { 6: x }] : ['plane_partials', { 1: x }];
-  batch.dispatch(ctx.pipeline(REDUCE_SHADER, entry, { WG: wg }), u, { ...input, 2: partials }, planes * chunks);
+  const partials = batch.temp(planes * chunks * lanes * 4);
+  if (cl) {
+    const entry = vec4 ? 'plane_partials_cl4' : 'plane_partials_cl';
+    batch.dispatch(ctx.pipeline(REDUCE_SHADER, entry, clConsts(cl)), u, { [vec4 ? 6 : 1]: x, 2: partials }, cl.workgroups);
+  } else {
+    const [entry, input] = vec4 ? ['plane_partials4', { 6: x }] : ['plane_partials', { 1: x }];
+    batch.dispatch(ctx.pipeline(REDUCE_SHADER, entry, { WG: wg }), u, { ...input, 2: partials }, planes * chunks);
+  }
   batch.dispatch(ctx.pipeline(REDUCE_SHADER, 'plane_means', { WG: wg }), u, { 2: partials, 3: means }, Math.ceil(planes / wg));
 }
 
 /** dx[n, c, h, w] += v[n·C + c]·scale. */
-export function encodeBroadcastAdd(ctx: GpuContext, batch: Batch, g: AconCGeometry, v: Binding, dx: Binding, scale: number): void {
-  const { wg, vec4, plane, chunks, chunk } = meanPlan(g, ctx.software);
+export function encodeBroadcastAdd(ctx: GpuContext, batch: Recorder, g: AconCGeometry, v: Binding, dx: Binding, scale: number): void {
+  const { wg, vec4, plane, chunks, chunk, cl } = meanPlan(g, ctx.software);
+  if (cl) {
+    const u = reduceUniforms(g, plane, chunks, chunk, scale, cl.lanesP, cl);
+    const entry = vec4 ? 'broadcast_add_cl4' : 'broadcast_add_cl';
+    batch.dispatch(ctx.pipeline(REDUCE_SHADER, entry, clConsts(cl)), u, vec4 ? { 8: v, 7: dx } : { 4: v, 5: dx }, cl.workgroups);
+    return;
+  }
   if (vec4) {
-    const u = reduceUniforms(g, plane, chunks, chunk, scale);
+    const u = reduceUniforms(g, plane, chunks, chunk, scale, wg);
     batch.dispatch(ctx.pipeline(REDUCE_SHADER, 'broadcast_add4', { WG: wg }), u, { 4: v, 7: dx }, g.n * g.c * chunks);
     return;
   }
-  const u = reduceUniforms(g, g.h * g.w, 1, 1, scale);
+  const u = reduceUniforms(g, g.h * g.w, 1, 1, scale, WG);
   const count = g.n * g.c * g.h * g.w;
   batch.dispatch(ctx.pipeline(REDUCE_SHADER, 'broadcast_add', { WG }), u, { 4: v, 5: dx }, Math.ceil(count / WG));
 }
@@ -71,7 +91,7 @@ const convUniforms = (d: ConvDims) => packUniforms([d.n, d.in, d.out]);
 /** out[n, o] = b[o] + Σ_i W[o, i]·inp[n, i]. */
 export function encodeConv1x1(
   ctx: GpuContext,
-  batch: Batch,
+  batch: Recorder,
   d: ConvDims,
   b: { inp: Binding; weight: Binding; bias: Binding; out: Binding },
 ): void {
@@ -81,7 +101,7 @@ export function encodeConv1x1(
 /** gin = gout·W (skipped when `gin` is absent), gW = goutᵀ·inp, gb = Σ_N gout. */
 export function encodeConv1x1Backward(
   ctx: GpuContext,
-  batch: Batch,
+  batch: Recorder,
   d: ConvDims,
   b: { inp: Binding; weight: Binding; gout: Binding; gin?: Binding; gweight: Binding; gbias: Binding },
 ): void {
@@ -109,7 +129,7 @@ const bnUniforms = (n: number, f: number, o: BatchNormOptions) =>
 /** Batch norm of [N, F]; writes out and saved = [μ, 1/√(σ² + ε)] (2F values). */
 export function encodeBatchNorm(
   ctx: GpuContext,
-  batch: Batch,
+  batch: Recorder,
   n: number,
   f: number,
   o: BatchNormOptions,
@@ -126,7 +146,7 @@ export function encodeBatchNorm(
 /** Batch-norm gradients from the forward's `saved` statistics. */
 export function encodeBatchNormBackward(
   ctx: GpuContext,
-  batch: Batch,
+  batch: Recorder,
   n: number,
   f: number,
   o: BatchNormOptions,

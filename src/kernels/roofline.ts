@@ -1,5 +1,5 @@
 import code from '../../shaders/roofline.wgsl?raw';
-import type { Batch, GpuContext } from '../gpu/context';
+import type { GpuContext, Recorder } from '../gpu/context';
 import { packUniforms } from '../gpu/uniforms';
 import { forwardSliceElements, sliceWorkgroup } from './aconC';
 
@@ -9,7 +9,7 @@ export const ROOFLINE_SHADER = { name: 'roofline', code } as const;
  * Records a copy kernel that reads `inputs` (1 to 3 buffers of `count` float32, count a multiple of 4)
  * and writes `output`: the memory traffic of an elementwise op with nothing computed.
  */
-export function encodeCopyRoofline(ctx: GpuContext, batch: Batch, inputs: GPUBuffer[], output: GPUBuffer, count: number): void {
+export function encodeCopyRoofline(ctx: GpuContext, batch: Recorder, inputs: GPUBuffer[], output: GPUBuffer, count: number): void {
   if (inputs.length < 1 || inputs.length > 3) throw new RangeError('roofline takes 1 to 3 inputs');
   const count4 = Math.ceil(count / 4);
   const bytes = count4 * 16;

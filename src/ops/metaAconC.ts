@@ -1,4 +1,4 @@
-import type { Batch, Binding, GpuContext } from '../gpu/context';
+import type { Binding, GpuContext, Recorder } from '../gpu/context';
 import { BatchSizeError } from '../gpu/errors';
 import { encodeAconCBackward, encodeAconCForward, type AconCGeometry } from '../kernels/aconC';
 import {
@@ -111,7 +111,7 @@ const tempSizes = (n: number, c: number, r: number): Record<keyof GeneratorTemps
 /** Records β = σ(BN2(fc2(BN1(fc1(mean_HW(x)))))) into temporaries. */
 function encodeBetaGenerator(
   ctx: GpuContext,
-  batch: Batch,
+  batch: Recorder,
   geo: AconCGeometry,
   r: number,
   x: Binding,
@@ -133,7 +133,7 @@ function encodeBetaGenerator(
 /** Records the forward: generator, then ACON-C with the per-sample β. */
 function encodeMetaForward(
   ctx: GpuContext,
-  batch: Batch,
+  batch: Recorder,
   geo: AconCGeometry,
   r: number,
   x: Binding,
@@ -153,7 +153,7 @@ function encodeMetaForward(
  */
 function encodeMetaBackward(
   ctx: GpuContext,
-  batch: Batch,
+  batch: Recorder,
   geo: AconCGeometry,
   r: number,
   x: Binding,

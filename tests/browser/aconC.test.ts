@@ -63,8 +63,7 @@ describe('ACON-C forward and backward vs the reference', () => {
     for (const [h, w] of planes) {
       for (const n of [1, 3, 32]) {
         if (n * c * h * w > 2_000_000) continue;
-        const layout: Layout = seed % 3 === 0 ? 'NHWC' : 'NCHW';
-        cases.push({ shape: [n, c, h, w], layout, perSample: seed % 4 === 1, seed: seed++ });
+        for (const layout of ['NCHW', 'NHWC'] as Layout[]) cases.push({ shape: [n, c, h, w], layout, perSample: seed % 4 === 1, seed: seed++ });
       }
     }
   }
@@ -157,7 +156,12 @@ describe('the GPU tuning (workgroups of 64, 1024-element forward slices) run on 
     { shape: [32, 17, 16, 16], layout: 'NCHW', perSample: false, seed: 22 }, // forward_rows4, 4 planes per slice
     { shape: [3, 3, 7, 7], layout: 'NCHW', perSample: false, seed: 23 }, // forward, backward
     { shape: [32, 64, 7, 7], layout: 'NCHW', perSample: true, seed: 24 }, // backward_planes
-    { shape: [2, 5, 9, 11], layout: 'NHWC', perSample: true, seed: 25 }, // forward_flat
+    // channels-last: vec4 units with two channel blocks of 64 lanes, ragged vec4 block (12 channels:
+    // 3 lanes × 21 pixel lanes), scalar channels (17 × 3 pixel lanes), several chunks per plane
+    { shape: [2, 512, 6, 5], layout: 'NHWC', perSample: true, seed: 25 },
+    { shape: [5, 12, 9, 11], layout: 'NHWC', perSample: false, seed: 26 },
+    { shape: [3, 17, 13, 13], layout: 'NHWC', perSample: true, seed: 27 },
+    { shape: [4, 64, 28, 28], layout: 'NHWC', perSample: false, seed: 28 },
   ];
   test('forward and backward vs the reference', async () => {
     const gpuTuned = await AconGPU.create({ software: false });
@@ -178,10 +182,13 @@ describe('determinism and large grids', () => {
     for (const key of ['dx', 'dp1', 'dp2', 'dbeta'] as const) expect(b[key]).toEqual(a[key]);
   });
 
-  test('forward needing more than 65,535 workgroups (NHWC [1, 3, 1201, 1201], odd element count)', async () => {
-    // forward_flat: 4,327,203 elements at 64 per workgroup, 67,613 workgroups folded into a 2D grid.
-    const k: Case = { shape: [1, 3, 1201, 1201], layout: 'NHWC', perSample: false, seed: 12 };
-    await checkCase(k);
+  test('a large odd-sized channels-last tensor (NHWC [1, 3, 1201, 1201], 4,327,203 elements)', async () => {
+    await checkCase({ shape: [1, 3, 1201, 1201], layout: 'NHWC', perSample: false, seed: 12 });
+  });
+
+  test('channels-last needing more than 65,535 workgroups (per-sample β, NHWC [70000, 4, 1, 1])', async () => {
+    // one tile per sample (one vec4 of channels): 70,000 workgroups, folded into a 2D grid
+    await checkCase({ shape: [70_000, 4, 1, 1], layout: 'NHWC', perSample: true, seed: 18 });
   });
 
   test('backward needing more than 65,535 workgroups (per-sample β, [1024, 128, 1, 1])', async () => {
@@ -196,6 +203,8 @@ describe('determinism and large grids', () => {
         { shape: [3, 5, 8, 8], layout: 'NCHW', perSample: false, seed: 14 },
         { shape: [3, 5, 7, 7], layout: 'NCHW', perSample: true, seed: 15 },
         { shape: [3, 5, 7, 3], layout: 'NHWC', perSample: false, seed: 16 },
+        { shape: [3, 8, 7, 9], layout: 'NHWC', perSample: true, seed: 19 },
+        { shape: [3, 24, 9, 9], layout: 'NHWC', perSample: false, seed: 20 },
         // forward_chunks4 (on a software adapter: 2 chunks per 64×68 plane, 20 workgroups on a 7 × 3 grid)
         { shape: [2, 5, 64, 68], layout: 'NCHW', perSample: true, seed: 17 },
       ] as Case[]) {

@@ -49,12 +49,12 @@ describe('Meta-ACON-C: every stage vs the reference', () => {
       for (const N of [2, 3, 32]) {
         if (N * C * H * W > 1_700_000) continue;
         seed++;
-        cases.push({ shape: [N, C, H, W], r: seed % 2 ? 16 : 4, training: seed % 3 !== 0, layout: seed % 5 === 0 ? 'NHWC' : 'NCHW', seed });
+        for (const layout of ['NCHW', 'NHWC'] as Layout[]) cases.push({ shape: [N, C, H, W], r: seed % 2 ? 16 : 4, training: seed % 3 !== 0, layout, seed });
       }
   test.each(cases)('$shape r=$r training=$training $layout', (k) => checkMetaCase(k), 120_000);
 
-  test('planes of two mean chunks (64×68), also with the GPU tuning and with the grid folded at 9 per dimension', async () => {
-    const k: MetaCase = { shape: [2, 16, 64, 68], r: 4, training: true, layout: 'NCHW', seed: 7 };
+  test.each(['NCHW', 'NHWC'] as Layout[])('planes of several mean chunks (64×68, %s), also with the GPU tuning and with the grid folded at 9 per dimension', async (layout) => {
+    const k: MetaCase = { shape: [2, 16, 64, 68], r: 4, training: true, layout, seed: 7 };
     await checkMetaCase(k);
     for (const options of [{ software: false }, { maxWorkgroupsPerDimension: 9 }]) {
       const other = await AconGPU.create(options);
@@ -63,6 +63,17 @@ describe('Meta-ACON-C: every stage vs the reference', () => {
       } finally {
         other.destroy();
       }
+    }
+  }, 120_000);
+
+  test('channels-last with C not a multiple of 4 and several channel blocks (NHWC [3, 75, 20, 20]), GPU tuning too', async () => {
+    const k: MetaCase = { shape: [3, 75, 20, 20], r: 16, training: true, layout: 'NHWC', seed: 8 };
+    await checkMetaCase(k);
+    const other = await AconGPU.create({ software: false });
+    try {
+      await checkMetaCase(k, other);
+    } finally {
+      other.destroy();
     }
   }, 120_000);
 

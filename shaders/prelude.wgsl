@@ -1,0 +1,42 @@
+// Shared by every kernel file (the dispatcher prepends it): the grid index and the channels-last walk.
+
+// Workgroups come as a 2D grid (x fastest) so that more than 65,535 of them can be dispatched.
+fn workgroup_index(wid: vec3<u32>, nwg: vec3<u32>) -> u32 {
+  return wid.x + wid.y * nwg.x;
+}
+
+// Channels-last (NHWC) walk. Consecutive elements are consecutive channels, so a tensor is a
+// matrix of pixels × channel units (vec4s of 4 channels when C % 4 == 0, single channels
+// otherwise), `units` per pixel. A workgroup is LANES_C × LANES_P invocations and takes one tile:
+// LANES_C consecutive channel units (block `cb` of `blocks`) over one chunk of pixels of one
+// plane (the pixels of one sample, or of the whole batch when nothing is per sample). Each
+// invocation keeps one channel unit for the whole walk (its parameters stay in registers) and
+// steps over the chunk's pixels LANES_P apart; neighbouring invocations read neighbouring units,
+// so loads coalesce on a GPU. No division or modulo per element, none by a runtime value per
+// invocation but the tile's own set-up.
+override LANES_C: u32 = 1u;
+override LANES_P: u32 = 64u;
+
+struct ClTile {
+  unit: u32,    // channel unit this invocation keeps
+  plane: u32,   // plane (sample) index
+  slice: u32,   // tile index within its channel block: plane · chunks + chunk
+  lane: u32,    // pixel lane, 0 ≤ lane < LANES_P
+  first: u32,   // first element (in units) of the walk
+  end: u32,     // one past the last element of the chunk
+  step: u32,    // elements between two steps: LANES_P · units
+  ok: bool,     // this invocation has a tile (the grid's surplus and a ragged last block have none)
+}
+
+// blocks: channel blocks; planes: planes (N or 1); plane: pixels per plane; chunks: chunks per
+// plane; chunk: pixels per chunk.
+fn cl_tile(w: u32, lid: u32, units: u32, blocks: u32, planes: u32, plane: u32, chunks: u32, chunk: u32) -> ClTile {
+  let slice = w / blocks;
+  let unit = (w % blocks) * LANES_C + lid % LANES_C;
+  let lane = lid / LANES_C;
+  let pl = slice / chunks;
+  let p0 = pl * plane + (slice % chunks) * chunk;
+  let p1 = min(p0 + chunk, (pl + 1u) * plane);
+  let ok = unit < units && pl < planes;
+  return ClTile(unit, pl, slice, lane, (p0 + lane) * units + unit, p1 * units, LANES_P * units, ok);
+}
