@@ -38,19 +38,7 @@ struct Params {
 @group(0) @binding(13) var<storage, read> saved_in: array<f32>;
 
 fn feature(wid: vec3<u32>, nwg: vec3<u32>, lid: u32) -> u32 {
-  return (wid.x + wid.y * nwg.x) * WG + lid;
-}
-
-// σ without overflow: e = exp(−|z|), σ(|z|) = 1/(1 + e), σ(−|z|) = e/(1 + e).
-fn sigmoid(z: f32) -> f32 {
-  let e = exp(-abs(z));
-  return select(e, 1.0, z >= 0.0) / (1.0 + e);
-}
-
-fn sigmoid_grad(z: f32) -> f32 {
-  let e = exp(-abs(z));
-  let r = 1.0 / (1.0 + e);
-  return e * r * r;
+  return workgroup_index(wid, nwg) * WG + lid;
 }
 
 @compute @workgroup_size(WG)

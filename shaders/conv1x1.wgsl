@@ -3,11 +3,16 @@
 //   backward_input   gin[n, i] = Σ_o gout[n, o]·W[o, i]                one invocation per (n, i)
 //   backward_params  gW[o, i] = Σ_n gout[n, o]·inp[n, i], gb[o] = Σ_n gout[n, o]
 //                    one invocation per (o, i), then one per o for the bias
+//   forward_bn_eval  forward followed by batch norm with running statistics (eval mode), and σ when
+//                    SIGMOID: out[n, o] = γ[o]·inv_std·(s − μ[o]) + β[o], inv_std = 1/√(var[o] + ε),
+//                    the very expressions of batchnorm.wgsl's forward, so the result is the
+//                    staged pair's (Meta-ACON's β generator in eval mode: 2 dispatches instead of 4)
 // Every sum runs in index order, so results are the same on every run.
 
 override WG: u32 = 64;
+override SIGMOID: bool = false;
 
-struct Dims { batch: u32, in_features: u32, out_features: u32 }
+struct Dims { batch: u32, in_features: u32, out_features: u32, eps: f32 }
 
 @group(0) @binding(0) var<uniform> d: Dims;
 @group(0) @binding(1) var<storage, read> inp: array<f32>;
@@ -18,9 +23,13 @@ struct Dims { batch: u32, in_features: u32, out_features: u32 }
 @group(0) @binding(6) var<storage, read_write> gin: array<f32>;
 @group(0) @binding(7) var<storage, read_write> gweight: array<f32>;
 @group(0) @binding(8) var<storage, read_write> gbias: array<f32>;
+@group(0) @binding(9) var<storage, read> bn_weight: array<f32>;
+@group(0) @binding(10) var<storage, read> bn_bias: array<f32>;
+@group(0) @binding(11) var<storage, read> running_mean: array<f32>;
+@group(0) @binding(12) var<storage, read> running_var: array<f32>;
 
 fn index(wid: vec3<u32>, nwg: vec3<u32>, lid: u32) -> u32 {
-  return (wid.x + wid.y * nwg.x) * WG + lid;
+  return workgroup_index(wid, nwg) * WG + lid;
 }
 
 @compute @workgroup_size(WG)
@@ -33,6 +42,21 @@ fn forward(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: 
   var s = bias[o];
   for (var i = 0u; i < d.in_features; i++) { s += weight[o * d.in_features + i] * inp[n * d.in_features + i]; }
   out[t] = s;
+}
+
+@compute @workgroup_size(WG)
+fn forward_bn_eval(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
+                   @builtin(local_invocation_index) lid: u32) {
+  let t = index(wid, nwg, lid);
+  if (t >= d.batch * d.out_features) { return; }
+  let n = t / d.out_features;
+  let o = t % d.out_features;
+  var s = bias[o];
+  for (var i = 0u; i < d.in_features; i++) { s += weight[o * d.in_features + i] * inp[n * d.in_features + i]; }
+  let inv_std = inverseSqrt(running_var[o] + d.eps);
+  let a = bn_weight[o] * inv_std;
+  let z = a * (s - running_mean[o]) + bn_bias[o];
+  out[t] = select(z, sigmoid(z), SIGMOID);
 }
 
 @compute @workgroup_size(WG)

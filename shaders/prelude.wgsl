@@ -1,8 +1,22 @@
-// Shared by every kernel file (the dispatcher prepends it): the grid index and the channels-last walk.
+// Shared by every kernel file (the dispatcher prepends it): the grid index, σ and its derivative,
+// and the channels-last walk.
 
 // Workgroups come as a 2D grid (x fastest) so that more than 65,535 of them can be dispatched.
 fn workgroup_index(wid: vec3<u32>, nwg: vec3<u32>) -> u32 {
   return wid.x + wid.y * nwg.x;
+}
+
+// σ without overflow: e = exp(−|z|) ∈ (0, 1], σ(|z|) = 1/(1 + e), σ(−|z|) = e/(1 + e).
+fn sigmoid(z: f32) -> f32 {
+  let e = exp(-abs(z));
+  return select(e, 1.0, z >= 0.0) / (1.0 + e);
+}
+
+// σ'(z) = σ(z)·σ(−z) = e/(1 + e)², from the same e: no cancellation in 1 − σ.
+fn sigmoid_grad(z: f32) -> f32 {
+  let e = exp(-abs(z));
+  let r = 1.0 / (1.0 + e);
+  return e * r * r;
 }
 
 // Channels-last (NHWC) walk. Consecutive elements are consecutive channels, so a tensor is a

@@ -8,8 +8,8 @@ import { packUniforms } from '../gpu/uniforms';
 import { channelsLastPlan, sliceWorkgroup, strides, WGSL_PRELUDE, type AconCGeometry, type ChannelsLastPlan } from './aconC';
 
 export const REDUCE_SHADER = { name: 'reduce', code: WGSL_PRELUDE + reduceCode } as const;
-export const CONV1X1_SHADER = { name: 'conv1x1', code: convCode } as const;
-export const BATCHNORM_SHADER = { name: 'batchnorm', code: bnCode } as const;
+export const CONV1X1_SHADER = { name: 'conv1x1', code: WGSL_PRELUDE + convCode } as const;
+export const BATCHNORM_SHADER = { name: 'batchnorm', code: WGSL_PRELUDE + bnCode } as const;
 
 const WG = 64;
 /** Elements of a plane one mean workgroup sums at most. */
@@ -86,7 +86,7 @@ export interface ConvDims {
   out: number;
 }
 
-const convUniforms = (d: ConvDims) => packUniforms([d.n, d.in, d.out]);
+const convUniforms = (d: ConvDims, eps = 0) => packUniforms([d.n, d.in, d.out, { f32: eps }]);
 
 /** out[n, o] = b[o] + Σ_i W[o, i]·inp[n, i]. */
 export function encodeConv1x1(
@@ -96,6 +96,26 @@ export function encodeConv1x1(
   b: { inp: Binding; weight: Binding; bias: Binding; out: Binding },
 ): void {
   batch.dispatch(ctx.pipeline(CONV1X1_SHADER, 'forward', { WG }), convUniforms(d), { 1: b.inp, 2: b.weight, 3: b.bias, 4: b.out }, Math.ceil((d.n * d.out) / WG));
+}
+
+/**
+ * out[n, o] = BN_eval(b[o] + Σ_i W[o, i]·inp[n, i]), and σ of it when `sigmoid`: a 1×1 convolution
+ * and an eval-mode batch norm (running statistics) in one pass, with the same float32 expressions
+ * as {@link encodeConv1x1} followed by {@link encodeBatchNorm}.
+ */
+export function encodeConv1x1BatchNormEval(
+  ctx: GpuContext,
+  batch: Recorder,
+  d: ConvDims,
+  o: { sigmoid: boolean; eps: number },
+  b: { inp: Binding; weight: Binding; bias: Binding; bn: { weight: Binding; bias: Binding; runningMean: Binding; runningVar: Binding }; out: Binding },
+): void {
+  batch.dispatch(
+    ctx.pipeline(CONV1X1_SHADER, 'forward_bn_eval', { WG, SIGMOID: +o.sigmoid }),
+    convUniforms(d, o.eps),
+    { 1: b.inp, 2: b.weight, 3: b.bias, 4: b.out, 9: b.bn.weight, 10: b.bn.bias, 11: b.bn.runningMean, 12: b.bn.runningVar },
+    Math.ceil((d.n * d.out) / WG),
+  );
 }
 
 /** gin = gout·W (skipped when `gin` is absent), gW = goutᵀ·inp, gb = Σ_N gout. */

@@ -1,4 +1,4 @@
-import type { Binding, GpuContext } from '../gpu/context';
+import type { Binding, GpuContext, Recorder } from '../gpu/context';
 import { BufferError } from '../gpu/errors';
 import { encodeAconCBackward, encodeAconCForward, type AconCGeometry } from '../kernels/aconC';
 import {
@@ -180,17 +180,8 @@ export async function aconCBackward(
   });
 }
 
-/**
- * y = ACON-C(x) on GPU-resident data: every buffer is the caller's, on the context's device, with
- * STORAGE usage; x and y hold N·C·H·W float32 values, p1/p2 C, β C or N·C. Nothing is read back.
- * The work is queued before this returns; the promise settles once WebGPU has validated it.
- */
-export async function aconCForwardGPU(
-  ctx: GpuContext,
-  buffers: AconCForwardGPUBuffers,
-  shape: Shape4,
-  options: AconCOptions & { betaLength?: number } = {},
-): Promise<void> {
+/** Validates a GPU-resident forward call; returns its geometry and bindings. */
+function forwardCall(ctx: GpuContext, buffers: AconCForwardGPUBuffers, shape: Shape4, options: AconCOptions & { betaLength?: number }) {
   const c = Array.isArray(shape) ? (shape[1] as number) : 0;
   const call = prepare(ctx, shape, options.betaLength ?? c, options);
   const bytes = call.count * 4;
@@ -201,27 +192,12 @@ export async function aconCForwardGPU(
   checkGPUBuffer(beta, call.betaLength * 4, 'beta');
   checkGPUBuffer(y, bytes, 'y');
   checkDistinct({ y }, { ...buffers });
-  return ctx.submit((b) =>
-    encodeAconCForward(ctx, b, call.geo, {
-      x: bind(x, bytes),
-      p1: bind(p1, c * 4),
-      p2: bind(p2, c * 4),
-      beta: bind(beta, call.betaLength * 4),
-      y: bind(y, bytes),
-    }),
-  );
+  const bound = { x: bind(x, bytes), p1: bind(p1, c * 4), p2: bind(p2, c * 4), beta: bind(beta, call.betaLength * 4), y: bind(y, bytes) };
+  return { geo: call.geo, bound };
 }
 
-/**
- * ACON-C gradients on GPU-resident data (see {@link aconCForwardGPU} for the buffer rules):
- * dx gets N·C·H·W values, dp1/dp2 C, dβ as many as β. Nothing is read back.
- */
-export async function aconCBackwardGPU(
-  ctx: GpuContext,
-  buffers: AconCBackwardGPUBuffers,
-  shape: Shape4,
-  options: AconCOptions & { betaLength?: number } = {},
-): Promise<void> {
+/** Validates a GPU-resident backward call; returns its geometry and bindings. */
+function backwardCall(ctx: GpuContext, buffers: AconCBackwardGPUBuffers, shape: Shape4, options: AconCOptions & { betaLength?: number }) {
   const c = Array.isArray(shape) ? (shape[1] as number) : 0;
   const call = prepare(ctx, shape, options.betaLength ?? c, options);
   const bytes = call.count * 4;
@@ -246,5 +222,62 @@ export async function aconCBackwardGPU(
   const bound = Object.fromEntries(
     Object.entries(sizes).map(([name, size]) => [name, bind(buffers[name as keyof AconCBackwardGPUBuffers], size)]),
   ) as Record<keyof AconCBackwardGPUBuffers, Binding>;
-  return ctx.submit((b) => encodeAconCBackward(ctx, b, call.geo, bound));
+  return { geo: call.geo, bound };
+}
+
+/**
+ * Records y = ACON-C(x) on GPU-resident data into `recorder` (see {@link aconCForwardGPU} for the
+ * buffer rules). Validates synchronously and throws the library's typed errors before recording
+ * anything; nothing is submitted.
+ */
+export function recordAconCForward(
+  ctx: GpuContext,
+  recorder: Recorder,
+  buffers: AconCForwardGPUBuffers,
+  shape: Shape4,
+  options: AconCOptions & { betaLength?: number } = {},
+): void {
+  const { geo, bound } = forwardCall(ctx, buffers, shape, options);
+  encodeAconCForward(ctx, recorder, geo, bound);
+}
+
+/** Records the ACON-C gradients on GPU-resident data into `recorder` (see {@link aconCBackwardGPU}). */
+export function recordAconCBackward(
+  ctx: GpuContext,
+  recorder: Recorder,
+  buffers: AconCBackwardGPUBuffers,
+  shape: Shape4,
+  options: AconCOptions & { betaLength?: number } = {},
+): void {
+  const { geo, bound } = backwardCall(ctx, buffers, shape, options);
+  encodeAconCBackward(ctx, recorder, geo, bound);
+}
+
+/**
+ * y = ACON-C(x) on GPU-resident data: every buffer is the caller's, on the context's device, with
+ * STORAGE usage; x and y hold N·C·H·W float32 values, p1/p2 C, β C or N·C. Nothing is read back.
+ * The work is queued before this returns; the promise settles once WebGPU has validated it.
+ */
+export async function aconCForwardGPU(
+  ctx: GpuContext,
+  buffers: AconCForwardGPUBuffers,
+  shape: Shape4,
+  options: AconCOptions & { betaLength?: number } = {},
+): Promise<void> {
+  const { geo, bound } = forwardCall(ctx, buffers, shape, options);
+  return ctx.submit((b) => encodeAconCForward(ctx, b, geo, bound));
+}
+
+/**
+ * ACON-C gradients on GPU-resident data (see {@link aconCForwardGPU} for the buffer rules):
+ * dx gets N·C·H·W values, dp1/dp2 C, dβ as many as β. Nothing is read back.
+ */
+export async function aconCBackwardGPU(
+  ctx: GpuContext,
+  buffers: AconCBackwardGPUBuffers,
+  shape: Shape4,
+  options: AconCOptions & { betaLength?: number } = {},
+): Promise<void> {
+  const { geo, bound } = backwardCall(ctx, buffers, shape, options);
+  return ctx.submit((b) => encodeAconCBackward(ctx, b, geo, bound));
 }

@@ -7,6 +7,7 @@ import {
   encodeBroadcastAdd,
   encodeConv1x1,
   encodeConv1x1Backward,
+  encodeConv1x1BatchNormEval,
   encodePlaneMeans,
   type BatchNormOptions,
 } from '../kernels/meta';
@@ -130,7 +131,11 @@ function encodeBetaGenerator(
   return t;
 }
 
-/** Records the forward: generator, then ACON-C with the per-sample β. */
+/**
+ * Records the forward: generator, then ACON-C with the per-sample β. In eval mode each 1×1
+ * convolution and its batch norm run as one pass (same arithmetic, fewer dispatches); `staged`
+ * keeps them apart so that every intermediate exists (debug read-back).
+ */
 function encodeMetaForward(
   ctx: GpuContext,
   batch: Recorder,
@@ -140,10 +145,22 @@ function encodeMetaForward(
   P: MetaParamSet<Binding>,
   y: Binding,
   training: boolean,
-): GeneratorTemps {
-  const t = encodeBetaGenerator(ctx, batch, geo, r, x, P, training, training);
-  encodeAconCForward(ctx, batch, geo, { x, p1: P.p1, p2: P.p2, beta: t.beta, y });
-  return t;
+  staged = false,
+): { beta: GPUBuffer; t?: GeneratorTemps } {
+  if (training || staged) {
+    const t = encodeBetaGenerator(ctx, batch, geo, r, x, P, training, training);
+    encodeAconCForward(ctx, batch, geo, { x, p1: P.p1, p2: P.p2, beta: t.beta, y });
+    return { beta: t.beta, t };
+  }
+  const { n, c } = geo;
+  const m = batch.temp(n * c * 4);
+  const a1 = batch.temp(n * r * 4);
+  const beta = batch.temp(n * c * 4);
+  encodePlaneMeans(ctx, batch, geo, x, m);
+  encodeConv1x1BatchNormEval(ctx, batch, { n, in: c, out: r }, { sigmoid: false, eps: BN_EPS }, { inp: m, weight: P.fc1.weight, bias: P.fc1.bias, bn: P.bn1, out: a1 });
+  encodeConv1x1BatchNormEval(ctx, batch, { n, in: r, out: c }, { sigmoid: true, eps: BN_EPS }, { inp: a1, weight: P.fc2.weight, bias: P.fc2.bias, bn: P.bn2, out: beta });
+  encodeAconCForward(ctx, batch, geo, { x, p1: P.p1, p2: P.p2, beta, y });
+  return { beta };
 }
 
 /**
@@ -246,9 +263,9 @@ export async function metaAconCForward(
   const named: [string, GPUBuffer, number][] = [];
   try {
     const done = ctx.submit((batch) => {
-      const t = encodeMetaForward(ctx, batch, geo, r, { buffer: xb, size: count * 4 }, P, { buffer: y, size: count * 4 }, options.training);
-      batch.copy(t.beta, betaOut, n * c * 4);
-      if (options.debug) for (const [k, v] of Object.entries(tempSizes(n, c, r))) named.push([k, t[k as keyof GeneratorTemps], v * 4]);
+      const f = encodeMetaForward(ctx, batch, geo, r, { buffer: xb, size: count * 4 }, P, { buffer: y, size: count * 4 }, options.training, options.debug);
+      batch.copy(f.beta, betaOut, n * c * 4);
+      if (f.t && options.debug) for (const [k, v] of Object.entries(tempSizes(n, c, r))) named.push([k, f.t[k as keyof GeneratorTemps], v * 4]);
     });
     const debug = options.debug ? readNamed(ctx, named) : undefined;
     const [out] = await Promise.all([
@@ -319,6 +336,64 @@ function checkGPUSet(set: object, sizes: object, prefix = ''): void {
   mapSet<GPUBuffer, void>(set, sizes, (b, size, name) => void checkGPUBuffer(b, size * 4, prefix + name));
 }
 
+/** Validates a GPU-resident Meta-ACON-C forward call. */
+function metaForwardCall(ctx: GpuContext, io: { x: GPUBuffer; y: GPUBuffer }, params: MetaParamSet<GPUBuffer>, shape: Shape4, options: MetaAconCGPUOptions) {
+  const { geo, count } = prepareShape(ctx, shape, options.layout, options.training);
+  checkGPUBuffer(io.x, count * 4, 'x');
+  checkGPUBuffer(io.y, count * 4, 'y');
+  checkGPUSet(params, paramSizes(geo.c, options.hidden));
+  return { geo, x: { buffer: io.x, size: count * 4 }, y: { buffer: io.y, size: count * 4 } };
+}
+
+/** Validates a GPU-resident Meta-ACON-C backward call. */
+function metaBackwardCall(
+  ctx: GpuContext,
+  io: { x: GPUBuffer; dy: GPUBuffer },
+  params: MetaParamSet<GPUBuffer>,
+  grads: MetaGradSet<GPUBuffer>,
+  shape: Shape4,
+  options: MetaAconCGPUOptions,
+) {
+  const { geo, count } = prepareShape(ctx, shape, options.layout, options.training);
+  const r = options.hidden;
+  checkGPUBuffer(io.x, count * 4, 'x');
+  checkGPUBuffer(io.dy, count * 4, 'dy');
+  checkGPUSet(params, paramSizes(geo.c, r));
+  checkGPUSet(grads, gradSizes(count, geo.c, r), 'd');
+  const bytes = count * 4;
+  return { geo, x: { buffer: io.x, size: bytes }, dy: { buffer: io.dy, size: bytes }, grads: { ...grads, dx: { buffer: grads.dx, size: bytes } } };
+}
+
+/**
+ * Records the Meta-ACON-C forward on GPU-resident data into `recorder` (see
+ * {@link metaAconCForwardGPU}); validates synchronously first, submits nothing.
+ */
+export function recordMetaAconCForward(
+  ctx: GpuContext,
+  recorder: Recorder,
+  io: { x: GPUBuffer; y: GPUBuffer },
+  params: MetaParamSet<GPUBuffer>,
+  shape: Shape4,
+  options: MetaAconCGPUOptions,
+): void {
+  const call = metaForwardCall(ctx, io, params, shape, options);
+  encodeMetaForward(ctx, recorder, call.geo, options.hidden, call.x, params, call.y, options.training);
+}
+
+/** Records the Meta-ACON-C backward on GPU-resident data into `recorder` (see {@link metaAconCBackwardGPU}). */
+export function recordMetaAconCBackward(
+  ctx: GpuContext,
+  recorder: Recorder,
+  io: { x: GPUBuffer; dy: GPUBuffer },
+  params: MetaParamSet<GPUBuffer>,
+  grads: MetaGradSet<GPUBuffer>,
+  shape: Shape4,
+  options: MetaAconCGPUOptions,
+): void {
+  const call = metaBackwardCall(ctx, io, params, grads, shape, options);
+  encodeMetaBackward(ctx, recorder, call.geo, options.hidden, call.x, call.dy, params, call.grads, options.training);
+}
+
 /**
  * Meta-ACON-C forward on GPU-resident data (the caller's STORAGE buffers on this device). In
  * training mode the running-statistics buffers are updated in place. Nothing is read back.
@@ -330,14 +405,8 @@ export async function metaAconCForwardGPU(
   shape: Shape4,
   options: MetaAconCGPUOptions,
 ): Promise<void> {
-  const { geo, count } = prepareShape(ctx, shape, options.layout, options.training);
-  const r = options.hidden;
-  checkGPUBuffer(io.x, count * 4, 'x');
-  checkGPUBuffer(io.y, count * 4, 'y');
-  checkGPUSet(params, paramSizes(geo.c, r));
-  return ctx.submit((batch) => {
-    encodeMetaForward(ctx, batch, geo, r, { buffer: io.x, size: count * 4 }, params, { buffer: io.y, size: count * 4 }, options.training);
-  });
+  const call = metaForwardCall(ctx, io, params, shape, options);
+  return ctx.submit((batch) => void encodeMetaForward(ctx, batch, call.geo, options.hidden, call.x, params, call.y, options.training));
 }
 
 /** Meta-ACON-C backward on GPU-resident data: writes every gradient buffer of `grads`. */
@@ -349,14 +418,6 @@ export async function metaAconCBackwardGPU(
   shape: Shape4,
   options: MetaAconCGPUOptions,
 ): Promise<void> {
-  const { geo, count } = prepareShape(ctx, shape, options.layout, options.training);
-  const r = options.hidden;
-  checkGPUBuffer(io.x, count * 4, 'x');
-  checkGPUBuffer(io.dy, count * 4, 'dy');
-  checkGPUSet(params, paramSizes(geo.c, r));
-  checkGPUSet(grads, gradSizes(count, geo.c, r), 'd');
-  const bytes = count * 4;
-  return ctx.submit((batch) =>
-    encodeMetaBackward(ctx, batch, geo, r, { buffer: io.x, size: bytes }, { buffer: io.dy, size: bytes }, params, { ...grads, dx: { buffer: grads.dx, size: bytes } }, options.training),
-  );
+  const call = metaBackwardCall(ctx, io, params, grads, shape, options);
+  return ctx.submit((batch) => encodeMetaBackward(ctx, batch, call.geo, options.hidden, call.x, call.dy, params, call.grads, options.training));
 }

@@ -97,6 +97,25 @@ describe('Meta-ACON-C: every stage vs the reference', () => {
   }, 300_000);
 });
 
+describe('Meta-ACON-C eval forward: 1×1 convolution and batch norm fused', () => {
+  // The fused eval pass evaluates the same float32 expressions, in the same order, as the staged
+  // kernels (whose every stage the tests above check against the reference on its own inputs), so
+  // y and β must agree bit for bit with the staged (debug) run.
+  const shapes: [Shape4, Layout][] = [[[1, 64, 7, 7], 'NHWC'], [[3, 17, 5, 5], 'NCHW'], [[2, 256, 3, 3], 'NHWC'], [[4, 40, 8, 8], 'NCHW']];
+  test.each(shapes)('%j %s', async (shape, layout) => {
+    const [N, C, H, W] = shape;
+    const p = makeMetaParams(C, 16, C);
+    const x = normal(rng(C + 1), N * C * H * W, 2);
+    const fused = await metaAconCForward(acon.context, x, shape, p, { training: false, layout });
+    const staged = await metaAconCForward(acon.context, x, shape, p, { training: false, layout, debug: true });
+    expect(fused.beta).toEqual(staged.beta);
+    expect(fused.y).toEqual(staged.y);
+    // the running statistics are read, never written
+    expect(fused.bn1.runningMean).toEqual(p.bn1.runningMean);
+    expect(fused.bn2.runningVar).toEqual(p.bn2.runningVar);
+  });
+});
+
 describe('Meta-ACON-C layer', () => {
   test('running statistics after several training steps equal the reference, step by step', async () => {
     const shape: Shape4 = [4, 32, 5, 5];

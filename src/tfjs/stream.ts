@@ -1,0 +1,106 @@
+/**
+ * Recording into the TensorFlow.js webgpu backend's own command stream, as its own kernels do
+ * (WebGPUBackend.recordAndSubmit in tfjs-backend-webgpu 4.x): dispatches go into the backend's open
+ * compute pass, uniforms and scratch buffers come from its buffer manager and go back to it when it
+ * submits, the tensors a dispatch touches are marked as owned by the pending queue (so disposing
+ * them defers the release of their buffers until that submit), and the backend submits after its
+ * usual number of dispatches (WEBGPU_DEFERRED_SUBMIT_BATCH_SIZE). No submit of our own, no error
+ * scope: every input is validated synchronously before anything is recorded.
+ */
+import * as tf from '@tensorflow/tfjs-core';
+import { bindGroupEntries, type Binding, type Recorder } from '../gpu/context';
+import { foldGrid } from '../gpu/grid';
+
+/** The parts of tfjs-backend-webgpu's WebGPUBackend used here (4.22; public fields in its typings). */
+export interface WebGPUBackendLike {
+  device: GPUDevice;
+  queue: GPUQueue;
+  tensorMap: { get(dataId: object): { resource?: unknown; values?: unknown } };
+  bufferManager: {
+    acquireBuffer(size: number, usage: GPUBufferUsageFlags): GPUBuffer;
+  };
+  uploadToGPU(dataId: object): void;
+  makeTensorInfo(shape: number[], dtype: 'float32'): tf.TensorInfo;
+  ensureCommandEncoderReady(): void;
+  endComputePassEncoder(): void;
+  submitQueue(): void;
+  commandEncoder: GPUCommandEncoder | null;
+  computePassEncoder: GPUComputePassEncoder | null;
+  dispatchCountInPass: number;
+  commandQueueOwnedIds: WeakSet<object>;
+  /** Buffers the backend gives back to its buffer manager right after its next submit. */
+  uniformPendingDisposal: GPUBuffer[];
+  /** Non-null while tf.time/tf.profile collects kernel timings. */
+  activeTimers?: unknown[] | null;
+}
+
+/** The backend's fields this module relies on, checked once so a tfjs upgrade fails loudly, not wrongly. */
+export function isStreamCompatible(b: Partial<WebGPUBackendLike>): boolean {
+  return (
+    typeof b.ensureCommandEncoderReady === 'function' &&
+    typeof b.endComputePassEncoder === 'function' &&
+    typeof b.submitQueue === 'function' &&
+    typeof b.bufferManager?.acquireBuffer === 'function' &&
+    Array.isArray(b.uniformPendingDisposal) &&
+    b.commandQueueOwnedIds instanceof WeakSet &&
+    typeof b.dispatchCountInPass === 'number'
+  );
+}
+
+/** One operation's recording into the backend's stream; call {@link end} once it is recorded. */
+export class TfjsStream implements Recorder {
+  constructor(private readonly backend: WebGPUBackendLike) {}
+
+  /** The GPUBuffer of a tensor (uploaded first if tfjs holds it on the CPU), owned by the pending queue. */
+  bufferOf(t: tf.TensorInfo): GPUBuffer {
+    this.backend.uploadToGPU(t.dataId);
+    this.backend.commandQueueOwnedIds.add(t.dataId);
+    return this.backend.tensorMap.get(t.dataId).resource as GPUBuffer;
+  }
+
+  /** A new float32 tensor whose GPUBuffer the backend allocates; the recorded work fills it. */
+  output(shape: number[]): { buffer: GPUBuffer; tensor: () => tf.Tensor } {
+    const info = this.backend.makeTensorInfo(shape, 'float32');
+    const buffer = this.bufferOf(info);
+    return { buffer, tensor: () => tf.engine().makeTensorFromTensorInfo(info) };
+  }
+
+  temp(bytes: number, usage: GPUBufferUsageFlags = GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST): GPUBuffer {
+    const b = this.backend.bufferManager.acquireBuffer(bytes, usage);
+    this.backend.uniformPendingDisposal.push(b);
+    return b;
+  }
+
+  dispatch(pipeline: GPUComputePipeline, uniforms: ArrayBuffer, bindings: Record<number, Binding>, workgroups: number): void {
+    const backend = this.backend;
+    const ub = this.temp(uniforms.byteLength, GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST);
+    backend.queue.writeBuffer(ub, 0, uniforms);
+    const entries = bindGroupEntries(ub, uniforms.byteLength, bindings);
+    const bindGroup = backend.device.createBindGroup({ layout: pipeline.getBindGroupLayout(0), entries });
+    backend.ensureCommandEncoderReady();
+    const pass = (backend.computePassEncoder ??= backend.commandEncoder!.beginComputePass());
+    pass.setPipeline(pipeline);
+    pass.setBindGroup(0, bindGroup);
+    const [gx, gy] = foldGrid(workgroups, backend.device.limits.maxComputeWorkgroupsPerDimension);
+    pass.dispatchWorkgroups(gx, gy);
+    backend.dispatchCountInPass++;
+  }
+
+  copy(src: GPUBuffer, dst: GPUBuffer, bytes: number): void {
+    this.backend.ensureCommandEncoderReady();
+    this.backend.endComputePassEncoder();
+    this.backend.commandEncoder!.copyBufferToBuffer(src, 0, dst, 0, bytes);
+  }
+
+  /** The backend's own policy after a kernel: submit once enough dispatches are pending. */
+  end(): void {
+    const backend = this.backend;
+    if (backend.activeTimers != null) {
+      // tf.time/tf.profile: tfjs ends the pass after each of its kernels to time it; ours are not timed
+      backend.endComputePassEncoder();
+    } else if ((tf.env().get('WEBGPU_DEFERRED_SUBMIT_BATCH_SIZE') as number) <= backend.dispatchCountInPass) {
+      backend.endComputePassEncoder();
+      backend.submitQueue();
+    }
+  }
+}
