@@ -28,11 +28,14 @@ export interface ValidationReport {
 }
 
 /** Meta-ACON-C cases: every stage of forward and backward is checked on its own inputs. */
-export const META_CASES: { shape: Shape4; r: number; training: boolean }[] = [
-  { shape: [2, 16, 7, 7], r: 16, training: true },
-  { shape: [3, 17, 1, 1], r: 4, training: true },
-  { shape: [8, 64, 56, 56], r: 16, training: true },
-  { shape: [4, 256, 7, 7], r: 16, training: false },
+export const META_CASES: { shape: Shape4; r: number; training: boolean; layout: Layout }[] = [
+  { shape: [2, 16, 7, 7], r: 16, training: true, layout: 'NCHW' },
+  { shape: [3, 17, 1, 1], r: 4, training: true, layout: 'NCHW' },
+  { shape: [8, 64, 56, 56], r: 16, training: true, layout: 'NCHW' },
+  { shape: [4, 256, 7, 7], r: 16, training: false, layout: 'NCHW' },
+  { shape: [3, 17, 5, 5], r: 4, training: true, layout: 'NHWC' },
+  { shape: [8, 64, 56, 56], r: 16, training: true, layout: 'NHWC' },
+  { shape: [4, 256, 7, 7], r: 16, training: false, layout: 'NHWC' },
 ];
 
 export const VALIDATION_CASES: { shape: Shape4; layout: Layout; perSample?: boolean }[] = [
@@ -41,8 +44,11 @@ export const VALIDATION_CASES: { shape: Shape4; layout: Layout; perSample?: bool
   { shape: [3, 17, 7, 7], layout: 'NCHW' },
   { shape: [3, 17, 7, 7], layout: 'NHWC' },
   { shape: [8, 64, 56, 56], layout: 'NCHW' },
+  { shape: [8, 64, 56, 56], layout: 'NHWC' },
   { shape: [32, 64, 16, 16], layout: 'NCHW' },
+  { shape: [32, 64, 16, 16], layout: 'NHWC' },
   { shape: [4, 64, 7, 7], layout: 'NCHW', perSample: true },
+  { shape: [4, 64, 7, 7], layout: 'NHWC', perSample: true },
   { shape: [1, 3, 1201, 1201], layout: 'NHWC' },
 ];
 
@@ -93,18 +99,18 @@ export async function runValidation(onRow?: (row: ValidationRow, done: number, t
         ms,
       });
     }
-    for (const [k, { shape, r, training }] of META_CASES.entries()) {
+    for (const [k, { shape, r, training, layout }] of META_CASES.entries()) {
       const [N, C, H, W] = shape;
       const count = N * C * H * W;
       const layer = new MetaAconC(C, r, k + 1);
       // perturb the fresh-init BN statistics so eval mode is not the identity
       layer.params.bn2.runningVar = seeded(C, 60 + k, 0.3).map((v) => 1 + Math.abs(v));
       const t0 = performance.now();
-      const stages = await checkMetaStages(acon.context, seeded(count, 70 + k, 2), seeded(count, 80 + k, 1), shape, layer.params, training);
+      const stages = await checkMetaStages(acon.context, seeded(count, 70 + k, 2), seeded(count, 80 + k, 1), shape, layer.params, training, layout);
       push({
         kernel: `metaAconC ${training ? 'train' : 'eval'} (${stages.length} stages)`,
         shape,
-        layout: 'NCHW',
+        layout,
         maxAbs: Math.max(...stages.map((s) => s.maxAbs)),
         maxRel: Math.max(...stages.map((s) => s.maxRel)),
         worst: Math.max(...stages.map((s) => s.worst)),

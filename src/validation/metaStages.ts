@@ -72,6 +72,12 @@ export async function checkMetaStages(
   same('β returned', f.beta, I.beta);
   const ap = { p1: p.p1, p2: p.p2, beta: I.beta! };
   within('y', f.y, aconCForwardRef(x, shape, ap, layout), forwardBounds(x, shape, ap, layout));
+  if (!training) {
+    // the eval forward without debug fuses each 1×1 conv with its batch norm: same expressions, same bits
+    const fused = await metaAconCForward(ctx, x, shape, p, { training, layout });
+    same('fused eval β', fused.beta, I.beta);
+    same('fused eval y', fused.y, f.y);
+  }
 
   // ---- backward: the generator is recomputed identically, then every gradient stage ----
   const g = await metaAconCBackward(ctx, x, dy, shape, p, { training, layout, debug: true });
