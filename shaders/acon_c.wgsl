@@ -18,14 +18,14 @@
 //   forward          y per element, walking a slice (any layout)
 //   forward_rows4    the same with vec4 loads (NCHW, H·W a multiple of 4)
 //   forward_chunks4  one chunk of one large plane per workgroup, vec4, a single contiguous loop
-//   forward_cl4      channels-last (NHWC), C a multiple of 4: each invocation keeps a vec4 of
-//                    channels and walks pixels (the prelude's cl_tile); forward_cl: any C
+//   forward_cl4      channels-last (NHWC): each invocation keeps a vec4 of channels and walks rows
+//                    (the prelude's cl_tile; any C when the rows tile the planes); forward_cl: any C
 //   backward         dx per element and, per invocation, partial sums of dp1, dp2, dβ for one channel
 //   backward_rows4   the same with vec4 loads (NCHW, H·W a multiple of 4)
 //   backward_planes  per-sample β with small planes: each invocation owns one (n, c) plane, so dβ[n, c]
 //                    needs no workgroup reduction and a workgroup serves up to WG samples
-//   backward_cl4     channels-last, C a multiple of 4: dx and per-invocation partial sums of four
-//                    channels (each invocation keeps its vec4 of channels); backward_cl: any C
+//   backward_cl4     channels-last: dx and per-invocation partial sums of its vec4's four channels;
+//                    backward_cl: any C
 //   backward_finish  per channel: sums the partials in a fixed order (deterministic, no atomics)
 // No entry point uses a workgroup barrier (see store_partials).
 
@@ -48,8 +48,8 @@ struct Geometry {
   chunks_per_plane: u32, // slices a plane is cut into (1 when planes_per_slice > 1)
   chunk: u32,            // elements (vec4s) of a plane per slice
   dbeta_direct: u32,     // backward_planes has written dβ[n, c] itself; the finishing pass leaves it
-  lanes: u32,            // partial sums per slice (WG, or LANES_P for the channels-last kernels)
-  units: u32,            // channels-last: channel units per pixel (C/4 for the vec4 kernels, else C)
+  lanes: u32,            // partial sums per slice (WG; channels-last: LANES_P · repeats of a channel in a row)
+  units: u32,            // channels-last: channel units per row (see the prelude)
   channel_blocks: u32,   // channels-last: workgroups across the channel units (LANES_C each)
 }
 
@@ -71,10 +71,6 @@ struct Geometry {
 @group(0) @binding(15) var<storage, read_write> y4: array<vec4<f32>>;
 @group(0) @binding(16) var<storage, read> dy4: array<vec4<f32>>;
 @group(0) @binding(17) var<storage, read_write> dx4: array<vec4<f32>>;
-// vec4 views of the parameters, for the channels-last vec4 entry points (C a multiple of 4)
-@group(0) @binding(18) var<storage, read> p1_4: array<vec4<f32>>;
-@group(0) @binding(19) var<storage, read> p2_4: array<vec4<f32>>;
-@group(0) @binding(20) var<storage, read> beta4: array<vec4<f32>>;
 
 // (σ(z), σ(−z)) with e = exp(−|z|) ∈ (0, 1]: σ(|z|) = 1/(1 + e), σ(−|z|) = e/(1 + e).
 // NaN in gives NaN out (exp, abs and the arithmetic all propagate it).
@@ -149,6 +145,14 @@ fn acon_grad4(v: vec4<f32>, g_out: vec4<f32>, a1: vec4<f32>, a2: vec4<f32>, b: v
   let a = s + z * q;
   let bb = sb - z * q;
   return Grad4(g_out * (a1 * a + a2 * bb), g_out * v * a, g_out * v * bb, g_out * d * d * q);
+}
+
+// Per-channel values for the four channels `ch` of a channels-last vec4 unit (β of plane `pl`).
+fn gather4_p1(ch: vec4<u32>) -> vec4<f32> { return vec4(p1[ch.x], p1[ch.y], p1[ch.z], p1[ch.w]); }
+fn gather4_p2(ch: vec4<u32>) -> vec4<f32> { return vec4(p2[ch.x], p2[ch.y], p2[ch.z], p2[ch.w]); }
+fn gather4_beta(ch: vec4<u32>, pl: u32) -> vec4<f32> {
+  let b = select(ch, pl * g.channels + ch, PER_SAMPLE_BETA);
+  return vec4(beta[b.x], beta[b.y], beta[b.z], beta[b.w]);
 }
 
 fn beta_at(n: u32, c: u32) -> f32 {
@@ -251,7 +255,8 @@ fn forward_cl4(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) n
                @builtin(local_invocation_index) lid: u32) {
   let t = cl_tile(workgroup_index(wid, nwg), lid, g.units, g.channel_blocks, g.batch, g.plane, g.chunks_per_plane, g.chunk);
   if (!t.ok) { return; }
-  let k = acon_consts4(p1_4[t.unit], p2_4[t.unit], beta4[select(t.unit, t.plane * g.units + t.unit, PER_SAMPLE_BETA)]);
+  let ch = unit_channels(t.unit, g.channels);
+  let k = acon_consts4(gather4_p1(ch), gather4_p2(ch), gather4_beta(ch, t.plane));
   for (var i = t.first; i < t.end; i += t.step) { y4[i] = acon4(x4[i], k); }
 }
 
@@ -260,7 +265,7 @@ fn forward_cl(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nw
               @builtin(local_invocation_index) lid: u32) {
   let t = cl_tile(workgroup_index(wid, nwg), lid, g.units, g.channel_blocks, g.batch, g.plane, g.chunks_per_plane, g.chunk);
   if (!t.ok) { return; }
-  let k = acon_consts(p1[t.unit], p2[t.unit], beta[select(t.unit, t.plane * g.units + t.unit, PER_SAMPLE_BETA)]);
+  let k = acon_consts(p1[t.unit], p2[t.unit], beta[select(t.unit, t.plane * g.channels + t.unit, PER_SAMPLE_BETA)]);
   for (var i = t.first; i < t.end; i += t.step) { y[i] = acon(x[i], k); }
 }
 
@@ -328,15 +333,17 @@ fn backward_planes(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroup
 }
 
 // Channels-last backward: each invocation sums its own channels' terms over its walk and stores
-// them per channel, slot ((c·slices + slice)·LANES_P + lane), for backward_finish.
+// them per channel, slot ((c·slices + slice)·lanes + lane·reps + rep), for backward_finish (reps:
+// how often a channel occurs in a row, 1 when C % 4 == 0).
 @compute @workgroup_size(WG)
 fn backward_cl4(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
                 @builtin(local_invocation_index) lid: u32) {
   let t = cl_tile(workgroup_index(wid, nwg), lid, g.units, g.channel_blocks, g.batch, g.plane, g.chunks_per_plane, g.chunk);
   if (!t.ok) { return; }
-  let a1 = p1_4[t.unit];
-  let a2 = p2_4[t.unit];
-  let b = beta4[select(t.unit, t.plane * g.units + t.unit, PER_SAMPLE_BETA)];
+  let ch = unit_channels(t.unit, g.channels);
+  let a1 = gather4_p1(ch);
+  let a2 = gather4_p2(ch);
+  let b = gather4_beta(ch, t.plane);
   var s1 = vec4(0.0);
   var s2 = vec4(0.0);
   var sb = vec4(0.0);
@@ -347,8 +354,10 @@ fn backward_cl4(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) 
     s2 += r.g2;
     sb += r.gb;
   }
+  let rep = unit_reps(t.unit, g.channels);
+  let reps = g.lanes / LANES_P;
   for (var j = 0u; j < 4u; j++) {
-    store_partials(((4u * t.unit + j) * g.slices + t.slice) * LANES_P + t.lane, vec3(s1[j], s2[j], sb[j]));
+    store_partials((ch[j] * g.slices + t.slice) * g.lanes + t.lane * reps + rep[j], vec3(s1[j], s2[j], sb[j]));
   }
 }
 
@@ -359,7 +368,7 @@ fn backward_cl(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) n
   if (!t.ok) { return; }
   let a1 = p1[t.unit];
   let a2 = p2[t.unit];
-  let b = beta[select(t.unit, t.plane * g.units + t.unit, PER_SAMPLE_BETA)];
+  let b = beta[select(t.unit, t.plane * g.channels + t.unit, PER_SAMPLE_BETA)];
   var acc = vec3(0.0);
   for (var i = t.first; i < t.end; i += t.step) {
     let r = acon_grad(x[i], dy[i], a1, a2, b);

@@ -20,20 +20,21 @@ fn sigmoid_grad(z: f32) -> f32 {
 }
 
 // Channels-last (NHWC) walk. Consecutive elements are consecutive channels, so a tensor is a
-// matrix of pixels × channel units (vec4s of 4 channels when C % 4 == 0, single channels
-// otherwise), `units` per pixel. A workgroup is LANES_C × LANES_P invocations and takes one tile:
-// LANES_C consecutive channel units (block `cb` of `blocks`) over one chunk of pixels of one
-// plane (the pixels of one sample, or of the whole batch when nothing is per sample). Each
-// invocation keeps one channel unit for the whole walk (its parameters stay in registers) and
-// steps over the chunk's pixels LANES_P apart; neighbouring invocations read neighbouring units,
-// so loads coalesce on a GPU. No division or modulo per element, none by a runtime value per
-// invocation but the tile's own set-up.
+// matrix of rows × channel units, `units` per row: in the vec4 kernels a row is lcm(C, 4) elements
+// (one pixel when C % 4 == 0, two when C ≡ 2 mod 4, four when C is odd) and a unit is a vec4 whose
+// components belong to channels (4·unit + k) mod C, the same in every row; in the scalar kernels a
+// row is a pixel and a unit a channel. A workgroup is LANES_C × LANES_P invocations and takes one
+// tile: LANES_C consecutive units (block `cb` of `blocks`) over one chunk of rows of one plane (the
+// rows of one sample, or of the whole batch when nothing is per sample). Each invocation keeps one
+// unit for the whole walk (its channels' parameters stay in registers) and steps over the chunk's
+// rows LANES_P apart; neighbouring invocations read neighbouring units, so loads coalesce on a GPU.
+// No division or modulo per element, none by a runtime value per invocation but the tile's set-up.
 override LANES_C: u32 = 1u;
 override LANES_P: u32 = 64u;
 
 struct ClTile {
   unit: u32,    // channel unit this invocation keeps
-  plane: u32,   // plane (sample) index
+  plane: u32,   // plane index (the sample when planes are samples)
   slice: u32,   // tile index within its channel block: plane · chunks + chunk
   lane: u32,    // pixel lane, 0 ≤ lane < LANES_P
   first: u32,   // first element (in units) of the walk
@@ -42,8 +43,8 @@ struct ClTile {
   ok: bool,     // this invocation has a tile (the grid's surplus and a ragged last block have none)
 }
 
-// blocks: channel blocks; planes: planes (N or 1); plane: pixels per plane; chunks: chunks per
-// plane; chunk: pixels per chunk.
+// blocks: channel blocks; planes: planes (N or 1); plane: rows per plane; chunks: chunks per
+// plane; chunk: rows per chunk.
 fn cl_tile(w: u32, lid: u32, units: u32, blocks: u32, planes: u32, plane: u32, chunks: u32, chunk: u32) -> ClTile {
   let slice = w / blocks;
   let unit = (w % blocks) * LANES_C + lid % LANES_C;
@@ -53,4 +54,14 @@ fn cl_tile(w: u32, lid: u32, units: u32, blocks: u32, planes: u32, plane: u32, c
   let p1 = min(p0 + chunk, (pl + 1u) * plane);
   let ok = unit < units && pl < planes;
   return ClTile(unit, pl, slice, lane, (p0 + lane) * units + unit, p1 * units, LANES_P * units, ok);
+}
+
+// The channels of vec4 unit `unit` (element 4·unit + k of a row of lcm(C, 4) elements), and which
+// of the row's repeats of that channel each component is: 0 ≤ rep < 4/gcd(C, 4).
+fn unit_channels(unit: u32, channels: u32) -> vec4<u32> {
+  return (4u * unit + vec4(0u, 1u, 2u, 3u)) % channels;
+}
+
+fn unit_reps(unit: u32, channels: u32) -> vec4<u32> {
+  return (4u * unit + vec4(0u, 1u, 2u, 3u)) / channels;
 }

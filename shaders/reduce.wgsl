@@ -3,8 +3,8 @@
 //                   invocation stores its own running sum (no barrier; see acon_c.wgsl)
 //   plane_partials4 the same with vec4 loads (NCHW, H·W a multiple of 4; plane and chunk in vec4s)
 //   plane_partials_cl4, plane_partials_cl  channels-last (NHWC): the prelude's tile over one sample;
-//                   each invocation sums its channels over its pixels and stores one partial per
-//                   channel, slot ((n·C + c)·chunks + chunk)·LANES_P + lane (vec4 when C % 4 == 0)
+//                   each invocation sums its channels over its rows and stores one partial per
+//                   channel, slot ((n·C + c)·chunks + chunk)·lanes + lane·reps + rep
 //   plane_means     one invocation per plane: lanes of a chunk, then chunks, in a fixed order; × scale (1/(H·W))
 //   broadcast_add   dx[n, c, h, w] += v[n, c]·scale: the adjoint of the mean (scale = 1/(H·W))
 //   broadcast_add4  the same for NCHW planes of a multiple of 4: workgroup w takes chunk (w mod chunks)
@@ -24,8 +24,8 @@ struct Geometry {
   chunks: u32,     // chunks per plane
   chunk: u32,      // elements per chunk
   scale: f32,
-  lanes: u32,      // partial sums per chunk (WG, or LANES_P for channels-last)
-  units: u32,      // channels-last: channel units per pixel (C/4 for the vec4 kernels, else C)
+  lanes: u32,      // partial sums per chunk (WG; channels-last: LANES_P · repeats of a channel in a row)
+  units: u32,      // channels-last: channel units per row (see the prelude)
   blocks: u32,     // channels-last: workgroups across the channel units
 }
 
@@ -37,7 +37,6 @@ struct Geometry {
 @group(0) @binding(5) var<storage, read_write> dx: array<f32>;
 @group(0) @binding(6) var<storage, read> x4: array<vec4<f32>>;
 @group(0) @binding(7) var<storage, read_write> dx4: array<vec4<f32>>;
-@group(0) @binding(8) var<storage, read> v4: array<vec4<f32>>;
 
 @compute @workgroup_size(WG)
 fn plane_partials(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
@@ -77,8 +76,11 @@ fn plane_partials_cl4(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgr
   var acc = vec4(0.0);
   for (var i = t.first; i < t.end; i += t.step) { acc += x4[i]; }
   let chunk = t.slice % g.chunks;
+  let ch = unit_channels(t.unit, g.channels);
+  let rep = unit_reps(t.unit, g.channels);
+  let reps = g.lanes / LANES_P;
   for (var j = 0u; j < 4u; j++) {
-    partials[((t.plane * g.channels + 4u * t.unit + j) * g.chunks + chunk) * LANES_P + t.lane] = acc[j];
+    partials[((t.plane * g.channels + ch[j]) * g.chunks + chunk) * g.lanes + t.lane * reps + rep[j]] = acc[j];
   }
 }
 
@@ -89,7 +91,7 @@ fn plane_partials_cl(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgro
   if (!t.ok) { return; }
   var acc = 0.0;
   for (var i = t.first; i < t.end; i += t.step) { acc += x[i]; }
-  partials[((t.plane * g.channels + t.unit) * g.chunks + t.slice % g.chunks) * LANES_P + t.lane] = acc;
+  partials[((t.plane * g.channels + t.unit) * g.chunks + t.slice % g.chunks) * g.lanes + t.lane] = acc;
 }
 
 @compute @workgroup_size(WG)
@@ -133,7 +135,8 @@ fn broadcast_add_cl4(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgro
                      @builtin(local_invocation_index) lid: u32) {
   let t = cl_tile(workgroup_index(wid, nwg), lid, g.units, g.blocks, g.batch, g.plane, g.chunks, g.chunk);
   if (!t.ok) { return; }
-  let add = v4[t.plane * g.units + t.unit] * g.scale;
+  let b = t.plane * g.channels + unit_channels(t.unit, g.channels);
+  let add = vec4(v[b.x], v[b.y], v[b.z], v[b.w]) * g.scale;
   for (var i = t.first; i < t.end; i += t.step) { dx4[i] += add; }
 }
 
@@ -142,6 +145,6 @@ fn broadcast_add_cl(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgrou
                     @builtin(local_invocation_index) lid: u32) {
   let t = cl_tile(workgroup_index(wid, nwg), lid, g.units, g.blocks, g.batch, g.plane, g.chunks, g.chunk);
   if (!t.ok) { return; }
-  let add = v[t.plane * g.units + t.unit] * g.scale;
+  let add = v[t.plane * g.channels + t.unit] * g.scale;
   for (var i = t.first; i < t.end; i += t.step) { dx[i] += add; }
 }

@@ -83,61 +83,71 @@ function geometry(
 }
 
 /**
- * How a channels-last (NHWC) pass tiles the tensor, seen as a matrix of pixels × channel units
- * (vec4s of 4 channels when C % 4 == 0, single channels otherwise): workgroups of lanesC × lanesP
- * invocations, each taking lanesC consecutive units (one of `blocks` channel blocks) over one chunk
- * of pixels of one plane. Planes are samples when `perSample` (per-sample β, spatial means), else
- * the whole batch is one plane. See the WGSL prelude's cl_tile.
+ * How a channels-last (NHWC) pass tiles the tensor, seen as a matrix of rows × channel units (see
+ * the WGSL prelude's cl_tile): with vec4 units a row is lcm(C, 4) elements, i.e. `pixelsPerRow` =
+ * 4/gcd(C, 4) pixels, and unit u holds channels (4u + k) mod C; with scalar units (when the rows
+ * do not tile the planes) a row is a pixel and a unit a channel. Workgroups of lanesC × lanesP
+ * invocations each take lanesC consecutive units (one of `blocks` channel blocks) over one chunk of
+ * rows of one plane. Planes are samples when `perSample` (per-sample β, spatial means), else the
+ * whole batch is one plane.
  */
 export interface ChannelsLastPlan {
   vec4: boolean;
-  /** Channel units per pixel. */
+  /** Channel units per row. */
   units: number;
+  /** Pixels per row (1 for scalar units). */
+  pixelsPerRow: number;
   lanesC: number;
   lanesP: number;
   /** Workgroup size lanesC·lanesP. */
   wg: number;
   blocks: number;
   planes: number;
-  /** Pixels per plane. */
+  /** Rows per plane. */
   plane: number;
   chunksPerPlane: number;
-  /** Pixels per chunk. */
+  /** Rows per chunk. */
   chunk: number;
   /** Tiles per channel block: planes · chunksPerPlane. */
   slices: number;
   workgroups: number;
-  /** Longest chain of float32 additions one invocation makes over its walk. */
+  /** Partial sums per channel and tile: lanesP · the channel's repeats in a row (pixelsPerRow). */
+  lanes: number;
+  /** Longest chain of float32 additions one invocation makes over its walk (one term per row step). */
   termsPerInvocation: number;
 }
+
+const gcd = (a: number, b: number): number => (b === 0 ? a : gcd(b, a % b));
 
 /**
  * Tiles of about `target` elements with workgroups of about sliceWorkgroup(software) invocations:
  * as many channel units across as that allows (all of them when C is small), the rest of the
- * workgroup across pixels.
+ * workgroup across rows. vec4 units whenever rows of lcm(C, 4) elements tile every plane.
  */
 export function channelsLastPlan(g: AconCGeometry, target: number, perSample: boolean, software: boolean): ChannelsLastPlan {
-  const vec4 = g.c % 4 === 0;
-  const unit = vec4 ? 4 : 1;
-  const units = g.c / unit;
+  const planePixels = (perSample ? 1 : g.n) * g.h * g.w;
+  const rowPixels = 4 / gcd(g.c, 4);
+  const vec4 = planePixels % rowPixels === 0;
+  const pixelsPerRow = vec4 ? rowPixels : 1;
+  const units = vec4 ? (g.c * rowPixels) / 4 : g.c;
   const wgTarget = sliceWorkgroup(software);
   const lanesC = Math.min(units, wgTarget);
   const lanesP = Math.max(1, Math.floor(wgTarget / lanesC));
   const blocks = Math.ceil(units / lanesC);
   const planes = perSample ? g.n : 1;
-  const plane = (perSample ? 1 : g.n) * g.h * g.w;
-  const want = Math.max(lanesP, Math.round(target / (lanesC * unit)));
+  const plane = planePixels / pixelsPerRow;
+  const want = Math.max(lanesP, Math.round(target / (lanesC * (vec4 ? 4 : 1))));
   const chunksPerPlane = Math.ceil(plane / want);
   const chunk = Math.ceil(plane / chunksPerPlane);
   const slices = planes * chunksPerPlane;
   return {
-    vec4, units, lanesC, lanesP, wg: lanesC * lanesP, blocks, planes, plane, chunksPerPlane, chunk, slices,
-    workgroups: blocks * slices, termsPerInvocation: Math.ceil(chunk / lanesP),
+    vec4, units, pixelsPerRow, lanesC, lanesP, wg: lanesC * lanesP, blocks, planes, plane, chunksPerPlane, chunk, slices,
+    workgroups: blocks * slices, lanes: lanesP * pixelsPerRow, termsPerInvocation: Math.ceil(chunk / lanesP),
   };
 }
 
 const clUniforms = (g: AconCGeometry, p: ChannelsLastPlan) =>
-  geometry(g, { plane: p.plane, slices: p.slices, chunksPerPlane: p.chunksPerPlane, chunk: p.chunk, lanes: p.lanesP, planes: p.planes, units: p.units, blocks: p.blocks });
+  geometry(g, { plane: p.plane, slices: p.slices, chunksPerPlane: p.chunksPerPlane, chunk: p.chunk, lanes: p.lanes, planes: p.planes, units: p.units, blocks: p.blocks });
 const clConsts = (p: ChannelsLastPlan, perSample: boolean) => ({ WG: p.wg, LANES_C: p.lanesC, LANES_P: p.lanesP, PER_SAMPLE_BETA: +perSample });
 
 /** How a pass cuts each channel into slices, one workgroup each (see the WGSL's Slice). */
@@ -194,9 +204,9 @@ export interface BackwardPlan extends SlicePlan {
 export function backwardPlan(g: AconCGeometry, software: boolean): BackwardPlan {
   if (g.layout === 'NHWC') {
     const cl = channelsLastPlan(g, BACKWARD_SLICE_ELEMENTS, g.betaPerSample, software);
-    const { vec4, plane, slices, chunksPerPlane, chunk, wg, lanesP } = cl;
-    const depth = cl.termsPerInvocation + lanesP + slices;
-    return { entry: vec4 ? 'backward_cl4' : 'backward_cl', wg, lanes: lanesP, vec4, plane, slices, planesPerSlice: 1, chunksPerPlane, chunk, cl, depth };
+    const { vec4, plane, slices, chunksPerPlane, chunk, wg, lanes } = cl;
+    const depth = cl.termsPerInvocation + lanes + slices;
+    return { entry: vec4 ? 'backward_cl4' : 'backward_cl', wg, lanes, vec4, plane, slices, planesPerSlice: 1, chunksPerPlane, chunk, cl, depth };
   }
   const wg = sliceWorkgroup(software);
   const hw = g.h * g.w;
@@ -225,7 +235,7 @@ export function encodeAconCForward(ctx: GpuContext, batch: Recorder, g: AconCGeo
   const perSample = +g.betaPerSample;
   if (g.layout === 'NHWC') {
     const cl = channelsLastPlan(g, forwardSliceElements(ctx.software), g.betaPerSample, ctx.software);
-    const [entry, io] = cl.vec4 ? ['forward_cl4', { 11: b.x, 15: b.y, 18: b.p1, 19: b.p2, 20: b.beta }] : ['forward_cl', { 1: b.x, 5: b.y, ...params }];
+    const [entry, io] = cl.vec4 ? ['forward_cl4', { 11: b.x, 15: b.y, ...params }] : ['forward_cl', { 1: b.x, 5: b.y, ...params }];
     batch.dispatch(ctx.pipeline(ACON_C_SHADER, entry, clConsts(cl, g.betaPerSample)), clUniforms(g, cl), io, cl.workgroups);
     return;
   }
@@ -267,9 +277,9 @@ export function encodeAconCBackward(ctx: GpuContext, batch: Recorder, g: AconCGe
     plan.entry === 'backward_rows4'
       ? { 11: b.x, 16: b.dy, 17: b.dx }
       : plan.entry === 'backward_cl4'
-        ? { 11: b.x, 16: b.dy, 17: b.dx, 18: b.p1, 19: b.p2, 20: b.beta }
+        ? { 11: b.x, 16: b.dy, 17: b.dx }
         : { 1: b.x, 6: b.dy, 7: b.dx };
-  const params: Record<number, Binding> = plan.entry === 'backward_cl4' ? { 8: partials } : { 2: b.p1, 3: b.p2, 4: b.beta, 8: partials };
+  const params: Record<number, Binding> = { 2: b.p1, 3: b.p2, 4: b.beta, 8: partials };
   const direct: Record<number, Binding> = plan.entry === 'backward_planes' ? { 12: b.dbeta } : {};
   const workgroups = plan.cl ? plan.cl.workgroups : g.c * plan.slices;
   batch.dispatch(ctx.pipeline(ACON_C_SHADER, plan.entry, consts), u, { ...io, ...params, ...direct }, workgroups);

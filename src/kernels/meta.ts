@@ -24,8 +24,8 @@ export function meanPlan(g: AconCGeometry, software: boolean): { wg: number; vec
   if (g.layout === 'NHWC') {
     // channels-last: one plane per sample, tiles of MEAN_CHUNK elements (see channelsLastPlan)
     const cl = channelsLastPlan(g, MEAN_CHUNK, true, software);
-    const { wg, vec4, plane, chunksPerPlane: chunks, chunk, lanesP } = cl;
-    return { wg, vec4, plane, chunks, chunk, depth: cl.termsPerInvocation + lanesP + chunks, cl };
+    const { wg, vec4, plane, chunksPerPlane: chunks, chunk, lanes } = cl;
+    return { wg, vec4, plane, chunks, chunk, depth: cl.termsPerInvocation + lanes + chunks, cl };
   }
   const wg = sliceWorkgroup(software);
   const vec4 = g.layout === 'NCHW' && (g.h * g.w) % 4 === 0;
@@ -46,7 +46,7 @@ const clConsts = (cl: ChannelsLastPlan) => ({ WG: cl.wg, LANES_C: cl.lanesC, LAN
 /** means[n·C + c] = mean over H, W of x[n, c]. */
 export function encodePlaneMeans(ctx: GpuContext, batch: Recorder, g: AconCGeometry, x: Binding, means: Binding): void {
   const { wg, vec4, plane, chunks, chunk, cl } = meanPlan(g, ctx.software);
-  const lanes = cl ? cl.lanesP : wg;
+  const lanes = cl ? cl.lanes : wg;
   const u = reduceUniforms(g, plane, chunks, chunk, 1 / (g.h * g.w), lanes, cl);
   const planes = g.n * g.c;
   const partials = batch.temp(planes * chunks * lanes * 4);
@@ -64,9 +64,9 @@ export function encodePlaneMeans(ctx: GpuContext, batch: Recorder, g: AconCGeome
 export function encodeBroadcastAdd(ctx: GpuContext, batch: Recorder, g: AconCGeometry, v: Binding, dx: Binding, scale: number): void {
   const { wg, vec4, plane, chunks, chunk, cl } = meanPlan(g, ctx.software);
   if (cl) {
-    const u = reduceUniforms(g, plane, chunks, chunk, scale, cl.lanesP, cl);
+    const u = reduceUniforms(g, plane, chunks, chunk, scale, cl.lanes, cl);
     const entry = vec4 ? 'broadcast_add_cl4' : 'broadcast_add_cl';
-    batch.dispatch(ctx.pipeline(REDUCE_SHADER, entry, clConsts(cl)), u, vec4 ? { 8: v, 7: dx } : { 4: v, 5: dx }, cl.workgroups);
+    batch.dispatch(ctx.pipeline(REDUCE_SHADER, entry, clConsts(cl)), u, vec4 ? { 4: v, 7: dx } : { 4: v, 5: dx }, cl.workgroups);
     return;
   }
   if (vec4) {

@@ -2,7 +2,7 @@
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import fc from 'fast-check';
 import { AconGPU, aconCBackwardRef, aconCForwardRef, aconAParams, aconBParams, type Layout, type Shape4 } from '../../src/index';
-import { backwardPlan } from '../../src/kernels/aconC';
+import { backwardPlan, channelsLastPlan } from '../../src/kernels/aconC';
 import { backwardBounds, forwardBounds } from '../../src/reference/aconBounds';
 import { expectWithinBounds } from '../helpers/fixtures';
 import { normal, rng, uniform } from '../../src/ops/random';
@@ -85,6 +85,25 @@ describe('ACON-C forward and backward vs the reference', () => {
   });
 });
 
+describe('channels-last vec4 units for any C (rows of lcm(C, 4) elements)', () => {
+  // the vec4 kernels take any C whose rows tile the planes; the others fall back to scalar units
+  const cases: Case[] = [
+    { shape: [2, 3, 8, 8], layout: 'NHWC', perSample: false, seed: 41 }, // C odd: 4-pixel rows
+    { shape: [3, 3, 4, 5], layout: 'NHWC', perSample: true, seed: 42 }, // per sample: 20 pixels = 5 rows
+    { shape: [2, 6, 3, 3], layout: 'NHWC', perSample: false, seed: 43 }, // C ≡ 2 mod 4: 18 pixels = 9 rows
+    { shape: [2, 6, 3, 3], layout: 'NHWC', perSample: true, seed: 44 }, // 9 pixels per sample: scalar units
+    { shape: [4, 1, 6, 6], layout: 'NHWC', perSample: true, seed: 45 }, // C = 1: a vec4 is 4 pixels
+    { shape: [2, 17, 16, 16], layout: 'NHWC', perSample: true, seed: 46 }, // 17 units in 2 blocks
+    { shape: [1, 3, 224, 224], layout: 'NHWC', perSample: false, seed: 47 }, // an image: several chunks
+  ];
+  test.each(cases)('$shape perSample=$perSample', async (k) => {
+    const [n, c, h, w] = k.shape;
+    const plan = channelsLastPlan({ n, c, h, w, layout: 'NHWC', betaPerSample: k.perSample }, 4096, k.perSample, acon.context.software);
+    expect(plan.vec4).toBe(k.seed !== 44);
+    await checkCase(k);
+  });
+});
+
 describe('special values', () => {
   test('|x| up to 1e4, ±0, p1 < p2, negative and zero β: finite and within bounds', async () => {
     const shape: Shape4 = [2, 4, 5, 5];
@@ -162,6 +181,9 @@ describe('the GPU tuning (workgroups of 64, 1024-element forward slices) run on 
     { shape: [5, 12, 9, 11], layout: 'NHWC', perSample: false, seed: 26 },
     { shape: [3, 17, 13, 13], layout: 'NHWC', perSample: true, seed: 27 },
     { shape: [4, 64, 28, 28], layout: 'NHWC', perSample: false, seed: 28 },
+    // vec4 units across pixels: C odd (rows of 4 pixels), C ≡ 2 mod 4 (rows of 2 pixels)
+    { shape: [2, 3, 8, 8], layout: 'NHWC', perSample: true, seed: 29 },
+    { shape: [3, 70, 5, 2], layout: 'NHWC', perSample: false, seed: 30 },
   ];
   test('forward and backward vs the reference', async () => {
     const gpuTuned = await AconGPU.create({ software: false });
