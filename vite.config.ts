@@ -16,6 +16,20 @@ export default defineConfig({
     outDir: 'dist',
     sourcemap: true,
   },
+  // Pre-bundle every tfjs package up front: on a cold cache, Vite discovering @tensorflow/tfjs-layers
+  // mid-run re-optimises and reloads, leaving two copies of tfjs-core (the second without our
+  // registered layer classes).
+  optimizeDeps: {
+    include: [
+      '@tensorflow/tfjs-core',
+      '@tensorflow/tfjs-core/dist/register_all_gradients',
+      '@tensorflow/tfjs-backend-webgpu',
+      '@tensorflow/tfjs-backend-cpu',
+      '@tensorflow/tfjs-layers',
+      'fast-check',
+      'uplot',
+    ],
+  },
   test: {
     projects: [
       {

@@ -2,6 +2,16 @@
 // implementation is timed the same way: warm up, then batches of k back-to-back calls ended by
 // waiting for the queue to drain; the figure is the median over batches of (batch time / k). The
 // implementations of one op take turns batch by batch, so their ratios are measured side by side.
+//
+// Families:
+//   aconC, metaAconC  the GPU-resident ops (our own device, our own buffers) in both layouts, next to
+//                     a copy roofline, the same formulas composed from tfjs primitives in the same
+//                     layout, and the float64 CPU reference (NCHW only: it is slow); at `shapes`
+//   tfjs              the TensorFlow.js face (src/tfjs/ops.ts) on NHWC tensors, fused vs composed vs
+//                     tf.relu on the same tensor; at its own fixed shapes (TFJS_SHAPES)
+//   net               inference of the seed networks as tf.layers models (src/layers), batch 1 and 64
+//   train             one Adam step of dcn2+AconC / dcn2+MetaAconC (opt-in: slow on SwiftShader)
+// Every result names the memory layout it ran in; `shape` is always the logical [N, C, H, W].
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-core/dist/register_all_gradients';
 import '@tensorflow/tfjs-backend-webgpu';
@@ -11,26 +21,35 @@ import { encodeCopyRoofline } from '../src/kernels/roofline';
 import { aconCBackwardRef, aconCForwardRef } from '../src/reference/aconC';
 import { metaAconCBackwardGPU, metaAconCForwardGPU, type MetaParamSet, type MetaGradSet } from '../src/ops/metaAconC';
 import { MetaAconC } from '../src/ops/layers';
+import type { Layout } from '../src/ops/validate';
 import { rng, uniform } from '../src/ops/random';
 import { metaAconCBackwardRef, metaAconCForwardRef } from '../src/reference/metaAconC';
-import { aconCComposed, metaAconCComposed, type MetaComposedParams } from '../src/tfjs/composed';
-import { Network } from '../src/tfjs/networks';
+import { aconCComposed, batchNormComposed, metaAconCComposed, type MetaComposedParams, type MetaComposedRunning } from '../src/tfjs/composed';
+import { aconC, metaAconC, type MetaAconCTensors } from '../src/tfjs/ops';
 import { makeDataset } from '../src/tfjs/data';
-import { bceLoss } from '../src/tfjs/train';
+import { bceWithLogits, seedModel, type NetKind } from '../src/layers/index';
 
-export type Impl = 'fused' | 'tfjs-composed' | 'reference' | 'copy-roofline';
-export type Op = 'aconC.forward' | 'aconC.backward' | 'metaAconC.forward' | 'metaAconC.backward' | 'train.step';
-export type Family = 'aconC' | 'metaAconC' | 'train';
+export type { Layout };
+export type Impl = 'fused' | 'tfjs-composed' | 'reference' | 'copy-roofline' | 'relu';
+export type KernelOp = 'aconC.forward' | 'aconC.backward' | 'metaAconC.forward' | 'metaAconC.backward';
+export type TfjsOp = 'tfjs.aconC.forward' | 'tfjs.aconC.backward' | 'tfjs.metaAconC.forward';
+export type Op = KernelOp | TfjsOp | 'net.infer' | 'train.step';
+export type Family = 'aconC' | 'metaAconC' | 'tfjs' | 'net' | 'train';
 export type Shape4 = [number, number, number, number];
 
 export interface BenchResult {
   op: Op;
   impl: Impl;
+  /** Memory layout the implementation ran in (the CPU reference and the copy roofline: NCHW). */
+  layout: Layout;
+  /** Logical [N, C, H, W], whatever the layout (an NHWC tensor of shape [N, H, W, C] is reported as [N, C, H, W]). */
   shape: Shape4;
+  /** Median milliseconds per call. */
   ms: number;
+  /** Timed calls. */
   runs: number;
-  /** train.step only: which network. */
-  net?: 'dcn2-acon' | 'dcn2-meta';
+  /** net.infer and train.step: which network. */
+  net?: NetKind;
 }
 
 export interface BenchReport {
@@ -39,12 +58,23 @@ export interface BenchReport {
 }
 
 export interface BenchOptions {
+  /** Shapes of the kernel families (aconC, metaAconC), logical [N, C, H, W]. */
   shapes?: Shape4[];
+  /** Shapes of the tfjs family, logical [N, C, H, W] (default TFJS_SHAPES; tensors are NHWC). */
+  tfjsShapes?: Shape4[];
+  /** Batch sizes of net.infer (default [1, 64]). */
+  netBatches?: number[];
   /** Target wall time of one timed batch, ms. */
   batchMs?: number;
-  /** Timed batches per measurement (the median is reported). */
+  /** Timed batches per measurement (the median is reported; default 11). */
   batches?: number;
-  /** Which op families to measure (default aconC and metaAconC; 'train' adds train.step). */
+  /**
+   * Wall-time budget of one side-by-side group, ms (default 60 000): where `batches` rounds would
+   * overrun it, fewer are timed (at least 3, or `batches` if smaller). Bounds the slow groups (networks
+   * at batch 64, composed Meta-ACON on large tensors) on software adapters; a GPU never reaches it.
+   */
+  groupMs?: number;
+  /** Which op families to measure (default DEFAULT_FAMILIES; 'train' adds train.step). */
   families?: Family[];
   /** Batch size of train.step (default 64). */
   trainBatch?: number;
@@ -55,6 +85,27 @@ export const DEFAULT_SHAPES: Shape4[] = [
   [8, 64, 56, 56],
   [32, 64, 16, 16],
   [1, 64, 7, 7],
+];
+
+/** Logical shapes of the tfjs family: ACON after a late stage (7×7) and an early one (56×56), batch 1 and larger. */
+export const TFJS_SHAPES: Shape4[] = [
+  [1, 64, 7, 7],
+  [1, 64, 56, 56],
+  [8, 64, 56, 56],
+  [64, 64, 7, 7],
+];
+
+export const ALL_FAMILIES: Family[] = ['aconC', 'metaAconC', 'tfjs', 'net', 'train'];
+export const DEFAULT_FAMILIES: Family[] = ['aconC', 'metaAconC', 'tfjs', 'net'];
+export const NET_BATCHES = [1, 64];
+
+/** The (net, impl) pairs of net.infer: the ReLU network and each ACON network fused and composed. */
+const NET_CONTENDERS: [NetKind, Impl][] = [
+  ['dcn3', 'relu'],
+  ['dcn2-acon', 'fused'],
+  ['dcn2-acon', 'tfjs-composed'],
+  ['dcn2-meta', 'fused'],
+  ['dcn2-meta', 'tfjs-composed'],
 ];
 
 const median = (v: number[]) => {
@@ -69,14 +120,25 @@ interface Contender {
   drain: () => Promise<void>;
 }
 
+/** A contender with the labels its result is recorded under. */
+interface Entry extends Contender {
+  impl: Impl;
+  layout: Layout;
+  net?: NetKind;
+}
+
 /**
  * Times implementations of one op side by side: each is warmed up and given a batch size k (about
  * `batchMs` of work), then the timed batches take turns (a, b, c, a, b, c, …), so that a slow spell
- * of a shared machine falls on all of them alike. Returns, per contender, the median ms per call
- * and the number of timed calls.
+ * of a shared machine falls on all of them alike. Where one round of batches would take so long that
+ * `batches` rounds overrun `groupMs` (a network at batch 64 on a software adapter), fewer rounds are
+ * timed, never fewer than `minBatches`. Returns, per contender, the median ms per call and the
+ * number of timed calls.
  */
-async function timeSideBySide(contenders: Contender[], batchMs: number, batches: number, warmup = 3) {
+async function timeSideBySide(contenders: Contender[], t: { batchMs: number; batches: number; groupMs: number; warmup?: number; minBatches?: number }) {
+  const { batchMs, warmup = 3, minBatches = 3 } = t;
   const ks: number[] = [];
+  let roundMs = 0;
   for (const { run, drain } of contenders) {
     for (let i = 0; i < warmup; i++) run();
     await drain();
@@ -84,8 +146,11 @@ async function timeSideBySide(contenders: Contender[], batchMs: number, batches:
     run();
     await drain();
     const single = Math.max(performance.now() - t0, 0.01);
-    ks.push(Math.max(1, Math.min(200, Math.round(batchMs / single))));
+    const k = Math.max(1, Math.min(200, Math.round(batchMs / single)));
+    ks.push(k);
+    roundMs += k * single;
   }
+  const batches = Math.max(Math.min(minBatches, t.batches), Math.min(t.batches, Math.floor(t.groupMs / roundMs)));
   const per: number[][] = contenders.map(() => []);
   for (let b = 0; b < batches; b++) {
     for (const [j, { run, drain }] of contenders.entries()) {
@@ -111,17 +176,94 @@ function timeCpu(run: () => void, runs: number) {
 /** Seeded data uniform in [−2, 2). */
 const randomArray = (n: number, seed: number) => uniform(rng(seed), n, -2, 2) as Float32Array<ArrayBuffer>;
 
-/** Runs every (op, impl, shape) measurement and returns the report. */
+/** NCHW host data rearranged as NHWC (the same tensor in the other layout). */
+function toNHWC(x: Float32Array<ArrayBuffer>, [N, C, H, W]: Shape4): Float32Array<ArrayBuffer> {
+  const y = new Float32Array(x.length);
+  const HW = H * W;
+  for (let n = 0; n < N; n++) {
+    for (let c = 0; c < C; c++) {
+      const src = (n * C + c) * HW;
+      const dst = n * HW * C + c;
+      for (let p = 0; p < HW; p++) y[dst + p * C] = x[src + p]!;
+    }
+  }
+  return y;
+}
+
+/** The tensor shape of logical [N, C, H, W] in a layout. */
+const physical = ([N, C, H, W]: Shape4, layout: Layout): Shape4 => (layout === 'NCHW' ? [N, C, H, W] : [N, H, W, C]);
+
+/** Per-channel parameters [C] (or per-sample [N, C]) shaped to broadcast against x in a layout. */
+const broadcast = (t: tf.Tensor, layout: Layout) => {
+  const lead = t.rank === 2 ? t.shape[0]! : 1;
+  const c = t.shape[t.rank - 1]!;
+  return tf.reshape(t, layout === 'NCHW' ? [lead, c, 1, 1] : [lead, 1, 1, c]);
+};
+
+/** Meta-ACON-C from tfjs primitives in either layout: composed.ts's formulas, with the mean and the broadcasts over the layout's axes. */
+function metaComposedIn(layout: Layout, x: tf.Tensor4D, t: MetaComposedParams, running: MetaComposedRunning, training: boolean): tf.Tensor {
+  if (layout === 'NCHW') return metaAconCComposed(x, t, running, training);
+  const m = tf.mean(x, [1, 2]);
+  const h1 = tf.add(tf.matMul(m, t.w1, false, true), t.b1);
+  const a1 = batchNormComposed(h1, t.g1, t.be1, running.rm1, running.rv1, training);
+  const h2 = tf.add(tf.matMul(a1, t.w2, false, true), t.b2);
+  const beta = tf.sigmoid(batchNormComposed(h2, t.g2, t.be2, running.rm2, running.rv2, training));
+  return aconCComposed(x, broadcast(t.p1, layout), broadcast(t.p2, layout), broadcast(beta, layout));
+}
+
+const LAYOUTS: Layout[] = ['NCHW', 'NHWC'];
+
+/**
+ * Fails the run when a fused result does not match the composed one (a timing of a wrong result is
+ * worthless): max |a − b| ≤ 1e-3·(1 + max |b|), loose enough for float32 reassociation, far below any
+ * real error. One read-back each, before the timing.
+ */
+async function checkAgree(what: string, fused: tf.Tensor, composed: tf.Tensor): Promise<void> {
+  const [a, b] = await Promise.all([fused.data(), composed.data()]);
+  tf.dispose([fused, composed]);
+  let diff = 0;
+  let scale = 0;
+  for (let i = 0; i < b.length; i++) {
+    diff = Math.max(diff, Math.abs(a[i]! - b[i]!));
+    scale = Math.max(scale, Math.abs(b[i]!));
+  }
+  if (a.length !== b.length || !(diff <= 1e-3 * (1 + scale))) {
+    throw new Error(`bench: ${what}: the fused result differs from the composed one (max |diff| ${diff}, max |composed| ${scale}); not timing a wrong result`);
+  }
+}
+
+/** Results one family records (for the progress bar's total). */
+function countResults(families: Family[], shapes: Shape4[], tfjsShapes: Shape4[], netBatches: number[]): number {
+  // per kernel op and shape: fused and tfjs-composed in both layouts, copy roofline, reference
+  const perKernelOp = 2 * LAYOUTS.length + 2;
+  let total = 0;
+  if (families.includes('aconC')) total += shapes.length * 2 * perKernelOp;
+  if (families.includes('metaAconC')) total += shapes.filter((sh) => sh[0] >= 2).length * 2 * perKernelOp;
+  if (families.includes('tfjs')) total += tfjsShapes.length * 3 * 3;
+  if (families.includes('net')) total += netBatches.length * NET_CONTENDERS.length;
+  if (families.includes('train')) total += 4;
+  return total;
+}
+
+/** Runs every (op, impl, layout, shape) measurement and returns the report. */
 export async function runBench(options: BenchOptions = {}): Promise<BenchReport> {
   const shapes = options.shapes ?? DEFAULT_SHAPES;
+  const tfjsShapes = options.tfjsShapes ?? TFJS_SHAPES;
+  const netBatches = options.netBatches ?? NET_BATCHES;
   const batchMs = options.batchMs ?? 150;
   const batches = options.batches ?? 11;
+  const groupMs = options.groupMs ?? 60_000;
   const progress = options.onProgress ?? (() => {});
+  const families = options.families ?? DEFAULT_FAMILIES;
+  const trainBatch = options.trainBatch ?? 64;
+  const unknown = families.filter((f) => !ALL_FAMILIES.includes(f));
+  if (unknown.length) throw new Error(`unknown benchmark families: ${unknown.join(', ')} (known: ${ALL_FAMILIES.join(', ')})`);
 
   const ctx = await GpuContext.create({ checkErrors: false });
   await tf.setBackend('webgpu');
   await tf.ready();
   const tfDevice = (tf.backend() as unknown as { device: GPUDevice }).device;
+  /** Submits what tfjs has recorded (our tfjs ops record into the same stream) and waits for the GPU to finish it. */
   const tfDrain = async () => {
     const backend = tf.backend() as unknown as { endComputePassEncoder(): void; ensureCommandEncoderReady(): void; submitQueue(): void };
     backend.endComputePassEncoder();
@@ -130,106 +272,42 @@ export async function runBench(options: BenchOptions = {}): Promise<BenchReport>
     await tfDevice.queue.onSubmittedWorkDone();
   };
   const ourDrain = () => ctx.device.queue.onSubmittedWorkDone();
+  /** One call inside tf.tidy: its result (and every intermediate) is disposed, nothing is read back. */
+  const tidy = (f: () => unknown) => () => tf.tidy(() => void f());
 
   const info = (await navigator.gpu.requestAdapter())?.info;
   const report: BenchReport = {
     adapter: { vendor: info?.vendor ?? '', architecture: info?.architecture ?? '', description: info?.description ?? '' },
     results: [],
   };
-  const families = options.families ?? ['aconC', 'metaAconC'];
-  const trainBatch = options.trainBatch ?? 64;
-  const metaShapes = shapes.filter((sh) => sh[0] >= 2).length;
-  const total = (families.includes('aconC') ? shapes.length * 8 : 0) + (families.includes('metaAconC') ? metaShapes * 8 : 0) + (families.includes('train') ? 4 : 0);
+  const total = countResults(families, shapes, tfjsShapes, netBatches);
   const record = (r: BenchResult) => {
     report.results.push(r);
-    progress(report.results.length, total, `${(r.op + (r.net ? ` ${r.net}` : '')).padEnd(20)} ${r.impl.padEnd(14)} [${r.shape.join(',')}]  ${r.ms.toFixed(3)} ms`);
+    const label = r.op + (r.net ? ` ${r.net}` : '');
+    progress(report.results.length, total, `${label.padEnd(24)} ${r.impl.padEnd(14)} ${r.layout} [${r.shape.join(',')}]  ${r.ms.toFixed(3)} ms`);
   };
 
-  /** Times the GPU implementations of one op side by side and records each. */
-  const sideBySide = async (op: Op, shape: Shape4, impls: Partial<Record<Impl, [() => void, () => Promise<void>]>>) => {
-    const entries = Object.entries(impls) as [Impl, [() => void, () => Promise<void>]][];
-    const times = await timeSideBySide(entries.map(([, [run, drain]]) => ({ run, drain })), batchMs, batches);
-    entries.forEach(([impl], j) => record({ op, impl, shape, ...times[j]! }));
+  /** Times the implementations of one op at one shape side by side and records each. */
+  const sideBySide = async (op: Op, shape: Shape4, entries: Entry[], warmup?: number) => {
+    const times = await timeSideBySide(entries, { batchMs, batches, groupMs, ...(warmup === undefined ? {} : { warmup }) });
+    entries.forEach(({ impl, layout, net }, j) => record({ op, impl, layout, shape, ...(net ? { net } : {}), ...times[j]! }));
   };
 
-  for (const shape of shapes) {
-    if (families.includes('aconC')) await benchAconC(shape);
-    if (families.includes('metaAconC')) await benchMeta(shape);
+  try {
+    for (const shape of shapes) {
+      if (families.includes('aconC')) await benchAconC(shape);
+      if (families.includes('metaAconC')) await benchMeta(shape);
+    }
+    if (families.includes('tfjs')) for (const shape of tfjsShapes) await benchTfjs(shape);
+    if (families.includes('net')) for (const n of netBatches) await benchNet(n);
+    if (families.includes('train')) await benchTrain();
+  } finally {
+    ctx.destroy();
   }
-  if (families.includes('train')) await benchTrain();
-  ctx.destroy();
   return report;
 
-  /** One Adam step of the seed's network, ACON on our kernels (fused) or in tfjs primitives. */
-  async function benchTrain() {
-    const shape: Shape4 = [trainBatch, 3, 32, 32];
-    const data = makeDataset(trainBatch, 1);
-    const x = tf.tensor4d(data.images, [trainBatch, 32, 32, 3]);
-    const y = tf.tensor1d(data.labels);
-    for (const net of ['dcn2-acon', 'dcn2-meta'] as const) {
-      for (const impl of ['fused', 'tfjs-composed'] as const) {
-        const network = new Network(net, 1, 1, impl === 'fused' ? 'auto' : 'composed');
-        const opt = tf.train.adam(1e-3);
-        const step = () => tf.tidy(() => void opt.minimize(() => bceLoss(network.forward(x, true), y), false, network.trainableWeights));
-        record({ op: 'train.step', impl, shape, net, ...(await timeSideBySide([{ run: step, drain: tfDrain }], 1, 3, 1))[0]! });
-        opt.dispose();
-        network.dispose();
-      }
-    }
-    tf.dispose([x, y]);
-  }
-
-  async function benchAconC(shape: Shape4) {
-    const [N, C, H, W] = shape;
-    const count = N * C * H * W;
-    const x = randomArray(count, 1);
-    const dy = randomArray(count, 2);
-    const params = { p1: randomArray(C, 3), p2: randomArray(C, 4), beta: randomArray(C, 5) };
-
-    // fused and copy-roofline on our device
-    const usage = GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_DST | GPUBufferUsage.COPY_SRC;
-    const buf = (data: Float32Array<ArrayBuffer> | number) => {
-      const b = ctx.device.createBuffer({ size: (typeof data === 'number' ? data : data.length) * 4, usage });
-      if (typeof data !== 'number') ctx.device.queue.writeBuffer(b, 0, data);
-      return b;
-    };
-    const g = { x: buf(x), dy: buf(dy), p1: buf(params.p1), p2: buf(params.p2), beta: buf(params.beta) };
-    const out = { y: buf(count), dx: buf(count), dp1: buf(C), dp2: buf(C), dbeta: buf(C) };
-    const fwd = () => void aconCForwardGPU(ctx, { x: g.x, p1: g.p1, p2: g.p2, beta: g.beta, y: out.y }, shape);
-    const bwd = () => void aconCBackwardGPU(ctx, { ...g, dx: out.dx, dp1: out.dp1, dp2: out.dp2, dbeta: out.dbeta }, shape);
-    const copyF = () => ctx.submit((b) => encodeCopyRoofline(ctx, b, [g.x], out.y, count));
-    const copyB = () => ctx.submit((b) => encodeCopyRoofline(ctx, b, [g.x, g.dy], out.dx, count));
-
-    // tfjs-composed: the same formula from tfjs primitives on the tfjs WebGPU backend
-    const tx = tf.tensor4d(x, shape);
-    const tdy = tf.tensor4d(dy, shape);
-    const [tp1, tp2, tbeta] = [params.p1, params.p2, params.beta].map((p) => tf.tensor4d(p, [1, C, 1, 1]));
-    const composed = aconCComposed;
-    const grads = tf.grads((xx, a1, a2, b) => composed(xx, a1, a2, b) as tf.Tensor4D);
-    const tfF = () => tf.tidy(() => void composed(tx, tp1!, tp2!, tbeta!));
-    const tfB = () => tf.tidy(() => void grads([tx, tp1!, tp2!, tbeta!], tdy));
-
-    await sideBySide('aconC.forward', shape, { fused: [fwd, ourDrain], 'copy-roofline': [copyF, ourDrain], 'tfjs-composed': [tfF, tfDrain] });
-    await sideBySide('aconC.backward', shape, { fused: [bwd, ourDrain], 'copy-roofline': [copyB, ourDrain], 'tfjs-composed': [tfB, tfDrain] });
-    for (const b of [...Object.values(g), ...Object.values(out)]) b.destroy();
-    tf.dispose([tx, tdy, tp1!, tp2!, tbeta!]);
-
-    // the CPU reference
-    const cpuRuns = count > 1e6 ? 3 : 7;
-    record({ op: 'aconC.forward', impl: 'reference', shape, ...timeCpu(() => aconCForwardRef(x, shape, params), cpuRuns) });
-    record({ op: 'aconC.backward', impl: 'reference', shape, ...timeCpu(() => aconCBackwardRef(x, dy, shape, params), cpuRuns) });
-  }
-
-  /** Meta-ACON-C in training mode (batch statistics; N ≥ 2). */
-  async function benchMeta(shape: Shape4) {
-    const [N, C, H, W] = shape;
-    if (N < 2) return;
-    const count = N * C * H * W;
-    const x = randomArray(count, 6);
-    const dy = randomArray(count, 7);
-    const layer = new MetaAconC(C, 16, 1);
-    const p = layer.params;
-    const R = layer.hidden;
+  /** Storage buffers on our device, destroyed together. */
+  function buffers() {
     const usage = GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_DST | GPUBufferUsage.COPY_SRC;
     const made: GPUBuffer[] = [];
     const buf = (data: Float32Array | number) => {
@@ -238,82 +316,318 @@ export async function runBench(options: BenchOptions = {}): Promise<BenchReport>
       made.push(b);
       return b;
     };
+    const destroy = async () => {
+      await ctx.device.queue.onSubmittedWorkDone();
+      for (const b of made) b.destroy();
+    };
+    return { buf, destroy };
+  }
+
+  async function benchAconC(shape: Shape4) {
+    const [, C] = shape;
+    const count = shape.reduce((a, b) => a * b, 1);
+    const host = { NCHW: { x: randomArray(count, 1), dy: randomArray(count, 2) } } as Record<Layout, { x: Float32Array<ArrayBuffer>; dy: Float32Array<ArrayBuffer> }>;
+    host.NHWC = { x: toNHWC(host.NCHW.x, shape), dy: toNHWC(host.NCHW.dy, shape) };
+    const params = { p1: randomArray(C, 3), p2: randomArray(C, 4), beta: randomArray(C, 5) };
+
+    // fused (both layouts) and copy-roofline on our device
+    const { buf, destroy } = buffers();
+    const p = { p1: buf(params.p1), p2: buf(params.p2), beta: buf(params.beta) };
+    const grads = { dp1: buf(C), dp2: buf(C), dbeta: buf(C) };
+    const fused = LAYOUTS.map((layout) => {
+      const io = { x: buf(host[layout].x), dy: buf(host[layout].dy), y: buf(count), dx: buf(count) };
+      return {
+        io,
+        fwd: () => void aconCForwardGPU(ctx, { x: io.x, ...p, y: io.y }, shape, { layout }),
+        bwd: () => void aconCBackwardGPU(ctx, { x: io.x, dy: io.dy, ...p, dx: io.dx, ...grads }, shape, { layout }),
+      };
+    });
+    const g = fused[0]!.io;
+    const copyF = () => ctx.submit((b) => encodeCopyRoofline(ctx, b, [g.x], g.y, count));
+    const copyB = () => ctx.submit((b) => encodeCopyRoofline(ctx, b, [g.x, g.dy], g.dx, count));
+
+    // tfjs-composed: the same formula from tfjs primitives on the tfjs WebGPU backend, in each layout
+    const tp = [params.p1, params.p2, params.beta].map((v) => tf.tensor1d(v));
+    const composed = LAYOUTS.map((layout) => {
+      const tx = tf.tensor4d(host[layout].x, physical(shape, layout));
+      const tdy = tf.tensor4d(host[layout].dy, physical(shape, layout));
+      const f = (xx: tf.Tensor, a1: tf.Tensor, a2: tf.Tensor, b: tf.Tensor) => aconCComposed(xx, broadcast(a1, layout), broadcast(a2, layout), broadcast(b, layout));
+      const grads = tf.grads((xx, a1, a2, b) => f(xx, a1, a2, b) as tf.Tensor4D);
+      return { tensors: [tx, tdy], fwd: tidy(() => f(tx, tp[0]!, tp[1]!, tp[2]!)), bwd: tidy(() => grads([tx, ...tp], tdy)) };
+    });
+
+    for (const dir of ['fwd', 'bwd'] as const) {
+      await sideBySide(dir === 'fwd' ? 'aconC.forward' : 'aconC.backward', shape, [
+        ...LAYOUTS.map((layout, i) => ({ impl: 'fused' as const, layout, run: fused[i]![dir], drain: ourDrain })),
+        { impl: 'copy-roofline', layout: 'NCHW', run: dir === 'fwd' ? copyF : copyB, drain: ourDrain },
+        ...LAYOUTS.map((layout, i) => ({ impl: 'tfjs-composed' as const, layout, run: composed[i]![dir], drain: tfDrain })),
+      ]);
+    }
+    await destroy();
+    tf.dispose([...tp, ...composed.flatMap((c) => c.tensors)]);
+
+    // the CPU reference (NCHW only: it is slow, and its layouts agree by the tests)
+    const cpuRuns = count > 1e6 ? 3 : 7;
+    const { x, dy } = host.NCHW;
+    record({ op: 'aconC.forward', impl: 'reference', layout: 'NCHW', shape, ...timeCpu(() => aconCForwardRef(x, shape, params), cpuRuns) });
+    record({ op: 'aconC.backward', impl: 'reference', layout: 'NCHW', shape, ...timeCpu(() => aconCBackwardRef(x, dy, shape, params), cpuRuns) });
+  }
+
+  /** Meta-ACON-C in training mode (batch statistics; N ≥ 2). */
+  async function benchMeta(shape: Shape4) {
+    const [N, C] = shape;
+    if (N < 2) return;
+    const count = shape.reduce((a, b) => a * b, 1);
+    const x = randomArray(count, 6);
+    const dy = randomArray(count, 7);
+    const host = { NCHW: { x, dy }, NHWC: { x: toNHWC(x, shape), dy: toNHWC(dy, shape) } };
+    const layer = new MetaAconC(C, 16, 1);
+    const p = layer.params;
+    const R = layer.hidden;
+    const { buf, destroy } = buffers();
     const bn = (s: typeof p.bn1) => ({ weight: buf(s.weight), bias: buf(s.bias), runningMean: buf(s.runningMean), runningVar: buf(s.runningVar) });
     const P: MetaParamSet<GPUBuffer> = {
       p1: buf(p.p1), p2: buf(p.p2),
       fc1: { weight: buf(p.fc1.weight), bias: buf(p.fc1.bias) }, bn1: bn(p.bn1),
       fc2: { weight: buf(p.fc2.weight), bias: buf(p.fc2.bias) }, bn2: bn(p.bn2),
     };
-    const G: MetaGradSet<GPUBuffer> = {
-      dx: buf(count), p1: buf(C), p2: buf(C),
+    const G: Omit<MetaGradSet<GPUBuffer>, 'dx'> = {
+      p1: buf(C), p2: buf(C),
       fc1: { weight: buf(R * C), bias: buf(R) }, bn1: { weight: buf(R), bias: buf(R) },
       fc2: { weight: buf(C * R), bias: buf(C) }, bn2: { weight: buf(C), bias: buf(C) },
     };
-    const gx = buf(x);
+    const fused = LAYOUTS.map((layout) => {
+      const io = { x: buf(host[layout].x), dy: buf(host[layout].dy), y: buf(count), dx: buf(count) };
+      const opts = { training: true, hidden: R, layout };
+      return {
+        io,
+        fwd: () => void metaAconCForwardGPU(ctx, { x: io.x, y: io.y }, P, shape, opts),
+        bwd: () => void metaAconCBackwardGPU(ctx, { x: io.x, dy: io.dy }, P, { ...G, dx: io.dx }, shape, opts),
+      };
+    });
+    const g = fused[0]!.io;
     const gx2 = buf(x);
-    const gdy = buf(dy);
-    const gy = buf(count);
     const scratch = buf(count);
-    const opts = { training: true, hidden: R };
-    const fwd = () => void metaAconCForwardGPU(ctx, { x: gx, y: gy }, P, shape, opts);
-    const bwd = () => void metaAconCBackwardGPU(ctx, { x: gx, dy: gdy }, P, G, shape, opts);
     // bytes actually required: forward reads x twice (mean, then ACON) and writes y: 12 B/element;
     // backward reads x (mean), then x and dy (dβ), then x and dy writing dx: 24 B/element.
-    const copyF = () => ctx.submit((b) => encodeCopyRoofline(ctx, b, [gx, gx2], gy, count));
+    const copyF = () => ctx.submit((b) => encodeCopyRoofline(ctx, b, [g.x, gx2], g.y, count));
     const copyB = () =>
       ctx.submit((b) => {
-        encodeCopyRoofline(ctx, b, [gx, gdy, gx2], G.dx, count);
-        encodeCopyRoofline(ctx, b, [gx], scratch, count);
+        encodeCopyRoofline(ctx, b, [g.x, g.dy, gx2], g.dx, count);
+        encodeCopyRoofline(ctx, b, [g.x], scratch, count);
       });
-    const t = {
+
+    const t: MetaComposedParams = {
       p1: tf.tensor1d(p.p1), p2: tf.tensor1d(p.p2), w1: tf.tensor2d(p.fc1.weight, [R, C]), b1: tf.tensor1d(p.fc1.bias),
       g1: tf.tensor1d(p.bn1.weight), be1: tf.tensor1d(p.bn1.bias), w2: tf.tensor2d(p.fc2.weight, [C, R]), b2: tf.tensor1d(p.fc2.bias),
       g2: tf.tensor1d(p.bn2.weight), be2: tf.tensor1d(p.bn2.bias),
     };
     const running = { rm1: tf.tensor1d(p.bn1.runningMean), rv1: tf.tensor1d(p.bn1.runningVar), rm2: tf.tensor1d(p.bn2.runningMean), rv2: tf.tensor1d(p.bn2.runningVar) };
     const keys = Object.keys(t) as (keyof MetaComposedParams)[];
-    const tx = tf.tensor4d(x, shape);
-    const tdy = tf.tensor4d(dy, shape);
-    const grads = tf.grads((xx: tf.Tensor, ...ps: tf.Tensor[]) =>
-      metaAconCComposed(xx as tf.Tensor4D, Object.fromEntries(keys.map((k, i) => [k, ps[i]!])) as unknown as MetaComposedParams, running, true),
-    );
-    const tfF = () => tf.tidy(() => void metaAconCComposed(tx, t, running, true));
-    const tfB = () => tf.tidy(() => void grads([tx, ...keys.map((k) => t[k])], tdy));
+    const composed = LAYOUTS.map((layout) => {
+      const tx = tf.tensor4d(host[layout].x, physical(shape, layout));
+      const tdy = tf.tensor4d(host[layout].dy, physical(shape, layout));
+      const grads = tf.grads((xx: tf.Tensor, ...ps: tf.Tensor[]) =>
+        metaComposedIn(layout, xx as tf.Tensor4D, Object.fromEntries(keys.map((k, i) => [k, ps[i]!])) as unknown as MetaComposedParams, running, true),
+      );
+      return {
+        tensors: [tx, tdy],
+        fwd: tidy(() => metaComposedIn(layout, tx, t, running, true)),
+        bwd: tidy(() => grads([tx, ...keys.map((k) => t[k])], tdy)),
+      };
+    });
 
-    await sideBySide('metaAconC.forward', shape, { fused: [fwd, ourDrain], 'copy-roofline': [copyF, ourDrain], 'tfjs-composed': [tfF, tfDrain] });
-    await sideBySide('metaAconC.backward', shape, { fused: [bwd, ourDrain], 'copy-roofline': [copyB, ourDrain], 'tfjs-composed': [tfB, tfDrain] });
-    await ctx.device.queue.onSubmittedWorkDone();
-    for (const b of made) b.destroy();
-    tf.dispose([tx, tdy, ...Object.values(t), ...Object.values(running)]);
+    for (const dir of ['fwd', 'bwd'] as const) {
+      await sideBySide(dir === 'fwd' ? 'metaAconC.forward' : 'metaAconC.backward', shape, [
+        ...LAYOUTS.map((layout, i) => ({ impl: 'fused' as const, layout, run: fused[i]![dir], drain: ourDrain })),
+        { impl: 'copy-roofline', layout: 'NCHW', run: dir === 'fwd' ? copyF : copyB, drain: ourDrain },
+        ...LAYOUTS.map((layout, i) => ({ impl: 'tfjs-composed' as const, layout, run: composed[i]![dir], drain: tfDrain })),
+      ]);
+    }
+    await destroy();
+    tf.dispose([...composed.flatMap((c) => c.tensors), ...Object.values(t), ...Object.values(running)]);
 
     const cpuRuns = count > 1e6 ? 3 : 7;
-    record({ op: 'metaAconC.forward', impl: 'reference', shape, ...timeCpu(() => metaAconCForwardRef(x, shape, p, true), cpuRuns) });
-    record({ op: 'metaAconC.backward', impl: 'reference', shape, ...timeCpu(() => metaAconCBackwardRef(x, dy, shape, p, true), cpuRuns) });
+    record({ op: 'metaAconC.forward', impl: 'reference', layout: 'NCHW', shape, ...timeCpu(() => metaAconCForwardRef(x, shape, p, true), cpuRuns) });
+    record({ op: 'metaAconC.backward', impl: 'reference', layout: 'NCHW', shape, ...timeCpu(() => metaAconCBackwardRef(x, dy, shape, p, true), cpuRuns) });
+  }
+
+  /**
+   * The tfjs face on NHWC tensors as a model uses it: each call's result is disposed (tf.tidy), a run
+   * of k calls ends by draining the backend's queue. tf.relu on the same tensor is the yardstick.
+   */
+  async function benchTfjs(shape: Shape4) {
+    const C = shape[1];
+    const layout: Layout = 'NHWC';
+    const x = tf.tensor4d(randomArray(shape.reduce((a, b) => a * b, 1), 8), physical(shape, layout));
+    const [p1, p2, beta] = [9, 10, 11].map((seed) => tf.tensor1d(randomArray(C, seed)));
+    const tp = [p1!, p2!, beta!];
+    const acon = (impl: 'auto' | 'composed') => (xx: tf.Tensor, a1: tf.Tensor, a2: tf.Tensor, b: tf.Tensor) => aconC(xx, a1, a2, b, { dataFormat: layout, impl });
+
+    // Meta-ACON-C's tensors from the host layer: tf.tensor per leaf, tf.variable per running statistic
+    const mp = new MetaAconC(C, 16, 12).params;
+    const variable = (v: Float32Array) => tf.variable(tf.tensor1d(v), false);
+    const meta: MetaAconCTensors = {
+      p1: tf.tensor1d(mp.p1), p2: tf.tensor1d(mp.p2),
+      fc1: { weight: tf.tensor1d(mp.fc1.weight), bias: tf.tensor1d(mp.fc1.bias) },
+      bn1: { weight: tf.tensor1d(mp.bn1.weight), bias: tf.tensor1d(mp.bn1.bias), runningMean: variable(mp.bn1.runningMean), runningVar: variable(mp.bn1.runningVar) },
+      fc2: { weight: tf.tensor1d(mp.fc2.weight), bias: tf.tensor1d(mp.fc2.bias) },
+      bn2: { weight: tf.tensor1d(mp.bn2.weight), bias: tf.tensor1d(mp.bn2.bias), runningMean: variable(mp.bn2.runningMean), runningVar: variable(mp.bn2.runningVar) },
+    };
+    // the gradient of a sum through the op: all four gradients (x, p1, p2, β)
+    const gradFused = tf.grads((xx, a1, a2, b) => tf.sum(acon('auto')(xx, a1, a2, b)));
+    const gradComposed = tf.grads((xx, a1, a2, b) => tf.sum(acon('composed')(xx, a1, a2, b)));
+    const gradRelu = tf.grad((xx: tf.Tensor) => tf.sum(tf.relu(xx)));
+    const entry = (impl: Impl, f: () => unknown): Entry => ({ impl, layout, run: tidy(f), drain: tfDrain });
+    const at = `[${shape.join(',')}]`;
+    await checkAgree(`tfjs.aconC ${at}`, acon('auto')(x, p1!, p2!, beta!), acon('composed')(x, p1!, p2!, beta!));
+    await checkAgree(
+      `tfjs.metaAconC ${at}`,
+      metaAconC(x, meta, { training: false, dataFormat: layout }),
+      metaAconC(x, meta, { training: false, dataFormat: layout, impl: 'composed' }),
+    );
+
+    await sideBySide('tfjs.aconC.forward', shape, [
+      entry('fused', () => acon('auto')(x, p1!, p2!, beta!)),
+      entry('tfjs-composed', () => acon('composed')(x, p1!, p2!, beta!)),
+      entry('relu', () => tf.relu(x)),
+    ]);
+    await sideBySide('tfjs.aconC.backward', shape, [
+      entry('fused', () => gradFused([x, ...tp])),
+      entry('tfjs-composed', () => gradComposed([x, ...tp])),
+      entry('relu', () => gradRelu(x)),
+    ]);
+    await sideBySide('tfjs.metaAconC.forward', shape, [
+      entry('fused', () => metaAconC(x, meta, { training: false, dataFormat: layout })),
+      entry('tfjs-composed', () => metaAconC(x, meta, { training: false, dataFormat: layout, impl: 'composed' })),
+      entry('relu', () => tf.relu(x)),
+    ]);
+    await tfDrain();
+    const leaves = [meta.p1, meta.p2, meta.fc1, meta.bn1, meta.fc2, meta.bn2].flatMap((v) => (v instanceof tf.Tensor ? [v] : Object.values(v)));
+    tf.dispose([x, ...tp, ...leaves]);
+  }
+
+  /** Inference of the seed networks as tf.layers models: predict on a fixed input, result disposed, drained. */
+  async function benchNet(n: number) {
+    const shape: Shape4 = [n, 3, 32, 32];
+    const x = tf.tensor4d(makeDataset(n, 2).images, [n, 32, 32, 3]);
+    const models = NET_CONTENDERS.map(([net, impl]) => seedModel(net, { impl: impl === 'tfjs-composed' ? 'composed' : 'auto', seed: 1 }));
+    for (const net of ['dcn2-acon', 'dcn2-meta'] as const) {
+      const [fused, composed] = (['fused', 'tfjs-composed'] as const).map((impl) => models[NET_CONTENDERS.findIndex(([k, i]) => k === net && i === impl)]!.predict(x, { batchSize: n }) as tf.Tensor);
+      await checkAgree(`net.infer ${net} [${shape.join(',')}]`, fused!, composed!);
+    }
+    // batchSize: n, so that predict runs the whole batch at once (its default splits into batches of 32)
+    const entries = NET_CONTENDERS.map(([net, impl], j): Entry => ({
+      impl, layout: 'NHWC', net, run: tidy(() => models[j]!.predict(x, { batchSize: n })), drain: tfDrain,
+    }));
+    // one warm-up call (pipelines, buffers); the call that sizes the batches warms up once more
+    await sideBySide('net.infer', shape, entries, 1);
+    await tfDrain();
+    for (const m of models) m.dispose();
+    x.dispose();
+  }
+
+  /** One Adam step of the seed's tf.layers model, ACON on our kernels (fused) or in tfjs primitives. */
+  async function benchTrain() {
+    const shape: Shape4 = [trainBatch, 3, 32, 32];
+    const data = makeDataset(trainBatch, 1);
+    const x = tf.tensor4d(data.images, [trainBatch, 32, 32, 3]);
+    const y = tf.tensor2d(data.labels, [trainBatch, 1]);
+    for (const net of ['dcn2-acon', 'dcn2-meta'] as const) {
+      for (const impl of ['fused', 'tfjs-composed'] as const) {
+        const model = seedModel(net, { impl: impl === 'fused' ? 'auto' : 'composed', seed: 1 });
+        const weights = model.trainableWeights.map((w) => w.read() as tf.Variable);
+        const opt = tf.train.adam(1e-3);
+        const loss = () => bceWithLogits(y, model.apply(x, { training: true }) as tf.Tensor);
+        const step = tidy(() => opt.minimize(loss, false, weights));
+        record({ op: 'train.step', impl, layout: 'NHWC', shape, net, ...(await timeSideBySide([{ run: step, drain: tfDrain }], { batchMs: 1, batches: 3, groupMs, warmup: 1 }))[0]! });
+        await tfDrain();
+        opt.dispose();
+        model.dispose();
+      }
+    }
+    tf.dispose([x, y]);
   }
 }
 
-/** The report as a fixed-width table, with the ratios the targets are stated in. */
-export function formatReport(report: BenchReport): string {
-  const lines = [
-    `adapter: ${report.adapter.vendor} ${report.adapter.architecture} ${report.adapter.description}`.trim(),
-    'op                   shape            fused ms  tfjs ms   copy ms   ref ms    tfjs/fused  fused/copy',
-  ];
-  const key = (r: BenchResult) => `${r.op}${r.net ? ` ${r.net}` : ''}|${r.shape.join(',')}`;
-  const groups = new Map<string, Partial<Record<Impl, number>>>();
-  for (const r of report.results) {
-    const gr = groups.get(key(r)) ?? {};
-    gr[r.impl] = r.ms;
+const fmtMs = (n?: number, w = 10) => (n === undefined ? '-' : n.toFixed(3)).padEnd(w);
+const fmtRatio = (a?: number, b?: number, w = 12) => (a !== undefined && b !== undefined && b > 0 ? (a / b).toFixed(2) + '×' : '-').padEnd(w);
+
+/** Results grouped by a key, in first-seen order, each group's ms by a sub-key. */
+function groupBy(results: BenchResult[], key: (r: BenchResult) => string, sub: (r: BenchResult) => string) {
+  const groups = new Map<string, { first: BenchResult; ms: Record<string, number> }>();
+  for (const r of results) {
+    const gr = groups.get(key(r)) ?? { first: r, ms: {} };
+    gr.ms[sub(r)] = r.ms;
     groups.set(key(r), gr);
   }
-  for (const [k, v] of groups) {
-    const [op, shape] = k.split('|');
-    const f = (n?: number) => (n === undefined ? '-' : n.toFixed(3)).padEnd(10);
-    const ratio = (a?: number, b?: number) => (a && b ? (a / b).toFixed(2) + '×' : '-').padEnd(12);
+  return [...groups.values()];
+}
+
+/**
+ * The report as fixed-width tables, with the ratios the targets are stated in: for the kernel ops
+ * NHWC/NCHW of the fused kernels (same bytes, same arithmetic: should be ≈ 1), for the tfjs face
+ * fused/relu and composed/relu, for net.infer each network against dcn3 (ReLU) at the same batch.
+ */
+export function formatReport(report: BenchReport): string {
+  const lines = [`adapter: ${report.adapter.vendor} ${report.adapter.architecture} ${report.adapter.description}`.trim()];
+  const shapeOf = (r: BenchResult) => `[${r.shape.join(',')}]`;
+
+  const kernel = report.results.filter((r) => !r.op.startsWith('tfjs.') && r.op !== 'net.infer' && r.op !== 'train.step');
+  if (kernel.length) {
+    // the copy roofline and the reference ran once per op and shape (NCHW); the copy is layout-free
+    const perShape = groupBy(kernel, (r) => `${r.op}|${shapeOf(r)}`, (r) => `${r.impl}|${r.layout}`);
     lines.push(
-      `${op!.padEnd(21)}[${shape}]`.padEnd(38) +
-        f(v.fused) + f(v['tfjs-composed']) + f(v['copy-roofline']) + f(v.reference) +
-        ratio(v['tfjs-composed'], v.fused) + ratio(v.fused, v['copy-roofline']),
+      '',
+      'kernels (our device, GPU-resident)',
+      'op                   shape           layout  fused ms  tfjs ms   copy ms   ref ms    tfjs/fused  fused/copy  NHWC/NCHW',
     );
+    for (const { first, ms } of perShape) {
+      const copy = ms['copy-roofline|NCHW'] ?? ms['copy-roofline|NHWC'];
+      for (const layout of LAYOUTS) {
+        const fused = ms[`fused|${layout}`];
+        const composed = ms[`tfjs-composed|${layout}`];
+        const ref = ms[`reference|${layout}`];
+        if (fused === undefined && composed === undefined && ref === undefined) continue;
+        lines.push(
+          `${first.op.padEnd(21)}${shapeOf(first).padEnd(16)}${layout.padEnd(8)}` +
+            fmtMs(fused) + fmtMs(composed) + fmtMs(layout === 'NCHW' ? copy : undefined) + fmtMs(ref) +
+            fmtRatio(composed, fused) + fmtRatio(fused, copy) + (layout === 'NHWC' ? fmtRatio(fused, ms['fused|NCHW']) : '-'.padEnd(12)),
+        );
+      }
+    }
+  }
+
+  const face = report.results.filter((r) => r.op.startsWith('tfjs.'));
+  if (face.length) {
+    lines.push(
+      '',
+      'tfjs face (tfjs tensors [N,H,W,C]; shape is the logical [N,C,H,W])',
+      'op                      shape           layout  fused ms  composed  relu ms   fused/relu  composed/relu',
+    );
+    for (const { first, ms } of groupBy(face, (r) => `${r.op}|${shapeOf(r)}|${r.layout}`, (r) => r.impl)) {
+      lines.push(
+        `${first.op.padEnd(24)}${shapeOf(first).padEnd(16)}${first.layout.padEnd(8)}` +
+          fmtMs(ms.fused) + fmtMs(ms['tfjs-composed']) + fmtMs(ms.relu) + fmtRatio(ms.fused, ms.relu) + fmtRatio(ms['tfjs-composed'], ms.relu, 0),
+      );
+    }
+  }
+
+  const nets = report.results.filter((r) => r.op === 'net.infer');
+  if (nets.length) {
+    lines.push('', 'net.infer (tf.layers models, NHWC input [N,32,32,3]; ratios against dcn3 (ReLU) at the same batch)', 'shape           net         impl           ms        /dcn3');
+    const dcn3 = new Map(nets.filter((r) => r.net === 'dcn3').map((r) => [shapeOf(r), r.ms]));
+    for (const r of nets) {
+      lines.push(`${shapeOf(r).padEnd(16)}${(r.net ?? '').padEnd(12)}${r.impl.padEnd(15)}${fmtMs(r.ms)}${fmtRatio(r.ms, dcn3.get(shapeOf(r)), 0)}`);
+    }
+  }
+
+  const train = report.results.filter((r) => r.op === 'train.step');
+  if (train.length) {
+    lines.push('', 'train.step (one Adam step, NHWC)', 'net         shape           fused ms  tfjs ms   tfjs/fused');
+    for (const { first, ms } of groupBy(train, (r) => `${r.net}|${shapeOf(r)}`, (r) => r.impl)) {
+      lines.push(`${(first.net ?? '').padEnd(12)}${shapeOf(first).padEnd(16)}${fmtMs(ms.fused)}${fmtMs(ms['tfjs-composed'])}${fmtRatio(ms['tfjs-composed'], ms.fused, 0)}`);
+    }
   }
   return lines.join('\n');
 }

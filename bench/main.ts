@@ -9,14 +9,22 @@ declare global {
 }
 
 const params = new URLSearchParams(location.search);
-const shapes = params.get('shapes')?.split(';').map((s) => s.split(',').map(Number) as Shape4);
+const shapeList = (name: string) => params.get(name)?.split(';').map((s) => s.split(',').map(Number) as Shape4);
+const numbers = (name: string) => params.get(name)?.split(',').map(Number);
+const shapes = shapeList('shapes');
+const tfjsShapes = shapeList('tfjsShapes');
+const netBatches = numbers('netBatches');
 const families = params.get('ops')?.split(',') as Family[] | undefined;
 const out = document.getElementById('out')!;
 const bar = document.getElementById('progress') as HTMLProgressElement;
 
 runBench({
   ...(shapes ? { shapes } : {}),
+  ...(tfjsShapes ? { tfjsShapes } : {}),
+  ...(netBatches ? { netBatches } : {}),
   ...(families ? { families } : {}),
+  ...(params.get('batches') ? { batches: Number(params.get('batches')) } : {}),
+  ...(params.get('groupMs') ? { groupMs: Number(params.get('groupMs')) } : {}),
   ...(params.get('trainBatch') ? { trainBatch: Number(params.get('trainBatch')) } : {}),
   onProgress: (done, total, line) => {
     bar.value = done / total;

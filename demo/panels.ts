@@ -1,10 +1,8 @@
 // The benchmark and training panels of the demo.
 import * as tf from '@tensorflow/tfjs-core';
-import { formatReport, runBench, type BenchReport, type Shape4 } from '../bench/bench';
-import { formatSummary, makeDataset, trainNetwork, type NetKind, type TrainResult } from '../src/tfjs/index';
-import { MetaAconCLayer, AconCLayer } from '../src/tfjs/layers';
-import { metaBetaComposed, type MetaComposedParams } from '../src/tfjs/composed';
-import { Network } from '../src/tfjs/networks';
+import { formatReport, runBench, type BenchReport, type Family, type Shape4 } from '../bench/bench';
+import * as tfl from '@tensorflow/tfjs-layers';
+import { AconC, MetaAconC, makeDataset, paramCounts, seedModel, summaryText, trainNetwork, type NetKind, type TrainResult } from '../src/layers/index';
 import { barChart, lineChart, type uPlot } from './charts';
 
 const el = <K extends keyof HTMLElementTagNameMap>(tag: K, props: Partial<HTMLElementTagNameMap[K]> = {}, ...kids: (Node | string)[]) => {
@@ -13,17 +11,24 @@ const el = <K extends keyof HTMLElementTagNameMap>(tag: K, props: Partial<HTMLEl
   return e;
 };
 
-/** Runs the benchmarks and draws fused vs tfjs-composed vs copy-roofline per op and shape. */
+/**
+ * Runs the benchmarks and draws fused vs tfjs-composed vs copy-roofline vs tf.relu per op, layout
+ * and shape. `shapes` (the e2e test's short mode) also limits the run to the kernel families.
+ */
 export async function runBenchPanel(root: HTMLElement, shapes: Shape4[] | undefined, onProgress: (done: number, total: number) => void): Promise<BenchReport> {
   root.replaceChildren();
-  const report = await runBench({ ...(shapes ? { shapes } : {}), batches: shapes ? 3 : 7, onProgress: (d, t) => onProgress(d, t) });
+  const short = shapes ? { shapes, families: ['aconC', 'metaAconC'] as Family[] } : {};
+  const report = await runBench({ ...short, batches: shapes ? 3 : 7, onProgress: (d, t) => onProgress(d, t) });
   const groups = new Map<string, Record<string, number>>();
   for (const r of report.results) {
-    const key = `${r.op.replace('.forward', ' fwd').replace('.backward', ' bwd')} [${r.shape.join(',')}]`;
+    const op = r.op.replace('.forward', ' fwd').replace('.backward', ' bwd');
+    const key = `${op}${r.net ? ` ${r.net}` : ''} ${r.layout} [${r.shape.join(',')}]`;
     groups.set(key, { ...(groups.get(key) ?? {}), [r.impl]: r.ms });
   }
   const cats = [...groups.keys()];
-  const series = (['fused', 'tfjs-composed', 'copy-roofline'] as const).map((impl) => ({ label: impl, values: cats.map((c) => groups.get(c)![impl] ?? null) }));
+  const series = (['fused', 'tfjs-composed', 'copy-roofline', 'relu'] as const)
+    .map((impl) => ({ label: impl, values: cats.map((c) => groups.get(c)![impl] ?? null) }))
+    .filter((s) => s.values.some((v) => v !== null));
   const chart = el('div');
   const download = el('a', { textContent: 'Download JSON', download: 'acon-bench.json', className: 'button' });
   download.href = URL.createObjectURL(new Blob([JSON.stringify(report, null, 2)], { type: 'application/json' }));
@@ -56,18 +61,24 @@ export function sampleGrid(root: HTMLElement): void {
   root.append(grid);
 }
 
-/** Parameter summaries of the three networks, as the seed prints them. */
+/** Parameter summaries of the three networks: their tf.layers model.summary(). */
 export function summaries(root: HTMLElement): void {
   for (const { kind, label } of KINDS) {
-    const net = new Network(kind);
-    root.append(el('details', {}, el('summary', { textContent: `${label}: ${net.paramCount.toLocaleString('en-US')} parameters` }), el('pre', { textContent: formatSummary(net.summary()) })));
-    net.dispose();
+    const model = seedModel(kind);
+    const { trainable, nonTrainable } = paramCounts(model);
+    const counts = `${trainable.toLocaleString('en-US')} trainable parameters${nonTrainable ? ` + ${nonTrainable.toLocaleString('en-US')} non-trainable (running statistics)` : ''}`;
+    root.append(el('details', {}, el('summary', { textContent: `${label}: ${counts}` }), el('pre', { textContent: summaryText(model) })));
+    model.dispose();
   }
 }
+
+/** The models of the last training run (freed when the next run starts). */
+let trained: TrainResult[] = [];
 
 /** Trains the three networks side by side (their steps interleave) and draws the curves live. */
 export async function runTraining(root: HTMLElement, steps: number, batchSize: number, onProgress: (done: number, total: number) => void): Promise<TrainResult[]> {
   root.replaceChildren();
+  for (const r of trained.splice(0)) r.dispose();
   const lossEl = el('div');
   const accEl = el('div');
   const betaEl = el('div');
@@ -94,39 +105,42 @@ export async function runTraining(root: HTMLElement, steps: number, batchSize: n
       }),
     ),
   );
+  trained = results;
   await drawBetas(betaEl, results);
   return results;
 }
 
+/** The ACON layer of a trained seed model. */
+function actLayer<T>(model: tfl.LayersModel, cls: new (...a: never[]) => T): T {
+  const layer = model.layers.find((l) => l instanceof cls);
+  if (!layer) throw new Error(`${model.name} has no ${cls.name} layer`);
+  return layer as T;
+}
+
 /** The learned β per channel (AconC) and the distribution of Meta-ACON's β over held-out images. */
 async function drawBetas(root: HTMLElement, results: TrainResult[]): Promise<void> {
-  const acon = results[1]!.network.act as AconCLayer;
-  const beta = Array.from(await acon.beta.data());
-  const p1 = Array.from(await acon.p1.data());
-  const p2 = Array.from(await acon.p2.data());
+  const acon = actLayer(results[1]!.network, AconC);
+  const [beta, p1, p2] = await Promise.all([acon.beta!, acon.p1!, acon.p2!].map(async (w) => Array.from(await w.read().data())));
   const chA = el('div');
   const chM = el('div');
   root.append(chA, chM);
-  const channels = beta.map((_, c) => String(c));
+  const channels = beta!.map((_, c) => String(c));
   barChart(chA, 'dcn2 + AconC: learned β, p1, p2 per channel', channels, [
-    { label: 'β', values: beta },
-    { label: 'p1', values: p1 },
-    { label: 'p2', values: p2 },
+    { label: 'β', values: beta! },
+    { label: 'p1', values: p1! },
+    { label: 'p2', values: p2! },
   ], { height: 260 });
-  // Meta-ACON: β for 64 held-out images through the trained generator (eval mode), histogrammed
+  // Meta-ACON: β for 64 held-out images through the trained generator (inference mode), histogrammed
   const meta = results[2]!.network;
-  const layer = meta.act as MetaAconCLayer;
+  const layer = actLayer(meta, MetaAconC);
   const test = makeDataset(64, 99);
-  const betas = tf.tidy(() => {
-    // the activations entering the MetaAconC layer: conv1..conv3 of the trained network
-    const h = meta.featuresBeforeAct(tf.tensor4d(test.images, [64, 32, 32, 3]));
-    const p = layer.params;
-    const t: MetaComposedParams = { p1: p.p1, p2: p.p2, w1: tf.reshape(p.fc1.weight, [layer.hidden, 64]), b1: p.fc1.bias, g1: p.bn1.weight, be1: p.bn1.bias, w2: tf.reshape(p.fc2.weight, [64, layer.hidden]), b2: p.fc2.bias, g2: p.bn2.weight, be2: p.bn2.bias };
-    const running = { rm1: p.bn1.runningMean, rv1: p.bn1.runningVar, rm2: p.bn2.runningMean, rv2: p.bn2.runningVar };
-    return metaBetaComposed(tf.transpose(h, [0, 3, 1, 2]) as tf.Tensor4D, t, running, false).dataSync();
-  });
+  // the activations entering the MetaAconC layer: conv1..conv3 of the trained model (shares its layers)
+  const features = tfl.model({ inputs: meta.inputs, outputs: layer.input as tfl.SymbolicTensor });
+  const betaT = tf.tidy(() => layer.computeBeta(features.predict(tf.tensor4d(test.images, [64, 32, 32, 3])) as tf.Tensor));
+  const betas = await betaT.data();
+  betaT.dispose();
   const bins = 20;
-  const hist = new Array(bins).fill(0);
-  for (const b of betas) hist[Math.min(bins - 1, Math.floor(b * bins))]++;
+  const hist = new Array<number>(bins).fill(0);
+  for (const b of betas) hist[Math.min(bins - 1, Math.floor(b * bins))]!++;
   barChart(chM, `dcn2 + MetaAconC: distribution of β = σ(·) over 64 held-out images × 64 channels`, hist.map((_, i) => (i / bins).toFixed(2)), [{ label: 'count', values: hist }], { height: 240 });
 }

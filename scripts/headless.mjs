@@ -1,5 +1,10 @@
 // Runs a page of this project in headless Chromium and prints its result in the terminal.
-//   node scripts/headless.mjs bench  [--json FILE] [--shapes "8,64,56,56;1,64,7,7"] [--ops aconC,metaAconC,train] [--train-batch 64]
+//   node scripts/headless.mjs bench  [--json FILE] [--ops aconC,metaAconC,tfjs,net,train] [--shapes "8,64,56,56;1,64,7,7"]
+//                                     [--tfjs-shapes "1,64,7,7;…"] [--net-batches 1,64] [--batches N] [--group-ms MS] [--train-batch 64]
+//     --ops picks the families (default aconC,metaAconC,tfjs,net); --shapes applies to aconC and metaAconC only
+//     (logical N,C,H,W; both layouts are measured), --tfjs-shapes to the tfjs family (logical N,C,H,W, run
+//     NHWC), --net-batches to net.infer; --batches sets the timed batches per measurement (default 11),
+//     --group-ms the time budget of one side-by-side group past which fewer batches (≥ 3) are timed (60000).
 //   node scripts/headless.mjs report [--json FILE]     (the validation report of the demo page)
 // The page sets window.__result (or window.__error); lines it logs as "[progress] …" are echoed.
 import { writeFileSync } from 'node:fs';
@@ -14,16 +19,21 @@ const opt = (name) => {
 };
 const pages = { bench: '/bench/index.html', report: '/demo/index.html?report=1' };
 if (!pages[mode]) {
-  console.error('usage: node scripts/headless.mjs bench|report [--json FILE] [--shapes "N,C,H,W;…"]');
+  console.error('usage: node scripts/headless.mjs bench|report [--json FILE] [--ops a,b] [--shapes "N,C,H,W;…"] [--tfjs-shapes "N,C,H,W;…"] [--net-batches 1,64] [--batches N]');
   process.exit(2);
 }
 
-const server = await createServer({ logLevel: 'error', server: { host: '127.0.0.1', port: 0 } });
+// no file watching, no HMR: in a shared checkout someone's edit must not reload the page mid-run
+const server = await createServer({ logLevel: 'error', server: { host: '127.0.0.1', port: 0, hmr: false, watch: null } });
 await server.listen();
 const url = new URL(pages[mode], server.resolvedUrls.local[0]);
 if (opt('--shapes')) url.searchParams.set('shapes', opt('--shapes'));
 if (opt('--ops')) url.searchParams.set('ops', opt('--ops'));
 if (opt('--train-batch')) url.searchParams.set('trainBatch', opt('--train-batch'));
+if (opt('--tfjs-shapes')) url.searchParams.set('tfjsShapes', opt('--tfjs-shapes'));
+if (opt('--net-batches')) url.searchParams.set('netBatches', opt('--net-batches'));
+if (opt('--batches')) url.searchParams.set('batches', opt('--batches'));
+if (opt('--group-ms')) url.searchParams.set('groupMs', opt('--group-ms'));
 const browser = await chromium.launch({ executablePath: findChrome(), args: CHROME_ARGS, headless: true });
 let failed = false;
 try {
@@ -33,14 +43,28 @@ try {
     if (t.startsWith('[progress]')) console.log(t.slice(11));
     else if (m.type() === 'error') console.error(`[page] ${t}`);
   });
-  page.on('pageerror', (e) => console.error(`[page] ${e.message}`));
+  // a module that fails to load or link (a missing file, a missing export) leaves the page without
+  // a result forever: fail at once instead of waiting
+  let broken;
+  const brokenPage = new Promise((resolve) => (broken = resolve));
+  page.on('response', (r) => {
+    if (r.status() >= 400 && r.request().resourceType() === 'script') broken(`could not load ${r.url()} (HTTP ${r.status()})`);
+  });
+  page.on('pageerror', (e) => {
+    console.error(`[page] ${e.message}`);
+    if (e.name === 'SyntaxError') broken(`${e.name}: ${e.message}`);
+  });
   await page.goto(url.href);
-  await page.waitForFunction(() => window.__result !== undefined || window.__error !== undefined, null, { timeout: 0, polling: 500 });
-  const { result, error, text } = await page.evaluate(() => ({
-    result: window.__result,
-    error: window.__error,
-    text: document.getElementById('out')?.textContent ?? '',
-  }));
+  const settled = page.waitForFunction(() => window.__result !== undefined || window.__error !== undefined, null, { timeout: 0, polling: 500 });
+  settled.catch(() => {});
+  const loadError = await Promise.race([settled.then(() => undefined), brokenPage]);
+  const { result, error, text } = loadError
+    ? { error: `the page did not start: ${loadError}` }
+    : await page.evaluate(() => ({
+        result: window.__result,
+        error: window.__error,
+        text: document.getElementById('out')?.textContent ?? '',
+      }));
   if (error) {
     console.error(error);
     failed = true;

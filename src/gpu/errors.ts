@@ -4,6 +4,7 @@
  */
 export type AconErrorCode =
   | 'SHAPE'
+  | 'OPTION'
   | 'LENGTH'
   | 'DTYPE'
   | 'EMPTY'
@@ -35,6 +36,13 @@ export class AconError extends Error {
 export class ShapeError extends AconError {
   constructor(message: string, expected?: string, actual?: string) {
     super('SHAPE', message, expected, actual);
+  }
+}
+
+/** An option or constructor argument has a value outside the ones allowed (a data format, a width, r, …). */
+export class OptionError extends AconError {
+  constructor(message: string, expected: string, actual: string) {
+    super('OPTION', message, expected, actual);
   }
 }
 

@@ -13,7 +13,7 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { GpuContext } from '../gpu/context';
-import { BatchSizeError, DTypeError, ShapeError } from '../gpu/errors';
+import { BatchSizeError, DTypeError, OptionError, ShapeError } from '../gpu/errors';
 import { recordAconCBackward, recordAconCForward } from '../ops/aconC';
 import { BN_MOMENTUM, recordMetaAconCBackward, recordMetaAconCForward, type MetaGradSet, type MetaParamSet } from '../ops/metaAconC';
 import { checkFits } from '../ops/validate';
@@ -40,8 +40,13 @@ function webgpu(): { backend: WebGPUBackendLike; ctx: GpuContext } | null {
 }
 
 function checkFormat(f: unknown): DataFormat {
-  if (f !== 'NHWC' && f !== 'NCHW') throw new ShapeError('dataFormat must be "NHWC" or "NCHW"', '"NHWC" or "NCHW"', String(f));
+  if (f !== 'NHWC' && f !== 'NCHW') throw new OptionError('dataFormat is not a known data format', '"NHWC" or "NCHW"', JSON.stringify(f));
   return f;
+}
+
+function checkImpl(i: unknown): Impl {
+  if (i !== 'auto' && i !== 'composed') throw new OptionError('impl is not a known implementation', '"auto" or "composed"', JSON.stringify(i));
+  return i;
 }
 
 function checkX(x: tf.Tensor, name = 'x'): [number, number, number, number] {
@@ -88,7 +93,7 @@ export function aconC(x: tf.Tensor, p1: tf.Tensor, p2: tf.Tensor, beta: tf.Tenso
   checkParam(p1, 'p1', [c], shape, fmt);
   checkParam(p2, 'p2', [c], shape, fmt);
   checkParam(beta, 'beta', [c, n * c], shape, fmt);
-  const gpu = options.impl === 'composed' ? null : webgpu();
+  const gpu = checkImpl(options.impl ?? 'auto') === 'composed' ? null : webgpu();
   if (!gpu) {
     return tf.tidy(() => aconCComposed(x, broadcastable(p1, n, c, fmt), broadcastable(p2, n, c, fmt), broadcastable(beta, n, c, fmt)));
   }
@@ -161,7 +166,7 @@ export function metaAconC(x: tf.Tensor, p: MetaAconCTensors, options: { training
       `N = ${n}`,
     );
   }
-  const gpu = options.impl === 'composed' ? null : webgpu();
+  const gpu = checkImpl(options.impl ?? 'auto') === 'composed' ? null : webgpu();
   if (!gpu) return metaComposed(x, p, n, c, r, fmt, options.training);
 
   const { backend, ctx } = gpu;

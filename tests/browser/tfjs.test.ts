@@ -4,7 +4,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-core/dist/register_all_gradients';
 import '@tensorflow/tfjs-backend-webgpu';
 import '@tensorflow/tfjs-backend-cpu';
-import { BatchSizeError, DTypeError, ShapeError, type Shape4 } from '../../src/index';
+import { BatchSizeError, DTypeError, OptionError, ShapeError, type Shape4 } from '../../src/index';
 import { aconC, metaAconC, type MetaAconCTensors } from '../../src/tfjs/index';
 import { GpuContext, isSoftwareDevice } from '../../src/gpu/context';
 import { metaAconCBackward, metaAconCForward } from '../../src/ops/metaAconC';
@@ -168,7 +168,8 @@ describe('aconC op', () => {
       // NCHW data passed as NHWC (the default): the channel count only fits dimension 1
       [[2, 3, 5, 5], (x) => aconC(x, p, p, p), ShapeError, /looks channels-first/],
       [[2, 5, 5, 3], (x) => aconC(x, p, p, p, { dataFormat: 'NCHW' }), ShapeError, /looks channels-last/],
-      [[2, 5, 5, 3], (x) => aconC(x, p, p, p, { dataFormat: 'NWHC' as never }), ShapeError, /dataFormat/],
+      [[2, 5, 5, 3], (x) => aconC(x, p, p, p, { dataFormat: 'NWHC' as never }), OptionError, /dataFormat/],
+      [[2, 5, 5, 3], (x) => aconC(x, p, p, p, { impl: 'fast' as never }), OptionError, /impl/],
       [[0, 5, 5, 3], (x) => aconC(x, p, p, p), ShapeError, /empty/],
       [[1, 2, 2, 8], (x) => metaAconC(x, meta.params, { training: true }), BatchSizeError, /N ≥ 2/],
       [[2, 2, 2, 7], (x) => metaAconC(x, meta.params, { training: false }), ShapeError, /p1 does not fit/],

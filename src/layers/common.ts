@@ -1,0 +1,91 @@
+/**
+ * What the ACON layers share: tf.layers' data-format names mapped to the ops' layouts, the types of
+ * the Layer API, and the input checks that run before a layer builds or calls anything, so a bad
+ * input throws a typed error synchronously and leaves no tensor behind.
+ */
+import * as tf from '@tensorflow/tfjs-core';
+import type * as tfl from '@tensorflow/tfjs-layers';
+import { BatchSizeError, DTypeError, OptionError, ShapeError } from '../gpu/errors';
+import type { DataFormat as Layout, Impl } from '../tfjs/ops';
+
+/** tf.layers' names for the two layouts: 'channelsLast' = NHWC (the default), 'channelsFirst' = NCHW. */
+export type DataFormat = 'channelsLast' | 'channelsFirst';
+export type { Impl };
+
+/** The op's layout for a tf.layers data format. */
+export const layoutOf = (f: DataFormat): Layout => (f === 'channelsFirst' ? 'NCHW' : 'NHWC');
+
+/** tf.layers' LayerArgs (name, trainable, inputShape, batchInputShape, dtype, …), without a deep import. */
+export type BaseLayerArgs = NonNullable<ConstructorParameters<typeof tfl.layers.Layer>[0]>;
+/** The keyword arguments tf.layers passes to apply/call (`training` among them). */
+export type Kwargs = Parameters<tfl.layers.Layer['call']>[1];
+/** A shape with null for unknown dimensions (the batch), as tf.layers passes to build. */
+export type LayerShape = (number | null)[];
+
+/** Checks a config value against its allowed values (a typo there must not silently fall back). */
+export function checkOption<T extends string>(layer: string, name: string, value: unknown, allowed: readonly T[]): T {
+  if (!allowed.includes(value as T)) {
+    throw new OptionError(`${layer}: ${name} is not one of the allowed values`, allowed.map((a) => `'${a}'`).join(' or '), JSON.stringify(value));
+  }
+  return value as T;
+}
+
+export function validateDataFormat(layer: string, value: unknown): DataFormat {
+  return checkOption(layer, 'dataFormat', value ?? 'channelsLast', ['channelsLast', 'channelsFirst'] as const);
+}
+
+export function validateImpl(layer: string, value: unknown): Impl {
+  return checkOption(layer, 'impl', value ?? 'auto', ['auto', 'composed'] as const);
+}
+
+/** The one input of a single-input layer (tf.layers hands apply/call an array from inside a model). */
+export function single<T>(inputs: T | T[], layer: string): T {
+  if (!Array.isArray(inputs)) return inputs;
+  if (inputs.length !== 1) throw new ShapeError(`${layer} takes exactly one input`, '1 input', `${inputs.length} inputs`);
+  return inputs[0]!;
+}
+
+const fmt = (s: LayerShape) => `[${s.map((d) => (d === null ? 'null' : d)).join(', ')}]`;
+
+/**
+ * Checks a 4D shape and returns its channel count. `channels` is the count the layer's weights were
+ * built for (null before build). When the channel axis disagrees but the other layout's channel
+ * axis matches, the message says the data looks like the other layout.
+ */
+export function checkShape(layer: string, shape: LayerShape, format: DataFormat, channels: number | null): number {
+  if (shape.length !== 4) {
+    const layout = format === 'channelsLast' ? '[N, H, W, C] (channelsLast)' : '[N, C, H, W] (channelsFirst)';
+    throw new ShapeError(`${layer} takes 4D input ${layout}`, 'rank 4', `rank ${shape.length} ${fmt(shape)}`);
+  }
+  const axis = format === 'channelsLast' ? 3 : 1;
+  const other = format === 'channelsLast' ? 1 : 3;
+  const c = shape[axis];
+  if (c === null || c === undefined || c < 1) {
+    throw new ShapeError(`${layer}: the channel dimension (axis ${axis}, ${format}) must be known`, 'a positive channel count', fmt(shape));
+  }
+  if (channels !== null && c !== channels) {
+    const hint =
+      shape[other] === channels
+        ? `; it looks ${format === 'channelsLast' ? 'channels-first (NCHW)' : 'channels-last (NHWC)'}: build the layer with dataFormat: '${format === 'channelsLast' ? 'channelsFirst' : 'channelsLast'}' for such data`
+        : '';
+    throw new ShapeError(`${layer} was built for ${channels} channels on axis ${axis} (${format})${hint}`, `${channels} channels on axis ${axis}`, `${c} in ${fmt(shape)}`);
+  }
+  return c;
+}
+
+/**
+ * Checks a concrete input before anything is built or computed: a float32 4D tf.Tensor whose
+ * channels match the weights, and N ≥ 2 where training needs batch statistics.
+ */
+export function checkTensor(layer: string, x: unknown, format: DataFormat, channels: number | null, batchStatistics = false): tf.Tensor {
+  if (!(x instanceof tf.Tensor)) throw new DTypeError(`${layer} takes a tf.Tensor`, 'tf.Tensor', x === null ? 'null' : typeof x);
+  if (x.dtype !== 'float32') throw new DTypeError(`${layer} takes float32 input`, 'float32', x.dtype);
+  checkShape(layer, x.shape, format, channels);
+  if (batchStatistics && x.shape[0]! < 2) {
+    throw new BatchSizeError(`${layer} in training mode normalises with batch statistics, which need at least 2 samples (as PyTorch and Keras refuse too); call it with training: false for single samples`, 'N ≥ 2 in training mode', `N = ${x.shape[0]}`);
+  }
+  return x;
+}
+
+/** True when tf.layers asks for training-mode behaviour (model.fit passes training: true). */
+export const isTraining = (kwargs: Kwargs | undefined): boolean => kwargs?.['training'] === true;
