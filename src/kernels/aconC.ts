@@ -188,7 +188,7 @@ export interface BackwardPlan extends SlicePlan {
   entry: 'backward' | 'backward_rows4' | 'backward_planes' | 'backward_cl4' | 'backward_cl';
   /** Workgroup size (see sliceWorkgroup). */
   wg: number;
-  /** Partial sums per slice (WG, or lanesP for channels-last). */
+  /** Partial sums per slice: WG, or for channels-last the plan's lanes (lanesP · repeats of a channel in a row). */
   lanes: number;
   /** Channels-last tiling (entry backward_cl4 / backward_cl). */
   cl?: ChannelsLastPlan;

@@ -67,7 +67,8 @@ function checkParam(t: tf.Tensor, name: string, sizes: number[], shape?: number[
   if (!sizes.includes(t.size)) {
     const other = shape && fmt ? (fmt === 'NHWC' ? shape[1] : shape[3]) : undefined;
     const hint = other === t.size ? ` (the input looks ${fmt === 'NHWC' ? 'channels-first: pass dataFormat "NCHW"' : 'channels-last: pass dataFormat "NHWC"'})` : '';
-    throw new ShapeError(`${name} does not fit the input [${shape?.join(', ') ?? ''}] as ${fmt ?? ''}${hint}`, `${sizes.join(' or ')} values`, `${t.size} values, shape [${t.shape.join(', ')}]`);
+    const input = shape && fmt ? ` [${shape.join(', ')}] as ${fmt}` : '';
+    throw new ShapeError(`${name} does not fit the input${input}${hint}`, `${sizes.join(' or ')} values`, `${t.size} values, shape [${t.shape.join(', ')}]`);
   }
 }
 
