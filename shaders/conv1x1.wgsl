@@ -7,12 +7,23 @@
 //                    SIGMOID: out[n, o] = γ[o]·inv_std·(s − μ[o]) + β[o], inv_std = 1/√(var[o] + ε),
 //                    the very expressions of batchnorm.wgsl's forward, so the result is the
 //                    staged pair's (Meta-ACON's β generator in eval mode: 2 dispatches instead of 4)
+//   forward_bn_eval_means  the same with the input means summed from the spatial mean's partial sums
+//                    (reduce.wgsl's plane_partials*), in plane_means' order and rounding, so the
+//                    means' pass is folded in too (for small C · chunks · lanes; see the dispatcher)
 // Every sum runs in index order, so results are the same on every run.
 
 override WG: u32 = 64;
 override SIGMOID: bool = false;
 
-struct Dims { batch: u32, in_features: u32, out_features: u32, eps: f32 }
+struct Dims {
+  batch: u32,
+  in_features: u32,
+  out_features: u32,
+  eps: f32,
+  chunks: u32,   // forward_bn_eval_means: partial-sum chunks per plane
+  lanes: u32,    // forward_bn_eval_means: partial sums per chunk
+  scale: f32,    // forward_bn_eval_means: 1/(H·W)
+}
 
 @group(0) @binding(0) var<uniform> d: Dims;
 @group(0) @binding(1) var<storage, read> inp: array<f32>;
@@ -44,6 +55,14 @@ fn forward(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: 
   out[t] = s;
 }
 
+// out[t] for t = n·O + o from the conv's sum s: eval-mode batch norm, then σ when SIGMOID.
+fn bn_eval_out(t: u32, o: u32, s: f32) {
+  let inv_std = inverseSqrt(running_var[o] + d.eps);
+  let a = bn_weight[o] * inv_std;
+  let z = a * (s - running_mean[o]) + bn_bias[o];
+  out[t] = select(z, sigmoid(z), SIGMOID);
+}
+
 @compute @workgroup_size(WG)
 fn forward_bn_eval(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
                    @builtin(local_invocation_index) lid: u32) {
@@ -53,10 +72,29 @@ fn forward_bn_eval(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroup
   let o = t % d.out_features;
   var s = bias[o];
   for (var i = 0u; i < d.in_features; i++) { s += weight[o * d.in_features + i] * inp[n * d.in_features + i]; }
-  let inv_std = inverseSqrt(running_var[o] + d.eps);
-  let a = bn_weight[o] * inv_std;
-  let z = a * (s - running_mean[o]) + bn_bias[o];
-  out[t] = select(z, sigmoid(z), SIGMOID);
+  bn_eval_out(t, o, s);
+}
+
+// inp holds the partial sums: plane (n, i) has chunks × lanes of them from partial (n·I + i)·chunks·lanes on.
+@compute @workgroup_size(WG)
+fn forward_bn_eval_means(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
+                         @builtin(local_invocation_index) lid: u32) {
+  let t = index(wid, nwg, lid);
+  if (t >= d.batch * d.out_features) { return; }
+  let n = t / d.out_features;
+  let o = t % d.out_features;
+  var s = bias[o];
+  for (var i = 0u; i < d.in_features; i++) {
+    var total = 0.0;
+    for (var j = 0u; j < d.chunks; j++) {
+      var chunk = 0.0;
+      let lane0 = ((n * d.in_features + i) * d.chunks + j) * d.lanes;
+      for (var l = 0u; l < d.lanes; l++) { chunk += inp[lane0 + l]; }
+      total += chunk;
+    }
+    s += weight[o * d.in_features + i] * (total * d.scale);
+  }
+  bn_eval_out(t, o, s);
 }
 
 @compute @workgroup_size(WG)

@@ -17,6 +17,12 @@ export interface ShaderSource {
 export interface GpuContextOptions {
   /** Use this device (the caller keeps ownership) instead of requesting one. */
   device?: GPUDevice;
+  /**
+   * Where to request an adapter when no `device` is given (default `navigator.gpu`). In Node, the
+   * object Dawn's `create()` returns (npm `webgpu`); install its `globals` on globalThis too, since
+   * the library uses GPUBufferUsage and GPUMapMode.
+   */
+  gpu?: GPU;
   powerPreference?: GPUPowerPreference;
   /**
    * Wrap each submission in validation and out-of-memory error scopes and turn what they catch into
@@ -98,20 +104,31 @@ export class GpuContext {
     return new GpuContext(device, false, options);
   }
 
-  /** Uses `options.device` or requests a device with the adapter's full limits. */
+  /** Uses `options.device`, or requests a device with the adapter's full limits from `options.gpu` (default `navigator.gpu`). */
   static async create(options: GpuContextOptions = {}): Promise<GpuContext> {
     if (options.device) return new GpuContext(options.device, false, options);
-    const gpu = typeof navigator !== 'undefined' ? navigator.gpu : undefined;
+    const gpu = options.gpu ?? (typeof navigator !== 'undefined' ? navigator.gpu : undefined);
     if (!gpu) {
       throw new WebGPUUnavailableError(
         'WebGPU is not available here (navigator.gpu is undefined): use a browser with WebGPU ' +
-          '(Chrome/Edge 113+, or Chromium with --enable-unsafe-webgpu) in a secure context (https or localhost)',
+          '(Chrome/Edge 113+, or Chromium with --enable-unsafe-webgpu) in a secure context (https or localhost), ' +
+          "or in Node pass { gpu } from Dawn (npm 'webgpu': create([]))",
+      );
+    }
+    if (typeof GPUBufferUsage === 'undefined' || typeof GPUMapMode === 'undefined') {
+      throw new WebGPUUnavailableError(
+        "the WebGPU globals (GPUBufferUsage, GPUMapMode) are missing: in Node, Object.assign(globalThis, globals) with globals from 'webgpu'",
       );
     }
     const adapter = await gpu.requestAdapter(
       options.powerPreference ? { powerPreference: options.powerPreference } : undefined,
     );
-    if (!adapter) throw new WebGPUUnavailableError('navigator.gpu.requestAdapter() found no GPU adapter');
+    if (!adapter) {
+      throw new WebGPUUnavailableError(
+        `${options.gpu ? 'gpu' : 'navigator.gpu'}.requestAdapter() found no GPU adapter` +
+          (options.gpu ? ' (Dawn on Linux needs the Vulkan loader libvulkan.so.1 and a Vulkan driver)' : ''),
+      );
+    }
     const requiredLimits: Record<string, number> = {};
     for (const name of WANTED_LIMITS) requiredLimits[name] = adapter.limits[name];
     const requiredFeatures: GPUFeatureName[] = adapter.features.has('timestamp-query') ? ['timestamp-query'] : [];
@@ -267,9 +284,9 @@ export interface Recorder {
   copy(src: GPUBuffer, dst: GPUBuffer, bytes: number): void;
 }
 
-/** Bind-group entries: the uniform buffer at binding 0, then the bindings by number. */
-export function bindGroupEntries(uniforms: GPUBuffer, uniformBytes: number, bindings: Record<number, Binding>): GPUBindGroupEntry[] {
-  const entries: GPUBindGroupEntry[] = [{ binding: 0, resource: { buffer: uniforms, size: uniformBytes } }];
+/** Bind-group entries: the uniform buffer (from `uniformOffset`) at binding 0, then the bindings by number. */
+export function bindGroupEntries(uniforms: GPUBuffer, uniformBytes: number, bindings: Record<number, Binding>, uniformOffset = 0): GPUBindGroupEntry[] {
+  const entries: GPUBindGroupEntry[] = [{ binding: 0, resource: { buffer: uniforms, offset: uniformOffset, size: uniformBytes } }];
   for (const [binding, b] of Object.entries(bindings)) {
     entries.push({ binding: Number(binding), resource: 'buffer' in b ? b : { buffer: b } });
   }

@@ -43,11 +43,20 @@ function reduceUniforms(g: AconCGeometry, plane: number, chunks: number, chunk: 
 
 const clConsts = (cl: ChannelsLastPlan) => ({ WG: cl.wg, LANES_C: cl.lanesC, LANES_P: cl.lanesP });
 
-/** means[n·C + c] = mean over H, W of x[n, c]. */
-export function encodePlaneMeans(ctx: GpuContext, batch: Recorder, g: AconCGeometry, x: Binding, means: Binding): void {
+/** The spatial mean's partial sums: chunks × lanes per plane (n, c), plane-major; plane_means sums them. */
+export interface MeanPartials {
+  partials: GPUBuffer;
+  chunks: number;
+  lanes: number;
+  scale: number;
+}
+
+/** Records the first pass of the spatial mean: per-invocation partial sums of every plane. */
+export function encodePlanePartials(ctx: GpuContext, batch: Recorder, g: AconCGeometry, x: Binding): MeanPartials {
   const { wg, vec4, plane, chunks, chunk, cl } = meanPlan(g, ctx.software);
   const lanes = cl ? cl.lanes : wg;
-  const u = reduceUniforms(g, plane, chunks, chunk, 1 / (g.h * g.w), lanes, cl);
+  const scale = 1 / (g.h * g.w);
+  const u = reduceUniforms(g, plane, chunks, chunk, scale, lanes, cl);
   const planes = g.n * g.c;
   const partials = batch.temp(planes * chunks * lanes * 4);
   if (cl) {
@@ -57,7 +66,20 @@ export function encodePlaneMeans(ctx: GpuContext, batch: Recorder, g: AconCGeome
     const [entry, input] = vec4 ? ['plane_partials4', { 6: x }] : ['plane_partials', { 1: x }];
     batch.dispatch(ctx.pipeline(REDUCE_SHADER, entry, { WG: wg }), u, { ...input, 2: partials }, planes * chunks);
   }
-  batch.dispatch(ctx.pipeline(REDUCE_SHADER, 'plane_means', { WG: wg }), u, { 2: partials, 3: means }, Math.ceil(planes / wg));
+  return { partials, chunks, lanes, scale };
+}
+
+/** means[n·C + c] = mean over H, W of x[n, c]. */
+export function encodePlaneMeans(ctx: GpuContext, batch: Recorder, g: AconCGeometry, x: Binding, means: Binding): void {
+  encodeMeansFromPartials(ctx, batch, g, encodePlanePartials(ctx, batch, g, x), means);
+}
+
+/** The mean's second pass: each plane's partial sums in a fixed order, × 1/(H·W). */
+export function encodeMeansFromPartials(ctx: GpuContext, batch: Recorder, g: AconCGeometry, p: MeanPartials, means: Binding): void {
+  const wg = sliceWorkgroup(ctx.software);
+  const u = reduceUniforms(g, 0, p.chunks, 0, p.scale, p.lanes);
+  const planes = g.n * g.c;
+  batch.dispatch(ctx.pipeline(REDUCE_SHADER, 'plane_means', { WG: wg }), u, { 2: p.partials, 3: means }, Math.ceil(planes / wg));
 }
 
 /** dx[n, c, h, w] += v[n·C + c]·scale. */
@@ -86,7 +108,8 @@ export interface ConvDims {
   out: number;
 }
 
-const convUniforms = (d: ConvDims, eps = 0) => packUniforms([d.n, d.in, d.out, { f32: eps }]);
+const convUniforms = (d: ConvDims, eps = 0, means?: { chunks: number; lanes: number; scale: number }) =>
+  packUniforms([d.n, d.in, d.out, { f32: eps }, means?.chunks ?? 0, means?.lanes ?? 0, { f32: means?.scale ?? 0 }]);
 
 /** out[n, o] = b[o] + Σ_i W[o, i]·inp[n, i]. */
 export function encodeConv1x1(
@@ -114,6 +137,26 @@ export function encodeConv1x1BatchNormEval(
     ctx.pipeline(CONV1X1_SHADER, 'forward_bn_eval', { WG, SIGMOID: +o.sigmoid }),
     convUniforms(d, o.eps),
     { 1: b.inp, 2: b.weight, 3: b.bias, 4: b.out, 9: b.bn.weight, 10: b.bn.bias, 11: b.bn.runningMean, 12: b.bn.runningVar },
+    Math.ceil((d.n * d.out) / WG),
+  );
+}
+
+/**
+ * {@link encodeConv1x1BatchNormEval} on the spatial means of x, summed from the mean's partial sums
+ * inside the same pass (plane_means' order and rounding): one dispatch fewer.
+ */
+export function encodeMeansConv1x1BatchNormEval(
+  ctx: GpuContext,
+  batch: Recorder,
+  d: ConvDims,
+  o: { sigmoid: boolean; eps: number },
+  m: MeanPartials,
+  b: { weight: Binding; bias: Binding; bn: { weight: Binding; bias: Binding; runningMean: Binding; runningVar: Binding }; out: Binding },
+): void {
+  batch.dispatch(
+    ctx.pipeline(CONV1X1_SHADER, 'forward_bn_eval_means', { WG, SIGMOID: +o.sigmoid }),
+    convUniforms(d, o.eps, m),
+    { 1: m.partials, 2: b.weight, 3: b.bias, 4: b.out, 9: b.bn.weight, 10: b.bn.bias, 11: b.bn.runningMean, 12: b.bn.runningVar },
     Math.ceil((d.n * d.out) / WG),
   );
 }

@@ -8,7 +8,10 @@ import {
   encodeConv1x1,
   encodeConv1x1Backward,
   encodeConv1x1BatchNormEval,
+  encodeMeansConv1x1BatchNormEval,
+  encodeMeansFromPartials,
   encodePlaneMeans,
+  encodePlanePartials,
   type BatchNormOptions,
 } from '../kernels/meta';
 import { BN_EPS, BN_MOMENTUM, type MetaGradSet, type MetaParamSet } from '../reference/metaAconC';
@@ -132,9 +135,16 @@ function encodeBetaGenerator(
 }
 
 /**
+ * Eval forward: fc1 sums the spatial means itself from the mean's partial sums while each of its
+ * invocations would add at most this many (C · chunks · lanes); beyond, the means get their own pass.
+ */
+const MEANS_IN_FC1_MAX = 8192;
+
+/**
  * Records the forward: generator, then ACON-C with the per-sample β. In eval mode each 1×1
- * convolution and its batch norm run as one pass (same arithmetic, fewer dispatches); `staged`
- * keeps them apart so that every intermediate exists (debug read-back).
+ * convolution and its batch norm run as one pass, the first also finishing the spatial means (same
+ * arithmetic, 4 dispatches instead of 7); `staged` keeps them apart so that every intermediate
+ * exists (debug read-back).
  */
 function encodeMetaForward(
   ctx: GpuContext,
@@ -153,11 +163,17 @@ function encodeMetaForward(
     return { beta: t.beta, t };
   }
   const { n, c } = geo;
-  const m = batch.temp(n * c * 4);
   const a1 = batch.temp(n * r * 4);
   const beta = batch.temp(n * c * 4);
-  encodePlaneMeans(ctx, batch, geo, x, m);
-  encodeConv1x1BatchNormEval(ctx, batch, { n, in: c, out: r }, { sigmoid: false, eps: BN_EPS }, { inp: m, weight: P.fc1.weight, bias: P.fc1.bias, bn: P.bn1, out: a1 });
+  const mean = encodePlanePartials(ctx, batch, geo, x);
+  const fc1 = { weight: P.fc1.weight, bias: P.fc1.bias, bn: P.bn1, out: a1 };
+  if (c * mean.chunks * mean.lanes <= MEANS_IN_FC1_MAX) {
+    encodeMeansConv1x1BatchNormEval(ctx, batch, { n, in: c, out: r }, { sigmoid: false, eps: BN_EPS }, mean, fc1);
+  } else {
+    const m = batch.temp(n * c * 4);
+    encodeMeansFromPartials(ctx, batch, geo, mean, m);
+    encodeConv1x1BatchNormEval(ctx, batch, { n, in: c, out: r }, { sigmoid: false, eps: BN_EPS }, { inp: m, ...fc1 });
+  }
   encodeConv1x1BatchNormEval(ctx, batch, { n, in: r, out: c }, { sigmoid: true, eps: BN_EPS }, { inp: a1, weight: P.fc2.weight, bias: P.fc2.bias, bn: P.bn2, out: beta });
   encodeAconCForward(ctx, batch, geo, { x, p1: P.p1, p2: P.p2, beta, y });
   return { beta };

@@ -47,8 +47,22 @@ export function isStreamCompatible(b: Partial<WebGPUBackendLike>): boolean {
   );
 }
 
-/** One operation's recording into the backend's stream; call {@link end} once it is recorded. */
+/**
+ * Bytes of one uniform block: the uniforms of up to 8 dispatches at 256-byte offsets (the largest
+ * alignment WebGPU allows). ACON-C takes 1 or 2 dispatches, Meta-ACON's eval forward 4 and its
+ * backward 15, so that one spans two blocks (the tfjs Meta-ACON gradient tests cover it).
+ */
+const UNIFORM_BLOCK = 2048;
+
+/**
+ * One operation's recording into the backend's stream; call {@link end} once it is recorded. The
+ * uniforms of all its dispatches share one buffer (at the device's uniform offset alignment) and
+ * reach the GPU in one queue write at the end, not one per dispatch: on a small tensor the per-call
+ * work, not the arithmetic, is what an op costs.
+ */
 export class TfjsStream implements Recorder {
+  private uniforms: { buffer: GPUBuffer; data: Uint8Array<ArrayBuffer>; used: number } | null = null;
+
   constructor(private readonly backend: WebGPUBackendLike) {}
 
   /** The GPUBuffer of a tensor (uploaded first if tfjs holds it on the CPU), owned by the pending queue. */
@@ -73,9 +87,17 @@ export class TfjsStream implements Recorder {
 
   dispatch(pipeline: GPUComputePipeline, uniforms: ArrayBuffer, bindings: Record<number, Binding>, workgroups: number): void {
     const backend = this.backend;
-    const ub = this.temp(uniforms.byteLength, GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST);
-    backend.queue.writeBuffer(ub, 0, uniforms);
-    const entries = bindGroupEntries(ub, uniforms.byteLength, bindings);
+    const align = backend.device.limits.minUniformBufferOffsetAlignment;
+    let u = this.uniforms;
+    if (!u || u.used + uniforms.byteLength > UNIFORM_BLOCK) {
+      this.writeUniforms();
+      const buffer = this.temp(UNIFORM_BLOCK, GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST);
+      u = this.uniforms = { buffer, data: new Uint8Array(new ArrayBuffer(UNIFORM_BLOCK)), used: 0 };
+    }
+    const offset = u.used;
+    u.data.set(new Uint8Array(uniforms), offset);
+    u.used = Math.ceil((offset + uniforms.byteLength) / align) * align;
+    const entries = bindGroupEntries(u.buffer, uniforms.byteLength, bindings, offset);
     const bindGroup = backend.device.createBindGroup({ layout: pipeline.getBindGroupLayout(0), entries });
     backend.ensureCommandEncoderReady();
     const pass = (backend.computePassEncoder ??= backend.commandEncoder!.beginComputePass());
@@ -92,8 +114,16 @@ export class TfjsStream implements Recorder {
     this.backend.commandEncoder!.copyBufferToBuffer(src, 0, dst, 0, bytes);
   }
 
-  /** The backend's own policy after a kernel: submit once enough dispatches are pending. */
+  /** Queues the pending uniform block's write (before the commands that read it are submitted). */
+  private writeUniforms(): void {
+    const u = this.uniforms;
+    if (u) this.backend.queue.writeBuffer(u.buffer, 0, u.data, 0, u.used);
+    this.uniforms = null;
+  }
+
+  /** Writes the uniforms, then the backend's own policy after a kernel: submit once enough dispatches are pending. */
   end(): void {
+    this.writeUniforms();
     const backend = this.backend;
     if (backend.activeTimers != null) {
       // tf.time/tf.profile: tfjs ends the pass after each of its kernels to time it; ours are not timed

@@ -114,6 +114,23 @@ describe('Meta-ACON-C eval forward: 1×1 convolution and batch norm fused', () =
     expect(fused.bn1.runningMean).toEqual(p.bn1.runningMean);
     expect(fused.bn2.runningVar).toEqual(p.bn2.runningVar);
   });
+
+  test('with the GPU tuning: the means summed inside fc1 (NHWC) and in their own pass (NCHW, C · lanes > 8192)', async () => {
+    const gpuTuned = await AconGPU.create({ software: false });
+    try {
+      for (const layout of ['NHWC', 'NCHW'] as Layout[]) {
+        const shape: Shape4 = [2, 256, 4, 4];
+        const p = makeMetaParams(256, 16, 9);
+        const x = normal(rng(10), 2 * 256 * 16, 2);
+        const fused = await metaAconCForward(gpuTuned.context, x, shape, p, { training: false, layout });
+        const staged = await metaAconCForward(gpuTuned.context, x, shape, p, { training: false, layout, debug: true });
+        expect(fused.beta).toEqual(staged.beta);
+        expect(fused.y).toEqual(staged.y);
+      }
+    } finally {
+      gpuTuned.destroy();
+    }
+  });
 });
 
 describe('Meta-ACON-C layer', () => {
