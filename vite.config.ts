@@ -58,6 +58,19 @@ export default defineConfig({
         },
       },
       {
+        // The kernel tests once more in plain Node on Dawn (npm `webgpu`, Vulkan), plus the Node face
+        // (tests/dawn): the library, the command line and the bench off the browser.
+        extends: true,
+        test: {
+          name: 'dawn',
+          include: ['tests/browser/aconC.test.ts', 'tests/browser/metaAconC.test.ts', 'tests/browser/errors.test.ts', 'tests/dawn/**/*.test.ts'],
+          environment: 'node',
+          setupFiles: ['tests/dawn/setup.ts'],
+          testTimeout: 180_000,
+          hookTimeout: 60_000,
+        },
+      },
+      {
         extends: true,
         test: {
           name: 'e2e',

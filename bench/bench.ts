@@ -12,6 +12,9 @@
 //   net               inference of the seed networks as tf.layers models (src/layers), batch 1 and 64
 //   train             one Adam step of dcn2+AconC / dcn2+MetaAconC (opt-in: slow on SwiftShader)
 // Every result names the memory layout it ran in; `shape` is always the logical [N, C, H, W].
+// The kernel families' GPU results also carry the effective bandwidth `gbps`: the bytes the op must
+// move (bytesMoved) over its time, to read beside the copy roofline's and, on a known card, its peak
+// (PEAK_BANDWIDTH). Runs in a browser and in Node through Dawn (node/cli.ts): `adapter.runtime` says which.
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-core/dist/register_all_gradients';
 import '@tensorflow/tfjs-backend-webgpu';
@@ -50,10 +53,29 @@ export interface BenchResult {
   runs: number;
   /** net.infer and train.step: which network. */
   net?: NetKind;
+  /**
+   * Kernel ops on the GPU (fused, tfjs-composed, copy-roofline): effective bandwidth in GB/s (10⁹ B/s),
+   * bytesMoved(op, shape) over the median time. The copy roofline moves the same bytes as its op.
+   */
+  gbps?: number;
+}
+
+export interface BenchAdapter {
+  vendor: string;
+  architecture: string;
+  device: string;
+  description: string;
+  /** A software (CPU) adapter such as SwiftShader: the kernels ran with the CPU tuning, and GB/s say little. */
+  software: boolean;
+  /** Where the bench ran: 'browser', or 'node-dawn' (Node through Dawn, npm `webgpu`). */
+  runtime: string;
+  /** The card's peak memory bandwidth in GB/s where the adapter is in PEAK_BANDWIDTH, with the entry's name. */
+  peakGBps?: number;
+  peakName?: string;
 }
 
 export interface BenchReport {
-  adapter: { vendor: string; architecture: string; description: string };
+  adapter: BenchAdapter;
   results: BenchResult[];
 }
 
@@ -78,6 +100,8 @@ export interface BenchOptions {
   families?: Family[];
   /** Batch size of train.step (default 64). */
   trainBatch?: number;
+  /** Recorded as adapter.runtime (default 'node-dawn' in Node, 'browser' elsewhere). */
+  runtime?: string;
   onProgress?: (done: number, total: number, line: string) => void;
 }
 
@@ -107,6 +131,62 @@ const NET_CONTENDERS: [NetKind, Impl][] = [
   ['dcn2-meta', 'fused'],
   ['dcn2-meta', 'tfjs-composed'],
 ];
+
+/**
+ * Bytes an op must move between memory and the chip, the numerator of its effective bandwidth (4 B a
+ * float32; n = N·C·H·W elements, C channels; the bench's β is per channel):
+ * - aconC.forward: read x, write y: 8n; read p1, p2, β: 12·C.
+ * - aconC.backward: read x and dy, write dx: 12n; read p1, p2, β and write dp1, dp2, dβ: 24·C. (The
+ *   kernel's per-invocation partial sums of the parameter gradients are its own overhead, not counted.)
+ * - metaAconC.forward (training): read x for the spatial mean, read x again for ACON-C, write y: 12n
+ *   (β depends on the mean of all of x, so x cannot stay on the chip between the two reads).
+ * - metaAconC.backward: read x (the mean), x and dy (dβ), x and dy again, writing dx: 24n.
+ *   Meta-ACON's parameters and β generator (p1, p2, 2·C·R weights, batch norm) are left out.
+ * The copy roofline copies exactly the per-element bytes (8n, 12n, 12n, 24n).
+ */
+export function bytesMoved(op: KernelOp, [N, C, H, W]: Shape4): number {
+  const n = N * C * H * W;
+  switch (op) {
+    case 'aconC.forward':
+      return 8 * n + 12 * C;
+    case 'aconC.backward':
+      return 12 * n + 24 * C;
+    case 'metaAconC.forward':
+      return 12 * n;
+    case 'metaAconC.backward':
+      return 24 * n;
+  }
+}
+
+/** Effective bandwidth in GB/s of moving `bytes` in `ms` milliseconds. */
+export const gbPerSecond = (bytes: number, ms: number) => bytes / (ms * 1e6);
+
+/**
+ * Peak memory bandwidth of known cards, GB/s (10⁹ B/s), as their makers state it; matched against the
+ * adapter's vendor, architecture, device and description, lower-cased with every run of other
+ * characters turned into '-' (Vulkan names a card as CUDA does: "NVIDIA H200", "NVIDIA H100 80GB HBM3",
+ * "NVIDIA A100-SXM4-80GB"). Only figures with a source are listed.
+ */
+export const PEAK_BANDWIDTH: { name: string; match: RegExp; gbps: number; source: string }[] = [
+  // H200 SXM and H200 NVL: 141 GB HBM3e at 4.8 TB/s
+  { name: 'NVIDIA H200', match: /(^|-)h200(-|$)/, gbps: 4800, source: 'https://www.nvidia.com/en-us/data-center/h200/' },
+  // H100 NVL: 94 GB at 3.9 TB/s; H100 SXM (CUDA/Vulkan name "NVIDIA H100 80GB HBM3"): 80 GB at 3.35 TB/s
+  { name: 'NVIDIA H100 NVL', match: /(^|-)h100-nvl(-|$)/, gbps: 3900, source: 'https://www.nvidia.com/en-us/data-center/h100/' },
+  { name: 'NVIDIA H100 SXM', match: /(^|-)h100-(sxm5?|80gb-hbm3)(-|$)/, gbps: 3350, source: 'https://www.nvidia.com/en-us/data-center/h100/' },
+  // A100 datasheet: 80GB SXM 2,039 GB/s, 80GB PCIe 1,935 GB/s, 40GB (PCIe and SXM) 1,555 GB/s
+  { name: 'NVIDIA A100 80GB SXM', match: /(^|-)a100-sxm4?-80gb(-|$)/, gbps: 2039, source: 'https://www.nvidia.com/content/dam/en-zz/Solutions/Data-Center/a100/pdf/nvidia-a100-datasheet-us-nvidia-1758950-r4-web.pdf' },
+  { name: 'NVIDIA A100 80GB PCIe', match: /(^|-)a100-80gb-pcie(-|$)/, gbps: 1935, source: 'https://www.nvidia.com/content/dam/en-zz/Solutions/Data-Center/a100/pdf/nvidia-a100-datasheet-us-nvidia-1758950-r4-web.pdf' },
+  { name: 'NVIDIA A100 40GB', match: /(^|-)a100-((sxm4?|pcie)-)?40gb(-|$)/, gbps: 1555, source: 'https://www.nvidia.com/content/dam/en-zz/Solutions/Data-Center/a100/pdf/nvidia-a100-datasheet-us-nvidia-1758950-r4-web.pdf' },
+];
+
+/** The PEAK_BANDWIDTH entry matching an adapter, or undefined. */
+export function peakBandwidth(info: { vendor?: string; architecture?: string; device?: string; description?: string }) {
+  const key = [info.vendor, info.architecture, info.device, info.description].join(' ').toLowerCase().replace(/[^a-z0-9]+/g, '-');
+  return PEAK_BANDWIDTH.find((p) => p.match.test(key));
+}
+
+const KERNEL_OPS: readonly Op[] = ['aconC.forward', 'aconC.backward', 'metaAconC.forward', 'metaAconC.backward'];
+const isKernelOp = (op: Op): op is KernelOp => KERNEL_OPS.includes(op);
 
 const median = (v: number[]) => {
   const s = [...v].sort((a, b) => a - b);
@@ -259,7 +339,7 @@ export async function runBench(options: BenchOptions = {}): Promise<BenchReport>
   const unknown = families.filter((f) => !ALL_FAMILIES.includes(f));
   if (unknown.length) throw new Error(`unknown benchmark families: ${unknown.join(', ')} (known: ${ALL_FAMILIES.join(', ')})`);
 
-  const ctx = await GpuContext.create({ checkErrors: false });
+  const ctx = await GpuContext.create({ checkErrors: false, powerPreference: 'high-performance' });
   await tf.setBackend('webgpu');
   await tf.ready();
   const tfDevice = (tf.backend() as unknown as { device: GPUDevice }).device;
@@ -275,9 +355,16 @@ export async function runBench(options: BenchOptions = {}): Promise<BenchReport>
   /** One call inside tf.tidy: its result (and every intermediate) is disposed, nothing is read back. */
   const tidy = (f: () => unknown) => () => tf.tidy(() => void f());
 
-  const info = (await navigator.gpu.requestAdapter())?.info;
+  const info = (ctx.device as GPUDevice & { adapterInfo?: GPUAdapterInfo }).adapterInfo ?? (await navigator.gpu.requestAdapter())?.info;
+  const peak = info && peakBandwidth(info);
+  const inNode = typeof process !== 'undefined' && typeof process.versions?.node === 'string';
   const report: BenchReport = {
-    adapter: { vendor: info?.vendor ?? '', architecture: info?.architecture ?? '', description: info?.description ?? '' },
+    adapter: {
+      vendor: info?.vendor ?? '', architecture: info?.architecture ?? '', device: info?.device ?? '', description: info?.description ?? '',
+      software: ctx.software,
+      runtime: options.runtime ?? (inNode ? 'node-dawn' : 'browser'),
+      ...(peak ? { peakGBps: peak.gbps, peakName: peak.name } : {}),
+    },
     results: [],
   };
   const total = countResults(families, shapes, tfjsShapes, netBatches);
@@ -288,9 +375,12 @@ export async function runBench(options: BenchOptions = {}): Promise<BenchReport>
   };
 
   /** Times the implementations of one op at one shape side by side and records each. */
-  const sideBySide = async (op: Op, shape: Shape4, entries: Entry[], warmup?: number) => {
-    const times = await timeSideBySide(entries, { batchMs, batches, groupMs, ...(warmup === undefined ? {} : { warmup }) });
-    entries.forEach(({ impl, layout, net }, j) => record({ op, impl, layout, shape, ...(net ? { net } : {}), ...times[j]! }));
+  const sideBySide = async (op: Op, shape: Shape4, entries: Entry[], warmup?: number, timing: { batchMs?: number; groupMs?: number } = {}) => {
+    const times = await timeSideBySide(entries, { batchMs, batches, groupMs, ...timing, ...(warmup === undefined ? {} : { warmup }) });
+    entries.forEach(({ impl, layout, net }, j) => {
+      const gbps = isKernelOp(op) ? { gbps: gbPerSecond(bytesMoved(op, shape), times[j]!.ms) } : {};
+      record({ op, impl, layout, shape, ...(net ? { net } : {}), ...times[j]!, ...gbps });
+    });
   };
 
   try {
@@ -521,7 +611,11 @@ export async function runBench(options: BenchOptions = {}): Promise<BenchReport>
       impl, layout: 'NHWC', net, run: tidy(() => models[j]!.predict(x, { batchSize: n })), drain: tfDrain,
     }));
     // one warm-up call (pipelines, buffers); the call that sizes the batches warms up once more
-    await sideBySide('net.infer', shape, entries, 1);
+    // A timed batch ends with a queue drain of a few ms; at ~75 ms a call (batch 1 on SwiftShader) a
+    // batch of 1 or 2 calls would carry it unevenly between contenders, so net batches aim at a
+    // second each (about 13 calls at batch 1; one call at batch 64, where the drain is < 0.5 %), and
+    // the group may take 4 minutes, so that batch 64 still gets its 11 rounds on SwiftShader.
+    await sideBySide('net.infer', shape, entries, 1, { batchMs: Math.max(batchMs, 1000), groupMs: Math.max(groupMs, 240_000) });
     await tfDrain();
     for (const m of models) m.dispose();
     x.dispose();
@@ -550,7 +644,8 @@ export async function runBench(options: BenchOptions = {}): Promise<BenchReport>
   }
 }
 
-const fmtMs = (n?: number, w = 10) => (n === undefined ? '-' : n.toFixed(3)).padEnd(w);
+// three decimals, or three significant digits below 0.1 ms (a GPU's microseconds)
+const fmtMs = (n?: number, w = 10) => (n === undefined ? '-' : n < 0.1 ? n.toPrecision(3) : n.toFixed(3)).padEnd(w);
 const fmtRatio = (a?: number, b?: number, w = 12) => (a !== undefined && b !== undefined && b > 0 ? (a / b).toFixed(2) + '×' : '-').padEnd(w);
 
 /** Results grouped by a key, in first-seen order, each group's ms by a sub-key. */
@@ -564,26 +659,46 @@ function groupBy(results: BenchResult[], key: (r: BenchResult) => string, sub: (
   return [...groups.values()];
 }
 
+/** The GB/s columns of a kernel row: fused, copy roofline, fused as a share of the card's peak. */
+function fusedBandwidth(fused: number | undefined, copy: number | undefined, peak: number | undefined): string {
+  const share = fused !== undefined && peak !== undefined ? `${((100 * fused) / peak).toFixed(1)} %` : '-';
+  return '   ' + fmtGBps(fused, 11) + fmtGBps(copy, 10) + (peak !== undefined ? share : '');
+}
+
+const fmtGBps = (n?: number, w = 10) => (n === undefined ? '-' : n.toFixed(n < 10 ? 2 : n < 100 ? 1 : 0)).padEnd(w);
+
 /**
  * The report as fixed-width tables, with the ratios the targets are stated in: for the kernel ops
  * NHWC/NCHW of the fused kernels (same bytes, same arithmetic: should be ≈ 1), for the tfjs face
  * fused/relu and composed/relu, for net.infer each network against dcn3 (ReLU) at the same batch.
+ * On a GPU adapter (not software) the kernel table adds the effective bandwidth of the fused kernel
+ * and of the copy roofline, and, where the card's peak is known, the fused kernel's share of it.
  */
 export function formatReport(report: BenchReport): string {
-  const lines = [`adapter: ${report.adapter.vendor} ${report.adapter.architecture} ${report.adapter.description}`.trim()];
+  const a = report.adapter;
+  const lines = [`adapter: ${a.vendor} ${a.architecture} ${a.device ?? ''} ${a.description}`.replace(/ +/g, ' ').trim() + (a.runtime ? ` (${a.runtime}${a.software ? ', software' : ''})` : '')];
+  // older reports have no `software`: GB/s only where the adapter is known to be a GPU
+  const showGBps = a.software === false;
+  const peak = showGBps ? a.peakGBps : undefined;
+  if (peak !== undefined) lines.push(`peak memory bandwidth: ${peak} GB/s (${a.peakName ?? 'known card'}); GB/s = bytes the op must move / time`);
+  else if (showGBps) lines.push('GB/s = bytes the op must move / time (no peak known for this adapter)');
   const shapeOf = (r: BenchResult) => `[${r.shape.join(',')}]`;
 
   const kernel = report.results.filter((r) => !r.op.startsWith('tfjs.') && r.op !== 'net.infer' && r.op !== 'train.step');
   if (kernel.length) {
     // the copy roofline and the reference ran once per op and shape (NCHW); the copy is layout-free
     const perShape = groupBy(kernel, (r) => `${r.op}|${shapeOf(r)}`, (r) => `${r.impl}|${r.layout}`);
+    const gbpsOf = new Map(kernel.map((r) => [`${r.op}|${shapeOf(r)}|${r.impl}|${r.layout}`, r.gbps]));
     lines.push(
       '',
       'kernels (our device, GPU-resident)',
-      'op                   shape           layout  fused ms  tfjs ms   copy ms   ref ms    tfjs/fused  fused/copy  NHWC/NCHW',
+      'op                   shape           layout  fused ms  tfjs ms   copy ms   ref ms    tfjs/fused  fused/copy  NHWC/NCHW' +
+        (showGBps ? '   fused GB/s copy GB/s' + (peak !== undefined ? ' fused/peak' : '') : ''),
     );
     for (const { first, ms } of perShape) {
       const copy = ms['copy-roofline|NCHW'] ?? ms['copy-roofline|NHWC'];
+      const at = `${first.op}|${shapeOf(first)}`;
+      const copyGBps = gbpsOf.get(`${at}|copy-roofline|NCHW`) ?? gbpsOf.get(`${at}|copy-roofline|NHWC`);
       for (const layout of LAYOUTS) {
         const fused = ms[`fused|${layout}`];
         const composed = ms[`tfjs-composed|${layout}`];
@@ -592,7 +707,8 @@ export function formatReport(report: BenchReport): string {
         lines.push(
           `${first.op.padEnd(21)}${shapeOf(first).padEnd(16)}${layout.padEnd(8)}` +
             fmtMs(fused) + fmtMs(composed) + fmtMs(layout === 'NCHW' ? copy : undefined) + fmtMs(ref) +
-            fmtRatio(composed, fused) + fmtRatio(fused, copy) + (layout === 'NHWC' ? fmtRatio(fused, ms['fused|NCHW']) : '-'.padEnd(12)),
+            fmtRatio(composed, fused) + fmtRatio(fused, copy) + (layout === 'NHWC' ? fmtRatio(fused, ms['fused|NCHW']) : '-'.padEnd(12)) +
+            (showGBps ? fusedBandwidth(gbpsOf.get(`${at}|fused|${layout}`), layout === 'NCHW' ? copyGBps : undefined, peak) : ''),
         );
       }
     }

@@ -1,20 +1,25 @@
-// One-step set-up for a fresh machine, run by every npm entry point (test, report, bench, demo):
-// installs the npm dependencies from the lock when they are missing, and finds Chromium, installing
-// Debian's package when running as root on Debian. Elsewhere it says exactly what to install.
+// One-step set-up for a fresh machine, run by every npm entry point (test, report, bench, demo,
+// gpu-bundle): installs the npm dependencies from the lock when they are missing, finds Chromium and,
+// on Linux, the Vulkan loader that Dawn (npm `webgpu`: the Node runs and the `dawn` test project)
+// loads, installing Debian's packages (chromium, libvulkan1) when running as root on Debian.
+// Elsewhere it says exactly what to install. (The Vulkan driver needs nothing more: Chromium brings
+// SwiftShader, which scripts/vulkan.mjs names after the system's own drivers, for machines without a GPU.)
 import { existsSync, readFileSync } from 'node:fs';
 import { execSync } from 'node:child_process';
 import { findChrome } from './chrome.mjs';
+import { findVulkanLoader, vulkanHelp } from './vulkan.mjs';
 
 const run = (cmd) => execSync(cmd, { stdio: 'inherit' });
 
-if (!existsSync('node_modules/.package-lock.json') || !existsSync('node_modules/vitest')) {
+if (!existsSync('node_modules/.package-lock.json') || !existsSync('node_modules/vitest') || !existsSync('node_modules/webgpu')) {
   console.log('[setup] installing npm dependencies (npm ci)…');
   run('npm ci --no-audit --no-fund');
 }
 
+const isDebian = existsSync('/etc/debian_version');
+const isRoot = typeof process.getuid === 'function' && process.getuid() === 0;
+
 if (!findChrome()) {
-  const isDebian = existsSync('/etc/debian_version');
-  const isRoot = typeof process.getuid === 'function' && process.getuid() === 0;
   if (isDebian && isRoot) {
     console.log('[setup] installing Chromium from Debian (apt-get install chromium)…');
     run('apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium');
@@ -29,5 +34,16 @@ if (!findChrome()) {
         'or point CHROME_PATH at an existing Chrome/Chromium binary (version 113 or later, for WebGPU).',
     );
     process.exit(1);
+  }
+}
+
+if (process.platform === 'linux' && !findVulkanLoader()) {
+  if (isDebian && isRoot) {
+    console.log("[setup] installing Debian's Vulkan loader for Dawn (apt-get install libvulkan1)…");
+    run('export DEBIAN_FRONTEND=noninteractive; apt-get install -y -qq --no-install-recommends libvulkan1 || (apt-get update -qq && apt-get install -y -qq --no-install-recommends libvulkan1)');
+  }
+  if (!findVulkanLoader()) {
+    // not fatal for the browser runs; the Node runs and the dawn tests stop with this message too
+    console.error(`[setup] No Vulkan loader found: Dawn (the Node runs, the dawn tests) will find no adapter.\n${vulkanHelp()}`);
   }
 }

@@ -6,6 +6,8 @@
 //     NHWC), --net-batches to net.infer; --batches sets the timed batches per measurement (default 11),
 //     --group-ms the time budget of one side-by-side group past which fewer batches (≥ 3) are timed (60000).
 //   node scripts/headless.mjs report [--json FILE]     (the validation report of the demo page)
+//   --node (with either): run it on Node through Dawn instead of Chromium (scripts/node-run.mjs): the
+//     same options, tables and JSON, plus adapter.runtime "node-dawn".
 // The page sets window.__result (or window.__error); lines it logs as "[progress] …" are echoed.
 import { writeFileSync } from 'node:fs';
 import { createServer } from 'vite';
@@ -13,13 +15,17 @@ import { chromium } from 'playwright';
 import { findChrome, CHROME_ARGS } from './chrome.mjs';
 
 const [mode, ...rest] = process.argv.slice(2);
+if (rest.includes('--node') && (mode === 'bench' || mode === 'report')) {
+  const { runOnNode } = await import('./node-run.mjs');
+  process.exit(await runOnNode(mode, rest.filter((a) => a !== '--node')));
+}
 const opt = (name) => {
   const i = rest.indexOf(name);
   return i >= 0 ? rest[i + 1] : undefined;
 };
 const pages = { bench: '/bench/index.html', report: '/demo/index.html?report=1' };
 if (!pages[mode]) {
-  console.error('usage: node scripts/headless.mjs bench|report [--json FILE] [--ops a,b] [--shapes "N,C,H,W;…"] [--tfjs-shapes "N,C,H,W;…"] [--net-batches 1,64] [--batches N]');
+  console.error('usage: node scripts/headless.mjs bench|report [--node] [--json FILE] [--ops a,b] [--shapes "N,C,H,W;…"] [--tfjs-shapes "N,C,H,W;…"] [--net-batches 1,64] [--batches N]');
   process.exit(2);
 }
 

@@ -75,6 +75,12 @@ export class GpuContext {
    * since such adapters pay per workgroup far more than GPUs do.
    */
   readonly software: boolean;
+  /**
+   * The `gpu` option, referenced for as long as the context lives: Dawn in Node (npm `webgpu` 0.6.2)
+   * tears its instance down when that object is garbage-collected, devices and all, and a device
+   * still in use then crashes the process (seen with `AconGPU.create({ gpu: create([]) })`).
+   */
+  readonly gpu: GPU | undefined;
   private readonly ownsDevice: boolean;
   private readonly modules = new Map<string, GPUShaderModule>();
   private readonly pipelines = new Map<string, GPUComputePipeline>();
@@ -84,6 +90,7 @@ export class GpuContext {
   private constructor(device: GPUDevice, ownsDevice: boolean, options: GpuContextOptions) {
     this.device = device;
     this.ownsDevice = ownsDevice;
+    this.gpu = options.gpu;
     this.checkErrors = options.checkErrors ?? true;
     const lim = device.limits;
     this.maxWorkgroupsPerDimension = Math.min(

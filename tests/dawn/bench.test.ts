@@ -1,0 +1,88 @@
+// The bench's bandwidth figures (bytes each op must move, known cards' peaks, the GB/s columns of the
+// table) and one short run on Dawn: the same JSON as in the browser, with adapter.runtime "node-dawn".
+import { describe, expect, test } from 'vitest';
+import { bytesMoved, formatReport, peakBandwidth, runBench, type BenchReport, type BenchResult } from '../../bench/bench';
+
+describe('bytes an op must move', () => {
+  test('per element and per channel, as derived in bytesMoved', () => {
+    const n = 2 * 3 * 4 * 5;
+    expect(bytesMoved('aconC.forward', [2, 3, 4, 5])).toBe(8 * n + 3 * 3 * 4); // x, y; p1, p2, β
+    expect(bytesMoved('aconC.backward', [2, 3, 4, 5])).toBe(12 * n + 6 * 3 * 4); // x, dy, dx; p1, p2, β, dp1, dp2, dβ
+    expect(bytesMoved('metaAconC.forward', [2, 3, 4, 5])).toBe(12 * n); // x twice, y
+    expect(bytesMoved('metaAconC.backward', [2, 3, 4, 5])).toBe(24 * n); // x three times, dy twice, dx
+  });
+});
+
+describe('known peaks', () => {
+  const peak = (description: string, device = '') => peakBandwidth({ vendor: 'nvidia', architecture: 'hopper', device, description })?.gbps;
+  test('cards as Vulkan/CUDA name them, in the description or (lower-cased, hyphenated) the device', () => {
+    expect(peak('NVIDIA H200')).toBe(4800);
+    expect(peak('', 'nvidia-h200')).toBe(4800);
+    expect(peak('NVIDIA H200 NVL')).toBe(4800);
+    expect(peak('NVIDIA H100 80GB HBM3')).toBe(3350);
+    expect(peak('NVIDIA H100 SXM5 80GB')).toBe(3350);
+    expect(peak('NVIDIA H100 NVL')).toBe(3900);
+    expect(peak('NVIDIA A100-SXM4-80GB')).toBe(2039);
+    expect(peak('NVIDIA A100 80GB PCIe')).toBe(1935);
+    expect(peak('NVIDIA A100-PCIE-40GB')).toBe(1555);
+    expect(peak('NVIDIA A100-SXM4-40GB')).toBe(1555);
+  });
+  test('no figure for cards not in the table, or lookalike names', () => {
+    expect(peak('NVIDIA H100 PCIe')).toBeUndefined();
+    expect(peak('NVIDIA GH200 480GB')).toBeUndefined();
+    expect(peak('NVIDIA GeForce RTX 4090')).toBeUndefined();
+    expect(peakBandwidth({ vendor: 'google', architecture: 'swiftshader', device: 'swiftshader-device-subzero-', description: 'SwiftShader driver 5.0.0' })).toBeUndefined();
+  });
+});
+
+describe('GB/s in the table', () => {
+  const shape: [number, number, number, number] = [8, 64, 56, 56];
+  const r = (impl: BenchResult['impl'], layout: BenchResult['layout'], ms: number): BenchResult => {
+    const gbps = impl === 'reference' ? {} : { gbps: bytesMoved('aconC.forward', shape) / (ms * 1e6) };
+    return { op: 'aconC.forward', impl, layout, shape, ms, runs: 11, ...gbps };
+  };
+  const results = [r('fused', 'NCHW', 0.01), r('fused', 'NHWC', 0.0125), r('copy-roofline', 'NCHW', 0.008), r('tfjs-composed', 'NCHW', 0.05), r('reference', 'NCHW', 30)];
+  const gpu: BenchReport = {
+    adapter: { vendor: 'nvidia', architecture: 'hopper', device: 'nvidia-h200', description: 'NVIDIA H200', software: false, runtime: 'node-dawn', peakGBps: 4800, peakName: 'NVIDIA H200' },
+    results,
+  };
+
+  test('on a known GPU: fused and copy GB/s, and the share of the peak', () => {
+    const text = formatReport(gpu);
+    expect(text).toContain('peak memory bandwidth: 4800 GB/s (NVIDIA H200)');
+    expect(text).toMatch(/fused GB\/s copy GB\/s fused\/peak/);
+    // 8 B × 1,605,632 elements + 768 B in 0.01 ms = 1285 GB/s; the copy in 0.008 ms = 1606 GB/s; 1285/4800 = 26.8 %
+    const nchw = text.split('\n').find((l) => l.startsWith('aconC.forward') && l.includes('NCHW'))!;
+    expect(nchw).toMatch(/1285\s+1606\s+26\.8 %$/);
+    const nhwc = text.split('\n').find((l) => l.startsWith('aconC.forward') && l.includes('NHWC'))!;
+    expect(nhwc).toMatch(/1028\s+-\s+21\.4 %$/);
+  });
+
+  test('on an unknown GPU: GB/s without a peak', () => {
+    const { peakGBps: _p, peakName: _n, ...adapter } = gpu.adapter;
+    const text = formatReport({ adapter: { ...adapter, description: 'Some GPU', device: '' }, results });
+    expect(text).toContain('no peak known for this adapter');
+    expect(text).toMatch(/fused GB\/s copy GB\/s$/m);
+    expect(text).not.toContain('%');
+  });
+
+  test('on a software adapter: no GB/s columns (they would describe the CPU)', () => {
+    const text = formatReport({ adapter: { ...gpu.adapter, software: true }, results });
+    expect(text).not.toContain('GB/s');
+  });
+});
+
+test('a short run on Dawn: the browser bench JSON plus runtime "node-dawn", GB/s on every GPU result', async () => {
+  const report = await runBench({ families: ['aconC'], shapes: [[2, 8, 4, 4]], batches: 1, batchMs: 5 });
+  expect(Object.keys(report).sort()).toEqual(['adapter', 'results']);
+  expect(report.adapter).toMatchObject({ runtime: 'node-dawn', software: true, vendor: 'google', architecture: 'swiftshader' });
+  expect(report.adapter.peakGBps).toBeUndefined();
+  expect(report.results.map((r) => `${r.op} ${r.impl} ${r.layout}`).sort()).toEqual(
+    ['forward', 'backward'].flatMap((d) => ['fused NCHW', 'fused NHWC', 'copy-roofline NCHW', 'tfjs-composed NCHW', 'tfjs-composed NHWC', 'reference NCHW'].map((i) => `aconC.${d} ${i}`)).sort(),
+  );
+  for (const r of report.results) {
+    expect(r.shape).toEqual([2, 8, 4, 4]);
+    if (r.impl === 'reference') expect(r.gbps).toBeUndefined();
+    else expect(r.gbps).toBeCloseTo(bytesMoved(r.op as 'aconC.forward', r.shape) / (r.ms * 1e6), 6);
+  }
+}, 120_000);
