@@ -1,5 +1,6 @@
 // The tf.layers face (acon-webgpu/layers): AconC and MetaAconC as tf.layers layers on the webgpu backend.
-import { afterAll, afterEach, beforeAll, describe, expect, test } from 'vitest';
+import { describe, expect, test } from 'vitest';
+import { tfjsWebGPUErrorScopes } from './tfjsScopes';
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-core/dist/register_all_gradients';
 import '@tensorflow/tfjs-backend-webgpu';
@@ -12,26 +13,8 @@ import { forwardBounds } from '../../src/reference/aconBounds';
 import { FLUSH, U, compare } from '../../src/reference/tolerance';
 import { normal, rng, uniform } from '../../src/ops/random';
 
-// The tfjs API is synchronous, so the ops report WebGPU validation errors of their queued work
-// through console.error; every test fails on any of them.
-const gpuErrors: unknown[] = [];
-const consoleError = console.error;
-beforeAll(async () => {
-  console.error = (...a: unknown[]) => {
-    if (a.some((x) => x instanceof Error)) gpuErrors.push(a);
-    consoleError(...a);
-  };
-  await tf.setBackend('webgpu');
-  await tf.ready();
-});
-afterEach(async () => {
-  await (tf.backend() as unknown as { device?: GPUDevice }).device?.queue.onSubmittedWorkDone();
-  await new Promise((r) => setTimeout(r, 0));
-  expect(gpuErrors, 'WebGPU errors reported by the tfjs ops').toEqual([]);
-});
-afterAll(() => {
-  console.error = consoleError;
-});
+// Every test runs inside WebGPU error scopes on the tfjs device (see tfjsWebGPUErrorScopes).
+tfjsWebGPUErrorScopes();
 
 const read = async (t: tf.Tensor) => (await t.data()) as Float32Array;
 const readAll = (ts: tf.Tensor[]) => Promise.all(ts.map(read));

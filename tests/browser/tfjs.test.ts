@@ -1,5 +1,6 @@
 // The TensorFlow.js face on the webgpu backend (and its fallback on the cpu backend).
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, test } from 'vitest';
+import { describe, expect, test } from 'vitest';
+import { tfjsWebGPUErrorScopes } from './tfjsScopes';
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-core/dist/register_all_gradients';
 import '@tensorflow/tfjs-backend-webgpu';
@@ -15,34 +16,10 @@ import { backwardPlan } from '../../src/kernels/aconC';
 import { U } from '../../src/reference/tolerance';
 import { expectWithinBounds, makeMetaParams } from '../helpers/fixtures';
 
-// Every test runs inside validation and out-of-memory error scopes on the tfjs device: the ops
-// record into tfjs's stream without scopes of their own, so any WebGPU error they cause lands here.
+// Every test runs inside WebGPU error scopes on the tfjs device (see tfjsWebGPUErrorScopes).
+tfjsWebGPUErrorScopes();
 /** The tfjs webgpu backend's device (our kernels run on it). */
 const tfDevice = () => (tf.backend() as unknown as { device: GPUDevice }).device;
-let scoped: GPUDevice | undefined;
-beforeAll(async () => {
-  await tf.setBackend('webgpu');
-  await tf.ready();
-});
-beforeEach(() => {
-  scoped = tfDevice();
-  scoped.pushErrorScope('out-of-memory');
-  scoped.pushErrorScope('validation');
-});
-afterEach(async () => {
-  await tf.setBackend('webgpu');
-  const backend = tf.backend() as unknown as { endComputePassEncoder(): void; ensureCommandEncoderReady(): void; submitQueue(): void };
-  backend.endComputePassEncoder();
-  backend.ensureCommandEncoderReady();
-  backend.submitQueue();
-  const v = await scoped!.popErrorScope();
-  const o = await scoped!.popErrorScope();
-  expect(v?.message ?? null, 'WebGPU validation error').toBeNull();
-  expect(o?.message ?? null, 'WebGPU out-of-memory error').toBeNull();
-});
-afterAll(async () => {
-  await tf.setBackend('webgpu');
-});
 
 /** Meta-ACON-C parameters as tfjs tensors (running statistics as Variables), from seeded host data. */
 function metaTensors(C: number, r: number, seed: number) {
