@@ -48,11 +48,14 @@ fn forward(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: 
            @builtin(local_invocation_index) lid: u32) {
   let t = index(wid, nwg, lid);
   if (t >= d.batch * d.out_features) { return; }
-  let n = t / d.out_features;
-  let o = t % d.out_features;
+  out[t] = conv_sum(t / d.out_features, t % d.out_features);
+}
+
+// b[o] + Σ_i W[o, i]·inp[n, i], i in order (forward and forward_bn_eval: the same sum, the same bits).
+fn conv_sum(n: u32, o: u32) -> f32 {
   var s = bias[o];
   for (var i = 0u; i < d.in_features; i++) { s += weight[o * d.in_features + i] * inp[n * d.in_features + i]; }
-  out[t] = s;
+  return s;
 }
 
 // out[t] for t = n·O + o from the conv's sum s: eval-mode batch norm, then σ when SIGMOID.
@@ -68,11 +71,8 @@ fn forward_bn_eval(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroup
                    @builtin(local_invocation_index) lid: u32) {
   let t = index(wid, nwg, lid);
   if (t >= d.batch * d.out_features) { return; }
-  let n = t / d.out_features;
   let o = t % d.out_features;
-  var s = bias[o];
-  for (var i = 0u; i < d.in_features; i++) { s += weight[o * d.in_features + i] * inp[n * d.in_features + i]; }
-  bn_eval_out(t, o, s);
+  bn_eval_out(t, o, conv_sum(t / d.out_features, o));
 }
 
 // inp holds the partial sums: plane (n, i) has chunks × lanes of them from partial (n·I + i)·chunks·lanes on.

@@ -148,7 +148,8 @@ export function channelsLastPlan(g: AconCGeometry, target: number, perSample: bo
 
 const clUniforms = (g: AconCGeometry, p: ChannelsLastPlan) =>
   geometry(g, { plane: p.plane, slices: p.slices, chunksPerPlane: p.chunksPerPlane, chunk: p.chunk, lanes: p.lanes, planes: p.planes, units: p.units, blocks: p.blocks });
-const clConsts = (p: ChannelsLastPlan, perSample: boolean) => ({ WG: p.wg, LANES_C: p.lanesC, LANES_P: p.lanesP, PER_SAMPLE_BETA: +perSample });
+/** The pipeline constants of a channels-last plan's tile (the WGSL prelude's overrides). */
+export const clConsts = (p: ChannelsLastPlan) => ({ WG: p.wg, LANES_C: p.lanesC, LANES_P: p.lanesP });
 
 /** How a pass cuts each channel into slices, one workgroup each (see the WGSL's Slice). */
 export interface SlicePlan {
@@ -236,7 +237,7 @@ export function encodeAconCForward(ctx: GpuContext, batch: Recorder, g: AconCGeo
   if (g.layout === 'NHWC') {
     const cl = channelsLastPlan(g, forwardSliceElements(ctx.software), g.betaPerSample, ctx.software);
     const [entry, io] = cl.vec4 ? ['forward_cl4', { 11: b.x, 15: b.y, ...params }] : ['forward_cl', { 1: b.x, 5: b.y, ...params }];
-    batch.dispatch(ctx.pipeline(ACON_C_SHADER, entry, clConsts(cl, g.betaPerSample)), clUniforms(g, cl), io, cl.workgroups);
+    batch.dispatch(ctx.pipeline(ACON_C_SHADER, entry, { ...clConsts(cl), PER_SAMPLE_BETA: perSample }), clUniforms(g, cl), io, cl.workgroups);
     return;
   }
   const plan = slicePlan(g, forwardSliceElements(ctx.software), false);
@@ -272,7 +273,7 @@ export function encodeAconCBackward(ctx: GpuContext, batch: Recorder, g: AconCGe
   const plan = backwardPlan(g, ctx.software);
   const u = plan.cl ? clUniforms(g, plan.cl) : geometry(g, { ...plan, dbetaDirect: plan.entry === 'backward_planes' });
   const partials = batch.temp(g.c * plan.slices * plan.lanes * 3 * 4);
-  const consts = plan.cl ? clConsts(plan.cl, g.betaPerSample) : { WG: plan.wg, PER_SAMPLE_BETA: +g.betaPerSample };
+  const consts = plan.cl ? { ...clConsts(plan.cl), PER_SAMPLE_BETA: +g.betaPerSample } : { WG: plan.wg, PER_SAMPLE_BETA: +g.betaPerSample };
   const io: Record<number, Binding> =
     plan.entry === 'backward_rows4'
       ? { 11: b.x, 16: b.dy, 17: b.dx }

@@ -5,7 +5,7 @@ import convCode from '../../shaders/conv1x1.wgsl?raw';
 import bnCode from '../../shaders/batchnorm.wgsl?raw';
 import type { Binding, GpuContext, Recorder } from '../gpu/context';
 import { packUniforms } from '../gpu/uniforms';
-import { channelsLastPlan, sliceWorkgroup, strides, WGSL_PRELUDE, type AconCGeometry, type ChannelsLastPlan } from './aconC';
+import { channelsLastPlan, clConsts, sliceWorkgroup, strides, WGSL_PRELUDE, type AconCGeometry, type ChannelsLastPlan } from './aconC';
 
 export const REDUCE_SHADER = { name: 'reduce', code: WGSL_PRELUDE + reduceCode } as const;
 export const CONV1X1_SHADER = { name: 'conv1x1', code: WGSL_PRELUDE + convCode } as const;
@@ -41,7 +41,6 @@ function reduceUniforms(g: AconCGeometry, plane: number, chunks: number, chunk: 
   return packUniforms([g.n * g.c * g.h * g.w, g.n, g.c, plane, sn, sc, shw, chunks, chunk, { f32: scale }, lanes, cl?.units ?? 0, cl?.blocks ?? 0]);
 }
 
-const clConsts = (cl: ChannelsLastPlan) => ({ WG: cl.wg, LANES_C: cl.lanesC, LANES_P: cl.lanesP });
 
 /** The spatial mean's partial sums: chunks × lanes per plane (n, c), plane-major; plane_means sums them. */
 export interface MeanPartials {
@@ -124,39 +123,21 @@ export function encodeConv1x1(
 /**
  * out[n, o] = BN_eval(b[o] + Σ_i W[o, i]·inp[n, i]), and σ of it when `sigmoid`: a 1×1 convolution
  * and an eval-mode batch norm (running statistics) in one pass, with the same float32 expressions
- * as {@link encodeConv1x1} followed by {@link encodeBatchNorm}.
+ * as {@link encodeConv1x1} followed by {@link encodeBatchNorm}. With `inp` the spatial mean's
+ * partial sums, the pass also finishes the means (plane_means' order and rounding): one dispatch fewer.
  */
 export function encodeConv1x1BatchNormEval(
   ctx: GpuContext,
   batch: Recorder,
   d: ConvDims,
   o: { sigmoid: boolean; eps: number },
-  b: { inp: Binding; weight: Binding; bias: Binding; bn: { weight: Binding; bias: Binding; runningMean: Binding; runningVar: Binding }; out: Binding },
+  b: { inp: Binding | MeanPartials; weight: Binding; bias: Binding; bn: { weight: Binding; bias: Binding; runningMean: Binding; runningVar: Binding }; out: Binding },
 ): void {
+  const means = 'partials' in b.inp ? b.inp : undefined;
   batch.dispatch(
-    ctx.pipeline(CONV1X1_SHADER, 'forward_bn_eval', { WG, SIGMOID: +o.sigmoid }),
-    convUniforms(d, o.eps),
-    { 1: b.inp, 2: b.weight, 3: b.bias, 4: b.out, 9: b.bn.weight, 10: b.bn.bias, 11: b.bn.runningMean, 12: b.bn.runningVar },
-    Math.ceil((d.n * d.out) / WG),
-  );
-}
-
-/**
- * {@link encodeConv1x1BatchNormEval} on the spatial means of x, summed from the mean's partial sums
- * inside the same pass (plane_means' order and rounding): one dispatch fewer.
- */
-export function encodeMeansConv1x1BatchNormEval(
-  ctx: GpuContext,
-  batch: Recorder,
-  d: ConvDims,
-  o: { sigmoid: boolean; eps: number },
-  m: MeanPartials,
-  b: { weight: Binding; bias: Binding; bn: { weight: Binding; bias: Binding; runningMean: Binding; runningVar: Binding }; out: Binding },
-): void {
-  batch.dispatch(
-    ctx.pipeline(CONV1X1_SHADER, 'forward_bn_eval_means', { WG, SIGMOID: +o.sigmoid }),
-    convUniforms(d, o.eps, m),
-    { 1: m.partials, 2: b.weight, 3: b.bias, 4: b.out, 9: b.bn.weight, 10: b.bn.bias, 11: b.bn.runningMean, 12: b.bn.runningVar },
+    ctx.pipeline(CONV1X1_SHADER, means ? 'forward_bn_eval_means' : 'forward_bn_eval', { WG, SIGMOID: +o.sigmoid }),
+    convUniforms(d, o.eps, means),
+    { 1: means ? means.partials : (b.inp as Binding), 2: b.weight, 3: b.bias, 4: b.out, 9: b.bn.weight, 10: b.bn.bias, 11: b.bn.runningMean, 12: b.bn.runningVar },
     Math.ceil((d.n * d.out) / WG),
   );
 }

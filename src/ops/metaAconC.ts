@@ -8,7 +8,6 @@ import {
   encodeConv1x1,
   encodeConv1x1Backward,
   encodeConv1x1BatchNormEval,
-  encodeMeansConv1x1BatchNormEval,
   encodeMeansFromPartials,
   encodePlaneMeans,
   encodePlanePartials,
@@ -168,7 +167,7 @@ function encodeMetaForward(
   const mean = encodePlanePartials(ctx, batch, geo, x);
   const fc1 = { weight: P.fc1.weight, bias: P.fc1.bias, bn: P.bn1, out: a1 };
   if (c * mean.chunks * mean.lanes <= MEANS_IN_FC1_MAX) {
-    encodeMeansConv1x1BatchNormEval(ctx, batch, { n, in: c, out: r }, { sigmoid: false, eps: BN_EPS }, mean, fc1);
+    encodeConv1x1BatchNormEval(ctx, batch, { n, in: c, out: r }, { sigmoid: false, eps: BN_EPS }, { inp: mean, ...fc1 });
   } else {
     const m = batch.temp(n * c * 4);
     encodeMeansFromPartials(ctx, batch, geo, mean, m);

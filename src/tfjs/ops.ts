@@ -31,11 +31,14 @@ const contexts = new WeakMap<GPUDevice, GpuContext>();
 function webgpu(): { backend: WebGPUBackendLike; ctx: GpuContext } | null {
   if (tf.getBackend() !== 'webgpu') return null;
   const backend = tf.backend() as unknown as WebGPUBackendLike;
-  if (!isStreamCompatible(backend)) {
-    throw new Error('acon-webgpu/tfjs: this @tensorflow/tfjs-backend-webgpu is not the 4.x this library records into; use impl: "composed"');
-  }
   let ctx = contexts.get(backend.device);
-  if (!ctx) contexts.set(backend.device, (ctx = GpuContext.fromDevice(backend.device, { checkErrors: false })));
+  if (!ctx) {
+    // once per device: the backend's fields this face records through (a tfjs upgrade fails here, loudly)
+    if (!isStreamCompatible(backend)) {
+      throw new Error('acon-webgpu/tfjs: this @tensorflow/tfjs-backend-webgpu is not the 4.x this library records into; use impl: "composed"');
+    }
+    contexts.set(backend.device, (ctx = GpuContext.fromDevice(backend.device, { checkErrors: false })));
+  }
   return { backend, ctx };
 }
 
