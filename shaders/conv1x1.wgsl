@@ -7,9 +7,8 @@
 //                    SIGMOID: out[n, o] = γ[o]·inv_std·(s − μ[o]) + β[o], inv_std = 1/√(var[o] + ε),
 //                    the very expressions of batchnorm.wgsl's forward, so the result is the
 //                    staged pair's (Meta-ACON's β generator in eval mode: 2 dispatches instead of 4)
-//   forward_bn_eval_means  the same with the input means summed from the spatial mean's partial sums
-//                    (reduce.wgsl's plane_partials*), in plane_means' order and rounding, so the
-//                    means' pass is folded in too (for small C · chunks · lanes; see the dispatcher)
+//   beta_eval        Meta-ACON's β generator in eval mode in one pass per sample: the spatial means
+//                    from the mean's partial sums, fc1 + BN1, fc2 + BN2 + σ (see below)
 // Every sum runs in index order, so results are the same on every run.
 
 override WG: u32 = 64;
@@ -20,9 +19,9 @@ struct Dims {
   in_features: u32,
   out_features: u32,
   eps: f32,
-  chunks: u32,   // forward_bn_eval_means: partial-sum chunks per plane
-  lanes: u32,    // forward_bn_eval_means: partial sums per chunk
-  scale: f32,    // forward_bn_eval_means: 1/(H·W)
+  chunks: u32,   // beta_eval: partial-sum chunks per plane
+  lanes: u32,    // beta_eval: partial sums per chunk
+  scale: f32,    // beta_eval: 1/(H·W)
 }
 
 @group(0) @binding(0) var<uniform> d: Dims;
@@ -38,6 +37,7 @@ struct Dims {
 @group(0) @binding(10) var<storage, read> bn_bias: array<f32>;
 @group(0) @binding(11) var<storage, read> running_mean: array<f32>;
 @group(0) @binding(12) var<storage, read> running_var: array<f32>;
+@group(0) @binding(13) var<storage, read> params: array<f32>;
 
 fn index(wid: vec3<u32>, nwg: vec3<u32>, lid: u32) -> u32 {
   return workgroup_index(wid, nwg) * WG + lid;
@@ -58,11 +58,16 @@ fn conv_sum(n: u32, o: u32) -> f32 {
   return s;
 }
 
+// Eval-mode batch norm of s (batchnorm.wgsl's forward with running statistics, same expressions).
+fn bn_eval(s: f32, weight: f32, bias: f32, mean: f32, variance: f32) -> f32 {
+  let inv_std = inverseSqrt(variance + d.eps);
+  let a = weight * inv_std;
+  return a * (s - mean) + bias;
+}
+
 // out[t] for t = n·O + o from the conv's sum s: eval-mode batch norm, then σ when SIGMOID.
 fn bn_eval_out(t: u32, o: u32, s: f32) {
-  let inv_std = inverseSqrt(running_var[o] + d.eps);
-  let a = bn_weight[o] * inv_std;
-  let z = a * (s - running_mean[o]) + bn_bias[o];
+  let z = bn_eval(s, bn_weight[o], bn_bias[o], running_mean[o], running_var[o]);
   out[t] = select(z, sigmoid(z), SIGMOID);
 }
 
@@ -75,26 +80,61 @@ fn forward_bn_eval(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroup
   bn_eval_out(t, o, conv_sum(t / d.out_features, o));
 }
 
-// inp holds the partial sums: plane (n, i) has chunks × lanes of them from partial (n·I + i)·chunks·lanes on.
+// Meta-ACON's whole β generator in eval mode, one workgroup per sample n (d.batch samples, C =
+// d.in_features channels, R = d.out_features hidden features): the spatial means from the mean's
+// partial sums (inp: plane (n, i) has chunks × lanes of them from (n·C + i)·chunks·lanes on), then
+// fc1 + BN1, then fc2 + BN2 + σ, each step's results in workgroup memory for the next. Every value
+// is the staged kernels' expression in their order (plane_means, conv_sum, bn_eval), so β is theirs
+// bit for bit. The 12 parameters come packed in `params` (see `packed`), which keeps the pass
+// within WebGPU's default of 8 storage buffers per stage (TensorFlow.js's device has no more).
+// FEATURES ≥ C + R, set per pipeline to the next power of two (workgroup memory is zeroed at every
+// workgroup's start, which a CPU adapter pays in full: 2048 floats made the pass 2.4× slower at
+// [64, 64, 7, 7] on SwiftShader than 128)
+override FEATURES: u32 = 64u;
+var<workgroup> feat: array<f32, FEATURES>;  // means at [0, C), hidden features at [C, C + R)
+
+// Offsets in `params` of fc1.weight [R, C], fc1.bias, bn1.{weight, bias, running_mean, running_var}
+// [R each], fc2.weight [C, R], fc2.bias, bn2.{…} [C each], in this order (packBetaParams in meta.ts).
+struct Packed { fc1: u32, bn1: u32, fc2: u32, bn2: u32 }
+fn packed(c: u32, r: u32) -> Packed {
+  return Packed(0u, r * c + r, r * c + 5u * r, 2u * r * c + 5u * r + c);
+}
+
+// bn_eval for feature f of F whose weight, bias, running mean and variance are at bn, bn + F, … in params.
+fn bn_eval_packed(s: f32, bn: u32, f: u32, features: u32) -> f32 {
+  return bn_eval(s, params[bn + f], params[bn + features + f], params[bn + 2u * features + f], params[bn + 3u * features + f]);
+}
+
 @compute @workgroup_size(WG)
-fn forward_bn_eval_means(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
-                         @builtin(local_invocation_index) lid: u32) {
-  let t = index(wid, nwg, lid);
-  if (t >= d.batch * d.out_features) { return; }
-  let n = t / d.out_features;
-  let o = t % d.out_features;
-  var s = bias[o];
-  for (var i = 0u; i < d.in_features; i++) {
+fn beta_eval(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
+             @builtin(local_invocation_index) lid: u32) {
+  let n = workgroup_index(wid, nwg);  // uniform in the workgroup, so the barriers below are too
+  if (n >= d.batch) { return; }
+  let c = d.in_features;
+  let r = d.out_features;
+  let at = packed(c, r);
+  for (var i = lid; i < c; i += WG) {
     var total = 0.0;
     for (var j = 0u; j < d.chunks; j++) {
       var chunk = 0.0;
-      let lane0 = ((n * d.in_features + i) * d.chunks + j) * d.lanes;
+      let lane0 = ((n * c + i) * d.chunks + j) * d.lanes;
       for (var l = 0u; l < d.lanes; l++) { chunk += inp[lane0 + l]; }
       total += chunk;
     }
-    s += weight[o * d.in_features + i] * (total * d.scale);
+    feat[i] = total * d.scale;
   }
-  bn_eval_out(t, o, s);
+  workgroupBarrier();
+  for (var h = lid; h < r; h += WG) {
+    var s = params[at.fc1 + r * c + h];
+    for (var i = 0u; i < c; i++) { s += params[at.fc1 + h * c + i] * feat[i]; }
+    feat[c + h] = bn_eval_packed(s, at.bn1, h, r);
+  }
+  workgroupBarrier();
+  for (var o = lid; o < c; o += WG) {
+    var s = params[at.fc2 + c * r + o];
+    for (var h = 0u; h < r; h++) { s += params[at.fc2 + o * r + h] * feat[c + h]; }
+    out[n * c + o] = sigmoid(bn_eval_packed(s, at.bn2, o, c));
+  }
 }
 
 @compute @workgroup_size(WG)

@@ -288,7 +288,13 @@ export type Binding = GPUBuffer | { buffer: GPUBuffer; offset?: number; size?: n
 export interface Recorder {
   temp(bytes: number, usage?: GPUBufferUsageFlags): GPUBuffer;
   dispatch(pipeline: GPUComputePipeline, uniforms: ArrayBuffer, bindings: Record<number, Binding>, workgroups: number): void;
-  copy(src: GPUBuffer, dst: GPUBuffer, bytes: number): void;
+  /** Copies `bytes` from `src` (from its offset) to `dst` at `dstOffset`; multiples of 4. */
+  copy(src: Binding, dst: GPUBuffer, bytes: number, dstOffset?: number): void;
+}
+
+/** A binding as the buffer and byte offset a copy takes. */
+export function copySource(b: Binding): [GPUBuffer, number] {
+  return 'buffer' in b ? [b.buffer, b.offset ?? 0] : [b, 0];
 }
 
 /** Bind-group entries: the uniform buffer (from `uniformOffset`) at binding 0, then the bindings by number. */
@@ -344,9 +350,9 @@ export class Batch implements Recorder {
   }
 
   /** Records a buffer copy. */
-  copy(src: GPUBuffer, dst: GPUBuffer, bytes: number): void {
+  copy(src: Binding, dst: GPUBuffer, bytes: number, dstOffset = 0): void {
     this.endPass();
-    this.encoder.copyBufferToBuffer(src, 0, dst, 0, bytes);
+    this.encoder.copyBufferToBuffer(...copySource(src), dst, dstOffset, bytes);
   }
 
   /** Writes a GPU timestamp at this point of the batch (needs the 'timestamp-query' feature). */

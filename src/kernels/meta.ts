@@ -123,22 +123,73 @@ export function encodeConv1x1(
 /**
  * out[n, o] = BN_eval(b[o] + Σ_i W[o, i]·inp[n, i]), and σ of it when `sigmoid`: a 1×1 convolution
  * and an eval-mode batch norm (running statistics) in one pass, with the same float32 expressions
- * as {@link encodeConv1x1} followed by {@link encodeBatchNorm}. With `inp` the spatial mean's
- * partial sums, the pass also finishes the means (plane_means' order and rounding): one dispatch fewer.
+ * as {@link encodeConv1x1} followed by {@link encodeBatchNorm}.
  */
 export function encodeConv1x1BatchNormEval(
   ctx: GpuContext,
   batch: Recorder,
   d: ConvDims,
   o: { sigmoid: boolean; eps: number },
-  b: { inp: Binding | MeanPartials; weight: Binding; bias: Binding; bn: { weight: Binding; bias: Binding; runningMean: Binding; runningVar: Binding }; out: Binding },
+  b: { inp: Binding; weight: Binding; bias: Binding; bn: BatchNormEvalParams; out: Binding },
 ): void {
-  const means = 'partials' in b.inp ? b.inp : undefined;
   batch.dispatch(
-    ctx.pipeline(CONV1X1_SHADER, means ? 'forward_bn_eval_means' : 'forward_bn_eval', { WG, SIGMOID: +o.sigmoid }),
-    convUniforms(d, o.eps, means),
-    { 1: means ? means.partials : (b.inp as Binding), 2: b.weight, 3: b.bias, 4: b.out, 9: b.bn.weight, 10: b.bn.bias, 11: b.bn.runningMean, 12: b.bn.runningVar },
+    ctx.pipeline(CONV1X1_SHADER, 'forward_bn_eval', { WG, SIGMOID: +o.sigmoid }),
+    convUniforms(d, o.eps),
+    { 1: b.inp, 2: b.weight, 3: b.bias, 4: b.out, 9: b.bn.weight, 10: b.bn.bias, 11: b.bn.runningMean, 12: b.bn.runningVar },
     Math.ceil((d.n * d.out) / WG),
+  );
+}
+
+export interface BatchNormEvalParams {
+  weight: Binding;
+  bias: Binding;
+  runningMean: Binding;
+  runningVar: Binding;
+}
+
+/** Meta-ACON's β generator parameters in eval mode. */
+export interface BetaGeneratorParams {
+  fc1: { weight: Binding; bias: Binding };
+  bn1: BatchNormEvalParams;
+  fc2: { weight: Binding; bias: Binding };
+  bn2: BatchNormEvalParams;
+}
+
+/**
+ * conv1x1.wgsl's beta_eval keeps C + R features in workgroup memory: 8 KiB at most, half of
+ * WebGPU's guaranteed 16 KiB.
+ */
+export const BETA_EVAL_FEATURES_MAX = 2048;
+
+/**
+ * β[n, c] = σ(BN2(fc2(BN1(fc1(means))))) in eval mode in one pass, one workgroup per sample, the
+ * means finished from the spatial mean's partial sums (plane_means' order and rounding): bit for
+ * bit the staged kernels' β. The 12 parameters are first copied into one buffer, in beta_eval's
+ * order, so the pass binds 3 storage buffers (WebGPU's default limit, tfjs's, is 8 per stage).
+ * Needs C + R ≤ {@link BETA_EVAL_FEATURES_MAX}.
+ */
+export function encodeBetaEval(
+  ctx: GpuContext,
+  batch: Recorder,
+  d: { n: number; c: number; r: number; eps: number },
+  mean: MeanPartials,
+  p: BetaGeneratorParams,
+  beta: Binding,
+): void {
+  const { n, c, r } = d;
+  const bn = (b: BatchNormEvalParams, f: number): [Binding, number][] => [[b.weight, f], [b.bias, f], [b.runningMean, f], [b.runningVar, f]];
+  const parts: [Binding, number][] = [[p.fc1.weight, r * c], [p.fc1.bias, r], ...bn(p.bn1, r), [p.fc2.weight, c * r], [p.fc2.bias, c], ...bn(p.bn2, c)];
+  const packed = batch.temp(parts.reduce((sum, [, f]) => sum + f, 0) * 4);
+  let offset = 0;
+  for (const [src, f] of parts) {
+    batch.copy(src, packed, f * 4, offset);
+    offset += f * 4;
+  }
+  batch.dispatch(
+    ctx.pipeline(CONV1X1_SHADER, 'beta_eval', { WG, FEATURES: Math.max(64, 2 ** Math.ceil(Math.log2(c + r))) }),
+    convUniforms({ n, in: c, out: r }, d.eps, mean),
+    { 1: mean.partials, 13: packed, 4: beta },
+    n,
   );
 }
 

@@ -7,8 +7,10 @@ import {
   encodeBroadcastAdd,
   encodeConv1x1,
   encodeConv1x1Backward,
+  encodeBetaEval,
   encodeConv1x1BatchNormEval,
   encodeMeansFromPartials,
+  BETA_EVAL_FEATURES_MAX,
   encodePlaneMeans,
   encodePlanePartials,
   type BatchNormOptions,
@@ -134,16 +136,10 @@ function encodeBetaGenerator(
 }
 
 /**
- * Eval forward: fc1 sums the spatial means itself from the mean's partial sums while each of its
- * invocations would add at most this many (C · chunks · lanes); beyond, the means get their own pass.
- */
-const MEANS_IN_FC1_MAX = 8192;
-
-/**
- * Records the forward: generator, then ACON-C with the per-sample β. In eval mode each 1×1
- * convolution and its batch norm run as one pass, the first also finishing the spatial means (same
- * arithmetic, 4 dispatches instead of 7); `staged` keeps them apart so that every intermediate
- * exists (debug read-back).
+ * Records the forward: generator, then ACON-C with the per-sample β. In eval mode the generator
+ * after the mean's partial sums is one pass (the same arithmetic: 3 dispatches instead of 7; with
+ * C + R beyond that pass's workgroup memory, the means, then each 1×1 convolution fused with its
+ * batch norm: 5); `staged` keeps every stage apart so that every intermediate exists (debug read-back).
  */
 function encodeMetaForward(
   ctx: GpuContext,
@@ -162,18 +158,17 @@ function encodeMetaForward(
     return { beta: t.beta, t };
   }
   const { n, c } = geo;
-  const a1 = batch.temp(n * r * 4);
   const beta = batch.temp(n * c * 4);
   const mean = encodePlanePartials(ctx, batch, geo, x);
-  const fc1 = { weight: P.fc1.weight, bias: P.fc1.bias, bn: P.bn1, out: a1 };
-  if (c * mean.chunks * mean.lanes <= MEANS_IN_FC1_MAX) {
-    encodeConv1x1BatchNormEval(ctx, batch, { n, in: c, out: r }, { sigmoid: false, eps: BN_EPS }, { inp: mean, ...fc1 });
+  if (c + r <= BETA_EVAL_FEATURES_MAX) {
+    encodeBetaEval(ctx, batch, { n, c, r, eps: BN_EPS }, mean, P, beta);
   } else {
     const m = batch.temp(n * c * 4);
+    const a1 = batch.temp(n * r * 4);
     encodeMeansFromPartials(ctx, batch, geo, mean, m);
-    encodeConv1x1BatchNormEval(ctx, batch, { n, in: c, out: r }, { sigmoid: false, eps: BN_EPS }, { inp: m, ...fc1 });
+    encodeConv1x1BatchNormEval(ctx, batch, { n, in: c, out: r }, { sigmoid: false, eps: BN_EPS }, { inp: m, ...P.fc1, bn: P.bn1, out: a1 });
+    encodeConv1x1BatchNormEval(ctx, batch, { n, in: r, out: c }, { sigmoid: true, eps: BN_EPS }, { inp: a1, ...P.fc2, bn: P.bn2, out: beta });
   }
-  encodeConv1x1BatchNormEval(ctx, batch, { n, in: r, out: c }, { sigmoid: true, eps: BN_EPS }, { inp: a1, weight: P.fc2.weight, bias: P.fc2.bias, bn: P.bn2, out: beta });
   encodeAconCForward(ctx, batch, geo, { x, p1: P.p1, p2: P.p2, beta, y });
   return { beta };
 }
@@ -215,7 +210,7 @@ function encodeMetaBackward(
   if (named) {
     for (const [k, v] of Object.entries(tempSizes(n, c, r))) named.push([k, t[k as keyof GeneratorTemps], v * 4]);
     const dxDirect = batch.temp(count * 4);
-    batch.copy('buffer' in G.dx ? G.dx.buffer : G.dx, dxDirect, count * 4);
+    batch.copy(G.dx, dxDirect, count * 4);
     named.push(['gbeta', gbeta, n * c * 4], ['gh2', gh2, n * c * 4], ['ga1', ga1, n * r * 4], ['gh1', gh1, n * r * 4], ['gm', gm, n * c * 4], ['dxDirect', dxDirect, count * 4]);
   }
   // the mean's adjoint: every element of plane (n, c) gets gm[n, c]/(H·W)

@@ -8,7 +8,7 @@
  * scope: every input is validated synchronously before anything is recorded.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { bindGroupEntries, type Binding, type Recorder } from '../gpu/context';
+import { bindGroupEntries, copySource, type Binding, type Recorder } from '../gpu/context';
 import { foldGrid } from '../gpu/grid';
 
 /** The parts of tfjs-backend-webgpu's WebGPUBackend used here (4.22; public fields in its typings). */
@@ -108,10 +108,10 @@ export class TfjsStream implements Recorder {
     backend.dispatchCountInPass++;
   }
 
-  copy(src: GPUBuffer, dst: GPUBuffer, bytes: number): void {
+  copy(src: Binding, dst: GPUBuffer, bytes: number, dstOffset = 0): void {
     this.backend.ensureCommandEncoderReady();
     this.backend.endComputePassEncoder();
-    this.backend.commandEncoder!.copyBufferToBuffer(src, 0, dst, 0, bytes);
+    this.backend.commandEncoder!.copyBufferToBuffer(...copySource(src), dst, dstOffset, bytes);
   }
 
   /** Queues the pending uniform block's write (before the commands that read it are submitted). */

@@ -97,38 +97,49 @@ describe('Meta-ACON-C: every stage vs the reference', () => {
   }, 300_000);
 });
 
-describe('Meta-ACON-C eval forward: 1×1 convolution and batch norm fused', () => {
-  // The fused eval pass evaluates the same float32 expressions, in the same order, as the staged
-  // kernels (whose every stage the tests above check against the reference on its own inputs), so
-  // y and β must agree bit for bit with the staged (debug) run.
-  const shapes: [Shape4, Layout][] = [[[1, 64, 7, 7], 'NHWC'], [[3, 17, 5, 5], 'NCHW'], [[2, 256, 3, 3], 'NHWC'], [[4, 40, 8, 8], 'NCHW']];
-  test.each(shapes)('%j %s', async (shape, layout) => {
+describe('Meta-ACON-C eval forward: the β generator in one pass', () => {
+  // The fused eval pass (conv1x1.wgsl's beta_eval, or beyond its workgroup memory each 1×1
+  // convolution fused with its batch norm) evaluates the same float32 expressions, in the same order,
+  // as the staged kernels (whose every stage the tests above check against the reference on its own
+  // inputs), so y and β must agree bit for bit with the staged (debug) run.
+  async function expectStaged(a: AconGPU, shape: Shape4, layout: Layout, r: number, seed: number) {
     const [N, C, H, W] = shape;
-    const p = makeMetaParams(C, 16, C);
-    const x = normal(rng(C + 1), N * C * H * W, 2);
-    const fused = await metaAconCForward(acon.context, x, shape, p, { training: false, layout });
-    const staged = await metaAconCForward(acon.context, x, shape, p, { training: false, layout, debug: true });
+    const p = makeMetaParams(C, r, seed);
+    const x = normal(rng(seed + 1), N * C * H * W, 2);
+    const fused = await metaAconCForward(a.context, x, shape, p, { training: false, layout });
+    const staged = await metaAconCForward(a.context, x, shape, p, { training: false, layout, debug: true });
     expect(fused.beta).toEqual(staged.beta);
     expect(fused.y).toEqual(staged.y);
     // the running statistics are read, never written
     expect(fused.bn1.runningMean).toEqual(p.bn1.runningMean);
     expect(fused.bn2.runningVar).toEqual(p.bn2.runningVar);
-  });
+  }
+  // C and R below, at and beyond the workgroup's 64 invocations; C + R = 2048 (the pass's limit)
+  // and 2048 + 128 (the staged fallback); several mean chunks per plane (64×68 NCHW)
+  const cases: [Shape4, Layout, number][] = [
+    [[1, 64, 7, 7], 'NHWC', 16],
+    [[3, 17, 5, 5], 'NCHW', 16],
+    [[2, 256, 3, 3], 'NHWC', 16],
+    [[4, 40, 8, 8], 'NCHW', 16],
+    [[2, 512, 2, 3], 'NHWC', 4],
+    [[2, 1920, 2, 2], 'NCHW', 15],
+    [[2, 2048, 2, 1], 'NHWC', 16],
+    [[2, 8, 64, 68], 'NCHW', 4],
+  ];
+  test.each(cases)('%j %s r = %i', (shape, layout, r) => expectStaged(acon, shape, layout, r, shape[1] + 1));
 
-  test('with the GPU tuning: the means summed inside fc1 (NHWC) and in their own pass (NCHW, C · lanes > 8192)', async () => {
-    const gpuTuned = await AconGPU.create({ software: false });
-    try {
-      for (const layout of ['NHWC', 'NCHW'] as Layout[]) {
-        const shape: Shape4 = [2, 256, 4, 4];
-        const p = makeMetaParams(256, 16, 9);
-        const x = normal(rng(10), 2 * 256 * 16, 2);
-        const fused = await metaAconCForward(gpuTuned.context, x, shape, p, { training: false, layout });
-        const staged = await metaAconCForward(gpuTuned.context, x, shape, p, { training: false, layout, debug: true });
-        expect(fused.beta).toEqual(staged.beta);
-        expect(fused.y).toEqual(staged.y);
+  test('with the GPU tuning (WG 64), and a grid folded at 9 per dimension (10 samples: 8 surplus workgroups)', async () => {
+    const runs: [Parameters<typeof AconGPU.create>[0], Shape4, number][] = [
+      [{ software: false }, [2, 256, 4, 4], 16],
+      [{ maxWorkgroupsPerDimension: 9 }, [10, 6, 3, 2], 2],
+    ];
+    for (const [options, shape, r] of runs) {
+      const a = await AconGPU.create(options);
+      try {
+        for (const layout of ['NHWC', 'NCHW'] as Layout[]) await expectStaged(a, shape, layout, r, 9);
+      } finally {
+        a.destroy();
       }
-    } finally {
-      gpuTuned.destroy();
     }
   });
 });
