@@ -9,7 +9,7 @@ export default defineConfig({
   build: {
     // `npm run build`: the library (shaders inlined through ?raw) for other projects to import.
     lib: {
-      entry: { 'acon-webgpu': resolve(import.meta.dirname, 'src/index.ts'), tfjs: resolve(import.meta.dirname, 'src/tfjs/index.ts'), layers: resolve(import.meta.dirname, 'src/layers/index.ts') },
+      entry: { 'acon-webgpu': resolve(import.meta.dirname, 'src/index.ts'), tfjs: resolve(import.meta.dirname, 'src/tfjs/index.ts'), layers: resolve(import.meta.dirname, 'src/layers/index.ts'), models: resolve(import.meta.dirname, 'src/models/index.ts') },
       formats: ['es'],
     },
     rollupOptions: { external: [/^@tensorflow\//] },

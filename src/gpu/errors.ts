@@ -12,6 +12,7 @@ export type AconErrorCode =
   | 'BUFFER'
   | 'BATCH'
   | 'STATE'
+  | 'CHECKPOINT'
   | 'DESTROYED'
   | 'DEVICE_LOST'
   | 'NO_WEBGPU'
@@ -92,6 +93,13 @@ export class BatchSizeError extends AconError {
 export class StateDictError extends AconError {
   constructor(message: string, expected?: string, actual?: string) {
     super('STATE', message, expected, actual);
+  }
+}
+
+/** A checkpoint file that cannot be read: truncated, a malformed header, an unknown architecture. */
+export class CheckpointError extends AconError {
+  constructor(message: string, expected?: string, actual?: string) {
+    super('CHECKPOINT', message, expected, actual);
   }
 }
 

@@ -1,0 +1,29 @@
+/**
+ * Every network this project builds, by the name the bench and `npm run models` use, with its
+ * builder: the paper's ShuffleNetV2 at its four widths with ACON-C and Meta-ACON-C (1000 classes,
+ * r as the official code sets it) and the seed's three small CNNs.
+ */
+import type * as tfl from '@tensorflow/tfjs-layers';
+import { NET_KINDS, seedModel } from '../layers/networks';
+import type { Impl } from '../layers/common';
+import { MODEL_SIZES, shuffleNetV2 } from './shufflenet';
+
+export interface CatalogEntry {
+  /** e.g. 'shufflenetv2-0.5x-meta', 'dcn2-acon'. */
+  name: string;
+  /** Logical input shape [N, C, H, W] at batch 1. */
+  input: [number, number, number, number];
+  build: (impl?: Impl) => tfl.LayersModel;
+}
+
+export function catalog(): CatalogEntry[] {
+  const shuffle = MODEL_SIZES.flatMap((modelSize) =>
+    (['acon', 'meta'] as const).map<CatalogEntry>((activation) => ({
+      name: `shufflenetv2-${modelSize}-${activation}`,
+      input: [1, 3, 224, 224],
+      build: (impl) => shuffleNetV2({ activation, modelSize, ...(impl ? { impl } : {}) }),
+    })),
+  );
+  const seeds = NET_KINDS.map<CatalogEntry>((kind) => ({ name: kind, input: [1, 3, 32, 32], build: (impl) => seedModel(kind, impl ? { impl } : {}) }));
+  return [...shuffle, ...seeds];
+}
