@@ -10,6 +10,8 @@
 //   tfjs              the TensorFlow.js face (src/tfjs/ops.ts) on NHWC tensors, fused vs composed vs
 //                     tf.relu on the same tensor; at its own fixed shapes (TFJS_SHAPES)
 //   net               inference of the seed networks as tf.layers models (src/layers), batch 1 and 64
+//   shufflenet        inference of the paper's ShuffleNetV2 0.5× (src/models) with ACON-C and Meta-ACON-C,
+//                     fused vs composed ACON, batch 1 at 224×224
 //   train             one Adam step of dcn2+AconC / dcn2+MetaAconC (opt-in: slow on SwiftShader)
 // Every result names the memory layout it ran in; `shape` is always the logical [N, C, H, W].
 // The kernel families' GPU results also carry the effective bandwidth `gbps`: the bytes the op must
@@ -31,13 +33,16 @@ import { aconCComposed, batchNormComposed, metaAconCComposed, type MetaComposedP
 import { aconC, metaAconC, type MetaAconCTensors } from '../src/tfjs/ops';
 import { makeDataset } from '../src/tfjs/data';
 import { bceWithLogits, seedModel, type NetKind } from '../src/layers/index';
+import { shuffleNetV2 } from '../src/models/index';
 
 export type { Layout };
 export type Impl = 'fused' | 'tfjs-composed' | 'reference' | 'copy-roofline' | 'relu';
 export type KernelOp = 'aconC.forward' | 'aconC.backward' | 'metaAconC.forward' | 'metaAconC.backward';
 export type TfjsOp = 'tfjs.aconC.forward' | 'tfjs.aconC.backward' | 'tfjs.metaAconC.forward';
 export type Op = KernelOp | TfjsOp | 'net.infer' | 'train.step';
-export type Family = 'aconC' | 'metaAconC' | 'tfjs' | 'net' | 'train';
+export type Family = 'aconC' | 'metaAconC' | 'tfjs' | 'net' | 'shufflenet' | 'train';
+/** net.infer's networks: the seed's and the paper's ShuffleNetV2 0.5×. */
+export type NetName = NetKind | 'shufflenetv2-0.5x-acon' | 'shufflenetv2-0.5x-meta';
 export type Shape4 = [number, number, number, number];
 
 export interface BenchResult {
@@ -52,7 +57,7 @@ export interface BenchResult {
   /** Timed calls. */
   runs: number;
   /** net.infer and train.step: which network. */
-  net?: NetKind;
+  net?: NetName;
   /**
    * Kernel ops on the GPU (fused, tfjs-composed, copy-roofline): effective bandwidth in GB/s (10⁹ B/s),
    * bytesMoved(op, shape) over the median time. The copy roofline moves the same bytes as its op.
@@ -119,8 +124,8 @@ export const TFJS_SHAPES: Shape4[] = [
   [64, 64, 7, 7],
 ];
 
-export const ALL_FAMILIES: Family[] = ['aconC', 'metaAconC', 'tfjs', 'net', 'train'];
-export const DEFAULT_FAMILIES: Family[] = ['aconC', 'metaAconC', 'tfjs', 'net'];
+export const ALL_FAMILIES: Family[] = ['aconC', 'metaAconC', 'tfjs', 'net', 'shufflenet', 'train'];
+export const DEFAULT_FAMILIES: Family[] = ['aconC', 'metaAconC', 'tfjs', 'net', 'shufflenet'];
 export const NET_BATCHES = [1, 64];
 
 /** The (net, impl) pairs of net.infer: the ReLU network and each ACON network fused and composed. */
@@ -204,7 +209,7 @@ interface Contender {
 interface Entry extends Contender {
   impl: Impl;
   layout: Layout;
-  net?: NetKind;
+  net?: NetName;
 }
 
 /**
@@ -321,6 +326,7 @@ function countResults(families: Family[], shapes: Shape4[], tfjsShapes: Shape4[]
   if (families.includes('metaAconC')) total += shapes.filter((sh) => sh[0] >= 2).length * 2 * perKernelOp;
   if (families.includes('tfjs')) total += tfjsShapes.length * 3 * 3;
   if (families.includes('net')) total += netBatches.length * NET_CONTENDERS.length;
+  if (families.includes('shufflenet')) total += 4;
   if (families.includes('train')) total += 4;
   return total;
 }
@@ -390,6 +396,7 @@ export async function runBench(options: BenchOptions = {}): Promise<BenchReport>
     }
     if (families.includes('tfjs')) for (const shape of tfjsShapes) await benchTfjs(shape);
     if (families.includes('net')) for (const n of netBatches) await benchNet(n);
+    if (families.includes('shufflenet')) await benchShuffleNet();
     if (families.includes('train')) await benchTrain();
   } finally {
     ctx.destroy();
@@ -621,6 +628,29 @@ export async function runBench(options: BenchOptions = {}): Promise<BenchReport>
     x.dispose();
   }
 
+  /**
+   * The paper's ShuffleNetV2 0.5× at batch 1 (224×224, random weights shared by the fused and the
+   * composed model of each activation): 3 + 16·2 + 4 + 1 ACON layers between tfjs's own convolutions.
+   */
+  async function benchShuffleNet() {
+    const shape: Shape4 = [1, 3, 224, 224];
+    const x = tf.randomNormal([1, 224, 224, 3], 0, 1, 'float32', 7);
+    for (const activation of ['acon', 'meta'] as const) {
+      const net = `shufflenetv2-0.5x-${activation}` as const;
+      const [fused, composed] = (['auto', 'composed'] as const).map((impl) => shuffleNetV2({ activation, modelSize: '0.5x', impl }));
+      composed!.setWeights(fused!.getWeights());
+      await checkAgree(`net.infer ${net}`, fused!.predict(x) as tf.Tensor, composed!.predict(x) as tf.Tensor);
+      const entries = ([['fused', fused!], ['tfjs-composed', composed!]] as const).map(([impl, model]): Entry => ({
+        impl, layout: 'NHWC', net, run: tidy(() => model.predict(x)), drain: tfDrain,
+      }));
+      await sideBySide('net.infer', shape, entries, 1, { batchMs: Math.max(batchMs, 1000), groupMs: Math.max(groupMs, 240_000) });
+      await tfDrain();
+      fused!.dispose();
+      composed!.dispose();
+    }
+    x.dispose();
+  }
+
   /** One Adam step of the seed's tf.layers model, ACON on our kernels (fused) or in tfjs primitives. */
   async function benchTrain() {
     const shape: Shape4 = [trainBatch, 3, 32, 32];
@@ -731,10 +761,18 @@ export function formatReport(report: BenchReport): string {
 
   const nets = report.results.filter((r) => r.op === 'net.infer');
   if (nets.length) {
-    lines.push('', 'net.infer (tf.layers models, NHWC input [N,32,32,3]; ratios against dcn3 (ReLU) at the same batch)', 'shape           net         impl           ms        /dcn3');
+    lines.push(
+      '',
+      'net.infer (tf.layers models, NHWC; ratios: seed networks against dcn3 (ReLU) at the same batch, ShuffleNetV2 fused against composed)',
+      'shape             net                       impl           ms        ratio',
+    );
     const dcn3 = new Map(nets.filter((r) => r.net === 'dcn3').map((r) => [shapeOf(r), r.ms]));
+    const composedOf = new Map(nets.filter((r) => r.impl === 'tfjs-composed').map((r) => [`${r.net}|${shapeOf(r)}`, r.ms]));
     for (const r of nets) {
-      lines.push(`${shapeOf(r).padEnd(16)}${(r.net ?? '').padEnd(12)}${r.impl.padEnd(15)}${fmtMs(r.ms)}${fmtRatio(r.ms, dcn3.get(shapeOf(r)), 0)}`);
+      const shuffle = r.net?.startsWith('shufflenet') ?? false;
+      const base = shuffle ? (r.impl === 'fused' ? composedOf.get(`${r.net}|${shapeOf(r)}`) : undefined) : dcn3.get(shapeOf(r));
+      const label = base === undefined ? '' : fmtRatio(r.ms, base, 0) + (shuffle ? ' of composed' : ' of dcn3');
+      lines.push(`${shapeOf(r).padEnd(18)}${(r.net ?? '').padEnd(26)}${r.impl.padEnd(15)}${fmtMs(r.ms)}${label}`);
     }
   }
 

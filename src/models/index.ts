@@ -7,3 +7,4 @@ export { shuffleNetV2, TorchMaxPool, ChannelSplit, STAGE_OUT_CHANNELS, MODEL_SIZ
 export { loadCheckpoint, loadTorchTensors, modelForMetadata, ARCHITECTURES, type Architecture, type LoadedCheckpoint } from './checkpoint';
 export { readSafetensors, type Safetensors, type SafetensorsTensor, type SafetensorsDType } from './safetensors';
 export { catalog, type CatalogEntry } from './catalog';
+export { IMAGENET_LABELS, SHUFFLENET_PREPROCESSING, imagenetInput, topK } from './imagenet';
