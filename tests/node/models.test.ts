@@ -104,3 +104,24 @@ describe('loading a converted checkpoint', () => {
     expect(() => shuffleNetV2({ activation: 'meta', r: 0 })).toThrow(OptionError);
   });
 });
+
+describe('parameter counts: every network of the catalog as PyTorch counts the official module', () => {
+  // PyTorch's trainable parameters; its running means and variances are our non-trainable weights
+  // (its num_batches_tracked buffers have no counterpart: nothing in eval mode reads them)
+  const counts = JSON.parse(readFileSync('tests/fixtures/models/param-counts.json', 'utf8')) as Record<string, { trainable: number; buffers: number }>;
+  test.each(catalog().map((e) => [e.name, e] as const))('%s', (name, entry) => {
+    expect(counts[name], `param-counts.json has ${name}`).toBeDefined();
+    const model = entry.build('composed');
+    try {
+      expect(paramCounts(model)).toEqual({ trainable: counts[name]!.trainable, nonTrainable: counts[name]!.buffers });
+    } finally {
+      model.dispose();
+    }
+  });
+
+  test('the ImageNet labels: 1000, in the models\' order', async () => {
+    const { IMAGENET_LABELS } = await import('../../src/models/index');
+    expect(IMAGENET_LABELS.length).toBe(1000);
+    expect([IMAGENET_LABELS[0], IMAGENET_LABELS[1], IMAGENET_LABELS[999]]).toEqual(['tench, Tinca tinca', 'goldfish, Carassius auratus', 'toilet tissue, toilet paper, bathroom tissue']);
+  });
+});
