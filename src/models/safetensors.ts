@@ -29,7 +29,8 @@ const BYTES: Record<SafetensorsDType, number> = { F32: 4, U8: 1 };
 const HEADER_MAX = 100_000_000;
 
 export function readSafetensors(file: ArrayBuffer | Uint8Array): Safetensors {
-  const bytes = file instanceof Uint8Array ? file : new Uint8Array(file);
+  // a plain Uint8Array view even of a Node Buffer, whose slice() would not copy
+  const bytes = file instanceof Uint8Array ? new Uint8Array(file.buffer, file.byteOffset, file.byteLength) : new Uint8Array(file);
   if (bytes.length < 8) throw new CheckpointError('safetensors: the file is shorter than its 8-byte header length', '≥ 8 bytes', `${bytes.length} bytes`);
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const headerLength = Number(view.getBigUint64(0, true));

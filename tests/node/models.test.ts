@@ -42,6 +42,10 @@ describe('safetensors reader', () => {
     expect(st.metadata).toEqual({ k: 'v' });
     expect(st.tensors.get('a')).toEqual({ dtype: 'F32', shape: [2, 3], data: Float32Array.of(1, 2, 3, 4, 5, -6.5) });
     expect(st.tensors.get('b')).toEqual({ dtype: 'U8', shape: [3], data: Uint8Array.of(0, 7, 255) });
+    // a Node Buffer (readFileSync) with the file at an offset of a larger buffer: values copied, not viewed
+    const pooled = Buffer.alloc(file.length + 3);
+    pooled.set(file, 3);
+    expect(readSafetensors(pooled.subarray(3)).tensors.get('a')!.data).toEqual(Float32Array.of(1, 2, 3, 4, 5, -6.5));
   });
 
   test('a truncated file, a header past the end, a non-JSON header, an unsupported dtype, a range that does not match the shape: CheckpointError naming the tensor', () => {
@@ -117,6 +121,13 @@ describe('parameter counts: every network of the catalog as PyTorch counts the o
     } finally {
       model.dispose();
     }
+  });
+
+  test('a fixture read from disk with readFileSync (a Node Buffer) loads', () => {
+    const { model, architecture } = loadCheckpoint(readFileSync('tests/fixtures/models/dcn2-meta.safetensors'));
+    expect(architecture).toBe('dcn2-meta');
+    expect(paramCounts(model)).toEqual({ trainable: 161_329, nonTrainable: 160 });
+    model.dispose();
   });
 
   test('the ImageNet labels: 1000, in the models\' order', async () => {

@@ -1,0 +1,321 @@
+#!/usr/bin/python3
+"""Converts a PyTorch ACON / Meta-ACON checkpoint into the safetensors file acon-webgpu loads.
+
+  /usr/bin/python3 scripts/convert_checkpoint.py IN.pth OUT.safetensors [--arch A] [--model-size S] [--r R]
+
+IN is a bare state dict or a dict holding one under 'state_dict' (what the official train.py saves:
+{'state_dict': model.state_dict()} of an nn.DataParallel model, so 'module.' prefixes are stripped);
+num_batches_tracked buffers are dropped. The architecture is detected from the keys (or given with
+--arch), the ShuffleNetV2 width (stage_out_channels) from the tensor shapes, and Meta-ACON's r from the
+β generators' hidden widths. The architecture is then built in PyTorch (the official modules, vendored
+in scripts/torch_models/) and the state dict must have exactly its tensors with exactly its shapes;
+otherwise every missing / unexpected / wrongly shaped tensor is named and the script exits with
+status 2 without writing anything.
+
+OUT keeps PyTorch's tensor names and shapes (the browser side converts layouts), every tensor as F32
+in state-dict order, with __metadata__ {"format": "acon-webgpu/1", "architecture", "source",
+ShuffleNetV2: "model_size", "stage_out_channels", "n_class"; seed networks: "num_classes";
+Meta-ACON: "r"}. OUT is written to a temporary file and renamed: never half-written.
+
+Exit status: 0 written, 2 the checkpoint does not fit (or cannot be read), 1 anything unexpected.
+See docs/converting.md.
+"""
+import argparse
+import inspect
+import json
+import os
+import pickle
+import sys
+
+sys.dont_write_bytecode = True  # keep scripts/torch_models/ free of __pycache__
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+
+import torch  # noqa: E402
+
+from torch_models.architectures import (  # noqa: E402
+    ARCHITECTURES, FIRST_BLOCKS, META_KINDS, SEED_R, SHUFFLENET_KINDS, STAGE_OUT_CHANNELS,
+    build, input_shape, meta_hidden, metadata_for, model_size_of, official_r, state_dict_shapes,
+)
+from torch_models.safetensors_io import write_safetensors  # noqa: E402
+
+FORMAT = 'acon-webgpu/1'
+
+
+class ConversionError(Exception):
+    """The checkpoint does not fit: reported on stderr, exit status 2."""
+
+
+# ---------------------------------------------------------------------------------------------- load
+
+def load_checkpoint(path, trust_pickle=False):
+    """The checkpoint's state dict as an ordered {name: tensor}, unwrapped from {'state_dict': ...}."""
+    kwargs = {'map_location': 'cpu'}
+    if not trust_pickle:
+        if 'weights_only' not in inspect.signature(torch.load).parameters:
+            raise ConversionError(f'this PyTorch ({torch.__version__}) has no torch.load(weights_only=True), which reads a file '
+                                  'without running code from it; pass --trust-pickle to load it anyway (trusted files only)')
+        kwargs['weights_only'] = True  # tensors and plain containers only: no code runs while loading
+    try:
+        obj = torch.load(path, **kwargs)
+    except FileNotFoundError:
+        raise ConversionError(f'{path}: no such file')
+    except pickle.UnpicklingError as e:
+        text = str(e)
+        if 'WeightsUnpickler error:' in text:
+            raise ConversionError(f'{path}: holds more than tensors and plain containers '
+                                  f'({text.split("WeightsUnpickler error:", 1)[1].strip()}); '
+                                  'if you trust the file, pass --trust-pickle to unpickle it fully')
+        raise ConversionError(f'{path}: not a PyTorch checkpoint ({text.splitlines()[0] if text else "unpickling failed"})')
+    except Exception as e:  # noqa: BLE001 - torch raises many kinds for a file that is not a checkpoint
+        raise ConversionError(f'{path}: cannot be read by torch.load ({type(e).__name__}: {str(e).splitlines()[0] if str(e) else ""})')
+    if isinstance(obj, dict) and isinstance(obj.get('state_dict'), dict):
+        obj = obj['state_dict']
+    if not isinstance(obj, dict):
+        raise ConversionError(f'{path}: not a state dict (a {type(obj).__name__}); expected {{name: tensor}} or {{"state_dict": {{name: tensor}}}}')
+    not_tensors = [k for k, v in obj.items() if not isinstance(v, torch.Tensor)]
+    if not_tensors:
+        raise ConversionError(f'{path}: not a state dict: {", ".join(map(str, not_tensors[:5]))} '
+                              f'{"is not a tensor" if len(not_tensors) == 1 else "are not tensors"}'
+                              f'{f" (and {len(not_tensors) - 5} more)" if len(not_tensors) > 5 else ""}')
+    return obj
+
+
+def normalize(state_dict):
+    """Strips 'module.' prefixes (nn.DataParallel) and drops num_batches_tracked."""
+    out = {}
+    for key, value in state_dict.items():
+        name = str(key)
+        while name.startswith('module.'):
+            name = name[len('module.'):]
+        if name.endswith('num_batches_tracked'):
+            continue
+        if name in out:
+            raise ConversionError(f'tensor {name} appears twice (once with a "module." prefix)')
+        out[name] = value
+    return out
+
+
+# ------------------------------------------------------------------------------------ architecture
+
+def detect_architecture(sd):
+    if 'first_conv.2.fc1.weight' in sd:
+        return 'shufflenetv2-meta'
+    if 'first_conv.2.p1' in sd:
+        return 'shufflenetv2-acon'
+    if 'conv1.weight' in sd:
+        if 'act.fc1.weight' in sd:
+            return 'dcn2-meta'
+        if 'act.p1' in sd:
+            return 'dcn2-acon'
+        if not any(k.startswith('act.') for k in sd):
+            return 'dcn3'
+    some = ', '.join(list(sd)[:6]) + (', ...' if len(sd) > 6 else '')
+    raise ConversionError('unknown architecture: none of the tensors that identify one is there '
+                          '(first_conv.2.fc1.weight: shufflenetv2-meta; first_conv.2.p1: shufflenetv2-acon; '
+                          'conv1.weight with act.fc1.weight / act.p1 / no act.*: dcn2-meta / dcn2-acon / dcn3). '
+                          f'The checkpoint has {len(sd)} tensors: {some or "none"}. Pass --arch to name one '
+                          f'({", ".join(ARCHITECTURES)}) and see what does not fit.')
+
+
+def _vote(sd, what, readings):
+    """The most common value among several readings of one width (each a function of sd that raises
+    KeyError / IndexError / AttributeError when its tensors are absent or malformed), so that one wrongly
+    shaped tensor does not change the inferred width and is then named by the validation."""
+    values = []
+    for read in readings:
+        try:
+            values.append(int(read(sd)))
+        except (KeyError, IndexError, AttributeError, TypeError):
+            pass
+    if not values:
+        raise ConversionError(f'cannot infer {what}: none of the tensors it is read from is there with the expected dimensions '
+                              f'({", ".join(sorted(set(k for read in readings for k in getattr(read, "keys", []))))})')
+    return max(values, key=lambda v: (values.count(v), -values.index(v)))
+
+
+def _dim(key, axis, ndim=4):
+    def read(sd):
+        t = sd[key]
+        if t.dim() != ndim:
+            raise IndexError(key)
+        return t.shape[axis]
+    read.keys = [key]
+    return read
+
+
+def _sum(*readings, factor=1):
+    def read(sd):
+        return factor * sum(r(sd) for r in readings)
+    read.keys = [k for r in readings for k in r.keys]
+    return read
+
+
+def infer_stage_out_channels(sd):
+    """[-1, first, stage2, stage3, stage4, last] from the shapes: first_conv's output, each stage's
+    width as its first block's output (branch_main's last conv out + the block's input, which
+    branch_proj passes through at the same width), conv_last's output; each read from a few tensors,
+    most common value."""
+    first = _vote(sd, 'stage_out_channels[1] (first_conv width)', [
+        _dim('first_conv.0.weight', 0), _dim('first_conv.1.weight', 0, 1), _dim('first_conv.2.p1', 1),
+        _dim('features.0.branch_main.0.weight', 1), _dim('features.0.branch_proj.0.weight', 0)])
+    channels = [-1, first]
+    for stage, i in enumerate(FIRST_BLOCKS):
+        main, proj = f'features.{i}.branch_main', f'features.{i}.branch_proj'
+        channels.append(_vote(sd, f'stage_out_channels[{stage + 2}] (width of stage {stage + 2})', [
+            _sum(_dim(f'{main}.5.weight', 0), _dim(f'{main}.0.weight', 1)),
+            _sum(_dim(f'{main}.6.weight', 0, 1), _dim(f'{proj}.3.weight', 0)),
+            _sum(_dim(f'{main}.0.weight', 0), factor=2),  # mid_channels = width // 2
+            _sum(_dim(f'features.{i + 1}.branch_main.0.weight', 1), factor=2)]))  # the next block reads width // 2
+    channels.append(_vote(sd, 'stage_out_channels[5] (conv_last width)', [
+        _dim('conv_last.0.weight', 0), _dim('conv_last.1.weight', 0, 1), _dim('conv_last.2.p1', 1), _dim('classifier.0.weight', 1, 2)]))
+    return channels
+
+
+def meta_widths(sd):
+    """[(module, width C, hidden)] of every MetaAconC (a '<m>.fc1.weight' next to '<m>.p1')."""
+    out = []
+    for key, t in sd.items():
+        if key.endswith('.fc1.weight') and key[:-len('fc1.weight')] + 'p1' in sd and t.dim() == 4:
+            out.append((key[:-len('.fc1.weight')], int(t.shape[1]), int(t.shape[0])))
+    return out
+
+
+def infer_r(sd, preferred):
+    """The r with max(r, C // r) == hidden for every MetaAconC; `preferred` (the official value)
+    when several fit (they all give the same shapes, so the same network), else the smallest."""
+    widths = meta_widths(sd)
+    if not widths:
+        raise ConversionError('cannot infer r: no MetaAconC β generator (<module>.fc1.weight with <module>.p1) found')
+    top = max(max(c, h) for _, c, h in widths) + 1
+    fits = [r for r in range(1, top + 1) if all(meta_hidden(c, r) == h for _, c, h in widths)]
+    if not fits:
+        detail = '; '.join(f'{m}: width {c}, hidden {h}' for m, c, h in widths[:8])
+        raise ConversionError('cannot infer r: no r gives every MetaAconC its hidden width max(r, width // r) '
+                              f'({detail}{"; ..." if len(widths) > 8 else ""}); pass --r to see which tensors do not fit')
+    return preferred if preferred in fits else fits[0]
+
+
+def parse_model_size(text):
+    if text in STAGE_OUT_CHANNELS:
+        return list(STAGE_OUT_CHANNELS[text])
+    try:
+        channels = json.loads(text)
+        if isinstance(channels, list) and len(channels) == 6 and all(isinstance(c, int) for c in channels) and channels[0] == -1:
+            return channels
+    except json.JSONDecodeError:
+        pass
+    raise ConversionError(f'--model-size {text!r}: expected one of {", ".join(STAGE_OUT_CHANNELS)} '
+                          'or a stage_out_channels list such as "[-1, 24, 48, 96, 192, 1024]"')
+
+
+def settings_for(architecture, sd, model_size=None, r=None):
+    if architecture in SHUFFLENET_KINDS:
+        channels = parse_model_size(model_size) if model_size else infer_stage_out_channels(sd)
+        s = {'stage_out_channels': channels, 'n_class': _vote(sd, 'n_class', [_dim('classifier.0.weight', 0, 2), _dim('classifier.0.bias', 0, 1)])}
+        default_r = official_r(model_size_of(channels))
+    else:
+        if model_size:
+            raise ConversionError(f'--model-size applies to ShuffleNetV2 only, not {architecture}')
+        s = {'num_classes': _vote(sd, 'num_classes', [_dim('fc2.weight', 0, 2), _dim('fc2.bias', 0, 1)])}
+        default_r = SEED_R
+    if architecture in META_KINDS:
+        s['r'] = r if r is not None else infer_r(sd, default_r)
+    elif r is not None:
+        raise ConversionError(f'--r applies to Meta-ACON only, not {architecture}')
+    return s
+
+
+# -------------------------------------------------------------------------------------- validation
+
+def check_fits(sd, expected):
+    """Problems (one line each) between the checkpoint and the architecture's state dict."""
+    problems = []
+    for key, shape in expected.items():
+        if key not in sd:
+            problems.append(f'missing tensor {key} (expected shape {shape})')
+        elif list(sd[key].shape) != shape:
+            problems.append(f'wrong shape for {key}: expected {shape}, got {list(sd[key].shape)}')
+    for key, t in sd.items():
+        if key not in expected:
+            problems.append(f'unexpected tensor {key} (shape {list(t.shape)})')
+        elif not (t.is_floating_point()):
+            problems.append(f'tensor {key} has dtype {t.dtype}, expected a floating-point type')
+    return problems
+
+
+def describe(architecture, settings):
+    if architecture in SHUFFLENET_KINDS:
+        text = f'model_size {model_size_of(settings["stage_out_channels"])} {settings["stage_out_channels"]}, n_class {settings["n_class"]}'
+    else:
+        text = f'num_classes {settings["num_classes"]}'
+    return text + (f', r {settings["r"]}' if 'r' in settings else '')
+
+
+def convert(in_path, out_path, arch=None, model_size=None, r=None, trust_pickle=False):
+    """Checks and writes; returns the summary line. Raises ConversionError when the checkpoint does not fit."""
+    sd = normalize(load_checkpoint(in_path, trust_pickle))
+    if not sd:
+        raise ConversionError(f'{in_path}: the state dict is empty')
+    architecture = arch or detect_architecture(sd)
+    settings = settings_for(architecture, sd, model_size, r)
+    try:
+        model = build(architecture, settings)
+    except Exception as e:  # noqa: BLE001 - the official constructor asserts / raises on impossible widths
+        raise ConversionError(f'cannot build {architecture} ({describe(architecture, settings)}): {type(e).__name__}: {e}')
+    problems = check_fits(sd, state_dict_shapes(model))
+    if problems:
+        raise ConversionError(f'the checkpoint does not fit {architecture} ({describe(architecture, settings)}): '
+                              f'{len(problems)} problem(s):\n  ' + '\n  '.join(problems))
+    # The tensors fit; one forward pass proves the network runs at these widths (channel_shuffle asserts
+    # widths divisible by 4 only when it runs) and gives [1, classes].
+    with torch.no_grad():
+        model.load_state_dict({k: v.float() for k, v in sd.items()}, strict=False)
+        model.eval()
+        try:
+            y = model(torch.zeros(input_shape(architecture)))
+        except Exception as e:  # noqa: BLE001
+            raise ConversionError(f'{architecture} ({describe(architecture, settings)}) does not run: {type(e).__name__}: {e}')
+    classes = settings.get('n_class', settings.get('num_classes'))
+    if list(y.shape) != [1, classes]:
+        raise ConversionError(f'{architecture} gives logits of shape {list(y.shape)}, expected [1, {classes}]')
+    nonfinite = [k for k, v in sd.items() if not torch.isfinite(v.float()).all()]
+    if nonfinite:
+        print(f'warning: non-finite values in {", ".join(nonfinite[:5])}{" ..." if len(nonfinite) > 5 else ""}', file=sys.stderr)
+
+    metadata = {'format': FORMAT, 'architecture': architecture, 'source': os.path.basename(in_path)}
+    metadata.update(metadata_for(architecture, settings))
+    tensors = [(k, 'F32', v.detach().to(torch.float32).contiguous()) for k, v in sd.items()]
+    nbytes = write_safetensors(out_path, tensors, metadata)
+    values = sum(v.numel() for v in sd.values())
+    stats = sum(v.numel() for k, v in sd.items() if k.endswith('running_mean') or k.endswith('running_var'))
+    return (f'{architecture} ({describe(architecture, settings)}): {len(tensors)} tensors, '
+            f'{values:,} parameters ({values - stats:,} trainable + {stats:,} running stats), {nbytes:,} bytes -> {out_path}')
+
+
+def main(argv=None):
+    p = argparse.ArgumentParser(
+        description='Convert a PyTorch ACON / Meta-ACON checkpoint (official ShuffleNetV2 or the seed CNNs) to '
+                    'the safetensors file acon-webgpu loads. Checks every tensor name and shape against the '
+                    'architecture built in PyTorch; exits 2 naming each mismatch, writing nothing.',
+        epilog='Architectures: ' + ', '.join(ARCHITECTURES) + '. See docs/converting.md.')
+    p.add_argument('input', metavar='IN.pth', help='checkpoint: a state dict, or {"state_dict": state dict} as the official train.py saves')
+    p.add_argument('output', metavar='OUT.safetensors', help='file to write (replaced atomically)')
+    p.add_argument('--arch', choices=ARCHITECTURES, help='architecture (default: detected from the tensor names)')
+    p.add_argument('--model-size', metavar='S', help='ShuffleNetV2 width: 0.5x, 1.0x, 1.5x, 2.0x or a stage_out_channels list '
+                   '"[-1, 24, 48, 96, 192, 1024]" (default: inferred from the tensor shapes)')
+    p.add_argument('--r', type=int, metavar='R', help='Meta-ACON reduction r (default: inferred from the hidden widths)')
+    p.add_argument('--trust-pickle', action='store_true', help='unpickle the checkpoint fully (torch.load without weights_only); '
+                   'only for files you trust')
+    args = p.parse_args(argv)
+    if args.r is not None and args.r < 1:
+        p.error('--r must be a positive integer')
+    try:
+        print(convert(args.input, args.output, args.arch, args.model_size, args.r, args.trust_pickle))
+    except ConversionError as e:
+        print(f'error: {e}\nnothing written to {args.output}', file=sys.stderr)
+        return 2
+    return 0
+
+
+if __name__ == '__main__':
+    sys.exit(main())
