@@ -29,7 +29,6 @@
 //   backward_finish  per channel: sums the partials in a fixed order (deterministic, no atomics)
 // No entry point uses a workgroup barrier (see store_partials).
 
-override WG: u32 = 256;   // workgroup size (the dispatcher sets it)
 // β has one entry per (n, c) (Meta-ACON) instead of one per channel. A pipeline constant rather than
 // a uniform, so each pipeline's loops carry no branch on it: on SwiftShader a per-iteration branch,
 // even a uniform one, costs about a third of the forward pass.
@@ -65,21 +64,12 @@ struct Geometry {
 @group(0) @binding(8) var<storage, read_write> partials: array<f32>;
 @group(0) @binding(9) var<storage, read_write> dp1: array<f32>;
 @group(0) @binding(10) var<storage, read_write> dp2: array<f32>;
-@group(0) @binding(12) var<storage, read_write> dbeta: array<f32>;
+@group(0) @binding(11) var<storage, read_write> dbeta: array<f32>;
 // vec4 views of the same tensors, for the *_rows4 entry points
-@group(0) @binding(11) var<storage, read> x4: array<vec4<f32>>;
-@group(0) @binding(15) var<storage, read_write> y4: array<vec4<f32>>;
-@group(0) @binding(16) var<storage, read> dy4: array<vec4<f32>>;
-@group(0) @binding(17) var<storage, read_write> dx4: array<vec4<f32>>;
-
-// (σ(z), σ(−z)) with e = exp(−|z|) ∈ (0, 1]: σ(|z|) = 1/(1 + e), σ(−|z|) = e/(1 + e).
-// NaN in gives NaN out (exp, abs and the arithmetic all propagate it).
-fn sigmoid_pair(z: f32) -> vec2<f32> {
-  let e = exp(-abs(z));
-  let big = 1.0 / (1.0 + e);
-  let small = e * big;
-  return select(vec2(small, big), vec2(big, small), z >= 0.0);
-}
+@group(0) @binding(12) var<storage, read> x4: array<vec4<f32>>;
+@group(0) @binding(13) var<storage, read_write> y4: array<vec4<f32>>;
+@group(0) @binding(14) var<storage, read> dy4: array<vec4<f32>>;
+@group(0) @binding(15) var<storage, read_write> dx4: array<vec4<f32>>;
 
 // The forward in the form that costs least per element. With K = β·(p1 − p2), z = K·x and
 // e = exp(−|z|), the larger of σ(z), σ(−z) is 1/(1 + e) and the smaller e/(1 + e), so
@@ -135,15 +125,10 @@ struct Grad4 { dx: vec4<f32>, g1: vec4<f32>, g2: vec4<f32>, gb: vec4<f32> }
 fn acon_grad4(v: vec4<f32>, g_out: vec4<f32>, a1: vec4<f32>, a2: vec4<f32>, b: vec4<f32>) -> Grad4 {
   let d = (a1 - a2) * v;
   let z = b * d;
-  let e = exp(-abs(z));
-  let big = 1.0 / (1.0 + e);
-  let small = e * big;
-  let pos = z >= vec4(0.0);
-  let s = select(small, big, pos);
-  let sb = select(big, small, pos);
-  let q = s * sb;
-  let a = s + z * q;
-  let bb = sb - z * q;
+  let ss = sigmoid_pair4(z);
+  let q = ss.s * ss.sb;
+  let a = ss.s + z * q;
+  let bb = ss.sb - z * q;
   return Grad4(g_out * (a1 * a + a2 * bb), g_out * v * a, g_out * v * bb, g_out * d * d * q);
 }
 
@@ -167,6 +152,15 @@ fn slice_of(s: u32, plane: u32) -> Slice {
   let n0 = (s / g.chunks_per_plane) * g.planes_per_slice;
   let h0 = (s % g.chunks_per_plane) * g.chunk;
   return Slice(n0, min(n0 + g.planes_per_slice, g.batch), h0, min(h0 + g.chunk, plane));
+}
+
+// Workgroup w of the slice entry points serves channel c = w / slices and slice (w mod slices) of it.
+struct ChannelSlice { w: u32, c: u32, ok: bool, sl: Slice }
+
+fn channel_slice(wid: vec3<u32>, nwg: vec3<u32>) -> ChannelSlice {
+  let w = workgroup_index(wid, nwg);
+  let c = w / g.slices;
+  return ChannelSlice(w, c, c < g.channels, slice_of(w % g.slices, g.plane));
 }
 
 // Stores an invocation's three running sums in its own slot of `partials`. No workgroup barrier:
@@ -198,13 +192,18 @@ fn walk_next(w: ptr<function, Walk>) {
   (*w).n += (*w).dn + select(0u, 1u, wrap);
 }
 
+// The channels-last entry points' tile (the prelude's cl_tile on this file's geometry).
+fn tile(wid: vec3<u32>, nwg: vec3<u32>, lid: u32) -> ClTile {
+  return cl_tile(workgroup_index(wid, nwg), lid, g.units, g.channel_blocks, g.batch, g.plane, g.chunks_per_plane, g.chunk);
+}
+
 @compute @workgroup_size(WG)
 fn forward(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
            @builtin(local_invocation_index) lid: u32) {
-  let w = workgroup_index(wid, nwg);
-  let c = w / g.slices;
-  if (c >= g.channels) { return; }
-  let sl = slice_of(w % g.slices, g.plane);
+  let cs = channel_slice(wid, nwg);
+  if (!cs.ok) { return; }
+  let c = cs.c;
+  let sl = cs.sl;
   let a1 = p1[c];
   let a2 = p2[c];
   var k = acon_consts(a1, a2, beta_at(sl.n0, c));
@@ -218,10 +217,10 @@ fn forward(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: 
 @compute @workgroup_size(WG)
 fn forward_rows4(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
                  @builtin(local_invocation_index) lid: u32) {
-  let w = workgroup_index(wid, nwg);
-  let c = w / g.slices;
-  if (c >= g.channels) { return; }
-  let sl = slice_of(w % g.slices, g.plane);
+  let cs = channel_slice(wid, nwg);
+  if (!cs.ok) { return; }
+  let c = cs.c;
+  let sl = cs.sl;
   let a1 = p1[c];
   let a2 = p2[c];
   var k = acon_consts4(vec4(a1), vec4(a2), vec4(beta_at(sl.n0, c)));
@@ -253,7 +252,7 @@ fn forward_chunks4(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroup
 @compute @workgroup_size(WG)
 fn forward_cl4(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
                @builtin(local_invocation_index) lid: u32) {
-  let t = cl_tile(workgroup_index(wid, nwg), lid, g.units, g.channel_blocks, g.batch, g.plane, g.chunks_per_plane, g.chunk);
+  let t = tile(wid, nwg, lid);
   if (!t.ok) { return; }
   let ch = unit_channels(t.unit, g.channels);
   let k = acon_consts4(gather4_p1(ch), gather4_p2(ch), gather4_beta(ch, t.plane));
@@ -263,7 +262,7 @@ fn forward_cl4(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) n
 @compute @workgroup_size(WG)
 fn forward_cl(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
               @builtin(local_invocation_index) lid: u32) {
-  let t = cl_tile(workgroup_index(wid, nwg), lid, g.units, g.channel_blocks, g.batch, g.plane, g.chunks_per_plane, g.chunk);
+  let t = tile(wid, nwg, lid);
   if (!t.ok) { return; }
   let k = acon_consts(p1[t.unit], p2[t.unit], beta[select(t.unit, t.plane * g.channels + t.unit, PER_SAMPLE_BETA)]);
   for (var i = t.first; i < t.end; i += t.step) { y[i] = acon(x[i], k); }
@@ -272,10 +271,10 @@ fn forward_cl(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nw
 @compute @workgroup_size(WG)
 fn backward(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
             @builtin(local_invocation_index) lid: u32) {
-  let w = workgroup_index(wid, nwg);
-  let c = w / g.slices;
-  if (c >= g.channels) { return; }
-  let sl = slice_of(w % g.slices, g.plane);
+  let cs = channel_slice(wid, nwg);
+  if (!cs.ok) { return; }
+  let c = cs.c;
+  let sl = cs.sl;
   let a1 = p1[c];
   let a2 = p2[c];
   var acc = vec3(0.0);
@@ -285,16 +284,16 @@ fn backward(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg:
     dx[i] = r.x;
     acc += r.yzw;
   }
-  store_partials(w * WG + lid, acc);
+  store_partials(cs.w * WG + lid, acc);
 }
 
 @compute @workgroup_size(WG)
 fn backward_rows4(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
                   @builtin(local_invocation_index) lid: u32) {
-  let w = workgroup_index(wid, nwg);
-  let c = w / g.slices;
-  if (c >= g.channels) { return; }
-  let sl = slice_of(w % g.slices, g.plane);
+  let cs = channel_slice(wid, nwg);
+  if (!cs.ok) { return; }
+  let c = cs.c;
+  let sl = cs.sl;
   let a1 = p1[c];
   let a2 = p2[c];
   var acc = vec3(0.0);
@@ -304,7 +303,7 @@ fn backward_rows4(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups
     dx4[i] = r.dx;
     acc += vec3((r.g1.x + r.g1.y) + (r.g1.z + r.g1.w), (r.g2.x + r.g2.y) + (r.g2.z + r.g2.w), (r.gb.x + r.gb.y) + (r.gb.z + r.gb.w));
   }
-  store_partials(w * WG + lid, acc);
+  store_partials(cs.w * WG + lid, acc);
 }
 
 // Per-sample β with small planes: invocation lid of slice s owns plane (n = s·WG + lid, c) whole.
@@ -338,7 +337,7 @@ fn backward_planes(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroup
 @compute @workgroup_size(WG)
 fn backward_cl4(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
                 @builtin(local_invocation_index) lid: u32) {
-  let t = cl_tile(workgroup_index(wid, nwg), lid, g.units, g.channel_blocks, g.batch, g.plane, g.chunks_per_plane, g.chunk);
+  let t = tile(wid, nwg, lid);
   if (!t.ok) { return; }
   let ch = unit_channels(t.unit, g.channels);
   let a1 = gather4_p1(ch);
@@ -364,7 +363,7 @@ fn backward_cl4(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) 
 @compute @workgroup_size(WG)
 fn backward_cl(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
                @builtin(local_invocation_index) lid: u32) {
-  let t = cl_tile(workgroup_index(wid, nwg), lid, g.units, g.channel_blocks, g.batch, g.plane, g.chunks_per_plane, g.chunk);
+  let t = tile(wid, nwg, lid);
   if (!t.ok) { return; }
   let a1 = p1[t.unit];
   let a2 = p2[t.unit];
@@ -383,7 +382,7 @@ fn backward_cl(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) n
 @compute @workgroup_size(WG)
 fn backward_finish(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
                    @builtin(local_invocation_index) lid: u32) {
-  let t = workgroup_index(wid, nwg) * WG + lid;
+  let t = global_index(wid, nwg, lid);
   if (t < g.channels) {
     var total = vec3(0.0);
     for (var s = 0u; s < g.slices; s++) {

@@ -11,7 +11,6 @@
 //                    from the mean's partial sums, fc1 + BN1, fc2 + BN2 + σ (see below)
 // Every sum runs in index order, so results are the same on every run.
 
-override WG: u32 = 64;
 override SIGMOID: bool = false;
 
 struct Dims {
@@ -39,14 +38,10 @@ struct Dims {
 @group(0) @binding(12) var<storage, read> running_var: array<f32>;
 @group(0) @binding(13) var<storage, read> params: array<f32>;
 
-fn index(wid: vec3<u32>, nwg: vec3<u32>, lid: u32) -> u32 {
-  return workgroup_index(wid, nwg) * WG + lid;
-}
-
 @compute @workgroup_size(WG)
 fn forward(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
            @builtin(local_invocation_index) lid: u32) {
-  let t = index(wid, nwg, lid);
+  let t = global_index(wid, nwg, lid);
   if (t >= d.batch * d.out_features) { return; }
   out[t] = conv_sum(t / d.out_features, t % d.out_features);
 }
@@ -74,7 +69,7 @@ fn bn_eval_out(t: u32, o: u32, s: f32) {
 @compute @workgroup_size(WG)
 fn forward_bn_eval(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
                    @builtin(local_invocation_index) lid: u32) {
-  let t = index(wid, nwg, lid);
+  let t = global_index(wid, nwg, lid);
   if (t >= d.batch * d.out_features) { return; }
   let o = t % d.out_features;
   bn_eval_out(t, o, conv_sum(t / d.out_features, o));
@@ -140,7 +135,7 @@ fn beta_eval(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg
 @compute @workgroup_size(WG)
 fn backward_input(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
                   @builtin(local_invocation_index) lid: u32) {
-  let t = index(wid, nwg, lid);
+  let t = global_index(wid, nwg, lid);
   if (t >= d.batch * d.in_features) { return; }
   let n = t / d.in_features;
   let i = t % d.in_features;
@@ -152,7 +147,7 @@ fn backward_input(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups
 @compute @workgroup_size(WG)
 fn backward_params(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
                    @builtin(local_invocation_index) lid: u32) {
-  let t = index(wid, nwg, lid);
+  let t = global_index(wid, nwg, lid);
   let nw = d.out_features * d.in_features;
   if (t < nw) {
     let o = t / d.in_features;

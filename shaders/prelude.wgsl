@@ -1,9 +1,16 @@
 // Shared by every kernel file (the dispatcher prepends it): the grid index, σ and its derivative,
 // and the channels-last walk.
 
+override WG: u32 = 64;  // workgroup size (the dispatcher sets it per pipeline)
+
 // Workgroups come as a 2D grid (x fastest) so that more than 65,535 of them can be dispatched.
 fn workgroup_index(wid: vec3<u32>, nwg: vec3<u32>) -> u32 {
   return wid.x + wid.y * nwg.x;
+}
+
+// The invocation's index over the whole grid, for one-item-per-invocation entry points.
+fn global_index(wid: vec3<u32>, nwg: vec3<u32>, lid: u32) -> u32 {
+  return workgroup_index(wid, nwg) * WG + lid;
 }
 
 // σ without overflow: e = exp(−|z|) ∈ (0, 1], σ(|z|) = 1/(1 + e), σ(−|z|) = e/(1 + e).
@@ -17,6 +24,26 @@ fn sigmoid_grad(z: f32) -> f32 {
   let e = exp(-abs(z));
   let r = 1.0 / (1.0 + e);
   return e * r * r;
+}
+
+// (σ(z), σ(−z)) from one e = exp(−|z|): σ(|z|) = 1/(1 + e), σ(−|z|) = e·σ(|z|); their product is
+// σ'(z). NaN in gives NaN out (exp, abs and the arithmetic all propagate it).
+fn sigmoid_pair(z: f32) -> vec2<f32> {
+  let e = exp(-abs(z));
+  let big = 1.0 / (1.0 + e);
+  let small = e * big;
+  return select(vec2(small, big), vec2(big, small), z >= 0.0);
+}
+
+// The same for four values: s = σ(z) and sb = σ(−z), component by component.
+struct SigmoidPair4 { s: vec4<f32>, sb: vec4<f32> }
+
+fn sigmoid_pair4(z: vec4<f32>) -> SigmoidPair4 {
+  let e = exp(-abs(z));
+  let big = 1.0 / (1.0 + e);
+  let small = e * big;
+  let pos = z >= vec4(0.0);
+  return SigmoidPair4(select(small, big, pos), select(big, small, pos));
 }
 
 // Channels-last (NHWC) walk. Consecutive elements are consecutive channels, so a tensor is a

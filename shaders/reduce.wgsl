@@ -11,8 +11,6 @@
 //                   of plane w / chunks with vec4s in one plain loop (no index division per element)
 //   broadcast_add_cl4, broadcast_add_cl  the same for channels-last, on the prelude's tile
 
-override WG: u32 = 64;
-
 struct Geometry {
   count: u32,      // elements N·C·H·W
   batch: u32,
@@ -37,6 +35,11 @@ struct Geometry {
 @group(0) @binding(5) var<storage, read_write> dx: array<f32>;
 @group(0) @binding(6) var<storage, read> x4: array<vec4<f32>>;
 @group(0) @binding(7) var<storage, read_write> dx4: array<vec4<f32>>;
+
+// The channels-last entry points' tile (the prelude's cl_tile on this file's geometry).
+fn tile(wid: vec3<u32>, nwg: vec3<u32>, lid: u32) -> ClTile {
+  return cl_tile(workgroup_index(wid, nwg), lid, g.units, g.blocks, g.batch, g.plane, g.chunks, g.chunk);
+}
 
 @compute @workgroup_size(WG)
 fn plane_partials(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
@@ -71,7 +74,7 @@ fn plane_partials4(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroup
 @compute @workgroup_size(WG)
 fn plane_partials_cl4(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
                       @builtin(local_invocation_index) lid: u32) {
-  let t = cl_tile(workgroup_index(wid, nwg), lid, g.units, g.blocks, g.batch, g.plane, g.chunks, g.chunk);
+  let t = tile(wid, nwg, lid);
   if (!t.ok) { return; }
   var acc = vec4(0.0);
   for (var i = t.first; i < t.end; i += t.step) { acc += x4[i]; }
@@ -87,7 +90,7 @@ fn plane_partials_cl4(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgr
 @compute @workgroup_size(WG)
 fn plane_partials_cl(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
                      @builtin(local_invocation_index) lid: u32) {
-  let t = cl_tile(workgroup_index(wid, nwg), lid, g.units, g.blocks, g.batch, g.plane, g.chunks, g.chunk);
+  let t = tile(wid, nwg, lid);
   if (!t.ok) { return; }
   var acc = 0.0;
   for (var i = t.first; i < t.end; i += t.step) { acc += x[i]; }
@@ -97,7 +100,7 @@ fn plane_partials_cl(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgro
 @compute @workgroup_size(WG)
 fn plane_means(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
                @builtin(local_invocation_index) lid: u32) {
-  let pl = workgroup_index(wid, nwg) * WG + lid;
+  let pl = global_index(wid, nwg, lid);
   if (pl >= g.batch * g.channels) { return; }
   var total = 0.0;
   for (var j = 0u; j < g.chunks; j++) {
@@ -112,7 +115,7 @@ fn plane_means(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) n
 @compute @workgroup_size(WG)
 fn broadcast_add(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
                  @builtin(local_invocation_index) lid: u32) {
-  let e = workgroup_index(wid, nwg) * WG + lid;
+  let e = global_index(wid, nwg, lid);
   if (e >= g.count) { return; }
   let c = (e / g.stride_c) % g.channels;
   dx[e] += v[(e / g.stride_n) * g.channels + c] * g.scale;
@@ -133,7 +136,7 @@ fn broadcast_add4(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups
 @compute @workgroup_size(WG)
 fn broadcast_add_cl4(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
                      @builtin(local_invocation_index) lid: u32) {
-  let t = cl_tile(workgroup_index(wid, nwg), lid, g.units, g.blocks, g.batch, g.plane, g.chunks, g.chunk);
+  let t = tile(wid, nwg, lid);
   if (!t.ok) { return; }
   let b = t.plane * g.channels + unit_channels(t.unit, g.channels);
   let add = vec4(v[b.x], v[b.y], v[b.z], v[b.w]) * g.scale;
@@ -143,7 +146,7 @@ fn broadcast_add_cl4(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgro
 @compute @workgroup_size(WG)
 fn broadcast_add_cl(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
                     @builtin(local_invocation_index) lid: u32) {
-  let t = cl_tile(workgroup_index(wid, nwg), lid, g.units, g.blocks, g.batch, g.plane, g.chunks, g.chunk);
+  let t = tile(wid, nwg, lid);
   if (!t.ok) { return; }
   let add = v[t.plane * g.channels + t.unit] * g.scale;
   for (var i = t.first; i < t.end; i += t.step) { dx[i] += add; }

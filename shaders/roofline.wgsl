@@ -4,7 +4,6 @@
 //   copy2: y = x + dy      (12 bytes per element: the backward pass)
 //   copy3: y = x + a + b   (16 bytes per element)
 
-override WG: u32 = 64;
 override ITEMS: u32 = 16;  // vec4s per invocation, as many as the ACON kernels take on this device
 
 struct Params { count4: u32 }
@@ -17,7 +16,7 @@ struct Params { count4: u32 }
 
 // Invocation lid of workgroup w copies vec4s w·WG·ITEMS + k·WG + lid, k < ITEMS (coalesced).
 fn first(wid: vec3<u32>, nwg: vec3<u32>, lid: u32) -> u32 {
-  return (wid.x + wid.y * nwg.x) * WG * ITEMS + lid;
+  return workgroup_index(wid, nwg) * WG * ITEMS + lid;
 }
 
 @compute @workgroup_size(WG)

@@ -1,11 +1,11 @@
 import prelude from '../../shaders/prelude.wgsl?raw';
 import code from '../../shaders/acon_c.wgsl?raw';
 import type { Binding, GpuContext, Recorder } from '../gpu/context';
-import { packUniforms } from '../gpu/uniforms';
+import { Shader } from '../gpu/shader';
 
-/** The shared WGSL helpers (grid index, channels-last walk), prepended to the kernel files that use them. */
+/** The shared WGSL helpers (grid index, σ, channels-last walk), prepended to every kernel file. */
 export const WGSL_PRELUDE = prelude;
-export const ACON_C_SHADER = { name: 'acon_c', code: prelude + code } as const;
+export const ACON_C_SHADER = new Shader('acon_c', prelude + code);
 
 /** Geometry of one ACON-C call: a [N, C, H, W] float32 tensor in NCHW or NHWC. */
 export interface AconCGeometry {
@@ -45,7 +45,7 @@ export function strides(g: AconCGeometry): [number, number, number] {
   return g.layout === 'NCHW' ? [g.c * hw, hw, 1] : [hw * g.c, 1, g.c];
 }
 
-/** The WGSL `Geometry` uniform, field by field in declaration order. */
+/** The WGSL `Geometry` uniform. */
 function geometry(
   g: AconCGeometry,
   f: {
@@ -62,24 +62,24 @@ function geometry(
     blocks?: number;
   },
 ): ArrayBuffer {
-  const [sn, sc, shw] = strides(g);
-  return packUniforms([
-    elements(g),
-    f.planes ?? g.n,
-    g.c,
-    f.plane,
-    sn,
-    sc,
-    shw,
-    f.slices ?? 0,
-    f.planesPerSlice ?? 0,
-    f.chunksPerPlane ?? 0,
-    f.chunk,
-    +(f.dbetaDirect ?? false),
-    f.lanes,
-    f.units ?? 0,
-    f.blocks ?? 0,
-  ]);
+  const [stride_n, stride_c, stride_hw] = strides(g);
+  return ACON_C_SHADER.uniforms({
+    count: elements(g),
+    batch: f.planes ?? g.n,
+    channels: g.c,
+    plane: f.plane,
+    stride_n,
+    stride_c,
+    stride_hw,
+    slices: f.slices ?? 0,
+    planes_per_slice: f.planesPerSlice ?? 0,
+    chunks_per_plane: f.chunksPerPlane ?? 0,
+    chunk: f.chunk,
+    dbeta_direct: +(f.dbetaDirect ?? false),
+    lanes: f.lanes,
+    units: f.units ?? 0,
+    channel_blocks: f.blocks ?? 0,
+  });
 }
 
 /**
@@ -232,12 +232,13 @@ export interface AconCForwardBuffers {
 
 /** Records y = ACON-C(x): one pass over memory. */
 export function encodeAconCForward(ctx: GpuContext, batch: Recorder, g: AconCGeometry, b: AconCForwardBuffers): void {
-  const params = { 2: b.p1, 3: b.p2, 4: b.beta };
+  const params = { p1: b.p1, p2: b.p2, beta: b.beta };
+  const bind = (vec4: boolean) => ACON_C_SHADER.bind(vec4 ? { x4: b.x, y4: b.y, ...params } : { x: b.x, y: b.y, ...params });
   const perSample = +g.betaPerSample;
   if (g.layout === 'NHWC') {
     const cl = channelsLastPlan(g, forwardSliceElements(ctx.software), g.betaPerSample, ctx.software);
-    const [entry, io] = cl.vec4 ? ['forward_cl4', { 11: b.x, 15: b.y, ...params }] : ['forward_cl', { 1: b.x, 5: b.y, ...params }];
-    batch.dispatch(ctx.pipeline(ACON_C_SHADER, entry, { ...clConsts(cl), PER_SAMPLE_BETA: perSample }), clUniforms(g, cl), io, cl.workgroups);
+    const entry = cl.vec4 ? 'forward_cl4' : 'forward_cl';
+    batch.dispatch(ctx.pipeline(ACON_C_SHADER, entry, { ...clConsts(cl), PER_SAMPLE_BETA: perSample }), clUniforms(g, cl), bind(cl.vec4), cl.workgroups);
     return;
   }
   const plan = slicePlan(g, forwardSliceElements(ctx.software), false);
@@ -246,11 +247,11 @@ export function encodeAconCForward(ctx: GpuContext, batch: Recorder, g: AconCGeo
   if (plan.vec4 && plan.planesPerSlice === 1) {
     // slices are chunks of single planes: take them in memory order with the one-loop kernel
     const pipeline = ctx.pipeline(ACON_C_SHADER, 'forward_chunks4', sliceConsts);
-    batch.dispatch(pipeline, u, { 11: b.x, 15: b.y, ...params }, g.n * g.c * plan.chunksPerPlane);
+    batch.dispatch(pipeline, u, bind(true), g.n * g.c * plan.chunksPerPlane);
     return;
   }
-  const [entry, io] = plan.vec4 ? ['forward_rows4', { 11: b.x, 15: b.y }] : ['forward', { 1: b.x, 5: b.y }];
-  batch.dispatch(ctx.pipeline(ACON_C_SHADER, entry, sliceConsts), u, { ...io, ...params }, g.c * plan.slices);
+  const entry = plan.vec4 ? 'forward_rows4' : 'forward';
+  batch.dispatch(ctx.pipeline(ACON_C_SHADER, entry, sliceConsts), u, bind(plan.vec4), g.c * plan.slices);
 }
 
 export interface AconCBackwardBuffers {
@@ -274,18 +275,13 @@ export function encodeAconCBackward(ctx: GpuContext, batch: Recorder, g: AconCGe
   const u = plan.cl ? clUniforms(g, plan.cl) : geometry(g, { ...plan, dbetaDirect: plan.entry === 'backward_planes' });
   const partials = batch.temp(g.c * plan.slices * plan.lanes * 3 * 4);
   const consts = plan.cl ? { ...clConsts(plan.cl), PER_SAMPLE_BETA: +g.betaPerSample } : { WG: plan.wg, PER_SAMPLE_BETA: +g.betaPerSample };
-  const io: Record<number, Binding> =
-    plan.entry === 'backward_rows4'
-      ? { 11: b.x, 16: b.dy, 17: b.dx }
-      : plan.entry === 'backward_cl4'
-        ? { 11: b.x, 16: b.dy, 17: b.dx }
-        : { 1: b.x, 6: b.dy, 7: b.dx };
-  const params: Record<number, Binding> = { 2: b.p1, 3: b.p2, 4: b.beta, 8: partials };
-  const direct: Record<number, Binding> = plan.entry === 'backward_planes' ? { 12: b.dbeta } : {};
+  const io: Record<string, Binding> = plan.vec4 ? { x4: b.x, dy4: b.dy, dx4: b.dx } : { x: b.x, dy: b.dy, dx: b.dx };
+  const direct: Record<string, Binding> = plan.entry === 'backward_planes' ? { dbeta: b.dbeta } : {};
   const workgroups = plan.cl ? plan.cl.workgroups : g.c * plan.slices;
-  batch.dispatch(ctx.pipeline(ACON_C_SHADER, plan.entry, consts), u, { ...io, ...params, ...direct }, workgroups);
+  const bindings = ACON_C_SHADER.bind({ ...io, p1: b.p1, p2: b.p2, beta: b.beta, partials, ...direct });
+  batch.dispatch(ctx.pipeline(ACON_C_SHADER, plan.entry, consts), u, bindings, workgroups);
   const finishConsts = { WG: plan.wg, PER_SAMPLE_BETA: +g.betaPerSample };
   const finish = ctx.pipeline(ACON_C_SHADER, 'backward_finish', finishConsts);
   const sums = g.betaPerSample ? g.n * g.c : g.c;
-  batch.dispatch(finish, u, { 8: partials, 9: b.dp1, 10: b.dp2, 12: b.dbeta }, Math.ceil(sums / plan.wg));
+  batch.dispatch(finish, u, ACON_C_SHADER.bind({ partials, dp1: b.dp1, dp2: b.dp2, dbeta: b.dbeta }), Math.ceil(sums / plan.wg));
 }

@@ -4,12 +4,12 @@ import reduceCode from '../../shaders/reduce.wgsl?raw';
 import convCode from '../../shaders/conv1x1.wgsl?raw';
 import bnCode from '../../shaders/batchnorm.wgsl?raw';
 import type { Binding, GpuContext, Recorder } from '../gpu/context';
-import { packUniforms } from '../gpu/uniforms';
+import { Shader } from '../gpu/shader';
 import { channelsLastPlan, clConsts, sliceWorkgroup, strides, WGSL_PRELUDE, type AconCGeometry, type ChannelsLastPlan } from './aconC';
 
-export const REDUCE_SHADER = { name: 'reduce', code: WGSL_PRELUDE + reduceCode } as const;
-export const CONV1X1_SHADER = { name: 'conv1x1', code: WGSL_PRELUDE + convCode } as const;
-export const BATCHNORM_SHADER = { name: 'batchnorm', code: WGSL_PRELUDE + bnCode } as const;
+export const REDUCE_SHADER = new Shader('reduce', WGSL_PRELUDE + reduceCode);
+export const CONV1X1_SHADER = new Shader('conv1x1', WGSL_PRELUDE + convCode);
+export const BATCHNORM_SHADER = new Shader('batchnorm', WGSL_PRELUDE + bnCode);
 
 const WG = 64;
 /** Elements of a plane one mean workgroup sums at most. */
@@ -37,8 +37,11 @@ export function meanPlan(g: AconCGeometry, software: boolean): { wg: number; vec
 }
 
 function reduceUniforms(g: AconCGeometry, plane: number, chunks: number, chunk: number, scale: number, lanes: number, cl?: ChannelsLastPlan): ArrayBuffer {
-  const [sn, sc, shw] = strides(g);
-  return packUniforms([g.n * g.c * g.h * g.w, g.n, g.c, plane, sn, sc, shw, chunks, chunk, { f32: scale }, lanes, cl?.units ?? 0, cl?.blocks ?? 0]);
+  const [stride_n, stride_c, stride_hw] = strides(g);
+  return REDUCE_SHADER.uniforms({
+    count: g.n * g.c * g.h * g.w, batch: g.n, channels: g.c, plane, stride_n, stride_c, stride_hw,
+    chunks, chunk, scale, lanes, units: cl?.units ?? 0, blocks: cl?.blocks ?? 0,
+  });
 }
 
 
@@ -58,12 +61,13 @@ export function encodePlanePartials(ctx: GpuContext, batch: Recorder, g: AconCGe
   const u = reduceUniforms(g, plane, chunks, chunk, scale, lanes, cl);
   const planes = g.n * g.c;
   const partials = batch.temp(planes * chunks * lanes * 4);
+  const bindings = REDUCE_SHADER.bind(vec4 ? { x4: x, partials } : { x, partials });
   if (cl) {
     const entry = vec4 ? 'plane_partials_cl4' : 'plane_partials_cl';
-    batch.dispatch(ctx.pipeline(REDUCE_SHADER, entry, clConsts(cl)), u, { [vec4 ? 6 : 1]: x, 2: partials }, cl.workgroups);
+    batch.dispatch(ctx.pipeline(REDUCE_SHADER, entry, clConsts(cl)), u, bindings, cl.workgroups);
   } else {
-    const [entry, input] = vec4 ? ['plane_partials4', { 6: x }] : ['plane_partials', { 1: x }];
-    batch.dispatch(ctx.pipeline(REDUCE_SHADER, entry, { WG: wg }), u, { ...input, 2: partials }, planes * chunks);
+    const entry = vec4 ? 'plane_partials4' : 'plane_partials';
+    batch.dispatch(ctx.pipeline(REDUCE_SHADER, entry, { WG: wg }), u, bindings, planes * chunks);
   }
   return { partials, chunks, lanes, scale };
 }
@@ -78,26 +82,27 @@ export function encodeMeansFromPartials(ctx: GpuContext, batch: Recorder, g: Aco
   const wg = sliceWorkgroup(ctx.software);
   const u = reduceUniforms(g, 0, p.chunks, 0, p.scale, p.lanes);
   const planes = g.n * g.c;
-  batch.dispatch(ctx.pipeline(REDUCE_SHADER, 'plane_means', { WG: wg }), u, { 2: p.partials, 3: means }, Math.ceil(planes / wg));
+  batch.dispatch(ctx.pipeline(REDUCE_SHADER, 'plane_means', { WG: wg }), u, REDUCE_SHADER.bind({ partials: p.partials, means }), Math.ceil(planes / wg));
 }
 
 /** dx[n, c, h, w] += v[n·C + c]·scale. */
 export function encodeBroadcastAdd(ctx: GpuContext, batch: Recorder, g: AconCGeometry, v: Binding, dx: Binding, scale: number): void {
   const { wg, vec4, plane, chunks, chunk, cl } = meanPlan(g, ctx.software);
+  const bindings = REDUCE_SHADER.bind(vec4 ? { v, dx4: dx } : { v, dx });
   if (cl) {
     const u = reduceUniforms(g, plane, chunks, chunk, scale, cl.lanes, cl);
     const entry = vec4 ? 'broadcast_add_cl4' : 'broadcast_add_cl';
-    batch.dispatch(ctx.pipeline(REDUCE_SHADER, entry, clConsts(cl)), u, vec4 ? { 4: v, 7: dx } : { 4: v, 5: dx }, cl.workgroups);
+    batch.dispatch(ctx.pipeline(REDUCE_SHADER, entry, clConsts(cl)), u, bindings, cl.workgroups);
     return;
   }
   if (vec4) {
     const u = reduceUniforms(g, plane, chunks, chunk, scale, wg);
-    batch.dispatch(ctx.pipeline(REDUCE_SHADER, 'broadcast_add4', { WG: wg }), u, { 4: v, 7: dx }, g.n * g.c * chunks);
+    batch.dispatch(ctx.pipeline(REDUCE_SHADER, 'broadcast_add4', { WG: wg }), u, bindings, g.n * g.c * chunks);
     return;
   }
   const u = reduceUniforms(g, g.h * g.w, 1, 1, scale, WG);
   const count = g.n * g.c * g.h * g.w;
-  batch.dispatch(ctx.pipeline(REDUCE_SHADER, 'broadcast_add', { WG }), u, { 4: v, 5: dx }, Math.ceil(count / WG));
+  batch.dispatch(ctx.pipeline(REDUCE_SHADER, 'broadcast_add', { WG }), u, bindings, Math.ceil(count / WG));
 }
 
 /** A 1×1 convolution's sizes: batch N, in features I, out features O. */
@@ -108,7 +113,7 @@ export interface ConvDims {
 }
 
 const convUniforms = (d: ConvDims, eps = 0, means?: { chunks: number; lanes: number; scale: number }) =>
-  packUniforms([d.n, d.in, d.out, { f32: eps }, means?.chunks ?? 0, means?.lanes ?? 0, { f32: means?.scale ?? 0 }]);
+  CONV1X1_SHADER.uniforms({ batch: d.n, in_features: d.in, out_features: d.out, eps, chunks: means?.chunks ?? 0, lanes: means?.lanes ?? 0, scale: means?.scale ?? 0 });
 
 /** out[n, o] = b[o] + Σ_i W[o, i]·inp[n, i]. */
 export function encodeConv1x1(
@@ -117,7 +122,7 @@ export function encodeConv1x1(
   d: ConvDims,
   b: { inp: Binding; weight: Binding; bias: Binding; out: Binding },
 ): void {
-  batch.dispatch(ctx.pipeline(CONV1X1_SHADER, 'forward', { WG }), convUniforms(d), { 1: b.inp, 2: b.weight, 3: b.bias, 4: b.out }, Math.ceil((d.n * d.out) / WG));
+  batch.dispatch(ctx.pipeline(CONV1X1_SHADER, 'forward', { WG }), convUniforms(d), CONV1X1_SHADER.bind({ inp: b.inp, weight: b.weight, bias: b.bias, out: b.out }), Math.ceil((d.n * d.out) / WG));
 }
 
 /**
@@ -135,7 +140,7 @@ export function encodeConv1x1BatchNormEval(
   batch.dispatch(
     ctx.pipeline(CONV1X1_SHADER, 'forward_bn_eval', { WG, SIGMOID: +o.sigmoid }),
     convUniforms(d, o.eps),
-    { 1: b.inp, 2: b.weight, 3: b.bias, 4: b.out, 9: b.bn.weight, 10: b.bn.bias, 11: b.bn.runningMean, 12: b.bn.runningVar },
+    CONV1X1_SHADER.bind({ inp: b.inp, weight: b.weight, bias: b.bias, out: b.out, bn_weight: b.bn.weight, bn_bias: b.bn.bias, running_mean: b.bn.runningMean, running_var: b.bn.runningVar }),
     Math.ceil((d.n * d.out) / WG),
   );
 }
@@ -188,7 +193,7 @@ export function encodeBetaEval(
   batch.dispatch(
     ctx.pipeline(CONV1X1_SHADER, 'beta_eval', { WG, FEATURES: Math.max(64, 2 ** Math.ceil(Math.log2(c + r))) }),
     convUniforms({ n, in: c, out: r }, d.eps, mean),
-    { 1: mean.partials, 13: packed, 4: beta },
+    CONV1X1_SHADER.bind({ inp: mean.partials, params: packed, out: beta }),
     n,
   );
 }
@@ -202,10 +207,10 @@ export function encodeConv1x1Backward(
 ): void {
   const u = convUniforms(d);
   if (b.gin) {
-    batch.dispatch(ctx.pipeline(CONV1X1_SHADER, 'backward_input', { WG }), u, { 2: b.weight, 5: b.gout, 6: b.gin }, Math.ceil((d.n * d.in) / WG));
+    batch.dispatch(ctx.pipeline(CONV1X1_SHADER, 'backward_input', { WG }), u, CONV1X1_SHADER.bind({ weight: b.weight, gout: b.gout, gin: b.gin }), Math.ceil((d.n * d.in) / WG));
   }
   const count = d.out * d.in + d.out;
-  batch.dispatch(ctx.pipeline(CONV1X1_SHADER, 'backward_params', { WG }), u, { 1: b.inp, 5: b.gout, 7: b.gweight, 8: b.gbias }, Math.ceil(count / WG));
+  batch.dispatch(ctx.pipeline(CONV1X1_SHADER, 'backward_params', { WG }), u, CONV1X1_SHADER.bind({ inp: b.inp, gout: b.gout, gweight: b.gweight, gbias: b.gbias }), Math.ceil(count / WG));
 }
 
 export interface BatchNormOptions {
@@ -219,7 +224,7 @@ export interface BatchNormOptions {
 }
 
 const bnUniforms = (n: number, f: number, o: BatchNormOptions) =>
-  packUniforms([n, f, +o.training, +o.updateRunning, +o.sigmoid, { f32: o.eps }, { f32: o.momentum }]);
+  BATCHNORM_SHADER.uniforms({ batch: n, features: f, training: +o.training, update_running: +o.updateRunning, sigmoid: +o.sigmoid, eps: o.eps, momentum: o.momentum });
 
 /** Batch norm of [N, F]; writes out and saved = [μ, 1/√(σ² + ε)] (2F values). */
 export function encodeBatchNorm(
@@ -233,7 +238,7 @@ export function encodeBatchNorm(
   batch.dispatch(
     ctx.pipeline(BATCHNORM_SHADER, 'forward', { WG }),
     bnUniforms(n, f, o),
-    { 1: b.inp, 2: b.weight, 3: b.bias, 4: b.runningMean, 5: b.runningVar, 6: b.out, 7: b.saved },
+    BATCHNORM_SHADER.bind({ inp: b.inp, weight: b.weight, bias: b.bias, running_mean: b.runningMean, running_var: b.runningVar, out: b.out, saved: b.saved }),
     Math.ceil(f / WG),
   );
 }
@@ -250,7 +255,7 @@ export function encodeBatchNormBackward(
   batch.dispatch(
     ctx.pipeline(BATCHNORM_SHADER, 'backward', { WG }),
     bnUniforms(n, f, o),
-    { 1: b.inp, 2: b.weight, 3: b.bias, 13: b.saved, 8: b.gout, 9: b.gin, 10: b.gweight, 11: b.gbias },
+    BATCHNORM_SHADER.bind({ inp: b.inp, weight: b.weight, bias: b.bias, saved_in: b.saved, gout: b.gout, gin: b.gin, gweight: b.gweight, gbias: b.gbias }),
     Math.ceil(f / WG),
   );
 }

@@ -1,9 +1,9 @@
 import code from '../../shaders/roofline.wgsl?raw';
 import type { GpuContext, Recorder } from '../gpu/context';
-import { packUniforms } from '../gpu/uniforms';
-import { forwardSliceElements, sliceWorkgroup } from './aconC';
+import { Shader } from '../gpu/shader';
+import { forwardSliceElements, sliceWorkgroup, WGSL_PRELUDE } from './aconC';
 
-export const ROOFLINE_SHADER = { name: 'roofline', code } as const;
+export const ROOFLINE_SHADER = new Shader('roofline', WGSL_PRELUDE + code);
 
 /**
  * Records a copy kernel that reads `inputs` (1 to 3 buffers of `count` float32, count a multiple of 4)
@@ -13,12 +13,12 @@ export function encodeCopyRoofline(ctx: GpuContext, batch: Recorder, inputs: GPU
   if (inputs.length < 1 || inputs.length > 3) throw new RangeError('roofline takes 1 to 3 inputs');
   const count4 = Math.ceil(count / 4);
   const bytes = count4 * 16;
-  const bindings: Record<number, { buffer: GPUBuffer; size: number }> = { 4: { buffer: output, size: bytes } };
-  inputs.forEach((b, i) => (bindings[i + 1] = { buffer: b, size: bytes }));
+  const bindings: Record<string, { buffer: GPUBuffer; size: number }> = { y: { buffer: output, size: bytes } };
+  inputs.forEach((b, i) => (bindings['abc'[i]!] = { buffer: b, size: bytes }));
   // The ACON kernels' workgroup size and slice on this adapter (on SwiftShader also the fastest copy
   // measured: 8 × 128 vec4s against 64 × 16, about 10 % less time).
   const wg = sliceWorkgroup(ctx.software);
   const items = forwardSliceElements(ctx.software) / 4 / wg;
   const pipeline = ctx.pipeline(ROOFLINE_SHADER, `copy${inputs.length}`, { WG: wg, ITEMS: items });
-  batch.dispatch(pipeline, packUniforms([count4]), bindings, Math.ceil(count4 / (wg * items)));
+  batch.dispatch(pipeline, ROOFLINE_SHADER.uniforms({ count4 }), ROOFLINE_SHADER.bind(bindings), Math.ceil(count4 / (wg * items)));
 }
