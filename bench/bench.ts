@@ -21,12 +21,12 @@ import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-core/dist/register_all_gradients';
 import '@tensorflow/tfjs-backend-webgpu';
 import { GpuContext } from '../src/gpu/context';
-import { aconCBackwardGPU, aconCForwardGPU } from '../src/ops/aconC';
+import { aconCBackwardBuffers, aconCForwardBuffers } from '../src/ops/aconC';
 import { encodeCopyRoofline } from '../src/kernels/roofline';
 import { aconCBackwardRef, aconCForwardRef } from '../src/reference/aconC';
-import { metaAconCBackwardGPU, metaAconCForwardGPU, type MetaParamSet, type MetaGradSet } from '../src/ops/metaAconC';
+import { metaAconCBackwardBuffers, metaAconCForwardBuffers, type MetaAconCParams, type MetaAconCGrads } from '../src/ops/metaAconC';
 import { MetaAconC } from '../src/ops/layers';
-import type { Layout } from '../src/ops/validate';
+import type { DataFormat } from '../src/ops/validate';
 import { rng, uniform } from '../src/ops/random';
 import { metaAconCBackwardRef, metaAconCForwardRef } from '../src/reference/metaAconC';
 import { aconCComposed, batchNormComposed, metaAconCComposed, type MetaComposedParams, type MetaComposedRunning } from '../src/tfjs/composed';
@@ -35,7 +35,7 @@ import { makeDataset } from '../src/tfjs/data';
 import { bceWithLogits, seedModel, type NetKind } from '../src/layers/index';
 import { shuffleNetV2 } from '../src/models/index';
 
-export type { Layout };
+export type { DataFormat };
 export type Impl = 'fused' | 'tfjs-composed' | 'reference' | 'copy-roofline' | 'relu';
 export type KernelOp = 'aconC.forward' | 'aconC.backward' | 'metaAconC.forward' | 'metaAconC.backward';
 export type TfjsOp = 'tfjs.aconC.forward' | 'tfjs.aconC.backward' | 'tfjs.metaAconC.forward';
@@ -49,7 +49,7 @@ export interface BenchResult {
   op: Op;
   impl: Impl;
   /** Memory layout the implementation ran in (the CPU reference and the copy roofline: NCHW). */
-  layout: Layout;
+  layout: DataFormat;
   /** Logical [N, C, H, W], whatever the layout (an NHWC tensor of shape [N, H, W, C] is reported as [N, C, H, W]). */
   shape: Shape4;
   /** Median milliseconds per call. */
@@ -208,7 +208,7 @@ interface Contender {
 /** A contender with the labels its result is recorded under. */
 interface Entry extends Contender {
   impl: Impl;
-  layout: Layout;
+  layout: DataFormat;
   net?: NetName;
 }
 
@@ -276,17 +276,17 @@ function toNHWC(x: Float32Array<ArrayBuffer>, [N, C, H, W]: Shape4): Float32Arra
 }
 
 /** The tensor shape of logical [N, C, H, W] in a layout. */
-const physical = ([N, C, H, W]: Shape4, layout: Layout): Shape4 => (layout === 'NCHW' ? [N, C, H, W] : [N, H, W, C]);
+const physical = ([N, C, H, W]: Shape4, layout: DataFormat): Shape4 => (layout === 'NCHW' ? [N, C, H, W] : [N, H, W, C]);
 
 /** Per-channel parameters [C] (or per-sample [N, C]) shaped to broadcast against x in a layout. */
-const broadcast = (t: tf.Tensor, layout: Layout) => {
+const broadcast = (t: tf.Tensor, layout: DataFormat) => {
   const lead = t.rank === 2 ? t.shape[0]! : 1;
   const c = t.shape[t.rank - 1]!;
   return tf.reshape(t, layout === 'NCHW' ? [lead, c, 1, 1] : [lead, 1, 1, c]);
 };
 
 /** Meta-ACON-C from tfjs primitives in either layout: composed.ts's formulas, with the mean and the broadcasts over the layout's axes. */
-function metaComposedIn(layout: Layout, x: tf.Tensor4D, t: MetaComposedParams, running: MetaComposedRunning, training: boolean): tf.Tensor {
+function metaComposedIn(layout: DataFormat, x: tf.Tensor4D, t: MetaComposedParams, running: MetaComposedRunning, training: boolean): tf.Tensor {
   if (layout === 'NCHW') return metaAconCComposed(x, t, running, training);
   const m = tf.mean(x, [1, 2]);
   const h1 = tf.add(tf.matMul(m, t.w1, false, true), t.b1);
@@ -296,7 +296,7 @@ function metaComposedIn(layout: Layout, x: tf.Tensor4D, t: MetaComposedParams, r
   return aconCComposed(x, broadcast(t.p1, layout), broadcast(t.p2, layout), broadcast(beta, layout));
 }
 
-const LAYOUTS: Layout[] = ['NCHW', 'NHWC'];
+const LAYOUTS: DataFormat[] = ['NCHW', 'NHWC'];
 
 /**
  * Fails the run when a fused result does not match the composed one (a timing of a wrong result is
@@ -423,20 +423,20 @@ export async function runBench(options: BenchOptions = {}): Promise<BenchReport>
   async function benchAconC(shape: Shape4) {
     const [, C] = shape;
     const count = shape.reduce((a, b) => a * b, 1);
-    const host = { NCHW: { x: randomArray(count, 1), dy: randomArray(count, 2) } } as Record<Layout, { x: Float32Array<ArrayBuffer>; dy: Float32Array<ArrayBuffer> }>;
+    const host = { NCHW: { x: randomArray(count, 1), dy: randomArray(count, 2) } } as Record<DataFormat, { x: Float32Array<ArrayBuffer>; dy: Float32Array<ArrayBuffer> }>;
     host.NHWC = { x: toNHWC(host.NCHW.x, shape), dy: toNHWC(host.NCHW.dy, shape) };
     const params = { p1: randomArray(C, 3), p2: randomArray(C, 4), beta: randomArray(C, 5) };
 
     // fused (both layouts) and copy-roofline on our device
     const { buf, destroy } = buffers();
     const p = { p1: buf(params.p1), p2: buf(params.p2), beta: buf(params.beta) };
-    const grads = { dp1: buf(C), dp2: buf(C), dbeta: buf(C) };
+    const grads = { p1: buf(C), p2: buf(C), beta: buf(C) };
     const fused = LAYOUTS.map((layout) => {
       const io = { x: buf(host[layout].x), dy: buf(host[layout].dy), y: buf(count), dx: buf(count) };
       return {
         io,
-        fwd: () => void aconCForwardGPU(ctx, { x: io.x, ...p, y: io.y }, shape, { layout }),
-        bwd: () => void aconCBackwardGPU(ctx, { x: io.x, dy: io.dy, ...p, dx: io.dx, ...grads }, shape, { layout }),
+        fwd: () => void aconCForwardBuffers(ctx, { x: io.x, params: p, y: io.y }, shape, { dataFormat: layout }),
+        bwd: () => void aconCBackwardBuffers(ctx, { x: io.x, dy: io.dy, params: p, grads: { dx: io.dx, ...grads } }, shape, { dataFormat: layout }),
       };
     });
     const g = fused[0]!.io;
@@ -483,23 +483,23 @@ export async function runBench(options: BenchOptions = {}): Promise<BenchReport>
     const R = layer.hidden;
     const { buf, destroy } = buffers();
     const bn = (s: typeof p.bn1) => ({ weight: buf(s.weight), bias: buf(s.bias), runningMean: buf(s.runningMean), runningVar: buf(s.runningVar) });
-    const P: MetaParamSet<GPUBuffer> = {
+    const P: MetaAconCParams<GPUBuffer> = {
       p1: buf(p.p1), p2: buf(p.p2),
       fc1: { weight: buf(p.fc1.weight), bias: buf(p.fc1.bias) }, bn1: bn(p.bn1),
       fc2: { weight: buf(p.fc2.weight), bias: buf(p.fc2.bias) }, bn2: bn(p.bn2),
     };
-    const G: Omit<MetaGradSet<GPUBuffer>, 'dx'> = {
+    const G: Omit<MetaAconCGrads<GPUBuffer>, 'dx'> = {
       p1: buf(C), p2: buf(C),
       fc1: { weight: buf(R * C), bias: buf(R) }, bn1: { weight: buf(R), bias: buf(R) },
       fc2: { weight: buf(C * R), bias: buf(C) }, bn2: { weight: buf(C), bias: buf(C) },
     };
     const fused = LAYOUTS.map((layout) => {
       const io = { x: buf(host[layout].x), dy: buf(host[layout].dy), y: buf(count), dx: buf(count) };
-      const opts = { training: true, hidden: R, layout };
+      const opts = { training: true, hidden: R, dataFormat: layout };
       return {
         io,
-        fwd: () => void metaAconCForwardGPU(ctx, { x: io.x, y: io.y }, P, shape, opts),
-        bwd: () => void metaAconCBackwardGPU(ctx, { x: io.x, dy: io.dy }, P, { ...G, dx: io.dx }, shape, opts),
+        fwd: () => void metaAconCForwardBuffers(ctx, { x: io.x, params: P, y: io.y }, shape, opts),
+        bwd: () => void metaAconCBackwardBuffers(ctx, { x: io.x, dy: io.dy, params: P, grads: { ...G, dx: io.dx } }, shape, opts),
       };
     });
     const g = fused[0]!.io;
@@ -555,7 +555,7 @@ export async function runBench(options: BenchOptions = {}): Promise<BenchReport>
    */
   async function benchTfjs(shape: Shape4) {
     const C = shape[1];
-    const layout: Layout = 'NHWC';
+    const layout: DataFormat = 'NHWC';
     const x = tf.tensor4d(randomArray(shape.reduce((a, b) => a * b, 1), 8), physical(shape, layout));
     const [p1, p2, beta] = [9, 10, 11].map((seed) => tf.tensor1d(randomArray(C, seed)));
     const tp = [p1!, p2!, beta!];

@@ -2,36 +2,29 @@
  * acon-webgpu: ACON activations as fused WebGPU compute shaders.
  * The public API, and only that.
  */
-export { AconGPU } from './ops/aconGPU';
-export {
-  aconCForward,
-  aconCBackward,
-  aconCForwardGPU,
-  aconCBackwardGPU,
-  type AconCParams,
-  type AconCGrads,
-  type AconCOptions,
-  type AconCForwardGPUBuffers,
-  type AconCBackwardGPUBuffers,
+export { AconGPU, AconEncoder } from './ops/aconGPU';
+export type {
+  AconCParams,
+  AconCGrads,
+  AconCOptions,
+  AconCBuffersOptions,
+  AconCForwardBuffers,
+  AconCBackwardBuffers,
 } from './ops/aconC';
-export { aconAParams, aconBParams, type AconCParamSet } from './ops/presets';
+export { aconAParams, aconBParams } from './ops/presets';
 export {
-  metaAconCForward,
-  metaAconCBackward,
-  metaAconCForwardGPU,
-  metaAconCBackwardGPU,
   BN_EPS,
   BN_MOMENTUM,
   type MetaAconCParams,
   type MetaAconCGrads,
   type MetaAconCOptions,
-  type MetaAconCGPUOptions,
+  type MetaAconCBuffersOptions,
+  type MetaAconCForwardBuffers,
+  type MetaAconCBackwardBuffers,
   type MetaAconCForwardResult,
-  type MetaParamSet,
-  type MetaGradSet,
 } from './ops/metaAconC';
 export { AconC, MetaAconC, metaHiddenWidth, type StateDict, type StateDictInput, type StateTensor } from './ops/layers';
-export type { Shape4, Layout } from './ops/validate';
+export type { Shape4, DataFormat } from './ops/validate';
 export { GpuContext, Batch, type GpuContextOptions, type ShaderSource } from './gpu/context';
 export * from './gpu/errors';
 export { timeGpuWork, type GpuTiming } from './gpu/timing';

@@ -307,8 +307,9 @@ export function bindGroupEntries(uniforms: GPUBuffer, uniformBytes: number, bind
 }
 
 /**
- * Work recorded into one command encoder, submitted once. Temporaries taken with {@link temp} go
- * back to the pool right after the submit (the queue orders any later write to them after it).
+ * Work recorded into one command encoder (its own, or one of the caller's), submitted once.
+ * Temporaries taken with {@link temp} go back to the pool right after the submit (the queue orders
+ * any later write to them after it).
  */
 export class Batch implements Recorder {
   private readonly encoder: GPUCommandEncoder;
@@ -316,8 +317,11 @@ export class Batch implements Recorder {
   private readonly temps: GPUBuffer[] = [];
   private done = false;
 
-  constructor(private readonly ctx: GpuContext) {
-    this.encoder = ctx.device.createCommandEncoder({ label: 'acon-batch' });
+  constructor(
+    private readonly ctx: GpuContext,
+    encoder?: GPUCommandEncoder,
+  ) {
+    this.encoder = encoder ?? ctx.device.createCommandEncoder({ label: 'acon-batch' });
   }
 
   /** A pooled scratch buffer with STORAGE | COPY_SRC | COPY_DST usage, valid until submit. */
@@ -380,12 +384,14 @@ export class Batch implements Recorder {
     this.releaseTemps();
   }
 
-  private endPass(): void {
+  /** Ends the open compute pass, so that the encoder's owner may record commands of their own. */
+  endPass(): void {
     this.pass?.end();
     this.pass = undefined;
   }
 
-  private releaseTemps(): void {
+  /** Gives the temporaries back to the pool: only once the recorded work has been submitted. */
+  releaseTemps(): void {
     this.done = true;
     for (const b of this.temps) this.ctx.pool.release(b);
     this.temps.length = 0;

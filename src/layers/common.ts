@@ -6,14 +6,14 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type * as tfl from '@tensorflow/tfjs-layers';
 import { BatchSizeError, DTypeError, OptionError, ShapeError } from '../gpu/errors';
-import type { DataFormat as Layout, Impl } from '../tfjs/ops';
+import type { DataFormat as OpDataFormat, Impl } from '../tfjs/ops';
 
 /** tf.layers' names for the two layouts: 'channelsLast' = NHWC (the default), 'channelsFirst' = NCHW. */
 export type DataFormat = 'channelsLast' | 'channelsFirst';
 export type { Impl };
 
 /** The op's layout for a tf.layers data format. */
-export const layoutOf = (f: DataFormat): Layout => (f === 'channelsFirst' ? 'NCHW' : 'NHWC');
+export const layoutOf = (f: DataFormat): OpDataFormat => (f === 'channelsFirst' ? 'NCHW' : 'NHWC');
 
 /** tf.layers' LayerArgs (name, trainable, inputShape, batchInputShape, dtype, …), without a deep import. */
 export type BaseLayerArgs = NonNullable<ConstructorParameters<typeof tfl.layers.Layer>[0]>;

@@ -10,6 +10,7 @@ import * as tfl from '@tensorflow/tfjs-layers';
 import { batchNormComposed } from '../tfjs/composed';
 import { metaAconC, type MetaAconCTensors } from '../tfjs/ops';
 import { OptionError } from '../gpu/errors';
+import { metaHiddenWidth } from '../reference/metaAconC';
 import { oneShape } from './aconC';
 import {
   checkShape, checkTensor, isTraining, layoutOf, single, validateDataFormat, validateImpl,
@@ -84,7 +85,7 @@ export class MetaAconC extends tfl.layers.Layer {
 
   override build(inputShape: tfl.Shape | tfl.Shape[]): void {
     const c = checkShape('MetaAconC', oneShape(inputShape, 'MetaAconC'), this.dataFormat, null);
-    const R = Math.max(this.r, Math.floor(c / this.r));
+    const R = metaHiddenWidth(c, this.r);
     const seed = (k: number) => (this.seed === null ? {} : { seed: this.seed + k });
     const normal = (k: number) => tfl.initializers.randomNormal({ mean: 0, stddev: 1, ...seed(k) });
     const uniform = (fanIn: number, k: number) => tfl.initializers.randomUniform({ minval: -1 / Math.sqrt(fanIn), maxval: 1 / Math.sqrt(fanIn), ...seed(k) });

@@ -1,61 +1,53 @@
 import type { Binding, GpuContext, Recorder } from '../gpu/context';
 import { BufferError } from '../gpu/errors';
 import { encodeAconCBackward, encodeAconCForward, type AconCGeometry } from '../kernels/aconC';
-import {
-  betaIsPerSample,
-  checkFits,
-  checkFloat32,
-  checkGPUBuffer,
-  checkLayout,
-  checkShape,
-  type Layout,
-  type Shape4,
-} from './validate';
+import { betaIsPerSample, checkDataFormat, checkFits, checkFloat32, checkGPUBuffer, checkShape, type DataFormat, type Shape4 } from './validate';
 
-/** ACON-C parameters: p1, p2 of length C; β of length C, or N·C for a per-sample β (Meta-ACON). */
-export interface AconCParams {
-  p1: Float32Array;
-  p2: Float32Array;
-  beta: Float32Array;
+/**
+ * ACON-C's parameters, PyTorch's names: p1, p2 of length C; β of length C, or N·C for a per-sample β
+ * (Meta-ACON). Float32Arrays for the host-array calls, GPUBuffers for the GPU-resident ones.
+ */
+export interface AconCParams<T = Float32Array> {
+  p1: T;
+  p2: T;
+  beta: T;
 }
 
-export interface AconCGrads {
-  /** [N, C, H, W] in the input's layout. */
-  dx: Float32Array;
-  /** [C]: Σ over N, H, W of dy·∂y/∂p1. */
-  dp1: Float32Array;
-  /** [C]: Σ over N, H, W of dy·∂y/∂p2. */
-  dp2: Float32Array;
-  /** [C] (Σ over N, H, W), or [N·C] for a per-sample β (Σ over H, W). */
-  dbeta: Float32Array;
+/**
+ * ACON-C's gradients, keyed by what they are the gradient of: dx for the input x (same shape and
+ * data format), and p1, p2, beta for the parameters (summed over N, H, W; a per-sample β's over H, W).
+ */
+export interface AconCGrads<T = Float32Array> {
+  dx: T;
+  p1: T;
+  p2: T;
+  beta: T;
 }
 
 export interface AconCOptions {
-  /** Memory layout of x, y, dy and dx (default 'NCHW'). */
-  layout?: Layout;
+  /** Memory layout of x, y, dy and dx: 'NCHW' (default) or 'NHWC' (tfjs's name and values). */
+  dataFormat?: DataFormat;
 }
 
-/** GPU-resident inputs and output of the forward pass, all on the context's device. */
-export interface AconCForwardGPUBuffers {
+/** Options of the GPU-resident calls: a per-sample β is told by its length (N·C). */
+export interface AconCBuffersOptions extends AconCOptions {
+  /** Elements of β: C (default) or N·C for a per-sample β. */
+  betaLength?: number;
+}
+
+/** GPU-resident forward: x and the parameters in, y out (a buffer of its own), all on this device with STORAGE usage. */
+export interface AconCForwardBuffers {
   x: GPUBuffer;
-  p1: GPUBuffer;
-  p2: GPUBuffer;
-  beta: GPUBuffer;
-  /** Output; must not be one of the inputs. */
+  params: AconCParams<GPUBuffer>;
   y: GPUBuffer;
 }
 
-/** GPU-resident inputs and outputs of the backward pass. */
-export interface AconCBackwardGPUBuffers {
+/** GPU-resident backward: x, dy and the parameters in, every gradient out. */
+export interface AconCBackwardBuffers {
   x: GPUBuffer;
   dy: GPUBuffer;
-  p1: GPUBuffer;
-  p2: GPUBuffer;
-  beta: GPUBuffer;
-  dx: GPUBuffer;
-  dp1: GPUBuffer;
-  dp2: GPUBuffer;
-  dbeta: GPUBuffer;
+  params: AconCParams<GPUBuffer>;
+  grads: AconCGrads<GPUBuffer>;
 }
 
 interface Call {
@@ -68,7 +60,7 @@ interface Call {
 function prepare(ctx: GpuContext, shape: Shape4, betaLength: number, options: AconCOptions): Call {
   ctx.assertUsable();
   const count = checkShape(shape);
-  const layout = checkLayout(options.layout ?? 'NCHW');
+  const layout = checkDataFormat(options.dataFormat ?? 'NCHW');
   const [n, c, h, w] = shape;
   const betaPerSample = betaIsPerSample(betaLength, n, c) && n > 1;
   checkFits(count * 4, ctx.maxTensorBytes, `a [${shape.join(', ')}] float32 tensor`);
@@ -104,8 +96,8 @@ async function withBuffers<T>(ctx: GpuContext, buffers: GPUBuffer[], fn: () => P
 }
 
 /**
- * y = ACON-C(x) for host data: x is a Float32Array of shape [N, C, H, W] in `options.layout`
- * (NCHW by default); returns y with the same shape and layout.
+ * y = ACON-C(x) for host data: x is a Float32Array of shape [N, C, H, W] in `options.dataFormat`
+ * (NCHW by default); returns y with the same shape and data format.
  */
 export async function aconCForward(
   ctx: GpuContext,
@@ -175,80 +167,56 @@ export async function aconCBackward(
       ]),
       done,
     ]);
-    const [rdx, rdp1, rdp2, rdbeta] = out.map((a) => new Float32Array(a)) as [Float32Array, Float32Array, Float32Array, Float32Array];
-    return { dx: rdx, dp1: rdp1, dp2: rdp2, dbeta: rdbeta };
+    const [rdx, rp1, rp2, rbeta] = out.map((a) => new Float32Array(a)) as [Float32Array, Float32Array, Float32Array, Float32Array];
+    return { dx: rdx, p1: rp1, p2: rp2, beta: rbeta };
   });
 }
 
 /** Validates a GPU-resident forward call; returns its geometry and bindings. */
-function forwardCall(ctx: GpuContext, buffers: AconCForwardGPUBuffers, shape: Shape4, options: AconCOptions & { betaLength?: number }) {
+function forwardCall(ctx: GpuContext, buffers: AconCForwardBuffers, shape: Shape4, options: AconCBuffersOptions) {
   const c = Array.isArray(shape) ? (shape[1] as number) : 0;
   const call = prepare(ctx, shape, options.betaLength ?? c, options);
   const bytes = call.count * 4;
-  const { x, p1, p2, beta, y } = buffers;
-  checkGPUBuffer(x, bytes, 'x');
-  checkGPUBuffer(p1, c * 4, 'p1');
-  checkGPUBuffer(p2, c * 4, 'p2');
-  checkGPUBuffer(beta, call.betaLength * 4, 'beta');
-  checkGPUBuffer(y, bytes, 'y');
-  checkDistinct({ y }, { ...buffers });
-  const bound = { x: bind(x, bytes), p1: bind(p1, c * 4), p2: bind(p2, c * 4), beta: bind(beta, call.betaLength * 4), y: bind(y, bytes) };
-  return { geo: call.geo, bound };
+  const { x, y, params } = buffers;
+  const sizes = { x: bytes, p1: c * 4, p2: c * 4, beta: call.betaLength * 4, y: bytes };
+  const flat = { x, p1: params?.p1, p2: params?.p2, beta: params?.beta, y };
+  for (const [name, size] of Object.entries(sizes)) checkGPUBuffer(flat[name as keyof typeof flat], size, name === 'x' || name === 'y' ? name : `params.${name}`);
+  checkDistinct({ y }, flat as Record<string, GPUBuffer>);
+  const bound = Object.fromEntries(Object.entries(sizes).map(([name, size]) => [name, bind(flat[name as keyof typeof flat]!, size)]));
+  return { geo: call.geo, bound: bound as Record<keyof typeof sizes, Binding> };
 }
 
 /** Validates a GPU-resident backward call; returns its geometry and bindings. */
-function backwardCall(ctx: GpuContext, buffers: AconCBackwardGPUBuffers, shape: Shape4, options: AconCOptions & { betaLength?: number }) {
+function backwardCall(ctx: GpuContext, buffers: AconCBackwardBuffers, shape: Shape4, options: AconCBuffersOptions) {
   const c = Array.isArray(shape) ? (shape[1] as number) : 0;
   const call = prepare(ctx, shape, options.betaLength ?? c, options);
   const bytes = call.count * 4;
-  const pb = c * 4;
-  const bb = call.betaLength * 4;
-  const sizes: Record<keyof AconCBackwardGPUBuffers, number> = {
-    x: bytes,
-    dy: bytes,
-    p1: pb,
-    p2: pb,
-    beta: bb,
-    dx: bytes,
-    dp1: pb,
-    dp2: pb,
-    dbeta: bb,
+  const [pb, bb] = [c * 4, call.betaLength * 4];
+  const { x, dy, params: p, grads: g } = buffers;
+  // the kernel's names (dp1 … for the gradients) → buffer, size and the name errors give
+  const all: Record<string, [GPUBuffer | undefined, number, string]> = {
+    x: [x, bytes, 'x'], dy: [dy, bytes, 'dy'], p1: [p?.p1, pb, 'params.p1'], p2: [p?.p2, pb, 'params.p2'], beta: [p?.beta, bb, 'params.beta'],
+    dx: [g?.dx, bytes, 'grads.dx'], dp1: [g?.p1, pb, 'grads.p1'], dp2: [g?.p2, pb, 'grads.p2'], dbeta: [g?.beta, bb, 'grads.beta'],
   };
-  for (const [name, size] of Object.entries(sizes)) {
-    checkGPUBuffer(buffers[name as keyof AconCBackwardGPUBuffers], size, name);
-  }
-  const { dx, dp1, dp2, dbeta } = buffers;
-  checkDistinct({ dx, dp1, dp2, dbeta }, { ...buffers });
-  const bound = Object.fromEntries(
-    Object.entries(sizes).map(([name, size]) => [name, bind(buffers[name as keyof AconCBackwardGPUBuffers], size)]),
-  ) as Record<keyof AconCBackwardGPUBuffers, Binding>;
-  return { geo: call.geo, bound };
+  for (const [buffer, size, name] of Object.values(all)) checkGPUBuffer(buffer, size, name);
+  const byName = Object.fromEntries(Object.values(all).map(([buffer, , name]) => [name, buffer!]));
+  checkDistinct({ 'grads.dx': g.dx, 'grads.p1': g.p1, 'grads.p2': g.p2, 'grads.beta': g.beta }, byName);
+  const bound = Object.fromEntries(Object.entries(all).map(([k, [buffer, size]]) => [k, bind(buffer!, size)]));
+  return { geo: call.geo, bound: bound as Record<'x' | 'dy' | 'p1' | 'p2' | 'beta' | 'dx' | 'dp1' | 'dp2' | 'dbeta', Binding> };
 }
 
 /**
- * Records y = ACON-C(x) on GPU-resident data into `recorder` (see {@link aconCForwardGPU} for the
+ * Records y = ACON-C(x) on GPU-resident data into `recorder` (see {@link aconCForwardBuffers} for the
  * buffer rules). Validates synchronously and throws the library's typed errors before recording
  * anything; nothing is submitted.
  */
-export function recordAconCForward(
-  ctx: GpuContext,
-  recorder: Recorder,
-  buffers: AconCForwardGPUBuffers,
-  shape: Shape4,
-  options: AconCOptions & { betaLength?: number } = {},
-): void {
+export function recordAconCForward(ctx: GpuContext, recorder: Recorder, buffers: AconCForwardBuffers, shape: Shape4, options: AconCBuffersOptions = {}): void {
   const { geo, bound } = forwardCall(ctx, buffers, shape, options);
   encodeAconCForward(ctx, recorder, geo, bound);
 }
 
-/** Records the ACON-C gradients on GPU-resident data into `recorder` (see {@link aconCBackwardGPU}). */
-export function recordAconCBackward(
-  ctx: GpuContext,
-  recorder: Recorder,
-  buffers: AconCBackwardGPUBuffers,
-  shape: Shape4,
-  options: AconCOptions & { betaLength?: number } = {},
-): void {
+/** Records the ACON-C gradients on GPU-resident data into `recorder` (see {@link aconCBackwardBuffers}). */
+export function recordAconCBackward(ctx: GpuContext, recorder: Recorder, buffers: AconCBackwardBuffers, shape: Shape4, options: AconCBuffersOptions = {}): void {
   const { geo, bound } = backwardCall(ctx, buffers, shape, options);
   encodeAconCBackward(ctx, recorder, geo, bound);
 }
@@ -258,26 +226,16 @@ export function recordAconCBackward(
  * STORAGE usage; x and y hold N·C·H·W float32 values, p1/p2 C, β C or N·C. Nothing is read back.
  * The work is queued before this returns; the promise settles once WebGPU has validated it.
  */
-export async function aconCForwardGPU(
-  ctx: GpuContext,
-  buffers: AconCForwardGPUBuffers,
-  shape: Shape4,
-  options: AconCOptions & { betaLength?: number } = {},
-): Promise<void> {
+export async function aconCForwardBuffers(ctx: GpuContext, buffers: AconCForwardBuffers, shape: Shape4, options: AconCBuffersOptions = {}): Promise<void> {
   const { geo, bound } = forwardCall(ctx, buffers, shape, options);
   return ctx.submit((b) => encodeAconCForward(ctx, b, geo, bound));
 }
 
 /**
- * ACON-C gradients on GPU-resident data (see {@link aconCForwardGPU} for the buffer rules):
- * dx gets N·C·H·W values, dp1/dp2 C, dβ as many as β. Nothing is read back.
+ * ACON-C gradients on GPU-resident data (see {@link aconCForwardBuffers} for the buffer rules):
+ * grads.dx gets N·C·H·W values, grads.p1/p2 C, grads.beta as many as β. Nothing is read back.
  */
-export async function aconCBackwardGPU(
-  ctx: GpuContext,
-  buffers: AconCBackwardGPUBuffers,
-  shape: Shape4,
-  options: AconCOptions & { betaLength?: number } = {},
-): Promise<void> {
+export async function aconCBackwardBuffers(ctx: GpuContext, buffers: AconCBackwardBuffers, shape: Shape4, options: AconCBuffersOptions = {}): Promise<void> {
   const { geo, bound } = backwardCall(ctx, buffers, shape, options);
   return ctx.submit((b) => encodeAconCBackward(ctx, b, geo, bound));
 }

@@ -1,15 +1,10 @@
-import type { GpuContext } from '../gpu/context';
-import { StateDictError } from '../gpu/errors';
+import { OptionError, StateDictError } from '../gpu/errors';
+import { metaHiddenWidth } from '../reference/metaAconC';
 import type { AconCGrads, AconCOptions } from './aconC';
-import { aconCBackward, aconCForward } from './aconC';
-import {
-  metaAconCBackward,
-  metaAconCForward,
-  type MetaAconCGrads,
-  type MetaAconCParams,
-} from './metaAconC';
+import type { AconGPU } from './aconGPU';
+import type { MetaAconCGrads, MetaAconCOptions, MetaAconCParams } from './metaAconC';
 import { normal, rng, uniform } from './random';
-import type { Layout, Shape4 } from './validate';
+import type { Shape4 } from './validate';
 
 /** A tensor of a state dict: its shape and float32 data, as PyTorch and Paddle save them. */
 export interface StateTensor {
@@ -21,10 +16,19 @@ export type StateDict = Record<string, StateTensor>;
 /** Loaders also take plain arrays (length checked, shape not). */
 export type StateDictInput = Record<string, StateTensor | Float32Array | number[]>;
 
-/** Hidden width of Meta-ACON's β generator: max(r, ⌊C / r⌋). */
-export const metaHiddenWidth = (channels: number, r = 16) => Math.max(r, Math.floor(channels / r));
+export { metaHiddenWidth };
 
 const CHANNEL_SHAPE = (c: number) => [1, c, 1, 1];
+
+/** A constructor's count argument (width, r): a positive integer, else an OptionError with expected and actual. */
+function checkCount(layer: string, name: string, v: unknown): void {
+  if (!Number.isInteger(v) || (v as number) < 1) throw new OptionError(`${layer}: ${name} is not a positive integer`, 'a positive integer', JSON.stringify(v) ?? String(v));
+}
+
+/** A seed: an integer (it seeds a 32-bit generator). */
+function checkSeed(layer: string, v: unknown): void {
+  if (!Number.isSafeInteger(v)) throw new OptionError(`${layer}: seed is not an integer`, 'an integer', JSON.stringify(v) ?? String(v));
+}
 
 function take(dict: StateDictInput, names: string[], shape: number[]): Float32Array {
   const name = names.find((n) => n in dict);
@@ -58,18 +62,20 @@ export class AconC {
     readonly width: number,
     seed = 0,
   ) {
+    checkCount('AconC', 'width', width);
+    checkSeed('AconC', seed);
     const r = rng(seed);
     this.p1 = normal(r, width);
     this.p2 = normal(r, width);
     this.beta = new Float32Array(width).fill(1);
   }
 
-  forward(ctx: GpuContext, x: Float32Array, shape: Shape4, options?: AconCOptions): Promise<Float32Array> {
-    return aconCForward(ctx, x, shape, this, options);
+  forward(acon: AconGPU, x: Float32Array, shape: Shape4, options?: AconCOptions): Promise<Float32Array> {
+    return acon.aconCForward(x, shape, this, options);
   }
 
-  backward(ctx: GpuContext, x: Float32Array, dy: Float32Array, shape: Shape4, options?: AconCOptions): Promise<AconCGrads> {
-    return aconCBackward(ctx, x, dy, shape, this, options);
+  backward(acon: AconGPU, x: Float32Array, dy: Float32Array, shape: Shape4, options?: AconCOptions): Promise<AconCGrads> {
+    return acon.aconCBackward(x, dy, shape, this, options);
   }
 
   stateDict(): StateDict {
@@ -101,6 +107,9 @@ export class MetaAconC {
     readonly r = 16,
     seed = 0,
   ) {
+    checkCount('MetaAconC', 'width', width);
+    checkCount('MetaAconC', 'r', r);
+    checkSeed('MetaAconC', seed);
     const R = (this.hidden = metaHiddenWidth(width, r));
     const rand = rng(seed);
     const conv = (inF: number, outF: number) => {
@@ -119,8 +128,8 @@ export class MetaAconC {
   }
 
   /** y = Meta-ACON-C(x); in training mode the running statistics move (N ≥ 2 required). */
-  async forward(ctx: GpuContext, x: Float32Array, shape: Shape4, options: { training: boolean; layout?: Layout }): Promise<Float32Array> {
-    const r = await metaAconCForward(ctx, x, shape, this.params, options);
+  async forward(acon: AconGPU, x: Float32Array, shape: Shape4, options: MetaAconCOptions): Promise<Float32Array> {
+    const r = await acon.metaAconCForward(x, shape, this.params, options);
     if (options.training) {
       this.params.bn1 = { ...this.params.bn1, ...r.bn1 };
       this.params.bn2 = { ...this.params.bn2, ...r.bn2 };
@@ -129,8 +138,8 @@ export class MetaAconC {
     return r.y;
   }
 
-  backward(ctx: GpuContext, x: Float32Array, dy: Float32Array, shape: Shape4, options: { training: boolean; layout?: Layout }): Promise<MetaAconCGrads> {
-    return metaAconCBackward(ctx, x, dy, shape, this.params, options);
+  backward(acon: AconGPU, x: Float32Array, dy: Float32Array, shape: Shape4, options: MetaAconCOptions): Promise<MetaAconCGrads> {
+    return acon.metaAconCBackward(x, dy, shape, this.params, options);
   }
 
   /** Names and shapes as PyTorch saves them (p1 [1, C, 1, 1], fc1.weight [R, C, 1, 1], …). */

@@ -1,5 +1,5 @@
 import type { Binding, GpuContext, Recorder } from '../gpu/context';
-import { BatchSizeError } from '../gpu/errors';
+import { BatchSizeError, BufferError, OptionError } from '../gpu/errors';
 import { encodeAconCBackward, encodeAconCForward, type AconCGeometry } from '../kernels/aconC';
 import {
   encodeBatchNorm,
@@ -15,19 +15,27 @@ import {
   encodePlanePartials,
   type BatchNormOptions,
 } from '../kernels/meta';
-import { BN_EPS, BN_MOMENTUM, type MetaGradSet, type MetaParamSet } from '../reference/metaAconC';
-import { checkFits, checkFloat32, checkGPUBuffer, checkLayout, checkShape, type Layout, type Shape4 } from './validate';
+import { BN_EPS, BN_MOMENTUM, metaHiddenWidth, type MetaGradSet, type MetaParamSet } from '../reference/metaAconC';
+import { checkDataFormat, checkFits, checkFloat32, checkGPUBuffer, checkShape, type DataFormat, type Shape4 } from './validate';
+
 
 // The parameter and gradient shapes and the batch-norm constants are the reference's: one definition.
-export { BN_EPS, BN_MOMENTUM, type MetaGradSet, type MetaParamSet } from '../reference/metaAconC';
+export { BN_EPS, BN_MOMENTUM } from '../reference/metaAconC';
 
-export type MetaAconCParams = MetaParamSet<Float32Array>;
+/**
+ * Meta-ACON-C's parameters, PyTorch's state-dict names: p1, p2 [C]; fc1 {weight [R, C], bias [R]};
+ * bn1 {weight, bias, runningMean, runningVar} [R]; fc2 {weight [C, R], bias [C]}; bn2 [C] likewise.
+ */
+export type MetaAconCParams<T = Float32Array> = MetaParamSet<T>;
+/** Meta-ACON-C's gradients: dx for the input, the rest keyed as the parameters (batch norms: weight and bias). */
+export type MetaAconCGrads<T = Float32Array> = MetaGradSet<T> & { intermediates?: MetaIntermediates };
 export type BatchNormState = MetaAconCParams['bn1'];
 
 export interface MetaAconCOptions {
   /** Training mode: batch statistics (N ≥ 2) and running-statistics update; else eval mode. */
   training: boolean;
-  layout?: Layout;
+  /** Memory layout of x, y, dy and dx: 'NCHW' (default) or 'NHWC'. */
+  dataFormat?: DataFormat;
   /**
    * Also return every intermediate of the β generator (and of its backward) as host arrays, for
    * checking each kernel on its actual inputs. Costs read-back; off by default.
@@ -48,8 +56,6 @@ export interface MetaAconCForwardResult {
   bn2: { runningMean: Float32Array; runningVar: Float32Array };
   intermediates?: MetaIntermediates;
 }
-
-export type MetaAconCGrads = MetaGradSet<Float32Array> & { intermediates?: MetaIntermediates };
 
 /** Element counts of every parameter for C channels and hidden width R. */
 function paramSizes(c: number, r: number): MetaParamSet<number> {
@@ -222,11 +228,11 @@ interface Prepared {
   count: number;
 }
 
-function prepareShape(ctx: GpuContext, shape: Shape4, layout: Layout | undefined, training: boolean): Prepared {
+function prepareShape(ctx: GpuContext, shape: Shape4, dataFormat: DataFormat | undefined, training: boolean): Prepared {
   ctx.assertUsable();
   const count = checkShape(shape);
   const [n, c, h, w] = shape;
-  const geo: AconCGeometry = { n, c, h, w, layout: checkLayout(layout ?? 'NCHW'), betaPerSample: true };
+  const geo: AconCGeometry = { n, c, h, w, layout: checkDataFormat(dataFormat ?? 'NCHW'), betaPerSample: true };
   checkFits(count * 4, ctx.maxTensorBytes, `a [${shape.join(', ')}] float32 tensor`);
   if (training && n < 2) {
     throw new BatchSizeError(
@@ -262,7 +268,7 @@ export async function metaAconCForward(
   params: MetaAconCParams,
   options: MetaAconCOptions,
 ): Promise<MetaAconCForwardResult> {
-  const { geo, count } = prepareShape(ctx, shape, options.layout, options.training);
+  const { geo, count } = prepareShape(ctx, shape, options.dataFormat, options.training);
   checkFloat32(x, count, 'x');
   const r = checkMetaParams(params, geo.c);
   const { n, c } = geo;
@@ -307,7 +313,7 @@ export async function metaAconCBackward(
   params: MetaAconCParams,
   options: MetaAconCOptions,
 ): Promise<MetaAconCGrads> {
-  const { geo, count } = prepareShape(ctx, shape, options.layout, options.training);
+  const { geo, count } = prepareShape(ctx, shape, options.dataFormat, options.training);
   checkFloat32(x, count, 'x');
   checkFloat32(dy, count, 'dy');
   const r = checkMetaParams(params, geo.c);
@@ -335,99 +341,114 @@ export async function metaAconCBackward(
   }
 }
 
-export interface MetaAconCGPUOptions {
-  training: boolean;
-  layout?: Layout;
-  /** Hidden width R of the β generator (max(r, ⌊C/r⌋) for the layer's r). */
-  hidden: number;
+/** Options of the GPU-resident calls, which cannot read R off Float32Array lengths. */
+export interface MetaAconCBuffersOptions extends Omit<MetaAconCOptions, 'debug'> {
+  /** The β generator's reduction r: hidden width R = max(r, ⌊C/r⌋) (default 16, as PyTorch's MetaAconC). */
+  r?: number;
+  /** Or the hidden width R itself (as the fc1.bias buffer's length). */
+  hidden?: number;
 }
 
-function checkGPUSet(set: object, sizes: object, prefix = ''): void {
-  mapSet<GPUBuffer, void>(set, sizes, (b, size, name) => void checkGPUBuffer(b, size * 4, prefix + name));
+/** GPU-resident forward: x and the parameters in, y out; training mode updates the running-statistics buffers in place. */
+export interface MetaAconCForwardBuffers {
+  x: GPUBuffer;
+  params: MetaAconCParams<GPUBuffer>;
+  y: GPUBuffer;
 }
+
+/** GPU-resident backward: x, dy and the parameters in, every gradient out. */
+export interface MetaAconCBackwardBuffers {
+  x: GPUBuffer;
+  dy: GPUBuffer;
+  params: MetaAconCParams<GPUBuffer>;
+  grads: MetaGradSet<GPUBuffer>;
+}
+
+function hiddenOf(c: number, options: MetaAconCBuffersOptions): number {
+  if (options.hidden !== undefined) {
+    if (!Number.isInteger(options.hidden) || options.hidden < 1) throw new OptionError('Meta-ACON-C: hidden is not a positive integer', 'a positive integer', JSON.stringify(options.hidden));
+    return options.hidden;
+  }
+  const r = options.r ?? 16;
+  if (!Number.isInteger(r) || r < 1) throw new OptionError('Meta-ACON-C: r is not a positive integer', 'a positive integer', JSON.stringify(options.r));
+  return metaHiddenWidth(c, r);
+}
+
+function checkGPUSet(set: object | undefined, sizes: object, prefix: string): void {
+  if (typeof set !== 'object' || set === null) throw new OptionError(`Meta-ACON-C: ${prefix.slice(0, -1)} is not an object of GPUBuffers`, 'an object', String(set));
+  mapSet<GPUBuffer, void>(set, sizes, (b, size, name) => void checkGPUBuffer(b, size * 4, prefix + name), prefix);
+}
+
+/** Written buffers must be distinct from every other buffer of the call (WebGPU forbids aliasing a written binding). */
+function checkMetaDistinct(written: Record<string, GPUBuffer>, all: Record<string, GPUBuffer>): void {
+  for (const [w, b] of Object.entries(written)) {
+    for (const [name, other] of Object.entries(all)) {
+      if (name !== w && other === b) throw new BufferError(`${w} is the same GPUBuffer as ${name}`, 'a buffer of its own', `the buffer of ${name}`);
+    }
+  }
+}
+
+const named = (set: object, prefix: string): Record<string, GPUBuffer> => {
+  const out: Record<string, GPUBuffer> = {};
+  mapSet<GPUBuffer, void>(set, set, (b, _, name) => void (out[name] = b), prefix);
+  return out;
+};
 
 /** Validates a GPU-resident Meta-ACON-C forward call. */
-function metaForwardCall(ctx: GpuContext, io: { x: GPUBuffer; y: GPUBuffer }, params: MetaParamSet<GPUBuffer>, shape: Shape4, options: MetaAconCGPUOptions) {
-  const { geo, count } = prepareShape(ctx, shape, options.layout, options.training);
-  checkGPUBuffer(io.x, count * 4, 'x');
-  checkGPUBuffer(io.y, count * 4, 'y');
-  checkGPUSet(params, paramSizes(geo.c, options.hidden));
-  return { geo, x: { buffer: io.x, size: count * 4 }, y: { buffer: io.y, size: count * 4 } };
+function metaForwardCall(ctx: GpuContext, buffers: MetaAconCForwardBuffers, shape: Shape4, options: MetaAconCBuffersOptions) {
+  const { geo, count } = prepareShape(ctx, shape, options.dataFormat, options.training);
+  const r = hiddenOf(geo.c, options);
+  checkGPUBuffer(buffers.x, count * 4, 'x');
+  checkGPUBuffer(buffers.y, count * 4, 'y');
+  checkGPUSet(buffers.params, paramSizes(geo.c, r), 'params.');
+  const params = named(buffers.params, 'params.');
+  // y, and in training mode the running statistics, are written
+  const running = options.training ? Object.fromEntries(Object.entries(params).filter(([k]) => k.includes('running'))) : {};
+  checkMetaDistinct({ y: buffers.y, ...running }, { x: buffers.x, y: buffers.y, ...params });
+  return { geo, r, x: { buffer: buffers.x, size: count * 4 }, y: { buffer: buffers.y, size: count * 4 } };
 }
 
 /** Validates a GPU-resident Meta-ACON-C backward call. */
-function metaBackwardCall(
-  ctx: GpuContext,
-  io: { x: GPUBuffer; dy: GPUBuffer },
-  params: MetaParamSet<GPUBuffer>,
-  grads: MetaGradSet<GPUBuffer>,
-  shape: Shape4,
-  options: MetaAconCGPUOptions,
-) {
-  const { geo, count } = prepareShape(ctx, shape, options.layout, options.training);
-  const r = options.hidden;
-  checkGPUBuffer(io.x, count * 4, 'x');
-  checkGPUBuffer(io.dy, count * 4, 'dy');
-  checkGPUSet(params, paramSizes(geo.c, r));
-  checkGPUSet(grads, gradSizes(count, geo.c, r), 'd');
+function metaBackwardCall(ctx: GpuContext, buffers: MetaAconCBackwardBuffers, shape: Shape4, options: MetaAconCBuffersOptions) {
+  const { geo, count } = prepareShape(ctx, shape, options.dataFormat, options.training);
+  const r = hiddenOf(geo.c, options);
+  checkGPUBuffer(buffers.x, count * 4, 'x');
+  checkGPUBuffer(buffers.dy, count * 4, 'dy');
+  checkGPUSet(buffers.params, paramSizes(geo.c, r), 'params.');
+  checkGPUSet(buffers.grads, gradSizes(count, geo.c, r), 'grads.');
+  const grads = named(buffers.grads, 'grads.');
+  checkMetaDistinct(grads, { x: buffers.x, dy: buffers.dy, ...named(buffers.params, 'params.'), ...grads });
   const bytes = count * 4;
-  return { geo, x: { buffer: io.x, size: bytes }, dy: { buffer: io.dy, size: bytes }, grads: { ...grads, dx: { buffer: grads.dx, size: bytes } } };
+  const g = buffers.grads;
+  return { geo, r, x: { buffer: buffers.x, size: bytes }, dy: { buffer: buffers.dy, size: bytes }, grads: { ...g, dx: { buffer: g.dx, size: bytes } } };
 }
 
 /**
  * Records the Meta-ACON-C forward on GPU-resident data into `recorder` (see
- * {@link metaAconCForwardGPU}); validates synchronously first, submits nothing.
+ * {@link metaAconCForwardBuffers}); validates synchronously first, submits nothing.
  */
-export function recordMetaAconCForward(
-  ctx: GpuContext,
-  recorder: Recorder,
-  io: { x: GPUBuffer; y: GPUBuffer },
-  params: MetaParamSet<GPUBuffer>,
-  shape: Shape4,
-  options: MetaAconCGPUOptions,
-): void {
-  const call = metaForwardCall(ctx, io, params, shape, options);
-  encodeMetaForward(ctx, recorder, call.geo, options.hidden, call.x, params, call.y, options.training);
+export function recordMetaAconCForward(ctx: GpuContext, recorder: Recorder, buffers: MetaAconCForwardBuffers, shape: Shape4, options: MetaAconCBuffersOptions): void {
+  const call = metaForwardCall(ctx, buffers, shape, options);
+  encodeMetaForward(ctx, recorder, call.geo, call.r, call.x, buffers.params, call.y, options.training);
 }
 
-/** Records the Meta-ACON-C backward on GPU-resident data into `recorder` (see {@link metaAconCBackwardGPU}). */
-export function recordMetaAconCBackward(
-  ctx: GpuContext,
-  recorder: Recorder,
-  io: { x: GPUBuffer; dy: GPUBuffer },
-  params: MetaParamSet<GPUBuffer>,
-  grads: MetaGradSet<GPUBuffer>,
-  shape: Shape4,
-  options: MetaAconCGPUOptions,
-): void {
-  const call = metaBackwardCall(ctx, io, params, grads, shape, options);
-  encodeMetaBackward(ctx, recorder, call.geo, options.hidden, call.x, call.dy, params, call.grads, options.training);
+/** Records the Meta-ACON-C backward on GPU-resident data into `recorder` (see {@link metaAconCBackwardBuffers}). */
+export function recordMetaAconCBackward(ctx: GpuContext, recorder: Recorder, buffers: MetaAconCBackwardBuffers, shape: Shape4, options: MetaAconCBuffersOptions): void {
+  const call = metaBackwardCall(ctx, buffers, shape, options);
+  encodeMetaBackward(ctx, recorder, call.geo, call.r, call.x, call.dy, buffers.params, call.grads, options.training);
 }
 
 /**
  * Meta-ACON-C forward on GPU-resident data (the caller's STORAGE buffers on this device). In
  * training mode the running-statistics buffers are updated in place. Nothing is read back.
  */
-export async function metaAconCForwardGPU(
-  ctx: GpuContext,
-  io: { x: GPUBuffer; y: GPUBuffer },
-  params: MetaParamSet<GPUBuffer>,
-  shape: Shape4,
-  options: MetaAconCGPUOptions,
-): Promise<void> {
-  const call = metaForwardCall(ctx, io, params, shape, options);
-  return ctx.submit((batch) => void encodeMetaForward(ctx, batch, call.geo, options.hidden, call.x, params, call.y, options.training));
+export async function metaAconCForwardBuffers(ctx: GpuContext, buffers: MetaAconCForwardBuffers, shape: Shape4, options: MetaAconCBuffersOptions): Promise<void> {
+  const call = metaForwardCall(ctx, buffers, shape, options);
+  return ctx.submit((batch) => void encodeMetaForward(ctx, batch, call.geo, call.r, call.x, buffers.params, call.y, options.training));
 }
 
-/** Meta-ACON-C backward on GPU-resident data: writes every gradient buffer of `grads`. */
-export async function metaAconCBackwardGPU(
-  ctx: GpuContext,
-  io: { x: GPUBuffer; dy: GPUBuffer },
-  params: MetaParamSet<GPUBuffer>,
-  grads: MetaGradSet<GPUBuffer>,
-  shape: Shape4,
-  options: MetaAconCGPUOptions,
-): Promise<void> {
-  const call = metaBackwardCall(ctx, io, params, grads, shape, options);
-  return ctx.submit((batch) => encodeMetaBackward(ctx, batch, call.geo, options.hidden, call.x, call.dy, params, call.grads, options.training));
+/** Meta-ACON-C backward on GPU-resident data: writes every gradient buffer of `buffers.grads`. */
+export async function metaAconCBackwardBuffers(ctx: GpuContext, buffers: MetaAconCBackwardBuffers, shape: Shape4, options: MetaAconCBuffersOptions): Promise<void> {
+  const call = metaBackwardCall(ctx, buffers, shape, options);
+  return ctx.submit((batch) => encodeMetaBackward(ctx, batch, call.geo, call.r, call.x, call.dy, buffers.params, call.grads, options.training));
 }

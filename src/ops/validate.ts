@@ -4,13 +4,14 @@ import {
   EmptyTensorError,
   LengthError,
   LimitError,
+  OptionError,
   ShapeError,
 } from '../gpu/errors';
 
-import type { Layout, Shape4 } from '../reference/aconC';
+import type { DataFormat, Shape4 } from '../reference/aconC';
 
-// A tensor shape [N, C, H, W] and its layout: one definition, the reference's.
-export type { Layout, Shape4 };
+// A tensor shape [N, C, H, W] and its data format: one definition, the reference's.
+export type { DataFormat, Shape4 };
 
 const describe = (v: unknown): string => {
   if (v === null) return 'null';
@@ -39,10 +40,10 @@ export function checkShape(shape: unknown, name = 'shape'): number {
   return shape.reduce((a: number, b: number) => a * b, 1);
 }
 
-/** Checks that `layout` is NCHW or NHWC. */
-export function checkLayout(layout: unknown): Layout {
-  if (layout !== 'NCHW' && layout !== 'NHWC') throw new ShapeError('unknown layout', "'NCHW' or 'NHWC'", String(layout));
-  return layout;
+/** Checks that `dataFormat` is NCHW or NHWC. */
+export function checkDataFormat(dataFormat: unknown): DataFormat {
+  if (dataFormat !== 'NCHW' && dataFormat !== 'NHWC') throw new OptionError('unknown dataFormat', "'NCHW' or 'NHWC'", JSON.stringify(dataFormat));
+  return dataFormat;
 }
 
 /** Checks that `data` is a Float32Array of `length` elements. */

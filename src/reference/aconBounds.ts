@@ -1,4 +1,4 @@
-import { sigmoidPair, type Layout, type Shape4 } from './aconC';
+import { sigmoidPair, type DataFormat, type Shape4 } from './aconC';
 import { FLUSH, U, gamma } from './tolerance';
 
 interface Params {
@@ -8,7 +8,7 @@ interface Params {
 }
 
 /** Calls fn(i, c, k) for every element i with its channel c and β index k. */
-function eachElement(shape: Shape4, layout: Layout, betaLength: number, fn: (i: number, c: number, k: number) => void) {
+function eachElement(shape: Shape4, layout: DataFormat, betaLength: number, fn: (i: number, c: number, k: number) => void) {
   const [N, C, H, W] = shape;
   const hw = H * W;
   const [sn, sc] = layout === 'NCHW' ? [C * hw, hw] : [hw * C, 1];
@@ -20,7 +20,7 @@ function eachElement(shape: Shape4, layout: Layout, betaLength: number, fn: (i: 
 }
 
 /** Per-element bound on |y_gpu − y_ref| (derivation in tolerance.ts). */
-export function forwardBounds(x: ArrayLike<number>, shape: Shape4, p: Params, layout: Layout = 'NCHW'): Float64Array {
+export function forwardBounds(x: ArrayLike<number>, shape: Shape4, p: Params, layout: DataFormat = 'NCHW'): Float64Array {
   const out = new Float64Array(x.length);
   eachElement(shape, layout, p.beta.length, (i, c, k) => {
     const xv = Math.abs(x[i]!);
@@ -32,15 +32,15 @@ export function forwardBounds(x: ArrayLike<number>, shape: Shape4, p: Params, la
   return out;
 }
 
-/** Bounds for dx (per element) and dp1, dp2, dβ (per sum), given the reduction depth of the kernel. */
+/** Bounds for dx (per element) and the p1, p2, β gradients (per sum), given the reduction depth of the kernel. */
 export function backwardBounds(
   x: ArrayLike<number>,
   dy: ArrayLike<number>,
   shape: Shape4,
   p: Params,
   depth: number,
-  layout: Layout = 'NCHW',
-): { dx: Float64Array; dp1: Float64Array; dp2: Float64Array; dbeta: Float64Array } {
+  layout: DataFormat = 'NCHW',
+): { dx: Float64Array; p1: Float64Array; p2: Float64Array; beta: Float64Array } {
   const C = shape[1];
   const dx = new Float64Array(x.length);
   const err = [new Float64Array(C), new Float64Array(C), new Float64Array(p.beta.length)];
@@ -68,5 +68,5 @@ export function backwardBounds(
   });
   const gd = gamma(depth);
   const [dp1, dp2, dbeta] = err.map((e, j) => e.map((v, i) => v + gd * mag[j]![i]!)) as [Float64Array, Float64Array, Float64Array];
-  return { dx, dp1, dp2, dbeta };
+  return { dx, p1: dp1, p2: dp2, beta: dbeta };
 }

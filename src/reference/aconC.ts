@@ -13,7 +13,7 @@
  * s, s̄ and q come from e = exp(−|z|) ≤ 1: no overflow, and 1 − s is never formed by cancellation.
  */
 
-export type Layout = 'NCHW' | 'NHWC';
+export type DataFormat = 'NCHW' | 'NHWC';
 /** A tensor shape [N, C, H, W]. */
 export type Shape4 = readonly [number, number, number, number];
 
@@ -28,11 +28,11 @@ export interface AconCGradsRef {
   /** Same shape and layout as x. */
   dx: Float64Array;
   /** [C]: Σ over N, H, W of dy·∂y/∂p1. */
-  dp1: Float64Array;
+  p1: Float64Array;
   /** [C]. */
-  dp2: Float64Array;
+  p2: Float64Array;
   /** [C], or [N·C] for a per-sample β (sums over H, W only). */
-  dbeta: Float64Array;
+  beta: Float64Array;
 }
 
 /** (σ(z), σ(−z)) without overflow; NaN propagates. */
@@ -61,7 +61,7 @@ export function aconCPartials(x: number, p1: number, p2: number, beta: number): 
 }
 
 /** Element strides (n, c, hw) of a [N, C, H, W] tensor stored in `layout`. */
-export function stridesOf([, c, h, w]: Shape4, layout: Layout): [number, number, number] {
+export function stridesOf([, c, h, w]: Shape4, layout: DataFormat): [number, number, number] {
   const hw = h * w;
   return layout === 'NCHW' ? [c * hw, hw, 1] : [hw * c, 1, c];
 }
@@ -79,7 +79,7 @@ export function aconCForwardRef(
   x: ArrayLike<number>,
   shape: Shape4,
   { p1, p2, beta }: AconCParamsRef,
-  layout: Layout = 'NCHW',
+  layout: DataFormat = 'NCHW',
 ): Float64Array {
   const [sn, sc] = stridesOf(shape, layout);
   const C = shape[1];
@@ -98,7 +98,7 @@ export function aconCBackwardRef(
   dy: ArrayLike<number>,
   shape: Shape4,
   { p1, p2, beta }: AconCParamsRef,
-  layout: Layout = 'NCHW',
+  layout: DataFormat = 'NCHW',
 ): AconCGradsRef {
   const [sn, sc] = stridesOf(shape, layout);
   const C = shape[1];
@@ -117,5 +117,5 @@ export function aconCBackwardRef(
     dp2[c] += g * g2;
     dbeta[k] += g * gb;
   }
-  return { dx, dp1, dp2, dbeta };
+  return { dx, p1: dp1, p2: dp2, beta: dbeta };
 }

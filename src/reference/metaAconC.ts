@@ -21,12 +21,12 @@
  *   mean:  gx += gm[n, c]/(H·W) at every (h, w)
  * Imports nothing of ours but the ACON-C reference.
  */
-import { aconCBackwardRef, aconCForwardRef, type Layout, type Shape4 } from './aconC';
+import { aconCBackwardRef, aconCForwardRef, type DataFormat, type Shape4 } from './aconC';
 
 export const BN_EPS = 1e-5;
 export const BN_MOMENTUM = 0.1;
 
-export const hiddenWidth = (channels: number, r = 16) => Math.max(r, Math.floor(channels / r));
+export const metaHiddenWidth = (channels: number, r = 16) => Math.max(r, Math.floor(channels / r));
 
 /**
  * Meta-ACON-C parameters for C channels and hidden width R (R = max(r, ⌊C/r⌋) in the layer), as
@@ -57,7 +57,7 @@ export type MetaAconCParamsRef = MetaParamSet<ArrayLike<number>>;
 export type BatchNormParams = MetaAconCParamsRef['bn1'];
 
 /** Mean over H, W of each (n, c) plane: [N·C]. */
-export function planeMeansRef(x: ArrayLike<number>, [N, C, H, W]: Shape4, layout: Layout = 'NCHW'): Float64Array {
+export function planeMeansRef(x: ArrayLike<number>, [N, C, H, W]: Shape4, layout: DataFormat = 'NCHW'): Float64Array {
   const hw = H * W;
   const m = new Float64Array(N * C);
   for (let n = 0; n < N; n++)
@@ -218,7 +218,7 @@ export function metaAconCForwardRef(
   shape: Shape4,
   p: MetaAconCParamsRef,
   training: boolean,
-  layout: Layout = 'NCHW',
+  layout: DataFormat = 'NCHW',
 ): MetaForwardRef {
   const [N, C] = shape;
   checkBatch(N, training);
@@ -241,13 +241,13 @@ export function metaAconCBackwardRef(
   shape: Shape4,
   p: MetaAconCParamsRef,
   training: boolean,
-  layout: Layout = 'NCHW',
+  layout: DataFormat = 'NCHW',
 ): MetaAconCGradsRef & { forward: MetaForwardRef; gbeta: Float64Array } {
   const [N, C, H, W] = shape;
   const R = p.fc1.bias.length;
   const f = metaAconCForwardRef(x, shape, p, training, layout);
   const a = aconCBackwardRef(x, dy, shape, { p1: p.p1, p2: p.p2, beta: f.beta }, layout);
-  const bn2 = batchNormBackwardRef(f.h2, a.dbeta, N, C, p.bn2.weight, f.bn2, training, f.beta);
+  const bn2 = batchNormBackwardRef(f.h2, a.beta, N, C, p.bn2.weight, f.bn2, training, f.beta);
   const fc2 = conv1x1BackwardRef(f.bn1.out, bn2.gin, p.fc2.weight, N, R, C);
   const bn1 = batchNormBackwardRef(f.h1, fc2.gin, N, R, p.bn1.weight, f.bn1, training);
   const fc1 = conv1x1BackwardRef(f.m, bn1.gin, p.fc1.weight, N, C, R);
@@ -260,13 +260,13 @@ export function metaAconCBackwardRef(
     }
   return {
     dx,
-    p1: a.dp1,
-    p2: a.dp2,
+    p1: a.p1,
+    p2: a.p2,
     fc1: { weight: fc1.gweight, bias: fc1.gbias },
     bn1: { weight: bn1.gweight, bias: bn1.gbias },
     fc2: { weight: fc2.gweight, bias: fc2.gbias },
     bn2: { weight: bn2.gweight, bias: bn2.gbias },
     forward: f,
-    gbeta: a.dbeta,
+    gbeta: a.beta,
   };
 }

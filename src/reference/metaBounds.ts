@@ -7,10 +7,10 @@
  */
 import { BN_MOMENTUM, BN_EPS, type BatchNormParams } from './metaAconC';
 import { FLUSH, U, gamma } from './tolerance';
-import type { Layout, Shape4 } from './aconC';
+import type { DataFormat, Shape4 } from './aconC';
 
 /** Plane means: a sum whose longest addition chain is `depth`, then × fl(1/(H·W)) (2u). */
-export function planeMeansBounds(x: ArrayLike<number>, [N, C, H, W]: Shape4, depth: number, layout: Layout = 'NCHW'): Float64Array {
+export function planeMeansBounds(x: ArrayLike<number>, [N, C, H, W]: Shape4, depth: number, layout: DataFormat = 'NCHW'): Float64Array {
   const hw = H * W;
   const out = new Float64Array(N * C);
   for (let n = 0; n < N; n++)

@@ -15,13 +15,14 @@ import * as tf from '@tensorflow/tfjs-core';
 import { GpuContext } from '../gpu/context';
 import { BatchSizeError, DTypeError, OptionError, ShapeError } from '../gpu/errors';
 import { recordAconCBackward, recordAconCForward } from '../ops/aconC';
-import { BN_MOMENTUM, recordMetaAconCBackward, recordMetaAconCForward, type MetaGradSet, type MetaParamSet } from '../ops/metaAconC';
+import { BN_MOMENTUM, recordMetaAconCBackward, recordMetaAconCForward, type MetaAconCGrads, type MetaAconCParams } from '../ops/metaAconC';
+import type { DataFormat } from '../ops/validate';
 import { checkFits } from '../ops/validate';
 import { aconCComposed, batchNormComposed } from './composed';
 import { isStreamCompatible, TfjsStream, type WebGPUBackendLike } from './stream';
 
 /** Memory layout of a 4D tensor, named as tf.conv2d names it: 'NHWC' (tfjs's default) or 'NCHW'. */
-export type DataFormat = 'NCHW' | 'NHWC';
+export type { DataFormat };
 /** 'auto': our kernels on the webgpu backend, tfjs primitives elsewhere; 'composed': primitives always. */
 export type Impl = 'auto' | 'composed';
 
@@ -104,14 +105,14 @@ export function aconC(x: tf.Tensor, p1: tf.Tensor, p2: tf.Tensor, beta: tf.Tenso
   const { backend, ctx } = gpu;
   checkFits(x.size * 4, ctx.maxTensorBytes, `a [${shape.join(', ')}] float32 tensor`);
   const ourShape = logical(shape, fmt);
-  const opts = { layout: fmt, betaLength: beta.size };
+  const opts = { dataFormat: fmt, betaLength: beta.size };
   const op = tf.customGrad((...args: unknown[]) => {
     const [xx, a1, a2, b] = args as tf.Tensor[];
     (args[4] as tf.GradSaveFunc)([xx!, a1!, a2!, b!]);
     const stream = new TfjsStream(backend);
     const [bx, b1, b2, bb] = [xx!, a1!, a2!, b!].map((t) => stream.bufferOf(t)) as GPUBuffer[];
     const y = stream.output(shape);
-    recordAconCForward(ctx, stream, { x: bx!, p1: b1!, p2: b2!, beta: bb!, y: y.buffer }, ourShape, opts);
+    recordAconCForward(ctx, stream, { x: bx!, params: { p1: b1!, p2: b2!, beta: bb! }, y: y.buffer }, ourShape, opts);
     stream.end();
     return {
       value: y.tensor(),
@@ -122,8 +123,9 @@ export function aconC(x: tf.Tensor, p1: tf.Tensor, p2: tf.Tensor, beta: tf.Tenso
         const stream = new TfjsStream(backend);
         const [bx, bdy, b1, b2, bb] = [xx, g, a1, a2, b].map((t) => stream.bufferOf(t)) as GPUBuffer[];
         const out = [xx, a1, a2, b].map((t) => stream.output(t.shape));
-        const [dx, dp1, dp2, dbeta] = out.map((o) => o.buffer) as [GPUBuffer, GPUBuffer, GPUBuffer, GPUBuffer];
-        recordAconCBackward(ctx, stream, { x: bx!, dy: bdy!, p1: b1!, p2: b2!, beta: bb!, dx, dp1, dp2, dbeta }, ourShape, opts);
+        const [dx, gp1, gp2, gbeta] = out.map((o) => o.buffer) as [GPUBuffer, GPUBuffer, GPUBuffer, GPUBuffer];
+        const grads = { dx, p1: gp1, p2: gp2, beta: gbeta };
+        recordAconCBackward(ctx, stream, { x: bx!, dy: bdy!, params: { p1: b1!, p2: b2!, beta: bb! }, grads }, ourShape, opts);
         stream.end();
         return out.map((o) => o.tensor());
       },
@@ -176,9 +178,9 @@ export function metaAconC(x: tf.Tensor, p: MetaAconCTensors, options: { training
   const { backend, ctx } = gpu;
   checkFits(x.size * 4, ctx.maxTensorBytes, `a [${shape.join(', ')}] float32 tensor`);
   const ourShape = logical(shape, fmt);
-  const opts = { training: options.training, layout: fmt, hidden: r };
+  const opts = { training: options.training, dataFormat: fmt, hidden: r };
   const running = [p.bn1.runningMean, p.bn1.runningVar, p.bn2.runningMean, p.bn2.runningVar];
-  const params = (b: GPUBuffer[], stats: GPUBuffer[]): MetaParamSet<GPUBuffer> => ({
+  const params = (b: GPUBuffer[], stats: GPUBuffer[]): MetaAconCParams<GPUBuffer> => ({
     p1: b[0]!, p2: b[1]!, fc1: { weight: b[2]!, bias: b[3]! }, bn1: { weight: b[4]!, bias: b[5]!, runningMean: stats[0]!, runningVar: stats[1]! },
     fc2: { weight: b[6]!, bias: b[7]! }, bn2: { weight: b[8]!, bias: b[9]!, runningMean: stats[2]!, runningVar: stats[3]! },
   });
@@ -195,7 +197,7 @@ export function metaAconC(x: tf.Tensor, p: MetaAconCTensors, options: { training
     const fresh = options.training ? running.map((v) => stream.output(v.shape)) : null;
     const y = stream.output(shape);
     if (fresh) running.forEach((v, i) => stream.copy(current[i]!, fresh[i]!.buffer, v.size * 4));
-    recordMetaAconCForward(ctx, stream, { x: bx, y: y.buffer }, params(trainables, fresh ? fresh.map((s) => s.buffer) : current), ourShape, opts);
+    recordMetaAconCForward(ctx, stream, { x: bx, y: y.buffer, params: params(trainables, fresh ? fresh.map((s) => s.buffer) : current) }, ourShape, opts);
     stream.end();
     if (fresh) {
       const moved = fresh.map((s) => s.tensor());
@@ -213,11 +215,11 @@ export function metaAconC(x: tf.Tensor, p: MetaAconCTensors, options: { training
         const gb = stream.bufferOf(g);
         const out = saved.map((t) => stream.output(t.shape));
         const b = out.map((o) => o.buffer);
-        const grads: MetaGradSet<GPUBuffer> = {
+        const grads: MetaAconCGrads<GPUBuffer> = {
           dx: b[0]!, p1: b[1]!, p2: b[2]!, fc1: { weight: b[3]!, bias: b[4]! }, bn1: { weight: b[5]!, bias: b[6]! },
           fc2: { weight: b[7]!, bias: b[8]! }, bn2: { weight: b[9]!, bias: b[10]! },
         };
-        recordMetaAconCBackward(ctx, stream, { x: sx!, dy: gb }, params(sp, stats), grads, ourShape, opts);
+        recordMetaAconCBackward(ctx, stream, { x: sx!, dy: gb, params: params(sp, stats), grads }, ourShape, opts);
         stream.end();
         return out.map((o) => o.tensor());
       },

@@ -8,7 +8,7 @@ import type { GpuContext } from '../gpu/context';
 import { backwardPlan } from '../kernels/aconC';
 import { meanPlan } from '../kernels/meta';
 import { metaAconCBackward, metaAconCForward, type MetaAconCParams } from '../ops/metaAconC';
-import type { Layout, Shape4 } from '../ops/validate';
+import type { DataFormat, Shape4 } from '../ops/validate';
 import { aconCBackwardRef, aconCForwardRef } from '../reference/aconC';
 import { backwardBounds, forwardBounds } from '../reference/aconBounds';
 import { batchNormBackwardRef, batchNormRef, conv1x1BackwardRef, conv1x1Ref, planeMeansRef } from '../reference/metaAconC';
@@ -37,7 +37,7 @@ export async function checkMetaStages(
   shape: Shape4,
   p: MetaAconCParams,
   training: boolean,
-  layout: Layout = 'NCHW',
+  layout: DataFormat = 'NCHW',
 ): Promise<StageResult[]> {
   const [N, C, H, W] = shape;
   const R = p.fc1.bias.length;
@@ -52,7 +52,7 @@ export async function checkMetaStages(
     within(stage, got ?? [], want ?? [], exact(want?.length ?? 0));
 
   // ---- forward ----
-  const f = await metaAconCForward(ctx, x, shape, p, { training, layout, debug: true });
+  const f = await metaAconCForward(ctx, x, shape, p, { training, dataFormat: layout, debug: true });
   const I = f.intermediates!;
   within('mean', I.m!, planeMeansRef(x, shape, layout), planeMeansBounds(x, shape, meanPlan(geo, ctx.software).depth, layout));
   within('fc1', I.h1!, conv1x1Ref(I.m!, p.fc1.weight, p.fc1.bias, N, C, R), conv1x1Bounds(I.m!, p.fc1.weight, p.fc1.bias, N, C, R));
@@ -74,21 +74,21 @@ export async function checkMetaStages(
   within('y', f.y, aconCForwardRef(x, shape, ap, layout), forwardBounds(x, shape, ap, layout));
   if (!training) {
     // the eval forward without debug fuses each 1×1 conv with its batch norm: same expressions, same bits
-    const fused = await metaAconCForward(ctx, x, shape, p, { training, layout });
+    const fused = await metaAconCForward(ctx, x, shape, p, { training, dataFormat: layout });
     same('fused eval β', fused.beta, I.beta);
     same('fused eval y', fused.y, f.y);
   }
 
   // ---- backward: the generator is recomputed identically, then every gradient stage ----
-  const g = await metaAconCBackward(ctx, x, dy, shape, p, { training, layout, debug: true });
+  const g = await metaAconCBackward(ctx, x, dy, shape, p, { training, dataFormat: layout, debug: true });
   const J = g.intermediates!;
   for (const k of ['m', 'h1', 'a1', 'saved1', 'h2', 'saved2', 'beta']) same(`recomputed ${k}`, J[k], I[k]);
   const ref = aconCBackwardRef(x, dy, shape, ap, layout);
   const ab = backwardBounds(x, dy, shape, ap, backwardPlan(geo, ctx.software).depth, layout);
   within('dx (ACON path)', J.dxDirect!, ref.dx, ab.dx);
-  within('dp1', g.p1, ref.dp1, ab.dp1);
-  within('dp2', g.p2, ref.dp2, ab.dp2);
-  within('dβ[n, c]', J.gbeta!, ref.dbeta, ab.dbeta);
+  within('dp1', g.p1, ref.p1, ab.p1);
+  within('dp2', g.p2, ref.p2, ab.p2);
+  within('dβ[n, c]', J.gbeta!, ref.beta, ab.beta);
 
   const s2 = split(I.saved2!, C);
   const sig2 = Float64Array.from({ length: N * C }, (_, k) => {

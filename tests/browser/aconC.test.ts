@@ -1,7 +1,7 @@
 // Every ACON-C kernel against the float64 CPU reference in headless Chromium (WebGPU).
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import fc from 'fast-check';
-import { AconGPU, aconCBackwardRef, aconCForwardRef, aconAParams, aconBParams, type Layout, type Shape4 } from '../../src/index';
+import { AconGPU, aconCBackwardRef, aconCForwardRef, aconAParams, aconBParams, type DataFormat, type Shape4 } from '../../src/index';
 import { backwardPlan, channelsLastPlan } from '../../src/kernels/aconC';
 import { backwardBounds, forwardBounds } from '../../src/reference/aconBounds';
 import { expectWithinBounds } from '../helpers/fixtures';
@@ -16,7 +16,7 @@ afterAll(() => acon.destroy());
 
 interface Case {
   shape: Shape4;
-  layout: Layout;
+  layout: DataFormat;
   perSample: boolean;
   seed: number;
   xScale?: number;
@@ -42,15 +42,15 @@ async function checkCase(k: Case, a: AconGPU = acon) {
   const { x, dy, params } = makeData(k);
   const geo = { n: k.shape[0], c: k.shape[1], h: k.shape[2], w: k.shape[3], layout: k.layout, betaPerSample: k.perSample && k.shape[0] > 1 };
   await noGpuErrors(a.device, async () => {
-    const y = await a.aconC(x, k.shape, params, { layout: k.layout });
+    const y = await a.aconCForward(x, k.shape, params, { dataFormat: k.layout });
     expectWithin('y', y, aconCForwardRef(x, k.shape, params, k.layout), forwardBounds(x, k.shape, params, k.layout));
-    const g = await a.aconCBackward(x, dy, k.shape, params, { layout: k.layout });
+    const g = await a.aconCBackward(x, dy, k.shape, params, { dataFormat: k.layout });
     const ref = aconCBackwardRef(x, dy, k.shape, params, k.layout);
     const bounds = backwardBounds(x, dy, k.shape, params, backwardPlan(geo, a.context.software).depth, k.layout);
     expectWithin('dx', g.dx, ref.dx, bounds.dx);
-    expectWithin('dp1', g.dp1, ref.dp1, bounds.dp1);
-    expectWithin('dp2', g.dp2, ref.dp2, bounds.dp2);
-    expectWithin('dbeta', g.dbeta, ref.dbeta, bounds.dbeta);
+    expectWithin('dp1', g.p1, ref.p1, bounds.p1);
+    expectWithin('dp2', g.p2, ref.p2, bounds.p2);
+    expectWithin('dbeta', g.beta, ref.beta, bounds.beta);
   });
 }
 
@@ -63,7 +63,7 @@ describe('ACON-C forward and backward vs the reference', () => {
     for (const [h, w] of planes) {
       for (const n of [1, 3, 32]) {
         if (n * c * h * w > 2_000_000) continue;
-        for (const layout of ['NCHW', 'NHWC'] as Layout[]) cases.push({ shape: [n, c, h, w], layout, perSample: seed % 4 === 1, seed: seed++ });
+        for (const layout of ['NCHW', 'NHWC'] as DataFormat[]) cases.push({ shape: [n, c, h, w], layout, perSample: seed % 4 === 1, seed: seed++ });
       }
     }
   }
@@ -77,8 +77,8 @@ describe('ACON-C forward and backward vs the reference', () => {
     for (let n = 0; n < N; n++)
       for (let c = 0; c < C; c++)
         for (let p = 0; p < H * W; p++) nhwc[(n * H * W + p) * C + c] = x[(n * C + c) * H * W + p]!;
-    const a = await acon.aconC(x, shape, params);
-    const b = await acon.aconC(nhwc, shape, params, { layout: 'NHWC' });
+    const a = await acon.aconCForward(x, shape, params);
+    const b = await acon.aconCForward(nhwc, shape, params, { dataFormat: 'NHWC' });
     for (let n = 0; n < N; n++)
       for (let c = 0; c < C; c++)
         for (let p = 0; p < H * W; p++) expect(b[(n * H * W + p) * C + c]).toBe(a[(n * C + c) * H * W + p]);
@@ -115,18 +115,18 @@ describe('special values', () => {
     const params = { p1: new Float32Array([0.5, -1.5, 2, 0]), p2: new Float32Array([1.5, 0.7, -2, 0]), beta: new Float32Array([-2, 0, 3, 1]) };
     const dy = normal(r, count);
     await noGpuErrors(acon.device, async () => {
-      const y = await acon.aconC(x, shape, params);
+      const y = await acon.aconCForward(x, shape, params);
       expect(y.every(Number.isFinite)).toBe(true);
       expectWithin('y', y, aconCForwardRef(x, shape, params), forwardBounds(x, shape, params));
       const g = await acon.aconCBackward(x, dy, shape, params);
-      for (const v of [g.dx, g.dp1, g.dp2, g.dbeta]) expect(v.every(Number.isFinite)).toBe(true);
+      for (const v of [g.dx, g.p1, g.p2, g.beta]) expect(v.every(Number.isFinite)).toBe(true);
       const ref = aconCBackwardRef(x, dy, shape, params);
       const geo = { n: 2, c: 4, h: 5, w: 5, layout: 'NCHW' as const, betaPerSample: false };
       const bounds = backwardBounds(x, dy, shape, params, backwardPlan(geo, acon.context.software).depth);
       expectWithin('dx', g.dx, ref.dx, bounds.dx);
-      expectWithin('dp1', g.dp1, ref.dp1, bounds.dp1);
-      expectWithin('dp2', g.dp2, ref.dp2, bounds.dp2);
-      expectWithin('dbeta', g.dbeta, ref.dbeta, bounds.dbeta);
+      expectWithin('dp1', g.p1, ref.p1, bounds.p1);
+      expectWithin('dp2', g.p2, ref.p2, bounds.p2);
+      expectWithin('dbeta', g.beta, ref.beta, bounds.beta);
       // The sign of zero follows the reference: y = x·(p1·s + p2·s̄).
       expect(Object.is(y[4 * 11], aconCForwardRef(x, shape, params)[4 * 11])).toBe(true);
     });
@@ -141,28 +141,28 @@ describe('special values', () => {
     const dy = normal(r, 32);
     dy[5] = NaN;
     const params = { p1: new Float32Array([1, 2]), p2: new Float32Array([0.5, -1]), beta: new Float32Array([1, -1]) };
-    const y = await acon.aconC(x, shape, params);
+    const y = await acon.aconCForward(x, shape, params);
     const yr = aconCForwardRef(x, shape, params);
     expect(Array.from(y, Number.isNaN)).toEqual(Array.from(yr, Number.isNaN));
     const g = await acon.aconCBackward(x, dy, shape, params);
     const gr = aconCBackwardRef(x, dy, shape, params);
     expect(Array.from(g.dx, Number.isNaN)).toEqual(Array.from(gr.dx, Number.isNaN));
-    expect(Array.from(g.dp1, Number.isNaN)).toEqual([true, true]);
-    expect(Array.from(g.dbeta, Number.isNaN)).toEqual(Array.from(gr.dbeta, Number.isNaN));
+    expect(Array.from(g.p1, Number.isNaN)).toEqual([true, true]);
+    expect(Array.from(g.beta, Number.isNaN)).toEqual(Array.from(gr.beta, Number.isNaN));
   });
 
   test('ACON-A (Swish) and ACON-B presets', async () => {
     const shape: Shape4 = [2, 3, 4, 4];
     const x = normal(rng(9), 96, 3);
     const a = aconAParams(3, [1, 0.5, -2]);
-    const ya = await acon.aconC(x, shape, a);
+    const ya = await acon.aconCForward(x, shape, a);
     for (let i = 0; i < x.length; i++) {
       const b = a.beta[Math.floor(i / 16) % 3]!;
       const swish = x[i]! / (1 + Math.exp(-b * x[i]!));
       expect(Math.abs(ya[i]! - swish)).toBeLessThanOrEqual(1e-6 * (1 + Math.abs(swish)) * (1 + Math.abs(b * x[i]!)));
     }
     const bp = aconBParams([0.25, -0.5, 0]);
-    const yb = await acon.aconC(x, shape, bp);
+    const yb = await acon.aconCForward(x, shape, bp);
     expectWithin('acon-b', yb, aconCForwardRef(x, shape, bp), forwardBounds(x, shape, bp));
   });
 });
@@ -201,7 +201,7 @@ describe('determinism and large grids', () => {
     const { x, dy, params } = makeData(k);
     const a = await acon.aconCBackward(x, dy, k.shape, params);
     const b = await acon.aconCBackward(x, dy, k.shape, params);
-    for (const key of ['dx', 'dp1', 'dp2', 'dbeta'] as const) expect(b[key]).toEqual(a[key]);
+    for (const key of ['dx', 'p1', 'p2', 'beta'] as const) expect(b[key]).toEqual(a[key]);
   });
 
   test('a large odd-sized channels-last tensor (NHWC [1, 3, 1201, 1201], 4,327,203 elements)', async () => {
@@ -232,10 +232,10 @@ describe('determinism and large grids', () => {
       ] as Case[]) {
         const { x, dy, params } = makeData(k);
         const ref = aconCForwardRef(x, k.shape, params, k.layout);
-        expectWithin('y', await folded.aconC(x, k.shape, params, { layout: k.layout }), ref, forwardBounds(x, k.shape, params, k.layout));
-        const g = await folded.aconCBackward(x, dy, k.shape, params, { layout: k.layout });
-        const want = await acon.aconCBackward(x, dy, k.shape, params, { layout: k.layout });
-        for (const key of ['dx', 'dp1', 'dp2', 'dbeta'] as const) expect(g[key]).toEqual(want[key]);
+        expectWithin('y', await folded.aconCForward(x, k.shape, params, { dataFormat: k.layout }), ref, forwardBounds(x, k.shape, params, k.layout));
+        const g = await folded.aconCBackward(x, dy, k.shape, params, { dataFormat: k.layout });
+        const want = await acon.aconCBackward(x, dy, k.shape, params, { dataFormat: k.layout });
+        for (const key of ['dx', 'p1', 'p2', 'beta'] as const) expect(g[key]).toEqual(want[key]);
       }
     } finally {
       folded.destroy();
@@ -252,7 +252,7 @@ describe('property-based: random shapes, layouts and parameters', () => {
           c: fc.integer({ min: 1, max: 20 }),
           h: fc.integer({ min: 1, max: 9 }),
           w: fc.integer({ min: 1, max: 9 }),
-          layout: fc.constantFrom<Layout>('NCHW', 'NHWC'),
+          layout: fc.constantFrom<DataFormat>('NCHW', 'NHWC'),
           perSample: fc.boolean(),
           seed: fc.integer({ min: 1, max: 2 ** 31 - 1 }),
           xScale: fc.constantFrom(0.1, 2, 30),

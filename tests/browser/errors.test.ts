@@ -9,9 +9,13 @@ import {
   EmptyTensorError,
   LengthError,
   LimitError,
+  MetaAconC,
+  AconC,
+  OptionError,
   ShapeError,
   type Shape4,
 } from '../../src/index';
+import { makeMetaParams } from '../helpers/fixtures';
 
 let acon: AconGPU;
 beforeAll(async () => {
@@ -39,37 +43,37 @@ async function rejects<E extends Error>(p: Promise<unknown>, type: new (...a: ne
 
 describe('host arrays', () => {
   test('wrong rank', async () => {
-    await rejects(acon.aconC(x(), [2, 3, 16] as unknown as Shape4, params()), ShapeError, /4 dimensions/, /3 dimensions/);
+    await rejects(acon.aconCForward(x(), [2, 3, 16] as unknown as Shape4, params()), ShapeError, /4 dimensions/, /3 dimensions/);
   });
   test('non-integer and negative dimensions', async () => {
-    await rejects(acon.aconC(x(), [2, 3, 4.5, 4] as Shape4, params()), ShapeError, /integer/, /4\.5/);
-    await rejects(acon.aconC(x(), [2, -3, 4, 4] as Shape4, params()), ShapeError, /integer/, /-3/);
+    await rejects(acon.aconCForward(x(), [2, 3, 4.5, 4] as Shape4, params()), ShapeError, /integer/, /4\.5/);
+    await rejects(acon.aconCForward(x(), [2, -3, 4, 4] as Shape4, params()), ShapeError, /integer/, /-3/);
   });
   test('zero-sized dimension', async () => {
-    await rejects(acon.aconC(new Float32Array(0), [0, 3, 4, 4], params()), EmptyTensorError, /≥ 1/, /\[0, 3, 4, 4\]/);
+    await rejects(acon.aconCForward(new Float32Array(0), [0, 3, 4, 4], params()), EmptyTensorError, /≥ 1/, /\[0, 3, 4, 4\]/);
   });
   test('C differs from the parameter length', async () => {
-    await rejects(acon.aconC(x(), shape, { ...params(), p1: new Float32Array(4) }), LengthError, /^3$/, /^4$/);
-    await rejects(acon.aconC(x(), shape, { ...params(), beta: new Float32Array(5) }), ShapeError, /C = 3 or N·C = 6/, /^5$/);
+    await rejects(acon.aconCForward(x(), shape, { ...params(), p1: new Float32Array(4) }), LengthError, /^3$/, /^4$/);
+    await rejects(acon.aconCForward(x(), shape, { ...params(), beta: new Float32Array(5) }), ShapeError, /C = 3 or N·C = 6/, /^5$/);
   });
   test('data length differs from the product of the shape', async () => {
-    await rejects(acon.aconC(new Float32Array(count - 1), shape, params()), LengthError, /^96$/, /^95$/);
+    await rejects(acon.aconCForward(new Float32Array(count - 1), shape, params()), LengthError, /^96$/, /^95$/);
     await rejects(acon.aconCBackward(x(), new Float32Array(count + 4), shape, params()), LengthError, /^96$/, /^100$/);
   });
   test('non-float32 data', async () => {
-    await rejects(acon.aconC(new Float64Array(count) as unknown as Float32Array, shape, params()), DTypeError, /Float32Array/, /Float64Array/);
-    await rejects(acon.aconC(Array.from(x()) as unknown as Float32Array, shape, params()), DTypeError, /Float32Array/, /Array\(96\)/);
-    await rejects(acon.aconC(x(), shape, { ...params(), p2: new Int32Array(C) as unknown as Float32Array }), DTypeError, /Float32Array/, /Int32Array/);
+    await rejects(acon.aconCForward(new Float64Array(count) as unknown as Float32Array, shape, params()), DTypeError, /Float32Array/, /Float64Array/);
+    await rejects(acon.aconCForward(Array.from(x()) as unknown as Float32Array, shape, params()), DTypeError, /Float32Array/, /Array\(96\)/);
+    await rejects(acon.aconCForward(x(), shape, { ...params(), p2: new Int32Array(C) as unknown as Float32Array }), DTypeError, /Float32Array/, /Int32Array/);
   });
-  test('unknown layout', async () => {
-    await rejects(acon.aconC(x(), shape, params(), { layout: 'CHWN' as 'NCHW' }), ShapeError, /NCHW/, /CHWN/);
+  test('unknown dataFormat', async () => {
+    await rejects(acon.aconCForward(x(), shape, params(), { dataFormat: 'CHWN' as 'NCHW' }), OptionError, /NCHW/, /CHWN/);
   });
   test('a tensor over the device limit is refused before anything is allocated', async () => {
     const max = acon.context.maxTensorBytes / 4;
     const big: Shape4 = [1, 1, Math.ceil(max / 1024) + 1, 1024];
     const live = acon.liveBuffers;
     // The data is not even looked at: the limit check comes first, so no giant array is needed.
-    await rejects(acon.aconC(new Float32Array(4), big, { p1: new Float32Array(1), p2: new Float32Array(1), beta: new Float32Array(1) }), LimitError, /at most \d+ bytes/, /bytes/);
+    await rejects(acon.aconCForward(new Float32Array(4), big, { p1: new Float32Array(1), p2: new Float32Array(1), beta: new Float32Array(1) }), LimitError, /at most \d+ bytes/, /bytes/);
     expect(acon.liveBuffers).toBe(live);
   });
 });
@@ -87,10 +91,11 @@ describe('GPU buffers', () => {
     };
   }
   const destroyAll = (b: Record<string, GPUBuffer>) => Object.values(b).forEach((v) => v.destroy());
+  const fwdBuffers = (b: Record<'x' | 'p1' | 'p2' | 'beta' | 'y', GPUBuffer>) => ({ x: b.x, params: { p1: b.p1, p2: b.p2, beta: b.beta }, y: b.y });
 
   test('too-small output buffer', async () => {
     const b = buffers(count * 4 - 16);
-    await rejects(acon.aconCBuffers(b, shape), BufferError, /at least 384 bytes/, /368 bytes/);
+    await rejects(acon.aconCForwardBuffers(fwdBuffers(b), shape), BufferError, /at least 384 bytes/, /368 bytes/);
     destroyAll(b);
   });
 
@@ -98,13 +103,13 @@ describe('GPU buffers', () => {
     const b = buffers();
     b.y.destroy();
     b.y = acon.device.createBuffer({ size: count * 4, usage: GPUBufferUsage.COPY_DST | GPUBufferUsage.COPY_SRC });
-    await rejects(acon.aconCBuffers(b, shape), BufferError, /STORAGE/, /usage/);
+    await rejects(acon.aconCForwardBuffers(fwdBuffers(b), shape), BufferError, /STORAGE/, /usage/);
     destroyAll(b);
   });
 
   test('output aliasing an input', async () => {
     const b = buffers();
-    await rejects(acon.aconCBuffers({ ...b, y: b.x }, shape), BufferError, /own/, /x/);
+    await rejects(acon.aconCForwardBuffers(fwdBuffers({ ...b, y: b.x }), shape), BufferError, /own/, /x/);
     destroyAll(b);
   });
 
@@ -113,7 +118,7 @@ describe('GPU buffers', () => {
     const sentinel = new Float32Array(count).fill(-7);
     acon.device.queue.writeBuffer(b.y, 0, sentinel);
     b.x.destroy();
-    await rejects(acon.aconCBuffers(b, shape), BufferError, /live GPUBuffer/, /destroyed/);
+    await rejects(acon.aconCForwardBuffers(fwdBuffers(b), shape), BufferError, /live GPUBuffer/, /destroyed/);
     expect(await acon.readBuffer(b.y, count)).toEqual(sentinel);
     destroyAll(b);
   });
@@ -131,15 +136,94 @@ describe('GPU buffers', () => {
     const out = () => acon.device.createBuffer({ size: count * 4, usage: usage() });
     const small = () => acon.device.createBuffer({ size: C * 4, usage: usage() });
     const [dx, dp1, dp2, dbeta] = [out(), small(), small(), small()];
-    await acon.aconCBuffers({ x: gx, p1: gp1, p2: gp2, beta: gbeta, y: b.y }, shape);
-    await acon.aconCBackwardBuffers({ x: gx, dy: gdy, p1: gp1, p2: gp2, beta: gbeta, dx, dp1, dp2, dbeta }, shape);
-    expect(await acon.readBuffer(b.y, count)).toEqual(await acon.aconC(xs, shape, p));
+    const gparams = { p1: gp1, p2: gp2, beta: gbeta };
+    await acon.aconCForwardBuffers({ x: gx, params: gparams, y: b.y }, shape);
+    await acon.aconCBackwardBuffers({ x: gx, dy: gdy, params: gparams, grads: { dx, p1: dp1, p2: dp2, beta: dbeta } }, shape);
+    expect(await acon.readBuffer(b.y, count)).toEqual(await acon.aconCForward(xs, shape, p));
     const host = await acon.aconCBackward(xs, dy, shape, p);
     expect(await acon.readBuffer(dx, count)).toEqual(host.dx);
-    expect(await acon.readBuffer(dp1, C)).toEqual(host.dp1);
-    expect(await acon.readBuffer(dbeta, C)).toEqual(host.dbeta);
+    expect(await acon.readBuffer(dp1, C)).toEqual(host.p1);
+    expect(await acon.readBuffer(dbeta, C)).toEqual(host.beta);
     for (const v of [gx, gdy, gp1, gp2, gbeta, dx, dp1, dp2, dbeta]) v.destroy();
     destroyAll(b);
+  });
+});
+
+const usage = () => GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST;
+
+describe('recording into your own command encoder', () => {
+  test('acon.encoder(enc): ACON-C forward and backward and Meta-ACON-C eval forward between passes of your own, one submit, the host-array results', async () => {
+    const p = params();
+    p.p2.set([0.3, -0.2, 1]);
+    p.beta.set([2, -1, 0.5]);
+    const xs = new Float32Array(count).map((_, i) => Math.sin(i) * 3);
+    const dy = new Float32Array(count).map((_, i) => Math.cos(i));
+    const mk = (n: number) => acon.device.createBuffer({ size: n * 4, usage: usage() });
+    const [gx, gdy] = [acon.createBuffer(xs), acon.createBuffer(dy)];
+    const gp = { p1: acon.createBuffer(p.p1), p2: acon.createBuffer(p.p2), beta: acon.createBuffer(p.beta) };
+    const [y, dx, g1, g2, gb, ym] = [mk(count), mk(count), mk(C), mk(C), mk(C), mk(count)];
+    const mp = makeMetaParams(C, 2, 5);
+    const up = (a: Float32Array) => acon.createBuffer(a);
+    const bn = (s: typeof mp.bn1) => ({ weight: up(s.weight), bias: up(s.bias), runningMean: up(s.runningMean), runningVar: up(s.runningVar) });
+    const mparams = { p1: up(mp.p1), p2: up(mp.p2), fc1: { weight: up(mp.fc1.weight), bias: up(mp.fc1.bias) }, bn1: bn(mp.bn1), fc2: { weight: up(mp.fc2.weight), bias: up(mp.fc2.bias) }, bn2: bn(mp.bn2) };
+    // a pass of the caller's own before and a copy after: the library's passes sit between them
+    const copyOfY = mk(count);
+    const enc = acon.device.createCommandEncoder();
+    enc.beginComputePass().end();
+    const rec = acon.encoder(enc);
+    rec.aconCForward({ x: gx, params: gp, y }, shape);
+    rec.aconCBackward({ x: gx, dy: gdy, params: gp, grads: { dx, p1: g1, p2: g2, beta: gb } }, shape);
+    rec.metaAconCForward({ x: gx, params: mparams, y: ym }, shape, { training: false, r: 2 });
+    enc.copyBufferToBuffer(y, 0, copyOfY, 0, count * 4);
+    acon.device.queue.submit([enc.finish()]);
+    rec.release();
+    const host = await acon.aconCBackward(xs, dy, shape, p);
+    expect(await acon.readBuffer(copyOfY, count)).toEqual(await acon.aconCForward(xs, shape, p));
+    expect(await acon.readBuffer(dx, count)).toEqual(host.dx);
+    expect(await acon.readBuffer(g1, C)).toEqual(host.p1);
+    expect(await acon.readBuffer(gb, C)).toEqual(host.beta);
+    expect(await acon.readBuffer(ym, count)).toEqual((await acon.metaAconCForward(xs, shape, mp, { training: false })).y);
+    // bad input throws synchronously, before anything is recorded
+    const enc2 = acon.device.createCommandEncoder();
+    expect(() => acon.encoder(enc2).aconCForward({ x: gx, params: gp, y: gx }, shape)).toThrow(BufferError);
+    expect(() => acon.encoder(enc2).aconCForward({ x: gx, params: gp, y }, [2, 4, 4, 4])).toThrow(BufferError);
+    for (const b of [gx, gdy, gp.p1, gp.p2, gp.beta, y, dx, g1, g2, gb, ym, copyOfY]) b.destroy();
+  });
+});
+
+describe('small defects', () => {
+  test('readBuffer checks the length against the buffer; createBuffer checks its data', async () => {
+    const b = acon.createBuffer(new Float32Array(4));
+    await rejects(acon.readBuffer(b, 5), BufferError, /≥ 20 bytes/, /16 bytes/);
+    await rejects(acon.readBuffer(b, -1), LengthError);
+    expect(() => acon.createBuffer([1, 2] as unknown as Float32Array)).toThrow(DTypeError);
+    b.destroy();
+  });
+
+  test('a too-small dx buffer is named grads.dx', async () => {
+    const mk = (n: number) => acon.device.createBuffer({ size: n * 4, usage: usage() });
+    const gp = { p1: mk(C), p2: mk(C), beta: mk(C) };
+    const b = { x: mk(count), dy: mk(count), params: gp, grads: { dx: mk(count - 4), p1: mk(C), p2: mk(C), beta: mk(C) } };
+    await rejects(acon.aconCBackwardBuffers(b, shape), BufferError).then((e) => expect(e.message).toMatch(/grads\.dx/));
+  });
+
+  test('Meta-ACON-C GPU-resident calls refuse aliased outputs', async () => {
+    const mk = (n: number) => acon.device.createBuffer({ size: Math.max(16, n * 4), usage: usage() });
+    const R = 16;
+    const bn = (f: number) => ({ weight: mk(f), bias: mk(f), runningMean: mk(f), runningVar: mk(f) });
+    const params = { p1: mk(C), p2: mk(C), fc1: { weight: mk(R * C), bias: mk(R) }, bn1: bn(R), fc2: { weight: mk(C * R), bias: mk(C) }, bn2: bn(C) };
+    const x = mk(count);
+    await rejects(acon.metaAconCForwardBuffers({ x, params, y: x }, shape, { training: false }), BufferError, /own/, /x/);
+    const grads = { dx: x, p1: mk(C), p2: mk(C), fc1: { weight: mk(R * C), bias: mk(R) }, bn1: { weight: mk(R), bias: mk(R) }, fc2: { weight: mk(C * R), bias: mk(C) }, bn2: { weight: mk(C), bias: mk(C) } };
+    await rejects(acon.metaAconCBackwardBuffers({ x, dy: mk(count), params, grads }, shape, { training: false }), BufferError, /own/, /x/);
+  });
+
+  test('constructors validate widths, r and seeds', () => {
+    expect(() => new MetaAconC(0)).toThrow(OptionError);
+    expect(() => new MetaAconC(64, 0)).toThrow(/r is not a positive integer \(expected a positive integer, got 0\)/);
+    expect(() => new MetaAconC(64, 16, 1.5)).toThrow(/seed is not an integer/);
+    expect(() => new AconC(-3)).toThrow(/width is not a positive integer/);
+    expect(() => new AconC(Number.NaN)).toThrow(OptionError);
   });
 });
 
@@ -147,7 +231,7 @@ describe('lifecycle', () => {
   test('use after destroy', async () => {
     const a = await AconGPU.create();
     a.destroy();
-    await rejects(a.aconC(x(), shape, params()), ContextDestroyedError);
+    await rejects(a.aconCForward(x(), shape, params()), ContextDestroyedError);
     expect(() => a.createBuffer(x())).toThrow(ContextDestroyedError);
     a.destroy(); // idempotent
   });
@@ -158,7 +242,7 @@ describe('lifecycle', () => {
     const a = await AconGPU.create({ device });
     device.destroy();
     await device.lost;
-    const e = await rejects(a.aconC(x(), shape, params()), DeviceLostError);
+    const e = await rejects(a.aconCForward(x(), shape, params()), DeviceLostError);
     expect(e.message).toMatch(/lost/);
     a.destroy();
   });
@@ -194,17 +278,18 @@ describe('no leaks', () => {
     const mk = (len: number) => acon.device.createBuffer({ size: len * 4, usage: GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_DST | GPUBufferUsage.COPY_SRC });
     const io = { x: acon.createBuffer(xs), dy: acon.createBuffer(xs), y: mk(n), dx: mk(n), dp1: mk(3), dp2: mk(3), dbeta: mk(3) };
     const [gp1, gp2, gbeta] = [p.p1, p.p2, p.beta].map((a) => acon.createBuffer(a)) as [GPUBuffer, GPUBuffer, GPUBuffer];
-    const fwd = () => acon.aconCBuffers({ x: io.x, p1: gp1, p2: gp2, beta: gbeta, y: io.y }, s);
-    const bwd = () => acon.aconCBackwardBuffers({ x: io.x, dy: io.dy, p1: gp1, p2: gp2, beta: gbeta, dx: io.dx, dp1: io.dp1, dp2: io.dp2, dbeta: io.dbeta }, s);
+    const gparams = { p1: gp1, p2: gp2, beta: gbeta };
+    const fwd = () => acon.aconCForwardBuffers({ x: io.x, params: gparams, y: io.y }, s);
+    const bwd = () => acon.aconCBackwardBuffers({ x: io.x, dy: io.dy, params: gparams, grads: { dx: io.dx, p1: io.dp1, p2: io.dp2, beta: io.dbeta } }, s);
     // warm-up, including the host-array path (uploads and read-back)
-    await Promise.all([fwd(), bwd(), acon.aconC(xs, s, p), acon.aconCBackward(xs, xs, s, p)]);
+    await Promise.all([fwd(), bwd(), acon.aconCForward(xs, s, p), acon.aconCBackward(xs, xs, s, p)]);
     const live = acon.liveBuffers;
     for (let i = 0; i < 10_000; i += 100) {
       const pending: Promise<void>[] = [];
       for (let k = 0; k < 100; k++) pending.push(fwd(), bwd());
       await Promise.all(pending);
     }
-    for (let i = 0; i < 100; i++) await Promise.all([acon.aconC(xs, s, p), acon.aconCBackward(xs, xs, s, p)]);
+    for (let i = 0; i < 100; i++) await Promise.all([acon.aconCForward(xs, s, p), acon.aconCBackward(xs, xs, s, p)]);
     expect(acon.liveBuffers).toBe(live);
     expect(acon.context.pool.idleBuffers).toBe(live);
     for (const b of [...Object.values(io), gp1, gp2, gbeta]) b.destroy();

@@ -2,7 +2,7 @@
 // (the op's debug intermediates), in training and eval mode.
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import fc from 'fast-check';
-import { AconGPU, BatchSizeError, LengthError, StateDictError, type Layout, type Shape4 } from '../../src/index';
+import { AconGPU, BatchSizeError, LengthError, StateDictError, type DataFormat, type Shape4 } from '../../src/index';
 import { checkMetaStages } from '../../src/validation/metaStages';
 import { metaAconCBackward, metaAconCForward } from '../../src/ops/metaAconC';
 import { MetaAconC } from '../../src/ops/layers';
@@ -25,7 +25,7 @@ interface MetaCase {
   shape: Shape4;
   r: number;
   training: boolean;
-  layout: Layout;
+  layout: DataFormat;
   seed: number;
 }
 
@@ -49,11 +49,11 @@ describe('Meta-ACON-C: every stage vs the reference', () => {
       for (const N of [2, 3, 32]) {
         if (N * C * H * W > 1_700_000) continue;
         seed++;
-        for (const layout of ['NCHW', 'NHWC'] as Layout[]) cases.push({ shape: [N, C, H, W], r: seed % 2 ? 16 : 4, training: seed % 3 !== 0, layout, seed });
+        for (const layout of ['NCHW', 'NHWC'] as DataFormat[]) cases.push({ shape: [N, C, H, W], r: seed % 2 ? 16 : 4, training: seed % 3 !== 0, layout, seed });
       }
   test.each(cases)('$shape r=$r training=$training $layout', (k) => checkMetaCase(k), 120_000);
 
-  test.each(['NCHW', 'NHWC'] as Layout[])('planes of several mean chunks (64×68, %s), also with the GPU tuning and with the grid folded at 9 per dimension', async (layout) => {
+  test.each(['NCHW', 'NHWC'] as DataFormat[])('planes of several mean chunks (64×68, %s), also with the GPU tuning and with the grid folded at 9 per dimension', async (layout) => {
     const k: MetaCase = { shape: [2, 16, 64, 68], r: 4, training: true, layout, seed: 7 };
     await checkMetaCase(k);
     for (const options of [{ software: false }, { maxWorkgroupsPerDimension: 9 }]) {
@@ -87,7 +87,7 @@ describe('Meta-ACON-C: every stage vs the reference', () => {
           w: fc.integer({ min: 1, max: 6 }),
           r: fc.constantFrom(4, 8, 16),
           training: fc.boolean(),
-          layout: fc.constantFrom<Layout>('NCHW', 'NHWC'),
+          layout: fc.constantFrom<DataFormat>('NCHW', 'NHWC'),
           seed: fc.integer({ min: 1, max: 2 ** 30 }),
         }),
         async ({ n, c, h, w, r, training, layout, seed }) => checkMetaCase({ shape: [n, c, h, w], r, training, layout, seed }),
@@ -102,12 +102,12 @@ describe('Meta-ACON-C eval forward: the β generator in one pass', () => {
   // convolution fused with its batch norm) evaluates the same float32 expressions, in the same order,
   // as the staged kernels (whose every stage the tests above check against the reference on its own
   // inputs), so y and β must agree bit for bit with the staged (debug) run.
-  async function expectStaged(a: AconGPU, shape: Shape4, layout: Layout, r: number, seed: number) {
+  async function expectStaged(a: AconGPU, shape: Shape4, layout: DataFormat, r: number, seed: number) {
     const [N, C, H, W] = shape;
     const p = makeMetaParams(C, r, seed);
     const x = normal(rng(seed + 1), N * C * H * W, 2);
-    const fused = await metaAconCForward(a.context, x, shape, p, { training: false, layout });
-    const staged = await metaAconCForward(a.context, x, shape, p, { training: false, layout, debug: true });
+    const fused = await metaAconCForward(a.context, x, shape, p, { training: false, dataFormat: layout });
+    const staged = await metaAconCForward(a.context, x, shape, p, { training: false, dataFormat: layout, debug: true });
     expect(fused.beta).toEqual(staged.beta);
     expect(fused.y).toEqual(staged.y);
     // the running statistics are read, never written
@@ -116,7 +116,7 @@ describe('Meta-ACON-C eval forward: the β generator in one pass', () => {
   }
   // C and R below, at and beyond the workgroup's 64 invocations; C + R = 2048 (the pass's limit)
   // and 2048 + 128 (the staged fallback); several mean chunks per plane (64×68 NCHW)
-  const cases: [Shape4, Layout, number][] = [
+  const cases: [Shape4, DataFormat, number][] = [
     [[1, 64, 7, 7], 'NHWC', 16],
     [[3, 17, 5, 5], 'NCHW', 16],
     [[2, 256, 3, 3], 'NHWC', 16],
@@ -136,7 +136,7 @@ describe('Meta-ACON-C eval forward: the β generator in one pass', () => {
     for (const [options, shape, r] of runs) {
       const a = await AconGPU.create(options);
       try {
-        for (const layout of ['NHWC', 'NCHW'] as Layout[]) await expectStaged(a, shape, layout, r, 9);
+        for (const layout of ['NHWC', 'NCHW'] as DataFormat[]) await expectStaged(a, shape, layout, r, 9);
       } finally {
         a.destroy();
       }
@@ -153,7 +153,7 @@ describe('Meta-ACON-C layer', () => {
       const x = normal(rand, 4 * 32 * 25, 1 + step);
       const before = structuredClone(layer.params);
       const f = await metaAconCForward(acon.context, x, shape, before, { training: true, debug: true });
-      const y = await layer.forward(acon.context, x, shape, { training: true });
+      const y = await layer.forward(acon, x, shape, { training: true });
       expect(y).toEqual(f.y);
       const I = f.intermediates!;
       const r1 = batchNormRef(I.h1!, 4, layer.hidden, before.bn1, true);
@@ -170,7 +170,7 @@ describe('Meta-ACON-C layer', () => {
     expect(layer.params.bn2.runningVar.some((v) => Math.abs(v - 1) > 1e-3)).toBe(true);
     // eval mode leaves them alone
     const frozen = structuredClone(layer.params);
-    const y1 = await layer.forward(acon.context, normal(rand, 32 * 25, 1), [1, 32, 5, 5], { training: false });
+    const y1 = await layer.forward(acon, normal(rand, 32 * 25, 1), [1, 32, 5, 5], { training: false });
     expect(y1.length).toBe(32 * 25);
     expect(layer.params).toEqual(frozen);
   });
@@ -214,7 +214,7 @@ describe('Meta-ACON-C layer', () => {
     c.loadStateDict(paddle);
     expect(c.params).toEqual(a.params);
     const x = normal(rng(1), 2 * 17 * 9, 1);
-    expect(await c.forward(acon.context, x, [2, 17, 3, 3], { training: false })).toEqual(await a.forward(acon.context, x, [2, 17, 3, 3], { training: false }));
+    expect(await c.forward(acon, x, [2, 17, 3, 3], { training: false })).toEqual(await a.forward(acon, x, [2, 17, 3, 3], { training: false }));
   });
 });
 
@@ -276,12 +276,12 @@ describe('Meta-ACON-C on GPU-resident buffers', () => {
     const gx = up(x);
     const gdy = up(dy);
     const gy = empty(count);
-    const host = await acon.metaAconC(x, shape, p, { training: true });
+    const host = await acon.metaAconCForward(x, shape, p, { training: true });
     const hostG = await acon.metaAconCBackward(x, dy, shape, p, { training: true });
     // backward first: it must not move the running statistics
-    await acon.metaAconCBackwardBuffers({ x: gx, dy: gdy }, P, G, shape, { training: true, hidden: R });
+    await acon.metaAconCBackwardBuffers({ x: gx, dy: gdy, params: P, grads: G }, shape, { training: true, hidden: R });
     expect(await acon.readBuffer(P.bn1.runningMean, R)).toEqual(p.bn1.runningMean);
-    await acon.metaAconCBuffers({ x: gx, y: gy }, P, shape, { training: true, hidden: R });
+    await acon.metaAconCForwardBuffers({ x: gx, params: P, y: gy }, shape, { training: true, hidden: R });
     expect(await acon.readBuffer(gy, count)).toEqual(host.y);
     expect(await acon.readBuffer(P.bn1.runningMean, R)).toEqual(host.bn1.runningMean);
     expect(await acon.readBuffer(P.bn2.runningVar, 20)).toEqual(host.bn2.runningVar);
@@ -290,7 +290,7 @@ describe('Meta-ACON-C on GPU-resident buffers', () => {
     expect(await acon.readBuffer(G.bn2.bias, 20)).toEqual(hostG.bn2.bias);
     // a too-small gradient buffer is named in the error
     const small = { ...G, fc2: { ...G.fc2, bias: empty(15) } };
-    await expect(acon.metaAconCBackwardBuffers({ x: gx, dy: gdy }, P, small, shape, { training: true, hidden: R })).rejects.toThrow(/dfc2\.bias is too small/);
+    await expect(acon.metaAconCBackwardBuffers({ x: gx, dy: gdy, params: P, grads: small }, shape, { training: true, hidden: R })).rejects.toThrow(/grads\.fc2\.bias is too small/);
     for (const b of made) b.destroy();
   });
 });

@@ -10,7 +10,7 @@ import { aconC, metaAconC, type MetaAconCTensors } from '../../src/tfjs/index';
 import { GpuContext, isSoftwareDevice } from '../../src/gpu/context';
 import { metaAconCBackward, metaAconCForward } from '../../src/ops/metaAconC';
 import { normal, rng, uniform } from '../../src/ops/random';
-import { aconCBackwardRef, aconCForwardRef, type Layout } from '../../src/reference/aconC';
+import { aconCBackwardRef, aconCForwardRef, type DataFormat } from '../../src/reference/aconC';
 import { backwardBounds, forwardBounds } from '../../src/reference/aconBounds';
 import { backwardPlan } from '../../src/kernels/aconC';
 import { U } from '../../src/reference/tolerance';
@@ -40,7 +40,7 @@ function metaTensors(C: number, r: number, seed: number) {
 const within = expectWithinBounds;
 
 describe('aconC op', () => {
-  const cases: { shape: Shape4; format: Layout; perSample: boolean }[] = [
+  const cases: { shape: Shape4; format: DataFormat; perSample: boolean }[] = [
     { shape: [2, 5, 6, 6], format: 'NCHW', perSample: false },
     { shape: [3, 4, 5, 7], format: 'NHWC', perSample: false },
     { shape: [3, 6, 4, 4], format: 'NCHW', perSample: true },
@@ -68,9 +68,9 @@ describe('aconC op', () => {
         const ref = aconCBackwardRef(x, dy, shape, p, format);
         const b = backwardBounds(x, dy, shape, p, backwardPlan(geo, isSoftwareDevice(tfDevice())).depth, format);
         within('dx', gx!, ref.dx, b.dx);
-        within('dp1', g1!, ref.dp1, b.dp1);
-        within('dp2', g2!, ref.dp2, b.dp2);
-        within('dbeta', gb!, ref.dbeta, b.dbeta);
+        within('dp1', g1!, ref.p1, b.p1);
+        within('dp2', g2!, ref.p2, b.p2);
+        within('dbeta', gb!, ref.beta, b.beta);
         expect(grads[3]!.shape).toEqual(tp[2]!.shape);
       } else {
         // tfjs primitives in float32 on the cpu backend: the chain of ~12 roundings per term and
@@ -88,8 +88,8 @@ describe('aconC op', () => {
         };
         expect(norm(await y.data(), aconCForwardRef(x, shape, p, format))).toBeLessThan(1e-4);
         expect(norm(gx!, ref.dx)).toBeLessThan(1e-4);
-        expect(norm(g1!, ref.dp1)).toBeLessThan(1e-4);
-        expect(norm(gb!, ref.dbeta)).toBeLessThan(1e-4);
+        expect(norm(g1!, ref.p1)).toBeLessThan(1e-4);
+        expect(norm(gb!, ref.beta)).toBeLessThan(1e-4);
       }
       tf.dispose([tx, tdy, ...tp, y, ...grads]);
       await tf.setBackend('webgpu');
@@ -275,7 +275,7 @@ function nhwcToNchw(a: ArrayLike<number>, [N, C, H, W]: Shape4): Float32Array {
 }
 
 describe('metaAconC op', () => {
-  test.each(['NCHW', 'NHWC'] as Layout[])('webgpu (%s): value, every gradient and the running statistics equal the host-array op bitwise', async (format) => {
+  test.each(['NCHW', 'NHWC'] as DataFormat[])('webgpu (%s): value, every gradient and the running statistics equal the host-array op bitwise', async (format) => {
     const meta = metaTensors(20, 4, 3);
     const p = meta.params;
     const shape: Shape4 = [3, 20, 5, 5];
@@ -284,8 +284,8 @@ describe('metaAconC op', () => {
     const dy = normal(r, x.length);
     const hp = meta.host;
     const ctx = await GpuContext.create();
-    const want = await metaAconCForward(ctx, x, shape, hp, { training: true, layout: format });
-    const wantG = await metaAconCBackward(ctx, x, dy, shape, hp, { training: true, layout: format });
+    const want = await metaAconCForward(ctx, x, shape, hp, { training: true, dataFormat: format });
+    const wantG = await metaAconCBackward(ctx, x, dy, shape, hp, { training: true, dataFormat: format });
     ctx.destroy();
     const tshape: [number, number, number, number] = format === 'NCHW' ? [3, 20, 5, 5] : [3, 5, 5, 20];
     const tx = tf.tensor4d(x, tshape);

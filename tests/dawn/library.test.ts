@@ -11,7 +11,7 @@ const params = { p1: Float32Array.of(1, 0.5, -1), p2: Float32Array.of(0, 0.2, 0.
 
 /** ACON-C forward on the context vs the float64 reference, within a float32 tolerance. */
 async function expectAconC(acon: AconGPU) {
-  const y = await acon.aconC(x, shape, params);
+  const y = await acon.aconCForward(x, shape, params);
   const ref = aconCForwardRef(x, shape, params);
   expect(y.length).toBe(ref.length);
   for (let i = 0; i < y.length; i++) expect(Math.abs(y[i]! - ref[i]!)).toBeLessThanOrEqual(1e-5 * (1 + Math.abs(ref[i]!)));

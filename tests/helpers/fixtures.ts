@@ -3,13 +3,14 @@ import { expect } from 'vitest';
 import { normal, rng, uniform } from '../../src/ops/random';
 import type { MetaAconCParams } from '../../src/ops/metaAconC';
 import { compare } from '../../src/reference/tolerance';
+import { metaHiddenWidth } from '../../src/reference/metaAconC';
 
 /**
  * Random Meta-ACON-C parameters for C channels and hidden width max(r, ⌊C/r⌋): convs as PyTorch's
  * init range, BN scales in [0.5, 1.5], running statistics away from their init (0, 1).
  */
 export function makeMetaParams(C: number, r: number, seed: number): MetaAconCParams {
-  const R = Math.max(r, Math.floor(C / r));
+  const R = metaHiddenWidth(C, r);
   const rand = rng(seed);
   const bn = (f: number) => ({ weight: uniform(rand, f, 0.5, 1.5), bias: normal(rand, f, 0.2), runningMean: normal(rand, f, 0.1), runningVar: uniform(rand, f, 0.5, 2) });
   return {

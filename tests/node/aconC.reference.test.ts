@@ -11,7 +11,7 @@ import {
   aconCPartials,
   aconCValue,
   sigmoidPair,
-  type Layout,
+  type DataFormat,
   type Shape4,
 } from '../../src/reference/aconC';
 import { normal, rng, uniform } from '../../src/ops/random';
@@ -33,7 +33,7 @@ function toNCHW(a: ArrayLike<number>, [N, C, H, W]: Shape4): Float32Array {
 }
 
 describe('reference vs TensorFlow.js autodiff (cpu backend)', () => {
-  const shapes: [Shape4, Layout][] = [
+  const shapes: [Shape4, DataFormat][] = [
     [[1, 1, 1, 1], 'NCHW'],
     [[2, 3, 4, 5], 'NCHW'],
     [[3, 17, 7, 7], 'NCHW'],
@@ -90,9 +90,9 @@ describe('reference vs TensorFlow.js autodiff (cpu backend)', () => {
     const sumBound = (m: Float64Array) => (c: number) => (mag.k[c]! + gamma(N * H * W)) * m[c]! + 1e-30;
     within(ty, yRef, (i) => mag.y[i]! + 1e-30);
     within(gx!, dxRef, (i) => mag.dx[i]! + 1e-30);
-    within(g1!, g.dp1, sumBound(mag.t1));
-    within(g2!, g.dp2, sumBound(mag.t2));
-    within(gb!, g.dbeta, sumBound(mag.tb));
+    within(g1!, g.p1, sumBound(mag.t1));
+    within(g2!, g.p2, sumBound(mag.t2));
+    within(gb!, g.beta, sumBound(mag.tb));
     tf.dispose([tx!, tdy!, tp1!, tp2!, tb!, ...grads]);
   });
 });
@@ -128,7 +128,7 @@ describe('reference vs central finite differences (float64)', () => {
     expect(checked).toBe(9 * 5 * 5 * 5);
   });
 
-  test.each(['NCHW', 'NHWC'] as Layout[])('whole tensors (%s): L = Σ dy·y, per-channel and per-sample β', (layout) => {
+  test.each(['NCHW', 'NHWC'] as DataFormat[])('whole tensors (%s): L = Σ dy·y, per-channel and per-sample β', (layout) => {
     for (const perSample of [false, true]) {
       const shape: Shape4 = [2, 3, 3, 2];
       const [N, C] = shape;
@@ -140,10 +140,10 @@ describe('reference vs central finite differences (float64)', () => {
       const g = aconCBackwardRef(x, dy, shape, p, layout);
       const check = (arr: number[], grad: Float64Array) => checkCentralDifferences('grad', arr, grad, loss, h);
       check(x, g.dx);
-      check(p.p1, g.dp1);
-      check(p.p2, g.dp2);
-      check(p.beta, g.dbeta);
-      expect(g.dbeta.length).toBe(perSample ? N * C : C);
+      check(p.p1, g.p1);
+      check(p.p2, g.p2);
+      check(p.beta, g.beta);
+      expect(g.beta.length).toBe(perSample ? N * C : C);
     }
   });
 });

@@ -5,7 +5,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
 import '@tensorflow/tfjs-core/dist/register_all_gradients';
 import {
-  hiddenWidth,
+  metaHiddenWidth,
   metaAconCBackwardRef,
   metaAconCForwardRef,
 } from '../../src/reference/metaAconC';
@@ -20,7 +20,7 @@ beforeAll(async () => {
   await tf.ready();
 });
 
-const makeParams = (C: number, r: number, seed: number) => ({ ...makeMetaParams(C, r, seed), R: hiddenWidth(C, r) });
+const makeParams = (C: number, r: number, seed: number) => ({ ...makeMetaParams(C, r, seed), R: metaHiddenWidth(C, r) });
 
 describe('Meta-ACON-C reference vs TensorFlow.js autodiff', () => {
   const cases: [Shape4, number, boolean][] = [
