@@ -1,6 +1,6 @@
 // The validation panel's logic: every GPU kernel against the CPU reference on a set of shapes,
 // on whatever adapter the visitor has. Shared by the demo page and `npm run report`.
-import { AconGPU, type Layout, type Shape4 } from '../src/index';
+import { AconGPU, type DataFormat, type Shape4 } from '../src/index';
 import { backwardPlan } from '../src/kernels/aconC';
 import { aconCBackwardRef, aconCForwardRef } from '../src/reference/aconC';
 import { backwardBounds, forwardBounds } from '../src/reference/aconBounds';
@@ -12,7 +12,7 @@ import { normal, rng } from '../src/ops/random';
 export interface ValidationRow {
   kernel: string;
   shape: Shape4;
-  layout: Layout;
+  layout: DataFormat;
   maxAbs: number;
   maxRel: number;
   /** Largest error as a fraction of its float32 bound (≤ 1 passes). */
@@ -28,7 +28,7 @@ export interface ValidationReport {
 }
 
 /** Meta-ACON-C cases: every stage of forward and backward is checked on its own inputs. */
-export const META_CASES: { shape: Shape4; r: number; training: boolean; layout: Layout }[] = [
+export const META_CASES: { shape: Shape4; r: number; training: boolean; layout: DataFormat }[] = [
   { shape: [2, 16, 7, 7], r: 16, training: true, layout: 'NCHW' },
   { shape: [3, 17, 1, 1], r: 4, training: true, layout: 'NCHW' },
   { shape: [8, 64, 56, 56], r: 16, training: true, layout: 'NCHW' },
@@ -38,7 +38,7 @@ export const META_CASES: { shape: Shape4; r: number; training: boolean; layout: 
   { shape: [4, 256, 7, 7], r: 16, training: false, layout: 'NHWC' },
 ];
 
-export const VALIDATION_CASES: { shape: Shape4; layout: Layout; perSample?: boolean }[] = [
+export const VALIDATION_CASES: { shape: Shape4; layout: DataFormat; perSample?: boolean }[] = [
   { shape: [1, 1, 1, 1], layout: 'NCHW' },
   { shape: [2, 3, 7, 1], layout: 'NCHW' },
   { shape: [3, 17, 7, 7], layout: 'NCHW' },
