@@ -10,6 +10,7 @@ import type { Shape4 } from '../bench/bench';
 import { setupCurves } from './curves';
 import { formatValidation, runValidation } from './validation';
 import { runBenchPanel, runTraining, sampleGrid, summaries } from './panels';
+import { figures, type Figures } from './figures';
 
 declare global {
   interface Window {
@@ -17,12 +18,15 @@ declare global {
     __error?: string;
     /** Panel outcomes, for the end-to-end test. */
     __panels?: Record<string, 'running' | 'ok' | 'failed'>;
+    /** The numbers behind the figures, for the end-to-end test (demo/figures.ts). */
+    __figures?: Figures;
   }
 }
 
 const $ = <T extends HTMLElement>(id: string) => document.getElementById(id) as T;
 const params = new URLSearchParams(location.search);
 const panels: Record<string, 'running' | 'ok' | 'failed'> = (window.__panels = {});
+window.__figures = figures;
 const hasWebGPU = 'gpu' in navigator && (await navigator.gpu.requestAdapter().catch(() => null)) !== null;
 
 function progress(id: string) {
