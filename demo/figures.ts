@@ -2,6 +2,8 @@
 // filled from the very arrays its chart draws (the chart's own data where uPlot holds it), never
 // recomputed on the side; getters read what the chart shows now (its tick labels change with its width).
 
+import type { ModelFigures } from './models';
+
 /** One plotted series: its legend label and its values as the chart holds them (null: no point). */
 export interface SeriesFigure {
   label: string;
@@ -21,6 +23,8 @@ export interface Figures {
   aconParams?: { beta: number[]; p1: number[]; p2: number[] };
   /** Meta-ACON's β over the held-out images: its summary, and the histogram's bins [k·binWidth, (k + 1)·binWidth) with their counts as charted. */
   betaHistogram?: { n: number; min: number; max: number; median: number; binWidth: number; counts: number[]; labels: string[] };
+  /** The model panel's last run: weights, load time, and the top-5 classes and ms per image shown for fused and composed ACON. */
+  model?: ModelFigures;
 }
 
 export const figures: Figures = { canvases: { watched: 0, lost: 0, restored: 0 } };

@@ -2,9 +2,10 @@
 // no console errors, the numbers behind every figure (window.__figures, demo/figures.ts) and the
 // pixels on screen checked; screenshots go to tests/e2e/artifacts (git-ignored).
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, readFileSync } from 'node:fs';
 import { inflateSync } from 'node:zlib';
 import { build, preview, type PreviewServer } from 'vite';
+import type { Figures } from '../../demo/figures';
 import { chromium, type Browser, type Locator, type Page } from 'playwright';
 import { findChrome, CHROME_ARGS } from '../../scripts/chrome.mjs';
 import { makeDataset } from '../../src/tfjs/data';
@@ -334,6 +335,53 @@ describe('demo', () => {
     expect(errors).toEqual([]);
     await page.close();
   }, 1_500_000);
+
+  test('model panel: ShuffleNetV2 with random weights, then a converted checkpoint; fused and composed agree; a truncated file is refused', async () => {
+    const page = await browser.newPage({ viewport: { width: 1100, height: 900 } });
+    const errors = collectErrors(page);
+    await page.goto(`${base}demo/index.html`);
+    await page.waitForFunction(() => window.__panels?.curves === 'ok', null, { timeout: 120_000 });
+    expect(errors).toEqual([]);
+    expect(await page.textContent('#model-body .note')).toMatch(/RANDOM weights/);
+    const model = async () => {
+      expect(await runPanel(page, 'run-model', 'model', 600_000)).toBe('ok');
+      return (await page.evaluate(() => window.__figures!.model))!;
+    };
+    // the figures behind the two top-5 tables
+    const checkTop5 = (f: NonNullable<Figures['model']>, classes: number) => {
+      for (const top of [f.fused, f.composed]) {
+        expect(top.length).toBe(5);
+        for (const p of top) expect(p.probability > 0 && p.probability < 1 && Number.isInteger(p.index) && p.index >= 0 && p.index < classes).toBe(true);
+        for (let i = 1; i < 5; i++) expect(top[i]!.probability).toBeLessThanOrEqual(top[i - 1]!.probability);
+        expect(top.reduce((a, p) => a + p.probability, 0)).toBeLessThanOrEqual(1 + 1e-6);
+      }
+      // the same network and weights: the same classes, probabilities equal to float32 rounding through the network
+      expect(f.fused[0]!.index).toBe(f.composed[0]!.index);
+      expect(Math.abs(f.fused[0]!.probability - f.composed[0]!.probability)).toBeLessThan(1e-3);
+      expect(f.fusedMs > 0 && f.composedMs > 0).toBe(true);
+    };
+    const random = await model();
+    expect([random.source, random.architecture, random.trainable, random.loadMs]).toEqual(['random', 'shufflenetv2-meta', 1_686_620, 0]);
+    checkTop5(random, 1000);
+    expect(await page.locator('#model-body table.top5').count()).toBe(2);
+    expect(await page.textContent('#model-status')).toMatch(/fused \d+ ms, composed \d+ ms per image/);
+
+    await page.setInputFiles('#model-body input[accept=".safetensors"]', 'tests/fixtures/models/shufflenetv2-tiny-meta.safetensors');
+    await page.waitForFunction(() => /loaded in/.test(document.querySelector('#model-body .note')!.textContent!), null, { timeout: 60_000 });
+    const loaded = await model();
+    expect([loaded.source, loaded.architecture, loaded.trainable]).toEqual(['shufflenetv2-tiny-meta.safetensors', 'shufflenetv2-meta', 49_362]);
+    expect(loaded.loadMs).toBeGreaterThan(0);
+    checkTop5(loaded, 10);
+    expect(await page.textContent('#model-body .note')).not.toMatch(/RANDOM/);
+    await page.locator('#model').screenshot({ path: `${ART}/model.png` });
+
+    const bytes = readFileSync('tests/fixtures/models/shufflenetv2-tiny-meta.safetensors');
+    await page.setInputFiles('#model-body input[accept=".safetensors"]', { name: 'cut.safetensors', mimeType: 'application/octet-stream', buffer: bytes.subarray(0, bytes.length - 100) });
+    await page.waitForFunction(() => /could not load cut\.safetensors/.test(document.querySelector('#model-body .note')!.textContent!), null, { timeout: 60_000 });
+    expect(await page.textContent('#model-body .note')).toMatch(/runs past the end of the file \(truncated\)/);
+    expect(errors).toEqual([]);
+    await page.close();
+  }, 900_000);
 
   test('without WebGPU: a clear message, and the CPU-reference curves still draw', async () => {
     const noGpu = await chromium.launch({ executablePath: findChrome(), args: CHROME_ARGS.filter((a) => a !== '--enable-unsafe-webgpu').concat('--disable-features=WebGPU'), headless: true });
