@@ -10,6 +10,8 @@ import type { Shape4 } from '../bench/bench';
 import { setupCurves } from './curves';
 import { formatValidation, runValidation } from './validation';
 import { runBenchPanel, runTraining, sampleGrid, summaries } from './panels';
+import { figures, type Figures } from './figures';
+import { setupModelPanel } from './models';
 
 declare global {
   interface Window {
@@ -17,12 +19,15 @@ declare global {
     __error?: string;
     /** Panel outcomes, for the end-to-end test. */
     __panels?: Record<string, 'running' | 'ok' | 'failed'>;
+    /** The numbers behind the figures, for the end-to-end test (demo/figures.ts). */
+    __figures?: Figures;
   }
 }
 
 const $ = <T extends HTMLElement>(id: string) => document.getElementById(id) as T;
 const params = new URLSearchParams(location.search);
 const panels: Record<string, 'running' | 'ok' | 'failed'> = (window.__panels = {});
+window.__figures = figures;
 const hasWebGPU = 'gpu' in navigator && (await navigator.gpu.requestAdapter().catch(() => null)) !== null;
 
 function progress(id: string) {
@@ -104,6 +109,11 @@ async function main() {
   );
   if (params.get('steps')) $<HTMLInputElement>('train-steps').value = params.get('steps')!;
   if (params.get('batch')) $<HTMLInputElement>('train-batch').value = params.get('batch')!;
+  const model = setupModelPanel($('model-body'), (f) => (figures.model = f));
+  $('run-model').addEventListener('click', () =>
+    void panel('model', $<HTMLButtonElement>('run-model'), $('model-status'), model.run,
+      (f) => `top-1 ${f.fused[0]!.label.split(',')[0]} (${(100 * f.fused[0]!.probability).toFixed(1)} %): fused ${f.fusedMs.toFixed(0)} ms, composed ${f.composedMs.toFixed(0)} ms per image (${(f.fusedMs / f.composedMs).toFixed(2)}×)`),
+  );
   $('run-training').addEventListener('click', () =>
     void panel('training', $<HTMLButtonElement>('run-training'), $('train-status'),
       () => runTraining($('train-body'), Number($<HTMLInputElement>('train-steps').value), Number($<HTMLInputElement>('train-batch').value), progress('train-progress')),

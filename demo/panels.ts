@@ -3,7 +3,8 @@ import * as tf from '@tensorflow/tfjs-core';
 import { formatReport, runBench, type BenchReport, type Family, type Shape4 } from '../bench/bench';
 import * as tfl from '@tensorflow/tfjs-layers';
 import { AconC, MetaAconC, makeDataset, paramCounts, seedModel, summaryText, trainNetwork, type NetKind, type TrainResult } from '../src/layers/index';
-import { barChart, lineChart, type uPlot } from './charts';
+import { axisLabels, barChart, keepDrawn, lineChart, type uPlot } from './charts';
+import { figures, type SeriesFigure } from './figures';
 
 const el = <K extends keyof HTMLElementTagNameMap>(tag: K, props: Partial<HTMLElementTagNameMap[K]> = {}, ...kids: (Node | string)[]) => {
   const e = Object.assign(document.createElement(tag), props);
@@ -45,20 +46,24 @@ const KINDS: { kind: NetKind; label: string }[] = [
 
 /** A grid of dataset samples with their labels. */
 export function sampleGrid(root: HTMLElement): void {
-  const d = makeDataset(16, 42);
+  const seed = 42;
+  const d = makeDataset(16, seed);
   const names = ['red disc (1)', 'blue disc (0)', 'red square (0)', 'blue square (0)'];
   const grid = el('div', { className: 'samples' });
   for (let k = 0; k < d.count; k++) {
     const c = el('canvas', { width: 32, height: 32, title: names[d.kinds[k]!]! });
-    const img = c.getContext('2d')!.createImageData(32, 32);
+    const img = new ImageData(32, 32);
     for (let p = 0; p < 32 * 32; p++) {
       for (let ch = 0; ch < 3; ch++) img.data[p * 4 + ch] = Math.round(d.images[(k * 1024 + p) * 3 + ch]! * 255);
       img.data[p * 4 + 3] = 255;
     }
-    c.getContext('2d')!.putImageData(img, 0, 0);
+    const paint = () => c.getContext('2d')!.putImageData(img, 0, 0);
+    paint();
+    keepDrawn(c, paint);
     grid.append(el('figure', {}, c, el('figcaption', { textContent: names[d.kinds[k]!]! })));
   }
   root.append(grid);
+  figures.samples = { count: d.count, seed, kinds: Array.from(d.kinds) };
 }
 
 /** Parameter summaries of the three networks: their tf.layers model.summary(). */
@@ -79,6 +84,10 @@ let trained: TrainResult[] = [];
 export async function runTraining(root: HTMLElement, steps: number, batchSize: number, onProgress: (done: number, total: number) => void): Promise<TrainResult[]> {
   root.replaceChildren();
   for (const r of trained.splice(0)) r.dispose();
+  delete figures.loss;
+  delete figures.accuracy;
+  delete figures.aconParams;
+  delete figures.betaHistogram;
   const lossEl = el('div');
   const accEl = el('div');
   const betaEl = el('div');
@@ -88,8 +97,8 @@ export async function runTraining(root: HTMLElement, steps: number, batchSize: n
   const evalEvery = Math.max(1, Math.round(steps / 10));
   const acc = KINDS.map(() => xs.map(() => null as number | null));
   const colors = ['#5f6368', '#1a73e8', '#d93025'];
-  const lossPlot = lineChart(lossEl, 'training loss (sigmoid cross-entropy; chance = ln 2 ≈ 0.693)', KINDS.map((k, i) => ({ label: k.label, color: colors[i]! })), [xs, ...loss] as uPlot.AlignedData, { xLabel: 'step' });
-  const accPlot = lineChart(accEl, 'held-out accuracy', KINDS.map((k, i) => ({ label: k.label, color: colors[i]!, points: true })), [xs, ...acc] as uPlot.AlignedData, { xLabel: 'step' });
+  const lossPlot = lineChart(lossEl, 'training loss (sigmoid cross-entropy; chance = ln 2 ≈ 0.693)', KINDS.map((k, i) => ({ label: k.label, color: colors[i]! })), [xs, ...loss] as uPlot.AlignedData, { xLabel: 'step', integerX: true });
+  const accPlot = lineChart(accEl, 'held-out accuracy', KINDS.map((k, i) => ({ label: k.label, color: colors[i]!, points: true })), [xs, ...acc] as uPlot.AlignedData, { xLabel: 'step', integerX: true });
   let done = 0;
   const results = await Promise.all(
     KINDS.map(({ kind }, i) =>
@@ -106,6 +115,21 @@ export async function runTraining(root: HTMLElement, steps: number, batchSize: n
     ),
   );
   trained = results;
+  // what each chart holds (uPlot's own data) next to what the training returned
+  const plotted = (plot: uPlot): SeriesFigure[] => KINDS.map((k, i) => ({ label: k.label, values: Array.from(plot.data[i + 1]!, (v) => v ?? null) }));
+  figures.loss = {
+    steps: Array.from(lossPlot.data[0]),
+    get series() { return plotted(lossPlot); },
+    returned: results.map((r) => r.loss),
+    get yRange(): [number, number] { return [lossPlot.scales.y!.min!, lossPlot.scales.y!.max!]; },
+    get axisLabels() { return axisLabels(lossPlot, 1); },
+  };
+  figures.accuracy = {
+    steps: Array.from(accPlot.data[0]),
+    get series() { return plotted(accPlot); },
+    returned: results.map((r) => r.heldOut),
+    get axisLabels() { return axisLabels(accPlot, 1); },
+  };
   await drawBetas(betaEl, results);
   return results;
 }
@@ -125,6 +149,7 @@ async function drawBetas(root: HTMLElement, results: TrainResult[]): Promise<voi
   const chM = el('div');
   root.append(chA, chM);
   const channels = beta!.map((_, c) => String(c));
+  figures.aconParams = { beta: beta!, p1: p1!, p2: p2! };
   barChart(chA, 'dcn2 + AconC: learned β, p1, p2 per channel', channels, [
     { label: 'β', values: beta! },
     { label: 'p1', values: p1! },
@@ -137,10 +162,23 @@ async function drawBetas(root: HTMLElement, results: TrainResult[]): Promise<voi
   // the activations entering the MetaAconC layer: conv1..conv3 of the trained model (shares its layers)
   const features = tfl.model({ inputs: meta.inputs, outputs: layer.input as tfl.SymbolicTensor });
   const betaT = tf.tidy(() => layer.computeBeta(features.predict(tf.tensor4d(test.images, [64, 32, 32, 3])) as tf.Tensor));
+  // read asynchronously: tfjs's webgpu dataSync copies through a WebGPU canvas, which on SwiftShader
+  // loses the page's GPU channel (the WebGPU device and every canvas) and reads zeros
   const betas = await betaT.data();
   betaT.dispose();
   const bins = 20;
   const hist = new Array<number>(bins).fill(0);
   for (const b of betas) hist[Math.min(bins - 1, Math.floor(b * bins))]!++;
-  barChart(chM, `dcn2 + MetaAconC: distribution of β = σ(·) over 64 held-out images × 64 channels`, hist.map((_, i) => (i / bins).toFixed(2)), [{ label: 'count', values: hist }], { height: 240 });
+  const labels = hist.map((_, i) => (i / bins).toFixed(2));
+  const plot = barChart(chM, `dcn2 + MetaAconC: distribution of β = σ(·) over 64 held-out images × 64 channels`, labels, [{ label: 'count', values: hist }], { height: 240 });
+  const sorted = Float32Array.from(betas).sort();
+  figures.betaHistogram = {
+    n: sorted.length,
+    min: sorted[0]!,
+    max: sorted.at(-1)!,
+    median: (sorted[(sorted.length - 1) >> 1]! + sorted[sorted.length >> 1]!) / 2,
+    binWidth: 1 / bins,
+    counts: Array.from(plot.data[1]!, (c) => c ?? 0),
+    labels,
+  };
 }

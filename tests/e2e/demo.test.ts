@@ -1,10 +1,14 @@
 // End-to-end: the built demo (vite build + vite preview) in headless Chromium, every panel run,
-// no console errors; screenshots go to tests/e2e/artifacts (git-ignored).
+// no console errors, the numbers behind every figure (window.__figures, demo/figures.ts) and the
+// pixels on screen checked; screenshots go to tests/e2e/artifacts (git-ignored).
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, readFileSync } from 'node:fs';
+import { inflateSync } from 'node:zlib';
 import { build, preview, type PreviewServer } from 'vite';
-import { chromium, type Browser, type Page } from 'playwright';
+import type { Figures } from '../../demo/figures';
+import { chromium, type Browser, type Locator, type Page } from 'playwright';
 import { findChrome, CHROME_ARGS } from '../../scripts/chrome.mjs';
+import { makeDataset } from '../../src/tfjs/data';
 
 const ART = 'tests/e2e/artifacts';
 let server: PreviewServer;
@@ -29,15 +33,204 @@ function collectErrors(page: Page): string[] {
   const errors: string[] = [];
   page.on('console', (m) => {
     if (m.type() === 'error') errors.push(m.text());
+    // tfjs's webgpu backend says so on its first synchronous read (dataSync, arraySync), which on
+    // SwiftShader loses the page's GPU channel (see the context-loss check below)
+    if (m.type() === 'warning' && /synchronously reading data from GPU/.test(m.text())) errors.push(m.text());
   });
   page.on('pageerror', (e) => errors.push(e.message));
   return errors;
+}
+
+/** An 8-bit RGB or RGBA, non-interlaced PNG (what Chromium's screenshots are) as RGBA pixels. */
+function decodePng(buf: Buffer): { width: number; height: number; rgba: Uint8Array } {
+  if (buf.readUInt32BE(0) !== 0x89504e47) throw new Error('not a PNG');
+  let [width, height, depth, type, interlace] = [0, 0, 0, 0, 0];
+  const idat: Buffer[] = [];
+  for (let pos = 8; pos < buf.length; ) {
+    const len = buf.readUInt32BE(pos);
+    const name = buf.toString('ascii', pos + 4, pos + 8);
+    const data = buf.subarray(pos + 8, pos + 8 + len);
+    if (name === 'IHDR') [width, height, depth, type, interlace] = [data.readUInt32BE(0), data.readUInt32BE(4), data[8]!, data[9]!, data[12]!];
+    if (name === 'IDAT') idat.push(data);
+    pos += 12 + len;
+  }
+  if (depth !== 8 || (type !== 2 && type !== 6) || interlace !== 0) throw new Error(`PNG depth ${depth}, colour type ${type}, interlace ${interlace}: not decoded here`);
+  const bpp = type === 6 ? 4 : 3;
+  const stride = width * bpp;
+  const raw = inflateSync(Buffer.concat(idat));
+  const rgba = new Uint8Array(width * height * 4);
+  let prev = new Uint8Array(stride);
+  for (let y = 0; y < height; y++) {
+    const filter = raw[y * (stride + 1)]!;
+    const line = raw.subarray(y * (stride + 1) + 1, (y + 1) * (stride + 1));
+    const cur = new Uint8Array(stride);
+    for (let i = 0; i < stride; i++) {
+      const a = i >= bpp ? cur[i - bpp]! : 0;
+      const b = prev[i]!;
+      const c = i >= bpp ? prev[i - bpp]! : 0;
+      const p = a + b - c;
+      const paeth = Math.abs(p - a) <= Math.abs(p - b) && Math.abs(p - a) <= Math.abs(p - c) ? a : Math.abs(p - b) <= Math.abs(p - c) ? b : c;
+      cur[i] = (line[i]! + [0, a, b, (a + b) >> 1, paeth][filter]!) & 255;
+    }
+    for (let x = 0; x < width; x++) for (let ch = 0; ch < 4; ch++) rgba[(y * width + x) * 4 + ch] = ch < bpp ? cur[x * bpp + ch]! : 255;
+    prev = cur;
+  }
+  return { width, height, rgba };
+}
+
+/**
+ * A screenshot of each uPlot chart under `scope`: how many of its pixels show each series colour
+ * (within 8 per channel: the cores of lines, points and bars; anti-aliased edges blend), and how
+ * many distinct colours it holds. A blank canvas, or Chromium's broken-image placeholder, shows
+ * none of the series colours.
+ */
+async function chartInk(page: Page, scope: string): Promise<{ title: string; ink: Record<string, number>; distinct: number }[]> {
+  const out = [];
+  const charts = page.locator(`${scope} .uplot`);
+  for (let i = 0; i < (await charts.count()); i++) {
+    const chart: Locator = charts.nth(i);
+    const colors = (await chart.evaluate((e) => e.parentElement!.dataset.colors ?? '')).split(' ').filter(Boolean);
+    const { rgba } = decodePng(await chart.locator('canvas').screenshot());
+    const ink: Record<string, number> = Object.fromEntries(colors.map((c) => [c, 0]));
+    const distinct = new Set<number>();
+    const rgb = colors.map((c) => (c.length === 4 ? [1, 2, 3].map((k) => 17 * parseInt(c[k]!, 16)) : [1, 3, 5].map((k) => parseInt(c.slice(k, k + 2), 16))));
+    for (let p = 0; p < rgba.length; p += 4) {
+      distinct.add((rgba[p]! << 16) | (rgba[p + 1]! << 8) | rgba[p + 2]!);
+      rgb.forEach((c, k) => {
+        if (Math.abs(rgba[p]! - c[0]!) <= 8 && Math.abs(rgba[p + 1]! - c[1]!) <= 8 && Math.abs(rgba[p + 2]! - c[2]!) <= 8) ink[colors[k]!]!++;
+      });
+    }
+    out.push({ title: (await chart.locator('.u-title').textContent()) ?? '', ink, distinct: distinct.size });
+  }
+  return out;
 }
 
 async function runPanel(page: Page, button: string, name: string, timeout: number) {
   await page.click(`#${button}`);
   await page.waitForFunction((n) => window.__panels?.[n] === 'ok' || window.__panels?.[n] === 'failed', name, { timeout, polling: 500 });
   return page.evaluate((n) => window.__panels![n], name);
+}
+
+/** Fewest pixels of a series colour that count as drawn: a 9-px point shows about 60, a line across the plot hundreds. */
+const MIN_INK = 30;
+
+/**
+ * Every chart shows each of its series' colours and is no flat fill; `mayHide` names colours allowed
+ * to be absent because each of their points lies under a later series' point.
+ */
+function expectDrawn(charts: Awaited<ReturnType<typeof chartInk>>, count: number, mayHide: Record<string, string[]> = {}) {
+  expect(charts).toHaveLength(count);
+  for (const c of charts) {
+    expect(c.distinct, `${c.title}: distinct colours`).toBeGreaterThan(20);
+    const missing = Object.entries(c.ink).filter(([color, n]) => n < MIN_INK && !mayHide[c.title]?.includes(color));
+    expect(missing, `${c.title}: series colours (with their pixel counts) missing on screen`).toEqual([]);
+  }
+}
+
+/** Tick labels: distinct numbers, evenly spaced (each writes its tick exactly), inside the axis range, which holds the data. */
+function expectAxis(labels: string[], [lo, hi]: [number, number], data: number[]) {
+  const ticks = labels.map((l) => Number(l.replaceAll(',', '')));
+  expect(new Set(labels).size, `labels ${labels.join(' ')}`).toBe(labels.length);
+  expect(labels.length).toBeGreaterThanOrEqual(3);
+  const step = ticks[1]! - ticks[0]!;
+  expect(step).toBeGreaterThan(0);
+  ticks.forEach((t, i) => expect(Math.abs(t - (ticks[0]! + i * step)), `labels ${labels.join(' ')}`).toBeLessThan(step * 1e-6));
+  expect(ticks[0]!).toBeGreaterThanOrEqual(lo - step * 1e-6);
+  expect(ticks.at(-1)!).toBeLessThanOrEqual(hi + step * 1e-6);
+  expect(lo).toBeLessThanOrEqual(Math.min(...data));
+  expect(hi).toBeGreaterThanOrEqual(Math.max(...data));
+}
+
+const NETS = [['dcn3', 'dcn3 (ReLU)'], ['dcn2-acon', 'dcn2 + AconC'], ['dcn2-meta', 'dcn2 + MetaAconC']] as const;
+
+/** The training panel's numbers (window.__figures) after `steps` steps; returns the accuracy colours that coinciding points may hide. */
+async function checkFigures(page: Page, steps: number): Promise<string[]> {
+  const f = (await page.evaluate(() => window.__figures))!;
+  const xs = Array.from({ length: steps }, (_, i) => i + 1);
+  // training loss: the plotted values are those trainNetwork returned, finite, and near ln 2 (the
+  // untrained logit is near 0, and a few Adam steps at lr 2e-3 cannot move it far)
+  const loss = f.loss!;
+  expect(loss.steps).toEqual(xs);
+  expect(loss.series.map((s) => s.label)).toEqual(NETS.map(([, label]) => label));
+  expect(loss.series.map((s) => s.values)).toEqual(loss.returned);
+  const values = loss.returned.flat();
+  expect(values).toHaveLength(NETS.length * steps);
+  for (const v of values) expect(Math.abs(v - Math.LN2), `loss ${v}`).toBeLessThan(0.05);
+  expectAxis(loss.axisLabels, loss.yRange, values);
+  // held-out accuracy: plotted at the evaluated steps (all of them for 10 steps or fewer), k/64 of the 64 held-out images
+  const acc = f.accuracy!;
+  expect(acc.steps).toEqual(xs);
+  acc.returned.forEach((evals, i) => {
+    expect(evals.map((e) => e.step)).toEqual(xs);
+    expect(acc.series[i]!.values).toEqual(evals.map((e) => e.accuracy));
+    for (const e of evals) expect(Number.isInteger(e.accuracy * 64) && e.accuracy >= 0 && e.accuracy <= 1, `accuracy ${e.accuracy}`).toBe(true);
+  });
+  const status = (await page.textContent('#train-status'))!;
+  NETS.forEach(([kind], i) => {
+    const last = acc.returned[i]!.at(-1)!;
+    expect(status).toContain(`${kind}: held-out loss ${last.loss.toFixed(3)}, accuracy ${(100 * last.accuracy).toFixed(1)} %`);
+  });
+  // dcn2 + AconC's parameters: 64 channels, finite
+  for (const v of Object.values(f.aconParams!)) {
+    expect(v).toHaveLength(64);
+    expect(v.every(Number.isFinite)).toBe(true);
+  }
+  // Meta-ACON β over 64 held-out images × 64 channels: σ's range, spread (not one value: a failed
+  // read gives all zeros), and a histogram that counts every value in the bins between min and max
+  const beta = f.betaHistogram!;
+  expect(beta.n).toBe(64 * 64);
+  expect(beta.min).toBeGreaterThan(0);
+  expect(beta.max).toBeLessThan(1);
+  expect(beta.max - beta.min).toBeGreaterThan(0.01);
+  expect(beta.median).toBeGreaterThanOrEqual(beta.min);
+  expect(beta.median).toBeLessThanOrEqual(beta.max);
+  expect(beta.labels).toEqual(beta.counts.map((_, k) => (k * beta.binWidth).toFixed(2)));
+  expect(beta.counts.reduce((a, b) => a + b, 0)).toBe(beta.n);
+  const [first, last] = [Math.floor(beta.min / beta.binWidth), Math.floor(beta.max / beta.binWidth)];
+  expect(beta.counts[first]).toBeGreaterThan(0);
+  expect(beta.counts[last]).toBeGreaterThan(0);
+  beta.counts.forEach((c, k) => (k < first || k > last) && expect(c, `bin ${k}`).toBe(0));
+  // no canvas lost its context: 2 curves, 1 benchmark chart, 4 training charts, 16 thumbnails
+  expect(f.canvases).toEqual({ watched: 23, lost: 0, restored: 0 });
+  // accuracy points that every later series covers (equal values at every step) may be hidden
+  const series = acc.series.map((s) => s.values);
+  const colors = (await page.locator('#train-body > div').nth(1).getAttribute('data-colors'))!.split(' ');
+  return colors.filter((_, i) => xs.every((_x, t) => series.slice(i + 1).some((later) => later[t] === series[i]![t])));
+}
+
+/**
+ * The 16 thumbnails: makeDataset(16, 42) exactly in canvas memory, and on screen at 2× (64 CSS px,
+ * pixelated) inside a 1-px border; the element's box may start at a fractional pixel, so the
+ * image is looked for at each whole-pixel offset the screenshot allows.
+ */
+async function checkSamples(page: Page) {
+  const d = makeDataset(16, 42);
+  expect(await page.evaluate(() => window.__figures!.samples)).toEqual({ count: 16, seed: 42, kinds: Array.from(d.kinds) });
+  const expected = (k: number, p: number, ch: number) => (ch === 3 ? 255 : Math.round(d.images[(k * 1024 + p) * 3 + ch]! * 255));
+  const memory = await page.evaluate(() => Array.from(document.querySelectorAll<HTMLCanvasElement>('#samples canvas'), (c) => Array.from(c.getContext('2d')!.getImageData(0, 0, 32, 32).data)));
+  expect(memory).toHaveLength(16);
+  const thumbs = page.locator('#samples canvas');
+  for (let k = 0; k < 16; k++) {
+    let wrongInMemory = 0;
+    for (let p = 0; p < 1024; p++) for (let ch = 0; ch < 4; ch++) if (memory[k]![p * 4 + ch] !== expected(k, p, ch)) wrongInMemory++;
+    expect(wrongInMemory, `thumbnail ${k}: channel values that differ from the dataset in canvas memory`).toBe(0);
+    const shot = decodePng(await thumbs.nth(k).screenshot());
+    expect(shot.width).toBeGreaterThanOrEqual(66);
+    expect(shot.height).toBeGreaterThanOrEqual(66);
+    const wrongOnScreen = (ox: number, oy: number) => {
+      let wrong = 0;
+      for (let y = 0; y < 64; y++) {
+        for (let x = 0; x < 64; x++) {
+          const [p, q] = [(y >> 1) * 32 + (x >> 1), ((oy + y) * shot.width + ox + x) * 4];
+          for (let ch = 0; ch < 3; ch++) if (Math.abs(shot.rgba[q + ch]! - expected(k, p, ch)) > 2) wrong++;
+        }
+      }
+      return wrong;
+    };
+    const offsets = Array.from({ length: (shot.width - 63) * (shot.height - 63) }, (_, i) => [i % (shot.width - 63), Math.floor(i / (shot.width - 63))] as const);
+    const fewest = Math.min(...offsets.map(([ox, oy]) => wrongOnScreen(ox, oy)));
+    expect(fewest, `thumbnail ${k}: channel values that differ from the dataset on screen (${shot.width}×${shot.height} shot)`).toBe(0);
+  }
 }
 
 describe('demo', () => {
@@ -50,6 +243,7 @@ describe('demo', () => {
     expect(await page.textContent('#curves-body .note')).toMatch(/GPU vs CPU reference: max \|Δy\| = /);
     await page.click('text=ACON-A (Swish)');
     await page.locator('#curves-body').screenshot({ path: `${ART}/curves.png` });
+    expectDrawn(await chartInk(page, '#curves-body'), 2);
 
     expect(await runPanel(page, 'run-validation', 'validation', 600_000)).toBe('ok');
     // 11 ACON-C shapes × forward and backward, and 7 Meta-ACON cases (demo/validation.ts)
@@ -61,21 +255,26 @@ describe('demo', () => {
     expect(await page.locator('#bench-body .uplot').count()).toBe(1);
     expect(await page.getAttribute('#bench-body a', 'download')).toBe('acon-bench.json');
     await page.locator('#benchmark').screenshot({ path: `${ART}/benchmark.png` });
+    expectDrawn(await chartInk(page, '#bench-body'), 1);
 
     expect(await runPanel(page, 'run-training', 'training', 600_000)).toBe('ok');
     expect(await page.textContent('#train-status')).toMatch(/dcn3: held-out loss .* dcn2-acon: .* dcn2-meta: /);
     expect(await page.locator('#train-body .uplot').count()).toBe(4);
     expect(await page.locator('#samples canvas').count()).toBe(16);
     // the charts and samples hold real pixels (not blank)
-    const inked = await page.evaluate(() =>
-      Array.from(document.querySelectorAll('#train-body canvas, #samples canvas')).every((c) => {
-        const cv = c as HTMLCanvasElement;
-        const d = cv.getContext('2d')!.getImageData(0, 0, cv.width, cv.height).data;
-        for (let i = 0; i < d.length; i += 4) if (d[i + 3]! > 0 && (d[i]! < 250 || d[i + 1]! < 250 || d[i + 2]! < 250)) return true;
-        return false;
-      }),
-    );
-    expect(inked).toBe(true);
+    const inked = () =>
+      page.evaluate(() =>
+        Array.from(document.querySelectorAll('#train-body canvas, #samples canvas')).every((c) => {
+          const cv = c as HTMLCanvasElement;
+          const d = cv.getContext('2d')!.getImageData(0, 0, cv.width, cv.height).data;
+          for (let i = 0; i < d.length; i += 4) if (d[i + 3]! > 0 && (d[i]! < 250 || d[i + 1]! < 250 || d[i + 2]! < 250)) return true;
+          return false;
+        }),
+      );
+    expect(await inked()).toBe(true);
+    const mayHide = { 'held-out accuracy': await checkFigures(page, 2) };
+    expectDrawn(await chartInk(page, '#train-body'), 4, mayHide);
+    await checkSamples(page);
     // phone width: charts resize, nothing overflows sideways
     await page.setViewportSize({ width: 390, height: 844 });
     // charts follow their container through ResizeObservers, which a busy page may deliver late
@@ -87,9 +286,6 @@ describe('demo', () => {
         .map((e) => `${e.closest('section')?.id} ${e.tagName}.${e.className} ${Math.round(e.getBoundingClientRect().right)} parent ${Math.round(e.parentElement!.getBoundingClientRect().width)}`),
     );
     expect(wide, 'elements wider than a phone screen').toEqual([]);
-    // Headless Chromium on SwiftShader stops compositing 2D canvases after the tfjs WebGPU training
-    // (their pixels stay intact, as checked above), so training.png and the full-page shots show
-    // empty chart areas there; curves.png and benchmark.png are taken before training.
     const tall = async (width: number) => {
       await page.setViewportSize({ width, height: 900 });
       await page.waitForTimeout(300);
@@ -103,8 +299,89 @@ describe('demo', () => {
     await page.locator('#training').screenshot({ path: `${ART}/training.png` });
     await page.screenshot({ path: `${ART}/desktop.png` });
     expect(errors).toEqual([]);
+    expect(await page.evaluate(() => window.__figures!.canvases.lost)).toBe(0);
+
+    // Context loss, and the page's recovery. Writing a WebGPU canvas's texture (what tfjs's webgpu
+    // dataSync does to read a tensor) makes Chromium on SwiftShader fail to create that canvas's
+    // shared image ("Could not find SharedImageBackingFactory … WebgpuSwapChainTexture"), and the page
+    // loses its GPU channel: the WebGPU device, and every 2D canvas, cleared, until the browser hands
+    // it back. The demo no longer reads that way (lost = 0 above); the test does it here on purpose
+    // and checks that every chart and thumbnail is drawn again.
+    const software = await page.evaluate(async () => {
+      const adapter = (await navigator.gpu.requestAdapter())!;
+      const device = await adapter.requestDevice();
+      const ctx = new OffscreenCanvas(256, 256).getContext('webgpu')!;
+      ctx.configure({ device, format: 'bgra8unorm', usage: GPUTextureUsage.COPY_DST });
+      const buffer = device.createBuffer({ size: 256 * 16 * 4, usage: GPUBufferUsage.COPY_SRC });
+      const encoder = device.createCommandEncoder();
+      encoder.copyBufferToTexture({ buffer, bytesPerRow: 256 * 4 }, { texture: ctx.getCurrentTexture() }, { width: 256, height: 16 });
+      device.queue.submit([encoder.finish()]);
+      return adapter.info.architecture === 'swiftshader';
+    });
+    const recovered = await page
+      .waitForFunction(() => { const c = window.__figures!.canvases; return c.lost > 0 && c.restored === c.watched; }, null, { timeout: 30_000 })
+      .then(() => true, () => false);
+    // a hardware adapter may well create that shared image and lose nothing; SwiftShader must
+    if (software) expect(recovered, 'canvases lost and restored on SwiftShader').toBe(true);
+    if (recovered) {
+      expect(await page.evaluate(() => window.__figures!.canvases)).toEqual({ watched: 23, lost: 23, restored: 23 });
+      expect(await inked()).toBe(true);
+      expectDrawn(await chartInk(page, '#curves-body'), 2);
+      expectDrawn(await chartInk(page, '#bench-body'), 1);
+      expectDrawn(await chartInk(page, '#train-body'), 4, mayHide);
+      await checkSamples(page);
+      await page.locator('#training').screenshot({ path: `${ART}/training-restored.png` });
+    }
+    expect(errors).toEqual([]);
     await page.close();
   }, 1_500_000);
+
+  test('model panel: ShuffleNetV2 with random weights, then a converted checkpoint; fused and composed agree; a truncated file is refused', async () => {
+    const page = await browser.newPage({ viewport: { width: 1100, height: 900 } });
+    const errors = collectErrors(page);
+    await page.goto(`${base}demo/index.html`);
+    await page.waitForFunction(() => window.__panels?.curves === 'ok', null, { timeout: 120_000 });
+    expect(errors).toEqual([]);
+    expect(await page.textContent('#model-body .note')).toMatch(/RANDOM weights/);
+    const model = async () => {
+      expect(await runPanel(page, 'run-model', 'model', 600_000)).toBe('ok');
+      return (await page.evaluate(() => window.__figures!.model))!;
+    };
+    // the figures behind the two top-5 tables
+    const checkTop5 = (f: NonNullable<Figures['model']>, classes: number) => {
+      for (const top of [f.fused, f.composed]) {
+        expect(top.length).toBe(5);
+        for (const p of top) expect(p.probability > 0 && p.probability < 1 && Number.isInteger(p.index) && p.index >= 0 && p.index < classes).toBe(true);
+        for (let i = 1; i < 5; i++) expect(top[i]!.probability).toBeLessThanOrEqual(top[i - 1]!.probability);
+        expect(top.reduce((a, p) => a + p.probability, 0)).toBeLessThanOrEqual(1 + 1e-6);
+      }
+      // the same network and weights: the same classes, probabilities equal to float32 rounding through the network
+      expect(f.fused[0]!.index).toBe(f.composed[0]!.index);
+      expect(Math.abs(f.fused[0]!.probability - f.composed[0]!.probability)).toBeLessThan(1e-3);
+      expect(f.fusedMs > 0 && f.composedMs > 0).toBe(true);
+    };
+    const random = await model();
+    expect([random.source, random.architecture, random.trainable, random.loadMs]).toEqual(['random', 'shufflenetv2-meta', 1_686_620, 0]);
+    checkTop5(random, 1000);
+    expect(await page.locator('#model-body table.top5').count()).toBe(2);
+    expect(await page.textContent('#model-status')).toMatch(/fused \d+ ms, composed \d+ ms per image/);
+
+    await page.setInputFiles('#model-body input[accept=".safetensors"]', 'tests/fixtures/models/shufflenetv2-tiny-meta.safetensors');
+    await page.waitForFunction(() => /loaded in/.test(document.querySelector('#model-body .note')!.textContent!), null, { timeout: 60_000 });
+    const loaded = await model();
+    expect([loaded.source, loaded.architecture, loaded.trainable]).toEqual(['shufflenetv2-tiny-meta.safetensors', 'shufflenetv2-meta', 49_362]);
+    expect(loaded.loadMs).toBeGreaterThan(0);
+    checkTop5(loaded, 10);
+    expect(await page.textContent('#model-body .note')).not.toMatch(/RANDOM/);
+    await page.locator('#model').screenshot({ path: `${ART}/model.png` });
+
+    const bytes = readFileSync('tests/fixtures/models/shufflenetv2-tiny-meta.safetensors');
+    await page.setInputFiles('#model-body input[accept=".safetensors"]', { name: 'cut.safetensors', mimeType: 'application/octet-stream', buffer: bytes.subarray(0, bytes.length - 100) });
+    await page.waitForFunction(() => /could not load cut\.safetensors/.test(document.querySelector('#model-body .note')!.textContent!), null, { timeout: 60_000 });
+    expect(await page.textContent('#model-body .note')).toMatch(/runs past the end of the file \(truncated\)/);
+    expect(errors).toEqual([]);
+    await page.close();
+  }, 900_000);
 
   test('without WebGPU: a clear message, and the CPU-reference curves still draw', async () => {
     const noGpu = await chromium.launch({ executablePath: findChrome(), args: CHROME_ARGS.filter((a) => a !== '--enable-unsafe-webgpu').concat('--disable-features=WebGPU'), headless: true });
