@@ -73,7 +73,7 @@ export function setupCurves(root: HTMLElement, acon: AconGPU | null): { ready: P
     let yGpu: (number | null)[] = xs.map(() => null);
     let dGpu: (number | null)[] = xs.map(() => null);
     if (acon) {
-      const [y, g] = await Promise.all([acon.aconC(XS, shape, params), acon.aconCBackward(XS, new Float32Array(XS.length).fill(1), shape, params)]);
+      const [y, g] = await Promise.all([acon.aconCForward(XS, shape, params), acon.aconCBackward(XS, new Float32Array(XS.length).fill(1), shape, params)]);
       yGpu = Array.from(y);
       dGpu = Array.from(g.dx);
     }

@@ -2,7 +2,9 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { formatReport, runBench, type BenchReport, type Family, type Shape4 } from '../bench/bench';
 import * as tfl from '@tensorflow/tfjs-layers';
-import { AconC, MetaAconC, makeDataset, paramCounts, seedModel, summaryText, trainNetwork, type NetKind, type TrainResult } from '../src/layers/index';
+import { AconC, MetaAconC, paramCounts, seedModel, summaryText, type NetKind } from '../src/layers/index';
+import { makeDataset } from '../tools/data';
+import { trainNetwork, type TrainResult } from '../tools/train';
 import { axisLabels, barChart, keepDrawn, lineChart, type uPlot } from './charts';
 import { figures, type SeriesFigure } from './figures';
 

@@ -8,5 +8,3 @@ export { AconC, type AconCArgs } from './aconC';
 export { MetaAconC, type MetaAconCArgs } from './metaAconC';
 export type { DataFormat, Impl } from './common';
 export { seedModel, paramCounts, summaryText, NET_KINDS, type NetKind, type SeedModelOptions } from './networks';
-export { trainNetwork, bceWithLogits, accuracyFromLogits, type TrainOptions, type TrainResult, type TrainProgress, type HeldOut } from './train';
-export { makeDataset, IMAGE_SIZE, type Dataset } from '../tfjs/data';

@@ -4,5 +4,4 @@
  * Needs only @tensorflow/tfjs-core; the tf.layers layers and models are in acon-webgpu/layers.
  */
 export { aconC, metaAconC, type DataFormat, type Impl, type MetaAconCTensors } from './ops';
-export { makeDataset, IMAGE_SIZE, type Dataset } from './data';
 export { aconCComposed, metaAconCComposed, batchNormComposed } from './composed';

@@ -6,7 +6,9 @@ import '@tensorflow/tfjs-core/dist/register_all_gradients';
 import '@tensorflow/tfjs-backend-webgpu';
 import '@tensorflow/tfjs-backend-cpu';
 import type * as tfl from '@tensorflow/tfjs-layers';
-import { AconC, MetaAconC, bceWithLogits, makeDataset, paramCounts, seedModel, summaryText, trainNetwork, type NetKind } from '../../src/layers/index';
+import { AconC, MetaAconC, paramCounts, seedModel, summaryText, type NetKind } from '../../src/layers/index';
+import { makeDataset } from '../../tools/data';
+import { bceWithLogits, trainNetwork } from '../../tools/train';
 import { FLUSH, gamma } from '../../src/reference/tolerance';
 import { normal, rng } from '../../src/ops/random';
 

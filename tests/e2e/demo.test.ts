@@ -8,7 +8,7 @@ import { build, preview, type PreviewServer } from 'vite';
 import type { Figures } from '../../demo/figures';
 import { chromium, type Browser, type Locator, type Page } from 'playwright';
 import { findChrome, CHROME_ARGS } from '../../scripts/chrome.mjs';
-import { makeDataset } from '../../src/tfjs/data';
+import { makeDataset } from '../../tools/data';
 
 const ART = 'tests/e2e/artifacts';
 let server: PreviewServer;

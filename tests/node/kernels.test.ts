@@ -15,12 +15,13 @@ import {
   encodeBatchNorm, encodeBatchNormBackward, encodeBetaEval, encodeBroadcastAdd, encodeConv1x1,
   encodeConv1x1Backward, encodeConv1x1BatchNormEval, encodePlaneMeans, encodePlanePartials,
 } from '../../src/kernels/meta';
-import { encodeCopyRoofline } from '../../src/kernels/roofline';
+import { encodeCopyRoofline } from '../../bench/roofline';
 
 
 describe('WGSL interfaces', () => {
-  test.each(readdirSync('shaders').filter((f) => f.endsWith('.wgsl') && f !== 'prelude.wgsl'))('%s: bindings 0, 1, 2, … in declaration order, the uniform at 0, scalar uniform fields', (file) => {
-    const { bindings, uniform } = reflectWgsl(readFileSync(`shaders/${file}`, 'utf8'));
+  const kernelFiles = [...readdirSync('shaders').filter((f) => f.endsWith('.wgsl') && f !== 'prelude.wgsl').map((f) => `shaders/${f}`), 'bench/roofline.wgsl'];
+  test.each(kernelFiles)('%s: bindings 0, 1, 2, … in declaration order, the uniform at 0, scalar uniform fields', (file) => {
+    const { bindings, uniform } = reflectWgsl(readFileSync(file, 'utf8'));
     expect(bindings.map((b) => b.binding)).toEqual(bindings.map((_, i) => i));
     expect(bindings[0]!.access).toBe('uniform');
     expect(new Set(bindings.map((b) => b.name)).size).toBe(bindings.length);

@@ -1,7 +1,7 @@
-import code from '../../shaders/roofline.wgsl?raw';
-import type { GpuContext, Recorder } from '../gpu/context';
-import { Shader } from '../gpu/shader';
-import { forwardSliceElements, sliceWorkgroup, WGSL_PRELUDE } from './aconC';
+import code from './roofline.wgsl?raw';
+import type { GpuContext, Recorder } from '../src/gpu/context';
+import { Shader } from '../src/gpu/shader';
+import { forwardSliceElements, sliceWorkgroup, WGSL_PRELUDE } from '../src/kernels/aconC';
 
 export const ROOFLINE_SHADER = new Shader('roofline', WGSL_PRELUDE + code);
 

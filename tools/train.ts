@@ -5,10 +5,10 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import type * as tfl from '@tensorflow/tfjs-layers';
-import { OptionError } from '../gpu/errors';
-import { IMAGE_SIZE, makeDataset } from '../tfjs/data';
-import type { Impl } from './common';
-import { seedModel, type NetKind } from './networks';
+import { OptionError } from '../src/gpu/errors';
+import { IMAGE_SIZE, makeDataset } from './data';
+import type { Impl } from '../src/layers/common';
+import { seedModel, type NetKind } from '../src/layers/networks';
 
 export interface HeldOut {
   loss: number;

@@ -4,7 +4,7 @@
  * random place and size. Label 1: a red disc; label 0: a blue disc, a red square or a blue
  * square. Classes are balanced. Images are NHWC float32 in [0, 1].
  */
-import { rng } from '../ops/random';
+import { rng } from '../src/ops/random';
 
 export interface Dataset {
   images: Float32Array;
