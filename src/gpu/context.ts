@@ -8,6 +8,9 @@ import {
   WebGPUUnavailableError,
 } from './errors';
 
+/** How long a failed map waits for device.lost before rethrowing (see mapRead). */
+const MAP_FAILURE_GRACE_MS = 100;
+
 /** A WGSL source file: its name (for cache keys and messages) and its code. */
 export interface ShaderSource {
   readonly name: string;
@@ -153,11 +156,6 @@ export class GpuContext {
     return this.lostInfo !== undefined;
   }
 
-  /** Number of compiled pipelines (one per shader, entry point and constants). */
-  get pipelineCount(): number {
-    return this.pipelines.size;
-  }
-
   /** A compute pipeline, compiled once per (shader, entry point, override constants). */
   pipeline(shader: ShaderSource, entryPoint: string, constants: Record<string, number> = {}): GPUComputePipeline {
     const key = `${shader.name}|${entryPoint}|${JSON.stringify(constants)}`;
@@ -252,7 +250,10 @@ export class GpuContext {
     try {
       await buffer.mapAsync(GPUMapMode.READ);
     } catch (e) {
-      await Promise.race([this.device.lost, new Promise((r) => setTimeout(r, 100))]);
+      // a failed map is how a lost device first shows; device.lost resolves on its own task soon
+      // after, so wait for it briefly (100 ms: long enough for that task, short enough not to stall
+      // a map that failed for another reason) and report the loss, not the bare OperationError
+      await Promise.race([this.device.lost, new Promise((r) => setTimeout(r, MAP_FAILURE_GRACE_MS))]);
       this.assertUsable();
       throw e;
     }

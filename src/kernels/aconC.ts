@@ -32,7 +32,12 @@ export const sliceWorkgroup = (software: boolean) => (software ? 8 : 64);
  */
 export const forwardSliceElements = (software: boolean) => (software ? 4096 : 1024);
 export const BACKWARD_SLICE_ELEMENTS = 4096;
-/** Per-sample β on planes this small: one invocation per (n, c) plane (backward_planes). */
+/**
+ * Per-sample β on planes this small: one invocation per (n, c) plane (backward_planes), which then
+ * writes dβ[n, c] itself. 64 elements is where one invocation's serial walk still costs less than
+ * the slice kernel's partial sums and finishing pass for that plane (an 8×8 plane; Meta-ACON's late
+ * stages are 7×7), and it bounds the serial addition chain behind dβ at 64 terms.
+ */
 export const BACKWARD_PLANE_PER_INVOCATION_MAX = 64;
 
 const elements = (g: AconCGeometry) => g.n * g.c * g.h * g.w;

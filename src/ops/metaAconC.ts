@@ -70,18 +70,21 @@ function gradSizes(count: number, c: number, r: number): MetaGradSet<number> {
 const isLeaf = (v: unknown) => typeof v !== 'object' || ArrayBuffer.isView(v) || 'usage' in (v as object);
 const torchName = (k: string) => (k === 'runningMean' ? 'running_mean' : k === 'runningVar' ? 'running_var' : k);
 
+/** A set's structure with every leaf (a count, an array or a buffer) replaced by a B. */
+type Remap<S, B> = { [K in keyof S]: S[K] extends number | Float32Array | GPUBuffer ? B : Remap<S[K], B> };
+
 /**
  * Walks a parameter or gradient set and a parallel set of element counts leaf by leaf, keeping
  * the structure: fn gets the leaf, its count and its PyTorch name (fc1.weight, bn1.running_mean).
  */
-function mapSet<A, B>(set: object, sizes: object, fn: (leaf: A, size: number, name: string) => B, prefix = ''): Record<string, unknown> {
+function mapSet<S extends object, B>(set: S, sizes: object, fn: (leaf: never, size: number, name: string) => B, prefix = ''): Remap<S, B> {
   return Object.fromEntries(
     Object.entries(set).map(([k, v]) => {
       const size = (sizes as Record<string, unknown>)[k];
       const name = prefix + torchName(k);
-      return [k, isLeaf(v) ? fn(v as A, size as number, name) : mapSet(v as object, size as object, fn, `${name}.`)];
+      return [k, isLeaf(v) ? fn(v as never, size as number, name) : mapSet(v as object, size as object, fn, `${name}.`)];
     }),
-  );
+  ) as Remap<S, B>;
 }
 
 /** Leaves in a fixed order (p1, p2, fc1.weight, …). */
@@ -92,7 +95,7 @@ function leaves<T>(set: object): T[] {
 /** Checks every parameter's length against C and R = fc1.bias.length; returns R. */
 export function checkMetaParams(p: MetaAconCParams, c: number): number {
   const r = p.fc1?.bias?.length ?? 0;
-  mapSet<Float32Array, void>(p, paramSizes(c, r), (leaf, size, name) => void checkFloat32(leaf, size, name));
+  mapSet(p, paramSizes(c, r), (leaf: Float32Array, size, name) => void checkFloat32(leaf, size, name));
   return r;
 }
 
@@ -132,7 +135,7 @@ function encodeBetaGenerator(
 ): GeneratorTemps {
   const { n, c } = geo;
   const sizes = tempSizes(n, c, r);
-  const t = Object.fromEntries(Object.entries(sizes).map(([k, v]) => [k, batch.temp(v * 4)])) as unknown as GeneratorTemps;
+  const t: GeneratorTemps = mapSet(sizes, sizes, (v: number) => batch.temp(v * 4));
   encodePlaneMeans(ctx, batch, geo, x, t.m);
   encodeConv1x1(ctx, batch, { n, in: c, out: r }, { inp: t.m, weight: P.fc1.weight, bias: P.fc1.bias, out: t.h1 });
   encodeBatchNorm(ctx, batch, n, r, bnOptions(training, updateRunning, false), { inp: t.h1, ...P.bn1, out: t.a1, saved: t.saved1 });
@@ -254,7 +257,7 @@ async function readNamed(ctx: GpuContext, named: [string, GPUBuffer, number][]):
 
 /** Uploads a parameter set to pooled buffers (running statistics too, since training writes them). */
 function uploadParams(ctx: GpuContext, p: MetaAconCParams): MetaParamSet<GPUBuffer> {
-  return mapSet<Float32Array, GPUBuffer>(p, p, (a) => ctx.upload(a)) as unknown as MetaParamSet<GPUBuffer>;
+  return mapSet(p, p, (a: Float32Array) => ctx.upload(a));
 }
 
 /**
@@ -322,7 +325,7 @@ export async function metaAconCBackward(
   const P = uploadParams(ctx, params);
   const usage = GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST;
   const sizes = gradSizes(count, geo.c, r);
-  const G = mapSet<number, GPUBuffer>(sizes, sizes, (len) => ctx.pool.acquire(len * 4, usage, 'acon-output')) as unknown as MetaGradSet<GPUBuffer>;
+  const G: MetaGradSet<GPUBuffer> = mapSet(sizes, sizes, (len: number) => ctx.pool.acquire(len * 4, usage, 'acon-output'));
   const named: [string, GPUBuffer, number][] = [];
   try {
     const done = ctx.submit((batch) =>
@@ -333,7 +336,7 @@ export async function metaAconCBackward(
     const lengths = leaves<number>(sizes);
     const [res] = await Promise.all([ctx.read(leaves<GPUBuffer>(G).map((buffer, k) => ({ buffer, bytes: lengths[k]! * 4 }))), done]);
     let i = 0;
-    const grads = mapSet<GPUBuffer, Float32Array>(G, sizes, () => f32(res[i++]!)) as unknown as MetaAconCGrads;
+    const grads: MetaAconCGrads = mapSet(G, sizes, () => f32(res[i++]!));
     if (debug) grads.intermediates = await debug;
     return grads;
   } finally {
@@ -376,7 +379,7 @@ function hiddenOf(c: number, options: MetaAconCBuffersOptions): number {
 
 function checkGPUSet(set: object | undefined, sizes: object, prefix: string): void {
   if (typeof set !== 'object' || set === null) throw new OptionError(`Meta-ACON-C: ${prefix.slice(0, -1)} is not an object of GPUBuffers`, 'an object', String(set));
-  mapSet<GPUBuffer, void>(set, sizes, (b, size, name) => void checkGPUBuffer(b, size * 4, prefix + name), prefix);
+  mapSet(set, sizes, (b: GPUBuffer, size, name) => void checkGPUBuffer(b, size * 4, prefix + name), prefix);
 }
 
 /** Written buffers must be distinct from every other buffer of the call (WebGPU forbids aliasing a written binding). */
@@ -390,7 +393,7 @@ function checkMetaDistinct(written: Record<string, GPUBuffer>, all: Record<strin
 
 const named = (set: object, prefix: string): Record<string, GPUBuffer> => {
   const out: Record<string, GPUBuffer> = {};
-  mapSet<GPUBuffer, void>(set, set, (b, _, name) => void (out[name] = b), prefix);
+  mapSet(set, set, (b: GPUBuffer, _, name) => void (out[name] = b), prefix);
   return out;
 };
 

@@ -5,6 +5,7 @@
  * fallback of the tfjs ops on backends other than webgpu.
  */
 import * as tf from '@tensorflow/tfjs-core';
+import { BN_EPS } from '../reference/metaAconC';
 
 /** y = (p1 − p2)·x·σ(β·(p1 − p2)·x) + p2·x; p1, p2, β broadcast against x ([1, C, 1, 1] or [N, C, 1, 1]). */
 export function aconCComposed(x: tf.Tensor, p1: tf.Tensor, p2: tf.Tensor, beta: tf.Tensor): tf.Tensor {
@@ -34,13 +35,12 @@ export interface MetaComposedRunning {
   rv2: tf.Tensor;
 }
 
-export const COMPOSED_BN_EPS = 1e-5;
 
 /** Batch norm over axis 0 of [N, F]: batch statistics (biased variance) in training, running ones in eval. */
 export function batchNormComposed(h: tf.Tensor, g: tf.Tensor, b: tf.Tensor, rm: tf.Tensor, rv: tf.Tensor, training: boolean): tf.Tensor {
   const mean = training ? tf.mean(h, 0) : rm;
   const variance = training ? tf.mean(tf.square(tf.sub(h, mean)), 0) : rv;
-  return tf.add(tf.mul(g, tf.div(tf.sub(h, mean), tf.sqrt(tf.add(variance, COMPOSED_BN_EPS)))), b);
+  return tf.add(tf.mul(g, tf.div(tf.sub(h, mean), tf.sqrt(tf.add(variance, BN_EPS)))), b);
 }
 
 /** β = σ(BN2(fc2(BN1(fc1(mean_HW(x)))))) as [N, C, 1, 1]. */

@@ -1,12 +1,4 @@
 import { expect } from 'vitest';
-import { AconGPU } from '../../src/index';
-import type { GpuContextOptions } from '../../src/gpu/context';
-
-/** A context for a test file; every test file destroys its own in afterAll. */
-export async function createAcon(options: GpuContextOptions = {}): Promise<AconGPU> {
-  return AconGPU.create(options);
-}
-
 /**
  * Runs fn inside validation and out-of-memory error scopes and fails the test on anything they
  * catch, so that no WebGPU error goes unnoticed.
