@@ -126,7 +126,7 @@ function table(title: string, ms: number, top: Prediction[]): HTMLElement {
 export function setupModelPanel(root: HTMLElement, onFigures: (f: ModelFigures) => void): { run: () => Promise<ModelFigures>; load: (bytes: Uint8Array, source: string) => void } {
   const activation = el('select', {}, el('option', { value: 'meta', textContent: 'Meta-ACON-C' }), el('option', { value: 'acon', textContent: 'ACON-C' }));
   const checkpoint = el('input', { type: 'file', accept: '.safetensors' });
-  const url = el('input', { type: 'url', placeholder: 'https://…/shufflenetv2-0.5x-meta.safetensors', size: 40 });
+  const url = el('input', { type: 'url', placeholder: 'https://…/shufflenetv2-0.5x-meta.safetensors' });
   const fetchButton = el('button', { textContent: 'Load URL' });
   const image = el('input', { type: 'file', accept: 'image/*' });
   const cameraButton = el('button', { textContent: 'Use camera' });
@@ -135,7 +135,7 @@ export function setupModelPanel(root: HTMLElement, onFigures: (f: ModelFigures) 
   const out = el('div', { className: 'top5s' });
   const label = (text: string, ...kids: HTMLElement[]): HTMLElement => el('label', {}, text, ...kids);
   const weights: HTMLElement = el('div', { className: 'controls' });
-  weights.append(label('random weights with ', activation), label('checkpoint ', checkpoint), label('or URL ', url, fetchButton));
+  weights.append(label('random weights with ', activation), label('checkpoint ', checkpoint), label('or URL ', url), fetchButton);
   const images: HTMLElement = el('div', { className: 'controls' });
   images.append(label('image ', image), cameraButton);
   const row: HTMLElement = el('div', { className: 'model-row' });
