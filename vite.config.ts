@@ -9,7 +9,12 @@ export default defineConfig({
   build: {
     // `npm run build`: the library (shaders inlined through ?raw) for other projects to import.
     lib: {
-      entry: { 'acon-webgpu': resolve(import.meta.dirname, 'src/index.ts'), tfjs: resolve(import.meta.dirname, 'src/tfjs/index.ts'), layers: resolve(import.meta.dirname, 'src/layers/index.ts'), models: resolve(import.meta.dirname, 'src/models/index.ts') },
+      entry: {
+        'acon-webgpu': resolve(import.meta.dirname, 'src/index.ts'),
+        tfjs: resolve(import.meta.dirname, 'src/tfjs/index.ts'),
+        layers: resolve(import.meta.dirname, 'src/layers/index.ts'),
+        models: resolve(import.meta.dirname, 'src/models/index.ts'),
+      },
       formats: ['es'],
     },
     rollupOptions: { external: [/^@tensorflow\//] },
@@ -63,7 +68,12 @@ export default defineConfig({
         extends: true,
         test: {
           name: 'dawn',
-          include: ['tests/browser/aconC.test.ts', 'tests/browser/metaAconC.test.ts', 'tests/browser/errors.test.ts', 'tests/dawn/**/*.test.ts'],
+          include: [
+            'tests/browser/aconC.test.ts',
+            'tests/browser/metaAconC.test.ts',
+            'tests/browser/errors.test.ts',
+            'tests/dawn/**/*.test.ts',
+          ],
           environment: 'node',
           setupFiles: ['tests/dawn/setup.ts'],
           testTimeout: 180_000,

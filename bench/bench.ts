@@ -24,12 +24,23 @@ import { GpuContext } from '../src/gpu/context';
 import { aconCBackwardBuffers, aconCForwardBuffers } from '../src/ops/aconC';
 import { encodeCopyRoofline } from './roofline';
 import { aconCBackwardRef, aconCForwardRef } from '../src/reference/aconC';
-import { metaAconCBackwardBuffers, metaAconCForwardBuffers, type MetaAconCParams, type MetaAconCGrads } from '../src/ops/metaAconC';
+import {
+  metaAconCBackwardBuffers,
+  metaAconCForwardBuffers,
+  type MetaAconCParams,
+  type MetaAconCGrads,
+} from '../src/ops/metaAconC';
 import { MetaAconC } from '../src/ops/layers';
 import type { DataFormat } from '../src/ops/validate';
 import { rng, uniform } from '../src/ops/random';
 import { metaAconCBackwardRef, metaAconCForwardRef } from '../src/reference/metaAconC';
-import { aconCComposed, batchNormComposed, metaAconCComposed, type MetaComposedParams, type MetaComposedRunning } from '../src/tfjs/composed';
+import {
+  aconCComposed,
+  batchNormComposed,
+  metaAconCComposed,
+  type MetaComposedParams,
+  type MetaComposedRunning,
+} from '../src/tfjs/composed';
 import { aconC, metaAconC, type MetaAconCTensors } from '../src/tfjs/ops';
 import { makeDataset } from '../tools/data';
 import { seedModel, type NetKind } from '../src/layers/index';
@@ -175,19 +186,55 @@ export const gbPerSecond = (bytes: number, ms: number) => bytes / (ms * 1e6);
  */
 export const PEAK_BANDWIDTH: { name: string; match: RegExp; gbps: number; source: string }[] = [
   // H200 SXM and H200 NVL: 141 GB HBM3e at 4.8 TB/s
-  { name: 'NVIDIA H200', match: /(^|-)h200(-|$)/, gbps: 4800, source: 'https://www.nvidia.com/en-us/data-center/h200/' },
+  {
+    name: 'NVIDIA H200',
+    match: /(^|-)h200(-|$)/,
+    gbps: 4800,
+    source: 'https://www.nvidia.com/en-us/data-center/h200/',
+  },
   // H100 NVL: 94 GB at 3.9 TB/s; H100 SXM (CUDA/Vulkan name "NVIDIA H100 80GB HBM3"): 80 GB at 3.35 TB/s
-  { name: 'NVIDIA H100 NVL', match: /(^|-)h100-nvl(-|$)/, gbps: 3900, source: 'https://www.nvidia.com/en-us/data-center/h100/' },
-  { name: 'NVIDIA H100 SXM', match: /(^|-)h100-(sxm5?|80gb-hbm3)(-|$)/, gbps: 3350, source: 'https://www.nvidia.com/en-us/data-center/h100/' },
+  {
+    name: 'NVIDIA H100 NVL',
+    match: /(^|-)h100-nvl(-|$)/,
+    gbps: 3900,
+    source: 'https://www.nvidia.com/en-us/data-center/h100/',
+  },
+  {
+    name: 'NVIDIA H100 SXM',
+    match: /(^|-)h100-(sxm5?|80gb-hbm3)(-|$)/,
+    gbps: 3350,
+    source: 'https://www.nvidia.com/en-us/data-center/h100/',
+  },
   // A100 datasheet: 80GB SXM 2,039 GB/s, 80GB PCIe 1,935 GB/s, 40GB (PCIe and SXM) 1,555 GB/s
-  { name: 'NVIDIA A100 80GB SXM', match: /(^|-)a100-sxm4?-80gb(-|$)/, gbps: 2039, source: 'https://www.nvidia.com/content/dam/en-zz/Solutions/Data-Center/a100/pdf/nvidia-a100-datasheet-us-nvidia-1758950-r4-web.pdf' },
-  { name: 'NVIDIA A100 80GB PCIe', match: /(^|-)a100-80gb-pcie(-|$)/, gbps: 1935, source: 'https://www.nvidia.com/content/dam/en-zz/Solutions/Data-Center/a100/pdf/nvidia-a100-datasheet-us-nvidia-1758950-r4-web.pdf' },
-  { name: 'NVIDIA A100 40GB', match: /(^|-)a100-((sxm4?|pcie)-)?40gb(-|$)/, gbps: 1555, source: 'https://www.nvidia.com/content/dam/en-zz/Solutions/Data-Center/a100/pdf/nvidia-a100-datasheet-us-nvidia-1758950-r4-web.pdf' },
+  {
+    name: 'NVIDIA A100 80GB SXM',
+    match: /(^|-)a100-sxm4?-80gb(-|$)/,
+    gbps: 2039,
+    source:
+      'https://www.nvidia.com/content/dam/en-zz/Solutions/Data-Center/a100/pdf/nvidia-a100-datasheet-us-nvidia-1758950-r4-web.pdf',
+  },
+  {
+    name: 'NVIDIA A100 80GB PCIe',
+    match: /(^|-)a100-80gb-pcie(-|$)/,
+    gbps: 1935,
+    source:
+      'https://www.nvidia.com/content/dam/en-zz/Solutions/Data-Center/a100/pdf/nvidia-a100-datasheet-us-nvidia-1758950-r4-web.pdf',
+  },
+  {
+    name: 'NVIDIA A100 40GB',
+    match: /(^|-)a100-((sxm4?|pcie)-)?40gb(-|$)/,
+    gbps: 1555,
+    source:
+      'https://www.nvidia.com/content/dam/en-zz/Solutions/Data-Center/a100/pdf/nvidia-a100-datasheet-us-nvidia-1758950-r4-web.pdf',
+  },
 ];
 
 /** The PEAK_BANDWIDTH entry matching an adapter, or undefined. */
 export function peakBandwidth(info: { vendor?: string; architecture?: string; device?: string; description?: string }) {
-  const key = [info.vendor, info.architecture, info.device, info.description].join(' ').toLowerCase().replace(/[^a-z0-9]+/g, '-');
+  const key = [info.vendor, info.architecture, info.device, info.description]
+    .join(' ')
+    .toLowerCase()
+    .replace(/[^a-z0-9]+/g, '-');
   return PEAK_BANDWIDTH.find((p) => p.match.test(key));
 }
 
@@ -221,7 +268,10 @@ interface Entry extends Contender {
  * timed, never fewer than `minBatches`. Returns, per contender, the median ms per call and the
  * number of timed calls.
  */
-async function timeSideBySide(contenders: Contender[], t: { batchMs: number; batches: number; groupMs: number; warmup?: number; minBatches?: number }) {
+async function timeSideBySide(
+  contenders: Contender[],
+  t: { batchMs: number; batches: number; groupMs: number; warmup?: number; minBatches?: number },
+) {
   const { batchMs, warmup = 3, minBatches = 3 } = t;
   const ks: number[] = [];
   let roundMs = 0;
@@ -277,7 +327,8 @@ function toNHWC(x: Float32Array<ArrayBuffer>, [N, C, H, W]: Shape4): Float32Arra
 }
 
 /** The tensor shape of logical [N, C, H, W] in a layout. */
-const physical = ([N, C, H, W]: Shape4, layout: DataFormat): Shape4 => (layout === 'NCHW' ? [N, C, H, W] : [N, H, W, C]);
+const physical = ([N, C, H, W]: Shape4, layout: DataFormat): Shape4 =>
+  layout === 'NCHW' ? [N, C, H, W] : [N, H, W, C];
 
 /** Per-channel parameters [C] (or per-sample [N, C]) shaped to broadcast against x in a layout. */
 const broadcast = (t: tf.Tensor, layout: DataFormat) => {
@@ -287,7 +338,13 @@ const broadcast = (t: tf.Tensor, layout: DataFormat) => {
 };
 
 /** Meta-ACON-C from tfjs primitives in either layout: composed.ts's formulas, with the mean and the broadcasts over the layout's axes. */
-function metaComposedIn(layout: DataFormat, x: tf.Tensor4D, t: MetaComposedParams, running: MetaComposedRunning, training: boolean): tf.Tensor {
+function metaComposedIn(
+  layout: DataFormat,
+  x: tf.Tensor4D,
+  t: MetaComposedParams,
+  running: MetaComposedRunning,
+  training: boolean,
+): tf.Tensor {
   if (layout === 'NCHW') return metaAconCComposed(x, t, running, training);
   const m = tf.mean(x, [1, 2]);
   const h1 = tf.add(tf.matMul(m, t.w1, false, true), t.b1);
@@ -314,7 +371,9 @@ async function checkAgree(what: string, fused: tf.Tensor, composed: tf.Tensor): 
     scale = Math.max(scale, Math.abs(b[i]!));
   }
   if (a.length !== b.length || !(diff <= 1e-3 * (1 + scale))) {
-    throw new Error(`bench: ${what}: the fused result differs from the composed one (max |diff| ${diff}, max |composed| ${scale}); not timing a wrong result`);
+    throw new Error(
+      `bench: ${what}: the fused result differs from the composed one (max |diff| ${diff}, max |composed| ${scale}); not timing a wrong result`,
+    );
   }
 }
 
@@ -344,7 +403,8 @@ export async function runBench(options: BenchOptions = {}): Promise<BenchReport>
   const families = options.families ?? DEFAULT_FAMILIES;
   const trainBatch = options.trainBatch ?? 64;
   const unknown = families.filter((f) => !ALL_FAMILIES.includes(f));
-  if (unknown.length) throw new Error(`unknown benchmark families: ${unknown.join(', ')} (known: ${ALL_FAMILIES.join(', ')})`);
+  if (unknown.length)
+    throw new Error(`unknown benchmark families: ${unknown.join(', ')} (known: ${ALL_FAMILIES.join(', ')})`);
 
   const ctx = await GpuContext.create({ checkErrors: false, powerPreference: 'high-performance' });
   await tf.setBackend('webgpu');
@@ -352,7 +412,11 @@ export async function runBench(options: BenchOptions = {}): Promise<BenchReport>
   const tfDevice = (tf.backend() as unknown as { device: GPUDevice }).device;
   /** Submits what tfjs has recorded (our tfjs ops record into the same stream) and waits for the GPU to finish it. */
   const tfDrain = async () => {
-    const backend = tf.backend() as unknown as { endComputePassEncoder(): void; ensureCommandEncoderReady(): void; submitQueue(): void };
+    const backend = tf.backend() as unknown as {
+      endComputePassEncoder(): void;
+      ensureCommandEncoderReady(): void;
+      submitQueue(): void;
+    };
     backend.endComputePassEncoder();
     backend.ensureCommandEncoderReady();
     backend.submitQueue();
@@ -362,12 +426,17 @@ export async function runBench(options: BenchOptions = {}): Promise<BenchReport>
   /** One call inside tf.tidy: its result (and every intermediate) is disposed, nothing is read back. */
   const tidy = (f: () => unknown) => () => tf.tidy(() => void f());
 
-  const info = (ctx.device as GPUDevice & { adapterInfo?: GPUAdapterInfo }).adapterInfo ?? (await navigator.gpu.requestAdapter())?.info;
+  const info =
+    (ctx.device as GPUDevice & { adapterInfo?: GPUAdapterInfo }).adapterInfo ??
+    (await navigator.gpu.requestAdapter())?.info;
   const peak = info && peakBandwidth(info);
   const inNode = typeof process !== 'undefined' && typeof process.versions?.node === 'string';
   const report: BenchReport = {
     adapter: {
-      vendor: info?.vendor ?? '', architecture: info?.architecture ?? '', device: info?.device ?? '', description: info?.description ?? '',
+      vendor: info?.vendor ?? '',
+      architecture: info?.architecture ?? '',
+      device: info?.device ?? '',
+      description: info?.description ?? '',
       software: ctx.software,
       runtime: options.runtime ?? (inNode ? 'node-dawn' : 'browser'),
       ...(peak ? { peakGBps: peak.gbps, peakName: peak.name } : {}),
@@ -378,12 +447,28 @@ export async function runBench(options: BenchOptions = {}): Promise<BenchReport>
   const record = (r: BenchResult) => {
     report.results.push(r);
     const label = r.op + (r.net ? ` ${r.net}` : '');
-    progress(report.results.length, total, `${label.padEnd(24)} ${r.impl.padEnd(14)} ${r.layout} [${r.shape.join(',')}]  ${r.ms.toFixed(3)} ms`);
+    progress(
+      report.results.length,
+      total,
+      `${label.padEnd(24)} ${r.impl.padEnd(14)} ${r.layout} [${r.shape.join(',')}]  ${r.ms.toFixed(3)} ms`,
+    );
   };
 
   /** Times the implementations of one op at one shape side by side and records each. */
-  const sideBySide = async (op: Op, shape: Shape4, entries: Entry[], warmup?: number, timing: { batchMs?: number; groupMs?: number } = {}) => {
-    const times = await timeSideBySide(entries, { batchMs, batches, groupMs, ...timing, ...(warmup === undefined ? {} : { warmup }) });
+  const sideBySide = async (
+    op: Op,
+    shape: Shape4,
+    entries: Entry[],
+    warmup?: number,
+    timing: { batchMs?: number; groupMs?: number } = {},
+  ) => {
+    const times = await timeSideBySide(entries, {
+      batchMs,
+      batches,
+      groupMs,
+      ...timing,
+      ...(warmup === undefined ? {} : { warmup }),
+    });
     entries.forEach(({ impl, layout, net }, j) => {
       const gbps = isKernelOp(op) ? { gbps: gbPerSecond(bytesMoved(op, shape), times[j]!.ms) } : {};
       record({ op, impl, layout, shape, ...(net ? { net } : {}), ...times[j]!, ...gbps });
@@ -424,7 +509,10 @@ export async function runBench(options: BenchOptions = {}): Promise<BenchReport>
   async function benchAconC(shape: Shape4) {
     const [, C] = shape;
     const count = shape.reduce((a, b) => a * b, 1);
-    const host = { NCHW: { x: randomArray(count, 1), dy: randomArray(count, 2) } } as Record<DataFormat, { x: Float32Array<ArrayBuffer>; dy: Float32Array<ArrayBuffer> }>;
+    const host = { NCHW: { x: randomArray(count, 1), dy: randomArray(count, 2) } } as Record<
+      DataFormat,
+      { x: Float32Array<ArrayBuffer>; dy: Float32Array<ArrayBuffer> }
+    >;
     host.NHWC = { x: toNHWC(host.NCHW.x, shape), dy: toNHWC(host.NCHW.dy, shape) };
     const params = { p1: randomArray(C, 3), p2: randomArray(C, 4), beta: randomArray(C, 5) };
 
@@ -437,7 +525,10 @@ export async function runBench(options: BenchOptions = {}): Promise<BenchReport>
       return {
         io,
         fwd: () => void aconCForwardBuffers(ctx, { x: io.x, params: p, y: io.y }, shape, { dataFormat: layout }),
-        bwd: () => void aconCBackwardBuffers(ctx, { x: io.x, dy: io.dy, params: p, grads: { dx: io.dx, ...grads } }, shape, { dataFormat: layout }),
+        bwd: () =>
+          void aconCBackwardBuffers(ctx, { x: io.x, dy: io.dy, params: p, grads: { dx: io.dx, ...grads } }, shape, {
+            dataFormat: layout,
+          }),
       };
     });
     const g = fused[0]!.io;
@@ -449,16 +540,26 @@ export async function runBench(options: BenchOptions = {}): Promise<BenchReport>
     const composed = LAYOUTS.map((layout) => {
       const tx = tf.tensor4d(host[layout].x, physical(shape, layout));
       const tdy = tf.tensor4d(host[layout].dy, physical(shape, layout));
-      const f = (xx: tf.Tensor, a1: tf.Tensor, a2: tf.Tensor, b: tf.Tensor) => aconCComposed(xx, broadcast(a1, layout), broadcast(a2, layout), broadcast(b, layout));
+      const f = (xx: tf.Tensor, a1: tf.Tensor, a2: tf.Tensor, b: tf.Tensor) =>
+        aconCComposed(xx, broadcast(a1, layout), broadcast(a2, layout), broadcast(b, layout));
       const grads = tf.grads((xx, a1, a2, b) => f(xx, a1, a2, b) as tf.Tensor4D);
-      return { tensors: [tx, tdy], fwd: tidy(() => f(tx, tp[0]!, tp[1]!, tp[2]!)), bwd: tidy(() => grads([tx, ...tp], tdy)) };
+      return {
+        tensors: [tx, tdy],
+        fwd: tidy(() => f(tx, tp[0]!, tp[1]!, tp[2]!)),
+        bwd: tidy(() => grads([tx, ...tp], tdy)),
+      };
     });
 
     for (const dir of ['fwd', 'bwd'] as const) {
       await sideBySide(dir === 'fwd' ? 'aconC.forward' : 'aconC.backward', shape, [
         ...LAYOUTS.map((layout, i) => ({ impl: 'fused' as const, layout, run: fused[i]![dir], drain: ourDrain })),
         { impl: 'copy-roofline', layout: 'NCHW', run: dir === 'fwd' ? copyF : copyB, drain: ourDrain },
-        ...LAYOUTS.map((layout, i) => ({ impl: 'tfjs-composed' as const, layout, run: composed[i]![dir], drain: tfDrain })),
+        ...LAYOUTS.map((layout, i) => ({
+          impl: 'tfjs-composed' as const,
+          layout,
+          run: composed[i]![dir],
+          drain: tfDrain,
+        })),
       ]);
     }
     await destroy();
@@ -467,8 +568,20 @@ export async function runBench(options: BenchOptions = {}): Promise<BenchReport>
     // the CPU reference (NCHW only: it is slow, and its layouts agree by the tests)
     const cpuRuns = count > 1e6 ? 3 : 7;
     const { x, dy } = host.NCHW;
-    record({ op: 'aconC.forward', impl: 'reference', layout: 'NCHW', shape, ...timeCpu(() => aconCForwardRef(x, shape, params), cpuRuns) });
-    record({ op: 'aconC.backward', impl: 'reference', layout: 'NCHW', shape, ...timeCpu(() => aconCBackwardRef(x, dy, shape, params), cpuRuns) });
+    record({
+      op: 'aconC.forward',
+      impl: 'reference',
+      layout: 'NCHW',
+      shape,
+      ...timeCpu(() => aconCForwardRef(x, shape, params), cpuRuns),
+    });
+    record({
+      op: 'aconC.backward',
+      impl: 'reference',
+      layout: 'NCHW',
+      shape,
+      ...timeCpu(() => aconCBackwardRef(x, dy, shape, params), cpuRuns),
+    });
   }
 
   /** Meta-ACON-C in training mode (batch statistics; N ≥ 2). */
@@ -483,16 +596,27 @@ export async function runBench(options: BenchOptions = {}): Promise<BenchReport>
     const p = layer.params;
     const R = layer.hidden;
     const { buf, destroy } = buffers();
-    const bn = (s: typeof p.bn1) => ({ weight: buf(s.weight), bias: buf(s.bias), runningMean: buf(s.runningMean), runningVar: buf(s.runningVar) });
+    const bn = (s: typeof p.bn1) => ({
+      weight: buf(s.weight),
+      bias: buf(s.bias),
+      runningMean: buf(s.runningMean),
+      runningVar: buf(s.runningVar),
+    });
     const P: MetaAconCParams<GPUBuffer> = {
-      p1: buf(p.p1), p2: buf(p.p2),
-      fc1: { weight: buf(p.fc1.weight), bias: buf(p.fc1.bias) }, bn1: bn(p.bn1),
-      fc2: { weight: buf(p.fc2.weight), bias: buf(p.fc2.bias) }, bn2: bn(p.bn2),
+      p1: buf(p.p1),
+      p2: buf(p.p2),
+      fc1: { weight: buf(p.fc1.weight), bias: buf(p.fc1.bias) },
+      bn1: bn(p.bn1),
+      fc2: { weight: buf(p.fc2.weight), bias: buf(p.fc2.bias) },
+      bn2: bn(p.bn2),
     };
     const G: Omit<MetaAconCGrads<GPUBuffer>, 'dx'> = {
-      p1: buf(C), p2: buf(C),
-      fc1: { weight: buf(R * C), bias: buf(R) }, bn1: { weight: buf(R), bias: buf(R) },
-      fc2: { weight: buf(C * R), bias: buf(C) }, bn2: { weight: buf(C), bias: buf(C) },
+      p1: buf(C),
+      p2: buf(C),
+      fc1: { weight: buf(R * C), bias: buf(R) },
+      bn1: { weight: buf(R), bias: buf(R) },
+      fc2: { weight: buf(C * R), bias: buf(C) },
+      bn2: { weight: buf(C), bias: buf(C) },
     };
     const fused = LAYOUTS.map((layout) => {
       const io = { x: buf(host[layout].x), dy: buf(host[layout].dy), y: buf(count), dx: buf(count) };
@@ -500,7 +624,13 @@ export async function runBench(options: BenchOptions = {}): Promise<BenchReport>
       return {
         io,
         fwd: () => void metaAconCForwardBuffers(ctx, { x: io.x, params: P, y: io.y }, shape, opts),
-        bwd: () => void metaAconCBackwardBuffers(ctx, { x: io.x, dy: io.dy, params: P, grads: { ...G, dx: io.dx } }, shape, opts),
+        bwd: () =>
+          void metaAconCBackwardBuffers(
+            ctx,
+            { x: io.x, dy: io.dy, params: P, grads: { ...G, dx: io.dx } },
+            shape,
+            opts,
+          ),
       };
     });
     const g = fused[0]!.io;
@@ -516,17 +646,35 @@ export async function runBench(options: BenchOptions = {}): Promise<BenchReport>
       });
 
     const t: MetaComposedParams = {
-      p1: tf.tensor1d(p.p1), p2: tf.tensor1d(p.p2), w1: tf.tensor2d(p.fc1.weight, [R, C]), b1: tf.tensor1d(p.fc1.bias),
-      g1: tf.tensor1d(p.bn1.weight), be1: tf.tensor1d(p.bn1.bias), w2: tf.tensor2d(p.fc2.weight, [C, R]), b2: tf.tensor1d(p.fc2.bias),
-      g2: tf.tensor1d(p.bn2.weight), be2: tf.tensor1d(p.bn2.bias),
+      p1: tf.tensor1d(p.p1),
+      p2: tf.tensor1d(p.p2),
+      w1: tf.tensor2d(p.fc1.weight, [R, C]),
+      b1: tf.tensor1d(p.fc1.bias),
+      g1: tf.tensor1d(p.bn1.weight),
+      be1: tf.tensor1d(p.bn1.bias),
+      w2: tf.tensor2d(p.fc2.weight, [C, R]),
+      b2: tf.tensor1d(p.fc2.bias),
+      g2: tf.tensor1d(p.bn2.weight),
+      be2: tf.tensor1d(p.bn2.bias),
     };
-    const running = { rm1: tf.tensor1d(p.bn1.runningMean), rv1: tf.tensor1d(p.bn1.runningVar), rm2: tf.tensor1d(p.bn2.runningMean), rv2: tf.tensor1d(p.bn2.runningVar) };
+    const running = {
+      rm1: tf.tensor1d(p.bn1.runningMean),
+      rv1: tf.tensor1d(p.bn1.runningVar),
+      rm2: tf.tensor1d(p.bn2.runningMean),
+      rv2: tf.tensor1d(p.bn2.runningVar),
+    };
     const keys = Object.keys(t) as (keyof MetaComposedParams)[];
     const composed = LAYOUTS.map((layout) => {
       const tx = tf.tensor4d(host[layout].x, physical(shape, layout));
       const tdy = tf.tensor4d(host[layout].dy, physical(shape, layout));
       const grads = tf.grads((xx: tf.Tensor, ...ps: tf.Tensor[]) =>
-        metaComposedIn(layout, xx as tf.Tensor4D, Object.fromEntries(keys.map((k, i) => [k, ps[i]!])) as unknown as MetaComposedParams, running, true),
+        metaComposedIn(
+          layout,
+          xx as tf.Tensor4D,
+          Object.fromEntries(keys.map((k, i) => [k, ps[i]!])) as unknown as MetaComposedParams,
+          running,
+          true,
+        ),
       );
       return {
         tensors: [tx, tdy],
@@ -539,15 +687,32 @@ export async function runBench(options: BenchOptions = {}): Promise<BenchReport>
       await sideBySide(dir === 'fwd' ? 'metaAconC.forward' : 'metaAconC.backward', shape, [
         ...LAYOUTS.map((layout, i) => ({ impl: 'fused' as const, layout, run: fused[i]![dir], drain: ourDrain })),
         { impl: 'copy-roofline', layout: 'NCHW', run: dir === 'fwd' ? copyF : copyB, drain: ourDrain },
-        ...LAYOUTS.map((layout, i) => ({ impl: 'tfjs-composed' as const, layout, run: composed[i]![dir], drain: tfDrain })),
+        ...LAYOUTS.map((layout, i) => ({
+          impl: 'tfjs-composed' as const,
+          layout,
+          run: composed[i]![dir],
+          drain: tfDrain,
+        })),
       ]);
     }
     await destroy();
     tf.dispose([...composed.flatMap((c) => c.tensors), ...Object.values(t), ...Object.values(running)]);
 
     const cpuRuns = count > 1e6 ? 3 : 7;
-    record({ op: 'metaAconC.forward', impl: 'reference', layout: 'NCHW', shape, ...timeCpu(() => metaAconCForwardRef(x, shape, p, true), cpuRuns) });
-    record({ op: 'metaAconC.backward', impl: 'reference', layout: 'NCHW', shape, ...timeCpu(() => metaAconCBackwardRef(x, dy, shape, p, true), cpuRuns) });
+    record({
+      op: 'metaAconC.forward',
+      impl: 'reference',
+      layout: 'NCHW',
+      shape,
+      ...timeCpu(() => metaAconCForwardRef(x, shape, p, true), cpuRuns),
+    });
+    record({
+      op: 'metaAconC.backward',
+      impl: 'reference',
+      layout: 'NCHW',
+      shape,
+      ...timeCpu(() => metaAconCBackwardRef(x, dy, shape, p, true), cpuRuns),
+    });
   }
 
   /**
@@ -557,20 +722,38 @@ export async function runBench(options: BenchOptions = {}): Promise<BenchReport>
   async function benchTfjs(shape: Shape4) {
     const C = shape[1];
     const layout: DataFormat = 'NHWC';
-    const x = tf.tensor4d(randomArray(shape.reduce((a, b) => a * b, 1), 8), physical(shape, layout));
+    const x = tf.tensor4d(
+      randomArray(
+        shape.reduce((a, b) => a * b, 1),
+        8,
+      ),
+      physical(shape, layout),
+    );
     const [p1, p2, beta] = [9, 10, 11].map((seed) => tf.tensor1d(randomArray(C, seed)));
     const tp = [p1!, p2!, beta!];
-    const acon = (impl: 'auto' | 'composed') => (xx: tf.Tensor, a1: tf.Tensor, a2: tf.Tensor, b: tf.Tensor) => aconC(xx, a1, a2, b, { dataFormat: layout, impl });
+    const acon = (impl: 'auto' | 'composed') => (xx: tf.Tensor, a1: tf.Tensor, a2: tf.Tensor, b: tf.Tensor) =>
+      aconC(xx, a1, a2, b, { dataFormat: layout, impl });
 
     // Meta-ACON-C's tensors from the host layer: tf.tensor per leaf, tf.variable per running statistic
     const mp = new MetaAconC(C, 16, 12).params;
     const variable = (v: Float32Array) => tf.variable(tf.tensor1d(v), false);
     const meta: MetaAconCTensors = {
-      p1: tf.tensor1d(mp.p1), p2: tf.tensor1d(mp.p2),
+      p1: tf.tensor1d(mp.p1),
+      p2: tf.tensor1d(mp.p2),
       fc1: { weight: tf.tensor1d(mp.fc1.weight), bias: tf.tensor1d(mp.fc1.bias) },
-      bn1: { weight: tf.tensor1d(mp.bn1.weight), bias: tf.tensor1d(mp.bn1.bias), runningMean: variable(mp.bn1.runningMean), runningVar: variable(mp.bn1.runningVar) },
+      bn1: {
+        weight: tf.tensor1d(mp.bn1.weight),
+        bias: tf.tensor1d(mp.bn1.bias),
+        runningMean: variable(mp.bn1.runningMean),
+        runningVar: variable(mp.bn1.runningVar),
+      },
       fc2: { weight: tf.tensor1d(mp.fc2.weight), bias: tf.tensor1d(mp.fc2.bias) },
-      bn2: { weight: tf.tensor1d(mp.bn2.weight), bias: tf.tensor1d(mp.bn2.bias), runningMean: variable(mp.bn2.runningMean), runningVar: variable(mp.bn2.runningVar) },
+      bn2: {
+        weight: tf.tensor1d(mp.bn2.weight),
+        bias: tf.tensor1d(mp.bn2.bias),
+        runningMean: variable(mp.bn2.runningMean),
+        runningVar: variable(mp.bn2.runningVar),
+      },
     };
     // the gradient of a sum through the op: all four gradients (x, p1, p2, β)
     const gradFused = tf.grads((xx, a1, a2, b) => tf.sum(acon('auto')(xx, a1, a2, b)));
@@ -601,7 +784,9 @@ export async function runBench(options: BenchOptions = {}): Promise<BenchReport>
       entry('relu', () => tf.relu(x)),
     ]);
     await tfDrain();
-    const leaves = [meta.p1, meta.p2, meta.fc1, meta.bn1, meta.fc2, meta.bn2].flatMap((v) => (v instanceof tf.Tensor ? [v] : Object.values(v)));
+    const leaves = [meta.p1, meta.p2, meta.fc1, meta.bn1, meta.fc2, meta.bn2].flatMap((v) =>
+      v instanceof tf.Tensor ? [v] : Object.values(v),
+    );
     tf.dispose([x, ...tp, ...leaves]);
   }
 
@@ -609,21 +794,35 @@ export async function runBench(options: BenchOptions = {}): Promise<BenchReport>
   async function benchNet(n: number) {
     const shape: Shape4 = [n, 3, 32, 32];
     const x = tf.tensor4d(makeDataset(n, 2).images, [n, 32, 32, 3]);
-    const models = NET_CONTENDERS.map(([net, impl]) => seedModel(net, { impl: impl === 'tfjs-composed' ? 'composed' : 'auto', seed: 1 }));
+    const models = NET_CONTENDERS.map(([net, impl]) =>
+      seedModel(net, { impl: impl === 'tfjs-composed' ? 'composed' : 'auto', seed: 1 }),
+    );
     for (const net of ['dcn2-acon', 'dcn2-meta'] as const) {
-      const [fused, composed] = (['fused', 'tfjs-composed'] as const).map((impl) => models[NET_CONTENDERS.findIndex(([k, i]) => k === net && i === impl)]!.predict(x, { batchSize: n }) as tf.Tensor);
+      const [fused, composed] = (['fused', 'tfjs-composed'] as const).map(
+        (impl) =>
+          models[NET_CONTENDERS.findIndex(([k, i]) => k === net && i === impl)]!.predict(x, {
+            batchSize: n,
+          }) as tf.Tensor,
+      );
       await checkAgree(`net.infer ${net} [${shape.join(',')}]`, fused!, composed!);
     }
     // batchSize: n, so that predict runs the whole batch at once (its default splits into batches of 32)
     const entries = NET_CONTENDERS.map(([net, impl], j): Entry => ({
-      impl, layout: 'NHWC', net, run: tidy(() => models[j]!.predict(x, { batchSize: n })), drain: tfDrain,
+      impl,
+      layout: 'NHWC',
+      net,
+      run: tidy(() => models[j]!.predict(x, { batchSize: n })),
+      drain: tfDrain,
     }));
     // one warm-up call (pipelines, buffers); the call that sizes the batches warms up once more
     // A timed batch ends with a queue drain of a few ms; at ~75 ms a call (batch 1 on SwiftShader) a
     // batch of 1 or 2 calls would carry it unevenly between contenders, so net batches aim at a
     // second each (about 13 calls at batch 1; one call at batch 64, where the drain is < 0.5 %), and
     // the group may take 4 minutes, so that batch 64 still gets its 11 rounds on SwiftShader.
-    await sideBySide('net.infer', shape, entries, 1, { batchMs: Math.max(batchMs, 1000), groupMs: Math.max(groupMs, 240_000) });
+    await sideBySide('net.infer', shape, entries, 1, {
+      batchMs: Math.max(batchMs, 1000),
+      groupMs: Math.max(groupMs, 240_000),
+    });
     await tfDrain();
     for (const m of models) m.dispose();
     x.dispose();
@@ -638,13 +837,27 @@ export async function runBench(options: BenchOptions = {}): Promise<BenchReport>
     const x = tf.randomNormal([1, 224, 224, 3], 0, 1, 'float32', 7);
     for (const activation of ['acon', 'meta'] as const) {
       const net = `shufflenetv2-0.5x-${activation}` as const;
-      const [fused, composed] = (['auto', 'composed'] as const).map((impl) => shuffleNetV2({ activation, modelSize: '0.5x', impl }));
+      const [fused, composed] = (['auto', 'composed'] as const).map((impl) =>
+        shuffleNetV2({ activation, modelSize: '0.5x', impl }),
+      );
       composed!.setWeights(fused!.getWeights());
       await checkAgree(`net.infer ${net}`, fused!.predict(x) as tf.Tensor, composed!.predict(x) as tf.Tensor);
-      const entries = ([['fused', fused!], ['tfjs-composed', composed!]] as const).map(([impl, model]): Entry => ({
-        impl, layout: 'NHWC', net, run: tidy(() => model.predict(x)), drain: tfDrain,
+      const entries = (
+        [
+          ['fused', fused!],
+          ['tfjs-composed', composed!],
+        ] as const
+      ).map(([impl, model]): Entry => ({
+        impl,
+        layout: 'NHWC',
+        net,
+        run: tidy(() => model.predict(x)),
+        drain: tfDrain,
       }));
-      await sideBySide('net.infer', shape, entries, 1, { batchMs: Math.max(batchMs, 1000), groupMs: Math.max(groupMs, 240_000) });
+      await sideBySide('net.infer', shape, entries, 1, {
+        batchMs: Math.max(batchMs, 1000),
+        groupMs: Math.max(groupMs, 240_000),
+      });
       await tfDrain();
       fused!.dispose();
       composed!.dispose();
@@ -665,7 +878,16 @@ export async function runBench(options: BenchOptions = {}): Promise<BenchReport>
         const opt = tf.train.adam(1e-3);
         const loss = () => bceWithLogits(y, model.apply(x, { training: true }) as tf.Tensor);
         const step = tidy(() => opt.minimize(loss, false, weights));
-        record({ op: 'train.step', impl, layout: 'NHWC', shape, net, ...(await timeSideBySide([{ run: step, drain: tfDrain }], { batchMs: 1, batches: 3, groupMs, warmup: 1 }))[0]! });
+        record({
+          op: 'train.step',
+          impl,
+          layout: 'NHWC',
+          shape,
+          net,
+          ...(
+            await timeSideBySide([{ run: step, drain: tfDrain }], { batchMs: 1, batches: 3, groupMs, warmup: 1 })
+          )[0]!,
+        });
         await tfDrain();
         opt.dispose();
         model.dispose();
@@ -677,7 +899,8 @@ export async function runBench(options: BenchOptions = {}): Promise<BenchReport>
 
 // three decimals, or three significant digits below 0.1 ms (a GPU's microseconds)
 const fmtMs = (n?: number, w = 10) => (n === undefined ? '-' : n < 0.1 ? n.toPrecision(3) : n.toFixed(3)).padEnd(w);
-const fmtRatio = (a?: number, b?: number, w = 12) => (a !== undefined && b !== undefined && b > 0 ? (a / b).toFixed(2) + '×' : '-').padEnd(w);
+const fmtRatio = (a?: number, b?: number, w = 12) =>
+  (a !== undefined && b !== undefined && b > 0 ? (a / b).toFixed(2) + '×' : '-').padEnd(w);
 
 /** Results grouped by a key, in first-seen order, each group's ms by a sub-key. */
 function groupBy(results: BenchResult[], key: (r: BenchResult) => string, sub: (r: BenchResult) => string) {
@@ -707,18 +930,30 @@ const fmtGBps = (n?: number, w = 10) => (n === undefined ? '-' : n.toFixed(n < 1
  */
 export function formatReport(report: BenchReport): string {
   const a = report.adapter;
-  const lines = [`adapter: ${a.vendor} ${a.architecture} ${a.device ?? ''} ${a.description}`.replace(/ +/g, ' ').trim() + (a.runtime ? ` (${a.runtime}${a.software ? ', software' : ''})` : '')];
+  const lines = [
+    `adapter: ${a.vendor} ${a.architecture} ${a.device ?? ''} ${a.description}`.replace(/ +/g, ' ').trim() +
+      (a.runtime ? ` (${a.runtime}${a.software ? ', software' : ''})` : ''),
+  ];
   // older reports have no `software`: GB/s only where the adapter is known to be a GPU
   const showGBps = a.software === false;
   const peak = showGBps ? a.peakGBps : undefined;
-  if (peak !== undefined) lines.push(`peak memory bandwidth: ${peak} GB/s (${a.peakName ?? 'known card'}); GB/s = bytes the op must move / time`);
+  if (peak !== undefined)
+    lines.push(
+      `peak memory bandwidth: ${peak} GB/s (${a.peakName ?? 'known card'}); GB/s = bytes the op must move / time`,
+    );
   else if (showGBps) lines.push('GB/s = bytes the op must move / time (no peak known for this adapter)');
   const shapeOf = (r: BenchResult) => `[${r.shape.join(',')}]`;
 
-  const kernel = report.results.filter((r) => !r.op.startsWith('tfjs.') && r.op !== 'net.infer' && r.op !== 'train.step');
+  const kernel = report.results.filter(
+    (r) => !r.op.startsWith('tfjs.') && r.op !== 'net.infer' && r.op !== 'train.step',
+  );
   if (kernel.length) {
     // the copy roofline and the reference ran once per op and shape (NCHW); the copy is layout-free
-    const perShape = groupBy(kernel, (r) => `${r.op}|${shapeOf(r)}`, (r) => `${r.impl}|${r.layout}`);
+    const perShape = groupBy(
+      kernel,
+      (r) => `${r.op}|${shapeOf(r)}`,
+      (r) => `${r.impl}|${r.layout}`,
+    );
     const gbpsOf = new Map(kernel.map((r) => [`${r.op}|${shapeOf(r)}|${r.impl}|${r.layout}`, r.gbps]));
     lines.push(
       '',
@@ -737,9 +972,16 @@ export function formatReport(report: BenchReport): string {
         if (fused === undefined && composed === undefined && ref === undefined) continue;
         lines.push(
           `${first.op.padEnd(21)}${shapeOf(first).padEnd(16)}${layout.padEnd(8)}` +
-            fmtMs(fused) + fmtMs(composed) + fmtMs(layout === 'NCHW' ? copy : undefined) + fmtMs(ref) +
-            fmtRatio(composed, fused) + fmtRatio(fused, copy) + (layout === 'NHWC' ? fmtRatio(fused, ms['fused|NCHW']) : '-'.padEnd(12)) +
-            (showGBps ? fusedBandwidth(gbpsOf.get(`${at}|fused|${layout}`), layout === 'NCHW' ? copyGBps : undefined, peak) : ''),
+            fmtMs(fused) +
+            fmtMs(composed) +
+            fmtMs(layout === 'NCHW' ? copy : undefined) +
+            fmtMs(ref) +
+            fmtRatio(composed, fused) +
+            fmtRatio(fused, copy) +
+            (layout === 'NHWC' ? fmtRatio(fused, ms['fused|NCHW']) : '-'.padEnd(12)) +
+            (showGBps
+              ? fusedBandwidth(gbpsOf.get(`${at}|fused|${layout}`), layout === 'NCHW' ? copyGBps : undefined, peak)
+              : ''),
         );
       }
     }
@@ -752,10 +994,18 @@ export function formatReport(report: BenchReport): string {
       'tfjs face (tfjs tensors [N,H,W,C]; shape is the logical [N,C,H,W])',
       'op                      shape           layout  fused ms  composed  relu ms   fused/relu  composed/relu',
     );
-    for (const { first, ms } of groupBy(face, (r) => `${r.op}|${shapeOf(r)}|${r.layout}`, (r) => r.impl)) {
+    for (const { first, ms } of groupBy(
+      face,
+      (r) => `${r.op}|${shapeOf(r)}|${r.layout}`,
+      (r) => r.impl,
+    )) {
       lines.push(
         `${first.op.padEnd(24)}${shapeOf(first).padEnd(16)}${first.layout.padEnd(8)}` +
-          fmtMs(ms.fused) + fmtMs(ms['tfjs-composed']) + fmtMs(ms.relu) + fmtRatio(ms.fused, ms.relu) + fmtRatio(ms['tfjs-composed'], ms.relu, 0),
+          fmtMs(ms.fused) +
+          fmtMs(ms['tfjs-composed']) +
+          fmtMs(ms.relu) +
+          fmtRatio(ms.fused, ms.relu) +
+          fmtRatio(ms['tfjs-composed'], ms.relu, 0),
       );
     }
   }
@@ -768,10 +1018,16 @@ export function formatReport(report: BenchReport): string {
       'shape             net                       impl           ms        ratio',
     );
     const dcn3 = new Map(nets.filter((r) => r.net === 'dcn3').map((r) => [shapeOf(r), r.ms]));
-    const composedOf = new Map(nets.filter((r) => r.impl === 'tfjs-composed').map((r) => [`${r.net}|${shapeOf(r)}`, r.ms]));
+    const composedOf = new Map(
+      nets.filter((r) => r.impl === 'tfjs-composed').map((r) => [`${r.net}|${shapeOf(r)}`, r.ms]),
+    );
     for (const r of nets) {
       const shuffle = r.net?.startsWith('shufflenet') ?? false;
-      const base = shuffle ? (r.impl === 'fused' ? composedOf.get(`${r.net}|${shapeOf(r)}`) : undefined) : dcn3.get(shapeOf(r));
+      const base = shuffle
+        ? r.impl === 'fused'
+          ? composedOf.get(`${r.net}|${shapeOf(r)}`)
+          : undefined
+        : dcn3.get(shapeOf(r));
       const label = base === undefined ? '' : fmtRatio(r.ms, base, 0) + (shuffle ? ' of composed' : ' of dcn3');
       lines.push(`${shapeOf(r).padEnd(18)}${(r.net ?? '').padEnd(26)}${r.impl.padEnd(15)}${fmtMs(r.ms)}${label}`);
     }
@@ -780,8 +1036,14 @@ export function formatReport(report: BenchReport): string {
   const train = report.results.filter((r) => r.op === 'train.step');
   if (train.length) {
     lines.push('', 'train.step (one Adam step, NHWC)', 'net         shape           fused ms  tfjs ms   tfjs/fused');
-    for (const { first, ms } of groupBy(train, (r) => `${r.net}|${shapeOf(r)}`, (r) => r.impl)) {
-      lines.push(`${(first.net ?? '').padEnd(12)}${shapeOf(first).padEnd(16)}${fmtMs(ms.fused)}${fmtMs(ms['tfjs-composed'])}${fmtRatio(ms['tfjs-composed'], ms.fused, 0)}`);
+    for (const { first, ms } of groupBy(
+      train,
+      (r) => `${r.net}|${shapeOf(r)}`,
+      (r) => r.impl,
+    )) {
+      lines.push(
+        `${(first.net ?? '').padEnd(12)}${shapeOf(first).padEnd(16)}${fmtMs(ms.fused)}${fmtMs(ms['tfjs-composed'])}${fmtRatio(ms['tfjs-composed'], ms.fused, 0)}`,
+      );
     }
   }
   return lines.join('\n');

@@ -9,7 +9,11 @@ declare global {
 }
 
 const params = new URLSearchParams(location.search);
-const shapeList = (name: string) => params.get(name)?.split(';').map((s) => s.split(',').map(Number) as Shape4);
+const shapeList = (name: string) =>
+  params
+    .get(name)
+    ?.split(';')
+    .map((s) => s.split(',').map(Number) as Shape4);
 const numbers = (name: string) => params.get(name)?.split(',').map(Number);
 const shapes = shapeList('shapes');
 const tfjsShapes = shapeList('tfjsShapes');

@@ -9,7 +9,13 @@ export const ROOFLINE_SHADER = new Shader('roofline', WGSL_PRELUDE + code);
  * Records a copy kernel that reads `inputs` (1 to 3 buffers of `count` float32, count a multiple of 4)
  * and writes `output`: the memory traffic of an elementwise op with nothing computed.
  */
-export function encodeCopyRoofline(ctx: GpuContext, batch: Recorder, inputs: GPUBuffer[], output: GPUBuffer, count: number): void {
+export function encodeCopyRoofline(
+  ctx: GpuContext,
+  batch: Recorder,
+  inputs: GPUBuffer[],
+  output: GPUBuffer,
+  count: number,
+): void {
   if (inputs.length < 1 || inputs.length > 3) throw new RangeError('roofline takes 1 to 3 inputs');
   const count4 = Math.ceil(count / 4);
   const bytes = count4 * 16;
@@ -20,5 +26,10 @@ export function encodeCopyRoofline(ctx: GpuContext, batch: Recorder, inputs: GPU
   const wg = sliceWorkgroup(ctx.software);
   const items = forwardSliceElements(ctx.software) / 4 / wg;
   const pipeline = ctx.pipeline(ROOFLINE_SHADER, `copy${inputs.length}`, { WG: wg, ITEMS: items });
-  batch.dispatch(pipeline, ROOFLINE_SHADER.uniforms({ count4 }), ROOFLINE_SHADER.bind(bindings), Math.ceil(count4 / (wg * items)));
+  batch.dispatch(
+    pipeline,
+    ROOFLINE_SHADER.uniforms({ count4 }),
+    ROOFLINE_SHADER.bind(bindings),
+    Math.ceil(count4 / (wg * items)),
+  );
 }

@@ -61,7 +61,11 @@ export function lineChart(
       height: opts.height ?? 280,
       scales: { x: { time: false }, y: opts.logY ? { distr: 3 } : {} },
       axes: [
-        { label: opts.xLabel ?? '', values: numericTicks, ...(opts.integerX ? { incrs: [1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 2000, 5000] } : {}) },
+        {
+          label: opts.xLabel ?? '',
+          values: numericTicks,
+          ...(opts.integerX ? { incrs: [1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 2000, 5000] } : {}),
+        },
         { label: opts.yLabel ?? '', ...(opts.logY ? {} : { values: numericTicks }) },
       ],
       series: [
@@ -104,7 +108,10 @@ const TICK_GAP_PX = 16;
  * stay level and, where too many, every k-th one is shown; longer ones wrap at spaces when every
  * word fits its slot, and otherwise stand vertical (every k-th one where even that is too wide).
  */
-function categoryAxis(categories: string[], centre: (k: number) => number): { axis: uPlot.Axis; extraHeight: (width: number) => number } {
+function categoryAxis(
+  categories: string[],
+  centre: (k: number) => number,
+): { axis: uPlot.Axis; extraHeight: (width: number) => number } {
   const widest = Math.max(...categories.map(measure));
   const short = Math.max(...categories.map((c) => c.length)) <= 5;
   const widestWord = Math.max(...categories.flatMap((c) => c.split(' ').map(measure)));
@@ -125,7 +132,9 @@ function categoryAxis(categories: string[], centre: (k: number) => number): { ax
     return categories.map((c, k) => (k % every ? '' : mode === 'lines' ? wrap(c, slot).join('\n') : c));
   };
   const size = (slot: number, values: string[]) =>
-    layout(slot).mode === 'vertical' ? widest + TICK_GAP_PX : TICK_GAP_PX + LINE_PX * Math.max(1, ...values.map((v) => v.split('\n').length));
+    layout(slot).mode === 'vertical'
+      ? widest + TICK_GAP_PX
+      : TICK_GAP_PX + LINE_PX * Math.max(1, ...values.map((v) => v.split('\n').length));
   return {
     axis: {
       splits: () => categories.map((_, k) => centre(k)),
@@ -155,7 +164,10 @@ export function barChart(
   const n = series.length;
   const xs: number[] = [];
   categories.forEach((_, k) => series.forEach((__, i) => xs.push(k * (n + 1) + i)));
-  const data = [xs, ...series.map((s, i) => xs.map((x) => (x % (n + 1) === i ? (s.values[Math.floor(x / (n + 1))] ?? null) : null)))];
+  const data = [
+    xs,
+    ...series.map((s, i) => xs.map((x) => (x % (n + 1) === i ? (s.values[Math.floor(x / (n + 1))] ?? null) : null))),
+  ];
   const bars = uPlot.paths.bars!({ size: [0.9, 60], align: 0 });
   const color = (i: number) => COLORS[i % COLORS.length]!;
   el.dataset.colors = series.map((_, i) => color(i)).join(' ');
@@ -168,10 +180,7 @@ export function barChart(
       width: widthOf(el),
       height: heightAt(widthOf(el)),
       scales: { x: { time: false, range: [-1, categories.length * (n + 1) - 1] }, y: opts.logY ? { distr: 3 } : {} },
-      axes: [
-        xAxis.axis,
-        { label: opts.yLabel ?? '', ...(opts.logY ? {} : { values: numericTicks }) },
-      ],
+      axes: [xAxis.axis, { label: opts.yLabel ?? '', ...(opts.logY ? {} : { values: numericTicks }) }],
       series: [
         {},
         ...series.map((s, i) => ({

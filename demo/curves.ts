@@ -22,10 +22,20 @@ export function setupCurves(root: HTMLElement, acon: AconGPU | null): { ready: P
   const sliders: Record<string, HTMLInputElement> = {};
   const controls = document.createElement('div');
   controls.className = 'controls';
-  for (const [key, min, max] of [['p1', -2, 2], ['p2', -2, 2], ['beta', -5, 10]] as const) {
+  for (const [key, min, max] of [
+    ['p1', -2, 2],
+    ['p2', -2, 2],
+    ['beta', -5, 10],
+  ] as const) {
     const label = document.createElement('label');
     const input = document.createElement('input');
-    Object.assign(input, { type: 'range', min: String(min), max: String(max), step: '0.01', value: String(state[key]) });
+    Object.assign(input, {
+      type: 'range',
+      min: String(min),
+      max: String(max),
+      step: '0.01',
+      value: String(state[key]),
+    });
     input.id = `slider-${key}`;
     const out = document.createElement('output');
     label.append(key === 'beta' ? 'β ' : `${key} `, input, out);
@@ -67,13 +77,17 @@ export function setupCurves(root: HTMLElement, acon: AconGPU | null): { ready: P
     }
     busy = true;
     const { p1, p2, beta } = state;
-    for (const k of ['p1', 'p2', 'beta'] as const) (sliders[k]!.nextSibling as HTMLOutputElement).value = state[k].toFixed(2);
+    for (const k of ['p1', 'p2', 'beta'] as const)
+      (sliders[k]!.nextSibling as HTMLOutputElement).value = state[k].toFixed(2);
     const params = { p1: new Float32Array([p1]), p2: new Float32Array([p2]), beta: new Float32Array([beta]) };
     const shape = [1, 1, 1, XS.length] as const;
     let yGpu: (number | null)[] = xs.map(() => null);
     let dGpu: (number | null)[] = xs.map(() => null);
     if (acon) {
-      const [y, g] = await Promise.all([acon.aconCForward(XS, shape, params), acon.aconCBackward(XS, new Float32Array(XS.length).fill(1), shape, params)]);
+      const [y, g] = await Promise.all([
+        acon.aconCForward(XS, shape, params),
+        acon.aconCBackward(XS, new Float32Array(XS.length).fill(1), shape, params),
+      ]);
       yGpu = Array.from(y);
       dGpu = Array.from(g.dx);
     }
@@ -91,21 +105,42 @@ export function setupCurves(root: HTMLElement, acon: AconGPU | null): { ready: P
     }
     const [top, bottom] = k >= 0 ? [p1, p2] : [p2, p1];
     const yData = [xs, yGpu, yRef] as uPlot.AlignedData;
-    const dData = [xs, dGpu, dRef, xs.map(() => top), xs.map(() => bottom), xs.map(() => hi), xs.map(() => lo), marks] as uPlot.AlignedData;
+    const dData = [
+      xs,
+      dGpu,
+      dRef,
+      xs.map(() => top),
+      xs.map(() => bottom),
+      xs.map(() => hi),
+      xs.map(() => lo),
+      marks,
+    ] as uPlot.AlignedData;
     if (!yPlot) {
-      yPlot = lineChart(yEl, 'ACON-C  y(x)', [
-        { label: 'GPU kernel', color: '#1a73e8', width: 3 },
-        { label: 'CPU reference', color: '#d93025', dash: [6, 5], width: 1.5 },
-      ], yData, { xLabel: 'x', yLabel: 'y' });
-      dPlot = lineChart(dEl, "first derivative  dy/dx, with its learnable bounds", [
-        { label: 'GPU kernel', color: '#1a73e8', width: 3 },
-        { label: 'CPU reference', color: '#d93025', dash: [6, 5], width: 1.5 },
-        { label: 'asymptote x→+∞', color: '#188038', dash: [2, 4], width: 1 },
-        { label: 'asymptote x→−∞', color: '#f29900', dash: [2, 4], width: 1 },
-        { label: 'max 1.0998(p1−p2)+p2', color: '#9334e6', dash: [8, 4], width: 1 },
-        { label: 'min −0.0998(p1−p2)+p2', color: '#5f6368', dash: [8, 4], width: 1 },
-        { label: 'extremes at β(p1−p2)x = ±2.3994', color: '#000', points: true },
-      ], dData, { xLabel: 'x', yLabel: 'dy/dx' });
+      yPlot = lineChart(
+        yEl,
+        'ACON-C  y(x)',
+        [
+          { label: 'GPU kernel', color: '#1a73e8', width: 3 },
+          { label: 'CPU reference', color: '#d93025', dash: [6, 5], width: 1.5 },
+        ],
+        yData,
+        { xLabel: 'x', yLabel: 'y' },
+      );
+      dPlot = lineChart(
+        dEl,
+        'first derivative  dy/dx, with its learnable bounds',
+        [
+          { label: 'GPU kernel', color: '#1a73e8', width: 3 },
+          { label: 'CPU reference', color: '#d93025', dash: [6, 5], width: 1.5 },
+          { label: 'asymptote x→+∞', color: '#188038', dash: [2, 4], width: 1 },
+          { label: 'asymptote x→−∞', color: '#f29900', dash: [2, 4], width: 1 },
+          { label: 'max 1.0998(p1−p2)+p2', color: '#9334e6', dash: [8, 4], width: 1 },
+          { label: 'min −0.0998(p1−p2)+p2', color: '#5f6368', dash: [8, 4], width: 1 },
+          { label: 'extremes at β(p1−p2)x = ±2.3994', color: '#000', points: true },
+        ],
+        dData,
+        { xLabel: 'x', yLabel: 'dy/dx' },
+      );
     } else {
       yPlot.setData(yData);
       dPlot!.setData(dData);

@@ -35,7 +35,13 @@ function progress(id: string) {
   return (done: number, total: number) => (bar.value = done / total);
 }
 
-async function panel<T>(name: string, button: HTMLButtonElement | null, status: HTMLElement, run: () => Promise<T>, describe: (r: T) => string): Promise<void> {
+async function panel<T>(
+  name: string,
+  button: HTMLButtonElement | null,
+  status: HTMLElement,
+  run: () => Promise<T>,
+  describe: (r: T) => string,
+): Promise<void> {
   panels[name] = 'running';
   if (button) button.disabled = true;
   status.textContent = 'running…';
@@ -56,22 +62,38 @@ async function validate(): Promise<void> {
   const body = $('table').querySelector('tbody')!;
   body.replaceChildren();
   const bar = progress('validation-progress');
-  await panel('validation', $<HTMLButtonElement>('run-validation'), $('validation-status'), async () => {
-    const report = await runValidation((row, done, total) => {
-      bar(done, total);
-      const tr = document.createElement('tr');
-      for (const c of [row.kernel, `[${row.shape.join(', ')}] ${row.layout}`, row.maxAbs.toExponential(2), row.maxRel.toExponential(2), row.worst.toFixed(3), row.ms.toFixed(1)]) tr.insertCell().textContent = c;
-      const res = tr.insertCell();
-      res.textContent = row.pass ? 'pass' : 'FAIL';
-      res.className = row.pass ? 'pass' : 'fail';
-      body.append(tr);
-      console.log(`[progress] ${done}/${total} ${row.kernel} [${row.shape.join(',')}] ${row.layout} ${row.pass ? 'pass' : 'FAIL'}`);
-    });
-    $('out').textContent = formatValidation(report);
-    window.__result = report;
-    if (!report.ok) throw new Error('some checks failed');
-    return report;
-  }, (r) => `all ${r.rows.length} checks pass on ${r.adapter.vendor} ${r.adapter.architecture}`.trim());
+  await panel(
+    'validation',
+    $<HTMLButtonElement>('run-validation'),
+    $('validation-status'),
+    async () => {
+      const report = await runValidation((row, done, total) => {
+        bar(done, total);
+        const tr = document.createElement('tr');
+        for (const c of [
+          row.kernel,
+          `[${row.shape.join(', ')}] ${row.layout}`,
+          row.maxAbs.toExponential(2),
+          row.maxRel.toExponential(2),
+          row.worst.toFixed(3),
+          row.ms.toFixed(1),
+        ])
+          tr.insertCell().textContent = c;
+        const res = tr.insertCell();
+        res.textContent = row.pass ? 'pass' : 'FAIL';
+        res.className = row.pass ? 'pass' : 'fail';
+        body.append(tr);
+        console.log(
+          `[progress] ${done}/${total} ${row.kernel} [${row.shape.join(',')}] ${row.layout} ${row.pass ? 'pass' : 'FAIL'}`,
+        );
+      });
+      $('out').textContent = formatValidation(report);
+      window.__result = report;
+      if (!report.ok) throw new Error('some checks failed');
+      return report;
+    },
+    (r) => `all ${r.rows.length} checks pass on ${r.adapter.vendor} ${r.adapter.architecture}`.trim(),
+  );
 }
 
 async function main() {
@@ -91,33 +113,74 @@ async function main() {
   const acon = hasWebGPU ? await AconGPU.create() : null;
   if (acon) {
     const info = (acon.device as GPUDevice & { adapterInfo?: GPUAdapterInfo }).adapterInfo;
-    $('adapter').textContent = `Adapter: ${[info?.vendor, info?.architecture, info?.description].filter(Boolean).join(' ')}${acon.context.software ? ' (software, runs on the CPU: slow)' : ''}`;
+    $('adapter').textContent =
+      `Adapter: ${[info?.vendor, info?.architecture, info?.description].filter(Boolean).join(' ')}${acon.context.software ? ' (software, runs on the CPU: slow)' : ''}`;
   }
   await tf.setBackend(hasWebGPU ? 'webgpu' : 'cpu');
   panels.curves = 'running';
-  setupCurves($('curves-body'), acon).ready.then(() => (panels.curves = 'ok'), (e: unknown) => {
-    console.error(e);
-    panels.curves = 'failed';
-  });
+  setupCurves($('curves-body'), acon).ready.then(
+    () => (panels.curves = 'ok'),
+    (e: unknown) => {
+      console.error(e);
+      panels.curves = 'failed';
+    },
+  );
   sampleGrid($('samples'));
   summaries($('summaries'));
 
   $('run-validation').addEventListener('click', () => void validate());
-  const benchShapes = params.get('bench')?.split(';').map((s) => s.split(',').map(Number) as Shape4);
-  $('run-bench').addEventListener('click', () =>
-    void panel('benchmark', $<HTMLButtonElement>('run-bench'), $('bench-status'), () => runBenchPanel($('bench-body'), benchShapes, progress('bench-progress')), (r) => `${r.results.length} measurements on ${r.adapter.vendor} ${r.adapter.architecture}`),
+  const benchShapes = params
+    .get('bench')
+    ?.split(';')
+    .map((s) => s.split(',').map(Number) as Shape4);
+  $('run-bench').addEventListener(
+    'click',
+    () =>
+      void panel(
+        'benchmark',
+        $<HTMLButtonElement>('run-bench'),
+        $('bench-status'),
+        () => runBenchPanel($('bench-body'), benchShapes, progress('bench-progress')),
+        (r) => `${r.results.length} measurements on ${r.adapter.vendor} ${r.adapter.architecture}`,
+      ),
   );
   if (params.get('steps')) $<HTMLInputElement>('train-steps').value = params.get('steps')!;
   if (params.get('batch')) $<HTMLInputElement>('train-batch').value = params.get('batch')!;
   const model = setupModelPanel($('model-body'), (f) => (figures.model = f));
-  $('run-model').addEventListener('click', () =>
-    void panel('model', $<HTMLButtonElement>('run-model'), $('model-status'), model.run,
-      (f) => `top-1 ${f.fused[0]!.label.split(',')[0]} (${(100 * f.fused[0]!.probability).toFixed(1)} %): fused ${f.fusedMs.toFixed(0)} ms, composed ${f.composedMs.toFixed(0)} ms per image (${(f.fusedMs / f.composedMs).toFixed(2)}×)`),
+  $('run-model').addEventListener(
+    'click',
+    () =>
+      void panel(
+        'model',
+        $<HTMLButtonElement>('run-model'),
+        $('model-status'),
+        model.run,
+        (f) =>
+          `top-1 ${f.fused[0]!.label.split(',')[0]} (${(100 * f.fused[0]!.probability).toFixed(1)} %): fused ${f.fusedMs.toFixed(0)} ms, composed ${f.composedMs.toFixed(0)} ms per image (${(f.fusedMs / f.composedMs).toFixed(2)}×)`,
+      ),
   );
-  $('run-training').addEventListener('click', () =>
-    void panel('training', $<HTMLButtonElement>('run-training'), $('train-status'),
-      () => runTraining($('train-body'), Number($<HTMLInputElement>('train-steps').value), Number($<HTMLInputElement>('train-batch').value), progress('train-progress')),
-      (rs) => rs.map((r) => `${r.kind}: held-out loss ${r.heldOut.at(-1)!.loss.toFixed(3)}, accuracy ${(100 * r.heldOut.at(-1)!.accuracy).toFixed(1)} % (${r.msPerStep.toFixed(0)} ms/step)`).join(' · ')),
+  $('run-training').addEventListener(
+    'click',
+    () =>
+      void panel(
+        'training',
+        $<HTMLButtonElement>('run-training'),
+        $('train-status'),
+        () =>
+          runTraining(
+            $('train-body'),
+            Number($<HTMLInputElement>('train-steps').value),
+            Number($<HTMLInputElement>('train-batch').value),
+            progress('train-progress'),
+          ),
+        (rs) =>
+          rs
+            .map(
+              (r) =>
+                `${r.kind}: held-out loss ${r.heldOut.at(-1)!.loss.toFixed(3)}, accuracy ${(100 * r.heldOut.at(-1)!.accuracy).toFixed(1)} % (${r.msPerStep.toFixed(0)} ms/step)`,
+            )
+            .join(' · '),
+      ),
   );
 }
 

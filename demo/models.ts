@@ -3,10 +3,22 @@
 // side by side: top-5 ImageNet classes with probabilities and the time per image.
 import * as tf from '@tensorflow/tfjs-core';
 import type * as tfl from '@tensorflow/tfjs-layers';
-import { IMAGENET_LABELS, imagenetInput, loadCheckpoint, readSafetensors, shuffleNetV2, topK, modelForMetadata } from '../src/models/index';
+import {
+  IMAGENET_LABELS,
+  imagenetInput,
+  loadCheckpoint,
+  readSafetensors,
+  shuffleNetV2,
+  topK,
+  modelForMetadata,
+} from '../src/models/index';
 import { paramCounts } from '../src/layers/index';
 
-function el<K extends keyof HTMLElementTagNameMap>(tag: K, props: Record<string, unknown> = {}, ...kids: (Node | string)[]): HTMLElementTagNameMap[K] {
+function el<K extends keyof HTMLElementTagNameMap>(
+  tag: K,
+  props: Record<string, unknown> = {},
+  ...kids: (Node | string)[]
+): HTMLElementTagNameMap[K] {
   const e = Object.assign(document.createElement(tag), props);
   e.append(...kids);
   return e;
@@ -62,9 +74,17 @@ function fromCheckpoint(bytes: Uint8Array, source: string): Loaded {
 }
 
 function random(activation: 'acon' | 'meta'): Loaded {
-  const [fused, composed] = (['auto', 'composed'] as const).map((impl) => shuffleNetV2({ activation, modelSize: '0.5x', impl }));
+  const [fused, composed] = (['auto', 'composed'] as const).map((impl) =>
+    shuffleNetV2({ activation, modelSize: '0.5x', impl }),
+  );
   composed!.setWeights(fused!.getWeights());
-  return replace({ source: 'random', architecture: `shufflenetv2-${activation}`, loadMs: 0, fused: fused!, composed: composed! });
+  return replace({
+    source: 'random',
+    architecture: `shufflenetv2-${activation}`,
+    loadMs: 0,
+    fused: fused!,
+    composed: composed!,
+  });
 }
 
 /** A stand-in image when none is given: smooth colour gradients with a disc (224 × 224 RGB). */
@@ -83,7 +103,11 @@ function defaultImage(): tf.Tensor3D {
 }
 
 /** Median ms per image of `model` on `x` (one warm-up call first; results read back asynchronously). */
-async function timeModel(model: tfl.LayersModel, x: tf.Tensor4D, runs: number): Promise<{ ms: number; top: Prediction[] }> {
+async function timeModel(
+  model: tfl.LayersModel,
+  x: tf.Tensor4D,
+  runs: number,
+): Promise<{ ms: number; top: Prediction[] }> {
   const once = async () => {
     const t0 = performance.now();
     const logits = model.predict(x) as tf.Tensor;
@@ -123,8 +147,16 @@ function table(title: string, ms: number, top: Prediction[]): HTMLElement {
  * Sets up the panel in `root`; returns run(), which classifies the current image with the current
  * weights (random ShuffleNetV2 0.5× until a checkpoint is loaded) and resolves to the figures shown.
  */
-export function setupModelPanel(root: HTMLElement, onFigures: (f: ModelFigures) => void): { run: () => Promise<ModelFigures>; load: (bytes: Uint8Array, source: string) => void } {
-  const activation = el('select', {}, el('option', { value: 'meta', textContent: 'Meta-ACON-C' }), el('option', { value: 'acon', textContent: 'ACON-C' }));
+export function setupModelPanel(
+  root: HTMLElement,
+  onFigures: (f: ModelFigures) => void,
+): { run: () => Promise<ModelFigures>; load: (bytes: Uint8Array, source: string) => void } {
+  const activation = el(
+    'select',
+    {},
+    el('option', { value: 'meta', textContent: 'Meta-ACON-C' }),
+    el('option', { value: 'acon', textContent: 'ACON-C' }),
+  );
   const checkpoint = el('input', { type: 'file', accept: '.safetensors' });
   const url = el('input', { type: 'url', placeholder: 'https://…/shufflenetv2-0.5x-meta.safetensors' });
   const fetchButton = el('button', { textContent: 'Load URL' });
@@ -135,7 +167,12 @@ export function setupModelPanel(root: HTMLElement, onFigures: (f: ModelFigures) 
   const out = el('div', { className: 'top5s' });
   const label = (text: string, ...kids: HTMLElement[]): HTMLElement => el('label', {}, text, ...kids);
   const weights: HTMLElement = el('div', { className: 'controls' });
-  weights.append(label('random weights with ', activation), label('checkpoint ', checkpoint), label('or URL ', url), fetchButton);
+  weights.append(
+    label('random weights with ', activation),
+    label('checkpoint ', checkpoint),
+    label('or URL ', url),
+    fetchButton,
+  );
   const images: HTMLElement = el('div', { className: 'controls' });
   images.append(label('image ', image), cameraButton);
   const row: HTMLElement = el('div', { className: 'model-row' });
@@ -217,7 +254,8 @@ export function setupModelPanel(root: HTMLElement, onFigures: (f: ModelFigures) 
       source.textContent = `no camera: ${(e as Error).message}`;
     }
   });
-  source.textContent = 'No checkpoint loaded: Classify runs ShuffleNetV2 0.5× with RANDOM weights (the classes mean nothing). Load a .safetensors file converted with scripts/convert_checkpoint.py from an official checkpoint (github nmaac/acon; README: "The paper\'s ShuffleNetV2 and PyTorch checkpoints").';
+  source.textContent =
+    'No checkpoint loaded: Classify runs ShuffleNetV2 0.5× with RANDOM weights (the classes mean nothing). Load a .safetensors file converted with scripts/convert_checkpoint.py from an official checkpoint (github nmaac/acon; README: "The paper\'s ShuffleNetV2 and PyTorch checkpoints").';
 
   const run = async (): Promise<ModelFigures> => {
     const l = current();
@@ -225,10 +263,19 @@ export function setupModelPanel(root: HTMLElement, onFigures: (f: ModelFigures) 
     try {
       const fused = await timeModel(l.fused, x, 3);
       const composed = await timeModel(l.composed, x, 3);
-      out.replaceChildren(table('fused ACON (our kernels)', fused.ms, fused.top), table('composed ACON (tfjs ops)', composed.ms, composed.top));
+      out.replaceChildren(
+        table('fused ACON (our kernels)', fused.ms, fused.top),
+        table('composed ACON (tfjs ops)', composed.ms, composed.top),
+      );
       const figures: ModelFigures = {
-        source: l.source, architecture: l.architecture, trainable: paramCounts(l.fused).trainable, loadMs: l.loadMs,
-        fusedMs: fused.ms, composedMs: composed.ms, fused: fused.top, composed: composed.top,
+        source: l.source,
+        architecture: l.architecture,
+        trainable: paramCounts(l.fused).trainable,
+        loadMs: l.loadMs,
+        fusedMs: fused.ms,
+        composedMs: composed.ms,
+        fused: fused.top,
+        composed: composed.top,
       };
       onFigures(figures);
       return figures;

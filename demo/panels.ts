@@ -8,7 +8,11 @@ import { trainNetwork, type TrainResult } from '../tools/train';
 import { axisLabels, barChart, keepDrawn, lineChart, type uPlot } from './charts';
 import { figures, type SeriesFigure } from './figures';
 
-const el = <K extends keyof HTMLElementTagNameMap>(tag: K, props: Partial<HTMLElementTagNameMap[K]> = {}, ...kids: (Node | string)[]) => {
+const el = <K extends keyof HTMLElementTagNameMap>(
+  tag: K,
+  props: Partial<HTMLElementTagNameMap[K]> = {},
+  ...kids: (Node | string)[]
+) => {
   const e = Object.assign(document.createElement(tag), props);
   e.append(...kids);
   return e;
@@ -18,7 +22,11 @@ const el = <K extends keyof HTMLElementTagNameMap>(tag: K, props: Partial<HTMLEl
  * Runs the benchmarks and draws fused vs tfjs-composed vs copy-roofline vs tf.relu per op, layout
  * and shape. `shapes` (the e2e test's short mode) also limits the run to the kernel families.
  */
-export async function runBenchPanel(root: HTMLElement, shapes: Shape4[] | undefined, onProgress: (done: number, total: number) => void): Promise<BenchReport> {
+export async function runBenchPanel(
+  root: HTMLElement,
+  shapes: Shape4[] | undefined,
+  onProgress: (done: number, total: number) => void,
+): Promise<BenchReport> {
   root.replaceChildren();
   const short = shapes ? { shapes, families: ['aconC', 'metaAconC'] as Family[] } : {};
   const report = await runBench({ ...short, batches: shapes ? 3 : 7, onProgress: (d, t) => onProgress(d, t) });
@@ -74,7 +82,14 @@ export function summaries(root: HTMLElement): void {
     const model = seedModel(kind);
     const { trainable, nonTrainable } = paramCounts(model);
     const counts = `${trainable.toLocaleString('en-US')} trainable parameters${nonTrainable ? ` + ${nonTrainable.toLocaleString('en-US')} non-trainable (running statistics)` : ''}`;
-    root.append(el('details', {}, el('summary', { textContent: `${label}: ${counts}` }), el('pre', { textContent: summaryText(model) })));
+    root.append(
+      el(
+        'details',
+        {},
+        el('summary', { textContent: `${label}: ${counts}` }),
+        el('pre', { textContent: summaryText(model) }),
+      ),
+    );
     model.dispose();
   }
 }
@@ -83,7 +98,12 @@ export function summaries(root: HTMLElement): void {
 let trained: TrainResult[] = [];
 
 /** Trains the three networks side by side (their steps interleave) and draws the curves live. */
-export async function runTraining(root: HTMLElement, steps: number, batchSize: number, onProgress: (done: number, total: number) => void): Promise<TrainResult[]> {
+export async function runTraining(
+  root: HTMLElement,
+  steps: number,
+  batchSize: number,
+  onProgress: (done: number, total: number) => void,
+): Promise<TrainResult[]> {
   root.replaceChildren();
   for (const r of trained.splice(0)) r.dispose();
   delete figures.loss;
@@ -99,13 +119,31 @@ export async function runTraining(root: HTMLElement, steps: number, batchSize: n
   const evalEvery = Math.max(1, Math.round(steps / 10));
   const acc = KINDS.map(() => xs.map(() => null as number | null));
   const colors = ['#5f6368', '#1a73e8', '#d93025'];
-  const lossPlot = lineChart(lossEl, 'training loss (sigmoid cross-entropy; chance = ln 2 ≈ 0.693)', KINDS.map((k, i) => ({ label: k.label, color: colors[i]! })), [xs, ...loss] as uPlot.AlignedData, { xLabel: 'step', integerX: true });
-  const accPlot = lineChart(accEl, 'held-out accuracy', KINDS.map((k, i) => ({ label: k.label, color: colors[i]!, points: true })), [xs, ...acc] as uPlot.AlignedData, { xLabel: 'step', integerX: true });
+  const lossPlot = lineChart(
+    lossEl,
+    'training loss (sigmoid cross-entropy; chance = ln 2 ≈ 0.693)',
+    KINDS.map((k, i) => ({ label: k.label, color: colors[i]! })),
+    [xs, ...loss] as uPlot.AlignedData,
+    { xLabel: 'step', integerX: true },
+  );
+  const accPlot = lineChart(
+    accEl,
+    'held-out accuracy',
+    KINDS.map((k, i) => ({ label: k.label, color: colors[i]!, points: true })),
+    [xs, ...acc] as uPlot.AlignedData,
+    { xLabel: 'step', integerX: true },
+  );
   let done = 0;
   const results = await Promise.all(
     KINDS.map(({ kind }, i) =>
       trainNetwork(kind, {
-        steps, batchSize, learningRate: 2e-3, seed: 7, trainSize: 1024, testSize: 64, evalEvery,
+        steps,
+        batchSize,
+        learningRate: 2e-3,
+        seed: 7,
+        trainSize: 1024,
+        testSize: 64,
+        evalEvery,
         onProgress: ({ step, loss: l, heldOut }) => {
           loss[i]![step - 1] = l;
           if (heldOut) acc[i]![step - 1] = heldOut.accuracy;
@@ -118,19 +156,30 @@ export async function runTraining(root: HTMLElement, steps: number, batchSize: n
   );
   trained = results;
   // what each chart holds (uPlot's own data) next to what the training returned
-  const plotted = (plot: uPlot): SeriesFigure[] => KINDS.map((k, i) => ({ label: k.label, values: Array.from(plot.data[i + 1]!, (v) => v ?? null) }));
+  const plotted = (plot: uPlot): SeriesFigure[] =>
+    KINDS.map((k, i) => ({ label: k.label, values: Array.from(plot.data[i + 1]!, (v) => v ?? null) }));
   figures.loss = {
     steps: Array.from(lossPlot.data[0]),
-    get series() { return plotted(lossPlot); },
+    get series() {
+      return plotted(lossPlot);
+    },
     returned: results.map((r) => r.loss),
-    get yRange(): [number, number] { return [lossPlot.scales.y!.min!, lossPlot.scales.y!.max!]; },
-    get axisLabels() { return axisLabels(lossPlot, 1); },
+    get yRange(): [number, number] {
+      return [lossPlot.scales.y!.min!, lossPlot.scales.y!.max!];
+    },
+    get axisLabels() {
+      return axisLabels(lossPlot, 1);
+    },
   };
   figures.accuracy = {
     steps: Array.from(accPlot.data[0]),
-    get series() { return plotted(accPlot); },
+    get series() {
+      return plotted(accPlot);
+    },
     returned: results.map((r) => r.heldOut),
-    get axisLabels() { return axisLabels(accPlot, 1); },
+    get axisLabels() {
+      return axisLabels(accPlot, 1);
+    },
   };
   await drawBetas(betaEl, results);
   return results;
@@ -146,24 +195,34 @@ function actLayer<T>(model: tfl.LayersModel, cls: new (...a: never[]) => T): T {
 /** The learned β per channel (AconC) and the distribution of Meta-ACON's β over held-out images. */
 async function drawBetas(root: HTMLElement, results: TrainResult[]): Promise<void> {
   const acon = actLayer(results[1]!.network, AconC);
-  const [beta, p1, p2] = await Promise.all([acon.beta!, acon.p1!, acon.p2!].map(async (w) => Array.from(await w.read().data())));
+  const [beta, p1, p2] = await Promise.all(
+    [acon.beta!, acon.p1!, acon.p2!].map(async (w) => Array.from(await w.read().data())),
+  );
   const chA = el('div');
   const chM = el('div');
   root.append(chA, chM);
   const channels = beta!.map((_, c) => String(c));
   figures.aconParams = { beta: beta!, p1: p1!, p2: p2! };
-  barChart(chA, 'dcn2 + AconC: learned β, p1, p2 per channel', channels, [
-    { label: 'β', values: beta! },
-    { label: 'p1', values: p1! },
-    { label: 'p2', values: p2! },
-  ], { height: 260 });
+  barChart(
+    chA,
+    'dcn2 + AconC: learned β, p1, p2 per channel',
+    channels,
+    [
+      { label: 'β', values: beta! },
+      { label: 'p1', values: p1! },
+      { label: 'p2', values: p2! },
+    ],
+    { height: 260 },
+  );
   // Meta-ACON: β for 64 held-out images through the trained generator (inference mode), histogrammed
   const meta = results[2]!.network;
   const layer = actLayer(meta, MetaAconC);
   const test = makeDataset(64, 99);
   // the activations entering the MetaAconC layer: conv1..conv3 of the trained model (shares its layers)
   const features = tfl.model({ inputs: meta.inputs, outputs: layer.input as tfl.SymbolicTensor });
-  const betaT = tf.tidy(() => layer.computeBeta(features.predict(tf.tensor4d(test.images, [64, 32, 32, 3])) as tf.Tensor));
+  const betaT = tf.tidy(() =>
+    layer.computeBeta(features.predict(tf.tensor4d(test.images, [64, 32, 32, 3])) as tf.Tensor),
+  );
   // read asynchronously: tfjs's webgpu dataSync copies through a WebGPU canvas, which on SwiftShader
   // loses the page's GPU channel (the WebGPU device and every canvas) and reads zeros
   const betas = await betaT.data();
@@ -172,7 +231,13 @@ async function drawBetas(root: HTMLElement, results: TrainResult[]): Promise<voi
   const hist = new Array<number>(bins).fill(0);
   for (const b of betas) hist[Math.min(bins - 1, Math.floor(b * bins))]!++;
   const labels = hist.map((_, i) => (i / bins).toFixed(2));
-  const plot = barChart(chM, `dcn2 + MetaAconC: distribution of β = σ(·) over 64 held-out images × 64 channels`, labels, [{ label: 'count', values: hist }], { height: 240 });
+  const plot = barChart(
+    chM,
+    `dcn2 + MetaAconC: distribution of β = σ(·) over 64 held-out images × 64 channels`,
+    labels,
+    [{ label: 'count', values: hist }],
+    { height: 240 },
+  );
   const sorted = Float32Array.from(betas).sort();
   figures.betaHistogram = {
     n: sorted.length,

@@ -55,12 +55,19 @@ export const VALIDATION_CASES: { shape: Shape4; layout: DataFormat; perSample?: 
 /** Seeded N(0, scale²) data. */
 const seeded = (n: number, seed: number, scale: number) => normal(rng(seed), n, scale);
 
-export async function runValidation(onRow?: (row: ValidationRow, done: number, total: number) => void): Promise<ValidationReport> {
+export async function runValidation(
+  onRow?: (row: ValidationRow, done: number, total: number) => void,
+): Promise<ValidationReport> {
   const acon = await AconGPU.create();
   const info = (acon.device as GPUDevice & { adapterInfo?: GPUAdapterInfo }).adapterInfo;
   const report: ValidationReport = {
     ok: true,
-    adapter: { vendor: info?.vendor ?? '', architecture: info?.architecture ?? '', description: info?.description ?? '', software: acon.context.software },
+    adapter: {
+      vendor: info?.vendor ?? '',
+      architecture: info?.architecture ?? '',
+      description: info?.description ?? '',
+      software: acon.context.software,
+    },
     rows: [],
   };
   const total = VALIDATION_CASES.length * 2 + META_CASES.length;
@@ -75,12 +82,25 @@ export async function runValidation(onRow?: (row: ValidationRow, done: number, t
       const count = N * C * H * W;
       const x = seeded(count, 10 + k, 2);
       const dy = seeded(count, 20 + k, 1);
-      const params = { p1: seeded(C, 30 + k, 1), p2: seeded(C, 40 + k, 1), beta: seeded(perSample ? N * C : C, 50 + k, 1.5) };
+      const params = {
+        p1: seeded(C, 30 + k, 1),
+        p2: seeded(C, 40 + k, 1),
+        beta: seeded(perSample ? N * C : C, 50 + k, 1.5),
+      };
       let t0 = performance.now();
       const y = await acon.aconCForward(x, shape, params, { dataFormat: layout });
       let ms = performance.now() - t0;
       const fwd = compare(y, aconCForwardRef(x, shape, params, layout), forwardBounds(x, shape, params, layout));
-      push({ kernel: 'aconC.forward', shape, layout, maxAbs: fwd.maxAbs, maxRel: fwd.maxRel, worst: fwd.worst, pass: fwd.bad.length === 0, ms });
+      push({
+        kernel: 'aconC.forward',
+        shape,
+        layout,
+        maxAbs: fwd.maxAbs,
+        maxRel: fwd.maxRel,
+        worst: fwd.worst,
+        pass: fwd.bad.length === 0,
+        ms,
+      });
       t0 = performance.now();
       const g = await acon.aconCBackward(x, dy, shape, params, { dataFormat: layout });
       ms = performance.now() - t0;
@@ -106,7 +126,15 @@ export async function runValidation(onRow?: (row: ValidationRow, done: number, t
       // perturb the fresh-init BN statistics so eval mode is not the identity
       layer.params.bn2.runningVar = seeded(C, 60 + k, 0.3).map((v) => 1 + Math.abs(v));
       const t0 = performance.now();
-      const stages = await checkMetaStages(acon.context, seeded(count, 70 + k, 2), seeded(count, 80 + k, 1), shape, layer.params, training, layout);
+      const stages = await checkMetaStages(
+        acon.context,
+        seeded(count, 70 + k, 2),
+        seeded(count, 80 + k, 1),
+        shape,
+        layer.params,
+        training,
+        layout,
+      );
       push({
         kernel: `metaAconC ${training ? 'train' : 'eval'} (${stages.length} stages)`,
         shape,
@@ -131,8 +159,14 @@ export function formatValidation(r: ValidationReport): string {
       `${w.kernel.padEnd(34)}${`[${w.shape.join(',')}] ${w.layout}`.padEnd(26)}` +
       `${w.maxAbs.toExponential(2).padStart(10)}${w.maxRel.toExponential(2).padStart(11)}${w.worst.toFixed(3).padStart(11)}${w.ms.toFixed(1).padStart(10)}   ${w.pass ? 'pass' : 'FAIL'}`,
   );
-  return [head, `${'kernel'.padEnd(34)}${'shape'.padEnd(26)}${'max abs'.padStart(10)}${'max rel'.padStart(11)}${'err/bound'.padStart(11)}${'ms'.padStart(10)}   result`, ...rows, '', 'max rel: max |error| / max |reference| over the output; err/bound: the largest error as a',
+  return [
+    head,
+    `${'kernel'.padEnd(34)}${'shape'.padEnd(26)}${'max abs'.padStart(10)}${'max rel'.padStart(11)}${'err/bound'.padStart(11)}${'ms'.padStart(10)}   result`,
+    ...rows,
+    '',
+    'max rel: max |error| / max |reference| over the output; err/bound: the largest error as a',
     'fraction of its float32 error bound (derived in src/reference/*Bounds.ts); a check passes when',
     'every element is within its bound.',
-    r.ok ? `all ${r.rows.length} checks pass` : 'SOME CHECKS FAILED'].join('\n');
+    r.ok ? `all ${r.rows.length} checks pass` : 'SOME CHECKS FAILED',
+  ].join('\n');
 }

@@ -38,7 +38,8 @@ function parseOptions(mode: string, args: string[]): Record<string, string> {
   const out: Record<string, string> = {};
   for (let i = 0; i < args.length; i += 2) {
     const name = args[i]!;
-    if (!known.includes(name)) throw new Error(`unknown option '${name}' for ${mode} (known: ${known.join(' ') || 'none'})`);
+    if (!known.includes(name))
+      throw new Error(`unknown option '${name}' for ${mode} (known: ${known.join(' ') || 'none'})`);
     if (args[i + 1] === undefined) throw new Error(`${name} needs a value`);
     out[name] = args[i + 1]!;
   }
@@ -48,7 +49,8 @@ function parseOptions(mode: string, args: string[]): Record<string, string> {
 const shapeList = (s: string): Shape4[] =>
   s.split(';').map((t) => {
     const v = t.split(',').map(Number);
-    if (v.length !== 4 || !v.every((n) => Number.isInteger(n) && n > 0)) throw new Error(`bad shape '${t}': want N,C,H,W`);
+    if (v.length !== 4 || !v.every((n) => Number.isInteger(n) && n > 0))
+      throw new Error(`bad shape '${t}': want N,C,H,W`);
     return v as Shape4;
   });
 const numbers = (s: string) => {
@@ -108,14 +110,23 @@ export async function runCli(gpu: GPU, argv: string[]): Promise<number> {
   if (mode === 'info') {
     console.log('features:', [...adapter.features].sort().join(' '));
     const l = adapter.limits;
-    const names = ['maxBufferSize', 'maxStorageBufferBindingSize', 'maxComputeWorkgroupsPerDimension', 'maxComputeInvocationsPerWorkgroup', 'maxComputeWorkgroupStorageSize', 'maxStorageBuffersPerShaderStage'] as const;
+    const names = [
+      'maxBufferSize',
+      'maxStorageBufferBindingSize',
+      'maxComputeWorkgroupsPerDimension',
+      'maxComputeInvocationsPerWorkgroup',
+      'maxComputeWorkgroupStorageSize',
+      'maxStorageBuffersPerShaderStage',
+    ] as const;
     console.log('limits:', names.map((n) => `${n} ${l[n]}`).join(', '));
     return 0;
   }
 
   if (mode === 'report') {
     const r = await runValidation((row, done, total) =>
-      console.log(`${done}/${total} ${row.kernel} [${row.shape.join(',')}] ${row.layout} ${row.pass ? 'pass' : 'FAIL'}`),
+      console.log(
+        `${done}/${total} ${row.kernel} [${row.shape.join(',')}] ${row.layout} ${row.pass ? 'pass' : 'FAIL'}`,
+      ),
     );
     console.log('\n' + formatValidation(r));
     writeJson(opt['--json'], { ...r, adapter: { ...r.adapter, runtime: RUNTIME } });

@@ -44,7 +44,8 @@ export function loadedVulkanLibraries(): string[] {
   const paths = new Set<string>();
   for (const line of maps.split('\n')) {
     const at = line.indexOf('/');
-    if (at >= 0 && /libvulkan|vk_swiftshader|GLX_nvidia|nvidia-glcore|vulkan_lvp/i.test(line.slice(at))) paths.add(line.slice(at));
+    if (at >= 0 && /libvulkan|vk_swiftshader|GLX_nvidia|nvidia-glcore|vulkan_lvp/i.test(line.slice(at)))
+      paths.add(line.slice(at));
   }
   return [...paths];
 }

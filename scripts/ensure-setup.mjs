@@ -11,7 +11,12 @@ import { findVulkanLoader, vulkanHelp } from './vulkan.mjs';
 
 const run = (cmd) => execSync(cmd, { stdio: 'inherit' });
 
-if (!existsSync('node_modules/.package-lock.json') || !existsSync('node_modules/vitest') || !existsSync('node_modules/webgpu')) {
+// every devDependency present (a checkout whose package.json gained one since its last install re-installs)
+const devDependencies = Object.keys(JSON.parse(readFileSync('package.json', 'utf8')).devDependencies ?? {});
+if (
+  !existsSync('node_modules/.package-lock.json') ||
+  devDependencies.some((d) => !existsSync(`node_modules/${d}/package.json`))
+) {
   console.log('[setup] installing npm dependencies (npm ci)…');
   run('npm ci --no-audit --no-fund');
 }
@@ -25,7 +30,9 @@ if (!findChrome()) {
     run('apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium');
   }
   if (!findChrome()) {
-    const os = existsSync('/etc/os-release') ? readFileSync('/etc/os-release', 'utf8').match(/^PRETTY_NAME="?(.*?)"?$/m)?.[1] : process.platform;
+    const os = existsSync('/etc/os-release')
+      ? readFileSync('/etc/os-release', 'utf8').match(/^PRETTY_NAME="?(.*?)"?$/m)?.[1]
+      : process.platform;
     console.error(
       `[setup] No Chromium or Chrome found (${os ?? 'unknown OS'}). Install one, then run again:\n` +
         '  Debian/Ubuntu:  sudo apt-get install -y chromium\n' +
@@ -40,10 +47,14 @@ if (!findChrome()) {
 if (process.platform === 'linux' && !findVulkanLoader()) {
   if (isDebian && isRoot) {
     console.log("[setup] installing Debian's Vulkan loader for Dawn (apt-get install libvulkan1)…");
-    run('export DEBIAN_FRONTEND=noninteractive; apt-get install -y -qq --no-install-recommends libvulkan1 || (apt-get update -qq && apt-get install -y -qq --no-install-recommends libvulkan1)');
+    run(
+      'export DEBIAN_FRONTEND=noninteractive; apt-get install -y -qq --no-install-recommends libvulkan1 || (apt-get update -qq && apt-get install -y -qq --no-install-recommends libvulkan1)',
+    );
   }
   if (!findVulkanLoader()) {
     // not fatal for the browser runs; the Node runs and the dawn tests stop with this message too
-    console.error(`[setup] No Vulkan loader found: Dawn (the Node runs, the dawn tests) will find no adapter.\n${vulkanHelp()}`);
+    console.error(
+      `[setup] No Vulkan loader found: Dawn (the Node runs, the dawn tests) will find no adapter.\n${vulkanHelp()}`,
+    );
   }
 }

@@ -19,7 +19,9 @@ if (!out) {
   process.exit(2);
 }
 const ops = opt('--ops', 'aconC,metaAconC').split(',');
-const shapes = opt('--shapes', '8,64,56,56;32,64,16,16;1,64,7,7').split(';').map((s) => s.split(',').map(Number));
+const shapes = opt('--shapes', '8,64,56,56;32,64,16,16;1,64,7,7')
+  .split(';')
+  .map((s) => s.split(',').map(Number));
 const problems = [];
 const check = (ok, what) => {
   if (!ok) problems.push(what);
@@ -46,22 +48,39 @@ const report = json('report.json');
 if (report) {
   check(report.ok === true, 'report.json: ok is not true (a check failed)');
   check(report.rows?.length === 29, `report.json: ${report.rows?.length} rows, want 29`);
-  check(report.rows?.every((r) => r.pass === true && r.worst <= 1), 'report.json: a row did not pass');
-  check(report.adapter?.runtime === 'node-dawn', `report.json: adapter.runtime ${report.adapter?.runtime}, want node-dawn`);
+  check(
+    report.rows?.every((r) => r.pass === true && r.worst <= 1),
+    'report.json: a row did not pass',
+  );
+  check(
+    report.adapter?.runtime === 'node-dawn',
+    `report.json: adapter.runtime ${report.adapter?.runtime}, want node-dawn`,
+  );
 }
 
 const bench = json('bench.json');
 if (bench) {
   const a = bench.adapter ?? {};
-  for (const k of ['vendor', 'architecture', 'device', 'description']) check(typeof a[k] === 'string', `bench.json: adapter.${k} missing`);
+  for (const k of ['vendor', 'architecture', 'device', 'description'])
+    check(typeof a[k] === 'string', `bench.json: adapter.${k} missing`);
   check(typeof a.software === 'boolean', 'bench.json: adapter.software missing');
   check(a.runtime === 'node-dawn', `bench.json: adapter.runtime ${a.runtime}, want node-dawn`);
   const results = bench.results ?? [];
   for (const r of results) {
     const keys = Object.keys(r).sort().join(',');
-    check(['gbps,impl,layout,ms,op,runs,shape', 'impl,layout,ms,op,runs,shape'].includes(keys), `bench.json: a result with keys ${keys}`);
-    check(r.ms > 0 && Number.isFinite(r.ms) && r.runs > 0, `bench.json: ${r.op} ${r.impl} ${r.layout} [${r.shape}]: ms ${r.ms}, runs ${r.runs}`);
-    if (r.impl !== 'reference') check(r.gbps > 0 && Number.isFinite(r.gbps), `bench.json: ${r.op} ${r.impl} ${r.layout} [${r.shape}] has no GB/s`);
+    check(
+      ['gbps,impl,layout,ms,op,runs,shape', 'impl,layout,ms,op,runs,shape'].includes(keys),
+      `bench.json: a result with keys ${keys}`,
+    );
+    check(
+      r.ms > 0 && Number.isFinite(r.ms) && r.runs > 0,
+      `bench.json: ${r.op} ${r.impl} ${r.layout} [${r.shape}]: ms ${r.ms}, runs ${r.runs}`,
+    );
+    if (r.impl !== 'reference')
+      check(
+        r.gbps > 0 && Number.isFinite(r.gbps),
+        `bench.json: ${r.op} ${r.impl} ${r.layout} [${r.shape}] has no GB/s`,
+      );
   }
   const want = [];
   for (const shape of shapes) {
@@ -70,12 +89,19 @@ if (bench) {
       for (const dir of ['forward', 'backward']) {
         const op = `${fam}.${dir}`;
         want.push([op, 'fused', 'NCHW', shape], [op, 'fused', 'NHWC', shape], [op, 'copy-roofline', 'NCHW', shape]);
-        want.push([op, 'tfjs-composed', 'NCHW', shape], [op, 'tfjs-composed', 'NHWC', shape], [op, 'reference', 'NCHW', shape]);
+        want.push(
+          [op, 'tfjs-composed', 'NCHW', shape],
+          [op, 'tfjs-composed', 'NHWC', shape],
+          [op, 'reference', 'NCHW', shape],
+        );
       }
     }
   }
   for (const [op, impl, layout, shape] of want) {
-    check(results.some((r) => r.op === op && r.impl === impl && r.layout === layout && String(r.shape) === String(shape)), `bench.json: no ${op} ${impl} ${layout} [${shape}]`);
+    check(
+      results.some((r) => r.op === op && r.impl === impl && r.layout === layout && String(r.shape) === String(shape)),
+      `bench.json: no ${op} ${impl} ${layout} [${shape}]`,
+    );
   }
   check(results.length === want.length, `bench.json: ${results.length} results, want ${want.length}`);
 }
@@ -84,14 +110,24 @@ const log = read('run.log');
 if (log) {
   const work = log.match(/unpacked node, dawn\.node and \d+ packages into (\S+)/)?.[1];
   check(work !== undefined, 'run.log: run.sh did not say where it unpacked');
-  const loaders = [...log.matchAll(/^vulkan: (.*)$/gm)].flatMap((m) => m[1].split(', ')).filter((p) => p.includes('libvulkan'));
+  const loaders = [...log.matchAll(/^vulkan: (.*)$/gm)]
+    .flatMap((m) => m[1].split(', '))
+    .filter((p) => p.includes('libvulkan'));
   check(loaders.length > 0, 'run.log: no Vulkan loader reported');
-  check(work !== undefined && loaders.every((p) => p.startsWith(`${work}/vulkan/`)), `run.log: Dawn loaded ${[...new Set(loaders)].join(', ')}, not the bundle's loader`);
-  check(/summary: info=0\(\d+s\) report=0\(\d+s\) bench=0\(\d+s\)/.test(log), 'run.log: a step did not end with exit 0');
+  check(
+    work !== undefined && loaders.every((p) => p.startsWith(`${work}/vulkan/`)),
+    `run.log: Dawn loaded ${[...new Set(loaders)].join(', ')}, not the bundle's loader`,
+  );
+  check(
+    /summary: info=0\(\d+s\) report=0\(\d+s\) bench=0\(\d+s\)/.test(log),
+    'run.log: a step did not end with exit 0',
+  );
 }
 
 if (problems.length) {
   console.error(`[gpu-bundle-check] ${out}: ${problems.length} problem(s):\n  ${problems.join('\n  ')}`);
   process.exit(1);
 }
-console.log(`[gpu-bundle-check] ${out}: report (${report.rows.length} checks pass), bench (${bench.results.length} results, GB/s on each GPU result) and run.log (the bundle's Vulkan loader) as expected`);
+console.log(
+  `[gpu-bundle-check] ${out}: report (${report.rows.length} checks pass), bench (${bench.results.length} results, GB/s on each GPU result) and run.log (the bundle's Vulkan loader) as expected`,
+);

@@ -17,7 +17,12 @@ import { findChrome, CHROME_ARGS } from './chrome.mjs';
 const [mode, ...rest] = process.argv.slice(2);
 if (rest.includes('--node') && (mode === 'bench' || mode === 'report')) {
   const { runOnNode } = await import('./node-run.mjs');
-  process.exit(await runOnNode(mode, rest.filter((a) => a !== '--node')));
+  process.exit(
+    await runOnNode(
+      mode,
+      rest.filter((a) => a !== '--node'),
+    ),
+  );
 }
 const opt = (name) => {
   const i = rest.indexOf(name);
@@ -25,12 +30,17 @@ const opt = (name) => {
 };
 const pages = { bench: '/bench/index.html', report: '/demo/index.html?report=1' };
 if (!pages[mode]) {
-  console.error('usage: node scripts/headless.mjs bench|report [--node] [--json FILE] [--ops a,b] [--shapes "N,C,H,W;…"] [--tfjs-shapes "N,C,H,W;…"] [--net-batches 1,64] [--batches N]');
+  console.error(
+    'usage: node scripts/headless.mjs bench|report [--node] [--json FILE] [--ops a,b] [--shapes "N,C,H,W;…"] [--tfjs-shapes "N,C,H,W;…"] [--net-batches 1,64] [--batches N]',
+  );
   process.exit(2);
 }
 
 // no file watching, no HMR: in a shared checkout someone's edit must not reload the page mid-run
-const server = await createServer({ logLevel: 'error', server: { host: '127.0.0.1', port: 0, hmr: false, watch: null } });
+const server = await createServer({
+  logLevel: 'error',
+  server: { host: '127.0.0.1', port: 0, hmr: false, watch: null },
+});
 await server.listen();
 const url = new URL(pages[mode], server.resolvedUrls.local[0]);
 if (opt('--shapes')) url.searchParams.set('shapes', opt('--shapes'));
@@ -54,14 +64,18 @@ try {
   let broken;
   const brokenPage = new Promise((resolve) => (broken = resolve));
   page.on('response', (r) => {
-    if (r.status() >= 400 && r.request().resourceType() === 'script') broken(`could not load ${r.url()} (HTTP ${r.status()})`);
+    if (r.status() >= 400 && r.request().resourceType() === 'script')
+      broken(`could not load ${r.url()} (HTTP ${r.status()})`);
   });
   page.on('pageerror', (e) => {
     console.error(`[page] ${e.message}`);
     if (e.name === 'SyntaxError') broken(`${e.name}: ${e.message}`);
   });
   await page.goto(url.href);
-  const settled = page.waitForFunction(() => window.__result !== undefined || window.__error !== undefined, null, { timeout: 0, polling: 500 });
+  const settled = page.waitForFunction(() => window.__result !== undefined || window.__error !== undefined, null, {
+    timeout: 0,
+    polling: 500,
+  });
   settled.catch(() => {});
   const loadError = await Promise.race([settled.then(() => undefined), brokenPage]);
   const { result, error, text } = loadError

@@ -25,7 +25,14 @@ export function findVulkanLoader() {
   } catch {
     /* no ldconfig on PATH (not root): look in the usual places */
   }
-  for (const d of ['/lib/x86_64-linux-gnu', '/usr/lib/x86_64-linux-gnu', '/lib/aarch64-linux-gnu', '/usr/lib/aarch64-linux-gnu', '/usr/lib64', '/usr/lib']) {
+  for (const d of [
+    '/lib/x86_64-linux-gnu',
+    '/usr/lib/x86_64-linux-gnu',
+    '/lib/aarch64-linux-gnu',
+    '/usr/lib/aarch64-linux-gnu',
+    '/usr/lib64',
+    '/usr/lib',
+  ]) {
     if (existsSync(join(d, 'libvulkan.so.1'))) return join(d, 'libvulkan.so.1');
   }
   return undefined;
@@ -35,7 +42,9 @@ export function findVulkanLoader() {
 export function systemVulkanDrivers() {
   return ICD_DIRS.flatMap((d) => {
     try {
-      return readdirSync(d).filter((f) => f.endsWith('.json')).map((f) => join(d, f));
+      return readdirSync(d)
+        .filter((f) => f.endsWith('.json'))
+        .map((f) => join(d, f));
     } catch {
       return [];
     }

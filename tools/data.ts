@@ -37,7 +37,9 @@ export function makeDataset(count: number, seed: number): Dataset {
     const colour = red ? [shade, 0.15, 0.15] : [0.15, 0.2, shade];
     for (let y = 0; y < S; y++)
       for (let x = 0; x < S; x++) {
-        const inside = disc ? (x - cx) ** 2 + (y - cy) ** 2 <= size * size : Math.abs(x - cx) <= size * 0.85 && Math.abs(y - cy) <= size * 0.85;
+        const inside = disc
+          ? (x - cx) ** 2 + (y - cy) ** 2 <= size * size
+          : Math.abs(x - cx) <= size * 0.85 && Math.abs(y - cy) <= size * 0.85;
         const base = ((k * S + y) * S + x) * 3;
         for (let ch = 0; ch < 3; ch++) {
           const noise = (r() - 0.5) * 0.1;

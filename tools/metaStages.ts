@@ -11,8 +11,20 @@ import { metaAconCBackward, metaAconCForward, type MetaAconCParams } from '../sr
 import type { DataFormat, Shape4 } from '../src/ops/validate';
 import { aconCBackwardRef, aconCForwardRef } from '../src/reference/aconC';
 import { backwardBounds, forwardBounds } from '../src/reference/aconBounds';
-import { batchNormBackwardRef, batchNormRef, conv1x1BackwardRef, conv1x1Ref, planeMeansRef } from '../src/reference/metaAconC';
-import { batchNormBackwardBounds, batchNormBounds, conv1x1BackwardBounds, conv1x1Bounds, planeMeansBounds } from '../src/reference/metaBounds';
+import {
+  batchNormBackwardRef,
+  batchNormRef,
+  conv1x1BackwardRef,
+  conv1x1Ref,
+  planeMeansRef,
+} from '../src/reference/metaAconC';
+import {
+  batchNormBackwardBounds,
+  batchNormBounds,
+  conv1x1BackwardBounds,
+  conv1x1Bounds,
+  planeMeansBounds,
+} from '../src/reference/metaBounds';
 import { FLUSH, U, compare, type Deviation } from '../src/reference/tolerance';
 
 export interface StageResult {
@@ -54,21 +66,56 @@ export async function checkMetaStages(
   // ---- forward ----
   const f = await metaAconCForward(ctx, x, shape, p, { training, dataFormat: layout, debug: true });
   const I = f.intermediates!;
-  within('mean', I.m!, planeMeansRef(x, shape, layout), planeMeansBounds(x, shape, meanPlan(geo, ctx.software).depth, layout));
-  within('fc1', I.h1!, conv1x1Ref(I.m!, p.fc1.weight, p.fc1.bias, N, C, R), conv1x1Bounds(I.m!, p.fc1.weight, p.fc1.bias, N, C, R));
+  within(
+    'mean',
+    I.m!,
+    planeMeansRef(x, shape, layout),
+    planeMeansBounds(x, shape, meanPlan(geo, ctx.software).depth, layout),
+  );
+  within(
+    'fc1',
+    I.h1!,
+    conv1x1Ref(I.m!, p.fc1.weight, p.fc1.bias, N, C, R),
+    conv1x1Bounds(I.m!, p.fc1.weight, p.fc1.bias, N, C, R),
+  );
   const bn1 = batchNormRef(I.h1!, N, R, p.bn1, training);
   const bn1b = batchNormBounds(I.h1!, N, R, p.bn1, training, false);
   within('bn1', I.a1!, bn1.out, bn1b.out);
   within('bn1 mean', split(I.saved1!, R).mean, bn1.mean, bn1b.mean);
   within('bn1 1/std', split(I.saved1!, R).invStd, bn1.invStd, bn1b.invStd);
-  within('bn1 running mean', f.bn1.runningMean, training ? bn1.runningMean : p.bn1.runningMean, training ? bn1b.runningMean : exact(R));
-  within('bn1 running var', f.bn1.runningVar, training ? bn1.runningVar : p.bn1.runningVar, training ? bn1b.runningVar : exact(R));
-  within('fc2', I.h2!, conv1x1Ref(I.a1!, p.fc2.weight, p.fc2.bias, N, R, C), conv1x1Bounds(I.a1!, p.fc2.weight, p.fc2.bias, N, R, C));
+  within(
+    'bn1 running mean',
+    f.bn1.runningMean,
+    training ? bn1.runningMean : p.bn1.runningMean,
+    training ? bn1b.runningMean : exact(R),
+  );
+  within(
+    'bn1 running var',
+    f.bn1.runningVar,
+    training ? bn1.runningVar : p.bn1.runningVar,
+    training ? bn1b.runningVar : exact(R),
+  );
+  within(
+    'fc2',
+    I.h2!,
+    conv1x1Ref(I.a1!, p.fc2.weight, p.fc2.bias, N, R, C),
+    conv1x1Bounds(I.a1!, p.fc2.weight, p.fc2.bias, N, R, C),
+  );
   const bn2 = batchNormRef(I.h2!, N, C, p.bn2, training, true);
   const bn2b = batchNormBounds(I.h2!, N, C, p.bn2, training, true);
   within('bn2+σ (β)', I.beta!, bn2.out, bn2b.out);
-  within('bn2 running mean', f.bn2.runningMean, training ? bn2.runningMean : p.bn2.runningMean, training ? bn2b.runningMean : exact(C));
-  within('bn2 running var', f.bn2.runningVar, training ? bn2.runningVar : p.bn2.runningVar, training ? bn2b.runningVar : exact(C));
+  within(
+    'bn2 running mean',
+    f.bn2.runningMean,
+    training ? bn2.runningMean : p.bn2.runningMean,
+    training ? bn2b.runningMean : exact(C),
+  );
+  within(
+    'bn2 running var',
+    f.bn2.runningVar,
+    training ? bn2.runningVar : p.bn2.runningVar,
+    training ? bn2b.runningVar : exact(C),
+  );
   same('β returned', f.beta, I.beta);
   const ap = { p1: p.p1, p2: p.p2, beta: I.beta! };
   within('y', f.y, aconCForwardRef(x, shape, ap, layout), forwardBounds(x, shape, ap, layout));

@@ -61,13 +61,34 @@ export function bceWithLogits(yTrue: tf.Tensor, yPred: tf.Tensor): tf.Scalar {
 
 /** Fraction of logits on the right side of 0 for 0/1 labels. */
 export function accuracyFromLogits(yTrue: tf.Tensor, yPred: tf.Tensor): tf.Scalar {
-  return tf.tidy(() => tf.mean(tf.cast(tf.equal(tf.greater(tf.reshape(yPred, [-1]), 0), tf.greater(tf.reshape(yTrue, [-1]), 0.5)), 'float32')) as tf.Scalar);
+  return tf.tidy(
+    () =>
+      tf.mean(
+        tf.cast(tf.equal(tf.greater(tf.reshape(yPred, [-1]), 0), tf.greater(tf.reshape(yTrue, [-1]), 0.5)), 'float32'),
+      ) as tf.Scalar,
+  );
 }
 
 export async function trainNetwork(kind: NetKind, options: TrainOptions): Promise<TrainResult> {
-  const { steps, batchSize = 32, learningRate = 1e-3, seed = 1, trainSize = 1024, testSize = 256, evalEvery = 25, impl = 'auto' } = options;
-  for (const [name, v] of [['steps', steps], ['batchSize', batchSize], ['trainSize', trainSize], ['testSize', testSize], ['evalEvery', evalEvery]] as const) {
-    if (!Number.isInteger(v) || v < 1) throw new OptionError(`trainNetwork: ${name} is not a positive integer`, 'a positive integer', String(v));
+  const {
+    steps,
+    batchSize = 32,
+    learningRate = 1e-3,
+    seed = 1,
+    trainSize = 1024,
+    testSize = 256,
+    evalEvery = 25,
+    impl = 'auto',
+  } = options;
+  for (const [name, v] of [
+    ['steps', steps],
+    ['batchSize', batchSize],
+    ['trainSize', trainSize],
+    ['testSize', testSize],
+    ['evalEvery', evalEvery],
+  ] as const) {
+    if (!Number.isInteger(v) || v < 1)
+      throw new OptionError(`trainNetwork: ${name} is not a positive integer`, 'a positive integer', String(v));
   }
   const train = makeDataset(trainSize, seed);
   const test = makeDataset(testSize, seed + 1_000_003);
@@ -100,7 +121,10 @@ export async function trainNetwork(kind: NetKind, options: TrainOptions): Promis
     for (let step = 1; step <= steps; step++) {
       const start = ((step - 1) * batchSize) % trainSize;
       const [bx, by] = tf.tidy(() => {
-        const idx = tf.tensor1d(Array.from({ length: batchSize }, (_, i) => (start + i) % trainSize), 'int32');
+        const idx = tf.tensor1d(
+          Array.from({ length: batchSize }, (_, i) => (start + i) % trainSize),
+          'int32',
+        );
         return [tf.gather(xs, idx), tf.gather(ys, idx)];
       });
       let lv: number;

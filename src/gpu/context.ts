@@ -47,7 +47,9 @@ export function isSoftwareDevice(device: GPUDevice): boolean {
 function isSoftwareAdapter(info: GPUAdapterInfo | undefined): boolean {
   if (!info) return false;
   const fallback = (info as GPUAdapterInfo & { isFallbackAdapter?: boolean }).isFallbackAdapter === true;
-  return fallback || /swiftshader|llvmpipe|lavapipe|warp/i.test(`${info.vendor} ${info.architecture} ${info.description}`);
+  return (
+    fallback || /swiftshader|llvmpipe|lavapipe|warp/i.test(`${info.vendor} ${info.architecture} ${info.description}`)
+  );
 }
 
 /** Adapter limits that matter here; a device we create asks for the adapter's values, not the defaults. */
@@ -240,7 +242,11 @@ export class GpuContext {
 
   /** A pooled buffer holding `data` (STORAGE | COPY_SRC | COPY_DST); release it to {@link pool}. */
   upload(data: Float32Array): GPUBuffer {
-    const b = this.pool.acquire(data.byteLength, GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST, 'acon-input');
+    const b = this.pool.acquire(
+      data.byteLength,
+      GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST,
+      'acon-input',
+    );
     this.device.queue.writeBuffer(b, 0, data.buffer, data.byteOffset, data.byteLength);
     return b;
   }
@@ -288,7 +294,12 @@ export type Binding = GPUBuffer | { buffer: GPUBuffer; offset?: number; size?: n
  */
 export interface Recorder {
   temp(bytes: number, usage?: GPUBufferUsageFlags): GPUBuffer;
-  dispatch(pipeline: GPUComputePipeline, uniforms: ArrayBuffer, bindings: Record<number, Binding>, workgroups: number): void;
+  dispatch(
+    pipeline: GPUComputePipeline,
+    uniforms: ArrayBuffer,
+    bindings: Record<number, Binding>,
+    workgroups: number,
+  ): void;
   /** Copies `bytes` from `src` (from its offset) to `dst` at `dstOffset`; multiples of 4. */
   copy(src: Binding, dst: GPUBuffer, bytes: number, dstOffset?: number): void;
 }
@@ -299,8 +310,15 @@ export function copySource(b: Binding): [GPUBuffer, number] {
 }
 
 /** Bind-group entries: the uniform buffer (from `uniformOffset`) at binding 0, then the bindings by number. */
-export function bindGroupEntries(uniforms: GPUBuffer, uniformBytes: number, bindings: Record<number, Binding>, uniformOffset = 0): GPUBindGroupEntry[] {
-  const entries: GPUBindGroupEntry[] = [{ binding: 0, resource: { buffer: uniforms, offset: uniformOffset, size: uniformBytes } }];
+export function bindGroupEntries(
+  uniforms: GPUBuffer,
+  uniformBytes: number,
+  bindings: Record<number, Binding>,
+  uniformOffset = 0,
+): GPUBindGroupEntry[] {
+  const entries: GPUBindGroupEntry[] = [
+    { binding: 0, resource: { buffer: uniforms, offset: uniformOffset, size: uniformBytes } },
+  ];
   for (const [binding, b] of Object.entries(bindings)) {
     entries.push({ binding: Number(binding), resource: 'buffer' in b ? b : { buffer: b } });
   }

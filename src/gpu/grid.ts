@@ -4,7 +4,8 @@
  * surplus is under one row (fewer than x workgroups).
  */
 export function foldGrid(count: number, maxPerDimension: number): [number, number] {
-  if (!Number.isInteger(count) || count < 1) throw new RangeError(`workgroup count must be a positive integer, got ${count}`);
+  if (!Number.isInteger(count) || count < 1)
+    throw new RangeError(`workgroup count must be a positive integer, got ${count}`);
   if (count <= maxPerDimension) return [count, 1];
   const y = Math.ceil(count / maxPerDimension);
   if (y > maxPerDimension) throw new RangeError(`${count} workgroups exceed a ${maxPerDimension}² grid`);

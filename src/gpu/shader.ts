@@ -32,7 +32,9 @@ const stripComments = (code: string) => code.replace(/\/\/[^\n]*/g, '');
 export function reflectWgsl(code: string): ShaderInterface {
   const src = stripComments(code);
   const bindings: BindingDecl[] = [];
-  for (const m of src.matchAll(/@group\(\s*0\s*\)\s*@binding\(\s*(\d+)\s*\)\s*var(?:<([^>]*)>)?\s+(\w+)\s*:\s*([^;]+);/g)) {
+  for (const m of src.matchAll(
+    /@group\(\s*0\s*\)\s*@binding\(\s*(\d+)\s*\)\s*var(?:<([^>]*)>)?\s+(\w+)\s*:\s*([^;]+);/g,
+  )) {
     const space = (m[2] ?? '').split(',').map((s) => s.trim());
     const access = space[0] === 'uniform' ? 'uniform' : space[1] === 'read_write' ? 'read_write' : 'read';
     bindings.push({ name: m[3]!, binding: Number(m[1]), access, type: m[4]!.trim() });
@@ -48,7 +50,8 @@ export function reflectWgsl(code: string): ShaderInterface {
     .filter(Boolean)
     .map((f) => {
       const [name, type] = f.split(':').map((s) => s.trim()) as [string, string];
-      if (type !== 'u32' && type !== 'i32' && type !== 'f32') throw new Error(`WGSL: uniform field ${u.type}.${name} is a ${type}; only u32, i32 and f32 are packed`);
+      if (type !== 'u32' && type !== 'i32' && type !== 'f32')
+        throw new Error(`WGSL: uniform field ${u.type}.${name} is a ${type}; only u32, i32 and f32 are packed`);
       return { name, type: type as UniformScalar };
     });
   return { bindings, uniform: { name: u.name, struct: u.type, fields } };
@@ -94,7 +97,8 @@ export class Shader {
       if (type === 'f32') view.setFloat32(i * 4, v, true);
       else if (type === 'i32') view.setInt32(i * 4, v, true);
       else {
-        if (!Number.isInteger(v) || v < 0 || v > 0xffffffff) throw new RangeError(`${this.name}.wgsl: ${struct}.${name} is not a u32: ${v}`);
+        if (!Number.isInteger(v) || v < 0 || v > 0xffffffff)
+          throw new RangeError(`${this.name}.wgsl: ${struct}.${name} is not a u32: ${v}`);
         view.setUint32(i * 4, v, true);
       }
     });

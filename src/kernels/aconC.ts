@@ -129,7 +129,12 @@ const gcd = (a: number, b: number): number => (b === 0 ? a : gcd(b, a % b));
  * as many channel units across as that allows (all of them when C is small), the rest of the
  * workgroup across rows. vec4 units whenever rows of lcm(C, 4) elements tile every plane.
  */
-export function channelsLastPlan(g: AconCGeometry, target: number, perSample: boolean, software: boolean): ChannelsLastPlan {
+export function channelsLastPlan(
+  g: AconCGeometry,
+  target: number,
+  perSample: boolean,
+  software: boolean,
+): ChannelsLastPlan {
   const planePixels = (perSample ? 1 : g.n) * g.h * g.w;
   const rowPixels = 4 / gcd(g.c, 4);
   const vec4 = planePixels % rowPixels === 0;
@@ -146,13 +151,35 @@ export function channelsLastPlan(g: AconCGeometry, target: number, perSample: bo
   const chunk = Math.ceil(plane / chunksPerPlane);
   const slices = planes * chunksPerPlane;
   return {
-    vec4, units, pixelsPerRow, lanesC, lanesP, wg: lanesC * lanesP, blocks, planes, plane, chunksPerPlane, chunk, slices,
-    workgroups: blocks * slices, lanes: lanesP * pixelsPerRow, termsPerInvocation: Math.ceil(chunk / lanesP),
+    vec4,
+    units,
+    pixelsPerRow,
+    lanesC,
+    lanesP,
+    wg: lanesC * lanesP,
+    blocks,
+    planes,
+    plane,
+    chunksPerPlane,
+    chunk,
+    slices,
+    workgroups: blocks * slices,
+    lanes: lanesP * pixelsPerRow,
+    termsPerInvocation: Math.ceil(chunk / lanesP),
   };
 }
 
 const clUniforms = (g: AconCGeometry, p: ChannelsLastPlan) =>
-  geometry(g, { plane: p.plane, slices: p.slices, chunksPerPlane: p.chunksPerPlane, chunk: p.chunk, lanes: p.lanes, planes: p.planes, units: p.units, blocks: p.blocks });
+  geometry(g, {
+    plane: p.plane,
+    slices: p.slices,
+    chunksPerPlane: p.chunksPerPlane,
+    chunk: p.chunk,
+    lanes: p.lanes,
+    planes: p.planes,
+    units: p.units,
+    blocks: p.blocks,
+  });
 /** The pipeline constants of a channels-last plan's tile (the WGSL prelude's overrides). */
 export const clConsts = (p: ChannelsLastPlan) => ({ WG: p.wg, LANES_C: p.lanesC, LANES_P: p.lanesP });
 
@@ -212,14 +239,37 @@ export function backwardPlan(g: AconCGeometry, software: boolean): BackwardPlan 
     const cl = channelsLastPlan(g, BACKWARD_SLICE_ELEMENTS, g.betaPerSample, software);
     const { vec4, plane, slices, chunksPerPlane, chunk, wg, lanes } = cl;
     const depth = cl.termsPerInvocation + lanes + slices;
-    return { entry: vec4 ? 'backward_cl4' : 'backward_cl', wg, lanes, vec4, plane, slices, planesPerSlice: 1, chunksPerPlane, chunk, cl, depth };
+    return {
+      entry: vec4 ? 'backward_cl4' : 'backward_cl',
+      wg,
+      lanes,
+      vec4,
+      plane,
+      slices,
+      planesPerSlice: 1,
+      chunksPerPlane,
+      chunk,
+      cl,
+      depth,
+    };
   }
   const wg = sliceWorkgroup(software);
   const hw = g.h * g.w;
   if (g.betaPerSample && hw <= BACKWARD_PLANE_PER_INVOCATION_MAX) {
     const slices = Math.ceil(g.n / wg);
     const depth = hw + wg + slices;
-    return { entry: 'backward_planes', wg, lanes: wg, vec4: false, plane: hw, slices, planesPerSlice: wg, chunksPerPlane: 1, chunk: hw, depth };
+    return {
+      entry: 'backward_planes',
+      wg,
+      lanes: wg,
+      vec4: false,
+      plane: hw,
+      slices,
+      planesPerSlice: wg,
+      chunksPerPlane: 1,
+      chunk: hw,
+      depth,
+    };
   }
   const plan = slicePlan(g, BACKWARD_SLICE_ELEMENTS, g.betaPerSample);
   const perInvocation = Math.ceil((plan.planesPerSlice * plan.chunk) / wg) + (plan.vec4 ? 2 : 0);
@@ -238,12 +288,18 @@ export interface AconCForwardBuffers {
 /** Records y = ACON-C(x): one pass over memory. */
 export function encodeAconCForward(ctx: GpuContext, batch: Recorder, g: AconCGeometry, b: AconCForwardBuffers): void {
   const params = { p1: b.p1, p2: b.p2, beta: b.beta };
-  const bind = (vec4: boolean) => ACON_C_SHADER.bind(vec4 ? { x4: b.x, y4: b.y, ...params } : { x: b.x, y: b.y, ...params });
+  const bind = (vec4: boolean) =>
+    ACON_C_SHADER.bind(vec4 ? { x4: b.x, y4: b.y, ...params } : { x: b.x, y: b.y, ...params });
   const perSample = +g.betaPerSample;
   if (g.layout === 'NHWC') {
     const cl = channelsLastPlan(g, forwardSliceElements(ctx.software), g.betaPerSample, ctx.software);
     const entry = cl.vec4 ? 'forward_cl4' : 'forward_cl';
-    batch.dispatch(ctx.pipeline(ACON_C_SHADER, entry, { ...clConsts(cl), PER_SAMPLE_BETA: perSample }), clUniforms(g, cl), bind(cl.vec4), cl.workgroups);
+    batch.dispatch(
+      ctx.pipeline(ACON_C_SHADER, entry, { ...clConsts(cl), PER_SAMPLE_BETA: perSample }),
+      clUniforms(g, cl),
+      bind(cl.vec4),
+      cl.workgroups,
+    );
     return;
   }
   const plan = slicePlan(g, forwardSliceElements(ctx.software), false);
@@ -279,7 +335,9 @@ export function encodeAconCBackward(ctx: GpuContext, batch: Recorder, g: AconCGe
   const plan = backwardPlan(g, ctx.software);
   const u = plan.cl ? clUniforms(g, plan.cl) : geometry(g, { ...plan, dbetaDirect: plan.entry === 'backward_planes' });
   const partials = batch.temp(g.c * plan.slices * plan.lanes * 3 * 4);
-  const consts = plan.cl ? { ...clConsts(plan.cl), PER_SAMPLE_BETA: +g.betaPerSample } : { WG: plan.wg, PER_SAMPLE_BETA: +g.betaPerSample };
+  const consts = plan.cl
+    ? { ...clConsts(plan.cl), PER_SAMPLE_BETA: +g.betaPerSample }
+    : { WG: plan.wg, PER_SAMPLE_BETA: +g.betaPerSample };
   const io: Record<string, Binding> = plan.vec4 ? { x4: b.x, dy4: b.dy, dx4: b.dx } : { x: b.x, dy: b.dy, dx: b.dx };
   const direct: Record<string, Binding> = plan.entry === 'backward_planes' ? { dbeta: b.dbeta } : {};
   const workgroups = plan.cl ? plan.cl.workgroups : g.c * plan.slices;
@@ -288,5 +346,10 @@ export function encodeAconCBackward(ctx: GpuContext, batch: Recorder, g: AconCGe
   const finishConsts = { WG: plan.wg, PER_SAMPLE_BETA: +g.betaPerSample };
   const finish = ctx.pipeline(ACON_C_SHADER, 'backward_finish', finishConsts);
   const sums = g.betaPerSample ? g.n * g.c : g.c;
-  batch.dispatch(finish, u, ACON_C_SHADER.bind({ partials, dp1: b.dp1, dp2: b.dp2, dbeta: b.dbeta }), Math.ceil(sums / plan.wg));
+  batch.dispatch(
+    finish,
+    u,
+    ACON_C_SHADER.bind({ partials, dp1: b.dp1, dp2: b.dp2, dbeta: b.dbeta }),
+    Math.ceil(sums / plan.wg),
+  );
 }

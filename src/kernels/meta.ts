@@ -5,7 +5,15 @@ import convCode from '../../shaders/conv1x1.wgsl?raw';
 import bnCode from '../../shaders/batchnorm.wgsl?raw';
 import type { Binding, GpuContext, Recorder } from '../gpu/context';
 import { Shader } from '../gpu/shader';
-import { channelsLastPlan, clConsts, sliceWorkgroup, strides, WGSL_PRELUDE, type AconCGeometry, type ChannelsLastPlan } from './aconC';
+import {
+  channelsLastPlan,
+  clConsts,
+  sliceWorkgroup,
+  strides,
+  WGSL_PRELUDE,
+  type AconCGeometry,
+  type ChannelsLastPlan,
+} from './aconC';
 
 export const REDUCE_SHADER = new Shader('reduce', WGSL_PRELUDE + reduceCode);
 export const CONV1X1_SHADER = new Shader('conv1x1', WGSL_PRELUDE + convCode);
@@ -20,7 +28,10 @@ export const MEAN_CHUNK = 4096;
  * size (sliceWorkgroup: small on software adapters); `depth` is the longest addition chain behind a
  * mean (for error bounds).
  */
-export function meanPlan(g: AconCGeometry, software: boolean): { wg: number; vec4: boolean; plane: number; chunks: number; chunk: number; depth: number; cl?: ChannelsLastPlan } {
+export function meanPlan(
+  g: AconCGeometry,
+  software: boolean,
+): { wg: number; vec4: boolean; plane: number; chunks: number; chunk: number; depth: number; cl?: ChannelsLastPlan } {
   if (g.layout === 'NHWC') {
     // channels-last: one plane per sample, tiles of MEAN_CHUNK elements (see channelsLastPlan)
     const cl = channelsLastPlan(g, MEAN_CHUNK, true, software);
@@ -36,14 +47,32 @@ export function meanPlan(g: AconCGeometry, software: boolean): { wg: number; vec
   return { wg, vec4, plane, chunks, chunk, depth: Math.ceil(chunk / wg) + (vec4 ? 2 : 0) + wg + chunks };
 }
 
-function reduceUniforms(g: AconCGeometry, plane: number, chunks: number, chunk: number, scale: number, lanes: number, cl?: ChannelsLastPlan): ArrayBuffer {
+function reduceUniforms(
+  g: AconCGeometry,
+  plane: number,
+  chunks: number,
+  chunk: number,
+  scale: number,
+  lanes: number,
+  cl?: ChannelsLastPlan,
+): ArrayBuffer {
   const [stride_n, stride_c, stride_hw] = strides(g);
   return REDUCE_SHADER.uniforms({
-    count: g.n * g.c * g.h * g.w, batch: g.n, channels: g.c, plane, stride_n, stride_c, stride_hw,
-    chunks, chunk, scale, lanes, units: cl?.units ?? 0, blocks: cl?.blocks ?? 0,
+    count: g.n * g.c * g.h * g.w,
+    batch: g.n,
+    channels: g.c,
+    plane,
+    stride_n,
+    stride_c,
+    stride_hw,
+    chunks,
+    chunk,
+    scale,
+    lanes,
+    units: cl?.units ?? 0,
+    blocks: cl?.blocks ?? 0,
   });
 }
-
 
 /** The spatial mean's partial sums: chunks × lanes per plane (n, c), plane-major; plane_means sums them. */
 export interface MeanPartials {
@@ -78,15 +107,33 @@ export function encodePlaneMeans(ctx: GpuContext, batch: Recorder, g: AconCGeome
 }
 
 /** The mean's second pass: each plane's partial sums in a fixed order, × 1/(H·W). */
-export function encodeMeansFromPartials(ctx: GpuContext, batch: Recorder, g: AconCGeometry, p: MeanPartials, means: Binding): void {
+export function encodeMeansFromPartials(
+  ctx: GpuContext,
+  batch: Recorder,
+  g: AconCGeometry,
+  p: MeanPartials,
+  means: Binding,
+): void {
   const wg = sliceWorkgroup(ctx.software);
   const u = reduceUniforms(g, 0, p.chunks, 0, p.scale, p.lanes);
   const planes = g.n * g.c;
-  batch.dispatch(ctx.pipeline(REDUCE_SHADER, 'plane_means', { WG: wg }), u, REDUCE_SHADER.bind({ partials: p.partials, means }), Math.ceil(planes / wg));
+  batch.dispatch(
+    ctx.pipeline(REDUCE_SHADER, 'plane_means', { WG: wg }),
+    u,
+    REDUCE_SHADER.bind({ partials: p.partials, means }),
+    Math.ceil(planes / wg),
+  );
 }
 
 /** dx[n, c, h, w] += v[n·C + c]·scale. */
-export function encodeBroadcastAdd(ctx: GpuContext, batch: Recorder, g: AconCGeometry, v: Binding, dx: Binding, scale: number): void {
+export function encodeBroadcastAdd(
+  ctx: GpuContext,
+  batch: Recorder,
+  g: AconCGeometry,
+  v: Binding,
+  dx: Binding,
+  scale: number,
+): void {
   const { wg, vec4, plane, chunks, chunk, cl } = meanPlan(g, ctx.software);
   const bindings = REDUCE_SHADER.bind(vec4 ? { v, dx4: dx } : { v, dx });
   if (cl) {
@@ -113,7 +160,15 @@ export interface ConvDims {
 }
 
 const convUniforms = (d: ConvDims, eps = 0, means?: { chunks: number; lanes: number; scale: number }) =>
-  CONV1X1_SHADER.uniforms({ batch: d.n, in_features: d.in, out_features: d.out, eps, chunks: means?.chunks ?? 0, lanes: means?.lanes ?? 0, scale: means?.scale ?? 0 });
+  CONV1X1_SHADER.uniforms({
+    batch: d.n,
+    in_features: d.in,
+    out_features: d.out,
+    eps,
+    chunks: means?.chunks ?? 0,
+    lanes: means?.lanes ?? 0,
+    scale: means?.scale ?? 0,
+  });
 
 /** out[n, o] = b[o] + Σ_i W[o, i]·inp[n, i]. */
 export function encodeConv1x1(
@@ -122,7 +177,12 @@ export function encodeConv1x1(
   d: ConvDims,
   b: { inp: Binding; weight: Binding; bias: Binding; out: Binding },
 ): void {
-  batch.dispatch(ctx.pipeline(CONV1X1_SHADER, 'forward', { WG }), convUniforms(d), CONV1X1_SHADER.bind({ inp: b.inp, weight: b.weight, bias: b.bias, out: b.out }), Math.ceil((d.n * d.out) / WG));
+  batch.dispatch(
+    ctx.pipeline(CONV1X1_SHADER, 'forward', { WG }),
+    convUniforms(d),
+    CONV1X1_SHADER.bind({ inp: b.inp, weight: b.weight, bias: b.bias, out: b.out }),
+    Math.ceil((d.n * d.out) / WG),
+  );
 }
 
 /**
@@ -140,7 +200,16 @@ export function encodeConv1x1BatchNormEval(
   batch.dispatch(
     ctx.pipeline(CONV1X1_SHADER, 'forward_bn_eval', { WG, SIGMOID: +o.sigmoid }),
     convUniforms(d, o.eps),
-    CONV1X1_SHADER.bind({ inp: b.inp, weight: b.weight, bias: b.bias, out: b.out, bn_weight: b.bn.weight, bn_bias: b.bn.bias, running_mean: b.bn.runningMean, running_var: b.bn.runningVar }),
+    CONV1X1_SHADER.bind({
+      inp: b.inp,
+      weight: b.weight,
+      bias: b.bias,
+      out: b.out,
+      bn_weight: b.bn.weight,
+      bn_bias: b.bn.bias,
+      running_mean: b.bn.runningMean,
+      running_var: b.bn.runningVar,
+    }),
     Math.ceil((d.n * d.out) / WG),
   );
 }
@@ -182,8 +251,20 @@ export function encodeBetaEval(
   beta: Binding,
 ): void {
   const { n, c, r } = d;
-  const bn = (b: BatchNormEvalParams, f: number): [Binding, number][] => [[b.weight, f], [b.bias, f], [b.runningMean, f], [b.runningVar, f]];
-  const parts: [Binding, number][] = [[p.fc1.weight, r * c], [p.fc1.bias, r], ...bn(p.bn1, r), [p.fc2.weight, c * r], [p.fc2.bias, c], ...bn(p.bn2, c)];
+  const bn = (b: BatchNormEvalParams, f: number): [Binding, number][] => [
+    [b.weight, f],
+    [b.bias, f],
+    [b.runningMean, f],
+    [b.runningVar, f],
+  ];
+  const parts: [Binding, number][] = [
+    [p.fc1.weight, r * c],
+    [p.fc1.bias, r],
+    ...bn(p.bn1, r),
+    [p.fc2.weight, c * r],
+    [p.fc2.bias, c],
+    ...bn(p.bn2, c),
+  ];
   const packed = batch.temp(parts.reduce((sum, [, f]) => sum + f, 0) * 4);
   let offset = 0;
   for (const [src, f] of parts) {
@@ -207,10 +288,20 @@ export function encodeConv1x1Backward(
 ): void {
   const u = convUniforms(d);
   if (b.gin) {
-    batch.dispatch(ctx.pipeline(CONV1X1_SHADER, 'backward_input', { WG }), u, CONV1X1_SHADER.bind({ weight: b.weight, gout: b.gout, gin: b.gin }), Math.ceil((d.n * d.in) / WG));
+    batch.dispatch(
+      ctx.pipeline(CONV1X1_SHADER, 'backward_input', { WG }),
+      u,
+      CONV1X1_SHADER.bind({ weight: b.weight, gout: b.gout, gin: b.gin }),
+      Math.ceil((d.n * d.in) / WG),
+    );
   }
   const count = d.out * d.in + d.out;
-  batch.dispatch(ctx.pipeline(CONV1X1_SHADER, 'backward_params', { WG }), u, CONV1X1_SHADER.bind({ inp: b.inp, gout: b.gout, gweight: b.gweight, gbias: b.gbias }), Math.ceil(count / WG));
+  batch.dispatch(
+    ctx.pipeline(CONV1X1_SHADER, 'backward_params', { WG }),
+    u,
+    CONV1X1_SHADER.bind({ inp: b.inp, gout: b.gout, gweight: b.gweight, gbias: b.gbias }),
+    Math.ceil(count / WG),
+  );
 }
 
 export interface BatchNormOptions {
@@ -224,7 +315,15 @@ export interface BatchNormOptions {
 }
 
 const bnUniforms = (n: number, f: number, o: BatchNormOptions) =>
-  BATCHNORM_SHADER.uniforms({ batch: n, features: f, training: +o.training, update_running: +o.updateRunning, sigmoid: +o.sigmoid, eps: o.eps, momentum: o.momentum });
+  BATCHNORM_SHADER.uniforms({
+    batch: n,
+    features: f,
+    training: +o.training,
+    update_running: +o.updateRunning,
+    sigmoid: +o.sigmoid,
+    eps: o.eps,
+    momentum: o.momentum,
+  });
 
 /** Batch norm of [N, F]; writes out and saved = [μ, 1/√(σ² + ε)] (2F values). */
 export function encodeBatchNorm(
@@ -233,12 +332,28 @@ export function encodeBatchNorm(
   n: number,
   f: number,
   o: BatchNormOptions,
-  b: { inp: Binding; weight: Binding; bias: Binding; runningMean: Binding; runningVar: Binding; out: Binding; saved: Binding },
+  b: {
+    inp: Binding;
+    weight: Binding;
+    bias: Binding;
+    runningMean: Binding;
+    runningVar: Binding;
+    out: Binding;
+    saved: Binding;
+  },
 ): void {
   batch.dispatch(
     ctx.pipeline(BATCHNORM_SHADER, 'forward', { WG }),
     bnUniforms(n, f, o),
-    BATCHNORM_SHADER.bind({ inp: b.inp, weight: b.weight, bias: b.bias, running_mean: b.runningMean, running_var: b.runningVar, out: b.out, saved: b.saved }),
+    BATCHNORM_SHADER.bind({
+      inp: b.inp,
+      weight: b.weight,
+      bias: b.bias,
+      running_mean: b.runningMean,
+      running_var: b.runningVar,
+      out: b.out,
+      saved: b.saved,
+    }),
     Math.ceil(f / WG),
   );
 }
@@ -250,12 +365,30 @@ export function encodeBatchNormBackward(
   n: number,
   f: number,
   o: BatchNormOptions,
-  b: { inp: Binding; weight: Binding; bias: Binding; saved: Binding; gout: Binding; gin: Binding; gweight: Binding; gbias: Binding },
+  b: {
+    inp: Binding;
+    weight: Binding;
+    bias: Binding;
+    saved: Binding;
+    gout: Binding;
+    gin: Binding;
+    gweight: Binding;
+    gbias: Binding;
+  },
 ): void {
   batch.dispatch(
     ctx.pipeline(BATCHNORM_SHADER, 'backward', { WG }),
     bnUniforms(n, f, o),
-    BATCHNORM_SHADER.bind({ inp: b.inp, weight: b.weight, bias: b.bias, saved_in: b.saved, gout: b.gout, gin: b.gin, gweight: b.gweight, gbias: b.gbias }),
+    BATCHNORM_SHADER.bind({
+      inp: b.inp,
+      weight: b.weight,
+      bias: b.bias,
+      saved_in: b.saved,
+      gout: b.gout,
+      gin: b.gin,
+      gweight: b.gweight,
+      gbias: b.gbias,
+    }),
     Math.ceil(f / WG),
   );
 }

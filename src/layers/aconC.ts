@@ -7,8 +7,17 @@ import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
 import { aconC } from '../tfjs/ops';
 import {
-  checkShape, checkTensor, layoutOf, single, validateDataFormat, validateImpl,
-  type BaseLayerArgs, type DataFormat, type Impl, type Kwargs, type LayerShape,
+  checkShape,
+  checkTensor,
+  layoutOf,
+  single,
+  validateDataFormat,
+  validateImpl,
+  type BaseLayerArgs,
+  type DataFormat,
+  type Impl,
+  type Kwargs,
+  type LayerShape,
 } from './common';
 
 export interface AconCArgs extends BaseLayerArgs {
@@ -61,7 +70,8 @@ export class AconC extends tfl.layers.Layer {
 
   override build(inputShape: tfl.Shape | tfl.Shape[]): void {
     const c = checkShape('AconC', oneShape(inputShape, 'AconC'), this.dataFormat, null);
-    const normal = (k: number) => tfl.initializers.randomNormal({ mean: 0, stddev: 1, ...(this.seed === null ? {} : { seed: this.seed + k }) });
+    const normal = (k: number) =>
+      tfl.initializers.randomNormal({ mean: 0, stddev: 1, ...(this.seed === null ? {} : { seed: this.seed + k }) });
     this.p1 = this.addWeight('p1', [c], 'float32', normal(0));
     this.p2 = this.addWeight('p2', [c], 'float32', normal(1));
     this.beta = this.addWeight('beta', [c], 'float32', tfl.initializers.ones());
@@ -75,7 +85,10 @@ export class AconC extends tfl.layers.Layer {
   }
 
   /** Checks a concrete input before tf.layers builds anything, so a bad one leaves no weights or tensors behind. */
-  override apply(inputs: tf.Tensor | tf.Tensor[] | tfl.SymbolicTensor | tfl.SymbolicTensor[], kwargs?: Kwargs): tf.Tensor | tf.Tensor[] | tfl.SymbolicTensor | tfl.SymbolicTensor[] {
+  override apply(
+    inputs: tf.Tensor | tf.Tensor[] | tfl.SymbolicTensor | tfl.SymbolicTensor[],
+    kwargs?: Kwargs,
+  ): tf.Tensor | tf.Tensor[] | tfl.SymbolicTensor | tfl.SymbolicTensor[] {
     const x = single<unknown>(inputs, 'AconC');
     if (!(x instanceof tfl.SymbolicTensor)) checkTensor('AconC', x, this.dataFormat, this.channels);
     return super.apply(inputs, kwargs);
@@ -83,7 +96,10 @@ export class AconC extends tfl.layers.Layer {
 
   override call(inputs: tf.Tensor | tf.Tensor[], _kwargs: Kwargs): tf.Tensor {
     const x = checkTensor('AconC', single(inputs, 'AconC'), this.dataFormat, this.channels);
-    return aconC(x, this.p1!.read(), this.p2!.read(), this.beta!.read(), { dataFormat: layoutOf(this.dataFormat), impl: this.impl });
+    return aconC(x, this.p1!.read(), this.p2!.read(), this.beta!.read(), {
+      dataFormat: layoutOf(this.dataFormat),
+      impl: this.impl,
+    });
   }
 
   override getConfig(): tf.serialization.ConfigDict {

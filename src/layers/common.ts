@@ -25,7 +25,11 @@ export type LayerShape = (number | null)[];
 /** Checks a config value against its allowed values (a typo there must not silently fall back). */
 export function checkOption<T extends string>(layer: string, name: string, value: unknown, allowed: readonly T[]): T {
   if (!allowed.includes(value as T)) {
-    throw new OptionError(`${layer}: ${name} is not one of the allowed values`, allowed.map((a) => `'${a}'`).join(' or '), JSON.stringify(value));
+    throw new OptionError(
+      `${layer}: ${name} is not one of the allowed values`,
+      allowed.map((a) => `'${a}'`).join(' or '),
+      JSON.stringify(value),
+    );
   }
   return value as T;
 }
@@ -41,7 +45,8 @@ export function validateImpl(layer: string, value: unknown): Impl {
 /** The one input of a single-input layer (tf.layers hands apply/call an array from inside a model). */
 export function single<T>(inputs: T | T[], layer: string): T {
   if (!Array.isArray(inputs)) return inputs;
-  if (inputs.length !== 1) throw new ShapeError(`${layer} takes exactly one input`, '1 input', `${inputs.length} inputs`);
+  if (inputs.length !== 1)
+    throw new ShapeError(`${layer} takes exactly one input`, '1 input', `${inputs.length} inputs`);
   return inputs[0]!;
 }
 
@@ -61,14 +66,22 @@ export function checkShape(layer: string, shape: LayerShape, format: DataFormat,
   const other = format === 'channelsLast' ? 1 : 3;
   const c = shape[axis];
   if (c === null || c === undefined || c < 1) {
-    throw new ShapeError(`${layer}: the channel dimension (axis ${axis}, ${format}) must be known`, 'a positive channel count', fmt(shape));
+    throw new ShapeError(
+      `${layer}: the channel dimension (axis ${axis}, ${format}) must be known`,
+      'a positive channel count',
+      fmt(shape),
+    );
   }
   if (channels !== null && c !== channels) {
     const hint =
       shape[other] === channels
         ? `; it looks ${format === 'channelsLast' ? 'channels-first (NCHW)' : 'channels-last (NHWC)'}: build the layer with dataFormat: '${format === 'channelsLast' ? 'channelsFirst' : 'channelsLast'}' for such data`
         : '';
-    throw new ShapeError(`${layer} was built for ${channels} channels on axis ${axis} (${format})${hint}`, `${channels} channels on axis ${axis}`, `${c} in ${fmt(shape)}`);
+    throw new ShapeError(
+      `${layer} was built for ${channels} channels on axis ${axis} (${format})${hint}`,
+      `${channels} channels on axis ${axis}`,
+      `${c} in ${fmt(shape)}`,
+    );
   }
   return c;
 }
@@ -77,12 +90,23 @@ export function checkShape(layer: string, shape: LayerShape, format: DataFormat,
  * Checks a concrete input before anything is built or computed: a float32 4D tf.Tensor whose
  * channels match the weights, and N ≥ 2 where training needs batch statistics.
  */
-export function checkTensor(layer: string, x: unknown, format: DataFormat, channels: number | null, batchStatistics = false): tf.Tensor {
-  if (!(x instanceof tf.Tensor)) throw new DTypeError(`${layer} takes a tf.Tensor`, 'tf.Tensor', x === null ? 'null' : typeof x);
+export function checkTensor(
+  layer: string,
+  x: unknown,
+  format: DataFormat,
+  channels: number | null,
+  batchStatistics = false,
+): tf.Tensor {
+  if (!(x instanceof tf.Tensor))
+    throw new DTypeError(`${layer} takes a tf.Tensor`, 'tf.Tensor', x === null ? 'null' : typeof x);
   if (x.dtype !== 'float32') throw new DTypeError(`${layer} takes float32 input`, 'float32', x.dtype);
   checkShape(layer, x.shape, format, channels);
   if (batchStatistics && x.shape[0]! < 2) {
-    throw new BatchSizeError(`${layer} in training mode normalises with batch statistics, which need at least 2 samples (as PyTorch and Keras refuse too); call it with training: false for single samples`, 'N ≥ 2 in training mode', `N = ${x.shape[0]}`);
+    throw new BatchSizeError(
+      `${layer} in training mode normalises with batch statistics, which need at least 2 samples (as PyTorch and Keras refuse too); call it with training: false for single samples`,
+      'N ≥ 2 in training mode',
+      `N = ${x.shape[0]}`,
+    );
   }
   return x;
 }

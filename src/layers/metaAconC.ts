@@ -13,8 +13,17 @@ import { OptionError } from '../gpu/errors';
 import { metaHiddenWidth } from '../reference/metaAconC';
 import { oneShape } from './aconC';
 import {
-  checkShape, checkTensor, isTraining, layoutOf, single, validateDataFormat, validateImpl,
-  type BaseLayerArgs, type DataFormat, type Impl, type Kwargs,
+  checkShape,
+  checkTensor,
+  isTraining,
+  layoutOf,
+  single,
+  validateDataFormat,
+  validateImpl,
+  type BaseLayerArgs,
+  type DataFormat,
+  type Impl,
+  type Kwargs,
 } from './common';
 
 export interface MetaAconCArgs extends BaseLayerArgs {
@@ -68,7 +77,12 @@ export class MetaAconC extends tfl.layers.Layer {
     this.dataFormat = validateDataFormat('MetaAconC', args.dataFormat);
     this.impl = validateImpl('MetaAconC', args.impl);
     const r = args.r ?? 16;
-    if (!Number.isInteger(r) || r < 1) throw new OptionError('MetaAconC: r (the reduction of the hidden width) is not a positive integer', 'a positive integer', JSON.stringify(args.r));
+    if (!Number.isInteger(r) || r < 1)
+      throw new OptionError(
+        'MetaAconC: r (the reduction of the hidden width) is not a positive integer',
+        'a positive integer',
+        JSON.stringify(args.r),
+      );
     this.r = r;
     this.seed = args.seed ?? null;
   }
@@ -88,7 +102,8 @@ export class MetaAconC extends tfl.layers.Layer {
     const R = metaHiddenWidth(c, this.r);
     const seed = (k: number) => (this.seed === null ? {} : { seed: this.seed + k });
     const normal = (k: number) => tfl.initializers.randomNormal({ mean: 0, stddev: 1, ...seed(k) });
-    const uniform = (fanIn: number, k: number) => tfl.initializers.randomUniform({ minval: -1 / Math.sqrt(fanIn), maxval: 1 / Math.sqrt(fanIn), ...seed(k) });
+    const uniform = (fanIn: number, k: number) =>
+      tfl.initializers.randomUniform({ minval: -1 / Math.sqrt(fanIn), maxval: 1 / Math.sqrt(fanIn), ...seed(k) });
     const conv = (name: string, cin: number, cout: number, k: number): Conv1x1 => ({
       weight: this.addWeight(`${name}.weight`, [cout, cin], 'float32', uniform(cin, k)),
       bias: this.addWeight(`${name}.bias`, [cout], 'float32', uniform(cin, k + 1)),
@@ -115,9 +130,13 @@ export class MetaAconC extends tfl.layers.Layer {
   }
 
   /** Checks a concrete input before tf.layers builds anything, so a bad one leaves no weights or tensors behind. */
-  override apply(inputs: tf.Tensor | tf.Tensor[] | tfl.SymbolicTensor | tfl.SymbolicTensor[], kwargs?: Kwargs): tf.Tensor | tf.Tensor[] | tfl.SymbolicTensor | tfl.SymbolicTensor[] {
+  override apply(
+    inputs: tf.Tensor | tf.Tensor[] | tfl.SymbolicTensor | tfl.SymbolicTensor[],
+    kwargs?: Kwargs,
+  ): tf.Tensor | tf.Tensor[] | tfl.SymbolicTensor | tfl.SymbolicTensor[] {
     const x = single<unknown>(inputs, 'MetaAconC');
-    if (!(x instanceof tfl.SymbolicTensor)) checkTensor('MetaAconC', x, this.dataFormat, this.channels, isTraining(kwargs));
+    if (!(x instanceof tfl.SymbolicTensor))
+      checkTensor('MetaAconC', x, this.dataFormat, this.channels, isTraining(kwargs));
     return super.apply(inputs, kwargs);
   }
 
@@ -131,8 +150,20 @@ export class MetaAconC extends tfl.layers.Layer {
   tensors(): MetaAconCTensors {
     if (!this.built) throw new Error('MetaAconC: the layer is not built yet (apply it to an input first)');
     const v = (w: tfl.LayerVariable) => w.read() as tf.Variable;
-    const bn = (b: BatchNorm) => ({ weight: v(b.weight), bias: v(b.bias), runningMean: v(b.runningMean), runningVar: v(b.runningVar) });
-    return { p1: v(this.p1!), p2: v(this.p2!), fc1: { weight: v(this.fc1!.weight), bias: v(this.fc1!.bias) }, bn1: bn(this.bn1!), fc2: { weight: v(this.fc2!.weight), bias: v(this.fc2!.bias) }, bn2: bn(this.bn2!) };
+    const bn = (b: BatchNorm) => ({
+      weight: v(b.weight),
+      bias: v(b.bias),
+      runningMean: v(b.runningMean),
+      runningVar: v(b.runningVar),
+    });
+    return {
+      p1: v(this.p1!),
+      p2: v(this.p2!),
+      fc1: { weight: v(this.fc1!.weight), bias: v(this.fc1!.bias) },
+      bn1: bn(this.bn1!),
+      fc2: { weight: v(this.fc2!.weight), bias: v(this.fc2!.bias) },
+      bn2: bn(this.bn2!),
+    };
   }
 
   /**
@@ -148,7 +179,9 @@ export class MetaAconC extends tfl.layers.Layer {
       const h1 = tf.add(tf.matMul(m, tf.reshape(p.fc1.weight, [R, C]), false, true), p.fc1.bias);
       const a1 = batchNormComposed(h1, p.bn1.weight, p.bn1.bias, p.bn1.runningMean, p.bn1.runningVar, false);
       const h2 = tf.add(tf.matMul(a1, tf.reshape(p.fc2.weight, [C, R]), false, true), p.fc2.bias);
-      return tf.sigmoid(batchNormComposed(h2, p.bn2.weight, p.bn2.bias, p.bn2.runningMean, p.bn2.runningVar, false)) as tf.Tensor2D;
+      return tf.sigmoid(
+        batchNormComposed(h2, p.bn2.weight, p.bn2.bias, p.bn2.runningMean, p.bn2.runningVar, false),
+      ) as tf.Tensor2D;
     });
   }
 

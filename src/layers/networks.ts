@@ -34,7 +34,12 @@ export interface SeedModelOptions {
 /** The seed's network `kind` as a tf.Sequential (not compiled). Input [N, 32, 32, 3], output [N, numClasses] logits. */
 export function seedModel(kind: NetKind, options: SeedModelOptions = {}): tfl.Sequential {
   const { impl = 'auto', seed, numClasses = 1 } = options;
-  if (!(NET_KINDS as readonly string[]).includes(kind)) throw new OptionError('seedModel: unknown network kind', NET_KINDS.map((k) => `'${k}'`).join(', '), JSON.stringify(kind));
+  if (!(NET_KINDS as readonly string[]).includes(kind))
+    throw new OptionError(
+      'seedModel: unknown network kind',
+      NET_KINDS.map((k) => `'${k}'`).join(', '),
+      JSON.stringify(kind),
+    );
   let next = 0;
   // one seed per initialiser (ACON layers take a block of 8)
   const seedOf = (n = 1) => {
@@ -49,10 +54,32 @@ export function seedModel(kind: NetKind, options: SeedModelOptions = {}): tfl.Se
       biasInitializer: tfl.initializers.randomUniform({ minval: -b, maxval: b, ...opt(seedOf()) }),
     };
   };
-  const conv = (name: string, cin: number, filters: number, strides: number, padding: 'same' | 'valid', activation: 'relu' | 'linear', inputShape?: number[]) =>
-    tfl.layers.conv2d({ name, filters, kernelSize: 3, strides, padding, activation, dataFormat: 'channelsLast', ...(inputShape ? { inputShape } : {}), ...init(cin * 9) });
+  const conv = (
+    name: string,
+    cin: number,
+    filters: number,
+    strides: number,
+    padding: 'same' | 'valid',
+    activation: 'relu' | 'linear',
+    inputShape?: number[],
+  ) =>
+    tfl.layers.conv2d({
+      name,
+      filters,
+      kernelSize: 3,
+      strides,
+      padding,
+      activation,
+      dataFormat: 'channelsLast',
+      ...(inputShape ? { inputShape } : {}),
+      ...init(cin * 9),
+    });
   const act =
-    kind === 'dcn3' ? [] : kind === 'dcn2-acon' ? [new AconC({ name: 'acon_c', impl, seed: seedOf(8) ?? null })] : [new MetaAconC({ name: 'meta_acon_c', r: 16, impl, seed: seedOf(8) ?? null })];
+    kind === 'dcn3'
+      ? []
+      : kind === 'dcn2-acon'
+        ? [new AconC({ name: 'acon_c', impl, seed: seedOf(8) ?? null })]
+        : [new MetaAconC({ name: 'meta_acon_c', r: 16, impl, seed: seedOf(8) ?? null })];
   return tfl.sequential({
     name: kind.replace(/-/g, '_'),
     layers: [
@@ -70,7 +97,8 @@ export function seedModel(kind: NetKind, options: SeedModelOptions = {}): tfl.Se
 
 /** Trainable and non-trainable parameter counts (what model.summary() prints). */
 export function paramCounts(model: tfl.LayersModel): { trainable: number; nonTrainable: number } {
-  const count = (ws: tfl.LayerVariable[]) => ws.reduce((a, w) => a + w.shape.reduce((p: number, d) => p * (d ?? 1), 1), 0);
+  const count = (ws: tfl.LayerVariable[]) =>
+    ws.reduce((a, w) => a + w.shape.reduce((p: number, d) => p * (d ?? 1), 1), 0);
   return { trainable: count(model.trainableWeights), nonTrainable: count(model.nonTrainableWeights) };
 }
 

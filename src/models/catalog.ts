@@ -24,6 +24,10 @@ export function catalog(): CatalogEntry[] {
       build: (impl) => shuffleNetV2({ activation, modelSize, ...(impl ? { impl } : {}) }),
     })),
   );
-  const seeds = NET_KINDS.map<CatalogEntry>((kind) => ({ name: kind, input: [1, 3, 32, 32], build: (impl) => seedModel(kind, impl ? { impl } : {}) }));
+  const seeds = NET_KINDS.map<CatalogEntry>((kind) => ({
+    name: kind,
+    input: [1, 3, 32, 32],
+    build: (impl) => seedModel(kind, impl ? { impl } : {}),
+  }));
   return [...shuffle, ...seeds];
 }

@@ -35,27 +35,47 @@ export interface LoadedCheckpoint {
 
 const meta = (m: Record<string, string>, key: string): string => {
   const v = m[key];
-  if (v === undefined) throw new CheckpointError(`checkpoint: the metadata has no "${key}" (convert the checkpoint with scripts/convert_checkpoint.py)`);
+  if (v === undefined)
+    throw new CheckpointError(
+      `checkpoint: the metadata has no "${key}" (convert the checkpoint with scripts/convert_checkpoint.py)`,
+    );
   return v;
 };
 
 const integer = (m: Record<string, string>, key: string): number => {
   const v = Number(meta(m, key));
-  if (!Number.isInteger(v) || v < 1) throw new CheckpointError(`checkpoint: metadata "${key}" is not a positive integer`, 'a positive integer', JSON.stringify(m[key]));
+  if (!Number.isInteger(v) || v < 1)
+    throw new CheckpointError(
+      `checkpoint: metadata "${key}" is not a positive integer`,
+      'a positive integer',
+      JSON.stringify(m[key]),
+    );
   return v;
 };
 
 /** The architecture a checkpoint's metadata names, built with random weights. */
-export function modelForMetadata(metadata: Record<string, string>, impl: Impl = 'auto'): { model: tfl.LayersModel; architecture: Architecture } {
+export function modelForMetadata(
+  metadata: Record<string, string>,
+  impl: Impl = 'auto',
+): { model: tfl.LayersModel; architecture: Architecture } {
   const architecture = meta(metadata, 'architecture') as Architecture;
-  if (!ARCHITECTURES.includes(architecture)) throw new CheckpointError('checkpoint: unknown architecture', ARCHITECTURES.join(', '), JSON.stringify(architecture));
+  if (!ARCHITECTURES.includes(architecture))
+    throw new CheckpointError(
+      'checkpoint: unknown architecture',
+      ARCHITECTURES.join(', '),
+      JSON.stringify(architecture),
+    );
   if (architecture === 'shufflenetv2-acon' || architecture === 'shufflenetv2-meta') {
     const size = meta(metadata, 'model_size');
     let stageOutChannels: number[];
     try {
       stageOutChannels = JSON.parse(meta(metadata, 'stage_out_channels')) as number[];
     } catch {
-      throw new CheckpointError('checkpoint: metadata "stage_out_channels" is not a JSON list', '[-1, 24, 48, 96, 192, 1024] or similar', JSON.stringify(metadata.stage_out_channels));
+      throw new CheckpointError(
+        'checkpoint: metadata "stage_out_channels" is not a JSON list',
+        '[-1, 24, 48, 96, 192, 1024] or similar',
+        JSON.stringify(metadata.stage_out_channels),
+      );
     }
     const official = (MODEL_SIZES as string[]).includes(size);
     const model = shuffleNetV2({
@@ -68,7 +88,10 @@ export function modelForMetadata(metadata: Record<string, string>, impl: Impl = 
     });
     return { model, architecture };
   }
-  return { model: seedModel(architecture as NetKind, { impl, numClasses: integer(metadata, 'num_classes') }), architecture };
+  return {
+    model: seedModel(architecture as NetKind, { impl, numClasses: integer(metadata, 'num_classes') }),
+    architecture,
+  };
 }
 
 /** PyTorch module names of the seed networks' layers where they differ from the tf.layers names. */
@@ -103,19 +126,33 @@ function torchToTfjs(layer: tfl.layers.Layer): TorchWeight[] {
     const local = w.originalName.slice(layer.name.length + 1); // 'kernel', 'p1', 'fc1.weight', …
     if (cls === 'AconC' || cls === 'MetaAconC') {
       // p1, p2, beta are [1, C, 1, 1] in PyTorch; the β generator's 1×1 convs [O, I, 1, 1]
-      const torchShape = shape.length === 1 && /^(p1|p2|beta)$/.test(local) ? [1, shape[0]!, 1, 1] : shape.length === 2 ? [...shape, 1, 1] : shape;
+      const torchShape =
+        shape.length === 1 && /^(p1|p2|beta)$/.test(local)
+          ? [1, shape[0]!, 1, 1]
+          : shape.length === 2
+            ? [...shape, 1, 1]
+            : shape;
       return { key: `${module}.${local}`, torchShape, toTfjs: (t) => tf.tensor(t.data as Float32Array, shape) };
     }
     const param = TORCH_PARAM[local];
-    if (param === undefined) throw new CheckpointError(`checkpoint: no PyTorch counterpart for weight ${w.originalName} of a ${cls} layer`);
+    if (param === undefined)
+      throw new CheckpointError(`checkpoint: no PyTorch counterpart for weight ${w.originalName} of a ${cls} layer`);
     const key = `${module}.${param}`;
     if (local === 'kernel' && cls === 'Conv2D') {
       const perm = [3, 2, 0, 1]; // [kh, kw, I, O] → [O, I, kh, kw]
-      return { key, torchShape: permuted(shape, perm), toTfjs: (t) => tf.transpose(tf.tensor(t.data as Float32Array, t.shape), [2, 3, 1, 0]) };
+      return {
+        key,
+        torchShape: permuted(shape, perm),
+        toTfjs: (t) => tf.transpose(tf.tensor(t.data as Float32Array, t.shape), [2, 3, 1, 0]),
+      };
     }
     if (local === 'depthwise_kernel') {
       const perm = [2, 3, 0, 1]; // [kh, kw, C, 1] → [C, 1, kh, kw]
-      return { key, torchShape: permuted(shape, perm), toTfjs: (t) => tf.transpose(tf.tensor(t.data as Float32Array, t.shape), [2, 3, 0, 1]) };
+      return {
+        key,
+        torchShape: permuted(shape, perm),
+        toTfjs: (t) => tf.transpose(tf.tensor(t.data as Float32Array, t.shape), [2, 3, 0, 1]),
+      };
     }
     if (local === 'kernel' && cls === 'Dense') {
       const [inF, outF] = shape as [number, number];
@@ -127,7 +164,8 @@ function torchToTfjs(layer: tfl.layers.Layer): TorchWeight[] {
           tf.tidy(() => {
             let k: tf.Tensor = tf.tensor2d(t.data as Float32Array, [outF, inF]);
             // PyTorch flattens [C, H, W], tf.layers [H, W, C]: row (c, h, w) moves to (h, w, c)
-            if (flat) k = tf.reshape(tf.transpose(tf.reshape(k, [outF, flat[2], flat[0], flat[1]]), [0, 2, 3, 1]), [outF, inF]);
+            if (flat)
+              k = tf.reshape(tf.transpose(tf.reshape(k, [outF, flat[2], flat[0], flat[1]]), [0, 2, 3, 1]), [outF, inF]);
             return tf.transpose(k);
           }),
       };
@@ -156,16 +194,20 @@ export function loadTorchTensors(model: tfl.LayersModel, tensors: Map<string, Sa
       const t = tensors.get(w.key);
       if (!t) problems.push(`${w.key}: missing (expected [${w.torchShape.join(', ')}])`);
       else if (t.dtype !== 'F32') problems.push(`${w.key}: dtype ${t.dtype}, expected F32`);
-      else if (t.shape.join(',') !== w.torchShape.join(',')) problems.push(`${w.key}: shape [${t.shape.join(', ')}], expected [${w.torchShape.join(', ')}]`);
+      else if (t.shape.join(',') !== w.torchShape.join(','))
+        problems.push(`${w.key}: shape [${t.shape.join(', ')}], expected [${w.torchShape.join(', ')}]`);
     }
   }
-  for (const key of tensors.keys()) if (!used.has(key) && !key.endsWith('num_batches_tracked')) problems.push(`${key}: unexpected (no such weight in ${model.name})`);
+  for (const key of tensors.keys())
+    if (!used.has(key) && !key.endsWith('num_batches_tracked'))
+      problems.push(`${key}: unexpected (no such weight in ${model.name})`);
   if (problems.length > 0) {
     const list = problems.slice(0, 8).join('; ') + (problems.length > 8 ? `; and ${problems.length - 8} more` : '');
     throw new StateDictError(`checkpoint: ${problems.length} tensor(s) do not fit ${model.name}: ${list}`);
   }
   tf.tidy(() => {
-    for (const { layer, weights } of plan) if (weights.length > 0) layer.setWeights(weights.map((w) => w.toTfjs(tensors.get(w.key)!)));
+    for (const { layer, weights } of plan)
+      if (weights.length > 0) layer.setWeights(weights.map((w) => w.toTfjs(tensors.get(w.key)!)));
   });
 }
 
@@ -174,10 +216,18 @@ export function loadTorchTensors(model: tfl.LayersModel, tensors: Map<string, Sa
  * builds its architecture and loads its weights. Throws CheckpointError / StateDictError and leaves
  * nothing allocated when the file does not fit.
  */
-export function loadCheckpoint(file: ArrayBuffer | Uint8Array | Safetensors, options: { impl?: Impl } = {}): LoadedCheckpoint {
+export function loadCheckpoint(
+  file: ArrayBuffer | Uint8Array | Safetensors,
+  options: { impl?: Impl } = {},
+): LoadedCheckpoint {
   const st = 'tensors' in file ? file : readSafetensors(file);
   const format = st.metadata.format;
-  if (format !== 'acon-webgpu/1') throw new CheckpointError('checkpoint: not a converted checkpoint (metadata "format")', '"acon-webgpu/1" (scripts/convert_checkpoint.py writes it)', JSON.stringify(format));
+  if (format !== 'acon-webgpu/1')
+    throw new CheckpointError(
+      'checkpoint: not a converted checkpoint (metadata "format")',
+      '"acon-webgpu/1" (scripts/convert_checkpoint.py writes it)',
+      JSON.stringify(format),
+    );
   const { model, architecture } = modelForMetadata(st.metadata, options.impl);
   try {
     loadTorchTensors(model, st.tensors);

@@ -3,8 +3,26 @@
  * PyTorch checkpoints (converted by scripts/convert_checkpoint.py to safetensors) loaded into them or
  * into the seed networks. Needs @tensorflow/tfjs-layers, like acon-webgpu/layers.
  */
-export { shuffleNetV2, TorchMaxPool, ChannelSplit, STAGE_OUT_CHANNELS, MODEL_SIZES, defaultR, stageOutChannels, type ShuffleNetV2Options, type ModelSize, type ShuffleActivation } from './shufflenet';
-export { loadCheckpoint, loadTorchTensors, modelForMetadata, ARCHITECTURES, type Architecture, type LoadedCheckpoint } from './checkpoint';
+export {
+  shuffleNetV2,
+  TorchMaxPool,
+  ChannelSplit,
+  STAGE_OUT_CHANNELS,
+  MODEL_SIZES,
+  defaultR,
+  stageOutChannels,
+  type ShuffleNetV2Options,
+  type ModelSize,
+  type ShuffleActivation,
+} from './shufflenet';
+export {
+  loadCheckpoint,
+  loadTorchTensors,
+  modelForMetadata,
+  ARCHITECTURES,
+  type Architecture,
+  type LoadedCheckpoint,
+} from './checkpoint';
 export { readSafetensors, type Safetensors, type SafetensorsTensor, type SafetensorsDType } from './safetensors';
 export { catalog, type CatalogEntry } from './catalog';
 export { IMAGENET_LABELS, SHUFFLENET_PREPROCESSING, imagenetInput, topK } from './imagenet';

@@ -30,12 +30,22 @@ const HEADER_MAX = 100_000_000;
 
 export function readSafetensors(file: ArrayBuffer | Uint8Array): Safetensors {
   // a plain Uint8Array view even of a Node Buffer, whose slice() would not copy
-  const bytes = file instanceof Uint8Array ? new Uint8Array(file.buffer, file.byteOffset, file.byteLength) : new Uint8Array(file);
-  if (bytes.length < 8) throw new CheckpointError('safetensors: the file is shorter than its 8-byte header length', '≥ 8 bytes', `${bytes.length} bytes`);
+  const bytes =
+    file instanceof Uint8Array ? new Uint8Array(file.buffer, file.byteOffset, file.byteLength) : new Uint8Array(file);
+  if (bytes.length < 8)
+    throw new CheckpointError(
+      'safetensors: the file is shorter than its 8-byte header length',
+      '≥ 8 bytes',
+      `${bytes.length} bytes`,
+    );
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const headerLength = Number(view.getBigUint64(0, true));
   if (headerLength > HEADER_MAX || 8 + headerLength > bytes.length) {
-    throw new CheckpointError('safetensors: the header runs past the end of the file (truncated, or not a safetensors file)', `≤ ${bytes.length - 8} header bytes`, `${headerLength}`);
+    throw new CheckpointError(
+      'safetensors: the header runs past the end of the file (truncated, or not a safetensors file)',
+      `≤ ${bytes.length - 8} header bytes`,
+      `${headerLength}`,
+    );
   }
   let header: Record<string, unknown>;
   try {
@@ -43,23 +53,57 @@ export function readSafetensors(file: ArrayBuffer | Uint8Array): Safetensors {
   } catch (e) {
     throw new CheckpointError(`safetensors: the header is not JSON (${(e as Error).message})`);
   }
-  if (typeof header !== 'object' || header === null || Array.isArray(header)) throw new CheckpointError('safetensors: the header is not a JSON object');
+  if (typeof header !== 'object' || header === null || Array.isArray(header))
+    throw new CheckpointError('safetensors: the header is not a JSON object');
   const data = bytes.subarray(8 + headerLength);
   const metadata = (header.__metadata__ ?? {}) as Record<string, string>;
   const tensors = new Map<string, SafetensorsTensor>();
   for (const [name, entry] of Object.entries(header)) {
     if (name === '__metadata__') continue;
-    const { dtype, shape, data_offsets: offsets } = (entry ?? {}) as { dtype?: unknown; shape?: unknown; data_offsets?: unknown };
-    if (dtype !== 'F32' && dtype !== 'U8') throw new CheckpointError(`safetensors: tensor ${name} has an unsupported dtype`, 'F32 or U8', JSON.stringify(dtype));
+    const {
+      dtype,
+      shape,
+      data_offsets: offsets,
+    } = (entry ?? {}) as { dtype?: unknown; shape?: unknown; data_offsets?: unknown };
+    if (dtype !== 'F32' && dtype !== 'U8')
+      throw new CheckpointError(
+        `safetensors: tensor ${name} has an unsupported dtype`,
+        'F32 or U8',
+        JSON.stringify(dtype),
+      );
     const isCount = (v: unknown) => Number.isSafeInteger(v) && (v as number) >= 0;
-    if (!Array.isArray(shape) || !shape.every(isCount)) throw new CheckpointError(`safetensors: tensor ${name} has a malformed shape`, 'a list of non-negative integers', JSON.stringify(shape));
-    if (!Array.isArray(offsets) || offsets.length !== 2 || !offsets.every(isCount)) throw new CheckpointError(`safetensors: tensor ${name} has malformed data_offsets`, '[begin, end]', JSON.stringify(offsets));
+    if (!Array.isArray(shape) || !shape.every(isCount))
+      throw new CheckpointError(
+        `safetensors: tensor ${name} has a malformed shape`,
+        'a list of non-negative integers',
+        JSON.stringify(shape),
+      );
+    if (!Array.isArray(offsets) || offsets.length !== 2 || !offsets.every(isCount))
+      throw new CheckpointError(
+        `safetensors: tensor ${name} has malformed data_offsets`,
+        '[begin, end]',
+        JSON.stringify(offsets),
+      );
     const [begin, end] = offsets as [number, number];
     const size = (shape as number[]).reduce((a, d) => a * d, 1) * BYTES[dtype];
-    if (end - begin !== size) throw new CheckpointError(`safetensors: tensor ${name}'s byte range does not match its shape [${shape.join(', ')}]`, `${size} bytes`, `${end - begin}`);
-    if (end > data.length) throw new CheckpointError(`safetensors: tensor ${name} runs past the end of the file (truncated)`, `≤ ${data.length} data bytes`, `data up to byte ${end}`);
+    if (end - begin !== size)
+      throw new CheckpointError(
+        `safetensors: tensor ${name}'s byte range does not match its shape [${shape.join(', ')}]`,
+        `${size} bytes`,
+        `${end - begin}`,
+      );
+    if (end > data.length)
+      throw new CheckpointError(
+        `safetensors: tensor ${name} runs past the end of the file (truncated)`,
+        `≤ ${data.length} data bytes`,
+        `data up to byte ${end}`,
+      );
     const raw = data.slice(begin, end); // a copy: aligned for Float32Array, and the file can be dropped
-    tensors.set(name, { dtype, shape: [...(shape as number[])], data: dtype === 'F32' ? new Float32Array(raw.buffer) : raw });
+    tensors.set(name, {
+      dtype,
+      shape: [...(shape as number[])],
+      data: dtype === 'F32' ? new Float32Array(raw.buffer) : raw,
+    });
   }
   return { tensors, metadata };
 }

@@ -76,7 +76,8 @@ export class TorchMaxPool extends tfl.layers.Layer {
 
   override computeOutputShape(inputShape: tfl.Shape | tfl.Shape[]): tfl.Shape {
     const [n, h, w, c] = inputShape as tfl.Shape;
-    const out = (d: number | null) => (d === null ? null : Math.floor((d + 2 * this.pad - this.poolSize) / this.strides) + 1);
+    const out = (d: number | null) =>
+      d === null ? null : Math.floor((d + 2 * this.pad - this.poolSize) / this.strides) + 1;
     return [n!, out(h!), out(w!), c!];
   }
 
@@ -125,28 +126,48 @@ tf.serialization.registerClass(ChannelSplit);
 export function stageOutChannels(o: Pick<ShuffleNetV2Options, 'modelSize' | 'stageOutChannels'>): number[] {
   if (o.stageOutChannels) {
     const s = [...o.stageOutChannels];
-    const ok = s.length === 6 && s.slice(1).every((c) => Number.isInteger(c) && c > 0) && s.slice(2, 5).every((c) => c % 4 === 0);
-    if (!ok) throw new OptionError('shuffleNetV2: stageOutChannels is not [-1, first, stage2, stage3, stage4, last] with stage widths divisible by 4', '[-1, 24, 48, 96, 192, 1024] or similar', JSON.stringify(o.stageOutChannels));
+    const ok =
+      s.length === 6 &&
+      s.slice(1).every((c) => Number.isInteger(c) && c > 0) &&
+      s.slice(2, 5).every((c) => c % 4 === 0);
+    if (!ok)
+      throw new OptionError(
+        'shuffleNetV2: stageOutChannels is not [-1, first, stage2, stage3, stage4, last] with stage widths divisible by 4',
+        '[-1, 24, 48, 96, 192, 1024] or similar',
+        JSON.stringify(o.stageOutChannels),
+      );
     return s;
   }
   const size = o.modelSize ?? '0.5x';
-  if (!(size in STAGE_OUT_CHANNELS)) throw new OptionError('shuffleNetV2: unknown modelSize', MODEL_SIZES.map((m) => `'${m}'`).join(', '), JSON.stringify(size));
+  if (!(size in STAGE_OUT_CHANNELS))
+    throw new OptionError(
+      'shuffleNetV2: unknown modelSize',
+      MODEL_SIZES.map((m) => `'${m}'`).join(', '),
+      JSON.stringify(size),
+    );
   return [...STAGE_OUT_CHANNELS[size]];
 }
 
 /** The official default r: 8 at 0.5×, 16 otherwise (ShuffleNetV2_MetaACON.__init__). */
-export const defaultR = (modelSize: ModelSize | undefined) => (modelSize === '0.5x' || modelSize === undefined ? 8 : 16);
+export const defaultR = (modelSize: ModelSize | undefined) =>
+  modelSize === '0.5x' || modelSize === undefined ? 8 : 16;
 
 /** ShuffleNetV2 with ACON-C or Meta-ACON-C as a tf.LayersModel: input [N, S, S, 3] (RGB or BGR as trained), output [N, classes] logits. */
 export function shuffleNetV2(options: ShuffleNetV2Options): tfl.LayersModel {
   const { activation, numClasses = 1000, inputSize = 224, impl = 'auto' } = options;
-  if (activation !== 'acon' && activation !== 'meta') throw new OptionError("shuffleNetV2: unknown activation", "'acon' or 'meta'", JSON.stringify(activation));
-  for (const [name, v] of [['numClasses', numClasses], ['inputSize', inputSize]] as const) {
-    if (!Number.isInteger(v) || v < 1) throw new OptionError(`shuffleNetV2: ${name} is not a positive integer`, 'a positive integer', JSON.stringify(v));
+  if (activation !== 'acon' && activation !== 'meta')
+    throw new OptionError('shuffleNetV2: unknown activation', "'acon' or 'meta'", JSON.stringify(activation));
+  for (const [name, v] of [
+    ['numClasses', numClasses],
+    ['inputSize', inputSize],
+  ] as const) {
+    if (!Number.isInteger(v) || v < 1)
+      throw new OptionError(`shuffleNetV2: ${name} is not a positive integer`, 'a positive integer', JSON.stringify(v));
   }
   const channels = stageOutChannels(options);
   const r = options.r ?? defaultR(options.stageOutChannels ? undefined : options.modelSize);
-  if (!Number.isInteger(r) || r < 1) throw new OptionError('shuffleNetV2: r is not a positive integer', 'a positive integer', JSON.stringify(options.r));
+  if (!Number.isInteger(r) || r < 1)
+    throw new OptionError('shuffleNetV2: r is not a positive integer', 'a positive integer', JSON.stringify(options.r));
 
   type T = tfl.SymbolicTensor;
   const apply = (layer: tfl.layers.Layer, x: T | T[]) => layer.apply(x) as T;
@@ -157,11 +178,19 @@ export function shuffleNetV2(options: ShuffleNetV2Options): tfl.LayersModel {
     const padding = pad === 0 ? 'valid' : stride === 1 ? 'same' : 'valid';
     if (pad > 0 && stride !== 1) x = apply(tfl.layers.zeroPadding2d({ name: `${name}.pad`, padding: pad }), x);
     const common = { name, kernelSize: k, strides: stride, padding, useBias: true } as const;
-    return apply(depthwise ? tfl.layers.depthwiseConv2d({ ...common, depthMultiplier: 1 }) : tfl.layers.conv2d({ ...common, filters }), x);
+    return apply(
+      depthwise
+        ? tfl.layers.depthwiseConv2d({ ...common, depthMultiplier: 1 })
+        : tfl.layers.conv2d({ ...common, filters }),
+      x,
+    );
   };
-  const bn = (name: string, x: T) => apply(tfl.layers.batchNormalization({ name, axis: -1, epsilon: 1e-5, momentum: 0.9 }), x);
-  const act = (name: string, x: T) => apply(activation === 'acon' ? new AconC({ name, impl }) : new MetaAconC({ name, r, impl }), x);
-  const pwBnAct = (name: string, i: number, x: T, filters: number) => act(`${name}.${i + 2}`, bn(`${name}.${i + 1}`, conv(`${name}.${i}`, x, filters, 1, 1)));
+  const bn = (name: string, x: T) =>
+    apply(tfl.layers.batchNormalization({ name, axis: -1, epsilon: 1e-5, momentum: 0.9 }), x);
+  const act = (name: string, x: T) =>
+    apply(activation === 'acon' ? new AconC({ name, impl }) : new MetaAconC({ name, r, impl }), x);
+  const pwBnAct = (name: string, i: number, x: T, filters: number) =>
+    act(`${name}.${i + 2}`, bn(`${name}.${i + 1}`, conv(`${name}.${i}`, x, filters, 1, 1)));
 
   const input = tfl.input({ shape: [inputSize, inputSize, 3], name: 'input' });
   let x = act('first_conv.2', bn('first_conv.1', conv('first_conv.0', input, channels[1]!, 3, 2)));
@@ -177,7 +206,12 @@ export function shuffleNetV2(options: ShuffleNetV2Options): tfl.LayersModel {
       let proj: T;
       let main: T;
       if (stride === 2) {
-        proj = pwBnAct(`${b}.branch_proj`, 2, bn(`${b}.branch_proj.1`, conv(`${b}.branch_proj.0`, x, blockIn, 3, 2, true)), blockIn);
+        proj = pwBnAct(
+          `${b}.branch_proj`,
+          2,
+          bn(`${b}.branch_proj.1`, conv(`${b}.branch_proj.0`, x, blockIn, 3, 2, true)),
+          blockIn,
+        );
         main = x;
       } else {
         proj = apply(new ChannelSplit({ name: `${b}.shuffle_even`, part: 0 }), x);
@@ -193,7 +227,8 @@ export function shuffleNetV2(options: ShuffleNetV2Options): tfl.LayersModel {
   });
   x = pwBnAct('conv_last', 0, x, channels[5]!);
   x = apply(tfl.layers.globalAveragePooling2d({ name: 'globalpool' }), x);
-  if (options.modelSize === '2.0x' && !options.stageOutChannels) x = apply(tfl.layers.dropout({ name: 'dropout', rate: 0.2 }), x);
+  if (options.modelSize === '2.0x' && !options.stageOutChannels)
+    x = apply(tfl.layers.dropout({ name: 'dropout', rate: 0.2 }), x);
   const logits = apply(tfl.layers.dense({ name: 'classifier.0', units: numClasses }), x);
   const size = options.stageOutChannels ? 'custom' : (options.modelSize ?? '0.5x');
   return tfl.model({ name: `shufflenetv2_${size.replace('.', '_')}_${activation}`, inputs: input, outputs: logits });

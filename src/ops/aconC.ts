@@ -1,7 +1,16 @@
 import type { Binding, GpuContext, Recorder } from '../gpu/context';
 import { BufferError } from '../gpu/errors';
 import { encodeAconCBackward, encodeAconCForward, type AconCGeometry } from '../kernels/aconC';
-import { betaIsPerSample, checkDataFormat, checkFits, checkFloat32, checkGPUBuffer, checkShape, type DataFormat, type Shape4 } from './validate';
+import {
+  betaIsPerSample,
+  checkDataFormat,
+  checkFits,
+  checkFloat32,
+  checkGPUBuffer,
+  checkShape,
+  type DataFormat,
+  type Shape4,
+} from './validate';
 
 /**
  * ACON-C's parameters, PyTorch's names: p1, p2 of length C; β of length C, or N·C for a per-sample β
@@ -80,7 +89,11 @@ function checkDistinct(outputs: Record<string, GPUBuffer>, all: Record<string, G
   for (const [oname, o] of Object.entries(outputs)) {
     for (const [name, b] of Object.entries(all)) {
       if (name !== oname && b === o) {
-        throw new BufferError(`output ${oname} is the same GPUBuffer as ${name}`, 'a buffer of its own', `the buffer of ${name}`);
+        throw new BufferError(
+          `output ${oname} is the same GPUBuffer as ${name}`,
+          'a buffer of its own',
+          `the buffer of ${name}`,
+        );
       }
     }
   }
@@ -110,7 +123,12 @@ export async function aconCForward(
   checkFloat32(x, call.count, 'x');
   checkParams(params, call);
   const bytes = call.count * 4;
-  const [xb, p1, p2, beta] = [x, params.p1, params.p2, params.beta].map((a) => ctx.upload(a)) as [GPUBuffer, GPUBuffer, GPUBuffer, GPUBuffer];
+  const [xb, p1, p2, beta] = [x, params.p1, params.p2, params.beta].map((a) => ctx.upload(a)) as [
+    GPUBuffer,
+    GPUBuffer,
+    GPUBuffer,
+    GPUBuffer,
+  ];
   const y = ctx.pool.acquire(bytes, GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC, 'acon-output');
   return withBuffers(ctx, [xb, p1, p2, beta, y], async () => {
     const done = ctx.submit((b) =>
@@ -143,7 +161,12 @@ export async function aconCBackward(
   const inputs = [x, dy, params.p1, params.p2, params.beta].map((a) => ctx.upload(a));
   const [xb, dyb, p1, p2, beta] = inputs as [GPUBuffer, GPUBuffer, GPUBuffer, GPUBuffer, GPUBuffer];
   const usage = GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC;
-  const [dx, dp1, dp2, dbeta] = [bytes, c4, c4, b4].map((n) => ctx.pool.acquire(n, usage, 'acon-output')) as [GPUBuffer, GPUBuffer, GPUBuffer, GPUBuffer];
+  const [dx, dp1, dp2, dbeta] = [bytes, c4, c4, b4].map((n) => ctx.pool.acquire(n, usage, 'acon-output')) as [
+    GPUBuffer,
+    GPUBuffer,
+    GPUBuffer,
+    GPUBuffer,
+  ];
   return withBuffers(ctx, [...inputs, dx, dp1, dp2, dbeta], async () => {
     const done = ctx.submit((b) =>
       encodeAconCBackward(ctx, b, call.geo, {
@@ -167,7 +190,12 @@ export async function aconCBackward(
       ]),
       done,
     ]);
-    const [rdx, rp1, rp2, rbeta] = out.map((a) => new Float32Array(a)) as [Float32Array, Float32Array, Float32Array, Float32Array];
+    const [rdx, rp1, rp2, rbeta] = out.map((a) => new Float32Array(a)) as [
+      Float32Array,
+      Float32Array,
+      Float32Array,
+      Float32Array,
+    ];
     return { dx: rdx, p1: rp1, p2: rp2, beta: rbeta };
   });
 }
@@ -180,9 +208,12 @@ function forwardCall(ctx: GpuContext, buffers: AconCForwardBuffers, shape: Shape
   const { x, y, params } = buffers;
   const sizes = { x: bytes, p1: c * 4, p2: c * 4, beta: call.betaLength * 4, y: bytes };
   const flat = { x, p1: params?.p1, p2: params?.p2, beta: params?.beta, y };
-  for (const [name, size] of Object.entries(sizes)) checkGPUBuffer(flat[name as keyof typeof flat], size, name === 'x' || name === 'y' ? name : `params.${name}`);
+  for (const [name, size] of Object.entries(sizes))
+    checkGPUBuffer(flat[name as keyof typeof flat], size, name === 'x' || name === 'y' ? name : `params.${name}`);
   checkDistinct({ y }, flat as Record<string, GPUBuffer>);
-  const bound = Object.fromEntries(Object.entries(sizes).map(([name, size]) => [name, bind(flat[name as keyof typeof flat]!, size)]));
+  const bound = Object.fromEntries(
+    Object.entries(sizes).map(([name, size]) => [name, bind(flat[name as keyof typeof flat]!, size)]),
+  );
   return { geo: call.geo, bound: bound as Record<keyof typeof sizes, Binding> };
 }
 
@@ -195,14 +226,24 @@ function backwardCall(ctx: GpuContext, buffers: AconCBackwardBuffers, shape: Sha
   const { x, dy, params: p, grads: g } = buffers;
   // the kernel's names (dp1 … for the gradients) → buffer, size and the name errors give
   const all: Record<string, [GPUBuffer | undefined, number, string]> = {
-    x: [x, bytes, 'x'], dy: [dy, bytes, 'dy'], p1: [p?.p1, pb, 'params.p1'], p2: [p?.p2, pb, 'params.p2'], beta: [p?.beta, bb, 'params.beta'],
-    dx: [g?.dx, bytes, 'grads.dx'], dp1: [g?.p1, pb, 'grads.p1'], dp2: [g?.p2, pb, 'grads.p2'], dbeta: [g?.beta, bb, 'grads.beta'],
+    x: [x, bytes, 'x'],
+    dy: [dy, bytes, 'dy'],
+    p1: [p?.p1, pb, 'params.p1'],
+    p2: [p?.p2, pb, 'params.p2'],
+    beta: [p?.beta, bb, 'params.beta'],
+    dx: [g?.dx, bytes, 'grads.dx'],
+    dp1: [g?.p1, pb, 'grads.p1'],
+    dp2: [g?.p2, pb, 'grads.p2'],
+    dbeta: [g?.beta, bb, 'grads.beta'],
   };
   for (const [buffer, size, name] of Object.values(all)) checkGPUBuffer(buffer, size, name);
   const byName = Object.fromEntries(Object.values(all).map(([buffer, , name]) => [name, buffer!]));
   checkDistinct({ 'grads.dx': g.dx, 'grads.p1': g.p1, 'grads.p2': g.p2, 'grads.beta': g.beta }, byName);
   const bound = Object.fromEntries(Object.entries(all).map(([k, [buffer, size]]) => [k, bind(buffer!, size)]));
-  return { geo: call.geo, bound: bound as Record<'x' | 'dy' | 'p1' | 'p2' | 'beta' | 'dx' | 'dp1' | 'dp2' | 'dbeta', Binding> };
+  return {
+    geo: call.geo,
+    bound: bound as Record<'x' | 'dy' | 'p1' | 'p2' | 'beta' | 'dx' | 'dp1' | 'dp2' | 'dbeta', Binding>,
+  };
 }
 
 /**
@@ -210,13 +251,25 @@ function backwardCall(ctx: GpuContext, buffers: AconCBackwardBuffers, shape: Sha
  * buffer rules). Validates synchronously and throws the library's typed errors before recording
  * anything; nothing is submitted.
  */
-export function recordAconCForward(ctx: GpuContext, recorder: Recorder, buffers: AconCForwardBuffers, shape: Shape4, options: AconCBuffersOptions = {}): void {
+export function recordAconCForward(
+  ctx: GpuContext,
+  recorder: Recorder,
+  buffers: AconCForwardBuffers,
+  shape: Shape4,
+  options: AconCBuffersOptions = {},
+): void {
   const { geo, bound } = forwardCall(ctx, buffers, shape, options);
   encodeAconCForward(ctx, recorder, geo, bound);
 }
 
 /** Records the ACON-C gradients on GPU-resident data into `recorder` (see {@link aconCBackwardBuffers}). */
-export function recordAconCBackward(ctx: GpuContext, recorder: Recorder, buffers: AconCBackwardBuffers, shape: Shape4, options: AconCBuffersOptions = {}): void {
+export function recordAconCBackward(
+  ctx: GpuContext,
+  recorder: Recorder,
+  buffers: AconCBackwardBuffers,
+  shape: Shape4,
+  options: AconCBuffersOptions = {},
+): void {
   const { geo, bound } = backwardCall(ctx, buffers, shape, options);
   encodeAconCBackward(ctx, recorder, geo, bound);
 }
@@ -226,7 +279,12 @@ export function recordAconCBackward(ctx: GpuContext, recorder: Recorder, buffers
  * STORAGE usage; x and y hold N·C·H·W float32 values, p1/p2 C, β C or N·C. Nothing is read back.
  * The work is queued before this returns; the promise settles once WebGPU has validated it.
  */
-export async function aconCForwardBuffers(ctx: GpuContext, buffers: AconCForwardBuffers, shape: Shape4, options: AconCBuffersOptions = {}): Promise<void> {
+export async function aconCForwardBuffers(
+  ctx: GpuContext,
+  buffers: AconCForwardBuffers,
+  shape: Shape4,
+  options: AconCBuffersOptions = {},
+): Promise<void> {
   const { geo, bound } = forwardCall(ctx, buffers, shape, options);
   return ctx.submit((b) => encodeAconCForward(ctx, b, geo, bound));
 }
@@ -235,7 +293,12 @@ export async function aconCForwardBuffers(ctx: GpuContext, buffers: AconCForward
  * ACON-C gradients on GPU-resident data (see {@link aconCForwardBuffers} for the buffer rules):
  * grads.dx gets N·C·H·W values, grads.p1/p2 C, grads.beta as many as β. Nothing is read back.
  */
-export async function aconCBackwardBuffers(ctx: GpuContext, buffers: AconCBackwardBuffers, shape: Shape4, options: AconCBuffersOptions = {}): Promise<void> {
+export async function aconCBackwardBuffers(
+  ctx: GpuContext,
+  buffers: AconCBackwardBuffers,
+  shape: Shape4,
+  options: AconCBuffersOptions = {},
+): Promise<void> {
   const { geo, bound } = backwardCall(ctx, buffers, shape, options);
   return ctx.submit((b) => encodeAconCBackward(ctx, b, geo, bound));
 }

@@ -66,7 +66,13 @@ export class AconGPU {
   }
 
   /** The gradients of ACON-C for upstream gradient dy: dx and the parameters' (p1, p2, beta). */
-  aconCBackward(x: Float32Array, dy: Float32Array, shape: Shape4, params: AconCParams, options?: AconCOptions): Promise<AconCGrads> {
+  aconCBackward(
+    x: Float32Array,
+    dy: Float32Array,
+    shape: Shape4,
+    params: AconCParams,
+    options?: AconCOptions,
+  ): Promise<AconCGrads> {
     return aconCBackward(this.context, x, dy, shape, params, options);
   }
 
@@ -84,22 +90,41 @@ export class AconGPU {
    * Meta-ACON-C forward (β from the input through mean → fc1 → BN1 → fc2 → BN2 → σ). Training mode
    * needs N ≥ 2 and returns moved running statistics; `params` is not modified.
    */
-  metaAconCForward(x: Float32Array, shape: Shape4, params: MetaAconCParams, options: MetaAconCOptions): Promise<MetaAconCForwardResult> {
+  metaAconCForward(
+    x: Float32Array,
+    shape: Shape4,
+    params: MetaAconCParams,
+    options: MetaAconCOptions,
+  ): Promise<MetaAconCForwardResult> {
     return metaAconCForward(this.context, x, shape, params, options);
   }
 
   /** Every Meta-ACON-C gradient (dx, p1, p2, both 1×1 convs, both batch norms) for upstream dy. */
-  metaAconCBackward(x: Float32Array, dy: Float32Array, shape: Shape4, params: MetaAconCParams, options: MetaAconCOptions): Promise<MetaAconCGrads> {
+  metaAconCBackward(
+    x: Float32Array,
+    dy: Float32Array,
+    shape: Shape4,
+    params: MetaAconCParams,
+    options: MetaAconCOptions,
+  ): Promise<MetaAconCGrads> {
     return metaAconCBackward(this.context, x, dy, shape, params, options);
   }
 
   /** Meta-ACON-C forward on your GPUBuffers; training mode updates the running-statistics buffers in place. */
-  metaAconCForwardBuffers(buffers: MetaAconCForwardBuffers, shape: Shape4, options: MetaAconCBuffersOptions): Promise<void> {
+  metaAconCForwardBuffers(
+    buffers: MetaAconCForwardBuffers,
+    shape: Shape4,
+    options: MetaAconCBuffersOptions,
+  ): Promise<void> {
     return metaAconCForwardBuffers(this.context, buffers, shape, options);
   }
 
   /** Meta-ACON-C backward on your GPUBuffers: writes every buffer of `buffers.grads`. */
-  metaAconCBackwardBuffers(buffers: MetaAconCBackwardBuffers, shape: Shape4, options: MetaAconCBuffersOptions): Promise<void> {
+  metaAconCBackwardBuffers(
+    buffers: MetaAconCBackwardBuffers,
+    shape: Shape4,
+    options: MetaAconCBuffersOptions,
+  ): Promise<void> {
     return metaAconCBackwardBuffers(this.context, buffers, shape, options);
   }
 
@@ -127,8 +152,14 @@ export class AconGPU {
   /** Reads `length` float32 values from the start of a buffer (COPY_SRC usage, at least length·4 bytes). */
   async readBuffer(buffer: GPUBuffer, length: number): Promise<Float32Array> {
     this.context.assertUsable();
-    if (!Number.isInteger(length) || length < 0) throw new LengthError('readBuffer: length is not a non-negative integer', 'a count of float32 values', String(length));
-    if (length * 4 > buffer.size) throw new BufferError('readBuffer: the buffer is too small', `≥ ${length * 4} bytes`, `${buffer.size} bytes`);
+    if (!Number.isInteger(length) || length < 0)
+      throw new LengthError(
+        'readBuffer: length is not a non-negative integer',
+        'a count of float32 values',
+        String(length),
+      );
+    if (length * 4 > buffer.size)
+      throw new BufferError('readBuffer: the buffer is too small', `≥ ${length * 4} bytes`, `${buffer.size} bytes`);
     const [out] = await this.context.read([{ buffer, bytes: length * 4 }]);
     return new Float32Array(out!);
   }

@@ -22,21 +22,33 @@ const CHANNEL_SHAPE = (c: number) => [1, c, 1, 1];
 
 /** A constructor's count argument (width, r): a positive integer, else an OptionError with expected and actual. */
 function checkCount(layer: string, name: string, v: unknown): void {
-  if (!Number.isInteger(v) || (v as number) < 1) throw new OptionError(`${layer}: ${name} is not a positive integer`, 'a positive integer', JSON.stringify(v) ?? String(v));
+  if (!Number.isInteger(v) || (v as number) < 1)
+    throw new OptionError(
+      `${layer}: ${name} is not a positive integer`,
+      'a positive integer',
+      JSON.stringify(v) ?? String(v),
+    );
 }
 
 /** A seed: an integer (it seeds a 32-bit generator). */
 function checkSeed(layer: string, v: unknown): void {
-  if (!Number.isSafeInteger(v)) throw new OptionError(`${layer}: seed is not an integer`, 'an integer', JSON.stringify(v) ?? String(v));
+  if (!Number.isSafeInteger(v))
+    throw new OptionError(`${layer}: seed is not an integer`, 'an integer', JSON.stringify(v) ?? String(v));
 }
 
 function take(dict: StateDictInput, names: string[], shape: number[]): Float32Array {
   const name = names.find((n) => n in dict);
-  if (name === undefined) throw new StateDictError(`state dict has no entry ${names.join(' or ')}`, names.join(' or '), 'no such key');
+  if (name === undefined)
+    throw new StateDictError(`state dict has no entry ${names.join(' or ')}`, names.join(' or '), 'no such key');
   const v = dict[name]!;
   const size = shape.reduce((a, b) => a * b, 1);
   if (v instanceof Float32Array || Array.isArray(v)) {
-    if (v.length !== size) throw new StateDictError(`${name} has the wrong number of values`, `${size} values (shape [${shape}])`, `${v.length}`);
+    if (v.length !== size)
+      throw new StateDictError(
+        `${name} has the wrong number of values`,
+        `${size} values (shape [${shape}])`,
+        `${v.length}`,
+      );
     return Float32Array.from(v);
   }
   const ok = v.shape.length === shape.length && v.shape.every((d, i) => d === shape[i]);
@@ -45,7 +57,8 @@ function take(dict: StateDictInput, names: string[], shape: number[]): Float32Ar
   if (!ok && squeezed(v.shape) !== squeezed(shape)) {
     throw new StateDictError(`${name} has the wrong shape`, `[${shape.join(', ')}]`, `[${v.shape.join(', ')}]`);
   }
-  if (v.data.length !== size) throw new StateDictError(`${name} has the wrong number of values`, `${size}`, `${v.data.length}`);
+  if (v.data.length !== size)
+    throw new StateDictError(`${name} has the wrong number of values`, `${size}`, `${v.data.length}`);
   return Float32Array.from(v.data);
 }
 
@@ -74,13 +87,23 @@ export class AconC {
     return acon.aconCForward(x, shape, this, options);
   }
 
-  backward(acon: AconGPU, x: Float32Array, dy: Float32Array, shape: Shape4, options?: AconCOptions): Promise<AconCGrads> {
+  backward(
+    acon: AconGPU,
+    x: Float32Array,
+    dy: Float32Array,
+    shape: Shape4,
+    options?: AconCOptions,
+  ): Promise<AconCGrads> {
     return acon.aconCBackward(x, dy, shape, this, options);
   }
 
   stateDict(): StateDict {
     const s = CHANNEL_SHAPE(this.width);
-    return { p1: { shape: s, data: this.p1.slice() }, p2: { shape: s, data: this.p2.slice() }, beta: { shape: s, data: this.beta.slice() } };
+    return {
+      p1: { shape: s, data: this.p1.slice() },
+      p2: { shape: s, data: this.p2.slice() },
+      beta: { shape: s, data: this.beta.slice() },
+    };
   }
 
   loadStateDict(dict: StateDictInput): void {
@@ -138,7 +161,13 @@ export class MetaAconC {
     return r.y;
   }
 
-  backward(acon: AconGPU, x: Float32Array, dy: Float32Array, shape: Shape4, options: MetaAconCOptions): Promise<MetaAconCGrads> {
+  backward(
+    acon: AconGPU,
+    x: Float32Array,
+    dy: Float32Array,
+    shape: Shape4,
+    options: MetaAconCOptions,
+  ): Promise<MetaAconCGrads> {
     return acon.metaAconCBackward(x, dy, shape, this.params, options);
   }
 
@@ -156,7 +185,10 @@ export class MetaAconC {
       'fc2.weight': t([C, R, 1, 1], p.fc2.weight),
       'fc2.bias': t([C], p.fc2.bias),
     };
-    for (const [name, f] of [['bn1', R], ['bn2', C]] as const) {
+    for (const [name, f] of [
+      ['bn1', R],
+      ['bn2', C],
+    ] as const) {
       const s = p[name];
       dict[`${name}.weight`] = t([f], s.weight);
       dict[`${name}.bias`] = t([f], s.bias);

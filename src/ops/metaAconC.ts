@@ -16,8 +16,15 @@ import {
   type BatchNormOptions,
 } from '../kernels/meta';
 import { BN_EPS, BN_MOMENTUM, metaHiddenWidth, type MetaGradSet, type MetaParamSet } from '../reference/metaAconC';
-import { checkDataFormat, checkFits, checkFloat32, checkGPUBuffer, checkShape, type DataFormat, type Shape4 } from './validate';
-
+import {
+  checkDataFormat,
+  checkFits,
+  checkFloat32,
+  checkGPUBuffer,
+  checkShape,
+  type DataFormat,
+  type Shape4,
+} from './validate';
 
 // The parameter and gradient shapes and the batch-norm constants are the reference's: one definition.
 export { BN_EPS, BN_MOMENTUM } from '../reference/metaAconC';
@@ -64,7 +71,15 @@ function paramSizes(c: number, r: number): MetaParamSet<number> {
 }
 
 function gradSizes(count: number, c: number, r: number): MetaGradSet<number> {
-  return { dx: count, p1: c, p2: c, fc1: { weight: r * c, bias: r }, bn1: { weight: r, bias: r }, fc2: { weight: c * r, bias: c }, bn2: { weight: c, bias: c } };
+  return {
+    dx: count,
+    p1: c,
+    p2: c,
+    fc1: { weight: r * c, bias: r },
+    bn1: { weight: r, bias: r },
+    fc2: { weight: c * r, bias: c },
+    bn2: { weight: c, bias: c },
+  };
 }
 
 const isLeaf = (v: unknown) => typeof v !== 'object' || ArrayBuffer.isView(v) || 'usage' in (v as object);
@@ -77,12 +92,20 @@ type Remap<S, B> = { [K in keyof S]: S[K] extends number | Float32Array | GPUBuf
  * Walks a parameter or gradient set and a parallel set of element counts leaf by leaf, keeping
  * the structure: fn gets the leaf, its count and its PyTorch name (fc1.weight, bn1.running_mean).
  */
-function mapSet<S extends object, B>(set: S, sizes: object, fn: (leaf: never, size: number, name: string) => B, prefix = ''): Remap<S, B> {
+function mapSet<S extends object, B>(
+  set: S,
+  sizes: object,
+  fn: (leaf: never, size: number, name: string) => B,
+  prefix = '',
+): Remap<S, B> {
   return Object.fromEntries(
     Object.entries(set).map(([k, v]) => {
       const size = (sizes as Record<string, unknown>)[k];
       const name = prefix + torchName(k);
-      return [k, isLeaf(v) ? fn(v as never, size as number, name) : mapSet(v as object, size as object, fn, `${name}.`)];
+      return [
+        k,
+        isLeaf(v) ? fn(v as never, size as number, name) : mapSet(v as object, size as object, fn, `${name}.`),
+      ];
     }),
   ) as Remap<S, B>;
 }
@@ -119,7 +142,13 @@ interface GeneratorTemps {
 }
 
 const tempSizes = (n: number, c: number, r: number): Record<keyof GeneratorTemps, number> => ({
-  m: n * c, h1: n * r, a1: n * r, saved1: 2 * r, h2: n * c, saved2: 2 * c, beta: n * c,
+  m: n * c,
+  h1: n * r,
+  a1: n * r,
+  saved1: 2 * r,
+  h2: n * c,
+  saved2: 2 * c,
+  beta: n * c,
 });
 
 /** Records β = σ(BN2(fc2(BN1(fc1(mean_HW(x)))))) into temporaries. */
@@ -138,9 +167,19 @@ function encodeBetaGenerator(
   const t: GeneratorTemps = mapSet(sizes, sizes, (v: number) => batch.temp(v * 4));
   encodePlaneMeans(ctx, batch, geo, x, t.m);
   encodeConv1x1(ctx, batch, { n, in: c, out: r }, { inp: t.m, weight: P.fc1.weight, bias: P.fc1.bias, out: t.h1 });
-  encodeBatchNorm(ctx, batch, n, r, bnOptions(training, updateRunning, false), { inp: t.h1, ...P.bn1, out: t.a1, saved: t.saved1 });
+  encodeBatchNorm(ctx, batch, n, r, bnOptions(training, updateRunning, false), {
+    inp: t.h1,
+    ...P.bn1,
+    out: t.a1,
+    saved: t.saved1,
+  });
   encodeConv1x1(ctx, batch, { n, in: r, out: c }, { inp: t.a1, weight: P.fc2.weight, bias: P.fc2.bias, out: t.h2 });
-  encodeBatchNorm(ctx, batch, n, c, bnOptions(training, updateRunning, true), { inp: t.h2, ...P.bn2, out: t.beta, saved: t.saved2 });
+  encodeBatchNorm(ctx, batch, n, c, bnOptions(training, updateRunning, true), {
+    inp: t.h2,
+    ...P.bn2,
+    out: t.beta,
+    saved: t.saved2,
+  });
   return t;
 }
 
@@ -175,8 +214,20 @@ function encodeMetaForward(
     const m = batch.temp(n * c * 4);
     const a1 = batch.temp(n * r * 4);
     encodeMeansFromPartials(ctx, batch, geo, mean, m);
-    encodeConv1x1BatchNormEval(ctx, batch, { n, in: c, out: r }, { sigmoid: false, eps: BN_EPS }, { inp: m, ...P.fc1, bn: P.bn1, out: a1 });
-    encodeConv1x1BatchNormEval(ctx, batch, { n, in: r, out: c }, { sigmoid: true, eps: BN_EPS }, { inp: a1, ...P.fc2, bn: P.bn2, out: beta });
+    encodeConv1x1BatchNormEval(
+      ctx,
+      batch,
+      { n, in: c, out: r },
+      { sigmoid: false, eps: BN_EPS },
+      { inp: m, ...P.fc1, bn: P.bn1, out: a1 },
+    );
+    encodeConv1x1BatchNormEval(
+      ctx,
+      batch,
+      { n, in: r, out: c },
+      { sigmoid: true, eps: BN_EPS },
+      { inp: a1, ...P.fc2, bn: P.bn2, out: beta },
+    );
   }
   encodeAconCForward(ctx, batch, geo, { x, p1: P.p1, p2: P.p2, beta, y });
   return { beta };
@@ -203,24 +254,65 @@ function encodeMetaBackward(
   const count = n * c * geo.h * geo.w;
   const t = encodeBetaGenerator(ctx, batch, geo, r, x, P, training, false);
   const gbeta = batch.temp(n * c * 4);
-  encodeAconCBackward(ctx, batch, geo, { x, dy, p1: P.p1, p2: P.p2, beta: t.beta, dx: G.dx, dp1: G.p1, dp2: G.p2, dbeta: gbeta });
+  encodeAconCBackward(ctx, batch, geo, {
+    x,
+    dy,
+    p1: P.p1,
+    p2: P.p2,
+    beta: t.beta,
+    dx: G.dx,
+    dp1: G.p1,
+    dp2: G.p2,
+    dbeta: gbeta,
+  });
   const gh2 = batch.temp(n * c * 4);
   encodeBatchNormBackward(ctx, batch, n, c, bnOptions(training, false, true), {
-    inp: t.h2, weight: P.bn2.weight, bias: P.bn2.bias, saved: t.saved2, gout: gbeta, gin: gh2, gweight: G.bn2.weight, gbias: G.bn2.bias,
+    inp: t.h2,
+    weight: P.bn2.weight,
+    bias: P.bn2.bias,
+    saved: t.saved2,
+    gout: gbeta,
+    gin: gh2,
+    gweight: G.bn2.weight,
+    gbias: G.bn2.bias,
   });
   const ga1 = batch.temp(n * r * 4);
-  encodeConv1x1Backward(ctx, batch, { n, in: r, out: c }, { inp: t.a1, weight: P.fc2.weight, gout: gh2, gin: ga1, gweight: G.fc2.weight, gbias: G.fc2.bias });
+  encodeConv1x1Backward(
+    ctx,
+    batch,
+    { n, in: r, out: c },
+    { inp: t.a1, weight: P.fc2.weight, gout: gh2, gin: ga1, gweight: G.fc2.weight, gbias: G.fc2.bias },
+  );
   const gh1 = batch.temp(n * r * 4);
   encodeBatchNormBackward(ctx, batch, n, r, bnOptions(training, false, false), {
-    inp: t.h1, weight: P.bn1.weight, bias: P.bn1.bias, saved: t.saved1, gout: ga1, gin: gh1, gweight: G.bn1.weight, gbias: G.bn1.bias,
+    inp: t.h1,
+    weight: P.bn1.weight,
+    bias: P.bn1.bias,
+    saved: t.saved1,
+    gout: ga1,
+    gin: gh1,
+    gweight: G.bn1.weight,
+    gbias: G.bn1.bias,
   });
   const gm = batch.temp(n * c * 4);
-  encodeConv1x1Backward(ctx, batch, { n, in: c, out: r }, { inp: t.m, weight: P.fc1.weight, gout: gh1, gin: gm, gweight: G.fc1.weight, gbias: G.fc1.bias });
+  encodeConv1x1Backward(
+    ctx,
+    batch,
+    { n, in: c, out: r },
+    { inp: t.m, weight: P.fc1.weight, gout: gh1, gin: gm, gweight: G.fc1.weight, gbias: G.fc1.bias },
+  );
   if (named) {
     for (const [k, v] of Object.entries(tempSizes(n, c, r))) named.push([k, t[k as keyof GeneratorTemps], v * 4]);
     const dxDirect = batch.temp(count * 4);
     batch.copy(G.dx, dxDirect, count * 4);
-    named.push(['gbeta', gbeta, n * c * 4], ['gh2', gh2, n * c * 4], ['ga1', ga1, n * r * 4], ['gh1', gh1, n * r * 4], ['gm', gm, n * c * 4], ['dxDirect', dxDirect, count * 4]);
+    named.push(
+      ['gbeta', gbeta, n * c * 4],
+      ['gh2', gh2, n * c * 4],
+      ['ga1', ga1, n * r * 4],
+      ['gh1', gh1, n * r * 4],
+      ['gm', gm, n * c * 4],
+      ['dxDirect', dxDirect, count * 4],
+    );
   }
   // the mean's adjoint: every element of plane (n, c) gets gm[n, c]/(H·W)
   encodeBroadcastAdd(ctx, batch, geo, gm, G.dx, 1 / (geo.h * geo.w));
@@ -278,13 +370,28 @@ export async function metaAconCForward(
   const xb = ctx.upload(x);
   const P = uploadParams(ctx, params);
   const y = ctx.pool.acquire(count * 4, GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC, 'acon-output');
-  const betaOut = ctx.pool.acquire(n * c * 4, GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST, 'acon-output');
+  const betaOut = ctx.pool.acquire(
+    n * c * 4,
+    GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST,
+    'acon-output',
+  );
   const named: [string, GPUBuffer, number][] = [];
   try {
     const done = ctx.submit((batch) => {
-      const f = encodeMetaForward(ctx, batch, geo, r, { buffer: xb, size: count * 4 }, P, { buffer: y, size: count * 4 }, options.training, options.debug);
+      const f = encodeMetaForward(
+        ctx,
+        batch,
+        geo,
+        r,
+        { buffer: xb, size: count * 4 },
+        P,
+        { buffer: y, size: count * 4 },
+        options.training,
+        options.debug,
+      );
       batch.copy(f.beta, betaOut, n * c * 4);
-      if (f.t && options.debug) for (const [k, v] of Object.entries(tempSizes(n, c, r))) named.push([k, f.t[k as keyof GeneratorTemps], v * 4]);
+      if (f.t && options.debug)
+        for (const [k, v] of Object.entries(tempSizes(n, c, r))) named.push([k, f.t[k as keyof GeneratorTemps], v * 4]);
     });
     const debug = options.debug ? readNamed(ctx, named) : undefined;
     const [out] = await Promise.all([
@@ -299,7 +406,12 @@ export async function metaAconCForward(
       done,
     ]);
     const [ry, rbeta, rm1, rv1, rm2, rv2] = out.map(f32) as Float32Array[];
-    const result: MetaAconCForwardResult = { y: ry!, beta: rbeta!, bn1: { runningMean: rm1!, runningVar: rv1! }, bn2: { runningMean: rm2!, runningVar: rv2! } };
+    const result: MetaAconCForwardResult = {
+      y: ry!,
+      beta: rbeta!,
+      bn1: { runningMean: rm1!, runningVar: rv1! },
+      bn2: { runningMean: rm2!, runningVar: rv2! },
+    };
     if (debug) result.intermediates = await debug;
     return result;
   } finally {
@@ -325,16 +437,31 @@ export async function metaAconCBackward(
   const P = uploadParams(ctx, params);
   const usage = GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST;
   const sizes = gradSizes(count, geo.c, r);
-  const G: MetaGradSet<GPUBuffer> = mapSet(sizes, sizes, (len: number) => ctx.pool.acquire(len * 4, usage, 'acon-output'));
+  const G: MetaGradSet<GPUBuffer> = mapSet(sizes, sizes, (len: number) =>
+    ctx.pool.acquire(len * 4, usage, 'acon-output'),
+  );
   const named: [string, GPUBuffer, number][] = [];
   try {
     const done = ctx.submit((batch) =>
-      encodeMetaBackward(ctx, batch, geo, r, { buffer: xb, size: count * 4 }, { buffer: dyb, size: count * 4 }, P,
-        { ...G, dx: { buffer: G.dx, size: count * 4 } }, options.training, options.debug ? named : undefined),
+      encodeMetaBackward(
+        ctx,
+        batch,
+        geo,
+        r,
+        { buffer: xb, size: count * 4 },
+        { buffer: dyb, size: count * 4 },
+        P,
+        { ...G, dx: { buffer: G.dx, size: count * 4 } },
+        options.training,
+        options.debug ? named : undefined,
+      ),
     );
     const debug = options.debug ? readNamed(ctx, named) : undefined;
     const lengths = leaves<number>(sizes);
-    const [res] = await Promise.all([ctx.read(leaves<GPUBuffer>(G).map((buffer, k) => ({ buffer, bytes: lengths[k]! * 4 }))), done]);
+    const [res] = await Promise.all([
+      ctx.read(leaves<GPUBuffer>(G).map((buffer, k) => ({ buffer, bytes: lengths[k]! * 4 }))),
+      done,
+    ]);
     let i = 0;
     const grads: MetaAconCGrads = mapSet(G, sizes, () => f32(res[i++]!));
     if (debug) grads.intermediates = await debug;
@@ -369,16 +496,27 @@ export interface MetaAconCBackwardBuffers {
 
 function hiddenOf(c: number, options: MetaAconCBuffersOptions): number {
   if (options.hidden !== undefined) {
-    if (!Number.isInteger(options.hidden) || options.hidden < 1) throw new OptionError('Meta-ACON-C: hidden is not a positive integer', 'a positive integer', JSON.stringify(options.hidden));
+    if (!Number.isInteger(options.hidden) || options.hidden < 1)
+      throw new OptionError(
+        'Meta-ACON-C: hidden is not a positive integer',
+        'a positive integer',
+        JSON.stringify(options.hidden),
+      );
     return options.hidden;
   }
   const r = options.r ?? 16;
-  if (!Number.isInteger(r) || r < 1) throw new OptionError('Meta-ACON-C: r is not a positive integer', 'a positive integer', JSON.stringify(options.r));
+  if (!Number.isInteger(r) || r < 1)
+    throw new OptionError('Meta-ACON-C: r is not a positive integer', 'a positive integer', JSON.stringify(options.r));
   return metaHiddenWidth(c, r);
 }
 
 function checkGPUSet(set: object | undefined, sizes: object, prefix: string): void {
-  if (typeof set !== 'object' || set === null) throw new OptionError(`Meta-ACON-C: ${prefix.slice(0, -1)} is not an object of GPUBuffers`, 'an object', String(set));
+  if (typeof set !== 'object' || set === null)
+    throw new OptionError(
+      `Meta-ACON-C: ${prefix.slice(0, -1)} is not an object of GPUBuffers`,
+      'an object',
+      String(set),
+    );
   mapSet(set, sizes, (b: GPUBuffer, size, name) => void checkGPUBuffer(b, size * 4, prefix + name), prefix);
 }
 
@@ -386,7 +524,8 @@ function checkGPUSet(set: object | undefined, sizes: object, prefix: string): vo
 function checkMetaDistinct(written: Record<string, GPUBuffer>, all: Record<string, GPUBuffer>): void {
   for (const [w, b] of Object.entries(written)) {
     for (const [name, other] of Object.entries(all)) {
-      if (name !== w && other === b) throw new BufferError(`${w} is the same GPUBuffer as ${name}`, 'a buffer of its own', `the buffer of ${name}`);
+      if (name !== w && other === b)
+        throw new BufferError(`${w} is the same GPUBuffer as ${name}`, 'a buffer of its own', `the buffer of ${name}`);
     }
   }
 }
@@ -398,7 +537,12 @@ const named = (set: object, prefix: string): Record<string, GPUBuffer> => {
 };
 
 /** Validates a GPU-resident Meta-ACON-C forward call. */
-function metaForwardCall(ctx: GpuContext, buffers: MetaAconCForwardBuffers, shape: Shape4, options: MetaAconCBuffersOptions) {
+function metaForwardCall(
+  ctx: GpuContext,
+  buffers: MetaAconCForwardBuffers,
+  shape: Shape4,
+  options: MetaAconCBuffersOptions,
+) {
   const { geo, count } = prepareShape(ctx, shape, options.dataFormat, options.training);
   const r = hiddenOf(geo.c, options);
   checkGPUBuffer(buffers.x, count * 4, 'x');
@@ -406,13 +550,20 @@ function metaForwardCall(ctx: GpuContext, buffers: MetaAconCForwardBuffers, shap
   checkGPUSet(buffers.params, paramSizes(geo.c, r), 'params.');
   const params = named(buffers.params, 'params.');
   // y, and in training mode the running statistics, are written
-  const running = options.training ? Object.fromEntries(Object.entries(params).filter(([k]) => k.includes('running'))) : {};
+  const running = options.training
+    ? Object.fromEntries(Object.entries(params).filter(([k]) => k.includes('running')))
+    : {};
   checkMetaDistinct({ y: buffers.y, ...running }, { x: buffers.x, y: buffers.y, ...params });
   return { geo, r, x: { buffer: buffers.x, size: count * 4 }, y: { buffer: buffers.y, size: count * 4 } };
 }
 
 /** Validates a GPU-resident Meta-ACON-C backward call. */
-function metaBackwardCall(ctx: GpuContext, buffers: MetaAconCBackwardBuffers, shape: Shape4, options: MetaAconCBuffersOptions) {
+function metaBackwardCall(
+  ctx: GpuContext,
+  buffers: MetaAconCBackwardBuffers,
+  shape: Shape4,
+  options: MetaAconCBuffersOptions,
+) {
   const { geo, count } = prepareShape(ctx, shape, options.dataFormat, options.training);
   const r = hiddenOf(geo.c, options);
   checkGPUBuffer(buffers.x, count * 4, 'x');
@@ -423,20 +574,38 @@ function metaBackwardCall(ctx: GpuContext, buffers: MetaAconCBackwardBuffers, sh
   checkMetaDistinct(grads, { x: buffers.x, dy: buffers.dy, ...named(buffers.params, 'params.'), ...grads });
   const bytes = count * 4;
   const g = buffers.grads;
-  return { geo, r, x: { buffer: buffers.x, size: bytes }, dy: { buffer: buffers.dy, size: bytes }, grads: { ...g, dx: { buffer: g.dx, size: bytes } } };
+  return {
+    geo,
+    r,
+    x: { buffer: buffers.x, size: bytes },
+    dy: { buffer: buffers.dy, size: bytes },
+    grads: { ...g, dx: { buffer: g.dx, size: bytes } },
+  };
 }
 
 /**
  * Records the Meta-ACON-C forward on GPU-resident data into `recorder` (see
  * {@link metaAconCForwardBuffers}); validates synchronously first, submits nothing.
  */
-export function recordMetaAconCForward(ctx: GpuContext, recorder: Recorder, buffers: MetaAconCForwardBuffers, shape: Shape4, options: MetaAconCBuffersOptions): void {
+export function recordMetaAconCForward(
+  ctx: GpuContext,
+  recorder: Recorder,
+  buffers: MetaAconCForwardBuffers,
+  shape: Shape4,
+  options: MetaAconCBuffersOptions,
+): void {
   const call = metaForwardCall(ctx, buffers, shape, options);
   encodeMetaForward(ctx, recorder, call.geo, call.r, call.x, buffers.params, call.y, options.training);
 }
 
 /** Records the Meta-ACON-C backward on GPU-resident data into `recorder` (see {@link metaAconCBackwardBuffers}). */
-export function recordMetaAconCBackward(ctx: GpuContext, recorder: Recorder, buffers: MetaAconCBackwardBuffers, shape: Shape4, options: MetaAconCBuffersOptions): void {
+export function recordMetaAconCBackward(
+  ctx: GpuContext,
+  recorder: Recorder,
+  buffers: MetaAconCBackwardBuffers,
+  shape: Shape4,
+  options: MetaAconCBuffersOptions,
+): void {
   const call = metaBackwardCall(ctx, buffers, shape, options);
   encodeMetaBackward(ctx, recorder, call.geo, call.r, call.x, call.dy, buffers.params, call.grads, options.training);
 }
@@ -445,13 +614,27 @@ export function recordMetaAconCBackward(ctx: GpuContext, recorder: Recorder, buf
  * Meta-ACON-C forward on GPU-resident data (the caller's STORAGE buffers on this device). In
  * training mode the running-statistics buffers are updated in place. Nothing is read back.
  */
-export async function metaAconCForwardBuffers(ctx: GpuContext, buffers: MetaAconCForwardBuffers, shape: Shape4, options: MetaAconCBuffersOptions): Promise<void> {
+export async function metaAconCForwardBuffers(
+  ctx: GpuContext,
+  buffers: MetaAconCForwardBuffers,
+  shape: Shape4,
+  options: MetaAconCBuffersOptions,
+): Promise<void> {
   const call = metaForwardCall(ctx, buffers, shape, options);
-  return ctx.submit((batch) => void encodeMetaForward(ctx, batch, call.geo, call.r, call.x, buffers.params, call.y, options.training));
+  return ctx.submit(
+    (batch) => void encodeMetaForward(ctx, batch, call.geo, call.r, call.x, buffers.params, call.y, options.training),
+  );
 }
 
 /** Meta-ACON-C backward on GPU-resident data: writes every gradient buffer of `buffers.grads`. */
-export async function metaAconCBackwardBuffers(ctx: GpuContext, buffers: MetaAconCBackwardBuffers, shape: Shape4, options: MetaAconCBuffersOptions): Promise<void> {
+export async function metaAconCBackwardBuffers(
+  ctx: GpuContext,
+  buffers: MetaAconCBackwardBuffers,
+  shape: Shape4,
+  options: MetaAconCBuffersOptions,
+): Promise<void> {
   const call = metaBackwardCall(ctx, buffers, shape, options);
-  return ctx.submit((batch) => encodeMetaBackward(ctx, batch, call.geo, call.r, call.x, call.dy, buffers.params, call.grads, options.training));
+  return ctx.submit((batch) =>
+    encodeMetaBackward(ctx, batch, call.geo, call.r, call.x, call.dy, buffers.params, call.grads, options.training),
+  );
 }

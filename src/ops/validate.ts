@@ -42,13 +42,15 @@ export function checkShape(shape: unknown, name = 'shape'): number {
 
 /** Checks that `dataFormat` is NCHW or NHWC. */
 export function checkDataFormat(dataFormat: unknown): DataFormat {
-  if (dataFormat !== 'NCHW' && dataFormat !== 'NHWC') throw new OptionError('unknown dataFormat', "'NCHW' or 'NHWC'", JSON.stringify(dataFormat));
+  if (dataFormat !== 'NCHW' && dataFormat !== 'NHWC')
+    throw new OptionError('unknown dataFormat', "'NCHW' or 'NHWC'", JSON.stringify(dataFormat));
   return dataFormat;
 }
 
 /** Checks that `data` is a Float32Array of `length` elements. */
 export function checkFloat32(data: unknown, length: number, name: string): Float32Array {
-  if (!(data instanceof Float32Array)) throw new DTypeError(`${name} must be float32 data`, 'Float32Array', describe(data));
+  if (!(data instanceof Float32Array))
+    throw new DTypeError(`${name} must be float32 data`, 'Float32Array', describe(data));
   if (data.length !== length) {
     throw new LengthError(`${name} has the wrong number of elements`, `${length}`, `${data.length}`);
   }
@@ -59,7 +61,11 @@ export function checkFloat32(data: unknown, length: number, name: string): Float
 export function betaIsPerSample(length: number, n: number, c: number, name = 'beta'): boolean {
   if (length === c) return false;
   if (length === n * c) return true;
-  throw new ShapeError(`${name} must hold one value per channel or per (sample, channel)`, `C = ${c} or N·C = ${n * c} values`, `${length}`);
+  throw new ShapeError(
+    `${name} must hold one value per channel or per (sample, channel)`,
+    `C = ${c} or N·C = ${n * c} values`,
+    `${length}`,
+  );
 }
 
 /** Checks that `bytes` fits in one storage binding on this device. */
@@ -86,7 +92,11 @@ export function checkGPUBuffer(buffer: unknown, bytes: number, name: string): GP
   const b = buffer as GPUBuffer;
   if (b.size < bytes) throw new BufferError(`${name} is too small`, `at least ${bytes} bytes`, `${b.size} bytes`);
   if ((b.usage & GPUBufferUsage.STORAGE) === 0) {
-    throw new BufferError(`${name} lacks STORAGE usage`, 'usage including GPUBufferUsage.STORAGE', `usage 0x${b.usage.toString(16)}`);
+    throw new BufferError(
+      `${name} lacks STORAGE usage`,
+      'usage including GPUBufferUsage.STORAGE',
+      `usage 0x${b.usage.toString(16)}`,
+    );
   }
   return b;
 }

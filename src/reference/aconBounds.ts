@@ -8,7 +8,12 @@ interface Params {
 }
 
 /** Calls fn(i, c, k) for every element i with its channel c and β index k. */
-function eachElement(shape: Shape4, layout: DataFormat, betaLength: number, fn: (i: number, c: number, k: number) => void) {
+function eachElement(
+  shape: Shape4,
+  layout: DataFormat,
+  betaLength: number,
+  fn: (i: number, c: number, k: number) => void,
+) {
   const [N, C, H, W] = shape;
   const hw = H * W;
   const [sn, sc] = layout === 'NCHW' ? [C * hw, hw] : [hw * C, 1];
@@ -20,7 +25,12 @@ function eachElement(shape: Shape4, layout: DataFormat, betaLength: number, fn: 
 }
 
 /** Per-element bound on |y_gpu − y_ref| (derivation in tolerance.ts). */
-export function forwardBounds(x: ArrayLike<number>, shape: Shape4, p: Params, layout: DataFormat = 'NCHW'): Float64Array {
+export function forwardBounds(
+  x: ArrayLike<number>,
+  shape: Shape4,
+  p: Params,
+  layout: DataFormat = 'NCHW',
+): Float64Array {
   const out = new Float64Array(x.length);
   eachElement(shape, layout, p.beta.length, (i, c, k) => {
     const xv = Math.abs(x[i]!);
@@ -67,6 +77,10 @@ export function backwardBounds(
     }
   });
   const gd = gamma(depth);
-  const [dp1, dp2, dbeta] = err.map((e, j) => e.map((v, i) => v + gd * mag[j]![i]!)) as [Float64Array, Float64Array, Float64Array];
+  const [dp1, dp2, dbeta] = err.map((e, j) => e.map((v, i) => v + gd * mag[j]![i]!)) as [
+    Float64Array,
+    Float64Array,
+    Float64Array,
+  ];
   return { dx, p1: dp1, p2: dp2, beta: dbeta };
 }

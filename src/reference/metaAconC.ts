@@ -70,7 +70,14 @@ export function planeMeansRef(x: ArrayLike<number>, [N, C, H, W]: Shape4, layout
 }
 
 /** out[n, o] = b[o] + Σ_i w[o, i]·inp[n, i]; inp [N, I], w [O, I]. */
-export function conv1x1Ref(inp: ArrayLike<number>, w: ArrayLike<number>, b: ArrayLike<number>, N: number, I: number, O: number): Float64Array {
+export function conv1x1Ref(
+  inp: ArrayLike<number>,
+  w: ArrayLike<number>,
+  b: ArrayLike<number>,
+  N: number,
+  I: number,
+  O: number,
+): Float64Array {
   const out = new Float64Array(N * O);
   for (let n = 0; n < N; n++)
     for (let o = 0; o < O; o++) {
@@ -210,7 +217,10 @@ export interface MetaForwardRef {
 }
 
 function checkBatch(N: number, training: boolean): void {
-  if (training && N < 2) throw new RangeError('Meta-ACON in training mode needs a batch of at least 2 (batch statistics over one sample are undefined)');
+  if (training && N < 2)
+    throw new RangeError(
+      'Meta-ACON in training mode needs a batch of at least 2 (batch statistics over one sample are undefined)',
+    );
 }
 
 export function metaAconCForwardRef(

@@ -10,7 +10,12 @@ import { FLUSH, U, gamma } from './tolerance';
 import type { DataFormat, Shape4 } from './aconC';
 
 /** Plane means: a sum whose longest addition chain is `depth`, then × fl(1/(H·W)) (2u). */
-export function planeMeansBounds(x: ArrayLike<number>, [N, C, H, W]: Shape4, depth: number, layout: DataFormat = 'NCHW'): Float64Array {
+export function planeMeansBounds(
+  x: ArrayLike<number>,
+  [N, C, H, W]: Shape4,
+  depth: number,
+  layout: DataFormat = 'NCHW',
+): Float64Array {
   const hw = H * W;
   const out = new Float64Array(N * C);
   for (let n = 0; n < N; n++)
@@ -28,7 +33,14 @@ export function planeMeansBounds(x: ArrayLike<number>, [N, C, H, W]: Shape4, dep
 }
 
 /** out[n, o] = b[o] + Σ_i W[o, i]·inp[n, i], summed in order from b: γ_I·(|b| + Σ|W||inp|) (one rounding per product, one per addition). */
-export function conv1x1Bounds(inp: ArrayLike<number>, w: ArrayLike<number>, b: ArrayLike<number>, N: number, I: number, O: number): Float64Array {
+export function conv1x1Bounds(
+  inp: ArrayLike<number>,
+  w: ArrayLike<number>,
+  b: ArrayLike<number>,
+  N: number,
+  I: number,
+  O: number,
+): Float64Array {
   const out = new Float64Array(N * O);
   for (let n = 0; n < N; n++)
     for (let o = 0; o < O; o++) {
@@ -40,7 +52,14 @@ export function conv1x1Bounds(inp: ArrayLike<number>, w: ArrayLike<number>, b: A
 }
 
 /** gin = gout·W (γ_O), gW = goutᵀ·inp (γ_N), gb = Σ_N gout (γ_N). */
-export function conv1x1BackwardBounds(inp: ArrayLike<number>, gout: ArrayLike<number>, w: ArrayLike<number>, N: number, I: number, O: number) {
+export function conv1x1BackwardBounds(
+  inp: ArrayLike<number>,
+  gout: ArrayLike<number>,
+  w: ArrayLike<number>,
+  N: number,
+  I: number,
+  O: number,
+) {
   const gin = new Float64Array(N * I);
   const gweight = new Float64Array(O * I);
   const gbias = new Float64Array(O);
@@ -81,7 +100,14 @@ const sigmaGrad = (z: number) => {
  *                         update: |Δrm'| ≤ m|Δμ| + 4u(|rm| + |μ|), |Δrv'| ≤ m(|Δss| + 5u·ss)/(N − 1)
  *                         + 4u(|rv| + m·ss/(N − 1)).
  */
-export function batchNormBounds(h: ArrayLike<number>, N: number, F: number, p: BatchNormParams, training: boolean, sigmoid: boolean) {
+export function batchNormBounds(
+  h: ArrayLike<number>,
+  N: number,
+  F: number,
+  p: BatchNormParams,
+  training: boolean,
+  sigmoid: boolean,
+) {
   const out = new Float64Array(N * F);
   const mean = new Float64Array(F);
   const invStd = new Float64Array(F);
@@ -107,7 +133,10 @@ export function batchNormBounds(h: ArrayLike<number>, N: number, F: number, p: B
       v = ss / N;
       dVar = dSs / N + 5 * U * v;
       runningMean[f] = BN_MOMENTUM * dMu + 4 * U * (Math.abs(p.runningMean[f]!) + Math.abs(mu)) + FLUSH;
-      runningVar[f] = (BN_MOMENTUM * (dSs + 5 * U * ss)) / (N - 1) + 4 * U * (Math.abs(p.runningVar[f]!) + (BN_MOMENTUM * ss) / (N - 1)) + FLUSH;
+      runningVar[f] =
+        (BN_MOMENTUM * (dSs + 5 * U * ss)) / (N - 1) +
+        4 * U * (Math.abs(p.runningVar[f]!) + (BN_MOMENTUM * ss) / (N - 1)) +
+        FLUSH;
     } else {
       mu = p.runningMean[f]!;
       v = p.runningVar[f]!;
@@ -194,7 +223,13 @@ export function batchNormBackwardBounds(
         const t1 = Math.abs(gz[n]!);
         const t2 = Math.abs(sg / N);
         const t3 = Math.abs((xh[n]! * sgx) / N);
-        const dT = dgz[n]! + dsg / N + 5 * U * t2 + 3 * U * Math.abs(xh[n]!) * Math.abs(sgx / N) + Math.abs(xh[n]!) * (dsgx / N + 5 * U * Math.abs(sgx / N)) + U * t3;
+        const dT =
+          dgz[n]! +
+          dsg / N +
+          5 * U * t2 +
+          3 * U * Math.abs(xh[n]!) * Math.abs(sgx / N) +
+          Math.abs(xh[n]!) * (dsgx / N + 5 * U * Math.abs(sgx / N)) +
+          U * t3;
         gin[k] = Math.abs(a) * (dT + 4 * U * (t1 + t2 + t3)) + FLUSH;
       } else {
         gin[k] = Math.abs(a) * (dgz[n]! + 2 * U * Math.abs(gz[n]!)) + FLUSH;

@@ -47,7 +47,12 @@ export function compare(
   let maxRef = 0;
   let worst = 0;
   if (got.length !== want.length) {
-    return { bad: [{ index: -1, got: got.length, want: want.length, bound: 0 }], maxAbs: Infinity, maxRel: Infinity, worst: Infinity };
+    return {
+      bad: [{ index: -1, got: got.length, want: want.length, bound: 0 }],
+      maxAbs: Infinity,
+      maxRel: Infinity,
+      worst: Infinity,
+    };
   }
   for (let i = 0; i < want.length; i++) {
     const g = got[i]!;

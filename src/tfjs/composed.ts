@@ -35,16 +35,27 @@ export interface MetaComposedRunning {
   rv2: tf.Tensor;
 }
 
-
 /** Batch norm over axis 0 of [N, F]: batch statistics (biased variance) in training, running ones in eval. */
-export function batchNormComposed(h: tf.Tensor, g: tf.Tensor, b: tf.Tensor, rm: tf.Tensor, rv: tf.Tensor, training: boolean): tf.Tensor {
+export function batchNormComposed(
+  h: tf.Tensor,
+  g: tf.Tensor,
+  b: tf.Tensor,
+  rm: tf.Tensor,
+  rv: tf.Tensor,
+  training: boolean,
+): tf.Tensor {
   const mean = training ? tf.mean(h, 0) : rm;
   const variance = training ? tf.mean(tf.square(tf.sub(h, mean)), 0) : rv;
   return tf.add(tf.mul(g, tf.div(tf.sub(h, mean), tf.sqrt(tf.add(variance, BN_EPS)))), b);
 }
 
 /** β = σ(BN2(fc2(BN1(fc1(mean_HW(x)))))) as [N, C, 1, 1]. */
-export function metaBetaComposed(x: tf.Tensor4D, t: MetaComposedParams, running: MetaComposedRunning, training: boolean): tf.Tensor {
+export function metaBetaComposed(
+  x: tf.Tensor4D,
+  t: MetaComposedParams,
+  running: MetaComposedRunning,
+  training: boolean,
+): tf.Tensor {
   const [N, C] = x.shape;
   const m = tf.mean(x, [2, 3]);
   const h1 = tf.add(tf.matMul(m, t.w1, false, true), t.b1);
@@ -54,7 +65,12 @@ export function metaBetaComposed(x: tf.Tensor4D, t: MetaComposedParams, running:
 }
 
 /** Meta-ACON-C on NCHW x. */
-export function metaAconCComposed(x: tf.Tensor4D, t: MetaComposedParams, running: MetaComposedRunning, training: boolean): tf.Tensor {
+export function metaAconCComposed(
+  x: tf.Tensor4D,
+  t: MetaComposedParams,
+  running: MetaComposedRunning,
+  training: boolean,
+): tf.Tensor {
   const C = x.shape[1];
   const beta = metaBetaComposed(x, t, running, training);
   return aconCComposed(x, tf.reshape(t.p1, [1, C, 1, 1]), tf.reshape(t.p2, [1, C, 1, 1]), beta);

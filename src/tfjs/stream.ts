@@ -79,13 +79,21 @@ export class TfjsStream implements Recorder {
     return { buffer, tensor: () => tf.engine().makeTensorFromTensorInfo(info) };
   }
 
-  temp(bytes: number, usage: GPUBufferUsageFlags = GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST): GPUBuffer {
+  temp(
+    bytes: number,
+    usage: GPUBufferUsageFlags = GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST,
+  ): GPUBuffer {
     const b = this.backend.bufferManager.acquireBuffer(bytes, usage);
     this.backend.uniformPendingDisposal.push(b);
     return b;
   }
 
-  dispatch(pipeline: GPUComputePipeline, uniforms: ArrayBuffer, bindings: Record<number, Binding>, workgroups: number): void {
+  dispatch(
+    pipeline: GPUComputePipeline,
+    uniforms: ArrayBuffer,
+    bindings: Record<number, Binding>,
+    workgroups: number,
+  ): void {
     const backend = this.backend;
     const align = backend.device.limits.minUniformBufferOffsetAlignment;
     let u = this.uniforms;

@@ -1,7 +1,15 @@
 // Every ACON-C kernel against the float64 CPU reference in headless Chromium (WebGPU).
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import fc from 'fast-check';
-import { AconGPU, aconCBackwardRef, aconCForwardRef, aconAParams, aconBParams, type DataFormat, type Shape4 } from '../../src/index';
+import {
+  AconGPU,
+  aconCBackwardRef,
+  aconCForwardRef,
+  aconAParams,
+  aconBParams,
+  type DataFormat,
+  type Shape4,
+} from '../../src/index';
 import { backwardPlan, channelsLastPlan } from '../../src/kernels/aconC';
 import { backwardBounds, forwardBounds } from '../../src/reference/aconBounds';
 import { expectWithinBounds } from '../helpers/fixtures';
@@ -40,7 +48,14 @@ const expectWithin = expectWithinBounds;
 
 async function checkCase(k: Case, a: AconGPU = acon) {
   const { x, dy, params } = makeData(k);
-  const geo = { n: k.shape[0], c: k.shape[1], h: k.shape[2], w: k.shape[3], layout: k.layout, betaPerSample: k.perSample && k.shape[0] > 1 };
+  const geo = {
+    n: k.shape[0],
+    c: k.shape[1],
+    h: k.shape[2],
+    w: k.shape[3],
+    layout: k.layout,
+    betaPerSample: k.perSample && k.shape[0] > 1,
+  };
   await noGpuErrors(a.device, async () => {
     const y = await a.aconCForward(x, k.shape, params, { dataFormat: k.layout });
     expectWithin('y', y, aconCForwardRef(x, k.shape, params, k.layout), forwardBounds(x, k.shape, params, k.layout));
@@ -56,14 +71,20 @@ async function checkCase(k: Case, a: AconGPU = acon) {
 
 describe('ACON-C forward and backward vs the reference', () => {
   // C ∈ {1, 3, 17, 64} × H·W ∈ {1, 7, 49, 3136}, N ∈ {1, 3, 32} (N = 32 where the tensor stays ≤ 2M elements).
-  const planes: [number, number][] = [[1, 1], [7, 1], [7, 7], [56, 56]];
+  const planes: [number, number][] = [
+    [1, 1],
+    [7, 1],
+    [7, 7],
+    [56, 56],
+  ];
   const cases: Case[] = [];
   let seed = 1;
   for (const c of [1, 3, 17, 64]) {
     for (const [h, w] of planes) {
       for (const n of [1, 3, 32]) {
         if (n * c * h * w > 2_000_000) continue;
-        for (const layout of ['NCHW', 'NHWC'] as DataFormat[]) cases.push({ shape: [n, c, h, w], layout, perSample: seed % 4 === 1, seed: seed++ });
+        for (const layout of ['NCHW', 'NHWC'] as DataFormat[])
+          cases.push({ shape: [n, c, h, w], layout, perSample: seed % 4 === 1, seed: seed++ });
       }
     }
   }
@@ -98,7 +119,12 @@ describe('channels-last vec4 units for any C (rows of lcm(C, 4) elements)', () =
   ];
   test.each(cases)('$shape perSample=$perSample', async (k) => {
     const [n, c, h, w] = k.shape;
-    const plan = channelsLastPlan({ n, c, h, w, layout: 'NHWC', betaPerSample: k.perSample }, 4096, k.perSample, acon.context.software);
+    const plan = channelsLastPlan(
+      { n, c, h, w, layout: 'NHWC', betaPerSample: k.perSample },
+      4096,
+      k.perSample,
+      acon.context.software,
+    );
     expect(plan.vec4).toBe(k.seed !== 44);
     await checkCase(k);
   });
@@ -112,7 +138,11 @@ describe('special values', () => {
     const x = normal(r, count, 3);
     const specials = [1e4, -1e4, 3e3, -3e3, 0, -0, 88.7, -88.7, 1e-30, -1e-30];
     specials.forEach((v, i) => (x[i * 11] = v));
-    const params = { p1: new Float32Array([0.5, -1.5, 2, 0]), p2: new Float32Array([1.5, 0.7, -2, 0]), beta: new Float32Array([-2, 0, 3, 1]) };
+    const params = {
+      p1: new Float32Array([0.5, -1.5, 2, 0]),
+      p2: new Float32Array([1.5, 0.7, -2, 0]),
+      beta: new Float32Array([-2, 0, 3, 1]),
+    };
     const dy = normal(r, count);
     await noGpuErrors(acon.device, async () => {
       const y = await acon.aconCForward(x, shape, params);
@@ -232,7 +262,12 @@ describe('determinism and large grids', () => {
       ] as Case[]) {
         const { x, dy, params } = makeData(k);
         const ref = aconCForwardRef(x, k.shape, params, k.layout);
-        expectWithin('y', await folded.aconCForward(x, k.shape, params, { dataFormat: k.layout }), ref, forwardBounds(x, k.shape, params, k.layout));
+        expectWithin(
+          'y',
+          await folded.aconCForward(x, k.shape, params, { dataFormat: k.layout }),
+          ref,
+          forwardBounds(x, k.shape, params, k.layout),
+        );
         const g = await folded.aconCBackward(x, dy, k.shape, params, { dataFormat: k.layout });
         const want = await acon.aconCBackward(x, dy, k.shape, params, { dataFormat: k.layout });
         for (const key of ['dx', 'p1', 'p2', 'beta'] as const) expect(g[key]).toEqual(want[key]);

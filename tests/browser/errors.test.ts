@@ -29,7 +29,12 @@ const count = 2 * C * 16;
 const params = () => ({ p1: new Float32Array(C).fill(1), p2: new Float32Array(C), beta: new Float32Array(C).fill(1) });
 const x = () => new Float32Array(count).fill(0.5);
 
-async function rejects<E extends Error>(p: Promise<unknown>, type: new (...a: never[]) => E, expected?: RegExp, actual?: RegExp) {
+async function rejects<E extends Error>(
+  p: Promise<unknown>,
+  type: new (...a: never[]) => E,
+  expected?: RegExp,
+  actual?: RegExp,
+) {
   const err = await p.then(
     () => undefined,
     (e: unknown) => e,
@@ -43,37 +48,81 @@ async function rejects<E extends Error>(p: Promise<unknown>, type: new (...a: ne
 
 describe('host arrays', () => {
   test('wrong rank', async () => {
-    await rejects(acon.aconCForward(x(), [2, 3, 16] as unknown as Shape4, params()), ShapeError, /4 dimensions/, /3 dimensions/);
+    await rejects(
+      acon.aconCForward(x(), [2, 3, 16] as unknown as Shape4, params()),
+      ShapeError,
+      /4 dimensions/,
+      /3 dimensions/,
+    );
   });
   test('non-integer and negative dimensions', async () => {
     await rejects(acon.aconCForward(x(), [2, 3, 4.5, 4] as Shape4, params()), ShapeError, /integer/, /4\.5/);
     await rejects(acon.aconCForward(x(), [2, -3, 4, 4] as Shape4, params()), ShapeError, /integer/, /-3/);
   });
   test('zero-sized dimension', async () => {
-    await rejects(acon.aconCForward(new Float32Array(0), [0, 3, 4, 4], params()), EmptyTensorError, /≥ 1/, /\[0, 3, 4, 4\]/);
+    await rejects(
+      acon.aconCForward(new Float32Array(0), [0, 3, 4, 4], params()),
+      EmptyTensorError,
+      /≥ 1/,
+      /\[0, 3, 4, 4\]/,
+    );
   });
   test('C differs from the parameter length', async () => {
     await rejects(acon.aconCForward(x(), shape, { ...params(), p1: new Float32Array(4) }), LengthError, /^3$/, /^4$/);
-    await rejects(acon.aconCForward(x(), shape, { ...params(), beta: new Float32Array(5) }), ShapeError, /C = 3 or N·C = 6/, /^5$/);
+    await rejects(
+      acon.aconCForward(x(), shape, { ...params(), beta: new Float32Array(5) }),
+      ShapeError,
+      /C = 3 or N·C = 6/,
+      /^5$/,
+    );
   });
   test('data length differs from the product of the shape', async () => {
     await rejects(acon.aconCForward(new Float32Array(count - 1), shape, params()), LengthError, /^96$/, /^95$/);
     await rejects(acon.aconCBackward(x(), new Float32Array(count + 4), shape, params()), LengthError, /^96$/, /^100$/);
   });
   test('non-float32 data', async () => {
-    await rejects(acon.aconCForward(new Float64Array(count) as unknown as Float32Array, shape, params()), DTypeError, /Float32Array/, /Float64Array/);
-    await rejects(acon.aconCForward(Array.from(x()) as unknown as Float32Array, shape, params()), DTypeError, /Float32Array/, /Array\(96\)/);
-    await rejects(acon.aconCForward(x(), shape, { ...params(), p2: new Int32Array(C) as unknown as Float32Array }), DTypeError, /Float32Array/, /Int32Array/);
+    await rejects(
+      acon.aconCForward(new Float64Array(count) as unknown as Float32Array, shape, params()),
+      DTypeError,
+      /Float32Array/,
+      /Float64Array/,
+    );
+    await rejects(
+      acon.aconCForward(Array.from(x()) as unknown as Float32Array, shape, params()),
+      DTypeError,
+      /Float32Array/,
+      /Array\(96\)/,
+    );
+    await rejects(
+      acon.aconCForward(x(), shape, { ...params(), p2: new Int32Array(C) as unknown as Float32Array }),
+      DTypeError,
+      /Float32Array/,
+      /Int32Array/,
+    );
   });
   test('unknown dataFormat', async () => {
-    await rejects(acon.aconCForward(x(), shape, params(), { dataFormat: 'CHWN' as 'NCHW' }), OptionError, /NCHW/, /CHWN/);
+    await rejects(
+      acon.aconCForward(x(), shape, params(), { dataFormat: 'CHWN' as 'NCHW' }),
+      OptionError,
+      /NCHW/,
+      /CHWN/,
+    );
   });
   test('a tensor over the device limit is refused before anything is allocated', async () => {
     const max = acon.context.maxTensorBytes / 4;
     const big: Shape4 = [1, 1, Math.ceil(max / 1024) + 1, 1024];
     const live = acon.liveBuffers;
     // The data is not even looked at: the limit check comes first, so no giant array is needed.
-    await rejects(acon.aconCForward(new Float32Array(4), big, { p1: new Float32Array(1), p2: new Float32Array(1), beta: new Float32Array(1) }), LimitError, /at most \d+ bytes/, /bytes/);
+    await rejects(
+      acon.aconCForward(new Float32Array(4), big, {
+        p1: new Float32Array(1),
+        p2: new Float32Array(1),
+        beta: new Float32Array(1),
+      }),
+      LimitError,
+      /at most \d+ bytes/,
+      /bytes/,
+    );
     expect(acon.liveBuffers).toBe(live);
   });
 });
@@ -91,7 +140,11 @@ describe('GPU buffers', () => {
     };
   }
   const destroyAll = (b: Record<string, GPUBuffer>) => Object.values(b).forEach((v) => v.destroy());
-  const fwdBuffers = (b: Record<'x' | 'p1' | 'p2' | 'beta' | 'y', GPUBuffer>) => ({ x: b.x, params: { p1: b.p1, p2: b.p2, beta: b.beta }, y: b.y });
+  const fwdBuffers = (b: Record<'x' | 'p1' | 'p2' | 'beta' | 'y', GPUBuffer>) => ({
+    x: b.x,
+    params: { p1: b.p1, p2: b.p2, beta: b.beta },
+    y: b.y,
+  });
 
   test('too-small output buffer', async () => {
     const b = buffers(count * 4 - 16);
@@ -132,13 +185,20 @@ describe('GPU buffers', () => {
     const dy = new Float32Array(count).map((_, i) => Math.cos(i));
     const gx = acon.createBuffer(xs);
     const gdy = acon.createBuffer(dy);
-    const [gp1, gp2, gbeta] = [p.p1, p.p2, p.beta].map((a) => acon.createBuffer(a)) as [GPUBuffer, GPUBuffer, GPUBuffer];
+    const [gp1, gp2, gbeta] = [p.p1, p.p2, p.beta].map((a) => acon.createBuffer(a)) as [
+      GPUBuffer,
+      GPUBuffer,
+      GPUBuffer,
+    ];
     const out = () => acon.device.createBuffer({ size: count * 4, usage: usage() });
     const small = () => acon.device.createBuffer({ size: C * 4, usage: usage() });
     const [dx, dp1, dp2, dbeta] = [out(), small(), small(), small()];
     const gparams = { p1: gp1, p2: gp2, beta: gbeta };
     await acon.aconCForwardBuffers({ x: gx, params: gparams, y: b.y }, shape);
-    await acon.aconCBackwardBuffers({ x: gx, dy: gdy, params: gparams, grads: { dx, p1: dp1, p2: dp2, beta: dbeta } }, shape);
+    await acon.aconCBackwardBuffers(
+      { x: gx, dy: gdy, params: gparams, grads: { dx, p1: dp1, p2: dp2, beta: dbeta } },
+      shape,
+    );
     expect(await acon.readBuffer(b.y, count)).toEqual(await acon.aconCForward(xs, shape, p));
     const host = await acon.aconCBackward(xs, dy, shape, p);
     expect(await acon.readBuffer(dx, count)).toEqual(host.dx);
@@ -164,8 +224,20 @@ describe('recording into your own command encoder', () => {
     const [y, dx, g1, g2, gb, ym] = [mk(count), mk(count), mk(C), mk(C), mk(C), mk(count)];
     const mp = makeMetaParams(C, 2, 5);
     const up = (a: Float32Array) => acon.createBuffer(a);
-    const bn = (s: typeof mp.bn1) => ({ weight: up(s.weight), bias: up(s.bias), runningMean: up(s.runningMean), runningVar: up(s.runningVar) });
-    const mparams = { p1: up(mp.p1), p2: up(mp.p2), fc1: { weight: up(mp.fc1.weight), bias: up(mp.fc1.bias) }, bn1: bn(mp.bn1), fc2: { weight: up(mp.fc2.weight), bias: up(mp.fc2.bias) }, bn2: bn(mp.bn2) };
+    const bn = (s: typeof mp.bn1) => ({
+      weight: up(s.weight),
+      bias: up(s.bias),
+      runningMean: up(s.runningMean),
+      runningVar: up(s.runningVar),
+    });
+    const mparams = {
+      p1: up(mp.p1),
+      p2: up(mp.p2),
+      fc1: { weight: up(mp.fc1.weight), bias: up(mp.fc1.bias) },
+      bn1: bn(mp.bn1),
+      fc2: { weight: up(mp.fc2.weight), bias: up(mp.fc2.bias) },
+      bn2: bn(mp.bn2),
+    };
     // a pass of the caller's own before and a copy after: the library's passes sit between them
     const copyOfY = mk(count);
     const enc = acon.device.createCommandEncoder();
@@ -182,7 +254,9 @@ describe('recording into your own command encoder', () => {
     expect(await acon.readBuffer(dx, count)).toEqual(host.dx);
     expect(await acon.readBuffer(g1, C)).toEqual(host.p1);
     expect(await acon.readBuffer(gb, C)).toEqual(host.beta);
-    expect(await acon.readBuffer(ym, count)).toEqual((await acon.metaAconCForward(xs, shape, mp, { training: false })).y);
+    expect(await acon.readBuffer(ym, count)).toEqual(
+      (await acon.metaAconCForward(xs, shape, mp, { training: false })).y,
+    );
     // bad input throws synchronously, before anything is recorded
     const enc2 = acon.device.createCommandEncoder();
     expect(() => acon.encoder(enc2).aconCForward({ x: gx, params: gp, y: gx }, shape)).toThrow(BufferError);
@@ -203,7 +277,12 @@ describe('small defects', () => {
   test('a too-small dx buffer is named grads.dx', async () => {
     const mk = (n: number) => acon.device.createBuffer({ size: n * 4, usage: usage() });
     const gp = { p1: mk(C), p2: mk(C), beta: mk(C) };
-    const b = { x: mk(count), dy: mk(count), params: gp, grads: { dx: mk(count - 4), p1: mk(C), p2: mk(C), beta: mk(C) } };
+    const b = {
+      x: mk(count),
+      dy: mk(count),
+      params: gp,
+      grads: { dx: mk(count - 4), p1: mk(C), p2: mk(C), beta: mk(C) },
+    };
     await rejects(acon.aconCBackwardBuffers(b, shape), BufferError).then((e) => expect(e.message).toMatch(/grads\.dx/));
   });
 
@@ -211,11 +290,36 @@ describe('small defects', () => {
     const mk = (n: number) => acon.device.createBuffer({ size: Math.max(16, n * 4), usage: usage() });
     const R = 16;
     const bn = (f: number) => ({ weight: mk(f), bias: mk(f), runningMean: mk(f), runningVar: mk(f) });
-    const params = { p1: mk(C), p2: mk(C), fc1: { weight: mk(R * C), bias: mk(R) }, bn1: bn(R), fc2: { weight: mk(C * R), bias: mk(C) }, bn2: bn(C) };
+    const params = {
+      p1: mk(C),
+      p2: mk(C),
+      fc1: { weight: mk(R * C), bias: mk(R) },
+      bn1: bn(R),
+      fc2: { weight: mk(C * R), bias: mk(C) },
+      bn2: bn(C),
+    };
     const x = mk(count);
-    await rejects(acon.metaAconCForwardBuffers({ x, params, y: x }, shape, { training: false }), BufferError, /own/, /x/);
-    const grads = { dx: x, p1: mk(C), p2: mk(C), fc1: { weight: mk(R * C), bias: mk(R) }, bn1: { weight: mk(R), bias: mk(R) }, fc2: { weight: mk(C * R), bias: mk(C) }, bn2: { weight: mk(C), bias: mk(C) } };
-    await rejects(acon.metaAconCBackwardBuffers({ x, dy: mk(count), params, grads }, shape, { training: false }), BufferError, /own/, /x/);
+    await rejects(
+      acon.metaAconCForwardBuffers({ x, params, y: x }, shape, { training: false }),
+      BufferError,
+      /own/,
+      /x/,
+    );
+    const grads = {
+      dx: x,
+      p1: mk(C),
+      p2: mk(C),
+      fc1: { weight: mk(R * C), bias: mk(R) },
+      bn1: { weight: mk(R), bias: mk(R) },
+      fc2: { weight: mk(C * R), bias: mk(C) },
+      bn2: { weight: mk(C), bias: mk(C) },
+    };
+    await rejects(
+      acon.metaAconCBackwardBuffers({ x, dy: mk(count), params, grads }, shape, { training: false }),
+      BufferError,
+      /own/,
+      /x/,
+    );
   });
 
   test('constructors validate widths, r and seeds', () => {
@@ -257,7 +361,9 @@ describe('GPU timing', () => {
     const y = acon.createBuffer(new Float32Array(n));
     const p = acon.createBuffer(new Float32Array(4).fill(1));
     const geo = { n: 1, c: 1, h: 1024, w: 1024, layout: 'NCHW' as const, betaPerSample: false };
-    const small = await timeGpuWork(acon.context, (b) => encodeAconCForward(acon.context, b, { ...geo, h: 4 }, { x, p1: p, p2: p, beta: p, y }));
+    const small = await timeGpuWork(acon.context, (b) =>
+      encodeAconCForward(acon.context, b, { ...geo, h: 4 }, { x, p1: p, p2: p, beta: p, y }),
+    );
     const big = await timeGpuWork(acon.context, (b) => {
       for (let k = 0; k < 8; k++) encodeAconCForward(acon.context, b, geo, { x, p1: p, p2: p, beta: p, y });
     });
@@ -275,12 +381,32 @@ describe('no leaks', () => {
     const n = 150;
     const p = params();
     const xs = new Float32Array(n).fill(0.25);
-    const mk = (len: number) => acon.device.createBuffer({ size: len * 4, usage: GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_DST | GPUBufferUsage.COPY_SRC });
-    const io = { x: acon.createBuffer(xs), dy: acon.createBuffer(xs), y: mk(n), dx: mk(n), dp1: mk(3), dp2: mk(3), dbeta: mk(3) };
-    const [gp1, gp2, gbeta] = [p.p1, p.p2, p.beta].map((a) => acon.createBuffer(a)) as [GPUBuffer, GPUBuffer, GPUBuffer];
+    const mk = (len: number) =>
+      acon.device.createBuffer({
+        size: len * 4,
+        usage: GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_DST | GPUBufferUsage.COPY_SRC,
+      });
+    const io = {
+      x: acon.createBuffer(xs),
+      dy: acon.createBuffer(xs),
+      y: mk(n),
+      dx: mk(n),
+      dp1: mk(3),
+      dp2: mk(3),
+      dbeta: mk(3),
+    };
+    const [gp1, gp2, gbeta] = [p.p1, p.p2, p.beta].map((a) => acon.createBuffer(a)) as [
+      GPUBuffer,
+      GPUBuffer,
+      GPUBuffer,
+    ];
     const gparams = { p1: gp1, p2: gp2, beta: gbeta };
     const fwd = () => acon.aconCForwardBuffers({ x: io.x, params: gparams, y: io.y }, s);
-    const bwd = () => acon.aconCBackwardBuffers({ x: io.x, dy: io.dy, params: gparams, grads: { dx: io.dx, p1: io.dp1, p2: io.dp2, beta: io.dbeta } }, s);
+    const bwd = () =>
+      acon.aconCBackwardBuffers(
+        { x: io.x, dy: io.dy, params: gparams, grads: { dx: io.dx, p1: io.dp1, p2: io.dp2, beta: io.dbeta } },
+        s,
+      );
     // warm-up, including the host-array path (uploads and read-back)
     await Promise.all([fwd(), bwd(), acon.aconCForward(xs, s, p), acon.aconCBackward(xs, xs, s, p)]);
     const live = acon.liveBuffers;

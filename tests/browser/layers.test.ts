@@ -21,26 +21,36 @@ const readAll = (ts: tf.Tensor[]) => Promise.all(ts.map(read));
 /** NHWC → NCHW on host data. */
 function toNCHW(x: Float32Array, [N, H, W, C]: number[]): Float32Array {
   const out = new Float32Array(x.length);
-  for (let n = 0; n < N!; n++) for (let h = 0; h < H!; h++) for (let w = 0; w < W!; w++) for (let c = 0; c < C!; c++) out[((n * C! + c) * H! + h) * W! + w] = x[((n * H! + h) * W! + w) * C! + c]!;
+  for (let n = 0; n < N!; n++)
+    for (let h = 0; h < H!; h++)
+      for (let w = 0; w < W!; w++)
+        for (let c = 0; c < C!; c++) out[((n * C! + c) * H! + h) * W! + w] = x[((n * H! + h) * W! + w) * C! + c]!;
   return out;
 }
 /** Values k/8 with integer k in [−16, 16]: sums of up to 2¹⁸ of them are exact in float32. */
 const eighths = (r: () => number, n: number) => Float32Array.from({ length: n }, () => Math.round(r() * 32 - 16) / 8);
 
 /** An in-memory round trip through model.save and tf.loadLayersModel. */
-async function roundTrip(model: tfl.LayersModel): Promise<{ loaded: tfl.LayersModel; artifacts: tf.io.ModelArtifacts }> {
+async function roundTrip(
+  model: tfl.LayersModel,
+): Promise<{ loaded: tfl.LayersModel; artifacts: tf.io.ModelArtifacts }> {
   let artifacts: tf.io.ModelArtifacts | undefined;
-  await model.save(tf.io.withSaveHandler(async (a) => {
-    artifacts = a;
-    return { modelArtifactsInfo: { dateSaved: new Date(), modelTopologyType: 'JSON' } };
-  }));
+  await model.save(
+    tf.io.withSaveHandler(async (a) => {
+      artifacts = a;
+      return { modelArtifactsInfo: { dateSaved: new Date(), modelTopologyType: 'JSON' } };
+    }),
+  );
   const loaded = await tfl.loadLayersModel(tf.io.fromMemory(artifacts!));
   return { loaded, artifacts: artifacts! };
 }
 
 describe('tf.layers face', () => {
   test('only src/layers and src/models import @tensorflow/tfjs-layers (acon-webgpu and acon-webgpu/tfjs users pay nothing for it)', () => {
-    const sources = import.meta.glob('../../src/**/*.ts', { query: '?raw', import: 'default', eager: true }) as Record<string, string>;
+    const sources = import.meta.glob('../../src/**/*.ts', { query: '?raw', import: 'default', eager: true }) as Record<
+      string,
+      string
+    >;
     const files = Object.keys(sources);
     expect(files.some((f) => f.includes('/src/layers/'))).toBe(true);
     expect(files.length).toBeGreaterThan(10);
@@ -76,17 +86,34 @@ describe('tf.layers face', () => {
     x.dispose();
   });
 
-  test('MetaAconC builds the PyTorch module\'s parameters: R = max(r, ⌊C/r⌋), running statistics non-trainable', async () => {
+  test("MetaAconC builds the PyTorch module's parameters: R = max(r, ⌊C/r⌋), running statistics non-trainable", async () => {
     const layer = new MetaAconC({ seed: 1 });
     const y = layer.apply(tf.zeros([1, 2, 2, 64])) as tf.Tensor;
     expect(layer.hidden).toBe(16);
     const named = Object.fromEntries(layer.weights.map((w) => [w.originalName.split('/').at(-1)!, w]));
     const shapes = Object.fromEntries(Object.entries(named).map(([k, w]) => [k, w.shape]));
     expect(shapes).toEqual({
-      p1: [64], p2: [64], 'fc1.weight': [16, 64], 'fc1.bias': [16], 'bn1.weight': [16], 'bn1.bias': [16], 'bn1.running_mean': [16], 'bn1.running_var': [16],
-      'fc2.weight': [64, 16], 'fc2.bias': [64], 'bn2.weight': [64], 'bn2.bias': [64], 'bn2.running_mean': [64], 'bn2.running_var': [64],
+      p1: [64],
+      p2: [64],
+      'fc1.weight': [16, 64],
+      'fc1.bias': [16],
+      'bn1.weight': [16],
+      'bn1.bias': [16],
+      'bn1.running_mean': [16],
+      'bn1.running_var': [16],
+      'fc2.weight': [64, 16],
+      'fc2.bias': [64],
+      'bn2.weight': [64],
+      'bn2.bias': [64],
+      'bn2.running_mean': [64],
+      'bn2.running_var': [64],
     });
-    expect(layer.nonTrainableWeights.map((w) => w.originalName.split('/').at(-1))).toEqual(['bn1.running_mean', 'bn1.running_var', 'bn2.running_mean', 'bn2.running_var']);
+    expect(layer.nonTrainableWeights.map((w) => w.originalName.split('/').at(-1))).toEqual([
+      'bn1.running_mean',
+      'bn1.running_var',
+      'bn2.running_mean',
+      'bn2.running_var',
+    ]);
     expect(layer.countParams()).toBe(2 * 64 + 16 * 64 + 16 + 4 * 16 + 64 * 16 + 64 + 4 * 64);
     // PyTorch's conv init: U(±1/√fan_in), fan_in = 64 for fc1, 16 for fc2
     const w1 = await read(named['fc1.weight']!.read());
@@ -148,7 +175,11 @@ describe('tf.layers face', () => {
     // non-trivial running statistics and BN affine parameters, the same in both
     const ws = last.getWeights();
     const rr = rng(13);
-    const values = ws.map((w, i) => (/running_var|bn.\.weight/.test(last.weights[i]!.originalName) ? uniform(rr, w.size, 0.5, 2) : normal(rr, w.size, 0.5)));
+    const values = ws.map((w, i) =>
+      /running_var|bn.\.weight/.test(last.weights[i]!.originalName)
+        ? uniform(rr, w.size, 0.5, 2)
+        : normal(rr, w.size, 0.5),
+    );
     const fresh = values.map((v, i) => tf.tensor(v, ws[i]!.shape));
     last.setWeights(fresh);
     first.setWeights(fresh);
@@ -213,7 +244,9 @@ describe('tf.layers face', () => {
       const topology = JSON.stringify(artifacts.modelTopology);
       expect(topology).toContain('"class_name":"AconC"');
       expect(topology).toContain('"class_name":"MetaAconC"');
-      expect(topology).toContain(`"data_format":"${dataFormat === 'channelsLast' ? 'channels_last' : 'channels_first'}"`);
+      expect(topology).toContain(
+        `"data_format":"${dataFormat === 'channelsLast' ? 'channels_last' : 'channels_first'}"`,
+      );
       const [a, meta, b] = loaded.layers as [AconC, MetaAconC, AconC];
       expect(a).toBeInstanceOf(AconC);
       expect(meta).toBeInstanceOf(MetaAconC);
@@ -256,15 +289,25 @@ describe('tf.layers face', () => {
     const mean = ys.reduce((a, v) => a + v, 0) / N;
     const variance = ys.reduce((a, v) => a + (v - mean) ** 2, 0) / N;
     const act = new AconC({ inputShape: [H, W, C], seed: 8 });
-    const model = tfl.sequential({ layers: [act, tfl.layers.globalAveragePooling2d({}), tfl.layers.dense({ units: 1, kernelInitializer: tfl.initializers.constant({ value: 1 / C }) })] });
+    const model = tfl.sequential({
+      layers: [
+        act,
+        tfl.layers.globalAveragePooling2d({}),
+        tfl.layers.dense({ units: 1, kernelInitializer: tfl.initializers.constant({ value: 1 / C }) }),
+      ],
+    });
     model.compile({ optimizer: tf.train.adam(0.05), loss: 'meanSquaredError' });
     const x = tf.tensor4d(xs, [N, H, W, C]);
     const y = tf.tensor2d(ys, [N, 1]);
     const init = await readAll(act.getWeights());
     const hist = await model.fit(x, y, { epochs: 20, batchSize: 16, shuffle: false });
     const loss = hist.history.loss as number[];
-    const moved = (await readAll(act.getWeights())).map((w, i) => Math.max(...w.map((v, k) => Math.abs(v - init[i]![k]!))));
-    console.log(`AconC fit: loss ${loss[0]!.toFixed(4)} → ${loss.at(-1)!.toFixed(4)} (target variance ${variance.toFixed(4)}); max |Δp1|, |Δp2|, |Δβ| ${moved.map((m) => m.toFixed(3)).join(', ')}`);
+    const moved = (await readAll(act.getWeights())).map((w, i) =>
+      Math.max(...w.map((v, k) => Math.abs(v - init[i]![k]!))),
+    );
+    console.log(
+      `AconC fit: loss ${loss[0]!.toFixed(4)} → ${loss.at(-1)!.toFixed(4)} (target variance ${variance.toFixed(4)}); max |Δp1|, |Δp2|, |Δβ| ${moved.map((m) => m.toFixed(3)).join(', ')}`,
+    );
     // 80 Adam steps of lr 0.05: a parameter with a gradient of steady sign moves by ≈ 0.05 a step;
     // 0.05 in total is a sixteenth of that, and zero is what a parameter left out of training shows
     for (const m of moved) expect(m).toBeGreaterThan(0.05);
@@ -289,7 +332,9 @@ describe('tf.layers face', () => {
     const hist = await model.fit(x, y, { epochs: 3, batchSize: 8, shuffle: false });
     const afterFit = await readAll(act.getWeights());
     const moved = afterFit.map((w, i) => Math.max(...w.map((v, k) => Math.abs(v - init[i]![k]!))));
-    console.log(`MetaAconC fit: loss ${(hist.history.loss as number[]).map((l) => l.toFixed(3)).join(' → ')}; moved ${moved.map((m, i) => `${name(i)} ${m.toExponential(1)}`).join(', ')}`);
+    console.log(
+      `MetaAconC fit: loss ${(hist.history.loss as number[]).map((l) => l.toFixed(3)).join(' → ')}; moved ${moved.map((m, i) => `${name(i)} ${m.toExponential(1)}`).join(', ')}`,
+    );
     // 12 Adam steps of lr 0.01 move every trained parameter by up to 0.12; the running statistics
     // after 12 updates of momentum 0.1 hold ≈ 72 % of the batch statistics, of order 0.1–1 here.
     // fc1.bias and fc2.bias are the exception: batch norm in training mode makes their gradients
@@ -357,7 +402,9 @@ describe('tf.layers face', () => {
     expect(y.shape).toEqual([1, 7, 7, 64]);
     // symbolic: a model with a wrong-rank input fails when it is put together
     expect(() => new AconC().apply(tfl.input({ shape: [10] }))).toThrow(ShapeError);
-    expect(() => new AconC({ dataFormat: 'channelsFirst' }).apply(tfl.input({ shape: [null, 4, 4] as unknown as number[] }))).toThrow(/channel dimension/);
+    expect(() =>
+      new AconC({ dataFormat: 'channelsFirst' }).apply(tfl.input({ shape: [null, 4, 4] as unknown as number[] })),
+    ).toThrow(/channel dimension/);
     // a config typo does not fall back silently
     expect(() => new AconC({ dataFormat: 'NHWC' as never })).toThrow(OptionError);
     expect(() => new AconC({ dataFormat: 'NHWC' as never })).toThrow(/channelsLast/);

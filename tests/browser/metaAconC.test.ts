@@ -38,33 +38,46 @@ async function checkMetaCase({ shape, r, training, layout, seed }: MetaCase, a: 
   const dy = normal(rand, count);
   const results = await checkMetaStages(a.context, x, dy, shape, p, training, layout);
   expect(results.length).toBeGreaterThan(30);
-  expect(results.filter((s) => !s.pass), 'stages outside their float32 error bound').toEqual([]);
+  expect(
+    results.filter((s) => !s.pass),
+    'stages outside their float32 error bound',
+  ).toEqual([]);
 }
 
 describe('Meta-ACON-C: every stage vs the reference', () => {
   const cases: MetaCase[] = [];
   let seed = 100;
   for (const C of [16, 17, 64, 256])
-    for (const [H, W] of [[1, 1], [7, 1], [7, 7], [56, 56]] as const)
+    for (const [H, W] of [
+      [1, 1],
+      [7, 1],
+      [7, 7],
+      [56, 56],
+    ] as const)
       for (const N of [2, 3, 32]) {
         if (N * C * H * W > 1_700_000) continue;
         seed++;
-        for (const layout of ['NCHW', 'NHWC'] as DataFormat[]) cases.push({ shape: [N, C, H, W], r: seed % 2 ? 16 : 4, training: seed % 3 !== 0, layout, seed });
+        for (const layout of ['NCHW', 'NHWC'] as DataFormat[])
+          cases.push({ shape: [N, C, H, W], r: seed % 2 ? 16 : 4, training: seed % 3 !== 0, layout, seed });
       }
   test.each(cases)('$shape r=$r training=$training $layout', (k) => checkMetaCase(k), 120_000);
 
-  test.each(['NCHW', 'NHWC'] as DataFormat[])('planes of several mean chunks (64×68, %s), also with the GPU tuning and with the grid folded at 9 per dimension', async (layout) => {
-    const k: MetaCase = { shape: [2, 16, 64, 68], r: 4, training: true, layout, seed: 7 };
-    await checkMetaCase(k);
-    for (const options of [{ software: false }, { maxWorkgroupsPerDimension: 9 }]) {
-      const other = await AconGPU.create(options);
-      try {
-        await checkMetaCase(k, other);
-      } finally {
-        other.destroy();
+  test.each(['NCHW', 'NHWC'] as DataFormat[])(
+    'planes of several mean chunks (64×68, %s), also with the GPU tuning and with the grid folded at 9 per dimension',
+    async (layout) => {
+      const k: MetaCase = { shape: [2, 16, 64, 68], r: 4, training: true, layout, seed: 7 };
+      await checkMetaCase(k);
+      for (const options of [{ software: false }, { maxWorkgroupsPerDimension: 9 }]) {
+        const other = await AconGPU.create(options);
+        try {
+          await checkMetaCase(k, other);
+        } finally {
+          other.destroy();
+        }
       }
-    }
-  }, 120_000);
+    },
+    120_000,
+  );
 
   test('channels-last with C not a multiple of 4 and several channel blocks (NHWC [3, 75, 20, 20]), GPU tuning too', async () => {
     const k: MetaCase = { shape: [3, 75, 20, 20], r: 16, training: true, layout: 'NHWC', seed: 8 };
@@ -90,7 +103,8 @@ describe('Meta-ACON-C: every stage vs the reference', () => {
           layout: fc.constantFrom<DataFormat>('NCHW', 'NHWC'),
           seed: fc.integer({ min: 1, max: 2 ** 30 }),
         }),
-        async ({ n, c, h, w, r, training, layout, seed }) => checkMetaCase({ shape: [n, c, h, w], r, training, layout, seed }),
+        async ({ n, c, h, w, r, training, layout, seed }) =>
+          checkMetaCase({ shape: [n, c, h, w], r, training, layout, seed }),
       ),
       { numRuns: 200, seed: 4242 },
     );
@@ -200,8 +214,15 @@ describe('Meta-ACON-C layer', () => {
     const a = new MetaAconC(17, 4, 3);
     const dict = a.stateDict();
     expect(Object.keys(dict).sort()).toEqual(
-      ['p1', 'p2', 'fc1.weight', 'fc1.bias', 'fc2.weight', 'fc2.bias',
-        ...['bn1', 'bn2'].flatMap((b) => ['weight', 'bias', 'running_mean', 'running_var'].map((k) => `${b}.${k}`))].sort(),
+      [
+        'p1',
+        'p2',
+        'fc1.weight',
+        'fc1.bias',
+        'fc2.weight',
+        'fc2.bias',
+        ...['bn1', 'bn2'].flatMap((b) => ['weight', 'bias', 'running_mean', 'running_var'].map((k) => `${b}.${k}`)),
+      ].sort(),
     );
     expect(dict['fc1.weight']!.shape).toEqual([4, 17, 1, 1]);
     expect(dict.p1!.shape).toEqual([1, 17, 1, 1]);
@@ -209,12 +230,15 @@ describe('Meta-ACON-C layer', () => {
     b.loadStateDict(dict);
     expect(b.params).toEqual(a.params);
     const paddle: Record<string, { shape: number[]; data: Float32Array }> = {};
-    for (const [k, v] of Object.entries(dict)) paddle[k.replace('running_mean', '_mean').replace('running_var', '_variance')] = v;
+    for (const [k, v] of Object.entries(dict))
+      paddle[k.replace('running_mean', '_mean').replace('running_var', '_variance')] = v;
     const c = new MetaAconC(17, 4, 5);
     c.loadStateDict(paddle);
     expect(c.params).toEqual(a.params);
     const x = normal(rng(1), 2 * 17 * 9, 1);
-    expect(await c.forward(acon, x, [2, 17, 3, 3], { training: false })).toEqual(await a.forward(acon, x, [2, 17, 3, 3], { training: false }));
+    expect(await c.forward(acon, x, [2, 17, 3, 3], { training: false })).toEqual(
+      await a.forward(acon, x, [2, 17, 3, 3], { training: false }),
+    );
   });
 });
 
@@ -223,12 +247,20 @@ describe('Meta-ACON-C bad input', () => {
   const x = new Float32Array(2 * 17 * 9);
   test('batch of one in training mode: typed error; eval mode works', async () => {
     const p = makeParams(17, 16, 1);
-    const e = await metaAconCForward(acon.context, new Float32Array(17 * 9), [1, 17, 3, 3], p, { training: true }).catch((err: unknown) => err);
+    const e = await metaAconCForward(acon.context, new Float32Array(17 * 9), [1, 17, 3, 3], p, {
+      training: true,
+    }).catch((err: unknown) => err);
     expect(e).toBeInstanceOf(BatchSizeError);
     expect((e as BatchSizeError).expected).toMatch(/N ≥ 2/);
     expect((e as BatchSizeError).actual).toBe('N = 1');
-    await expect(metaAconCBackward(acon.context, new Float32Array(17 * 9), new Float32Array(17 * 9), [1, 17, 3, 3], p, { training: true })).rejects.toBeInstanceOf(BatchSizeError);
-    const y = await metaAconCForward(acon.context, new Float32Array(17 * 9).fill(1), [1, 17, 3, 3], p, { training: false });
+    await expect(
+      metaAconCBackward(acon.context, new Float32Array(17 * 9), new Float32Array(17 * 9), [1, 17, 3, 3], p, {
+        training: true,
+      }),
+    ).rejects.toBeInstanceOf(BatchSizeError);
+    const y = await metaAconCForward(acon.context, new Float32Array(17 * 9).fill(1), [1, 17, 3, 3], p, {
+      training: false,
+    });
     expect(y.y.every(Number.isFinite)).toBe(true);
   });
   test('wrong C: parameters for 16 channels on a 17-channel tensor', async () => {
@@ -241,7 +273,13 @@ describe('Meta-ACON-C bad input', () => {
     const layer = new MetaAconC(17, 4);
     const good = layer.stateDict();
     const wrong = { ...good, 'fc2.weight': { shape: [4, 17, 1, 1], data: good['fc2.weight']!.data } };
-    const e = (() => { try { layer.loadStateDict(wrong); } catch (err) { return err; } })();
+    const e = (() => {
+      try {
+        layer.loadStateDict(wrong);
+      } catch (err) {
+        return err;
+      }
+    })();
     expect(e).toBeInstanceOf(StateDictError);
     expect((e as StateDictError).expected).toBe('[17, 4, 1, 1]');
     expect((e as StateDictError).actual).toBe('[4, 17, 1, 1]');
@@ -270,9 +308,29 @@ describe('Meta-ACON-C on GPU-resident buffers', () => {
       return b;
     };
     const empty = (n: number) => up(new Float32Array(n));
-    const bn = (s: typeof p.bn1) => ({ weight: up(s.weight), bias: up(s.bias), runningMean: up(s.runningMean), runningVar: up(s.runningVar) });
-    const P = { p1: up(p.p1), p2: up(p.p2), fc1: { weight: up(p.fc1.weight), bias: up(p.fc1.bias) }, bn1: bn(p.bn1), fc2: { weight: up(p.fc2.weight), bias: up(p.fc2.bias) }, bn2: bn(p.bn2) };
-    const G = { dx: empty(count), p1: empty(20), p2: empty(20), fc1: { weight: empty(R * 20), bias: empty(R) }, bn1: { weight: empty(R), bias: empty(R) }, fc2: { weight: empty(20 * R), bias: empty(20) }, bn2: { weight: empty(20), bias: empty(20) } };
+    const bn = (s: typeof p.bn1) => ({
+      weight: up(s.weight),
+      bias: up(s.bias),
+      runningMean: up(s.runningMean),
+      runningVar: up(s.runningVar),
+    });
+    const P = {
+      p1: up(p.p1),
+      p2: up(p.p2),
+      fc1: { weight: up(p.fc1.weight), bias: up(p.fc1.bias) },
+      bn1: bn(p.bn1),
+      fc2: { weight: up(p.fc2.weight), bias: up(p.fc2.bias) },
+      bn2: bn(p.bn2),
+    };
+    const G = {
+      dx: empty(count),
+      p1: empty(20),
+      p2: empty(20),
+      fc1: { weight: empty(R * 20), bias: empty(R) },
+      bn1: { weight: empty(R), bias: empty(R) },
+      fc2: { weight: empty(20 * R), bias: empty(20) },
+      bn2: { weight: empty(20), bias: empty(20) },
+    };
     const gx = up(x);
     const gdy = up(dy);
     const gy = empty(count);
@@ -290,7 +348,9 @@ describe('Meta-ACON-C on GPU-resident buffers', () => {
     expect(await acon.readBuffer(G.bn2.bias, 20)).toEqual(hostG.bn2.bias);
     // a too-small gradient buffer is named in the error
     const small = { ...G, fc2: { ...G.fc2, bias: empty(15) } };
-    await expect(acon.metaAconCBackwardBuffers({ x: gx, dy: gdy, params: P, grads: small }, shape, { training: true, hidden: R })).rejects.toThrow(/grads\.fc2\.bias is too small/);
+    await expect(
+      acon.metaAconCBackwardBuffers({ x: gx, dy: gdy, params: P, grads: small }, shape, { training: true, hidden: R }),
+    ).rejects.toThrow(/grads\.fc2\.bias is too small/);
     for (const b of made) b.destroy();
   });
 });

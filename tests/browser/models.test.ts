@@ -11,7 +11,11 @@ import { paramCounts } from '../../src/layers/index';
 
 tfjsWebGPUErrorScopes();
 
-const fixtures = import.meta.glob('../fixtures/models/*.safetensors', { query: '?url', import: 'default', eager: true }) as Record<string, string>;
+const fixtures = import.meta.glob('../fixtures/models/*.safetensors', {
+  query: '?url',
+  import: 'default',
+  eager: true,
+}) as Record<string, string>;
 const bytes = async (name: string) => {
   const url = fixtures[`../fixtures/models/${name}`];
   if (!url) throw new Error(`fixture ${name} is missing (run /usr/bin/python3 scripts/make_model_fixtures.py)`);
@@ -42,7 +46,7 @@ const CASES = [
   ['dcn2-meta', 'dcn2-meta'],
 ] as const;
 
-describe('converted PyTorch checkpoints: logits equal PyTorch\'s', () => {
+describe("converted PyTorch checkpoints: logits equal PyTorch's", () => {
   test.each(CASES)('%s (batch 2 and batch 1; fused and composed ACON)', async (name, architecture) => {
     const io = readSafetensors(await bytes(`${name}.io.safetensors`));
     const u8 = io.tensors.get('input_u8')!;
@@ -55,7 +59,9 @@ describe('converted PyTorch checkpoints: logits equal PyTorch\'s', () => {
     const file = await bytes(`${name}.safetensors`);
     const before = tf.memory().numTensors;
     // x = u8 / 64 − 2 (exact in float32), NCHW → NHWC
-    const x = tf.tidy(() => tf.transpose(tf.sub(tf.div(tf.tensor4d(Float32Array.from(u8.data), [n, c, h, w]), 64), 2), [0, 2, 3, 1]));
+    const x = tf.tidy(() =>
+      tf.transpose(tf.sub(tf.div(tf.tensor4d(Float32Array.from(u8.data), [n, c, h, w]), 64), 2), [0, 2, 3, 1]),
+    );
     for (const impl of ['auto', 'composed'] as const) {
       const { model, architecture: arch } = loadCheckpoint(file, { impl });
       expect(arch).toBe(architecture);
@@ -66,7 +72,9 @@ describe('converted PyTorch checkpoints: logits equal PyTorch\'s', () => {
       model.dispose();
       const err = maxAbsDiff(ours, logits64);
       const err1 = maxAbsDiff(ours1, logits64.subarray(0, classes));
-      console.log(`${name} ${impl}: max |ours − torch64| = ${err.toExponential(2)} (batch 1: ${err1.toExponential(2)}); torch32 − torch64: ${e.toExponential(2)}; tolerance ${tol.toExponential(2)}; max |logit| ${maxAbs(logits64).toFixed(3)}`);
+      console.log(
+        `${name} ${impl}: max |ours − torch64| = ${err.toExponential(2)} (batch 1: ${err1.toExponential(2)}); torch32 − torch64: ${e.toExponential(2)}; tolerance ${tol.toExponential(2)}; max |logit| ${maxAbs(logits64).toFixed(3)}`,
+      );
       expect(ours.length).toBe(logits64.length);
       expect(err).toBeLessThanOrEqual(tol);
       expect(err1).toBeLessThanOrEqual(tol);
@@ -77,11 +85,16 @@ describe('converted PyTorch checkpoints: logits equal PyTorch\'s', () => {
 });
 
 describe('parameter counts of the converted networks', () => {
-  test('equal PyTorch\'s (param-counts.json: trainable parameters; running means and variances as non-trainable weights)', async () => {
-    const counts = (await (await fetch(new URL('../fixtures/models/param-counts.json', import.meta.url))).json()) as Record<string, { trainable: number; buffers: number }>;
+  test("equal PyTorch's (param-counts.json: trainable parameters; running means and variances as non-trainable weights)", async () => {
+    const counts = (await (
+      await fetch(new URL('../fixtures/models/param-counts.json', import.meta.url))
+    ).json()) as Record<string, { trainable: number; buffers: number }>;
     for (const [name] of CASES) {
       const { model } = loadCheckpoint(await bytes(`${name}.safetensors`));
-      expect(paramCounts(model), name).toEqual({ trainable: counts[name]!.trainable, nonTrainable: counts[name]!.buffers });
+      expect(paramCounts(model), name).toEqual({
+        trainable: counts[name]!.trainable,
+        nonTrainable: counts[name]!.buffers,
+      });
       model.dispose();
     }
   });

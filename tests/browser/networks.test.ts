@@ -21,9 +21,13 @@ const variables = (m: tfl.LayersModel) => m.trainableWeights.map((w) => w.read()
 const aconWeights = (m: tfl.LayersModel) => (m.layers.find((l) => l instanceof AconC) as AconC).getWeights();
 
 describe('seed networks as tf.layers models', () => {
-  test('parameter counts (dcn3 158,913; dcn2+AconC 159,105; dcn2+MetaAconC 161,329 + 160 running statistics), as model.summary() prints them; the seed\'s shapes', () => {
+  test("parameter counts (dcn3 158,913; dcn2+AconC 159,105; dcn2+MetaAconC 161,329 + 160 running statistics), as model.summary() prints them; the seed's shapes", () => {
     const before = tf.memory().numTensors;
-    const want: Record<NetKind, [number, number]> = { dcn3: [158_913, 0], 'dcn2-acon': [159_105, 0], 'dcn2-meta': [161_329, 160] };
+    const want: Record<NetKind, [number, number]> = {
+      dcn3: [158_913, 0],
+      'dcn2-acon': [159_105, 0],
+      'dcn2-meta': [161_329, 160],
+    };
     for (const kind of ['dcn3', 'dcn2-acon', 'dcn2-meta'] as const) {
       const model = seedModel(kind);
       const { trainable, nonTrainable } = paramCounts(model);
@@ -37,8 +41,14 @@ describe('seed networks as tf.layers models', () => {
       const shapes = model.layers.map((l) => [l.name, l.outputShape]);
       const act = kind === 'dcn3' ? [] : [[kind === 'dcn2-acon' ? 'acon_c' : 'meta_acon_c', [null, 7, 7, 64]]];
       expect(shapes).toEqual([
-        ['conv1', [null, 32, 32, 32]], ['conv2', [null, 15, 15, 64]], ['conv3', [null, 7, 7, 64]], ...act,
-        ['conv4', [null, 4, 4, 64]], ['flatten', [null, 1024]], ['fc1', [null, 64]], ['fc2', [null, 1]],
+        ['conv1', [null, 32, 32, 32]],
+        ['conv2', [null, 15, 15, 64]],
+        ['conv3', [null, 7, 7, 64]],
+        ...act,
+        ['conv4', [null, 4, 4, 64]],
+        ['flatten', [null, 1024]],
+        ['fc1', [null, 64]],
+        ['fc2', [null, 1]],
       ]);
       // MetaAconC(64): p1, p2 2·64; fc1 64·16 + 16; bn1 2·16 (+ 2·16 running); fc2 16·64 + 64; bn2 2·64 (+ 2·64 running)
       if (kind === 'dcn2-meta') expect(trainable - want.dcn3[0]).toBe(128 + 1_040 + 32 + 1_088 + 128);
@@ -56,8 +66,40 @@ describe('seed networks as tf.layers models', () => {
     const [kernel, bias] = conv4.getWeights() as [tf.Tensor4D, tf.Tensor1D];
     const x = tf.tensor4d(normal(rng(6), 2 * 7 * 7 * 64), [2, 7, 7, 64]);
     const got = conv4.apply(x) as tf.Tensor;
-    const want = tf.tidy(() => tf.relu(tf.add(tf.conv2d(tf.pad(x, [[0, 0], [1, 1], [1, 1], [0, 0]]), kernel, 2, 'valid'), bias)));
-    const mags = tf.tidy(() => tf.add(tf.conv2d(tf.pad(tf.abs(x), [[0, 0], [1, 1], [1, 1], [0, 0]]), tf.abs(kernel), 2, 'valid'), tf.abs(bias)));
+    const want = tf.tidy(() =>
+      tf.relu(
+        tf.add(
+          tf.conv2d(
+            tf.pad(x, [
+              [0, 0],
+              [1, 1],
+              [1, 1],
+              [0, 0],
+            ]),
+            kernel,
+            2,
+            'valid',
+          ),
+          bias,
+        ),
+      ),
+    );
+    const mags = tf.tidy(() =>
+      tf.add(
+        tf.conv2d(
+          tf.pad(tf.abs(x), [
+            [0, 0],
+            [1, 1],
+            [1, 1],
+            [0, 0],
+          ]),
+          tf.abs(kernel),
+          2,
+          'valid',
+        ),
+        tf.abs(bias),
+      ),
+    );
     expect(got.shape).toEqual([2, 4, 4, 64]);
     // two float32 sums of the same 9·64 products and the bias, in whatever order each kernel
     // takes: each within γ₅₇₇·Σ|terms| of the exact sum, so within twice that of each other
@@ -77,8 +119,14 @@ describe('seed networks as tf.layers models', () => {
       const composed = seedModel(kind, { seed: 9, impl: 'composed' });
       // one seed, one init: the comparison starts from the same weights
       expect(await readAll(composed.getWeights())).toEqual(await readAll(fused.getWeights()));
-      const gf = tf.variableGrads(() => bceWithLogits(y, fused.apply(x, { training: true }) as tf.Tensor), variables(fused));
-      const gc = tf.variableGrads(() => bceWithLogits(y, composed.apply(x, { training: true }) as tf.Tensor), variables(composed));
+      const gf = tf.variableGrads(
+        () => bceWithLogits(y, fused.apply(x, { training: true }) as tf.Tensor),
+        variables(fused),
+      );
+      const gc = tf.variableGrads(
+        () => bceWithLogits(y, composed.apply(x, { training: true }) as tf.Tensor),
+        variables(composed),
+      );
       // Both are float32 evaluations of the same function that differ only in the ACON layer
       // (ours: ≤ (35 + 14|z|)u per element; tfjs's: a dozen roundings plus its σ'(z) cancellation),
       // propagated through ≤ 4 layers of 3×3 convolutions and two dense layers. With the ACON
@@ -114,7 +162,14 @@ describe('seed networks as tf.layers models', () => {
 
   test('trainNetwork evaluates the held-out split on schedule with no onProgress callback', async () => {
     const before = tf.memory().numTensors;
-    const res = await trainNetwork('dcn2-meta', { steps: 2, evalEvery: 1, batchSize: 4, trainSize: 8, testSize: 8, seed: 4 });
+    const res = await trainNetwork('dcn2-meta', {
+      steps: 2,
+      evalEvery: 1,
+      batchSize: 4,
+      trainSize: 8,
+      testSize: 8,
+      seed: 4,
+    });
     expect(res.loss.length).toBe(2);
     expect(res.heldOut.map((h) => h.step)).toEqual([1, 2]);
     for (const h of res.heldOut) {
@@ -148,11 +203,16 @@ describe('seed networks as tf.layers models', () => {
     // the same seed gives the same init: the trained p1, p2, β against their start
     const init = seedModel('dcn2-acon', { seed: 3 });
     const start = await readAll(aconWeights(init));
-    const moved = (await readAll(aconWeights(res.network))).map((w, i) => Math.max(...w.map((q, k) => Math.abs(q - start[i]![k]!))));
+    const moved = (await readAll(aconWeights(res.network))).map((w, i) =>
+      Math.max(...w.map((q, k) => Math.abs(q - start[i]![k]!))),
+    );
     init.dispose();
     const lastThree = res.heldOut.slice(-3);
-    const mean = (f: (h: (typeof lastThree)[number]) => number) => lastThree.reduce((a, h) => a + f(h), 0) / lastThree.length;
-    console.log(`dcn2-acon: held-out loss ${res.heldOut.map((h) => h.loss.toFixed(3)).join(' → ')}, accuracy ${res.heldOut.map((h) => h.accuracy.toFixed(2)).join(' → ')}, ${res.msPerStep.toFixed(0)} ms/step; |Δp1|, |Δp2|, |Δβ| max ${moved.map((m) => m.toExponential(2)).join(', ')}`);
+    const mean = (f: (h: (typeof lastThree)[number]) => number) =>
+      lastThree.reduce((a, h) => a + f(h), 0) / lastThree.length;
+    console.log(
+      `dcn2-acon: held-out loss ${res.heldOut.map((h) => h.loss.toFixed(3)).join(' → ')}, accuracy ${res.heldOut.map((h) => h.accuracy.toFixed(2)).join(' → ')}, ${res.msPerStep.toFixed(0)} ms/step; |Δp1|, |Δp2|, |Δβ| max ${moved.map((m) => m.toExponential(2)).join(', ')}`,
+    );
     expect(res.heldOut.map((h) => h.step)).toEqual([10, 20, 30, 40, 50, 60]);
     // Chance for balanced binary labels: loss ln 2 = 0.693, accuracy 0.5. Batch-8 Adam moves the
     // held-out loss by ±0.05 from one evaluation to the next, so the criterion is the mean of the

@@ -26,14 +26,39 @@ function metaTensors(C: number, r: number, seed: number) {
   const h = makeMetaParams(C, r, seed);
   const R = h.fc1.bias.length;
   const v = (a: Float32Array, shape: number[], trainable = true) => tf.variable(tf.tensor(a, shape), trainable);
-  const bn = (s: typeof h.bn1, f: number) => ({ weight: v(s.weight, [f]), bias: v(s.bias, [f]), runningMean: v(s.runningMean, [f], false), runningVar: v(s.runningVar, [f], false) });
+  const bn = (s: typeof h.bn1, f: number) => ({
+    weight: v(s.weight, [f]),
+    bias: v(s.bias, [f]),
+    runningMean: v(s.runningMean, [f], false),
+    runningVar: v(s.runningVar, [f], false),
+  });
   const params: MetaAconCTensors = {
-    p1: v(h.p1, [C]), p2: v(h.p2, [C]),
-    fc1: { weight: v(h.fc1.weight, [R, C, 1, 1]), bias: v(h.fc1.bias, [R]) }, bn1: bn(h.bn1, R),
-    fc2: { weight: v(h.fc2.weight, [C, R, 1, 1]), bias: v(h.fc2.bias, [C]) }, bn2: bn(h.bn2, C),
+    p1: v(h.p1, [C]),
+    p2: v(h.p2, [C]),
+    fc1: { weight: v(h.fc1.weight, [R, C, 1, 1]), bias: v(h.fc1.bias, [R]) },
+    bn1: bn(h.bn1, R),
+    fc2: { weight: v(h.fc2.weight, [C, R, 1, 1]), bias: v(h.fc2.bias, [C]) },
+    bn2: bn(h.bn2, C),
   };
-  const trainable = [params.p1, params.p2, params.fc1.weight, params.fc1.bias, params.bn1.weight, params.bn1.bias, params.fc2.weight, params.fc2.bias, params.bn2.weight, params.bn2.bias] as tf.Variable[];
-  const all = [...trainable, params.bn1.runningMean, params.bn1.runningVar, params.bn2.runningMean, params.bn2.runningVar];
+  const trainable = [
+    params.p1,
+    params.p2,
+    params.fc1.weight,
+    params.fc1.bias,
+    params.bn1.weight,
+    params.bn1.bias,
+    params.fc2.weight,
+    params.fc2.bias,
+    params.bn2.weight,
+    params.bn2.bias,
+  ] as tf.Variable[];
+  const all = [
+    ...trainable,
+    params.bn1.runningMean,
+    params.bn1.runningVar,
+    params.bn2.runningMean,
+    params.bn2.runningVar,
+  ];
   return { host: h, params, trainable, dispose: () => tf.dispose(all) };
 }
 
@@ -46,61 +71,79 @@ describe('aconC op', () => {
     { shape: [3, 6, 4, 4], format: 'NCHW', perSample: true },
   ];
   for (const backend of ['webgpu', 'cpu'] as const) {
-    test.each(cases)(`${backend}: value and tf.grads of all four inputs vs the reference ($shape $format perSample=$perSample)`, async ({ shape, format, perSample }) => {
-      await tf.setBackend(backend);
-      const r = rng(shape[1]);
-      const [N, C, H, W] = shape;
-      const count = N * C * H * W;
-      const x = normal(r, count, 2);
-      const dy = normal(r, count);
-      const p = { p1: normal(r, C), p2: normal(r, C), beta: uniform(r, perSample ? N * C : C, -2, 2) };
-      const tshape = format === 'NCHW' ? [...shape] : [N, H, W, C];
-      const tx = tf.tensor(x, tshape);
-      const tdy = tf.tensor(dy, tshape);
-      const tp = [tf.tensor(p.p1, [1, C, 1, 1]), tf.tensor(p.p2, [1, C, 1, 1]), tf.tensor(p.beta, perSample ? [N, C, 1, 1] : [1, C, 1, 1])];
-      const y = aconC(tx, tp[0]!, tp[1]!, tp[2]!, { dataFormat: format });
-      const grads = tf.grads((a: tf.Tensor, b: tf.Tensor, c: tf.Tensor, d: tf.Tensor) => aconC(a, b, c, d, { dataFormat: format }))([tx, ...tp], tdy);
-      const [gx, g1, g2, gb] = await Promise.all(grads.map((g) => g.data()));
-      const geo = { n: N, c: C, h: H, w: W, layout: format, betaPerSample: perSample };
-      if (backend === 'webgpu') {
-        // our kernels: the float32 bounds of the kernels themselves
-        within('y', await y.data(), aconCForwardRef(x, shape, p, format), forwardBounds(x, shape, p, format));
-        const ref = aconCBackwardRef(x, dy, shape, p, format);
-        const b = backwardBounds(x, dy, shape, p, backwardPlan(geo, isSoftwareDevice(tfDevice())).depth, format);
-        within('dx', gx!, ref.dx, b.dx);
-        within('dp1', g1!, ref.p1, b.p1);
-        within('dp2', g2!, ref.p2, b.p2);
-        within('dbeta', gb!, ref.beta, b.beta);
-        expect(grads[3]!.shape).toEqual(tp[2]!.shape);
-      } else {
-        // tfjs primitives in float32 on the cpu backend: the chain of ~12 roundings per term and
-        // the cancellation in its σ'(z) = s(1 − s) (≤ e^|z|, |z| ≤ 2·4·6 here) bound each element;
-        // sums add γ_{NHW}. Normwise: 1e-4 of the largest gradient covers both with margin.
-        const ref = aconCBackwardRef(x, dy, shape, p, format);
-        const norm = (a: ArrayLike<number>, want: ArrayLike<number>) => {
-          let e = 0;
-          let m = 0;
-          for (let i = 0; i < want.length; i++) {
-            e = Math.max(e, Math.abs(a[i]! - want[i]!));
-            m = Math.max(m, Math.abs(want[i]!));
-          }
-          return e / m;
-        };
-        expect(norm(await y.data(), aconCForwardRef(x, shape, p, format))).toBeLessThan(1e-4);
-        expect(norm(gx!, ref.dx)).toBeLessThan(1e-4);
-        expect(norm(g1!, ref.p1)).toBeLessThan(1e-4);
-        expect(norm(gb!, ref.beta)).toBeLessThan(1e-4);
-      }
-      tf.dispose([tx, tdy, ...tp, y, ...grads]);
-      await tf.setBackend('webgpu');
-    });
+    test.each(cases)(
+      `${backend}: value and tf.grads of all four inputs vs the reference ($shape $format perSample=$perSample)`,
+      async ({ shape, format, perSample }) => {
+        await tf.setBackend(backend);
+        const r = rng(shape[1]);
+        const [N, C, H, W] = shape;
+        const count = N * C * H * W;
+        const x = normal(r, count, 2);
+        const dy = normal(r, count);
+        const p = { p1: normal(r, C), p2: normal(r, C), beta: uniform(r, perSample ? N * C : C, -2, 2) };
+        const tshape = format === 'NCHW' ? [...shape] : [N, H, W, C];
+        const tx = tf.tensor(x, tshape);
+        const tdy = tf.tensor(dy, tshape);
+        const tp = [
+          tf.tensor(p.p1, [1, C, 1, 1]),
+          tf.tensor(p.p2, [1, C, 1, 1]),
+          tf.tensor(p.beta, perSample ? [N, C, 1, 1] : [1, C, 1, 1]),
+        ];
+        const y = aconC(tx, tp[0]!, tp[1]!, tp[2]!, { dataFormat: format });
+        const grads = tf.grads((a: tf.Tensor, b: tf.Tensor, c: tf.Tensor, d: tf.Tensor) =>
+          aconC(a, b, c, d, { dataFormat: format }),
+        )([tx, ...tp], tdy);
+        const [gx, g1, g2, gb] = await Promise.all(grads.map((g) => g.data()));
+        const geo = { n: N, c: C, h: H, w: W, layout: format, betaPerSample: perSample };
+        if (backend === 'webgpu') {
+          // our kernels: the float32 bounds of the kernels themselves
+          within('y', await y.data(), aconCForwardRef(x, shape, p, format), forwardBounds(x, shape, p, format));
+          const ref = aconCBackwardRef(x, dy, shape, p, format);
+          const b = backwardBounds(x, dy, shape, p, backwardPlan(geo, isSoftwareDevice(tfDevice())).depth, format);
+          within('dx', gx!, ref.dx, b.dx);
+          within('dp1', g1!, ref.p1, b.p1);
+          within('dp2', g2!, ref.p2, b.p2);
+          within('dbeta', gb!, ref.beta, b.beta);
+          expect(grads[3]!.shape).toEqual(tp[2]!.shape);
+        } else {
+          // tfjs primitives in float32 on the cpu backend: the chain of ~12 roundings per term and
+          // the cancellation in its σ'(z) = s(1 − s) (≤ e^|z|, |z| ≤ 2·4·6 here) bound each element;
+          // sums add γ_{NHW}. Normwise: 1e-4 of the largest gradient covers both with margin.
+          const ref = aconCBackwardRef(x, dy, shape, p, format);
+          const norm = (a: ArrayLike<number>, want: ArrayLike<number>) => {
+            let e = 0;
+            let m = 0;
+            for (let i = 0; i < want.length; i++) {
+              e = Math.max(e, Math.abs(a[i]! - want[i]!));
+              m = Math.max(m, Math.abs(want[i]!));
+            }
+            return e / m;
+          };
+          expect(norm(await y.data(), aconCForwardRef(x, shape, p, format))).toBeLessThan(1e-4);
+          expect(norm(gx!, ref.dx)).toBeLessThan(1e-4);
+          expect(norm(g1!, ref.p1)).toBeLessThan(1e-4);
+          expect(norm(gb!, ref.beta)).toBeLessThan(1e-4);
+        }
+        tf.dispose([tx, tdy, ...tp, y, ...grads]);
+        await tf.setBackend('webgpu');
+      },
+    );
   }
 
-  test('zero-copy: inputs are read and outputs written as GPU buffers of the backend\'s device, no data download', async () => {
-    const backend = tf.backend() as unknown as { device: GPUDevice; tensorMap: { get(id: object): { resource?: unknown; values?: unknown } }; readSync: unknown; read: unknown };
+  test("zero-copy: inputs are read and outputs written as GPU buffers of the backend's device, no data download", async () => {
+    const backend = tf.backend() as unknown as {
+      device: GPUDevice;
+      tensorMap: { get(id: object): { resource?: unknown; values?: unknown } };
+      readSync: unknown;
+      read: unknown;
+    };
     // inputs produced by GPU ops (large enough that tfjs does not run them on the CPU)
     const x = tf.tidy(() => tf.mul(tf.randomNormal([4, 16, 16, 16]), 1.5));
-    const [p1, p2, beta] = tf.tidy(() => [tf.add(tf.zeros([1, 16, 1, 1]), 1), tf.zeros([1, 16, 1, 1]), tf.add(tf.zeros([1, 16, 1, 1]), 2)]);
+    const [p1, p2, beta] = tf.tidy(() => [
+      tf.add(tf.zeros([1, 16, 1, 1]), 1),
+      tf.zeros([1, 16, 1, 1]),
+      tf.add(tf.zeros([1, 16, 1, 1]), 2),
+    ]);
     const dy = tf.tidy(() => tf.mul(tf.ones([4, 16, 16, 16]), 1));
     await tf.ready();
     for (const t of [x, dy]) {
@@ -116,7 +159,13 @@ describe('aconC op', () => {
       };
       return () => ((o as Record<string, unknown>)[k] = orig);
     };
-    const restore = [spy(backend, 'readSync'), spy(backend, 'read'), spy(tf.Tensor.prototype, 'dataSync'), spy(tf.Tensor.prototype, 'data'), spy(tf.Tensor.prototype, 'dataToGPU')];
+    const restore = [
+      spy(backend, 'readSync'),
+      spy(backend, 'read'),
+      spy(tf.Tensor.prototype, 'dataSync'),
+      spy(tf.Tensor.prototype, 'data'),
+      spy(tf.Tensor.prototype, 'dataToGPU'),
+    ];
     const y = aconC(x, p1!, p2!, beta!);
     const [gx] = tf.grads((a: tf.Tensor) => aconC(a, p1!, p2!, beta!))([x], dy);
     restore.forEach((f) => f());
@@ -137,21 +186,22 @@ describe('aconC op', () => {
     const p = tf.ones([3]);
     const meta = metaTensors(8, 4, 1);
     const ones = (shape: number[], dtype: 'float32' | 'int32' = 'float32') => tf.ones(shape, dtype);
-    const cases: [number[], (x: tf.Tensor) => unknown, new (...a: never[]) => Error, RegExp, ('int32' | 'float32')?][] = [
-      [[2, 3, 4], (x) => aconC(x, p, p, p), ShapeError, /4D/],
-      [[2, 4, 4, 3], (x) => aconC(x, p, p, p), DTypeError, /float32/, 'int32'],
-      [[2, 4, 4, 3], (x) => aconC(x, meta.params.p1, p, p), ShapeError, /p1 does not fit/],
-      [[2, 4, 4, 3], (x) => aconC(x, p, p, meta.params.bn1.bias), ShapeError, /beta does not fit/],
-      // NCHW data passed as NHWC (the default): the channel count only fits dimension 1
-      [[2, 3, 5, 5], (x) => aconC(x, p, p, p), ShapeError, /looks channels-first/],
-      [[2, 5, 5, 3], (x) => aconC(x, p, p, p, { dataFormat: 'NCHW' }), ShapeError, /looks channels-last/],
-      [[2, 5, 5, 3], (x) => aconC(x, p, p, p, { dataFormat: 'NWHC' as never }), OptionError, /dataFormat/],
-      [[2, 5, 5, 3], (x) => aconC(x, p, p, p, { impl: 'fast' as never }), OptionError, /impl/],
-      [[0, 5, 5, 3], (x) => aconC(x, p, p, p), ShapeError, /empty/],
-      [[1, 2, 2, 8], (x) => metaAconC(x, meta.params, { training: true }), BatchSizeError, /N ≥ 2/],
-      [[2, 2, 2, 7], (x) => metaAconC(x, meta.params, { training: false }), ShapeError, /p1 does not fit/],
-      [[2, 8, 2, 2], (x) => metaAconC(x, meta.params, { training: false }), ShapeError, /looks channels-first/],
-    ];
+    const cases: [number[], (x: tf.Tensor) => unknown, new (...a: never[]) => Error, RegExp, ('int32' | 'float32')?][] =
+      [
+        [[2, 3, 4], (x) => aconC(x, p, p, p), ShapeError, /4D/],
+        [[2, 4, 4, 3], (x) => aconC(x, p, p, p), DTypeError, /float32/, 'int32'],
+        [[2, 4, 4, 3], (x) => aconC(x, meta.params.p1, p, p), ShapeError, /p1 does not fit/],
+        [[2, 4, 4, 3], (x) => aconC(x, p, p, meta.params.bn1.bias), ShapeError, /beta does not fit/],
+        // NCHW data passed as NHWC (the default): the channel count only fits dimension 1
+        [[2, 3, 5, 5], (x) => aconC(x, p, p, p), ShapeError, /looks channels-first/],
+        [[2, 5, 5, 3], (x) => aconC(x, p, p, p, { dataFormat: 'NCHW' }), ShapeError, /looks channels-last/],
+        [[2, 5, 5, 3], (x) => aconC(x, p, p, p, { dataFormat: 'NWHC' as never }), OptionError, /dataFormat/],
+        [[2, 5, 5, 3], (x) => aconC(x, p, p, p, { impl: 'fast' as never }), OptionError, /impl/],
+        [[0, 5, 5, 3], (x) => aconC(x, p, p, p), ShapeError, /empty/],
+        [[1, 2, 2, 8], (x) => metaAconC(x, meta.params, { training: true }), BatchSizeError, /N ≥ 2/],
+        [[2, 2, 2, 7], (x) => metaAconC(x, meta.params, { training: false }), ShapeError, /p1 does not fit/],
+        [[2, 8, 2, 2], (x) => metaAconC(x, meta.params, { training: false }), ShapeError, /looks channels-first/],
+      ];
     for (const [shape, call, type, message, dtype] of cases) {
       const x = ones(shape, dtype);
       const before = tf.memory().numTensors;
@@ -207,7 +257,9 @@ describe('recording into the tfjs command stream', () => {
         const h = tf.conv2d(x as tf.Tensor4D, w as tf.Tensor4D, 1, 'same');
         const a = aconC(h, p1, p2, beta);
         const m = metaAconC(a, meta.params, { training: true });
-        const g = tf.grads((xx: tf.Tensor, q1: tf.Tensor) => tf.sum(metaAconC(aconC(xx, q1, p2, beta), meta.params, { training: false })))([h, p1]);
+        const g = tf.grads((xx: tf.Tensor, q1: tf.Tensor) =>
+          tf.sum(metaAconC(aconC(xx, q1, p2, beta), meta.params, { training: false })),
+        )([h, p1]);
         return [h, a, m, ...g];
       });
       expect(submits, 'queue submits during the ops').toBe(0);
@@ -216,7 +268,11 @@ describe('recording into the tfjs command stream', () => {
       const [h, a] = result as [tf.Tensor, tf.Tensor];
       const hv = await h!.data();
       const shape: Shape4 = [2, 8, 6, 6];
-      const pp = { p1: new Float32Array(8).fill(1.2), p2: new Float32Array(8).fill(-0.3), beta: new Float32Array(8).fill(0.7) };
+      const pp = {
+        p1: new Float32Array(8).fill(1.2),
+        p2: new Float32Array(8).fill(-0.3),
+        beta: new Float32Array(8).fill(0.7),
+      };
       within('a', await a!.data(), aconCForwardRef(hv, shape, pp, 'NHWC'), forwardBounds(hv, shape, pp, 'NHWC'));
       for (const t of result) expect((await t.data()).every(Number.isFinite)).toBe(true);
       tf.dispose(result);
@@ -245,7 +301,8 @@ describe('recording into the tfjs command stream', () => {
         tf.dispose(tf.tidy(() => tf.mul(tf.randomNormal([3, 5, 5, 12]), 3)));
       }
       const want = aconCForwardRef(nhwcToNchw(xs, shape), shape, pp);
-      for (const y of ys) within('y', nhwcToNchw(await y.data(), shape), want, forwardBounds(nhwcToNchw(xs, shape), shape, pp));
+      for (const y of ys)
+        within('y', nhwcToNchw(await y.data(), shape), want, forwardBounds(nhwcToNchw(xs, shape), shape, pp));
       tf.dispose(ys);
     } finally {
       tf.env().set('WEBGPU_DEFERRED_SUBMIT_BATCH_SIZE', flushAt);
@@ -270,47 +327,55 @@ describe('recording into the tfjs command stream', () => {
 /** NHWC data [N, H, W, C] to NCHW for the reference. */
 function nhwcToNchw(a: ArrayLike<number>, [N, C, H, W]: Shape4): Float32Array {
   const out = new Float32Array(N * C * H * W);
-  for (let n = 0; n < N; n++) for (let c = 0; c < C; c++) for (let p = 0; p < H * W; p++) out[(n * C + c) * H * W + p] = a[(n * H * W + p) * C + c]!;
+  for (let n = 0; n < N; n++)
+    for (let c = 0; c < C; c++)
+      for (let p = 0; p < H * W; p++) out[(n * C + c) * H * W + p] = a[(n * H * W + p) * C + c]!;
   return out;
 }
 
 describe('metaAconC op', () => {
-  test.each(['NCHW', 'NHWC'] as DataFormat[])('webgpu (%s): value, every gradient and the running statistics equal the host-array op bitwise', async (format) => {
-    const meta = metaTensors(20, 4, 3);
-    const p = meta.params;
-    const shape: Shape4 = [3, 20, 5, 5];
-    const r = rng(4);
-    const x = normal(r, 3 * 20 * 25, 2);
-    const dy = normal(r, x.length);
-    const hp = meta.host;
-    const ctx = await GpuContext.create();
-    const want = await metaAconCForward(ctx, x, shape, hp, { training: true, dataFormat: format });
-    const wantG = await metaAconCBackward(ctx, x, dy, shape, hp, { training: true, dataFormat: format });
-    ctx.destroy();
-    const tshape: [number, number, number, number] = format === 'NCHW' ? [3, 20, 5, 5] : [3, 5, 5, 20];
-    const tx = tf.tensor4d(x, tshape);
-    const tdy = tf.tensor4d(dy, tshape);
-    const apply = (a: tf.Tensor, training: boolean) => metaAconC(a, p, { training, dataFormat: format });
-    const { value, grads } = tf.variableGrads(() => tf.sum(tf.mul(apply(tx, true), tdy)) as tf.Scalar, meta.trainable);
-    expect(await p.bn1.runningMean.data()).toEqual(want.bn1.runningMean);
-    expect(await p.bn2.runningVar.data()).toEqual(want.bn2.runningVar);
-    const gx = tf.grad((a: tf.Tensor) => tf.sum(tf.mul(apply(a, true), tdy)))(tx);
-    expect(await gx.data()).toEqual(wantG.dx);
-    const y = apply(tx, false);
-    expect((await y.data()).length).toBe(x.length);
-    const g = (v: tf.Tensor) => grads[(v as tf.Variable).name]!.data();
-    expect(await g(p.p1)).toEqual(wantG.p1);
-    expect(await g(p.fc1.weight)).toEqual(wantG.fc1.weight);
-    expect(await g(p.bn1.bias)).toEqual(wantG.bn1.bias);
-    expect(await g(p.fc2.bias)).toEqual(wantG.fc2.bias);
-    expect(await g(p.bn2.weight)).toEqual(wantG.bn2.weight);
-    let dot = 0;
-    want.y.forEach((v, i) => (dot += v * dy[i]!));
-    // Σ y·dy: the same y summed by tfjs; float32 sum of count terms: γ_count·Σ|y·dy|
-    let mag = 0;
-    want.y.forEach((v, i) => (mag += Math.abs(v * dy[i]!)));
-    expect(Math.abs((await value.data())[0]! - dot)).toBeLessThanOrEqual(x.length * U * mag * 1.01);
-    tf.dispose([tx, tdy, value, gx, y, ...Object.values(grads)]);
-    meta.dispose();
-  });
+  test.each(['NCHW', 'NHWC'] as DataFormat[])(
+    'webgpu (%s): value, every gradient and the running statistics equal the host-array op bitwise',
+    async (format) => {
+      const meta = metaTensors(20, 4, 3);
+      const p = meta.params;
+      const shape: Shape4 = [3, 20, 5, 5];
+      const r = rng(4);
+      const x = normal(r, 3 * 20 * 25, 2);
+      const dy = normal(r, x.length);
+      const hp = meta.host;
+      const ctx = await GpuContext.create();
+      const want = await metaAconCForward(ctx, x, shape, hp, { training: true, dataFormat: format });
+      const wantG = await metaAconCBackward(ctx, x, dy, shape, hp, { training: true, dataFormat: format });
+      ctx.destroy();
+      const tshape: [number, number, number, number] = format === 'NCHW' ? [3, 20, 5, 5] : [3, 5, 5, 20];
+      const tx = tf.tensor4d(x, tshape);
+      const tdy = tf.tensor4d(dy, tshape);
+      const apply = (a: tf.Tensor, training: boolean) => metaAconC(a, p, { training, dataFormat: format });
+      const { value, grads } = tf.variableGrads(
+        () => tf.sum(tf.mul(apply(tx, true), tdy)) as tf.Scalar,
+        meta.trainable,
+      );
+      expect(await p.bn1.runningMean.data()).toEqual(want.bn1.runningMean);
+      expect(await p.bn2.runningVar.data()).toEqual(want.bn2.runningVar);
+      const gx = tf.grad((a: tf.Tensor) => tf.sum(tf.mul(apply(a, true), tdy)))(tx);
+      expect(await gx.data()).toEqual(wantG.dx);
+      const y = apply(tx, false);
+      expect((await y.data()).length).toBe(x.length);
+      const g = (v: tf.Tensor) => grads[(v as tf.Variable).name]!.data();
+      expect(await g(p.p1)).toEqual(wantG.p1);
+      expect(await g(p.fc1.weight)).toEqual(wantG.fc1.weight);
+      expect(await g(p.bn1.bias)).toEqual(wantG.bn1.bias);
+      expect(await g(p.fc2.bias)).toEqual(wantG.fc2.bias);
+      expect(await g(p.bn2.weight)).toEqual(wantG.bn2.weight);
+      let dot = 0;
+      want.y.forEach((v, i) => (dot += v * dy[i]!));
+      // Σ y·dy: the same y summed by tfjs; float32 sum of count terms: γ_count·Σ|y·dy|
+      let mag = 0;
+      want.y.forEach((v, i) => (mag += Math.abs(v * dy[i]!)));
+      expect(Math.abs((await value.data())[0]! - dot)).toBeLessThanOrEqual(x.length * U * mag * 1.01);
+      tf.dispose([tx, tdy, value, gx, y, ...Object.values(grads)]);
+      meta.dispose();
+    },
+  );
 });

@@ -22,7 +22,11 @@ export function tfjsWebGPUErrorScopes(): void {
   });
   afterEach(async () => {
     await tf.setBackend('webgpu');
-    const backend = tf.backend() as unknown as { endComputePassEncoder(): void; ensureCommandEncoderReady(): void; submitQueue(): void };
+    const backend = tf.backend() as unknown as {
+      endComputePassEncoder(): void;
+      ensureCommandEncoderReady(): void;
+      submitQueue(): void;
+    };
     backend.endComputePassEncoder();
     backend.ensureCommandEncoderReady();
     backend.submitQueue();

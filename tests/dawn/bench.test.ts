@@ -1,7 +1,14 @@
 // The bench's bandwidth figures (bytes each op must move, known cards' peaks, the GB/s columns of the
 // table) and one short run on Dawn: the same JSON as in the browser, with adapter.runtime "node-dawn".
 import { describe, expect, test } from 'vitest';
-import { bytesMoved, formatReport, peakBandwidth, runBench, type BenchReport, type BenchResult } from '../../bench/bench';
+import {
+  bytesMoved,
+  formatReport,
+  peakBandwidth,
+  runBench,
+  type BenchReport,
+  type BenchResult,
+} from '../../bench/bench';
 
 describe('bytes an op must move', () => {
   test('per element and per channel, as derived in bytesMoved', () => {
@@ -14,7 +21,8 @@ describe('bytes an op must move', () => {
 });
 
 describe('known peaks', () => {
-  const peak = (description: string, device = '') => peakBandwidth({ vendor: 'nvidia', architecture: 'hopper', device, description })?.gbps;
+  const peak = (description: string, device = '') =>
+    peakBandwidth({ vendor: 'nvidia', architecture: 'hopper', device, description })?.gbps;
   test('cards as Vulkan/CUDA name them, in the description or (lower-cased, hyphenated) the device', () => {
     expect(peak('NVIDIA H200')).toBe(4800);
     expect(peak('', 'nvidia-h200')).toBe(4800);
@@ -31,7 +39,14 @@ describe('known peaks', () => {
     expect(peak('NVIDIA H100 PCIe')).toBeUndefined();
     expect(peak('NVIDIA GH200 480GB')).toBeUndefined();
     expect(peak('NVIDIA GeForce RTX 4090')).toBeUndefined();
-    expect(peakBandwidth({ vendor: 'google', architecture: 'swiftshader', device: 'swiftshader-device-subzero-', description: 'SwiftShader driver 5.0.0' })).toBeUndefined();
+    expect(
+      peakBandwidth({
+        vendor: 'google',
+        architecture: 'swiftshader',
+        device: 'swiftshader-device-subzero-',
+        description: 'SwiftShader driver 5.0.0',
+      }),
+    ).toBeUndefined();
   });
 });
 
@@ -41,9 +56,24 @@ describe('GB/s in the table', () => {
     const gbps = impl === 'reference' ? {} : { gbps: bytesMoved('aconC.forward', shape) / (ms * 1e6) };
     return { op: 'aconC.forward', impl, layout, shape, ms, runs: 11, ...gbps };
   };
-  const results = [r('fused', 'NCHW', 0.01), r('fused', 'NHWC', 0.0125), r('copy-roofline', 'NCHW', 0.008), r('tfjs-composed', 'NCHW', 0.05), r('reference', 'NCHW', 30)];
+  const results = [
+    r('fused', 'NCHW', 0.01),
+    r('fused', 'NHWC', 0.0125),
+    r('copy-roofline', 'NCHW', 0.008),
+    r('tfjs-composed', 'NCHW', 0.05),
+    r('reference', 'NCHW', 30),
+  ];
   const gpu: BenchReport = {
-    adapter: { vendor: 'nvidia', architecture: 'hopper', device: 'nvidia-h200', description: 'NVIDIA H200', software: false, runtime: 'node-dawn', peakGBps: 4800, peakName: 'NVIDIA H200' },
+    adapter: {
+      vendor: 'nvidia',
+      architecture: 'hopper',
+      device: 'nvidia-h200',
+      description: 'NVIDIA H200',
+      software: false,
+      runtime: 'node-dawn',
+      peakGBps: 4800,
+      peakName: 'NVIDIA H200',
+    },
     results,
   };
 
@@ -75,10 +105,26 @@ describe('GB/s in the table', () => {
 test('a short run on Dawn: the browser bench JSON plus runtime "node-dawn", GB/s on every GPU result', async () => {
   const report = await runBench({ families: ['aconC'], shapes: [[2, 8, 4, 4]], batches: 1, batchMs: 5 });
   expect(Object.keys(report).sort()).toEqual(['adapter', 'results']);
-  expect(report.adapter).toMatchObject({ runtime: 'node-dawn', software: true, vendor: 'google', architecture: 'swiftshader' });
+  expect(report.adapter).toMatchObject({
+    runtime: 'node-dawn',
+    software: true,
+    vendor: 'google',
+    architecture: 'swiftshader',
+  });
   expect(report.adapter.peakGBps).toBeUndefined();
   expect(report.results.map((r) => `${r.op} ${r.impl} ${r.layout}`).sort()).toEqual(
-    ['forward', 'backward'].flatMap((d) => ['fused NCHW', 'fused NHWC', 'copy-roofline NCHW', 'tfjs-composed NCHW', 'tfjs-composed NHWC', 'reference NCHW'].map((i) => `aconC.${d} ${i}`)).sort(),
+    ['forward', 'backward']
+      .flatMap((d) =>
+        [
+          'fused NCHW',
+          'fused NHWC',
+          'copy-roofline NCHW',
+          'tfjs-composed NCHW',
+          'tfjs-composed NHWC',
+          'reference NCHW',
+        ].map((i) => `aconC.${d} ${i}`),
+      )
+      .sort(),
   );
   for (const r of report.results) {
     expect(r.shape).toEqual([2, 8, 4, 4]);

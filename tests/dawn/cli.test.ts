@@ -39,7 +39,15 @@ describe('node/cli.ts', () => {
   });
 
   test('a bad command line: exit status 2 and the usage', async () => {
-    for (const argv of [['nonsense'], ['bench', '--nope', '1'], ['bench', '--ops', 'aconC,bogus'], ['report', '--json'], ['bench', '--shapes', '1,2,3'], ['bench', '--net-batches', '1,x'], ['bench', '--batches', 'many']]) {
+    for (const argv of [
+      ['nonsense'],
+      ['bench', '--nope', '1'],
+      ['bench', '--ops', 'aconC,bogus'],
+      ['report', '--json'],
+      ['bench', '--shapes', '1,2,3'],
+      ['bench', '--net-batches', '1,x'],
+      ['bench', '--batches', 'many'],
+    ]) {
       const { result, text } = await captured(() => runCli(gpu(), argv));
       expect(result, argv.join(' ')).toBe(2);
       expect(text, argv.join(' ')).toMatch(/unknown|needs a value|bad shape|bad list/);
@@ -56,7 +64,12 @@ describe('node/cli.ts', () => {
 
 describe('scripts/node-run.mjs (npm run report|bench -- --node)', () => {
   const run = (args: string[], env: Record<string, string> = {}) =>
-    spawnSync(process.execPath, ['scripts/node-run.mjs', ...args], { cwd: root, encoding: 'utf8', timeout: 120_000, env: { ...process.env, ...env } });
+    spawnSync(process.execPath, ['scripts/node-run.mjs', ...args], {
+      cwd: root,
+      encoding: 'utf8',
+      timeout: 120_000,
+      env: { ...process.env, ...env },
+    });
 
   test('builds the command line and runs it on Dawn', () => {
     const r = run(['info']);
@@ -76,12 +89,16 @@ describe('scripts/node-run.mjs (npm run report|bench -- --node)', () => {
 });
 
 test('this test project, when Dawn finds no adapter: every file fails, saying what to install', () => {
-  const r = spawnSync(process.execPath, ['node_modules/vitest/vitest.mjs', 'run', '--project', 'dawn', 'tests/dawn/library.test.ts'], {
-    cwd: root,
-    encoding: 'utf8',
-    timeout: 120_000,
-    env: { ...process.env, ...NO_DRIVER, CI: '1', NO_COLOR: '1', FORCE_COLOR: '0' },
-  });
+  const r = spawnSync(
+    process.execPath,
+    ['node_modules/vitest/vitest.mjs', 'run', '--project', 'dawn', 'tests/dawn/library.test.ts'],
+    {
+      cwd: root,
+      encoding: 'utf8',
+      timeout: 120_000,
+      env: { ...process.env, ...NO_DRIVER, CI: '1', NO_COLOR: '1', FORCE_COLOR: '0' },
+    },
+  );
   const text = r.stdout + r.stderr;
   expect(r.status).not.toBe(0);
   expect(text).toMatch(/Dawn \(npm webgpu\) found no WebGPU adapter, so the dawn project cannot run/);

@@ -14,7 +14,8 @@ async function expectAconC(acon: AconGPU) {
   const y = await acon.aconCForward(x, shape, params);
   const ref = aconCForwardRef(x, shape, params);
   expect(y.length).toBe(ref.length);
-  for (let i = 0; i < y.length; i++) expect(Math.abs(y[i]! - ref[i]!)).toBeLessThanOrEqual(1e-5 * (1 + Math.abs(ref[i]!)));
+  for (let i = 0; i < y.length; i++)
+    expect(Math.abs(y[i]! - ref[i]!)).toBeLessThanOrEqual(1e-5 * (1 + Math.abs(ref[i]!)));
 }
 
 const g = globalThis as { navigator?: { gpu?: GPU }; GPUBufferUsage?: unknown };
@@ -34,7 +35,9 @@ describe('AconGPU on Dawn', () => {
 
   test('the gpu option without the WebGPU globals: WebGPUUnavailableError naming them', async () => {
     delete g.GPUBufferUsage;
-    await expect(AconGPU.create({ gpu: create([]) })).rejects.toThrow(/globals \(GPUBufferUsage, GPUMapMode\) are missing/);
+    await expect(AconGPU.create({ gpu: create([]) })).rejects.toThrow(
+      /globals \(GPUBufferUsage, GPUMapMode\) are missing/,
+    );
   });
 
   test('the gpu option, with no navigator.gpu: ACON-C matches the reference', async () => {

@@ -18,7 +18,8 @@ function readmeExample(): string {
   const readme = readFileSync(join(root, 'README.md'), 'utf8');
   const section = readme.slice(readme.indexOf('\n## Node (Dawn)\n'));
   const code = section.match(/```js\n([\s\S]*?)```/)?.[1];
-  if (!code || !readme.includes('\n## Node (Dawn)\n')) throw new Error('README.md has no ```js example under "## Node (Dawn)"');
+  if (!code || !readme.includes('\n## Node (Dawn)\n'))
+    throw new Error('README.md has no ```js example under "## Node (Dawn)"');
   return code;
 }
 
@@ -27,9 +28,17 @@ beforeAll(async () => {
   const pkg = join(dir, 'node_modules', 'acon-webgpu');
   mkdirSync(pkg, { recursive: true });
   // the library build of vite.config.ts (as `npm run build`), into the temporary package
-  await build({ configFile: join(root, 'vite.config.ts'), root, logLevel: 'warn', build: { outDir: join(pkg, 'dist'), emptyOutDir: true, sourcemap: false } });
+  await build({
+    configFile: join(root, 'vite.config.ts'),
+    root,
+    logLevel: 'warn',
+    build: { outDir: join(pkg, 'dist'), emptyOutDir: true, sourcemap: false },
+  });
   const manifest = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { exports: Record<string, unknown> };
-  writeFileSync(join(pkg, 'package.json'), JSON.stringify({ name: 'acon-webgpu', type: 'module', exports: manifest.exports }));
+  writeFileSync(
+    join(pkg, 'package.json'),
+    JSON.stringify({ name: 'acon-webgpu', type: 'module', exports: manifest.exports }),
+  );
   symlinkSync(join(root, 'node_modules', 'webgpu'), join(dir, 'node_modules', 'webgpu'), 'dir');
   writeFileSync(join(dir, 'example.mjs'), readmeExample());
 }, 120_000);
@@ -49,6 +58,10 @@ test("the README's Node example runs in plain node on the built library and prin
   expect(r.status).toBe(0);
   const printed = JSON.parse(r.stdout) as number[]; // console.log of a short number array: "[ -0.1423, … ]"
   const x = Float32Array.of(-3, -1, 0, 1, 3, 5);
-  const ref = aconCForwardRef(x, [1, 2, 1, 3], { p1: Float32Array.of(1, 1), p2: Float32Array.of(0, 0.25), beta: Float32Array.of(1, 10) });
+  const ref = aconCForwardRef(x, [1, 2, 1, 3], {
+    p1: Float32Array.of(1, 1),
+    p2: Float32Array.of(0, 0.25),
+    beta: Float32Array.of(1, 10),
+  });
   expect(printed).toEqual(Array.from(ref, (v) => +v.toFixed(4)));
 }, 90_000);

@@ -13,5 +13,7 @@ Object.assign(process.env, env);
 const gpu = installDawn();
 const adapter = await gpu.requestAdapter();
 if (!adapter) {
-  throw new Error(`[dawn tests] Dawn (npm webgpu) found no WebGPU adapter, so the dawn project cannot run.\n${vulkanHelp()}`);
+  throw new Error(
+    `[dawn tests] Dawn (npm webgpu) found no WebGPU adapter, so the dawn project cannot run.\n${vulkanHelp()}`,
+  );
 }

@@ -17,7 +17,13 @@ let base: string;
 
 beforeAll(async () => {
   mkdirSync(ART, { recursive: true });
-  const config = { configFile: false as const, root: process.cwd(), base: './', logLevel: 'error' as const, build: { outDir: 'dist-demo', target: 'esnext', rollupOptions: { input: 'demo/index.html' } } };
+  const config = {
+    configFile: false as const,
+    root: process.cwd(),
+    base: './',
+    logLevel: 'error' as const,
+    build: { outDir: 'dist-demo', target: 'esnext', rollupOptions: { input: 'demo/index.html' } },
+  };
   await build(config);
   server = await preview({ ...config, preview: { host: '127.0.0.1', port: 0 } });
   base = server.resolvedUrls!.local[0]!;
@@ -46,15 +52,23 @@ function decodePng(buf: Buffer): { width: number; height: number; rgba: Uint8Arr
   if (buf.readUInt32BE(0) !== 0x89504e47) throw new Error('not a PNG');
   let [width, height, depth, type, interlace] = [0, 0, 0, 0, 0];
   const idat: Buffer[] = [];
-  for (let pos = 8; pos < buf.length; ) {
+  for (let pos = 8; pos < buf.length;) {
     const len = buf.readUInt32BE(pos);
     const name = buf.toString('ascii', pos + 4, pos + 8);
     const data = buf.subarray(pos + 8, pos + 8 + len);
-    if (name === 'IHDR') [width, height, depth, type, interlace] = [data.readUInt32BE(0), data.readUInt32BE(4), data[8]!, data[9]!, data[12]!];
+    if (name === 'IHDR')
+      [width, height, depth, type, interlace] = [
+        data.readUInt32BE(0),
+        data.readUInt32BE(4),
+        data[8]!,
+        data[9]!,
+        data[12]!,
+      ];
     if (name === 'IDAT') idat.push(data);
     pos += 12 + len;
   }
-  if (depth !== 8 || (type !== 2 && type !== 6) || interlace !== 0) throw new Error(`PNG depth ${depth}, colour type ${type}, interlace ${interlace}: not decoded here`);
+  if (depth !== 8 || (type !== 2 && type !== 6) || interlace !== 0)
+    throw new Error(`PNG depth ${depth}, colour type ${type}, interlace ${interlace}: not decoded here`);
   const bpp = type === 6 ? 4 : 3;
   const stride = width * bpp;
   const raw = inflateSync(Buffer.concat(idat));
@@ -69,10 +83,16 @@ function decodePng(buf: Buffer): { width: number; height: number; rgba: Uint8Arr
       const b = prev[i]!;
       const c = i >= bpp ? prev[i - bpp]! : 0;
       const p = a + b - c;
-      const paeth = Math.abs(p - a) <= Math.abs(p - b) && Math.abs(p - a) <= Math.abs(p - c) ? a : Math.abs(p - b) <= Math.abs(p - c) ? b : c;
+      const paeth =
+        Math.abs(p - a) <= Math.abs(p - b) && Math.abs(p - a) <= Math.abs(p - c)
+          ? a
+          : Math.abs(p - b) <= Math.abs(p - c)
+            ? b
+            : c;
       cur[i] = (line[i]! + [0, a, b, (a + b) >> 1, paeth][filter]!) & 255;
     }
-    for (let x = 0; x < width; x++) for (let ch = 0; ch < 4; ch++) rgba[(y * width + x) * 4 + ch] = ch < bpp ? cur[x * bpp + ch]! : 255;
+    for (let x = 0; x < width; x++)
+      for (let ch = 0; ch < 4; ch++) rgba[(y * width + x) * 4 + ch] = ch < bpp ? cur[x * bpp + ch]! : 255;
     prev = cur;
   }
   return { width, height, rgba };
@@ -84,7 +104,10 @@ function decodePng(buf: Buffer): { width: number; height: number; rgba: Uint8Arr
  * many distinct colours it holds. A blank canvas, or Chromium's broken-image placeholder, shows
  * none of the series colours.
  */
-async function chartInk(page: Page, scope: string): Promise<{ title: string; ink: Record<string, number>; distinct: number }[]> {
+async function chartInk(
+  page: Page,
+  scope: string,
+): Promise<{ title: string; ink: Record<string, number>; distinct: number }[]> {
   const out = [];
   const charts = page.locator(`${scope} .uplot`);
   for (let i = 0; i < (await charts.count()); i++) {
@@ -93,11 +116,20 @@ async function chartInk(page: Page, scope: string): Promise<{ title: string; ink
     const { rgba } = decodePng(await chart.locator('canvas').screenshot());
     const ink: Record<string, number> = Object.fromEntries(colors.map((c) => [c, 0]));
     const distinct = new Set<number>();
-    const rgb = colors.map((c) => (c.length === 4 ? [1, 2, 3].map((k) => 17 * parseInt(c[k]!, 16)) : [1, 3, 5].map((k) => parseInt(c.slice(k, k + 2), 16))));
+    const rgb = colors.map((c) =>
+      c.length === 4
+        ? [1, 2, 3].map((k) => 17 * parseInt(c[k]!, 16))
+        : [1, 3, 5].map((k) => parseInt(c.slice(k, k + 2), 16)),
+    );
     for (let p = 0; p < rgba.length; p += 4) {
       distinct.add((rgba[p]! << 16) | (rgba[p + 1]! << 8) | rgba[p + 2]!);
       rgb.forEach((c, k) => {
-        if (Math.abs(rgba[p]! - c[0]!) <= 8 && Math.abs(rgba[p + 1]! - c[1]!) <= 8 && Math.abs(rgba[p + 2]! - c[2]!) <= 8) ink[colors[k]!]!++;
+        if (
+          Math.abs(rgba[p]! - c[0]!) <= 8 &&
+          Math.abs(rgba[p + 1]! - c[1]!) <= 8 &&
+          Math.abs(rgba[p + 2]! - c[2]!) <= 8
+        )
+          ink[colors[k]!]!++;
       });
     }
     out.push({ title: (await chart.locator('.u-title').textContent()) ?? '', ink, distinct: distinct.size });
@@ -107,7 +139,10 @@ async function chartInk(page: Page, scope: string): Promise<{ title: string; ink
 
 async function runPanel(page: Page, button: string, name: string, timeout: number) {
   await page.click(`#${button}`);
-  await page.waitForFunction((n) => window.__panels?.[n] === 'ok' || window.__panels?.[n] === 'failed', name, { timeout, polling: 500 });
+  await page.waitForFunction((n) => window.__panels?.[n] === 'ok' || window.__panels?.[n] === 'failed', name, {
+    timeout,
+    polling: 500,
+  });
   return page.evaluate((n) => window.__panels![n], name);
 }
 
@@ -118,7 +153,11 @@ const MIN_INK = 30;
  * Every chart shows each of its series' colours and is no flat fill; `mayHide` names colours allowed
  * to be absent because each of their points lies under a later series' point.
  */
-function expectDrawn(charts: Awaited<ReturnType<typeof chartInk>>, count: number, mayHide: Record<string, string[]> = {}) {
+function expectDrawn(
+  charts: Awaited<ReturnType<typeof chartInk>>,
+  count: number,
+  mayHide: Record<string, string[]> = {},
+) {
   expect(charts).toHaveLength(count);
   for (const c of charts) {
     expect(c.distinct, `${c.title}: distinct colours`).toBeGreaterThan(20);
@@ -134,14 +173,20 @@ function expectAxis(labels: string[], [lo, hi]: [number, number], data: number[]
   expect(labels.length).toBeGreaterThanOrEqual(3);
   const step = ticks[1]! - ticks[0]!;
   expect(step).toBeGreaterThan(0);
-  ticks.forEach((t, i) => expect(Math.abs(t - (ticks[0]! + i * step)), `labels ${labels.join(' ')}`).toBeLessThan(step * 1e-6));
+  ticks.forEach((t, i) =>
+    expect(Math.abs(t - (ticks[0]! + i * step)), `labels ${labels.join(' ')}`).toBeLessThan(step * 1e-6),
+  );
   expect(ticks[0]!).toBeGreaterThanOrEqual(lo - step * 1e-6);
   expect(ticks.at(-1)!).toBeLessThanOrEqual(hi + step * 1e-6);
   expect(lo).toBeLessThanOrEqual(Math.min(...data));
   expect(hi).toBeGreaterThanOrEqual(Math.max(...data));
 }
 
-const NETS = [['dcn3', 'dcn3 (ReLU)'], ['dcn2-acon', 'dcn2 + AconC'], ['dcn2-meta', 'dcn2 + MetaAconC']] as const;
+const NETS = [
+  ['dcn3', 'dcn3 (ReLU)'],
+  ['dcn2-acon', 'dcn2 + AconC'],
+  ['dcn2-meta', 'dcn2 + MetaAconC'],
+] as const;
 
 /** The training panel's numbers (window.__figures) after `steps` steps; returns the accuracy colours that coinciding points may hide. */
 async function checkFigures(page: Page, steps: number): Promise<string[]> {
@@ -163,12 +208,17 @@ async function checkFigures(page: Page, steps: number): Promise<string[]> {
   acc.returned.forEach((evals, i) => {
     expect(evals.map((e) => e.step)).toEqual(xs);
     expect(acc.series[i]!.values).toEqual(evals.map((e) => e.accuracy));
-    for (const e of evals) expect(Number.isInteger(e.accuracy * 64) && e.accuracy >= 0 && e.accuracy <= 1, `accuracy ${e.accuracy}`).toBe(true);
+    for (const e of evals)
+      expect(Number.isInteger(e.accuracy * 64) && e.accuracy >= 0 && e.accuracy <= 1, `accuracy ${e.accuracy}`).toBe(
+        true,
+      );
   });
   const status = (await page.textContent('#train-status'))!;
   NETS.forEach(([kind], i) => {
     const last = acc.returned[i]!.at(-1)!;
-    expect(status).toContain(`${kind}: held-out loss ${last.loss.toFixed(3)}, accuracy ${(100 * last.accuracy).toFixed(1)} %`);
+    expect(status).toContain(
+      `${kind}: held-out loss ${last.loss.toFixed(3)}, accuracy ${(100 * last.accuracy).toFixed(1)} %`,
+    );
   });
   // dcn2 + AconC's parameters: 64 channels, finite
   for (const v of Object.values(f.aconParams!)) {
@@ -205,14 +255,24 @@ async function checkFigures(page: Page, steps: number): Promise<string[]> {
  */
 async function checkSamples(page: Page) {
   const d = makeDataset(16, 42);
-  expect(await page.evaluate(() => window.__figures!.samples)).toEqual({ count: 16, seed: 42, kinds: Array.from(d.kinds) });
-  const expected = (k: number, p: number, ch: number) => (ch === 3 ? 255 : Math.round(d.images[(k * 1024 + p) * 3 + ch]! * 255));
-  const memory = await page.evaluate(() => Array.from(document.querySelectorAll<HTMLCanvasElement>('#samples canvas'), (c) => Array.from(c.getContext('2d')!.getImageData(0, 0, 32, 32).data)));
+  expect(await page.evaluate(() => window.__figures!.samples)).toEqual({
+    count: 16,
+    seed: 42,
+    kinds: Array.from(d.kinds),
+  });
+  const expected = (k: number, p: number, ch: number) =>
+    ch === 3 ? 255 : Math.round(d.images[(k * 1024 + p) * 3 + ch]! * 255);
+  const memory = await page.evaluate(() =>
+    Array.from(document.querySelectorAll<HTMLCanvasElement>('#samples canvas'), (c) =>
+      Array.from(c.getContext('2d')!.getImageData(0, 0, 32, 32).data),
+    ),
+  );
   expect(memory).toHaveLength(16);
   const thumbs = page.locator('#samples canvas');
   for (let k = 0; k < 16; k++) {
     let wrongInMemory = 0;
-    for (let p = 0; p < 1024; p++) for (let ch = 0; ch < 4; ch++) if (memory[k]![p * 4 + ch] !== expected(k, p, ch)) wrongInMemory++;
+    for (let p = 0; p < 1024; p++)
+      for (let ch = 0; ch < 4; ch++) if (memory[k]![p * 4 + ch] !== expected(k, p, ch)) wrongInMemory++;
     expect(wrongInMemory, `thumbnail ${k}: channel values that differ from the dataset in canvas memory`).toBe(0);
     const shot = decodePng(await thumbs.nth(k).screenshot());
     expect(shot.width).toBeGreaterThanOrEqual(66);
@@ -227,9 +287,15 @@ async function checkSamples(page: Page) {
       }
       return wrong;
     };
-    const offsets = Array.from({ length: (shot.width - 63) * (shot.height - 63) }, (_, i) => [i % (shot.width - 63), Math.floor(i / (shot.width - 63))] as const);
+    const offsets = Array.from(
+      { length: (shot.width - 63) * (shot.height - 63) },
+      (_, i) => [i % (shot.width - 63), Math.floor(i / (shot.width - 63))] as const,
+    );
     const fewest = Math.min(...offsets.map(([ox, oy]) => wrongOnScreen(ox, oy)));
-    expect(fewest, `thumbnail ${k}: channel values that differ from the dataset on screen (${shot.width}×${shot.height} shot)`).toBe(0);
+    expect(
+      fewest,
+      `thumbnail ${k}: channel values that differ from the dataset on screen (${shot.width}×${shot.height} shot)`,
+    ).toBe(0);
   }
 }
 
@@ -267,7 +333,8 @@ describe('demo', () => {
         Array.from(document.querySelectorAll('#train-body canvas, #samples canvas')).every((c) => {
           const cv = c as HTMLCanvasElement;
           const d = cv.getContext('2d')!.getImageData(0, 0, cv.width, cv.height).data;
-          for (let i = 0; i < d.length; i += 4) if (d[i + 3]! > 0 && (d[i]! < 250 || d[i + 1]! < 250 || d[i + 2]! < 250)) return true;
+          for (let i = 0; i < d.length; i += 4)
+            if (d[i + 3]! > 0 && (d[i]! < 250 || d[i + 1]! < 250 || d[i + 2]! < 250)) return true;
           return false;
         }),
       );
@@ -278,12 +345,17 @@ describe('demo', () => {
     // phone width: charts resize, nothing overflows sideways
     await page.setViewportSize({ width: 390, height: 844 });
     // charts follow their container through ResizeObservers, which a busy page may deliver late
-    await page.waitForFunction(() => document.documentElement.scrollWidth <= window.innerWidth, null, { timeout: 15_000 }).catch(() => undefined);
+    await page
+      .waitForFunction(() => document.documentElement.scrollWidth <= window.innerWidth, null, { timeout: 15_000 })
+      .catch(() => undefined);
     const wide = await page.evaluate(() =>
       Array.from(document.querySelectorAll('body *'))
         .filter((e) => e.getBoundingClientRect().right > window.innerWidth + 1 && !e.closest('.scroll, pre'))
         .slice(0, 5)
-        .map((e) => `${e.closest('section')?.id} ${e.tagName}.${e.className} ${Math.round(e.getBoundingClientRect().right)} parent ${Math.round(e.parentElement!.getBoundingClientRect().width)}`),
+        .map(
+          (e) =>
+            `${e.closest('section')?.id} ${e.tagName}.${e.className} ${Math.round(e.getBoundingClientRect().right)} parent ${Math.round(e.parentElement!.getBoundingClientRect().width)}`,
+        ),
     );
     expect(wide, 'elements wider than a phone screen').toEqual([]);
     const tall = async (width: number) => {
@@ -314,13 +386,27 @@ describe('demo', () => {
       ctx.configure({ device, format: 'bgra8unorm', usage: GPUTextureUsage.COPY_DST });
       const buffer = device.createBuffer({ size: 256 * 16 * 4, usage: GPUBufferUsage.COPY_SRC });
       const encoder = device.createCommandEncoder();
-      encoder.copyBufferToTexture({ buffer, bytesPerRow: 256 * 4 }, { texture: ctx.getCurrentTexture() }, { width: 256, height: 16 });
+      encoder.copyBufferToTexture(
+        { buffer, bytesPerRow: 256 * 4 },
+        { texture: ctx.getCurrentTexture() },
+        { width: 256, height: 16 },
+      );
       device.queue.submit([encoder.finish()]);
       return adapter.info.architecture === 'swiftshader';
     });
     const recovered = await page
-      .waitForFunction(() => { const c = window.__figures!.canvases; return c.lost > 0 && c.restored === c.watched; }, null, { timeout: 30_000 })
-      .then(() => true, () => false);
+      .waitForFunction(
+        () => {
+          const c = window.__figures!.canvases;
+          return c.lost > 0 && c.restored === c.watched;
+        },
+        null,
+        { timeout: 30_000 },
+      )
+      .then(
+        () => true,
+        () => false,
+      );
     // a hardware adapter may well create that shared image and lose nothing; SwiftShader must
     if (software) expect(recovered, 'canvases lost and restored on SwiftShader').toBe(true);
     if (recovered) {
@@ -351,7 +437,10 @@ describe('demo', () => {
     const checkTop5 = (f: NonNullable<Figures['model']>, classes: number) => {
       for (const top of [f.fused, f.composed]) {
         expect(top.length).toBe(5);
-        for (const p of top) expect(p.probability > 0 && p.probability < 1 && Number.isInteger(p.index) && p.index >= 0 && p.index < classes).toBe(true);
+        for (const p of top)
+          expect(
+            p.probability > 0 && p.probability < 1 && Number.isInteger(p.index) && p.index >= 0 && p.index < classes,
+          ).toBe(true);
         for (let i = 1; i < 5; i++) expect(top[i]!.probability).toBeLessThanOrEqual(top[i - 1]!.probability);
         expect(top.reduce((a, p) => a + p.probability, 0)).toBeLessThanOrEqual(1 + 1e-6);
       }
@@ -361,30 +450,58 @@ describe('demo', () => {
       expect(f.fusedMs > 0 && f.composedMs > 0).toBe(true);
     };
     const random = await model();
-    expect([random.source, random.architecture, random.trainable, random.loadMs]).toEqual(['random', 'shufflenetv2-meta', 1_686_620, 0]);
+    expect([random.source, random.architecture, random.trainable, random.loadMs]).toEqual([
+      'random',
+      'shufflenetv2-meta',
+      1_686_620,
+      0,
+    ]);
     checkTop5(random, 1000);
     expect(await page.locator('#model-body table.top5').count()).toBe(2);
     expect(await page.textContent('#model-status')).toMatch(/fused \d+ ms, composed \d+ ms per image/);
 
-    await page.setInputFiles('#model-body input[accept=".safetensors"]', 'tests/fixtures/models/shufflenetv2-tiny-meta.safetensors');
-    await page.waitForFunction(() => /loaded in/.test(document.querySelector('#model-body .note')!.textContent!), null, { timeout: 60_000 });
+    await page.setInputFiles(
+      '#model-body input[accept=".safetensors"]',
+      'tests/fixtures/models/shufflenetv2-tiny-meta.safetensors',
+    );
+    await page.waitForFunction(
+      () => /loaded in/.test(document.querySelector('#model-body .note')!.textContent!),
+      null,
+      { timeout: 60_000 },
+    );
     const loaded = await model();
-    expect([loaded.source, loaded.architecture, loaded.trainable]).toEqual(['shufflenetv2-tiny-meta.safetensors', 'shufflenetv2-meta', 49_362]);
+    expect([loaded.source, loaded.architecture, loaded.trainable]).toEqual([
+      'shufflenetv2-tiny-meta.safetensors',
+      'shufflenetv2-meta',
+      49_362,
+    ]);
     expect(loaded.loadMs).toBeGreaterThan(0);
     checkTop5(loaded, 10);
     expect(await page.textContent('#model-body .note')).not.toMatch(/RANDOM/);
     await page.locator('#model').screenshot({ path: `${ART}/model.png` });
 
     const bytes = readFileSync('tests/fixtures/models/shufflenetv2-tiny-meta.safetensors');
-    await page.setInputFiles('#model-body input[accept=".safetensors"]', { name: 'cut.safetensors', mimeType: 'application/octet-stream', buffer: bytes.subarray(0, bytes.length - 100) });
-    await page.waitForFunction(() => /could not load cut\.safetensors/.test(document.querySelector('#model-body .note')!.textContent!), null, { timeout: 60_000 });
+    await page.setInputFiles('#model-body input[accept=".safetensors"]', {
+      name: 'cut.safetensors',
+      mimeType: 'application/octet-stream',
+      buffer: bytes.subarray(0, bytes.length - 100),
+    });
+    await page.waitForFunction(
+      () => /could not load cut\.safetensors/.test(document.querySelector('#model-body .note')!.textContent!),
+      null,
+      { timeout: 60_000 },
+    );
     expect(await page.textContent('#model-body .note')).toMatch(/runs past the end of the file \(truncated\)/);
     expect(errors).toEqual([]);
     await page.close();
   }, 900_000);
 
   test('without WebGPU: a clear message, and the CPU-reference curves still draw', async () => {
-    const noGpu = await chromium.launch({ executablePath: findChrome(), args: CHROME_ARGS.filter((a) => a !== '--enable-unsafe-webgpu').concat('--disable-features=WebGPU'), headless: true });
+    const noGpu = await chromium.launch({
+      executablePath: findChrome(),
+      args: CHROME_ARGS.filter((a) => a !== '--enable-unsafe-webgpu').concat('--disable-features=WebGPU'),
+      headless: true,
+    });
     const page = await noGpu.newPage({ viewport: { width: 900, height: 900 } });
     const errors = collectErrors(page);
     await page.goto(`${base}demo/index.html`);

@@ -12,7 +12,12 @@ import { metaHiddenWidth } from '../../src/reference/metaAconC';
 export function makeMetaParams(C: number, r: number, seed: number): MetaAconCParams {
   const R = metaHiddenWidth(C, r);
   const rand = rng(seed);
-  const bn = (f: number) => ({ weight: uniform(rand, f, 0.5, 1.5), bias: normal(rand, f, 0.2), runningMean: normal(rand, f, 0.1), runningVar: uniform(rand, f, 0.5, 2) });
+  const bn = (f: number) => ({
+    weight: uniform(rand, f, 0.5, 1.5),
+    bias: normal(rand, f, 0.2),
+    runningMean: normal(rand, f, 0.1),
+    runningVar: uniform(rand, f, 0.5, 2),
+  });
   return {
     p1: normal(rand, C),
     p2: normal(rand, C),
@@ -29,7 +34,13 @@ export function makeMetaParams(C: number, r: number, seed: number): MetaAconCPar
  * below 1e-7·(1 + |L|) for the small, well-conditioned cases used, so 1e-6·(1 + |g| + |L|) is tight
  * and a wrong term (off by O(1)) cannot pass.
  */
-export function checkCentralDifferences(name: string, arr: number[], grad: ArrayLike<number>, loss: () => number, h = 1e-5): void {
+export function checkCentralDifferences(
+  name: string,
+  arr: number[],
+  grad: ArrayLike<number>,
+  loss: () => number,
+  h = 1e-5,
+): void {
   expect(grad.length).toBe(arr.length);
   arr.forEach((v, i) => {
     arr[i] = v + h;
@@ -43,6 +54,11 @@ export function checkCentralDifferences(name: string, arr: number[], grad: Array
 }
 
 /** Expects every |got − want| within its bound (and NaN exactly where the reference has NaN). */
-export function expectWithinBounds(name: string, got: ArrayLike<number>, want: ArrayLike<number>, bound: ArrayLike<number>): void {
+export function expectWithinBounds(
+  name: string,
+  got: ArrayLike<number>,
+  want: ArrayLike<number>,
+  bound: ArrayLike<number>,
+): void {
   expect(compare(got, want, bound).bad, `${name}: elements outside the float32 error bound`).toEqual([]);
 }

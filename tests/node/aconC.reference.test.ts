@@ -55,7 +55,10 @@ describe('reference vs TensorFlow.js autodiff (cpu backend)', () => {
     const [tx, tdy] = [xr, dyr].map((a) => tf.tensor4d(a, [N, C, H, W]));
     const [tp1, tp2, tb] = [p.p1, p.p2, p.beta].map((a) => tf.tensor4d(a, [1, C, 1, 1]));
     const ty = aconCComposed(tx!, tp1!, tp2!, tb!).dataSync();
-    const grads = tf.grads((a, b, c, d) => aconCComposed(a, b, c, d) as tf.Tensor4D)([tx!, tp1!, tp2!, tb!], tdy as tf.Tensor4D);
+    const grads = tf.grads((a, b, c, d) => aconCComposed(a, b, c, d) as tf.Tensor4D)(
+      [tx!, tp1!, tp2!, tb!],
+      tdy as tf.Tensor4D,
+    );
     const [gx, g1, g2, gb] = grads.map((t) => t.dataSync());
 
     // tfjs rounds every op to float32: a chain of at most 12 roundings per term, plus the
@@ -63,7 +66,14 @@ describe('reference vs TensorFlow.js autodiff (cpu backend)', () => {
     // s/(1 − s) ≤ e^|z| (|z| ≤ |β|·|p1 − p2|·|x| stays small here). Sums over N·H·W add γ_{NHW}.
     const yRef = layout === 'NCHW' ? y : toNCHW(y, shape);
     const dxRef = layout === 'NCHW' ? g.dx : toNCHW(g.dx, shape);
-    const mag = { y: new Float64Array(count), dx: new Float64Array(count), t1: new Float64Array(C), t2: new Float64Array(C), tb: new Float64Array(C), k: new Float64Array(C) };
+    const mag = {
+      y: new Float64Array(count),
+      dx: new Float64Array(count),
+      t1: new Float64Array(C),
+      t2: new Float64Array(C),
+      tb: new Float64Array(C),
+      k: new Float64Array(C),
+    };
     let worstZ = 0;
     for (let i = 0; i < count; i++) {
       const c = Math.floor(i / (H * W)) % C;
@@ -85,7 +95,8 @@ describe('reference vs TensorFlow.js autodiff (cpu backend)', () => {
     // The bound holds for any z but says little once e^|z| is large: keep the data where it is tight.
     expect(worstZ).toBeLessThan(12);
     const within = (got: ArrayLike<number>, want: ArrayLike<number>, bound: (i: number) => number) => {
-      for (let i = 0; i < want.length; i++) expect(Math.abs(got[i]! - want[i]!), `index ${i}`).toBeLessThanOrEqual(bound(i));
+      for (let i = 0; i < want.length; i++)
+        expect(Math.abs(got[i]! - want[i]!), `index ${i}`).toBeLessThanOrEqual(bound(i));
     };
     const sumBound = (m: Float64Array) => (c: number) => (mag.k[c]! + gamma(N * H * W)) * m[c]! + 1e-30;
     within(ty, yRef, (i) => mag.y[i]! + 1e-30);
@@ -128,29 +139,39 @@ describe('reference vs central finite differences (float64)', () => {
     expect(checked).toBe(9 * 5 * 5 * 5);
   });
 
-  test.each(['NCHW', 'NHWC'] as DataFormat[])('whole tensors (%s): L = Σ dy·y, per-channel and per-sample β', (layout) => {
-    for (const perSample of [false, true]) {
-      const shape: Shape4 = [2, 3, 3, 2];
-      const [N, C] = shape;
-      const r = rng(perSample ? 5 : 6);
-      const x = Array.from(normal(r, 36, 2));
-      const dy = Array.from(normal(r, 36));
-      const p = { p1: Array.from(normal(r, C)), p2: Array.from(normal(r, C)), beta: Array.from(uniform(r, perSample ? N * C : C, -2, 2)) };
-      const loss = () => aconCForwardRef(x, shape, p, layout).reduce((a, v, i) => a + v * dy[i]!, 0);
-      const g = aconCBackwardRef(x, dy, shape, p, layout);
-      const check = (arr: number[], grad: Float64Array) => checkCentralDifferences('grad', arr, grad, loss, h);
-      check(x, g.dx);
-      check(p.p1, g.p1);
-      check(p.p2, g.p2);
-      check(p.beta, g.beta);
-      expect(g.beta.length).toBe(perSample ? N * C : C);
-    }
-  });
+  test.each(['NCHW', 'NHWC'] as DataFormat[])(
+    'whole tensors (%s): L = Σ dy·y, per-channel and per-sample β',
+    (layout) => {
+      for (const perSample of [false, true]) {
+        const shape: Shape4 = [2, 3, 3, 2];
+        const [N, C] = shape;
+        const r = rng(perSample ? 5 : 6);
+        const x = Array.from(normal(r, 36, 2));
+        const dy = Array.from(normal(r, 36));
+        const p = {
+          p1: Array.from(normal(r, C)),
+          p2: Array.from(normal(r, C)),
+          beta: Array.from(uniform(r, perSample ? N * C : C, -2, 2)),
+        };
+        const loss = () => aconCForwardRef(x, shape, p, layout).reduce((a, v, i) => a + v * dy[i]!, 0);
+        const g = aconCBackwardRef(x, dy, shape, p, layout);
+        const check = (arr: number[], grad: Float64Array) => checkCentralDifferences('grad', arr, grad, loss, h);
+        check(x, g.dx);
+        check(p.p1, g.p1);
+        check(p.p2, g.p2);
+        check(p.beta, g.beta);
+        expect(g.beta.length).toBe(perSample ? N * C : C);
+      }
+    },
+  );
 });
 
 describe('ACON-C properties', () => {
   const r = rng(3);
-  const cases = Array.from({ length: 500 }, () => [normal(r, 1, 3)[0]!, normal(r, 1)[0]!, normal(r, 1)[0]!, uniform(r, 1, -3, 3)[0]!] as const);
+  const cases = Array.from(
+    { length: 500 },
+    () => [normal(r, 1, 3)[0]!, normal(r, 1)[0]!, normal(r, 1)[0]!, uniform(r, 1, -3, 3)[0]!] as const,
+  );
 
   test('symmetric under swapping p1 and p2', () => {
     for (const [x, p1, p2, b] of cases) expect(aconCValue(x, p2, p1, b)).toBeCloseTo(aconCValue(x, p1, p2, b), 12);

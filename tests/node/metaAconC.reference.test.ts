@@ -4,11 +4,7 @@ import { beforeAll, describe, expect, test } from 'vitest';
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
 import '@tensorflow/tfjs-core/dist/register_all_gradients';
-import {
-  metaHiddenWidth,
-  metaAconCBackwardRef,
-  metaAconCForwardRef,
-} from '../../src/reference/metaAconC';
+import { metaHiddenWidth, metaAconCBackwardRef, metaAconCForwardRef } from '../../src/reference/metaAconC';
 import type { Shape4 } from '../../src/reference/aconC';
 import { normal, rng } from '../../src/ops/random';
 import { U } from '../../src/reference/tolerance';
@@ -20,7 +16,10 @@ beforeAll(async () => {
   await tf.ready();
 });
 
-const makeParams = (C: number, r: number, seed: number) => ({ ...makeMetaParams(C, r, seed), R: metaHiddenWidth(C, r) });
+const makeParams = (C: number, r: number, seed: number) => ({
+  ...makeMetaParams(C, r, seed),
+  R: metaHiddenWidth(C, r),
+});
 
 describe('Meta-ACON-C reference vs TensorFlow.js autodiff', () => {
   const cases: [Shape4, number, boolean][] = [
@@ -47,20 +46,32 @@ describe('Meta-ACON-C reference vs TensorFlow.js autodiff', () => {
 
     const tx = tf.tensor4d(x, [N, C, H, W]);
     const vars = {
-      p1: tf.tensor1d(p.p1 as Float32Array), p2: tf.tensor1d(p.p2 as Float32Array),
-      w1: tf.tensor2d(p.fc1.weight as Float32Array, [R, C]), b1: tf.tensor1d(p.fc1.bias as Float32Array),
-      g1: tf.tensor1d(p.bn1.weight as Float32Array), be1: tf.tensor1d(p.bn1.bias as Float32Array),
-      w2: tf.tensor2d(p.fc2.weight as Float32Array, [C, R]), b2: tf.tensor1d(p.fc2.bias as Float32Array),
-      g2: tf.tensor1d(p.bn2.weight as Float32Array), be2: tf.tensor1d(p.bn2.bias as Float32Array),
+      p1: tf.tensor1d(p.p1 as Float32Array),
+      p2: tf.tensor1d(p.p2 as Float32Array),
+      w1: tf.tensor2d(p.fc1.weight as Float32Array, [R, C]),
+      b1: tf.tensor1d(p.fc1.bias as Float32Array),
+      g1: tf.tensor1d(p.bn1.weight as Float32Array),
+      be1: tf.tensor1d(p.bn1.bias as Float32Array),
+      w2: tf.tensor2d(p.fc2.weight as Float32Array, [C, R]),
+      b2: tf.tensor1d(p.fc2.bias as Float32Array),
+      g2: tf.tensor1d(p.bn2.weight as Float32Array),
+      be2: tf.tensor1d(p.bn2.bias as Float32Array),
     };
     const running = {
-      rm1: tf.tensor1d(p.bn1.runningMean as Float32Array), rv1: tf.tensor1d(p.bn1.runningVar as Float32Array),
-      rm2: tf.tensor1d(p.bn2.runningMean as Float32Array), rv2: tf.tensor1d(p.bn2.runningVar as Float32Array),
+      rm1: tf.tensor1d(p.bn1.runningMean as Float32Array),
+      rv1: tf.tensor1d(p.bn1.runningVar as Float32Array),
+      rm2: tf.tensor1d(p.bn2.runningMean as Float32Array),
+      rv2: tf.tensor1d(p.bn2.runningVar as Float32Array),
     };
     const names = Object.keys(vars) as (keyof typeof vars)[];
     const y = metaAconCComposed(tx, vars, running, training);
     const grads = tf.grads((xx: tf.Tensor, ...ps: tf.Tensor[]) =>
-      metaAconCComposed(xx as tf.Tensor4D, Object.fromEntries(names.map((k, i) => [k, ps[i]!])) as unknown as typeof vars, running, training),
+      metaAconCComposed(
+        xx as tf.Tensor4D,
+        Object.fromEntries(names.map((k, i) => [k, ps[i]!])) as unknown as typeof vars,
+        running,
+        training,
+      ),
     )([tx, ...names.map((k) => vars[k])], tf.tensor4d(dy, [N, C, H, W]));
     const got = grads.map((g) => g.dataSync());
 
@@ -71,7 +82,10 @@ describe('Meta-ACON-C reference vs TensorFlow.js autodiff', () => {
     // first-order bound on the normwise error of every output is 60·u·A² ≈ 3.2e-3 relative
     // to the output's scale. The test uses that bound; a wrong formula is off by O(1).
     let A = 1;
-    for (const [bn, f] of [[ref.forward.bn1, R], [ref.forward.bn2, C]] as const)
+    for (const [bn, f] of [
+      [ref.forward.bn1, R],
+      [ref.forward.bn2, C],
+    ] as const)
       for (let k = 0; k < f; k++) A = Math.max(A, 1.5 * bn.invStd[k]! * (training ? 2 : 1));
     expect(A).toBeLessThanOrEqual(30);
     const tol = 60 * U * A * A;
@@ -86,16 +100,29 @@ describe('Meta-ACON-C reference vs TensorFlow.js autodiff', () => {
     };
     close('y', y.dataSync(), ref.forward.y);
     const want: Record<string, ArrayLike<number>> = {
-      p1: ref.p1, p2: ref.p2, w1: ref.fc1.weight, b1: ref.fc1.bias, g1: ref.bn1.weight, be1: ref.bn1.bias,
-      w2: ref.fc2.weight, b2: ref.fc2.bias, g2: ref.bn2.weight, be2: ref.bn2.bias,
+      p1: ref.p1,
+      p2: ref.p2,
+      w1: ref.fc1.weight,
+      b1: ref.fc1.bias,
+      g1: ref.bn1.weight,
+      be1: ref.bn1.bias,
+      w2: ref.fc2.weight,
+      b2: ref.fc2.bias,
+      g2: ref.bn2.weight,
+      be2: ref.bn2.bias,
     };
     close('dx', got[0]!, ref.dx);
     const layerScale: Record<string, number> = {
-      p1: maxAbs(ref.p1, ref.p2), p2: maxAbs(ref.p1, ref.p2),
-      w1: maxAbs(ref.fc1.weight, ref.fc1.bias), b1: maxAbs(ref.fc1.weight, ref.fc1.bias),
-      g1: maxAbs(ref.bn1.weight, ref.bn1.bias), be1: maxAbs(ref.bn1.weight, ref.bn1.bias),
-      w2: maxAbs(ref.fc2.weight, ref.fc2.bias), b2: maxAbs(ref.fc2.weight, ref.fc2.bias),
-      g2: maxAbs(ref.bn2.weight, ref.bn2.bias), be2: maxAbs(ref.bn2.weight, ref.bn2.bias),
+      p1: maxAbs(ref.p1, ref.p2),
+      p2: maxAbs(ref.p1, ref.p2),
+      w1: maxAbs(ref.fc1.weight, ref.fc1.bias),
+      b1: maxAbs(ref.fc1.weight, ref.fc1.bias),
+      g1: maxAbs(ref.bn1.weight, ref.bn1.bias),
+      be1: maxAbs(ref.bn1.weight, ref.bn1.bias),
+      w2: maxAbs(ref.fc2.weight, ref.fc2.bias),
+      b2: maxAbs(ref.fc2.weight, ref.fc2.bias),
+      g2: maxAbs(ref.bn2.weight, ref.bn2.bias),
+      be2: maxAbs(ref.bn2.weight, ref.bn2.bias),
     };
     names.forEach((k, i) => close(k, got[i + 1]!, want[k]!, layerScale[k]));
     tf.dispose([tx, y, ...grads, ...Object.values(vars), ...Object.values(running)]);
@@ -111,14 +138,19 @@ describe('Meta-ACON-C reference vs central finite differences (float64)', () => 
     const rand = rng(78);
     const x = Array.from(normal(rand, N * C * H * W, 1));
     const dy = Array.from(normal(rand, x.length));
-    const p = structuredClone({ ...p0, p1: Array.from(p0.p1), p2: Array.from(p0.p2),
+    const p = structuredClone({
+      ...p0,
+      p1: Array.from(p0.p1),
+      p2: Array.from(p0.p2),
       fc1: { weight: Array.from(p0.fc1.weight), bias: Array.from(p0.fc1.bias) },
       fc2: { weight: Array.from(p0.fc2.weight), bias: Array.from(p0.fc2.bias) },
       bn1: { ...p0.bn1, weight: Array.from(p0.bn1.weight), bias: Array.from(p0.bn1.bias) },
-      bn2: { ...p0.bn2, weight: Array.from(p0.bn2.weight), bias: Array.from(p0.bn2.bias) } });
+      bn2: { ...p0.bn2, weight: Array.from(p0.bn2.weight), bias: Array.from(p0.bn2.bias) },
+    });
     const loss = () => metaAconCForwardRef(x, shape, p, training).y.reduce((a, v, i) => a + v * dy[i]!, 0);
     const g = metaAconCBackwardRef(x, dy, shape, p, training);
-    const check = (name: string, arr: number[], grad: ArrayLike<number>) => checkCentralDifferences(name, arr, grad, loss);
+    const check = (name: string, arr: number[], grad: ArrayLike<number>) =>
+      checkCentralDifferences(name, arr, grad, loss);
     check('x', x, g.dx);
     check('p1', p.p1, g.p1);
     check('p2', p.p2, g.p2);

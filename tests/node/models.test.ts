@@ -19,17 +19,30 @@ beforeAll(async () => {
 
 /** Distinct values: element i of tensor k is k + i/2^20 (exact in float32 for these sizes). */
 const ramp = (k: number, n: number) => Float32Array.from({ length: n }, (_, i) => k + i / 2 ** 20);
-const f32 = (shape: number[], k: number): TensorSpec => ({ dtype: 'F32', shape, data: ramp(k, shape.reduce((a, d) => a * d, 1)) });
+const f32 = (shape: number[], k: number): TensorSpec => ({
+  dtype: 'F32',
+  shape,
+  data: ramp(
+    k,
+    shape.reduce((a, d) => a * d, 1),
+  ),
+});
 
 /** The seed's dcn3 in PyTorch's names and shapes (conv weights [O, I, kh, kw], linear [O, I]). */
 function dcn3StateDict(): Record<string, TensorSpec> {
   const shapes: Record<string, number[]> = {
-    'conv1.weight': [32, 3, 3, 3], 'conv1.bias': [32],
-    'conv2.weight': [64, 32, 3, 3], 'conv2.bias': [64],
-    'conv3.weight': [64, 64, 3, 3], 'conv3.bias': [64],
-    'conv4.weight': [64, 64, 3, 3], 'conv4.bias': [64],
-    'fc1.weight': [64, 1024], 'fc1.bias': [64],
-    'fc2.weight': [1, 64], 'fc2.bias': [1],
+    'conv1.weight': [32, 3, 3, 3],
+    'conv1.bias': [32],
+    'conv2.weight': [64, 32, 3, 3],
+    'conv2.bias': [64],
+    'conv3.weight': [64, 64, 3, 3],
+    'conv3.bias': [64],
+    'conv4.weight': [64, 64, 3, 3],
+    'conv4.bias': [64],
+    'fc1.weight': [64, 1024],
+    'fc1.bias': [64],
+    'fc2.weight': [1, 64],
+    'fc2.bias': [1],
   };
   return Object.fromEntries(Object.entries(shapes).map(([k, s], i) => [k, f32(s, i)]));
 }
@@ -37,7 +50,13 @@ const DCN3_META = { format: 'acon-webgpu/1', architecture: 'dcn3', num_classes: 
 
 describe('safetensors reader', () => {
   test('reads F32 and U8 tensors, shapes and metadata', () => {
-    const file = writeSafetensors({ a: { dtype: 'F32', shape: [2, 3], data: Float32Array.of(1, 2, 3, 4, 5, -6.5) }, b: { dtype: 'U8', shape: [3], data: Uint8Array.of(0, 7, 255) } }, { k: 'v' });
+    const file = writeSafetensors(
+      {
+        a: { dtype: 'F32', shape: [2, 3], data: Float32Array.of(1, 2, 3, 4, 5, -6.5) },
+        b: { dtype: 'U8', shape: [3], data: Uint8Array.of(0, 7, 255) },
+      },
+      { k: 'v' },
+    );
     const st = readSafetensors(file);
     expect(st.metadata).toEqual({ k: 'v' });
     expect(st.tensors.get('a')).toEqual({ dtype: 'F32', shape: [2, 3], data: Float32Array.of(1, 2, 3, 4, 5, -6.5) });
@@ -56,8 +75,12 @@ describe('safetensors reader', () => {
     const garbled = file.slice();
     garbled[8] = 0x41; // 'A' instead of '{'
     expect(() => readSafetensors(garbled)).toThrow(/header is not JSON/);
-    expect(() => readSafetensors(writeSafetensors({ h: { dtype: 'F16', shape: [2], data: new Uint8Array(4) } }))).toThrow(/tensor h has an unsupported dtype \(expected F32 or U8, got "F16"\)/);
-    expect(() => readSafetensors(writeSafetensors({ s: { dtype: 'F32', shape: [3], data: new Float32Array(4) } }))).toThrow(/tensor s's byte range does not match its shape \[3\] \(expected 12 bytes, got 16\)/);
+    expect(() =>
+      readSafetensors(writeSafetensors({ h: { dtype: 'F16', shape: [2], data: new Uint8Array(4) } })),
+    ).toThrow(/tensor h has an unsupported dtype \(expected F32 or U8, got "F16"\)/);
+    expect(() =>
+      readSafetensors(writeSafetensors({ s: { dtype: 'F32', shape: [3], data: new Float32Array(4) } })),
+    ).toThrow(/tensor s's byte range does not match its shape \[3\] \(expected 12 bytes, got 16\)/);
   });
 });
 
@@ -69,7 +92,9 @@ describe('loading a converted checkpoint', () => {
       expect(architecture).toBe('dcn3');
       const w = Object.fromEntries(model.weights.map((v) => [v.originalName, v.read().dataSync()]));
       // conv2 kernel [3, 3, 32, 64] at (kh, kw, i, o) = (1, 2, 5, 7) ← PyTorch [64, 32, 3, 3] at (7, 5, 1, 2)
-      expect(w['conv2/kernel']![((1 * 3 + 2) * 32 + 5) * 64 + 7]).toBe(sd['conv2.weight']!.data[((7 * 32 + 5) * 3 + 1) * 3 + 2]);
+      expect(w['conv2/kernel']![((1 * 3 + 2) * 32 + 5) * 64 + 7]).toBe(
+        sd['conv2.weight']!.data[((7 * 32 + 5) * 3 + 1) * 3 + 2],
+      );
       // fc1 kernel [1024, 64]: row (h, w, c) = (2, 3, 10) of the NHWC flatten ← PyTorch column c·16 + h·4 + w
       const row = (2 * 4 + 3) * 64 + 10;
       expect(w['fc1/kernel']![row * 64 + 9]).toBe(sd['fc1.weight']!.data[9 * 1024 + 10 * 16 + 2 * 4 + 3]);
@@ -81,17 +106,32 @@ describe('loading a converted checkpoint', () => {
   });
 
   test('missing, unexpected and wrongly shaped tensors, an unknown architecture, a foreign file: typed errors naming them, and nothing left allocated', () => {
-    const cases: [Record<string, TensorSpec>, Record<string, string>, RegExp, typeof CheckpointError | typeof StateDictError][] = [];
+    const cases: [
+      Record<string, TensorSpec>,
+      Record<string, string>,
+      RegExp,
+      typeof CheckpointError | typeof StateDictError,
+    ][] = [];
     const missing = dcn3StateDict();
     delete missing['conv2.bias'];
     cases.push([missing, DCN3_META, /conv2\.bias: missing \(expected \[64\]\)/, StateDictError]);
     const shaped = dcn3StateDict();
     shaped['conv3.weight'] = f32([64, 64, 1, 1], 3);
     cases.push([shaped, DCN3_META, /conv3\.weight: shape \[64, 64, 1, 1\], expected \[64, 64, 3, 3\]/, StateDictError]);
-    cases.push([{ ...dcn3StateDict(), 'act.p1': f32([1, 64, 1, 1], 9) }, DCN3_META, /act\.p1: unexpected/, StateDictError]);
+    cases.push([
+      { ...dcn3StateDict(), 'act.p1': f32([1, 64, 1, 1], 9) },
+      DCN3_META,
+      /act\.p1: unexpected/,
+      StateDictError,
+    ]);
     cases.push([dcn3StateDict(), { ...DCN3_META, architecture: 'resnet50' }, /unknown architecture/, CheckpointError]);
     cases.push([dcn3StateDict(), { architecture: 'dcn3' }, /not a converted checkpoint/, CheckpointError]);
-    cases.push([dcn3StateDict(), { ...DCN3_META, num_classes: 'two' }, /"num_classes" is not a positive integer/, CheckpointError]);
+    cases.push([
+      dcn3StateDict(),
+      { ...DCN3_META, num_classes: 'two' },
+      /"num_classes" is not a positive integer/,
+      CheckpointError,
+    ]);
     const before = tf.memory().numTensors;
     for (const [sd, meta, message, type] of cases) {
       const file = writeSafetensors(sd, meta);
@@ -103,7 +143,9 @@ describe('loading a converted checkpoint', () => {
 
   test('ShuffleNetV2 options are checked', () => {
     expect(() => shuffleNetV2({ activation: 'acon', modelSize: '0.75x' as '0.5x' })).toThrow(OptionError);
-    expect(() => shuffleNetV2({ activation: 'meta', stageOutChannels: [-1, 24, 50, 96, 192, 1024] })).toThrow(/divisible by 4/);
+    expect(() => shuffleNetV2({ activation: 'meta', stageOutChannels: [-1, 24, 50, 96, 192, 1024] })).toThrow(
+      /divisible by 4/,
+    );
     expect(() => shuffleNetV2({ activation: 'relu' as 'acon' })).toThrow(/unknown activation/);
     expect(() => shuffleNetV2({ activation: 'meta', r: 0 })).toThrow(OptionError);
   });
@@ -112,7 +154,10 @@ describe('loading a converted checkpoint', () => {
 describe('parameter counts: every network of the catalog as PyTorch counts the official module', () => {
   // PyTorch's trainable parameters; its running means and variances are our non-trainable weights
   // (its num_batches_tracked buffers have no counterpart: nothing in eval mode reads them)
-  const counts = JSON.parse(readFileSync('tests/fixtures/models/param-counts.json', 'utf8')) as Record<string, { trainable: number; buffers: number }>;
+  const counts = JSON.parse(readFileSync('tests/fixtures/models/param-counts.json', 'utf8')) as Record<
+    string,
+    { trainable: number; buffers: number }
+  >;
   test.each(catalog().map((e) => [e.name, e] as const))('%s', (name, entry) => {
     expect(counts[name], `param-counts.json has ${name}`).toBeDefined();
     const model = entry.build('composed');
@@ -130,9 +175,13 @@ describe('parameter counts: every network of the catalog as PyTorch counts the o
     model.dispose();
   });
 
-  test('the ImageNet labels: 1000, in the models\' order', async () => {
+  test("the ImageNet labels: 1000, in the models' order", async () => {
     const { IMAGENET_LABELS } = await import('../../src/models/index');
     expect(IMAGENET_LABELS.length).toBe(1000);
-    expect([IMAGENET_LABELS[0], IMAGENET_LABELS[1], IMAGENET_LABELS[999]]).toEqual(['tench, Tinca tinca', 'goldfish, Carassius auratus', 'toilet tissue, toilet paper, bathroom tissue']);
+    expect([IMAGENET_LABELS[0], IMAGENET_LABELS[1], IMAGENET_LABELS[999]]).toEqual([
+      'tench, Tinca tinca',
+      'goldfish, Carassius auratus',
+      'toilet tissue, toilet paper, bathroom tissue',
+    ]);
   });
 });

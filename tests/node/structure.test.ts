@@ -15,8 +15,13 @@ test('every relative import in src/ stays in src/ (or reaches the kernels in sha
   const sources = files('src');
   expect(sources.length).toBeGreaterThan(20);
   for (const file of sources) {
-    const relative = [...readFileSync(file, 'utf8').matchAll(/(?:from|import)\s+'(\.[^']+)'/g)].map((m) => join(dirname(file), m[1]!));
-    expect(relative.filter((p) => !p.startsWith('src/') && !p.startsWith('shaders/')), file).toEqual([]);
+    const relative = [...readFileSync(file, 'utf8').matchAll(/(?:from|import)\s+'(\.[^']+)'/g)].map((m) =>
+      join(dirname(file), m[1]!),
+    );
+    expect(
+      relative.filter((p) => !p.startsWith('src/') && !p.startsWith('shaders/')),
+      file,
+    ).toEqual([]);
   }
 });
 
