@@ -13,6 +13,7 @@ import {
   single,
   validateDataFormat,
   validateImpl,
+  validateSeed,
   type BaseLayerArgs,
   type DataFormat,
   type Impl,
@@ -60,7 +61,7 @@ export class AconC extends tfl.layers.Layer {
     super(args);
     this.dataFormat = validateDataFormat('AconC', args.dataFormat);
     this.impl = validateImpl('AconC', args.impl);
-    this.seed = args.seed ?? null;
+    this.seed = validateSeed(this.getClassName(), args.seed);
   }
 
   /** The channel count the weights were built for (null before build). */

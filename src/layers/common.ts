@@ -22,6 +22,18 @@ export type Kwargs = Parameters<tfl.layers.Layer['call']>[1];
 /** A shape with null for unknown dimensions (the batch), as tf.layers passes to build. */
 export type LayerShape = (number | null)[];
 
+/** A seed option: an integer, or null / absent for a random init. */
+export function validateSeed(layer: string, seed: unknown): number | null {
+  if (seed === undefined || seed === null) return null;
+  if (!Number.isSafeInteger(seed))
+    throw new OptionError(
+      `${layer}: seed is not an integer`,
+      'an integer or null',
+      JSON.stringify(seed) ?? String(seed),
+    );
+  return seed as number;
+}
+
 /** Checks a config value against its allowed values (a typo there must not silently fall back). */
 export function checkOption<T extends string>(layer: string, name: string, value: unknown, allowed: readonly T[]): T {
   if (!allowed.includes(value as T)) {

@@ -20,6 +20,7 @@ import {
   single,
   validateDataFormat,
   validateImpl,
+  validateSeed,
   type BaseLayerArgs,
   type DataFormat,
   type Impl,
@@ -84,7 +85,7 @@ export class MetaAconC extends tfl.layers.Layer {
         JSON.stringify(args.r),
       );
     this.r = r;
-    this.seed = args.seed ?? null;
+    this.seed = validateSeed(this.getClassName(), args.seed);
   }
 
   /** The channel count the weights were built for (null before build). */

@@ -325,6 +325,13 @@ interface Prepared {
 
 function prepareShape(ctx: GpuContext, shape: Shape4, dataFormat: DataFormat | undefined, training: boolean): Prepared {
   ctx.assertUsable();
+  if (typeof training !== 'boolean') {
+    throw new OptionError(
+      'Meta-ACON-C: options.training is required (batch statistics or running statistics)',
+      'true or false',
+      String(training),
+    );
+  }
   const count = checkShape(shape);
   const [n, c, h, w] = shape;
   const geo: AconCGeometry = { n, c, h, w, layout: checkDataFormat(dataFormat ?? 'NCHW'), betaPerSample: true };

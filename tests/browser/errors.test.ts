@@ -329,6 +329,16 @@ describe('small defects', () => {
     expect(() => new AconC(-3)).toThrow(/width is not a positive integer/);
     expect(() => new AconC(Number.NaN)).toThrow(OptionError);
   });
+
+  test('Meta-ACON-C needs options.training (a boolean), not a silent eval mode', async () => {
+    const p = makeMetaParams(C, 2, 1);
+    await rejects(
+      acon.metaAconCForward(x(), shape, p, {} as { training: boolean }),
+      OptionError,
+      /true or false/,
+      /undefined/,
+    );
+  });
 });
 
 describe('lifecycle', () => {

@@ -411,6 +411,10 @@ describe('tf.layers face', () => {
     expect(() => new MetaAconC({ impl: 'fused' as never })).toThrow(/impl/);
     expect(() => new MetaAconC({ r: 0 })).toThrow(OptionError);
     expect(() => new MetaAconC({ r: 2.5 })).toThrow(/positive integer/);
+    expect(() => new AconC({ seed: 1.5 })).toThrow(
+      /AconC: seed is not an integer \(expected an integer or null, got 1.5\)/,
+    );
+    expect(() => new MetaAconC({ seed: 'x' as never })).toThrow(OptionError);
     tf.dispose([y, ...built, ...Object.values(inputs)]);
     for (const l of [a, m, f]) l.dispose();
   });
