@@ -4,7 +4,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type * as tfl from '@tensorflow/tfjs-layers';
 import {
-  IMAGENET_LABELS,
   imagenetInput,
   loadCheckpoint,
   readSafetensors,
@@ -285,5 +284,3 @@ export function setupModelPanel(
   };
   return { run, load };
 }
-
-export { IMAGENET_LABELS };

@@ -23,7 +23,7 @@ import {
   type MetaAconCParams,
 } from '../ops/metaAconC';
 import type { DataFormat } from '../ops/validate';
-import { checkFits } from '../ops/validate';
+import { checkDataFormat, checkFits } from '../ops/validate';
 import { aconCComposed, batchNormComposed } from './composed';
 import { isStreamCompatible, TfjsStream, type WebGPUBackendLike } from './stream';
 
@@ -49,12 +49,6 @@ function webgpu(): { backend: WebGPUBackendLike; ctx: GpuContext } | null {
     contexts.set(backend.device, (ctx = GpuContext.fromDevice(backend.device, { checkErrors: false })));
   }
   return { backend, ctx };
-}
-
-function checkFormat(f: unknown): DataFormat {
-  if (f !== 'NHWC' && f !== 'NCHW')
-    throw new OptionError('dataFormat is not a known data format', '"NHWC" or "NCHW"', JSON.stringify(f));
-  return f;
 }
 
 function checkImpl(i: unknown): Impl {
@@ -117,7 +111,7 @@ export function aconC(
   beta: tf.Tensor,
   options: { dataFormat?: DataFormat; impl?: Impl } = {},
 ): tf.Tensor {
-  const fmt = checkFormat(options.dataFormat ?? 'NHWC');
+  const fmt = checkDataFormat(options.dataFormat ?? 'NHWC');
   const shape = checkX(x);
   const [n, c] = nc(shape, fmt);
   checkParam(p1, 'p1', [c], shape, fmt);
@@ -201,7 +195,7 @@ export function metaAconC(
   p: MetaAconCTensors,
   options: { training: boolean; dataFormat?: DataFormat; impl?: Impl },
 ): tf.Tensor {
-  const fmt = checkFormat(options.dataFormat ?? 'NHWC');
+  const fmt = checkDataFormat(options.dataFormat ?? 'NHWC');
   const shape = checkX(x);
   const [n, c] = nc(shape, fmt);
   checkParam(p.p1, 'p1', [c], shape, fmt);
