@@ -67,8 +67,15 @@ function fromCheckpoint(bytes: Uint8Array, source: string): Loaded {
   const file = readSafetensors(bytes);
   const { model, architecture } = loadCheckpoint(file);
   const loadMs = performance.now() - t0;
-  const composed = modelForMetadata(file.metadata, 'composed').model;
-  composed.setWeights(model.getWeights());
+  let composed: tfl.LayersModel | undefined;
+  try {
+    composed = modelForMetadata(file.metadata, 'composed').model;
+    composed.setWeights(model.getWeights());
+  } catch (e) {
+    composed?.dispose();
+    model.dispose();
+    throw e;
+  }
   return replace({ source, architecture, loadMs, fused: model, composed });
 }
 

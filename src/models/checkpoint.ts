@@ -21,7 +21,7 @@ import { CheckpointError, StateDictError } from '../gpu/errors';
 import { seedModel, NET_KINDS, type NetKind } from '../layers/networks';
 import type { Impl } from '../layers/common';
 import { readSafetensors, type Safetensors, type SafetensorsTensor } from './safetensors';
-import { MODEL_SIZES, shuffleNetV2, type ModelSize } from './shufflenet';
+import { MODEL_SIZES, STAGE_OUT_CHANNELS, shuffleNetV2, type ModelSize } from './shufflenet';
 
 export const ARCHITECTURES = ['shufflenetv2-acon', 'shufflenetv2-meta', ...NET_KINDS] as const;
 export type Architecture = (typeof ARCHITECTURES)[number];
@@ -67,21 +67,31 @@ export function modelForMetadata(
     );
   if (architecture === 'shufflenetv2-acon' || architecture === 'shufflenetv2-meta') {
     const size = meta(metadata, 'model_size');
-    let stageOutChannels: number[];
+    let stageOutChannels: unknown;
     try {
-      stageOutChannels = JSON.parse(meta(metadata, 'stage_out_channels')) as number[];
+      stageOutChannels = JSON.parse(meta(metadata, 'stage_out_channels'));
     } catch {
+      stageOutChannels = undefined;
+    }
+    if (!Array.isArray(stageOutChannels) || !stageOutChannels.every((v) => Number.isInteger(v))) {
       throw new CheckpointError(
-        'checkpoint: metadata "stage_out_channels" is not a JSON list',
+        'checkpoint: metadata "stage_out_channels" is not a JSON list of integers',
         '[-1, 24, 48, 96, 192, 1024] or similar',
         JSON.stringify(metadata.stage_out_channels),
       );
     }
     const official = (MODEL_SIZES as string[]).includes(size);
+    if (official && stageOutChannels.join() !== STAGE_OUT_CHANNELS[size as ModelSize].join()) {
+      throw new CheckpointError(
+        `checkpoint: metadata "stage_out_channels" is not model_size ${size}'s`,
+        JSON.stringify(STAGE_OUT_CHANNELS[size as ModelSize]),
+        JSON.stringify(stageOutChannels),
+      );
+    }
     const model = shuffleNetV2({
       activation: architecture === 'shufflenetv2-acon' ? 'acon' : 'meta',
-      ...(official ? { modelSize: size as ModelSize } : {}),
-      stageOutChannels,
+      // an official width by its name (so 2.0× gets its dropout, as the official module), else the list
+      ...(official ? { modelSize: size as ModelSize } : { stageOutChannels: stageOutChannels as number[] }),
       numClasses: integer(metadata, 'n_class'),
       ...(architecture === 'shufflenetv2-meta' ? { r: integer(metadata, 'r') } : {}),
       impl,

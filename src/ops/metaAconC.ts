@@ -208,7 +208,12 @@ function encodeMetaForward(
   const { n, c } = geo;
   const beta = batch.temp(n * c * 4);
   const mean = encodePlanePartials(ctx, batch, geo, x);
-  if (c + r <= BETA_EVAL_FEATURES_MAX) {
+  // the one-pass generator copies its 12 parameters into one buffer, which needs COPY_SRC on each
+  // (tfjs's tensors and our uploads have it; a caller's STORAGE-only buffers take the staged passes)
+  const copyable = leaves<Binding>(P).every(
+    (b) => ((('buffer' in b ? b.buffer : b).usage ?? 0) & GPUBufferUsage.COPY_SRC) !== 0,
+  );
+  if (c + r <= BETA_EVAL_FEATURES_MAX && copyable) {
     encodeBetaEval(ctx, batch, { n, c, r, eps: BN_EPS }, mean, P, beta);
   } else {
     const m = batch.temp(n * c * 4);
@@ -360,7 +365,7 @@ function uploadParams(ctx: GpuContext, p: MetaAconCParams): MetaParamSet<GPUBuff
 }
 
 /**
- * Meta-ACON-C forward for host data: x is [N, C, H, W] float32 (NCHW unless options.layout says
+ * Meta-ACON-C forward for host data: x is [N, C, H, W] float32 (NCHW unless options.dataFormat says
  * NHWC). Returns y, the per-sample β [N·C] and the running statistics after the call.
  */
 export async function metaAconCForward(

@@ -195,6 +195,13 @@ export function metaAconC(
   p: MetaAconCTensors,
   options: { training: boolean; dataFormat?: DataFormat; impl?: Impl },
 ): tf.Tensor {
+  if (typeof options?.training !== 'boolean') {
+    throw new OptionError(
+      'metaAconC: options.training is required (batch or running statistics)',
+      'true or false',
+      String(options?.training),
+    );
+  }
   const fmt = checkDataFormat(options.dataFormat ?? 'NHWC');
   const shape = checkX(x);
   const [n, c] = nc(shape, fmt);

@@ -322,6 +322,38 @@ describe('small defects', () => {
     );
   });
 
+  test('Meta-ACON-C eval forward on STORAGE-only parameter buffers (no COPY_SRC to pack them): the staged passes, the same y', async () => {
+    const mp = makeMetaParams(C, 2, 3);
+    const storageOnly = (a: Float32Array) => {
+      const b = acon.device.createBuffer({
+        size: Math.max(16, a.byteLength),
+        usage: GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_DST,
+      });
+      acon.device.queue.writeBuffer(b, 0, a.buffer as ArrayBuffer, a.byteOffset, a.byteLength);
+      return b;
+    };
+    const bn = (s: typeof mp.bn1) => ({
+      weight: storageOnly(s.weight),
+      bias: storageOnly(s.bias),
+      runningMean: storageOnly(s.runningMean),
+      runningVar: storageOnly(s.runningVar),
+    });
+    const params = {
+      p1: storageOnly(mp.p1),
+      p2: storageOnly(mp.p2),
+      fc1: { weight: storageOnly(mp.fc1.weight), bias: storageOnly(mp.fc1.bias) },
+      bn1: bn(mp.bn1),
+      fc2: { weight: storageOnly(mp.fc2.weight), bias: storageOnly(mp.fc2.bias) },
+      bn2: bn(mp.bn2),
+    };
+    const xs = new Float32Array(count).map((_, i) => Math.sin(i) * 2);
+    const [gx, gy] = [acon.createBuffer(xs), acon.device.createBuffer({ size: count * 4, usage: usage() })];
+    await acon.metaAconCForwardBuffers({ x: gx, params, y: gy }, shape, { training: false, r: 2 });
+    expect(await acon.readBuffer(gy, count)).toEqual(
+      (await acon.metaAconCForward(xs, shape, mp, { training: false })).y,
+    );
+  });
+
   test('constructors validate widths, r and seeds', () => {
     expect(() => new MetaAconC(0)).toThrow(OptionError);
     expect(() => new MetaAconC(64, 0)).toThrow(/r is not a positive integer \(expected a positive integer, got 0\)/);

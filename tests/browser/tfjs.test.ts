@@ -201,6 +201,7 @@ describe('aconC op', () => {
         [[1, 2, 2, 8], (x) => metaAconC(x, meta.params, { training: true }), BatchSizeError, /N ≥ 2/],
         [[2, 2, 2, 7], (x) => metaAconC(x, meta.params, { training: false }), ShapeError, /p1 does not fit/],
         [[2, 8, 2, 2], (x) => metaAconC(x, meta.params, { training: false }), ShapeError, /looks channels-first/],
+        [[2, 2, 2, 8], (x) => metaAconC(x, meta.params, {} as never), OptionError, /training is required/],
       ];
     for (const [shape, call, type, message, dtype] of cases) {
       const x = ones(shape, dtype);

@@ -107,8 +107,8 @@ function expectWellFormed(log: Recorded[]) {
     expect(code, `${d.shader.name}:${d.entry}`).toMatch(
       new RegExp(`@compute\\s+@workgroup_size\\(WG\\)\\s*fn ${d.entry}\\(`),
     );
-    const declared = d.shader.iface.bindings.map((b) => b.binding);
-    for (const b of d.bindings) expect(declared, `${d.shader.name}:${d.entry} binding ${b}`).toContain(b);
+    // (the bound names are checked by Shader.bind itself; that an entry point uses exactly what is
+    // bound, as layout 'auto' requires, only a GPU checks: the browser tests dispatch every path)
     expect(d.uniformBytes % 16).toBe(0);
     expect(Number.isInteger(d.workgroups) && d.workgroups >= 1).toBe(true);
     expect(d.constants.WG, `${d.entry} sets WG`).toBeGreaterThan(0);
