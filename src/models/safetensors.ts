@@ -5,8 +5,8 @@
  * checkpoints here hold: F32 and U8 (other dtypes are refused by name). Everything is checked before
  * anything is returned: the header's size against the file, each tensor's byte range against the data
  * and against its shape, so a truncated or malformed file throws a CheckpointError naming the tensor.
- * (The npm packages for this either pull in a tensor library or read only from Node's fs; 60 lines
- * are smaller than either.)
+ * (npm's `safetensors` package is a 0.0.1 placeholder, and the working readers come inside large
+ * libraries such as transformers.js; 60 lines are smaller than either.)
  */
 import { CheckpointError } from '../gpu/errors';
 
