@@ -1,8 +1,8 @@
 import type { Binding, GpuContext, Recorder } from '../gpu/context';
-import { BufferError } from '../gpu/errors';
 import { encodeAconCBackward, encodeAconCForward, type AconCGeometry } from '../kernels/aconC';
 import {
   betaIsPerSample,
+  checkDistinct,
   checkDataFormat,
   checkFits,
   checkFloat32,
@@ -83,21 +83,6 @@ function checkParams(p: AconCParams, call: Call): void {
 }
 
 const bind = (buffer: GPUBuffer, bytes: number): Binding => ({ buffer, size: bytes });
-
-/** Outputs must be distinct from every other buffer of the call (WebGPU forbids aliasing a written binding). */
-function checkDistinct(outputs: Record<string, GPUBuffer>, all: Record<string, GPUBuffer>): void {
-  for (const [oname, o] of Object.entries(outputs)) {
-    for (const [name, b] of Object.entries(all)) {
-      if (name !== oname && b === o) {
-        throw new BufferError(
-          `output ${oname} is the same GPUBuffer as ${name}`,
-          'a buffer of its own',
-          `the buffer of ${name}`,
-        );
-      }
-    }
-  }
-}
 
 /** Runs `fn` with pooled buffers and gives them back afterwards, whatever happens. */
 async function withBuffers<T>(ctx: GpuContext, buffers: GPUBuffer[], fn: () => Promise<T>): Promise<T> {
@@ -200,50 +185,73 @@ export async function aconCBackward(
   });
 }
 
-/** Validates a GPU-resident forward call; returns its geometry and bindings. */
-function forwardCall(ctx: GpuContext, buffers: AconCForwardBuffers, shape: Shape4, options: AconCBuffersOptions) {
+/** A GPU-resident call's buffers by the kernel's binding name: the buffer, its bytes, and its name in errors. */
+type CallBuffers<K extends string> = Record<K, [GPUBuffer | undefined, number, string]>;
+
+/**
+ * Checks every buffer of a GPU-resident call (a live STORAGE buffer of at least its size) and that
+ * each written one is nothing else of the call; returns the bindings by the kernel's names.
+ */
+function checkBuffers<K extends string>(all: CallBuffers<K>, written: NoInfer<K>[]): Record<K, Binding> {
+  const entries = Object.entries(all) as [K, [GPUBuffer, number, string]][];
+  for (const [, [buffer, size, name]] of entries) checkGPUBuffer(buffer, size, name);
+  const byName = Object.fromEntries(entries.map(([, [b, , name]]) => [name, b]));
+  checkDistinct(Object.fromEntries(written.map((k) => [all[k][2], all[k][0]!])), byName);
+  return Object.fromEntries(entries.map(([k, [b, size]]) => [k, bind(b, size)])) as Record<K, Binding>;
+}
+
+/** Validates a GPU-resident forward call (throwing typed errors); returns what records it. */
+function forwardCall(
+  ctx: GpuContext,
+  buffers: AconCForwardBuffers,
+  shape: Shape4,
+  options: AconCBuffersOptions,
+): (recorder: Recorder) => void {
   const c = Array.isArray(shape) ? (shape[1] as number) : 0;
   const call = prepare(ctx, shape, options.betaLength ?? c, options);
   const bytes = call.count * 4;
-  const { x, y, params } = buffers;
-  const sizes = { x: bytes, p1: c * 4, p2: c * 4, beta: call.betaLength * 4, y: bytes };
-  const flat = { x, p1: params?.p1, p2: params?.p2, beta: params?.beta, y };
-  for (const [name, size] of Object.entries(sizes))
-    checkGPUBuffer(flat[name as keyof typeof flat], size, name === 'x' || name === 'y' ? name : `params.${name}`);
-  checkDistinct({ y }, flat as Record<string, GPUBuffer>);
-  const bound = Object.fromEntries(
-    Object.entries(sizes).map(([name, size]) => [name, bind(flat[name as keyof typeof flat]!, size)]),
+  const { x, y, params: p } = buffers;
+  const bound = checkBuffers(
+    {
+      x: [x, bytes, 'x'],
+      p1: [p?.p1, c * 4, 'params.p1'],
+      p2: [p?.p2, c * 4, 'params.p2'],
+      beta: [p?.beta, call.betaLength * 4, 'params.beta'],
+      y: [y, bytes, 'y'],
+    },
+    ['y'],
   );
-  return { geo: call.geo, bound: bound as Record<keyof typeof sizes, Binding> };
+  return (recorder) => encodeAconCForward(ctx, recorder, call.geo, bound);
 }
 
-/** Validates a GPU-resident backward call; returns its geometry and bindings. */
-function backwardCall(ctx: GpuContext, buffers: AconCBackwardBuffers, shape: Shape4, options: AconCBuffersOptions) {
+/** Validates a GPU-resident backward call (throwing typed errors); returns what records it. */
+function backwardCall(
+  ctx: GpuContext,
+  buffers: AconCBackwardBuffers,
+  shape: Shape4,
+  options: AconCBuffersOptions,
+): (recorder: Recorder) => void {
   const c = Array.isArray(shape) ? (shape[1] as number) : 0;
   const call = prepare(ctx, shape, options.betaLength ?? c, options);
   const bytes = call.count * 4;
   const [pb, bb] = [c * 4, call.betaLength * 4];
   const { x, dy, params: p, grads: g } = buffers;
   // the kernel's names (dp1 … for the gradients) → buffer, size and the name errors give
-  const all: Record<string, [GPUBuffer | undefined, number, string]> = {
-    x: [x, bytes, 'x'],
-    dy: [dy, bytes, 'dy'],
-    p1: [p?.p1, pb, 'params.p1'],
-    p2: [p?.p2, pb, 'params.p2'],
-    beta: [p?.beta, bb, 'params.beta'],
-    dx: [g?.dx, bytes, 'grads.dx'],
-    dp1: [g?.p1, pb, 'grads.p1'],
-    dp2: [g?.p2, pb, 'grads.p2'],
-    dbeta: [g?.beta, bb, 'grads.beta'],
-  };
-  for (const [buffer, size, name] of Object.values(all)) checkGPUBuffer(buffer, size, name);
-  const byName = Object.fromEntries(Object.values(all).map(([buffer, , name]) => [name, buffer!]));
-  checkDistinct({ 'grads.dx': g.dx, 'grads.p1': g.p1, 'grads.p2': g.p2, 'grads.beta': g.beta }, byName);
-  const bound = Object.fromEntries(Object.entries(all).map(([k, [buffer, size]]) => [k, bind(buffer!, size)]));
-  return {
-    geo: call.geo,
-    bound: bound as Record<'x' | 'dy' | 'p1' | 'p2' | 'beta' | 'dx' | 'dp1' | 'dp2' | 'dbeta', Binding>,
-  };
+  const bound = checkBuffers(
+    {
+      x: [x, bytes, 'x'],
+      dy: [dy, bytes, 'dy'],
+      p1: [p?.p1, pb, 'params.p1'],
+      p2: [p?.p2, pb, 'params.p2'],
+      beta: [p?.beta, bb, 'params.beta'],
+      dx: [g?.dx, bytes, 'grads.dx'],
+      dp1: [g?.p1, pb, 'grads.p1'],
+      dp2: [g?.p2, pb, 'grads.p2'],
+      dbeta: [g?.beta, bb, 'grads.beta'],
+    },
+    ['dx', 'dp1', 'dp2', 'dbeta'],
+  );
+  return (recorder) => encodeAconCBackward(ctx, recorder, call.geo, bound);
 }
 
 /**
@@ -258,8 +266,7 @@ export function recordAconCForward(
   shape: Shape4,
   options: AconCBuffersOptions = {},
 ): void {
-  const { geo, bound } = forwardCall(ctx, buffers, shape, options);
-  encodeAconCForward(ctx, recorder, geo, bound);
+  forwardCall(ctx, buffers, shape, options)(recorder);
 }
 
 /** Records the ACON-C gradients on GPU-resident data into `recorder` (see {@link aconCBackwardBuffers}). */
@@ -270,8 +277,7 @@ export function recordAconCBackward(
   shape: Shape4,
   options: AconCBuffersOptions = {},
 ): void {
-  const { geo, bound } = backwardCall(ctx, buffers, shape, options);
-  encodeAconCBackward(ctx, recorder, geo, bound);
+  backwardCall(ctx, buffers, shape, options)(recorder);
 }
 
 /**
@@ -285,8 +291,7 @@ export async function aconCForwardBuffers(
   shape: Shape4,
   options: AconCBuffersOptions = {},
 ): Promise<void> {
-  const { geo, bound } = forwardCall(ctx, buffers, shape, options);
-  return ctx.submit((b) => encodeAconCForward(ctx, b, geo, bound));
+  return ctx.submit(forwardCall(ctx, buffers, shape, options));
 }
 
 /**
@@ -299,6 +304,5 @@ export async function aconCBackwardBuffers(
   shape: Shape4,
   options: AconCBuffersOptions = {},
 ): Promise<void> {
-  const { geo, bound } = backwardCall(ctx, buffers, shape, options);
-  return ctx.submit((b) => encodeAconCBackward(ctx, b, geo, bound));
+  return ctx.submit(backwardCall(ctx, buffers, shape, options));
 }

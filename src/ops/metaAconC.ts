@@ -1,5 +1,5 @@
 import type { Binding, GpuContext, Recorder } from '../gpu/context';
-import { BatchSizeError, BufferError, OptionError } from '../gpu/errors';
+import { BatchSizeError, OptionError } from '../gpu/errors';
 import { encodeAconCBackward, encodeAconCForward, type AconCGeometry } from '../kernels/aconC';
 import {
   encodeBatchNorm,
@@ -18,6 +18,7 @@ import {
 import { BN_EPS, BN_MOMENTUM, metaHiddenWidth, type MetaGradSet, type MetaParamSet } from '../reference/metaAconC';
 import {
   checkDataFormat,
+  checkDistinct,
   checkFits,
   checkFloat32,
   checkGPUBuffer,
@@ -532,29 +533,19 @@ function checkGPUSet(set: object | undefined, sizes: object, prefix: string): vo
   mapSet(set, sizes, (b: GPUBuffer, size, name) => void checkGPUBuffer(b, size * 4, prefix + name), prefix);
 }
 
-/** Written buffers must be distinct from every other buffer of the call (WebGPU forbids aliasing a written binding). */
-function checkMetaDistinct(written: Record<string, GPUBuffer>, all: Record<string, GPUBuffer>): void {
-  for (const [w, b] of Object.entries(written)) {
-    for (const [name, other] of Object.entries(all)) {
-      if (name !== w && other === b)
-        throw new BufferError(`${w} is the same GPUBuffer as ${name}`, 'a buffer of its own', `the buffer of ${name}`);
-    }
-  }
-}
-
 const named = (set: object, prefix: string): Record<string, GPUBuffer> => {
   const out: Record<string, GPUBuffer> = {};
   mapSet(set, set, (b: GPUBuffer, _, name) => void (out[name] = b), prefix);
   return out;
 };
 
-/** Validates a GPU-resident Meta-ACON-C forward call. */
+/** Validates a GPU-resident Meta-ACON-C forward call (throwing typed errors); returns what records it. */
 function metaForwardCall(
   ctx: GpuContext,
   buffers: MetaAconCForwardBuffers,
   shape: Shape4,
   options: MetaAconCBuffersOptions,
-) {
+): (recorder: Recorder) => void {
   const { geo, count } = prepareShape(ctx, shape, options.dataFormat, options.training);
   const r = hiddenOf(geo.c, options);
   checkGPUBuffer(buffers.x, count * 4, 'x');
@@ -565,17 +556,21 @@ function metaForwardCall(
   const running = options.training
     ? Object.fromEntries(Object.entries(params).filter(([k]) => k.includes('running')))
     : {};
-  checkMetaDistinct({ y: buffers.y, ...running }, { x: buffers.x, y: buffers.y, ...params });
-  return { geo, r, x: { buffer: buffers.x, size: count * 4 }, y: { buffer: buffers.y, size: count * 4 } };
+  checkDistinct({ y: buffers.y, ...running }, { x: buffers.x, y: buffers.y, ...params });
+  const [x, y] = [
+    { buffer: buffers.x, size: count * 4 },
+    { buffer: buffers.y, size: count * 4 },
+  ];
+  return (recorder) => void encodeMetaForward(ctx, recorder, geo, r, x, buffers.params, y, options.training);
 }
 
-/** Validates a GPU-resident Meta-ACON-C backward call. */
+/** Validates a GPU-resident Meta-ACON-C backward call (throwing typed errors); returns what records it. */
 function metaBackwardCall(
   ctx: GpuContext,
   buffers: MetaAconCBackwardBuffers,
   shape: Shape4,
   options: MetaAconCBuffersOptions,
-) {
+): (recorder: Recorder) => void {
   const { geo, count } = prepareShape(ctx, shape, options.dataFormat, options.training);
   const r = hiddenOf(geo.c, options);
   checkGPUBuffer(buffers.x, count * 4, 'x');
@@ -583,16 +578,14 @@ function metaBackwardCall(
   checkGPUSet(buffers.params, paramSizes(geo.c, r), 'params.');
   checkGPUSet(buffers.grads, gradSizes(count, geo.c, r), 'grads.');
   const grads = named(buffers.grads, 'grads.');
-  checkMetaDistinct(grads, { x: buffers.x, dy: buffers.dy, ...named(buffers.params, 'params.'), ...grads });
+  checkDistinct(grads, { x: buffers.x, dy: buffers.dy, ...named(buffers.params, 'params.'), ...grads });
   const bytes = count * 4;
-  const g = buffers.grads;
-  return {
-    geo,
-    r,
-    x: { buffer: buffers.x, size: bytes },
-    dy: { buffer: buffers.dy, size: bytes },
-    grads: { ...g, dx: { buffer: g.dx, size: bytes } },
-  };
+  const [x, dy] = [
+    { buffer: buffers.x, size: bytes },
+    { buffer: buffers.dy, size: bytes },
+  ];
+  const g = { ...buffers.grads, dx: { buffer: buffers.grads.dx, size: bytes } };
+  return (recorder) => encodeMetaBackward(ctx, recorder, geo, r, x, dy, buffers.params, g, options.training);
 }
 
 /**
@@ -606,8 +599,7 @@ export function recordMetaAconCForward(
   shape: Shape4,
   options: MetaAconCBuffersOptions,
 ): void {
-  const call = metaForwardCall(ctx, buffers, shape, options);
-  encodeMetaForward(ctx, recorder, call.geo, call.r, call.x, buffers.params, call.y, options.training);
+  metaForwardCall(ctx, buffers, shape, options)(recorder);
 }
 
 /** Records the Meta-ACON-C backward on GPU-resident data into `recorder` (see {@link metaAconCBackwardBuffers}). */
@@ -618,8 +610,7 @@ export function recordMetaAconCBackward(
   shape: Shape4,
   options: MetaAconCBuffersOptions,
 ): void {
-  const call = metaBackwardCall(ctx, buffers, shape, options);
-  encodeMetaBackward(ctx, recorder, call.geo, call.r, call.x, call.dy, buffers.params, call.grads, options.training);
+  metaBackwardCall(ctx, buffers, shape, options)(recorder);
 }
 
 /**
@@ -632,10 +623,7 @@ export async function metaAconCForwardBuffers(
   shape: Shape4,
   options: MetaAconCBuffersOptions,
 ): Promise<void> {
-  const call = metaForwardCall(ctx, buffers, shape, options);
-  return ctx.submit(
-    (batch) => void encodeMetaForward(ctx, batch, call.geo, call.r, call.x, buffers.params, call.y, options.training),
-  );
+  return ctx.submit(metaForwardCall(ctx, buffers, shape, options));
 }
 
 /** Meta-ACON-C backward on GPU-resident data: writes every gradient buffer of `buffers.grads`. */
@@ -645,8 +633,5 @@ export async function metaAconCBackwardBuffers(
   shape: Shape4,
   options: MetaAconCBuffersOptions,
 ): Promise<void> {
-  const call = metaBackwardCall(ctx, buffers, shape, options);
-  return ctx.submit((batch) =>
-    encodeMetaBackward(ctx, batch, call.geo, call.r, call.x, call.dy, buffers.params, call.grads, options.training),
-  );
+  return ctx.submit(metaBackwardCall(ctx, buffers, shape, options));
 }

@@ -100,3 +100,21 @@ export function checkGPUBuffer(buffer: unknown, bytes: number, name: string): GP
   }
   return b;
 }
+
+/**
+ * Written buffers must be distinct from every other buffer of the call (WebGPU forbids aliasing a
+ * written binding); `all` names every buffer of the call as errors name it.
+ */
+export function checkDistinct(outputs: Record<string, GPUBuffer>, all: Record<string, GPUBuffer>): void {
+  for (const [oname, o] of Object.entries(outputs)) {
+    for (const [name, b] of Object.entries(all)) {
+      if (name !== oname && b === o) {
+        throw new BufferError(
+          `${oname} (written) is the same GPUBuffer as ${name}`,
+          'a buffer of its own',
+          `the buffer of ${name}`,
+        );
+      }
+    }
+  }
+}
