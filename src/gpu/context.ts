@@ -309,20 +309,30 @@ export function copySource(b: Binding): [GPUBuffer, number] {
   return 'buffer' in b ? [b.buffer, b.offset ?? 0] : [b, 0];
 }
 
-/** Bind-group entries: the uniform buffer (from `uniformOffset`) at binding 0, then the bindings by number. */
-export function bindGroupEntries(
-  uniforms: GPUBuffer,
-  uniformBytes: number,
+/**
+ * Records one dispatch into an open compute pass: a bind group of the uniforms (binding 0, a range
+ * of a uniform buffer) and the bindings by number, and `workgroups` workgroups folded into a 2D grid
+ * within `maxPerDimension` (shaders rebuild the linear index as wid.x + wid.y·num_workgroups.x).
+ * Shared by {@link Batch} and the tfjs stream, which differ only in where uniforms and passes live.
+ */
+export function recordDispatch(
+  device: GPUDevice,
+  pass: GPUComputePassEncoder,
+  pipeline: GPUComputePipeline,
+  uniforms: { buffer: GPUBuffer; offset: number; size: number },
   bindings: Record<number, Binding>,
-  uniformOffset = 0,
-): GPUBindGroupEntry[] {
-  const entries: GPUBindGroupEntry[] = [
-    { binding: 0, resource: { buffer: uniforms, offset: uniformOffset, size: uniformBytes } },
-  ];
+  workgroups: number,
+  maxPerDimension: number,
+): void {
+  const entries: GPUBindGroupEntry[] = [{ binding: 0, resource: uniforms }];
   for (const [binding, b] of Object.entries(bindings)) {
     entries.push({ binding: Number(binding), resource: 'buffer' in b ? b : { buffer: b } });
   }
-  return entries;
+  const bindGroup = device.createBindGroup({ layout: pipeline.getBindGroupLayout(0), entries });
+  const [gx, gy] = foldGrid(workgroups, maxPerDimension);
+  pass.setPipeline(pipeline);
+  pass.setBindGroup(0, bindGroup);
+  pass.dispatchWorkgroups(gx, gy);
 }
 
 /**
@@ -363,13 +373,9 @@ export class Batch implements Recorder {
   ): void {
     const ub = this.temp(uniforms.byteLength, GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST);
     this.ctx.device.queue.writeBuffer(ub, 0, uniforms);
-    const entries = bindGroupEntries(ub, uniforms.byteLength, bindings);
-    const bindGroup = this.ctx.device.createBindGroup({ layout: pipeline.getBindGroupLayout(0), entries });
-    const [gx, gy] = foldGrid(workgroups, this.ctx.maxWorkgroupsPerDimension);
     const pass = (this.pass ??= this.encoder.beginComputePass());
-    pass.setPipeline(pipeline);
-    pass.setBindGroup(0, bindGroup);
-    pass.dispatchWorkgroups(gx, gy);
+    const range = { buffer: ub, offset: 0, size: uniforms.byteLength };
+    recordDispatch(this.ctx.device, pass, pipeline, range, bindings, workgroups, this.ctx.maxWorkgroupsPerDimension);
   }
 
   /** Records a buffer copy. */

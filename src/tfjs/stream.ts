@@ -8,8 +8,7 @@
  * scope: every input is validated synchronously before anything is recorded.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { bindGroupEntries, copySource, type Binding, type Recorder } from '../gpu/context';
-import { foldGrid } from '../gpu/grid';
+import { copySource, recordDispatch, type Binding, type Recorder } from '../gpu/context';
 
 /** The parts of tfjs-backend-webgpu's WebGPUBackend used here (4.22; public fields in its typings). */
 export interface WebGPUBackendLike {
@@ -105,14 +104,18 @@ export class TfjsStream implements Recorder {
     const offset = u.used;
     u.data.set(new Uint8Array(uniforms), offset);
     u.used = Math.ceil((offset + uniforms.byteLength) / align) * align;
-    const entries = bindGroupEntries(u.buffer, uniforms.byteLength, bindings, offset);
-    const bindGroup = backend.device.createBindGroup({ layout: pipeline.getBindGroupLayout(0), entries });
     backend.ensureCommandEncoderReady();
     const pass = (backend.computePassEncoder ??= backend.commandEncoder!.beginComputePass());
-    pass.setPipeline(pipeline);
-    pass.setBindGroup(0, bindGroup);
-    const [gx, gy] = foldGrid(workgroups, backend.device.limits.maxComputeWorkgroupsPerDimension);
-    pass.dispatchWorkgroups(gx, gy);
+    const range = { buffer: u.buffer, offset, size: uniforms.byteLength };
+    recordDispatch(
+      backend.device,
+      pass,
+      pipeline,
+      range,
+      bindings,
+      workgroups,
+      backend.device.limits.maxComputeWorkgroupsPerDimension,
+    );
     backend.dispatchCountInPass++;
   }
 
