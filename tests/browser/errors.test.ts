@@ -15,7 +15,7 @@ import {
   ShapeError,
   type Shape4,
 } from '../../src/index';
-import { makeMetaParams } from '../helpers/fixtures';
+import { makeMetaParams, metaParamBuffers } from '../helpers/fixtures';
 
 let acon: AconGPU;
 beforeAll(async () => {
@@ -223,21 +223,7 @@ describe('recording into your own command encoder', () => {
     const gp = { p1: acon.createBuffer(p.p1), p2: acon.createBuffer(p.p2), beta: acon.createBuffer(p.beta) };
     const [y, dx, g1, g2, gb, ym] = [mk(count), mk(count), mk(C), mk(C), mk(C), mk(count)];
     const mp = makeMetaParams(C, 2, 5);
-    const up = (a: Float32Array) => acon.createBuffer(a);
-    const bn = (s: typeof mp.bn1) => ({
-      weight: up(s.weight),
-      bias: up(s.bias),
-      runningMean: up(s.runningMean),
-      runningVar: up(s.runningVar),
-    });
-    const mparams = {
-      p1: up(mp.p1),
-      p2: up(mp.p2),
-      fc1: { weight: up(mp.fc1.weight), bias: up(mp.fc1.bias) },
-      bn1: bn(mp.bn1),
-      fc2: { weight: up(mp.fc2.weight), bias: up(mp.fc2.bias) },
-      bn2: bn(mp.bn2),
-    };
+    const mparams = metaParamBuffers(mp, (a) => acon.createBuffer(a));
     // a pass of the caller's own before and a copy after: the library's passes sit between them
     const copyOfY = mk(count);
     const enc = acon.device.createCommandEncoder();
@@ -332,20 +318,7 @@ describe('small defects', () => {
       acon.device.queue.writeBuffer(b, 0, a.buffer as ArrayBuffer, a.byteOffset, a.byteLength);
       return b;
     };
-    const bn = (s: typeof mp.bn1) => ({
-      weight: storageOnly(s.weight),
-      bias: storageOnly(s.bias),
-      runningMean: storageOnly(s.runningMean),
-      runningVar: storageOnly(s.runningVar),
-    });
-    const params = {
-      p1: storageOnly(mp.p1),
-      p2: storageOnly(mp.p2),
-      fc1: { weight: storageOnly(mp.fc1.weight), bias: storageOnly(mp.fc1.bias) },
-      bn1: bn(mp.bn1),
-      fc2: { weight: storageOnly(mp.fc2.weight), bias: storageOnly(mp.fc2.bias) },
-      bn2: bn(mp.bn2),
-    };
+    const params = metaParamBuffers(mp, storageOnly);
     const xs = new Float32Array(count).map((_, i) => Math.sin(i) * 2);
     const [gx, gy] = [acon.createBuffer(xs), acon.device.createBuffer({ size: count * 4, usage: usage() })];
     await acon.metaAconCForwardBuffers({ x: gx, params, y: gy }, shape, { training: false, r: 2 });

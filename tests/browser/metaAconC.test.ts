@@ -9,7 +9,7 @@ import { MetaAconC } from '../../src/ops/layers';
 import { normal, rng } from '../../src/ops/random';
 import { batchNormRef } from '../../src/reference/metaAconC';
 import { batchNormBounds } from '../../src/reference/metaBounds';
-import { expectWithinBounds, makeMetaParams } from '../helpers/fixtures';
+import { expectWithinBounds, makeMetaParams, metaParamBuffers } from '../helpers/fixtures';
 
 let acon: AconGPU;
 beforeAll(async () => {
@@ -308,20 +308,7 @@ describe('Meta-ACON-C on GPU-resident buffers', () => {
       return b;
     };
     const empty = (n: number) => up(new Float32Array(n));
-    const bn = (s: typeof p.bn1) => ({
-      weight: up(s.weight),
-      bias: up(s.bias),
-      runningMean: up(s.runningMean),
-      runningVar: up(s.runningVar),
-    });
-    const P = {
-      p1: up(p.p1),
-      p2: up(p.p2),
-      fc1: { weight: up(p.fc1.weight), bias: up(p.fc1.bias) },
-      bn1: bn(p.bn1),
-      fc2: { weight: up(p.fc2.weight), bias: up(p.fc2.bias) },
-      bn2: bn(p.bn2),
-    };
+    const P = metaParamBuffers(p, up);
     const G = {
       dx: empty(count),
       p1: empty(20),

@@ -62,3 +62,21 @@ export function expectWithinBounds(
 ): void {
   expect(compare(got, want, bound).bad, `${name}: elements outside the float32 error bound`).toEqual([]);
 }
+
+/** A Meta-ACON parameter set as GPUBuffers, each made from its host array by `make`. */
+export function metaParamBuffers(p: MetaAconCParams, make: (a: Float32Array) => GPUBuffer): MetaAconCParams<GPUBuffer> {
+  const bn = (s: MetaAconCParams['bn1']) => ({
+    weight: make(s.weight),
+    bias: make(s.bias),
+    runningMean: make(s.runningMean),
+    runningVar: make(s.runningVar),
+  });
+  return {
+    p1: make(p.p1),
+    p2: make(p.p2),
+    fc1: { weight: make(p.fc1.weight), bias: make(p.fc1.bias) },
+    bn1: bn(p.bn1),
+    fc2: { weight: make(p.fc2.weight), bias: make(p.fc2.bias) },
+    bn2: bn(p.bn2),
+  };
+}
