@@ -506,6 +506,31 @@ export async function runBench(options: BenchOptions = {}): Promise<BenchReport>
     return { buf, destroy };
   }
 
+  /**
+   * A kernel op's forward and backward, each timed side by side: fused in both layouts, the copy
+   * roofline (layout-free, reported as NCHW) and tfjs-composed in both layouts.
+   */
+  async function timeKernelOp(
+    op: 'aconC' | 'metaAconC',
+    shape: Shape4,
+    fused: { fwd: () => void; bwd: () => void }[],
+    copy: { fwd: () => void; bwd: () => void },
+    composed: { fwd: () => void; bwd: () => void }[],
+  ) {
+    for (const dir of ['fwd', 'bwd'] as const) {
+      await sideBySide(dir === 'fwd' ? `${op}.forward` : `${op}.backward`, shape, [
+        ...LAYOUTS.map((layout, i) => ({ impl: 'fused' as const, layout, run: fused[i]![dir], drain: ourDrain })),
+        { impl: 'copy-roofline', layout: 'NCHW', run: copy[dir], drain: ourDrain },
+        ...LAYOUTS.map((layout, i) => ({
+          impl: 'tfjs-composed' as const,
+          layout,
+          run: composed[i]![dir],
+          drain: tfDrain,
+        })),
+      ]);
+    }
+  }
+
   async function benchAconC(shape: Shape4) {
     const [, C] = shape;
     const count = shape.reduce((a, b) => a * b, 1);
@@ -550,18 +575,7 @@ export async function runBench(options: BenchOptions = {}): Promise<BenchReport>
       };
     });
 
-    for (const dir of ['fwd', 'bwd'] as const) {
-      await sideBySide(dir === 'fwd' ? 'aconC.forward' : 'aconC.backward', shape, [
-        ...LAYOUTS.map((layout, i) => ({ impl: 'fused' as const, layout, run: fused[i]![dir], drain: ourDrain })),
-        { impl: 'copy-roofline', layout: 'NCHW', run: dir === 'fwd' ? copyF : copyB, drain: ourDrain },
-        ...LAYOUTS.map((layout, i) => ({
-          impl: 'tfjs-composed' as const,
-          layout,
-          run: composed[i]![dir],
-          drain: tfDrain,
-        })),
-      ]);
-    }
+    await timeKernelOp('aconC', shape, fused, { fwd: copyF, bwd: copyB }, composed);
     await destroy();
     tf.dispose([...tp, ...composed.flatMap((c) => c.tensors)]);
 
@@ -683,18 +697,7 @@ export async function runBench(options: BenchOptions = {}): Promise<BenchReport>
       };
     });
 
-    for (const dir of ['fwd', 'bwd'] as const) {
-      await sideBySide(dir === 'fwd' ? 'metaAconC.forward' : 'metaAconC.backward', shape, [
-        ...LAYOUTS.map((layout, i) => ({ impl: 'fused' as const, layout, run: fused[i]![dir], drain: ourDrain })),
-        { impl: 'copy-roofline', layout: 'NCHW', run: dir === 'fwd' ? copyF : copyB, drain: ourDrain },
-        ...LAYOUTS.map((layout, i) => ({
-          impl: 'tfjs-composed' as const,
-          layout,
-          run: composed[i]![dir],
-          drain: tfDrain,
-        })),
-      ]);
-    }
+    await timeKernelOp('metaAconC', shape, fused, { fwd: copyF, bwd: copyB }, composed);
     await destroy();
     tf.dispose([...composed.flatMap((c) => c.tensors), ...Object.values(t), ...Object.values(running)]);
 
