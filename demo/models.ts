@@ -4,12 +4,12 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type * as tfl from '@tensorflow/tfjs-layers';
 import {
+  fetchCheckpoint,
   imagenetInput,
   loadCheckpoint,
   readSafetensors,
   shuffleNetV2,
   topK,
-  modelForMetadata,
 } from '../src/models/index';
 import { paramCounts } from '../src/layers/index';
 
@@ -61,18 +61,19 @@ function replace(next: Loaded): Loaded {
   return (loaded = next);
 }
 
-/** A converted checkpoint: the fused model from the file, the composed one with the same weights. */
+/** The largest checkpoint the URL field downloads (the official 2.0× Meta-ACON is ≈ 35 MB). */
+const MAX_DOWNLOAD_BYTES = 128 * 1024 * 1024;
+
+/** A converted checkpoint: the fused model from the file, the composed one from the same tensors. */
 function fromCheckpoint(bytes: Uint8Array, source: string): Loaded {
   const t0 = performance.now();
   const file = readSafetensors(bytes);
   const { model, architecture } = loadCheckpoint(file);
   const loadMs = performance.now() - t0;
-  let composed: tfl.LayersModel | undefined;
+  let composed: tfl.LayersModel;
   try {
-    composed = modelForMetadata(file.metadata, 'composed').model;
-    composed.setWeights(model.getWeights());
+    composed = loadCheckpoint(file, { impl: 'composed' }).model;
   } catch (e) {
-    composed?.dispose();
     model.dispose();
     throw e;
   }
@@ -232,13 +233,25 @@ export function setupModelPanel(
       source.textContent = `could not load ${f.name}: ${(e as Error).message}`;
     }
   });
+  let download: AbortController | null = null;
   fetchButton.addEventListener('click', async () => {
+    const address = url.value;
+    download?.abort(); // one download at a time: a new click replaces the one under way
+    const mine = (download = new AbortController());
+    const mb = (n: number) => (n / 2 ** 20).toFixed(1);
     try {
-      const r = await fetch(url.value);
-      if (!r.ok) throw new Error(`HTTP ${r.status}`);
-      load(new Uint8Array(await r.arrayBuffer()), url.value);
+      const bytes = await fetchCheckpoint(address, {
+        maxBytes: MAX_DOWNLOAD_BYTES,
+        signal: mine.signal,
+        onProgress: (received, total) => {
+          source.textContent = `downloading ${address}: ${mb(received)}${total ? ` of ${mb(total)}` : ''} MB`;
+        },
+      });
+      load(bytes, address);
     } catch (e) {
-      source.textContent = `could not load ${url.value}: ${(e as Error).message}`;
+      if (!mine.signal.aborted) source.textContent = `could not load ${address}: ${(e as Error).message}`;
+    } finally {
+      if (download === mine) download = null;
     }
   });
   image.addEventListener('change', async () => {

@@ -11,17 +11,28 @@
  *                                            map, rows reordered from PyTorch's (c, h, w) to (h, w, c)
  *   BatchNorm weight, bias, running_mean, running_var → gamma, beta, moving_mean, moving_variance
  *   AconC / MetaAconC p1, p2, beta [1, C, 1, 1] → [C]; fc1/fc2 weight [O, I, 1, 1] → [O, I]
- * The file is checked whole before any weight is set: a missing, unexpected or wrongly shaped tensor
- * throws a StateDictError naming it, a bad file or an unknown architecture a CheckpointError, and the
- * model built for it is disposed, so nothing is ever half-loaded.
+ * The file is checked whole before anything is allocated (DESIGN.md, "Untrusted input"): the metadata's
+ * numbers strictly and within bounds, then every tensor against the state dict those numbers imply,
+ * computed arithmetically (torchShapes.ts). A missing, unexpected or wrongly shaped tensor throws a
+ * StateDictError naming it, a bad file, metadata or architecture a CheckpointError; whatever a failed
+ * build or load created is disposed, so nothing is ever half-loaded or leaked.
  */
 import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
-import { CheckpointError, StateDictError } from '../gpu/errors';
+import { AconError, CheckpointError, OptionError, StateDictError } from '../gpu/errors';
 import { seedModel, NET_KINDS, type NetKind } from '../layers/networks';
 import type { Impl } from '../layers/common';
-import { readSafetensors, type Safetensors, type SafetensorsTensor } from './safetensors';
-import { MODEL_SIZES, STAGE_OUT_CHANNELS, shuffleNetV2, type ModelSize } from './shufflenet';
+import { clip, quote, readSafetensors, shapeText, type Safetensors, type SafetensorsTensor } from './safetensors';
+import {
+  MODEL_SIZES,
+  STAGE_OUT_CHANNELS,
+  shuffleNetV2,
+  shuffleNetV2TorchShapes,
+  stageOutChannels,
+  type ModelSize,
+  type ShuffleNetV2Options,
+} from './shufflenet';
+import { seedNetTorchShapes, type TorchShapes } from './torchShapes';
 
 export const ARCHITECTURES = ['shufflenetv2-acon', 'shufflenetv2-meta', ...NET_KINDS] as const;
 export type Architecture = (typeof ARCHITECTURES)[number];
@@ -33,6 +44,17 @@ export interface LoadedCheckpoint {
   metadata: Record<string, string>;
 }
 
+/**
+ * The largest channel count, class count or r that metadata may give: it keeps the shape arithmetic
+ * exact (products < 2^53); the real bound is the file's own tensors, which every width must match.
+ */
+export const MAX_WIDTH = 1 << 20;
+
+/** What a checkpoint's metadata asks for, checked: ShuffleNetV2's builder options, or a seed net's classes. */
+type Spec =
+  | { architecture: 'shufflenetv2-acon' | 'shufflenetv2-meta'; options: ShuffleNetV2Options }
+  | { architecture: NetKind; numClasses: number };
+
 const meta = (m: Record<string, string>, key: string): string => {
   const v = m[key];
   if (v === undefined)
@@ -42,66 +64,118 @@ const meta = (m: Record<string, string>, key: string): string => {
   return v;
 };
 
-const integer = (m: Record<string, string>, key: string): number => {
-  const v = Number(meta(m, key));
-  if (!Number.isInteger(v) || v < 1)
+/** A count in plain decimal digits, 1 to MAX_WIDTH: no sign, exponent, fraction, hex or spaces. */
+const count = (m: Record<string, string>, key: string): number => {
+  const v = meta(m, key);
+  if (!/^[1-9][0-9]{0,6}$/.test(v) || Number(v) > MAX_WIDTH)
     throw new CheckpointError(
-      `checkpoint: metadata "${key}" is not a positive integer`,
-      'a positive integer',
-      JSON.stringify(m[key]),
+      `checkpoint: metadata "${key}" is not a positive integer (decimal digits, at most ${MAX_WIDTH})`,
+      `1 to ${MAX_WIDTH}`,
+      quote(v),
     );
-  return v;
+  return Number(v);
 };
 
-/** The architecture a checkpoint's metadata names, built with random weights. */
+/** stage_out_channels: a JSON list [-1, first, stage2, stage3, stage4, last] the builder accepts. */
+function stageChannels(m: Record<string, string>): number[] {
+  const text = meta(m, 'stage_out_channels');
+  const expected = '[-1, 24, 48, 96, 192, 1024] or similar';
+  let s: unknown;
+  try {
+    s = JSON.parse(text);
+  } catch {
+    s = undefined;
+  }
+  const counts =
+    Array.isArray(s) &&
+    s.length === 6 &&
+    s[0] === -1 &&
+    s.slice(1).every((c) => Number.isSafeInteger(c) && c >= 1 && c <= MAX_WIDTH);
+  if (!counts)
+    throw new CheckpointError(
+      `checkpoint: metadata "stage_out_channels" is not a JSON list [-1, first, stage2, stage3, stage4, last] of counts up to ${MAX_WIDTH}`,
+      expected,
+      quote(text),
+    );
+  try {
+    return stageOutChannels({ stageOutChannels: s as number[] });
+  } catch (e) {
+    if (!(e instanceof OptionError)) throw e;
+    throw new CheckpointError(
+      'checkpoint: metadata "stage_out_channels" is no ShuffleNetV2 (stage widths divisible by 4, each wider than the one before)',
+      expected,
+      quote(text),
+    );
+  }
+}
+
+/** The architecture and widths the metadata gives, every value checked and bounded; nothing is built. */
+function specOf(m: Record<string, string>): Spec {
+  const architecture = meta(m, 'architecture') as Architecture;
+  if (!ARCHITECTURES.includes(architecture))
+    throw new CheckpointError('checkpoint: unknown architecture', ARCHITECTURES.join(', '), quote(architecture));
+  if (architecture !== 'shufflenetv2-acon' && architecture !== 'shufflenetv2-meta')
+    return { architecture, numClasses: count(m, 'num_classes') };
+  const activation = architecture === 'shufflenetv2-acon' ? 'acon' : 'meta';
+  const size = meta(m, 'model_size');
+  const channels = stageChannels(m);
+  const official = (MODEL_SIZES as string[]).includes(size);
+  if (official && channels.join() !== STAGE_OUT_CHANNELS[size as ModelSize].join())
+    throw new CheckpointError(
+      `checkpoint: metadata "stage_out_channels" is not model_size ${size}'s`,
+      JSON.stringify(STAGE_OUT_CHANNELS[size as ModelSize]),
+      quote(m.stage_out_channels),
+    );
+  const options: ShuffleNetV2Options = {
+    activation,
+    // an official width by its name (so 2.0× gets its dropout, as the official module), else the list
+    ...(official ? { modelSize: size as ModelSize } : { stageOutChannels: channels }),
+    numClasses: count(m, 'n_class'),
+    ...(activation === 'meta' ? { r: count(m, 'r') } : {}),
+  };
+  return { architecture, options };
+}
+
+const torchShapesFor = (spec: Spec): TorchShapes =>
+  'options' in spec ? shuffleNetV2TorchShapes(spec.options) : seedNetTorchShapes(spec.architecture, spec.numClasses);
+
+const build = (spec: Spec, impl: Impl): tfl.LayersModel =>
+  'options' in spec
+    ? shuffleNetV2({ ...spec.options, impl })
+    : seedModel(spec.architecture, { impl, numClasses: spec.numClasses });
+
+/**
+ * Runs `make` (which builds a model, and may load it) so that a failure leaves nothing behind: the
+ * tensors it creates are tidied, and when it throws, every variable it created is disposed. An error
+ * that is not ours (tfjs's RangeError for an impossible allocation) becomes a CheckpointError.
+ */
+function allOrNothing<T>(what: string, make: () => T): T {
+  const before = new Set(Object.keys(tf.engine().registeredVariables));
+  let made: T | undefined;
+  try {
+    tf.tidy(() => {
+      made = make();
+    });
+    return made!;
+  } catch (e) {
+    for (const [name, v] of Object.entries(tf.engine().registeredVariables)) if (!before.has(name)) v.dispose();
+    if (e instanceof AconError) throw e;
+    throw new CheckpointError(`checkpoint: could not build ${what} (${clip(String(e), 80)})`);
+  }
+}
+
+/**
+ * The architecture a checkpoint's metadata names, built with random weights. Its numbers are checked
+ * and bounded (MAX_WIDTH), but nothing compares them with tensors: for a file from a stranger use
+ * {@link loadCheckpoint}, which allocates nothing until the file's tensors fit. Throws CheckpointError
+ * and leaves nothing allocated on failure.
+ */
 export function modelForMetadata(
   metadata: Record<string, string>,
   impl: Impl = 'auto',
 ): { model: tfl.LayersModel; architecture: Architecture } {
-  const architecture = meta(metadata, 'architecture') as Architecture;
-  if (!ARCHITECTURES.includes(architecture))
-    throw new CheckpointError(
-      'checkpoint: unknown architecture',
-      ARCHITECTURES.join(', '),
-      JSON.stringify(architecture),
-    );
-  if (architecture === 'shufflenetv2-acon' || architecture === 'shufflenetv2-meta') {
-    const size = meta(metadata, 'model_size');
-    let stageOutChannels: unknown;
-    try {
-      stageOutChannels = JSON.parse(meta(metadata, 'stage_out_channels'));
-    } catch {
-      stageOutChannels = undefined;
-    }
-    if (!Array.isArray(stageOutChannels) || !stageOutChannels.every((v) => Number.isInteger(v))) {
-      throw new CheckpointError(
-        'checkpoint: metadata "stage_out_channels" is not a JSON list of integers',
-        '[-1, 24, 48, 96, 192, 1024] or similar',
-        JSON.stringify(metadata.stage_out_channels),
-      );
-    }
-    const official = (MODEL_SIZES as string[]).includes(size);
-    if (official && stageOutChannels.join() !== STAGE_OUT_CHANNELS[size as ModelSize].join()) {
-      throw new CheckpointError(
-        `checkpoint: metadata "stage_out_channels" is not model_size ${size}'s`,
-        JSON.stringify(STAGE_OUT_CHANNELS[size as ModelSize]),
-        JSON.stringify(stageOutChannels),
-      );
-    }
-    const model = shuffleNetV2({
-      activation: architecture === 'shufflenetv2-acon' ? 'acon' : 'meta',
-      // an official width by its name (so 2.0× gets its dropout, as the official module), else the list
-      ...(official ? { modelSize: size as ModelSize } : { stageOutChannels: stageOutChannels as number[] }),
-      numClasses: integer(metadata, 'n_class'),
-      ...(architecture === 'shufflenetv2-meta' ? { r: integer(metadata, 'r') } : {}),
-      impl,
-    });
-    return { model, architecture };
-  }
-  return {
-    model: seedModel(architecture as NetKind, { impl, numClasses: integer(metadata, 'num_classes') }),
-    architecture,
-  };
+  const spec = specOf(metadata);
+  return { model: allOrNothing(spec.architecture, () => build(spec, impl)), architecture: spec.architecture };
 }
 
 /** PyTorch module names of the seed networks' layers where they differ from the tf.layers names. */
@@ -193,38 +267,73 @@ function flattenedFrom(layer: tfl.layers.Layer): [number, number, number] | null
   return h! * w! > 1 ? [h!, w!, c!] : null;
 }
 
-/** Loads PyTorch-named tensors into `model`; all checked first (StateDictError naming each problem). */
-export function loadTorchTensors(model: tfl.LayersModel, tensors: Map<string, SafetensorsTensor>): void {
+/** The PyTorch name and shape of every weight `model` has, as {@link loadTorchTensors} expects them. */
+export function torchShapesOf(model: tfl.LayersModel): TorchShapes {
+  return new Map(model.layers.flatMap((layer) => torchToTfjs(layer).map((w) => [w.key, w.torchShape] as const)));
+}
+
+/**
+ * Compares a file's tensors with the shapes an architecture expects: the same names (a file may add
+ * num_batches_tracked next to a batch norm's running_mean), F32, the same shapes, data of that size.
+ * Throws a StateDictError naming up to 8 problems (names from the file quoted, cut to ~40 characters).
+ */
+export function checkTorchTensors(
+  expected: ReadonlyMap<string, readonly number[]>,
+  tensors: ReadonlyMap<string, SafetensorsTensor>,
+  what: string,
+): void {
+  const shown: string[] = [];
+  let problems = 0;
+  const problem = (text: string) => {
+    if (problems++ < 8) shown.push(text);
+  };
+  for (const [key, shape] of expected) {
+    const t = tensors.get(key);
+    const size = shape.reduce((a, d) => a * d, 1);
+    if (!t) problem(`${key}: missing (expected ${shapeText(shape)})`);
+    else if (t.dtype !== 'F32') problem(`${key}: dtype ${t.dtype}, expected F32`);
+    else if (t.shape.length !== shape.length || t.shape.some((d, i) => d !== shape[i]))
+      problem(`${key}: shape ${shapeText(t.shape)}, expected ${shapeText(shape)}`);
+    else if (t.data.length !== size) problem(`${key}: ${t.data.length} values for shape ${shapeText(shape)}`);
+  }
+  const batchesTracked = '.num_batches_tracked';
+  for (const key of tensors.keys()) {
+    const tracked =
+      key.endsWith(batchesTracked) && expected.has(`${key.slice(0, -batchesTracked.length)}.running_mean`);
+    if (!expected.has(key) && !tracked) problem(`${quote(key)}: unexpected (no such weight in ${what})`);
+  }
+  if (problems > 0) {
+    const more = problems > 8 ? `; and ${problems - 8} more` : '';
+    throw new StateDictError(`checkpoint: ${problems} tensor(s) do not fit ${what}: ${shown.join('; ')}${more}`);
+  }
+}
+
+/**
+ * Loads PyTorch-named tensors into `model`: all checked first ({@link checkTorchTensors}), all converted,
+ * then set, so a failure leaves the model as it was.
+ */
+export function loadTorchTensors(model: tfl.LayersModel, tensors: ReadonlyMap<string, SafetensorsTensor>): void {
   const plan = model.layers.map((layer) => ({ layer, weights: torchToTfjs(layer) }));
-  const problems: string[] = [];
-  const used = new Set<string>();
-  for (const { weights } of plan) {
-    for (const w of weights) {
-      used.add(w.key);
-      const t = tensors.get(w.key);
-      if (!t) problems.push(`${w.key}: missing (expected [${w.torchShape.join(', ')}])`);
-      else if (t.dtype !== 'F32') problems.push(`${w.key}: dtype ${t.dtype}, expected F32`);
-      else if (t.shape.join(',') !== w.torchShape.join(','))
-        problems.push(`${w.key}: shape [${t.shape.join(', ')}], expected [${w.torchShape.join(', ')}]`);
-    }
-  }
-  for (const key of tensors.keys())
-    if (!used.has(key) && !key.endsWith('num_batches_tracked'))
-      problems.push(`${key}: unexpected (no such weight in ${model.name})`);
-  if (problems.length > 0) {
-    const list = problems.slice(0, 8).join('; ') + (problems.length > 8 ? `; and ${problems.length - 8} more` : '');
-    throw new StateDictError(`checkpoint: ${problems.length} tensor(s) do not fit ${model.name}: ${list}`);
-  }
+  checkTorchTensors(
+    new Map(plan.flatMap(({ weights }) => weights.map((w) => [w.key, w.torchShape]))),
+    tensors,
+    model.name,
+  );
   tf.tidy(() => {
-    for (const { layer, weights } of plan)
-      if (weights.length > 0) layer.setWeights(weights.map((w) => w.toTfjs(tensors.get(w.key)!)));
+    const values = plan.map(({ weights }) => weights.map((w) => w.toTfjs(tensors.get(w.key)!)));
+    plan.forEach(({ layer }, i) => {
+      if (values[i]!.length > 0) layer.setWeights(values[i]!);
+    });
   });
 }
 
 /**
  * Reads a converted checkpoint (the bytes of a .safetensors file from scripts/convert_checkpoint.py),
- * builds its architecture and loads its weights. Throws CheckpointError / StateDictError and leaves
- * nothing allocated when the file does not fit.
+ * builds its architecture and loads its weights. For a file from a stranger: the reader enforces the
+ * format; the metadata's numbers are parsed strictly; the state dict the metadata implies is computed
+ * arithmetically and compared with the file's tensors before anything is allocated, so the model has
+ * exactly the file's sizes; the build and load dispose all they made if anything throws. Throws
+ * CheckpointError / StateDictError, leaving tf.memory() as it was.
  */
 export function loadCheckpoint(
   file: ArrayBuffer | Uint8Array | Safetensors,
@@ -236,14 +345,14 @@ export function loadCheckpoint(
     throw new CheckpointError(
       'checkpoint: not a converted checkpoint (metadata "format")',
       '"acon-webgpu/1" (scripts/convert_checkpoint.py writes it)',
-      JSON.stringify(format),
+      quote(format),
     );
-  const { model, architecture } = modelForMetadata(st.metadata, options.impl);
-  try {
-    loadTorchTensors(model, st.tensors);
-  } catch (e) {
-    model.dispose();
-    throw e;
-  }
-  return { model, architecture, metadata: st.metadata };
+  const spec = specOf(st.metadata);
+  checkTorchTensors(torchShapesFor(spec), st.tensors, spec.architecture);
+  const model = allOrNothing(spec.architecture, () => {
+    const built = build(spec, options.impl ?? 'auto');
+    loadTorchTensors(built, st.tensors);
+    return built;
+  });
+  return { model, architecture: spec.architecture, metadata: st.metadata };
 }

@@ -20,9 +20,11 @@ export {
   loadTorchTensors,
   modelForMetadata,
   ARCHITECTURES,
+  MAX_WIDTH,
   type Architecture,
   type LoadedCheckpoint,
 } from './checkpoint';
+export { fetchCheckpoint, DEFAULT_MAX_CHECKPOINT_BYTES, type FetchCheckpointOptions } from './fetch';
 export { readSafetensors, type Safetensors, type SafetensorsTensor, type SafetensorsDType } from './safetensors';
 export { catalog, type CatalogEntry } from './catalog';
 export { IMAGENET_LABELS, SHUFFLENET_PREPROCESSING, imagenetInput, topK } from './imagenet';

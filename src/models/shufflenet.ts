@@ -25,6 +25,7 @@ import { AconC } from '../layers/aconC';
 import { MetaAconC } from '../layers/metaAconC';
 import type { Impl, Kwargs } from '../layers/common';
 import { single } from '../layers/common';
+import { acon, batchNorm, conv, linear, type TorchShapes } from './torchShapes';
 
 export type ModelSize = '0.5x' | '1.0x' | '1.5x' | '2.0x';
 
@@ -122,17 +123,20 @@ export class ChannelSplit extends tfl.layers.Layer {
 tf.serialization.registerClass(TorchMaxPool);
 tf.serialization.registerClass(ChannelSplit);
 
-/** The stage_out_channels a set of options stands for (checked: 6 entries, channel counts divisible by 4). */
+/**
+ * The stage_out_channels a set of options stands for (checked: 6 entries, positive channel counts, stage
+ * widths divisible by 4 and each wider than the one before: a stage's first block adds out − in channels).
+ */
 export function stageOutChannels(o: Pick<ShuffleNetV2Options, 'modelSize' | 'stageOutChannels'>): number[] {
   if (o.stageOutChannels) {
     const s = [...o.stageOutChannels];
     const ok =
       s.length === 6 &&
       s.slice(1).every((c) => Number.isInteger(c) && c > 0) &&
-      s.slice(2, 5).every((c) => c % 4 === 0);
+      s.slice(2, 5).every((c, i) => c % 4 === 0 && c > s[i + 1]!);
     if (!ok)
       throw new OptionError(
-        'shuffleNetV2: stageOutChannels is not [-1, first, stage2, stage3, stage4, last] with stage widths divisible by 4',
+        'shuffleNetV2: stageOutChannels is not [-1, first, stage2, stage3, stage4, last] with stage widths divisible by 4, each wider than the one before',
         '[-1, 24, 48, 96, 192, 1024] or similar',
         JSON.stringify(o.stageOutChannels),
       );
@@ -151,6 +155,52 @@ export function stageOutChannels(o: Pick<ShuffleNetV2Options, 'modelSize' | 'sta
 /** The official default r: 8 at 0.5×, 16 otherwise (ShuffleNetV2_MetaACON.__init__). */
 export const defaultR = (modelSize: ModelSize | undefined) =>
   modelSize === '0.5x' || modelSize === undefined ? 8 : 16;
+
+/**
+ * The PyTorch state dict's shapes of {@link shuffleNetV2}(options) (see torchShapes.ts), by the same walk
+ * over the stages as the builder below; options as the builder checks them.
+ */
+export function shuffleNetV2TorchShapes(
+  options: Pick<ShuffleNetV2Options, 'activation' | 'modelSize' | 'stageOutChannels' | 'numClasses' | 'r'>,
+): TorchShapes {
+  const channels = stageOutChannels(options);
+  const r =
+    options.activation === 'meta'
+      ? (options.r ?? defaultR(options.stageOutChannels ? undefined : options.modelSize))
+      : null;
+  const m: TorchShapes = new Map();
+  const pwBnAct = (name: string, i: number, cin: number, cout: number) => {
+    conv(m, `${name}.${i}`, cin, cout, 1);
+    batchNorm(m, `${name}.${i + 1}`, cout);
+    acon(m, `${name}.${i + 2}`, cout, r);
+  };
+  conv(m, 'first_conv.0', 3, channels[1]!, 3);
+  batchNorm(m, 'first_conv.1', channels[1]!);
+  acon(m, 'first_conv.2', channels[1]!, r);
+  let inp = channels[1]!;
+  let block = 0;
+  STAGE_REPEATS.forEach((repeats, stage) => {
+    const out = channels[stage + 2]!;
+    for (let i = 0; i < repeats; i++, block++) {
+      const b = `features.${block}`;
+      const blockIn = i === 0 ? inp : inp / 2;
+      if (i === 0) {
+        conv(m, `${b}.branch_proj.0`, blockIn, blockIn, 3, true);
+        batchNorm(m, `${b}.branch_proj.1`, blockIn);
+        pwBnAct(`${b}.branch_proj`, 2, blockIn, blockIn);
+      }
+      const mid = out / 2;
+      pwBnAct(`${b}.branch_main`, 0, blockIn, mid);
+      conv(m, `${b}.branch_main.3`, mid, mid, 3, true);
+      batchNorm(m, `${b}.branch_main.4`, mid);
+      pwBnAct(`${b}.branch_main`, 5, mid, out - blockIn);
+      inp = out;
+    }
+  });
+  pwBnAct('conv_last', 0, inp, channels[5]!);
+  linear(m, 'classifier.0', channels[5]!, options.numClasses ?? 1000);
+  return m;
+}
 
 /** ShuffleNetV2 with ACON-C or Meta-ACON-C as a tf.LayersModel: input [N, S, S, 3] (RGB or BGR as trained), output [N, classes] logits. */
 export function shuffleNetV2(options: ShuffleNetV2Options): tfl.LayersModel {

@@ -29,3 +29,27 @@ export function writeSafetensors(tensors: Record<string, TensorSpec>, metadata?:
   }
   return out;
 }
+
+/**
+ * A file with `header` verbatim as its header (any text or bytes: malformed JSON, invalid UTF-8,
+ * duplicate keys) and `data` after it; `headerLength` replaces the true length in the first 8 bytes.
+ */
+export function rawSafetensors(
+  header: string | Uint8Array,
+  data: Uint8Array = new Uint8Array(0),
+  headerLength?: bigint,
+): Uint8Array {
+  const head = typeof header === 'string' ? new TextEncoder().encode(header) : header;
+  const out = new Uint8Array(8 + head.length + data.length);
+  new DataView(out.buffer).setBigUint64(0, headerLength ?? BigInt(head.length), true);
+  out.set(head, 8);
+  out.set(data, 8 + head.length);
+  return out;
+}
+
+/** A file's header as parsed JSON and its data bytes (for tampering with a valid file). */
+export function splitSafetensors(file: Uint8Array): { header: Record<string, unknown>; data: Uint8Array } {
+  const length = Number(new DataView(file.buffer, file.byteOffset, 8).getBigUint64(0, true));
+  const header = JSON.parse(new TextDecoder().decode(file.subarray(8, 8 + length))) as Record<string, unknown>;
+  return { header, data: file.subarray(8 + length) };
+}

@@ -69,7 +69,9 @@ describe('safetensors reader', () => {
 
   test('a truncated file, a header past the end, a non-JSON header, an unsupported dtype, a range that does not match the shape: CheckpointError naming the tensor', () => {
     const file = writeSafetensors({ w: f32([4, 4], 1) });
-    expect(() => readSafetensors(file.subarray(0, file.length - 1))).toThrow(/tensor w runs past the end of the file/);
+    expect(() => readSafetensors(file.subarray(0, file.length - 1))).toThrow(
+      /tensor "w" runs past the end of the file/,
+    );
     expect(() => readSafetensors(file.subarray(0, 20))).toThrow(CheckpointError);
     expect(() => readSafetensors(file.subarray(0, 5))).toThrow(/shorter than its 8-byte header length/);
     const garbled = file.slice();
@@ -77,10 +79,10 @@ describe('safetensors reader', () => {
     expect(() => readSafetensors(garbled)).toThrow(/header is not JSON/);
     expect(() =>
       readSafetensors(writeSafetensors({ h: { dtype: 'F16', shape: [2], data: new Uint8Array(4) } })),
-    ).toThrow(/tensor h has an unsupported dtype \(expected F32 or U8, got "F16"\)/);
+    ).toThrow(/tensor "h" has an unsupported dtype \(expected F32 or U8, got "F16"\)/);
     expect(() =>
       readSafetensors(writeSafetensors({ s: { dtype: 'F32', shape: [3], data: new Float32Array(4) } })),
-    ).toThrow(/tensor s's byte range does not match its shape \[3\] \(expected 12 bytes, got 16\)/);
+    ).toThrow(/tensor "s"'s byte range does not match its shape \[3\] \(expected 12 bytes, got 16\)/);
   });
 });
 
@@ -121,7 +123,7 @@ describe('loading a converted checkpoint', () => {
     cases.push([
       { ...dcn3StateDict(), 'act.p1': f32([1, 64, 1, 1], 9) },
       DCN3_META,
-      /act\.p1: unexpected/,
+      /"act\.p1": unexpected/,
       StateDictError,
     ]);
     cases.push([dcn3StateDict(), { ...DCN3_META, architecture: 'resnet50' }, /unknown architecture/, CheckpointError]);
@@ -145,6 +147,9 @@ describe('loading a converted checkpoint', () => {
     expect(() => shuffleNetV2({ activation: 'acon', modelSize: '0.75x' as '0.5x' })).toThrow(OptionError);
     expect(() => shuffleNetV2({ activation: 'meta', stageOutChannels: [-1, 24, 50, 96, 192, 1024] })).toThrow(
       /divisible by 4/,
+    );
+    expect(() => shuffleNetV2({ activation: 'acon', stageOutChannels: [-1, 24, 24, 96, 192, 1024] })).toThrow(
+      /each wider than the one before/,
     );
     expect(() => shuffleNetV2({ activation: 'relu' as 'acon' })).toThrow(/unknown activation/);
     expect(() => shuffleNetV2({ activation: 'meta', r: 0 })).toThrow(OptionError);

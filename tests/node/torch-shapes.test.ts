@@ -1,0 +1,56 @@
+// The checkpoint loader compares a file with the state dict computed arithmetically from its metadata
+// (src/models/torchShapes.ts, shuffleNetV2TorchShapes) before it builds anything. Those functions
+// restate the builders' structure, so here each must equal what the built tf.layers model expects,
+// through the loader's own PyTorch ↔ tfjs mapping (torchShapesOf): they can never drift apart.
+import { beforeAll, expect, test } from 'vitest';
+import * as tf from '@tensorflow/tfjs-core';
+import '@tensorflow/tfjs-backend-cpu';
+import { torchShapesOf } from '../../src/models/checkpoint';
+import {
+  MODEL_SIZES,
+  shuffleNetV2,
+  shuffleNetV2TorchShapes,
+  type ShuffleNetV2Options,
+} from '../../src/models/shufflenet';
+import { seedNetTorchShapes } from '../../src/models/torchShapes';
+import { NET_KINDS, seedModel } from '../../src/layers/networks';
+import type * as tfl from '@tensorflow/tfjs-layers';
+
+beforeAll(async () => {
+  await tf.setBackend('cpu');
+  await tf.ready();
+});
+
+/** The two maps as sorted entry lists, so a difference prints as the names that differ. */
+function expectSame(computed: Map<string, number[]>, model: tfl.LayersModel) {
+  try {
+    const sorted = (m: Map<string, number[]>) => [...m].sort(([a], [b]) => (a < b ? -1 : 1));
+    expect(sorted(computed)).toEqual(sorted(torchShapesOf(model)));
+  } finally {
+    model.dispose();
+  }
+}
+
+const SHUFFLE: [string, Omit<ShuffleNetV2Options, 'impl'>][] = [
+  ...MODEL_SIZES.flatMap((modelSize) =>
+    (['acon', 'meta'] as const).map((activation): [string, Omit<ShuffleNetV2Options, 'impl'>] => [
+      `${modelSize} ${activation}`,
+      { activation, modelSize },
+    ]),
+  ),
+  ...(['acon', 'meta'] as const).map((activation): [string, Omit<ShuffleNetV2Options, 'impl'>] => [
+    `tiny [-1, 8, 16, 32, 64, 128] ${activation}, r 8, 10 classes`,
+    { activation, stageOutChannels: [-1, 8, 16, 32, 64, 128], r: 8, numClasses: 10 },
+  ]),
+];
+
+test.each(SHUFFLE)('ShuffleNetV2 %s: shuffleNetV2TorchShapes equals the built model', (_, options) => {
+  expectSame(shuffleNetV2TorchShapes(options), shuffleNetV2({ ...options, impl: 'composed' }));
+});
+
+test.each(NET_KINDS.flatMap((kind) => [1, 7].map((numClasses) => [kind, numClasses] as const)))(
+  'seed net %s with %i classes: seedNetTorchShapes equals the built model',
+  (kind, numClasses) => {
+    expectSame(seedNetTorchShapes(kind, numClasses), seedModel(kind, { impl: 'composed', numClasses }));
+  },
+);
