@@ -1,28 +1,30 @@
-// The command line behind main.ts, on a GPU object from Dawn (navigator.gpu must be installed before
-// this module is imported, for tfjs-backend-webgpu):
+// The command line behind main.ts (Node, on Dawn) and deno.ts (Deno, on wgpu), on the engine's GPU object
+// (navigator.gpu must exist before this module is imported, for tfjs-backend-webgpu):
 //   info                      the adapter (as the library sees it), its features and limits, the Vulkan libraries loaded
 //   report [--json FILE]      every GPU kernel vs the float64 CPU reference: the validation report of
 //                             `npm run report`, same table and same JSON (plus adapter.runtime)
 //   bench  [--json FILE] [--ops aconC,metaAconC,tfjs,net,shufflenet,train] [--shapes "N,C,H,W;…"] [--tfjs-shapes "N,C,H,W;…"]
 //          [--net-batches 1,64] [--train-batch N] [--batches N] [--group-ms MS]
 //                             the benchmarks of `npm run bench`, same options, table and JSON
-// Exit status: 0; 1 when a check fails; 2 for a bad command line; 3 when Dawn finds no adapter.
+// Exit status: 0; 1 when a check fails; 2 for a bad command line; 3 when the engine finds no adapter.
 import { writeFileSync } from 'node:fs';
 import { runValidation, formatValidation } from '../demo/validation';
 import { runBench, formatReport, ALL_FAMILIES, type BenchOptions, type Family, type Shape4 } from '../bench/bench';
 import { isSoftwareDevice } from '../src/gpu/context';
-import { loadedVulkanLibraries } from './dawn';
+import { loadedVulkanLibraries } from './vulkanLibraries';
 
-export const RUNTIME = 'node-dawn';
+/** Which engine runs the command line: Node with Dawn (npm `webgpu`), or Deno with its own wgpu. */
+export type Runtime = 'node-dawn' | 'deno-wgpu';
+const ENGINE: Record<Runtime, string> = { 'node-dawn': 'Dawn', 'deno-wgpu': 'wgpu (Deno)' };
 
 const USAGE =
   'usage: acon-node info | report [--json FILE] | bench [--json FILE] [--ops aconC,metaAconC,tfjs,net,shufflenet,train] ' +
   '[--shapes "N,C,H,W;…"] [--tfjs-shapes "N,C,H,W;…"] [--net-batches 1,64] [--train-batch N] [--batches N] [--group-ms MS]';
 
-/** What to install when Dawn finds no adapter (filled in by the caller that knows the machine, e.g. node-run.mjs). */
+/** What to install when the engine finds no adapter (filled in by the caller that knows the machine, e.g. node-run.mjs). */
 const noAdapterHelp = () =>
   process.env.ACON_VULKAN_HELP ??
-  'Dawn needs the Vulkan loader libvulkan.so.1 (Debian: apt-get install libvulkan1) and a Vulkan driver ' +
+  'WebGPU on Linux needs the Vulkan loader libvulkan.so.1 (Debian: apt-get install libvulkan1) and a Vulkan driver ' +
     "(a GPU's ICD in /usr/share/vulkan/icd.d, or Chromium's SwiftShader; VK_ICD_FILENAMES names one).";
 
 const OPTIONS: Record<string, string[]> = {
@@ -66,12 +68,12 @@ function writeJson(file: string | undefined, value: unknown) {
 }
 
 /** The bench's options from the command line; throws on a bad value. */
-function benchOptions(opt: Record<string, string>): BenchOptions {
+function benchOptions(opt: Record<string, string>, runtime: Runtime): BenchOptions {
   const families = opt['--ops']?.split(',') as Family[] | undefined;
   const unknown = families?.filter((f) => !ALL_FAMILIES.includes(f)) ?? [];
   if (unknown.length) throw new Error(`unknown families ${unknown.join(', ')} (known: ${ALL_FAMILIES.join(', ')})`);
   return {
-    runtime: RUNTIME,
+    runtime,
     ...(opt['--shapes'] ? { shapes: shapeList(opt['--shapes']) } : {}),
     ...(opt['--tfjs-shapes'] ? { tfjsShapes: shapeList(opt['--tfjs-shapes']) } : {}),
     ...(opt['--net-batches'] ? { netBatches: numbers(opt['--net-batches']) } : {}),
@@ -83,27 +85,27 @@ function benchOptions(opt: Record<string, string>): BenchOptions {
 }
 
 /** Runs one command; resolves to the process exit status. */
-export async function runCli(gpu: GPU, argv: string[]): Promise<number> {
+export async function runCli(gpu: GPU, argv: string[], runtime: Runtime = 'node-dawn'): Promise<number> {
   const [mode = 'info', ...rest] = argv;
   let opt: Record<string, string>;
   let bench: BenchOptions | undefined;
   try {
     opt = parseOptions(mode, rest);
-    if (mode === 'bench') bench = benchOptions(opt);
+    if (mode === 'bench') bench = benchOptions(opt, runtime);
   } catch (e) {
     console.error(`${(e as Error).message}\n${USAGE}`);
     return 2;
   }
   const adapter = await gpu.requestAdapter({ powerPreference: 'high-performance' });
   if (!adapter) {
-    console.error(`no WebGPU adapter: Dawn found no Vulkan device.\n${noAdapterHelp()}`);
+    console.error(`no WebGPU adapter: ${ENGINE[runtime]} found no Vulkan device.\n${noAdapterHelp()}`);
     return 3;
   }
   const info = adapter.info;
   const software = isSoftwareDevice({ adapterInfo: info } as unknown as GPUDevice);
   console.log(
     `adapter: ${info.vendor} / ${info.architecture} / ${info.device} / ${info.description}` +
-      ` (${software ? 'software: CPU tuning' : 'GPU tuning'}; runtime ${RUNTIME})`,
+      ` (${software ? 'software: CPU tuning' : 'GPU tuning'}; runtime ${runtime})`,
   );
   console.log(`vulkan: ${loadedVulkanLibraries().join(', ') || '(no Vulkan library loaded)'}`);
 
@@ -129,7 +131,7 @@ export async function runCli(gpu: GPU, argv: string[]): Promise<number> {
       ),
     );
     console.log('\n' + formatValidation(r));
-    writeJson(opt['--json'], { ...r, adapter: { ...r.adapter, runtime: RUNTIME } });
+    writeJson(opt['--json'], { ...r, adapter: { ...r.adapter, runtime } });
     return r.ok ? 0 : 1;
   }
 

@@ -6,7 +6,6 @@
 // On Linux, Dawn runs on Vulkan: it dlopen()s the loader libvulkan.so.1 (Debian: libvulkan1), which
 // finds the drivers (ICDs) named by VK_ICD_FILENAMES / VK_DRIVER_FILES or installed in
 // /usr/share/vulkan/icd.d. Without a loader or a driver, requestAdapter() resolves to null.
-import { readFileSync } from 'node:fs';
 import { create, globals } from 'webgpu';
 
 /** dawn.node's create() options from DAWN_OPTIONS (space-separated, e.g. "backend=vulkan adapter=NVIDIA"). */
@@ -28,24 +27,4 @@ export function installDawn(options: string[] = dawnOptions()): GPU {
   const gpu = create(options);
   g.navigator!.gpu = gpu;
   return gpu;
-}
-
-/**
- * The Vulkan libraries this process has loaded (the loader, the driver), from /proc/self/maps: which
- * loader and which driver Dawn really uses. Empty off Linux or before Vulkan was loaded.
- */
-export function loadedVulkanLibraries(): string[] {
-  let maps = '';
-  try {
-    maps = readFileSync('/proc/self/maps', 'utf8');
-  } catch {
-    return [];
-  }
-  const paths = new Set<string>();
-  for (const line of maps.split('\n')) {
-    const at = line.indexOf('/');
-    if (at >= 0 && /libvulkan|vk_swiftshader|GLX_nvidia|nvidia-glcore|vulkan_lvp/i.test(line.slice(at)))
-      paths.add(line.slice(at));
-  }
-  return [...paths];
 }

@@ -1,12 +1,17 @@
 // One-step set-up for a fresh machine, run by every npm entry point (test, report, bench, demo,
-// gpu-bundle): installs the npm dependencies from the lock when they are missing, finds Chromium and,
-// on Linux, the Vulkan loader that Dawn (npm `webgpu`: the Node runs and the `dawn` test project)
-// loads, installing Debian's packages (chromium, libvulkan1) when running as root on Debian.
-// Elsewhere it says exactly what to install. (The Vulkan driver needs nothing more: Chromium brings
-// SwiftShader, which scripts/vulkan.mjs names after the system's own drivers, for machines without a GPU.)
+// gpu-bundle): installs the npm dependencies from the lock when they are missing (Deno and puppeteer-core
+// among them), then what the tests need from Debian when it is missing, when running as root on Debian:
+//   chromium       the browser tests, the demo's e2e, and SwiftShader, the Vulkan driver of every engine
+//                  on a machine without a GPU
+//   libvulkan1     the Vulkan loader that Dawn (npm `webgpu`) and wgpu (Deno, Firefox) load
+//   firefox-esr    the kernel suite and the report in Firefox (wgpu), over WebDriver BiDi
+//   python3-torch  the PyTorch converter's tests (scripts/test_convert.py), for Debian's /usr/bin/python3
+// Elsewhere it says exactly what to install. Mesa's Vulkan drivers are neither needed nor installed: the
+// tests pass with and without them (scripts/vulkan.mjs chooses among the drivers there are).
 import { existsSync, readFileSync } from 'node:fs';
-import { execSync } from 'node:child_process';
+import { execSync, spawnSync } from 'node:child_process';
 import { findChrome } from './chrome.mjs';
+import { findFirefox } from './firefox.mjs';
 import { findVulkanLoader, vulkanHelp } from './vulkan.mjs';
 
 const run = (cmd) => execSync(cmd, { stdio: 'inherit' });
@@ -23,38 +28,51 @@ if (
 
 const isDebian = existsSync('/etc/debian_version');
 const isRoot = typeof process.getuid === 'function' && process.getuid() === 0;
+/** Debian's interpreter can import Debian's PyTorch (a pyenv python3 earlier on PATH cannot). */
+const hasTorch = () => spawnSync('/usr/bin/python3', ['-c', 'import torch'], { stdio: 'ignore' }).status === 0;
 
-if (!findChrome()) {
-  if (isDebian && isRoot) {
-    console.log('[setup] installing Chromium from Debian (apt-get install chromium)…');
-    run('apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium');
-  }
-  if (!findChrome()) {
-    const os = existsSync('/etc/os-release')
-      ? readFileSync('/etc/os-release', 'utf8').match(/^PRETTY_NAME="?(.*?)"?$/m)?.[1]
-      : process.platform;
-    console.error(
-      `[setup] No Chromium or Chrome found (${os ?? 'unknown OS'}). Install one, then run again:\n` +
-        '  Debian/Ubuntu:  sudo apt-get install -y chromium\n' +
-        '  Fedora:         sudo dnf install -y chromium\n' +
-        '  macOS:          brew install --cask chromium\n' +
-        'or point CHROME_PATH at an existing Chrome/Chromium binary (version 113 or later, for WebGPU).',
-    );
-    process.exit(1);
-  }
-}
+const NEEDS = [
+  {
+    pkg: 'chromium',
+    present: () => !!findChrome(),
+    help: 'Chromium 113 or later (or CHROME_PATH), for the browser tests',
+  },
+  { pkg: 'libvulkan1', present: () => process.platform !== 'linux' || !!findVulkanLoader(), help: vulkanHelp() },
+  {
+    pkg: 'firefox-esr',
+    present: () => !!findFirefox(),
+    help: 'Firefox with WebGPU (ESR 153 is tested; or FIREFOX_PATH), for the firefox tests',
+  },
+  { pkg: 'python3-torch', present: hasTorch, help: "PyTorch for /usr/bin/python3, for the converter's tests" },
+];
 
-if (process.platform === 'linux' && !findVulkanLoader()) {
-  if (isDebian && isRoot) {
-    console.log("[setup] installing Debian's Vulkan loader for Dawn (apt-get install libvulkan1)…");
+const missing = NEEDS.filter((n) => !n.present()).map((n) => n.pkg);
+if (missing.length && isDebian && isRoot) {
+  console.log(`[setup] installing from Debian: ${missing.join(' ')}…`);
+  // Chromium as it always was (with its recommended fonts, for the demo's charts); the rest without
+  // recommends: libvulkan1 recommends Mesa's drivers, which the tests neither need nor mind
+  const install = (pkgs, flags = '') =>
+    pkgs.length &&
     run(
-      'export DEBIAN_FRONTEND=noninteractive; apt-get install -y -qq --no-install-recommends libvulkan1 || (apt-get update -qq && apt-get install -y -qq --no-install-recommends libvulkan1)',
+      `export DEBIAN_FRONTEND=noninteractive; apt-get install -y -qq ${flags} ${pkgs.join(' ')} || ` +
+        `(apt-get update -qq && apt-get install -y -qq ${flags} ${pkgs.join(' ')})`,
     );
-  }
-  if (!findVulkanLoader()) {
-    // not fatal for the browser runs; the Node runs and the dawn tests stop with this message too
-    console.error(
-      `[setup] No Vulkan loader found: Dawn (the Node runs, the dawn tests) will find no adapter.\n${vulkanHelp()}`,
-    );
-  }
+  install(missing.filter((p) => p === 'chromium'));
+  install(
+    missing.filter((p) => p !== 'chromium'),
+    '--no-install-recommends',
+  );
+}
+const still = NEEDS.filter((n) => !n.present());
+if (still.length) {
+  const os = existsSync('/etc/os-release')
+    ? readFileSync('/etc/os-release', 'utf8').match(/^PRETTY_NAME="?(.*?)"?$/m)?.[1]
+    : process.platform;
+  console.error(
+    `[setup] missing on this machine (${os ?? 'unknown OS'}): ${still.map((n) => n.pkg).join(', ')}. ` +
+      `On Debian/Ubuntu: sudo apt-get install -y ${still.map((n) => n.pkg).join(' ')}\n` +
+      still.map((n) => `  ${n.pkg}: ${n.help}`).join('\n'),
+  );
+  // the browser is needed by every entry point; the rest only by some tests, which say so themselves
+  if (still.some((n) => n.pkg === 'chromium')) process.exit(1);
 }

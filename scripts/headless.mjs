@@ -6,24 +6,31 @@
 //     NHWC), --net-batches to net.infer; --batches sets the timed batches per measurement (default 11),
 //     --group-ms the time budget of one side-by-side group past which fewer batches (≥ 3) are timed (60000).
 //   node scripts/headless.mjs report [--json FILE]     (the validation report of the demo page)
-//   --node (with either): run it on Node through Dawn instead of Chromium (scripts/node-run.mjs): the
-//     same options, tables and JSON, plus adapter.runtime "node-dawn".
+//   --node / --deno (with either): run it on Node through Dawn, or on Deno through wgpu, instead of
+//     Chromium (scripts/node-run.mjs): the same options, tables and JSON, plus adapter.runtime "node-dawn"
+//     / "deno-wgpu".
+//   --firefox (with either): the page in the system's Firefox (wgpu) instead, driven over WebDriver BiDi
+//     (scripts/firefox.mjs).
 // The page sets window.__result (or window.__error); lines it logs as "[progress] …" are echoed.
 import { writeFileSync } from 'node:fs';
 import { createServer } from 'vite';
 import { chromium } from 'playwright';
 import { findChrome, CHROME_ARGS } from './chrome.mjs';
+import { launchFirefox } from './firefox.mjs';
 
 const [mode, ...rest] = process.argv.slice(2);
-if (rest.includes('--node') && (mode === 'bench' || mode === 'report')) {
-  const { runOnNode } = await import('./node-run.mjs');
+const engine = ['--node', '--deno'].find((f) => rest.includes(f));
+if (engine && (mode === 'bench' || mode === 'report')) {
+  const { runOffBrowser } = await import('./node-run.mjs');
   process.exit(
-    await runOnNode(
+    await runOffBrowser(
+      engine.slice(2),
       mode,
-      rest.filter((a) => a !== '--node'),
+      rest.filter((a) => a !== engine),
     ),
   );
 }
+const firefox = rest.includes('--firefox');
 const opt = (name) => {
   const i = rest.indexOf(name);
   return i >= 0 ? rest[i + 1] : undefined;
@@ -50,7 +57,9 @@ if (opt('--tfjs-shapes')) url.searchParams.set('tfjsShapes', opt('--tfjs-shapes'
 if (opt('--net-batches')) url.searchParams.set('netBatches', opt('--net-batches'));
 if (opt('--batches')) url.searchParams.set('batches', opt('--batches'));
 if (opt('--group-ms')) url.searchParams.set('groupMs', opt('--group-ms'));
-const browser = await chromium.launch({ executablePath: findChrome(), args: CHROME_ARGS, headless: true });
+const browser = firefox
+  ? await launchFirefox()
+  : await chromium.launch({ executablePath: findChrome(), args: CHROME_ARGS, headless: true });
 let failed = false;
 try {
   const page = await browser.newPage();
@@ -72,10 +81,10 @@ try {
     if (e.name === 'SyntaxError') broken(`${e.name}: ${e.message}`);
   });
   await page.goto(url.href);
-  const settled = page.waitForFunction(() => window.__result !== undefined || window.__error !== undefined, null, {
-    timeout: 0,
-    polling: 500,
-  });
+  // the same wait in Playwright's signature (fn, arg, options) and puppeteer's (fn, options)
+  const done = () => window.__result !== undefined || window.__error !== undefined;
+  const wait = { timeout: 0, polling: 500 };
+  const settled = firefox ? page.waitForFunction(done, wait) : page.waitForFunction(done, null, wait);
   settled.catch(() => {});
   const loadError = await Promise.race([settled.then(() => undefined), brokenPage]);
   const { result, error, text } = loadError
@@ -93,7 +102,9 @@ try {
     if (result && typeof result === 'object' && 'ok' in result && !result.ok) failed = true;
     const file = opt('--json');
     if (file) {
-      writeFileSync(file, JSON.stringify(result, null, 2) + '\n');
+      // which browser ran it: Firefox hides the adapter's names, so the JSON says it here
+      const version = await browser.version();
+      writeFileSync(file, JSON.stringify({ ...result, browser: version }, null, 2) + '\n');
       console.log(`\nwrote ${file}`);
     }
   }

@@ -1,0 +1,2 @@
+import type { BrowserProviderOption } from 'vitest/node';
+export function firefoxBidi(): BrowserProviderOption;
