@@ -1,40 +1,48 @@
 #!/usr/bin/python3
 """Converts a PyTorch ACON / Meta-ACON checkpoint into the safetensors file acon-webgpu loads.
 
-  /usr/bin/python3 scripts/convert_checkpoint.py IN.pth OUT.safetensors [--arch A] [--model-size S] [--r R]
+  /usr/bin/python3 scripts/convert_checkpoint.py IN.pth OUT.safetensors [--arch A] [--model-size S] [--r R] [--trust-pickle]
 
-IN is a bare state dict or a dict holding one under 'state_dict' (what the official train.py saves:
+IN is read by torch_models/checkpoint_reader.py, which parses torch.save's formats itself and runs
+nothing from the file (torch.load runs a TorchScript archive's code before PyTorch 2.6, even with
+weights_only=True); --trust-pickle uses torch.load instead, for files you trust. IN is a bare state dict or a dict holding one under 'state_dict' (what the official train.py saves:
 {'state_dict': model.state_dict()} of an nn.DataParallel model, so 'module.' prefixes are stripped);
 num_batches_tracked buffers are dropped. The architecture is detected from the keys (or given with
 --arch), the ShuffleNetV2 width (stage_out_channels) from the tensor shapes, and Meta-ACON's r from the
-β generators' hidden widths. The architecture is then built in PyTorch (the official modules, vendored
-in scripts/torch_models/) and the state dict must have exactly its tensors with exactly its shapes;
-otherwise every missing / unexpected / wrongly shaped tensor is named and the script exits with
-status 2 without writing anything.
+β generators' hidden widths, all from the shapes alone. The architecture is then built in PyTorch on the
+meta device (the official modules, vendored in scripts/torch_models/; shapes without data) and the state
+dict must have exactly its tensors with exactly its shapes; otherwise every missing / unexpected / wrongly
+shaped tensor is named and the script exits with status 2 without writing anything. No tensor's values
+are read before that, nor any beyond the bytes the file holds.
 
 OUT keeps PyTorch's tensor names and shapes (the browser side converts layouts), every tensor as F32
 in state-dict order, with __metadata__ {"format": "acon-webgpu/1", "architecture", "source",
 ShuffleNetV2: "model_size", "stage_out_channels", "n_class"; seed networks: "num_classes";
 Meta-ACON: "r"}. OUT is written to a temporary file and renamed: never half-written.
 
-Exit status: 0 written, 2 the checkpoint does not fit (or cannot be read), 1 anything unexpected.
+Exit status: 0 written; 2 the checkpoint does not fit or is refused (or a usage error); 1 anything
+unexpected (a bug: a traceback is printed).
 See docs/converting.md.
 """
 import argparse
 import inspect
 import json
 import os
-import pickle
 import sys
 
 sys.dont_write_bytecode = True  # keep scripts/torch_models/ free of __pycache__
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
+import numpy as np  # noqa: E402
 import torch  # noqa: E402
 
 from torch_models.architectures import (  # noqa: E402
     ARCHITECTURES, FIRST_BLOCKS, META_KINDS, SEED_R, SHUFFLENET_KINDS, STAGE_OUT_CHANNELS,
-    build, input_shape, meta_hidden, metadata_for, model_size_of, official_r, state_dict_shapes,
+    build_on_meta, input_shape, metadata_for, model_size_of, official_r, state_dict_shapes,
+)
+from torch_models.checkpoint_reader import (  # noqa: E402
+    FLOATING, STORAGE_TYPES, CheckpointError, ForeignObjectError, Storage, Tensor, clip, read_checkpoint, to_float32,
+    view_problem,
 )
 from torch_models.safetensors_io import write_safetensors  # noqa: E402
 
@@ -47,44 +55,63 @@ class ConversionError(Exception):
 
 # ---------------------------------------------------------------------------------------------- load
 
+NAME_LIMIT = 64  # longer than any tensor name of these architectures, even with two 'module.' prefixes
+
+
 def load_checkpoint(path, trust_pickle=False):
-    """The checkpoint's state dict as an ordered {name: tensor}, unwrapped from {'state_dict': ...}."""
-    kwargs = {'map_location': 'cpu'}
-    if not trust_pickle:
-        if 'weights_only' not in inspect.signature(torch.load).parameters:
-            raise ConversionError(f'this PyTorch ({torch.__version__}) has no torch.load(weights_only=True), which reads a file '
-                                  'without running code from it; pass --trust-pickle to load it anyway (trusted files only)')
-        kwargs['weights_only'] = True  # tensors and plain containers only: no code runs while loading
+    """The checkpoint's state dict as an ordered {name: Tensor record}, unwrapped from {'state_dict': ...}.
+    Read by checkpoint_reader (nothing from the file runs), or with --trust-pickle by torch.load."""
     try:
-        obj = torch.load(path, **kwargs)
-    except FileNotFoundError:
-        raise ConversionError(f'{path}: no such file')
-    except pickle.UnpicklingError as e:
-        text = str(e)
-        if 'WeightsUnpickler error:' in text:
-            raise ConversionError(f'{path}: holds more than tensors and plain containers '
-                                  f'({text.split("WeightsUnpickler error:", 1)[1].strip()}); '
-                                  'if you trust the file, pass --trust-pickle to unpickle it fully')
-        raise ConversionError(f'{path}: not a PyTorch checkpoint ({text.splitlines()[0] if text else "unpickling failed"})')
-    except Exception as e:  # noqa: BLE001 - torch raises many kinds for a file that is not a checkpoint
-        raise ConversionError(f'{path}: cannot be read by torch.load ({type(e).__name__}: {str(e).splitlines()[0] if str(e) else ""})')
+        obj = read_checkpoint(path) if not trust_pickle else torch_load(path)
+    except ForeignObjectError as e:
+        raise ConversionError(f'{path}: {e}; if you trust the file, pass --trust-pickle to unpickle it fully')
+    except CheckpointError as e:
+        raise ConversionError(f'{path}: {e}')
     if isinstance(obj, dict) and isinstance(obj.get('state_dict'), dict):
         obj = obj['state_dict']
     if not isinstance(obj, dict):
         raise ConversionError(f'{path}: not a state dict (a {type(obj).__name__}); expected {{name: tensor}} or {{"state_dict": {{name: tensor}}}}')
-    not_tensors = [k for k, v in obj.items() if not isinstance(v, torch.Tensor)]
+    if trust_pickle:
+        obj = {k: from_torch(v) if isinstance(v, torch.Tensor) else v for k, v in obj.items()}
+    not_tensors = [k for k, v in obj.items() if not isinstance(v, Tensor)]
     if not_tensors:
-        raise ConversionError(f'{path}: not a state dict: {", ".join(map(str, not_tensors[:5]))} '
+        raise ConversionError(f'{path}: not a state dict: {", ".join(clip(str(k)) for k in not_tensors[:5])} '
                               f'{"is not a tensor" if len(not_tensors) == 1 else "are not tensors"}'
                               f'{f" (and {len(not_tensors) - 5} more)" if len(not_tensors) > 5 else ""}')
     return obj
+
+
+def torch_load(path):
+    """torch.load, unpickling fully (--trust-pickle: the file's code runs)."""
+    kwargs = {'weights_only': False} if 'weights_only' in inspect.signature(torch.load).parameters else {}
+    try:
+        return torch.load(path, map_location='cpu', **kwargs)
+    except FileNotFoundError:
+        raise ConversionError(f'{path}: no such file')
+    except Exception as e:  # noqa: BLE001 - torch raises many kinds for a file that is not a checkpoint
+        raise ConversionError(f'{path}: cannot be read by torch.load ({type(e).__name__}: {clip(str(e).splitlines()[0] if str(e) else "")})')
+
+
+def from_torch(t):
+    """A Tensor record of a tensor torch.load built (--trust-pickle), so both ways of reading are checked
+    and written alike."""
+    t = t.detach().cpu().contiguous()
+    kind = next((k for k in STORAGE_TYPES.values() if f'torch.{k.dtype}' == str(t.dtype)), None)
+    if kind is None:
+        raise ConversionError(f'a tensor of dtype {t.dtype}, which is not read')
+    raw = t.view(torch.int16) if kind.dtype == 'bfloat16' else t  # numpy has no bfloat16
+    return Tensor(kind.dtype, Storage(kind, t.numel(), raw.numpy().tobytes()), 0, tuple(t.shape), t.stride())
 
 
 def normalize(state_dict):
     """Strips 'module.' prefixes (nn.DataParallel) and drops num_batches_tracked."""
     out = {}
     for key, value in state_dict.items():
-        name = str(key)
+        if type(key) is not str:
+            raise ConversionError(f'a tensor name is a {type(key).__name__}, not a string')
+        if len(key) > NAME_LIMIT:
+            raise ConversionError(f'tensor name {clip(key)} has {len(key):,} characters; no tensor of these architectures has a name that long')
+        name = key
         while name.startswith('module.'):
             name = name[len('module.'):]
         if name.endswith('num_batches_tracked'):
@@ -93,6 +120,24 @@ def normalize(state_dict):
             raise ConversionError(f'tensor {name} appears twice (once with a "module." prefix)')
         out[name] = value
     return out
+
+
+def listed(problems, limit=20):
+    return problems[:limit] + ([f'... and {len(problems) - limit} more'] if len(problems) > limit else [])
+
+
+def check_storage(sd):
+    """Every tensor's view must lie within its storage, and together the tensors may hold no more elements
+    than their storages: the output is never larger than the bytes the file holds (a stride-0 expand, or
+    many tensors viewing one storage, would claim more)."""
+    problems = [f'{k}: {p}' for k, t in sd.items() if (p := view_problem(t))]
+    if problems:
+        raise ConversionError(f'{len(problems)} tensor(s) cannot be read:\n  ' + '\n  '.join(listed(problems)))
+    claimed = sum(t.numel for t in sd.values())
+    held = sum({id(t.storage): t.storage.numel for t in sd.values()}.values())
+    if claimed > held:
+        raise ConversionError(f'the tensors claim {claimed:,} elements, their storages hold {held:,}: '
+                              'tensors that share a storage are not read')
 
 
 # ------------------------------------------------------------------------------------ architecture
@@ -136,7 +181,7 @@ def _vote(sd, what, readings):
 def _dim(key, axis, ndim=4):
     def read(sd):
         t = sd[key]
-        if t.dim() != ndim:
+        if len(t.shape) != ndim:
             raise IndexError(key)
         return t.shape[axis]
     read.keys = [key]
@@ -175,9 +220,29 @@ def meta_widths(sd):
     """[(module, width C, hidden)] of every MetaAconC (a '<m>.fc1.weight' next to '<m>.p1')."""
     out = []
     for key, t in sd.items():
-        if key.endswith('.fc1.weight') and key[:-len('fc1.weight')] + 'p1' in sd and t.dim() == 4:
+        if key.endswith('.fc1.weight') and key[:-len('fc1.weight')] + 'p1' in sd and len(t.shape) == 4:
             out.append((key[:-len('.fc1.weight')], int(t.shape[1]), int(t.shape[0])))
     return out
+
+
+def r_fitting(width, hidden):
+    """The r >= 1 with max(r, width // r) == hidden, as sorted disjoint intervals [lo, hi]: r == hidden
+    when width // hidden <= hidden, and r < hidden with width // r == hidden, which is
+    width // (hidden + 1) < r <= width // hidden. Arithmetic: a claimed width of 2**40 costs nothing."""
+    if hidden < 1:
+        return []
+    spans = []
+    lo, hi = width // (hidden + 1) + 1, min(width // hidden, hidden - 1)
+    if lo <= hi:
+        spans.append((lo, hi))
+    if width // hidden <= hidden:
+        spans.append((hidden, hidden))
+    return spans
+
+
+def intersect(a, b):
+    """Two sorted lists of disjoint intervals: their intersection, likewise."""
+    return [(max(lo, lo2), min(hi, hi2)) for lo, hi in a for lo2, hi2 in b if max(lo, lo2) <= min(hi, hi2)]
 
 
 def infer_r(sd, preferred):
@@ -186,13 +251,14 @@ def infer_r(sd, preferred):
     widths = meta_widths(sd)
     if not widths:
         raise ConversionError('cannot infer r: no MetaAconC β generator (<module>.fc1.weight with <module>.p1) found')
-    top = max(max(c, h) for _, c, h in widths) + 1
-    fits = [r for r in range(1, top + 1) if all(meta_hidden(c, r) == h for _, c, h in widths)]
+    fits = r_fitting(*widths[0][1:])
+    for _, c, h in widths[1:]:
+        fits = intersect(fits, r_fitting(c, h))
     if not fits:
         detail = '; '.join(f'{m}: width {c}, hidden {h}' for m, c, h in widths[:8])
         raise ConversionError('cannot infer r: no r gives every MetaAconC its hidden width max(r, width // r) '
                               f'({detail}{"; ..." if len(widths) > 8 else ""}); pass --r to see which tensors do not fit')
-    return preferred if preferred in fits else fits[0]
+    return preferred if preferred is not None and any(lo <= preferred <= hi for lo, hi in fits) else fits[0][0]
 
 
 def parse_model_size(text):
@@ -238,7 +304,7 @@ def check_fits(sd, expected):
     for key, t in sd.items():
         if key not in expected:
             problems.append(f'unexpected tensor {key} (shape {list(t.shape)})')
-        elif not (t.is_floating_point()):
+        elif t.dtype not in FLOATING:
             problems.append(f'tensor {key} has dtype {t.dtype}, expected a floating-point type')
     return problems
 
@@ -256,39 +322,41 @@ def convert(in_path, out_path, arch=None, model_size=None, r=None, trust_pickle=
     sd = normalize(load_checkpoint(in_path, trust_pickle))
     if not sd:
         raise ConversionError(f'{in_path}: the state dict is empty')
+    check_storage(sd)
     architecture = arch or detect_architecture(sd)
     settings = settings_for(architecture, sd, model_size, r)
+    # The architecture is built on PyTorch's meta device (shapes, no data), so widths the file claims cost
+    # nothing until they are found to fit; the forward pass there runs the network's shape logic
+    # (channel_shuffle asserts widths divisible by 4 only when it runs) and gives [1, classes], with no
+    # activations allocated (a real one, at 224×224, could need hundreds of times the file's size).
     try:
-        model = build(architecture, settings)
+        model = build_on_meta(architecture, settings)
     except Exception as e:  # noqa: BLE001 - the official constructor asserts / raises on impossible widths
-        raise ConversionError(f'cannot build {architecture} ({describe(architecture, settings)}): {type(e).__name__}: {e}')
+        raise ConversionError(f'cannot build {architecture} ({describe(architecture, settings)}): {type(e).__name__}: {clip(str(e), 200)}')
     problems = check_fits(sd, state_dict_shapes(model))
     if problems:
         raise ConversionError(f'the checkpoint does not fit {architecture} ({describe(architecture, settings)}): '
-                              f'{len(problems)} problem(s):\n  ' + '\n  '.join(problems))
-    # The tensors fit; one forward pass proves the network runs at these widths (channel_shuffle asserts
-    # widths divisible by 4 only when it runs) and gives [1, classes].
+                              f'{len(problems)} problem(s):\n  ' + '\n  '.join(listed(problems)))
     with torch.no_grad():
-        model.load_state_dict({k: v.float() for k, v in sd.items()}, strict=False)
-        model.eval()
         try:
-            y = model(torch.zeros(input_shape(architecture)))
+            y = model.eval()(torch.zeros(input_shape(architecture), device='meta'))
         except Exception as e:  # noqa: BLE001
-            raise ConversionError(f'{architecture} ({describe(architecture, settings)}) does not run: {type(e).__name__}: {e}')
+            raise ConversionError(f'{architecture} ({describe(architecture, settings)}) does not run: {type(e).__name__}: {clip(str(e), 200)}')
     classes = settings.get('n_class', settings.get('num_classes'))
     if list(y.shape) != [1, classes]:
         raise ConversionError(f'{architecture} gives logits of shape {list(y.shape)}, expected [1, {classes}]')
-    nonfinite = [k for k, v in sd.items() if not torch.isfinite(v.float()).all()]
+
+    # Only now are values read: every tensor has the architecture's shape and lies within the file's bytes.
+    arrays = {k: to_float32(t) for k, t in sd.items()}
+    nonfinite = [k for k, a in arrays.items() if not np.isfinite(a).all()]
     if nonfinite:
         print(f'warning: non-finite values in {", ".join(nonfinite[:5])}{" ..." if len(nonfinite) > 5 else ""}', file=sys.stderr)
-
     metadata = {'format': FORMAT, 'architecture': architecture, 'source': os.path.basename(in_path)}
     metadata.update(metadata_for(architecture, settings))
-    tensors = [(k, 'F32', v.detach().to(torch.float32).contiguous()) for k, v in sd.items()]
-    nbytes = write_safetensors(out_path, tensors, metadata)
-    values = sum(v.numel() for v in sd.values())
-    stats = sum(v.numel() for k, v in sd.items() if k.endswith('running_mean') or k.endswith('running_var'))
-    return (f'{architecture} ({describe(architecture, settings)}): {len(tensors)} tensors, '
+    nbytes = write_safetensors(out_path, [(k, 'F32', a) for k, a in arrays.items()], metadata)
+    values = sum(t.numel for t in sd.values())
+    stats = sum(t.numel for k, t in sd.items() if k.endswith('running_mean') or k.endswith('running_var'))
+    return (f'{architecture} ({describe(architecture, settings)}): {len(arrays)} tensors, '
             f'{values:,} parameters ({values - stats:,} trainable + {stats:,} running stats), {nbytes:,} bytes -> {out_path}')
 
 
@@ -304,8 +372,8 @@ def main(argv=None):
     p.add_argument('--model-size', metavar='S', help='ShuffleNetV2 width: 0.5x, 1.0x, 1.5x, 2.0x or a stage_out_channels list '
                    '"[-1, 24, 48, 96, 192, 1024]" (default: inferred from the tensor shapes)')
     p.add_argument('--r', type=int, metavar='R', help='Meta-ACON reduction r (default: inferred from the hidden widths)')
-    p.add_argument('--trust-pickle', action='store_true', help='unpickle the checkpoint fully (torch.load without weights_only); '
-                   'only for files you trust')
+    p.add_argument('--trust-pickle', action='store_true', help='read the checkpoint with torch.load(weights_only=False), '
+                   'which runs whatever code the file names: only for files you trust')
     args = p.parse_args(argv)
     if args.r is not None and args.r < 1:
         p.error('--r must be a positive integer')

@@ -1,16 +1,24 @@
 #!/usr/bin/python3
-"""Tests of scripts/convert_checkpoint.py (run by hand: /usr/bin/python3 scripts/test_convert.py).
+"""Tests of scripts/convert_checkpoint.py (run by hand: /usr/bin/python3 scripts/test_convert.py; also
+run by tests/node/converter.test.ts).
 
 Each test saves a small PyTorch model's state dict, runs the converter as a user would (a subprocess)
 and checks the file it writes (read back with torch_models/safetensors_io.py) or its error and exit status.
+The hostile files (see "hostile files" below) must also be refused fast, in little memory, running nothing.
 """
 import argparse
+import collections
 import json
 import os
+import pickle
+import re
 import subprocess
 import sys
 import tempfile
+import time
 import unittest
+import warnings
+import zipfile
 
 sys.dont_write_bytecode = True
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -19,11 +27,18 @@ sys.path.insert(0, HERE)
 import numpy as np  # noqa: E402
 import torch  # noqa: E402
 
-from torch_models.architectures import STAGE_OUT_CHANNELS, build  # noqa: E402
+from convert_checkpoint import r_fitting  # noqa: E402
+from torch_models.architectures import STAGE_OUT_CHANNELS, build, meta_hidden  # noqa: E402
 from torch_models.safetensors_io import read_safetensors  # noqa: E402
 
 CONVERT = os.path.join(HERE, 'convert_checkpoint.py')
 TINY = [-1, 8, 16, 32, 64, 128]
+Run = collections.namedtuple('Run', 'rc stdout stderr out seconds peak_mb')
+# A refusal does less than a conversion (reads the file, checks, exits), so it may take no longer than a
+# small conversion's wall time (Python and torch start-up included) plus SLACK_S, and no more memory than
+# it plus SLACK_MB. A 2**40-wide loop, a 260 MB write or a model built at a claimed width of gigabytes
+# exceeds both by far.
+SLACK_S, SLACK_MB = 2.0, 100
 
 
 def tiny(kind, n_class=10, r=8):
@@ -31,7 +46,84 @@ def tiny(kind, n_class=10, r=8):
     return build(kind, {'stage_out_channels': TINY, 'n_class': n_class, 'r': r})
 
 
+def run_converter(src, out, *args):
+    """Runs the converter; its exit status, output, wall time and peak resident memory (os.wait4: this
+    child's own, not the largest of all children so far as RUSAGE_CHILDREN would give)."""
+    with tempfile.TemporaryFile() as stdout, tempfile.TemporaryFile() as stderr:
+        start = time.monotonic()
+        p = subprocess.Popen([sys.executable, CONVERT, src, out, *args], stdout=stdout, stderr=stderr)
+        _, status, usage = os.wait4(p.pid, 0)
+        seconds = time.monotonic() - start
+        p.returncode = os.waitstatus_to_exitcode(status)
+        stdout.seek(0)
+        stderr.seek(0)
+        return Run(p.returncode, stdout.read().decode(), stderr.read().decode(), out, seconds, usage.ru_maxrss / 1024)
+
+
+def write_bytes(path, data):
+    with open(path, 'wb') as f:
+        f.write(data)
+
+
+def legacy_save(objects, path):
+    """The legacy format's pickles, one after another, as torch.save(_use_new_zipfile_serialization=False)
+    writes them (magic number, protocol version, system info, the object, the storage keys)."""
+    write_bytes(path, b''.join(obj if isinstance(obj, bytes) else pickle.dumps(obj, protocol=2) for obj in objects))
+
+
+LEGACY_HEADER = [0x1950a86a20f9469cfc6c, 1001, {'protocol_version': 1001, 'little_endian': True}]
+
+
+def rezip(src, dst, compression=zipfile.ZIP_STORED, edit=lambda name, data: data):
+    """A copy of the zip checkpoint src, each entry through edit(name, data) (zipfile writes a valid CRC)."""
+    with zipfile.ZipFile(src) as a, zipfile.ZipFile(dst, 'w', compression) as b:
+        for info in a.infolist():
+            b.writestr(info.filename, edit(info.filename, a.read(info)))
+
+
+class FileWriter(torch.nn.Module):
+    """A scripted module whose __setstate__ (TorchScript code, saved in the archive and run by
+    torch.jit.load) overwrites the first 8 bytes of the file at `path` with 'A's, through a shared map."""
+
+    def __init__(self, path):
+        super().__init__()
+        self.path = path
+
+    def forward(self, x):
+        return x
+
+    @torch.jit.export
+    def __getstate__(self):
+        return (self.path, self.training)
+
+    @torch.jit.export
+    def __setstate__(self, state: tuple[str, bool]):
+        self.path = state[0]
+        self.training = state[1]
+        written = torch.from_file(self.path, shared=True, size=8, dtype=torch.uint8).fill_(65)
+        if int(written.sum()) < 0:  # uses the result, so TorchScript does not drop the write as dead code
+            self.training = False
+
+
+class SystemCall:
+    """Pickles as a call of os.system(command)."""
+
+    def __init__(self, command):
+        self.command = command
+
+    def __reduce__(self):
+        return (os.system, (self.command,))
+
+
 class ConvertTest(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        """The yardstick for refusals: a small conversion's wall time and peak memory."""
+        with tempfile.TemporaryDirectory() as d:
+            torch.save(build('dcn3', {'num_classes': 1}).state_dict(), os.path.join(d, 'in.pth'))
+            cls.baseline = run_converter(os.path.join(d, 'in.pth'), os.path.join(d, 'out.safetensors'))
+        assert cls.baseline.rc == 0, cls.baseline.stderr
+
     def setUp(self):
         self._dir = tempfile.TemporaryDirectory()
         self.dir = self._dir.name
@@ -42,12 +134,14 @@ class ConvertTest(unittest.TestCase):
     def path(self, name):
         return os.path.join(self.dir, name)
 
-    def convert(self, checkpoint, *args, name='in.pth'):
+    def convert(self, checkpoint, *args, name='in.pth', **save_options):
         """Saves `checkpoint`, converts it; (returncode, stdout, stderr, out path)."""
-        src, out = self.path(name), self.path('out.safetensors')
-        torch.save(checkpoint, src)
-        p = subprocess.run([sys.executable, CONVERT, src, out, *args], capture_output=True, text=True)
-        return p.returncode, p.stdout, p.stderr, out
+        src = self.path(name)
+        torch.save(checkpoint, src, **save_options)
+        return self.convert_file(src, *args)[:4]
+
+    def convert_file(self, src, *args):
+        return run_converter(src, self.path('out.safetensors'), *args)
 
     def assert_written(self, model, rc, stdout, stderr, out, architecture):
         self.assertEqual(rc, 0, stderr)
@@ -70,6 +164,12 @@ class ConvertTest(unittest.TestCase):
             self.assertIn(n, stderr)
         self.assertFalse(os.path.exists(out), 'nothing may be written')
         self.assertEqual([f for f in os.listdir(self.dir) if f.endswith('.tmp')], [], 'no temporary file left')
+
+    def assert_refused_fast(self, run, *names):
+        """Refused (exit 2, each of `names` in the message, nothing written) in bounded time and memory."""
+        self.assert_refused(run.rc, run.stderr, run.out, *names)
+        self.assertLess(run.seconds, self.baseline.seconds + SLACK_S, run.stderr)
+        self.assertLess(run.peak_mb, self.baseline.peak_mb + SLACK_MB, run.stderr)
 
     # ------------------------------------------------------------------------------------ round trips
 
@@ -198,7 +298,8 @@ class ConvertTest(unittest.TestCase):
         model = build('dcn3', {'num_classes': 1})
         rc, _, stderr, out = self.convert(model.state_dict())
         self.assertEqual(rc, 0, stderr)
-        raw = open(out, 'rb').read()
+        with open(out, 'rb') as f:
+            raw = f.read()
         n = int.from_bytes(raw[:8], 'little')
         self.assertEqual(n % 8, 0)
         header = json.loads(raw[8:8 + n])
@@ -208,6 +309,165 @@ class ConvertTest(unittest.TestCase):
             self.assertEqual(a['data_offsets'][1], b['data_offsets'][0])  # contiguous, header order
         self.assertEqual(entries[-1]['data_offsets'][1], len(raw) - 8 - n)
         self.assertEqual(np.frombuffer(raw[8 + n:8 + n + 4], '<f4')[0], model.state_dict()['conv1.weight'].flatten()[0].item())
+
+
+    # --------------------------------------------------------------------------------- other formats
+
+    def test_legacy_format(self):
+        """torch.save(..., _use_new_zipfile_serialization=False): the pickle-then-storages format."""
+        model = tiny('shufflenetv2-meta')
+        wrapped = {'state_dict': {'module.' + k: v for k, v in model.state_dict().items()}}
+        rc, stdout, stderr, out = self.convert(wrapped, _use_new_zipfile_serialization=False)
+        self.assert_written(model, rc, stdout, stderr, out, 'shufflenetv2-meta')
+
+    def test_views_bfloat16_and_double(self):
+        """Tensors at an offset in a shared storage, transposed, bfloat16, float64: read as PyTorch reads them."""
+        sd = build('dcn3', {'num_classes': 1}).state_dict()
+        flat = torch.randn(64 * 1024 + 100)
+        sd['fc1.weight'] = flat[100:].view(64, 1024)  # offset 100 in a storage it alone uses
+        sd['conv1.weight'] = sd['conv1.weight'].permute(1, 0, 2, 3).contiguous().permute(1, 0, 2, 3)  # not contiguous
+        sd['conv2.weight'] = sd['conv2.weight'].bfloat16()
+        sd['conv3.weight'] = sd['conv3.weight'].double()
+        for options in ({}, {'_use_new_zipfile_serialization': False}):
+            with self.subTest(**options):
+                rc, _, stderr, out = self.convert(sd, **options)
+                self.assertEqual(rc, 0, stderr)
+                tensors, _ = read_safetensors(out)
+                for k, v in sd.items():
+                    np.testing.assert_array_equal(tensors[k], v.float().numpy(), err_msg=k)
+
+    def test_r_fitting_is_max_r_width_over_r_inverted(self):
+        for width in range(0, 300):
+            for hidden in range(0, 40):
+                fits = {r for lo, hi in r_fitting(width, hidden) for r in range(lo, hi + 1)}
+                self.assertEqual(fits, {r for r in range(1, 400) if meta_hidden(width, r) == hidden}, (width, hidden))
+
+    # -------------------------------------------------------------------------------- hostile files
+
+    def test_torchscript_archive_is_refused_not_run(self):
+        target = self.path('target.txt')
+        with open(target, 'wb') as f:
+            f.write(b'original')
+        src = self.path('scripted.pt')
+        torch.jit.script(FileWriter(target)).save(src)
+        run = self.convert_file(src)
+        self.assert_refused_fast(run, 'TorchScript archive')
+        with open(target, 'rb') as f:
+            self.assertEqual(f.read(), b'original')
+        # The exploit is real on this PyTorch: loading the archive runs its code. (So does
+        # torch.load(src, weights_only=True) before PyTorch 2.6, which hands the archive to torch.jit.load.)
+        loaders = [torch.jit.load]
+        if tuple(map(int, re.findall(r'\d+', torch.__version__)[:2])) < (2, 6):
+            loaders.append(lambda path: torch.load(path, weights_only=True))
+        for load in loaders:
+            with open(target, 'wb') as f:
+                f.write(b'original')
+            with warnings.catch_warnings():  # torch.load's "looks like a TorchScript archive"
+                warnings.simplefilter('ignore')
+                load(src)
+            with open(target, 'rb') as f:
+                self.assertEqual(f.read(), b'AAAAAAAA')
+
+    def test_pickled_call_is_refused_not_run(self):
+        """A pickle that calls os.system('touch MARKER') when unpickled, in data.pkl of a zip and in the legacy format."""
+        marker = self.path('MARKER')
+        call = {'conv1.weight': SystemCall(f'touch {marker}')}
+        zipped, legacy = self.path('zip.pth'), self.path('legacy.pth')
+        with zipfile.ZipFile(zipped, 'w') as z:
+            z.writestr('archive/data.pkl', pickle.dumps(call, protocol=2))
+            z.writestr('archive/version', '3\n')
+        legacy_save(LEGACY_HEADER + [call, []], legacy)
+        for src in (zipped, legacy):
+            with self.subTest(src=os.path.basename(src)):
+                self.assert_refused_fast(self.convert_file(src), 'its pickle names posix.system, which this reader never calls', '--trust-pickle')
+                self.assertFalse(os.path.exists(marker))
+                torch.load(src, weights_only=False)  # the exploit is real: full unpickling runs it
+                self.assertTrue(os.path.exists(marker))
+                os.remove(marker)
+
+    def test_stride_0_expansions(self):
+        """A file of 650 KB claiming 16·2**40 elements (act.fc1.weight; it used to make the r inference loop to
+        2**40), and one of 640 KB claiming 64 million (fc2.weight; it used to give 260 MB of output)."""
+        meta = build('dcn2-meta', {'num_classes': 1}).state_dict()
+        meta['act.fc1.weight'] = torch.zeros(1, 1, 1, 1).expand(16, 2 ** 40, 1, 1)
+        seed = build('dcn3', {'num_classes': 1}).state_dict()
+        seed['fc2.weight'] = torch.full((1, 1), .01).expand(10 ** 6, 64)
+        for sd, claim in ((meta, 'act.fc1.weight: shape [16, 1099511627776, 1, 1] (stride [0, 0, 1, 1], offset 0) claims '
+                                 '17,592,186,044,416 elements; its storage holds 1'),
+                          (seed, 'fc2.weight: shape [1000000, 64] (stride [0, 0], offset 0) claims 64,000,000 elements; its storage holds 1')):
+            with self.subTest(claim=claim[:14]):
+                torch.save(sd, self.path('in.pth'))
+                self.assertLess(os.path.getsize(self.path('in.pth')), 700_000)
+                self.assert_refused_fast(self.convert_file(self.path('in.pth')), claim)
+
+    def test_tensors_sharing_a_storage(self):
+        """Two tensors viewing one storage would be written twice: the output may not outgrow the input."""
+        sd = build('dcn3', {'num_classes': 1}).state_dict()
+        shared = torch.randn(64, 64, 3, 3)
+        sd['conv3.weight'], sd['conv4.weight'] = shared, shared.view(64, 64, 3, 3)
+        rc, _, stderr, out = self.convert(sd)
+        self.assert_refused(rc, stderr, out, 'tensors that share a storage are not read')
+
+    def test_huge_widths_in_small_tensors(self):
+        """Zero-element tensors claiming huge widths, in files of a few KB: a model built at those widths
+        would take 2.6 GB (dcn3 with 10**7 classes: Linear(64, 10**7)) and 3.3 GB (ShuffleNetV2 at width
+        8192: 1×1 convolutions of 4096²); r for a width of 2**40 used to be searched up to 2**40. Built on
+        the meta device, nothing of that is allocated."""
+        wide = {'first_conv.0.weight': torch.zeros(8192, 0, 3, 3), 'conv_last.0.weight': torch.zeros(8192, 0, 1, 1),
+                'first_conv.2.p1': torch.zeros(1, 8192, 1, 0), 'classifier.0.weight': torch.zeros(1000, 0)}
+        wide.update({f'features.{i}.branch_main.0.weight': torch.zeros(4096, 0, 1, 1) for i in (0, 4, 12)})
+        cases = [
+            ({'conv1.weight': torch.zeros(32, 3, 3, 3), 'fc2.weight': torch.zeros(10 ** 7, 0)}, 'wrong shape for fc2.weight: expected [10000000, 64], got [10000000, 0]'),
+            (wide, 'wrong shape for features.0.branch_main.0.weight: expected [4096, 8192, 1, 1], got [4096, 0, 1, 1]'),
+            ({'conv1.weight': torch.zeros(32, 3, 3, 3), 'fc2.weight': torch.zeros(1, 0), 'act.p1': torch.zeros(1, 64, 1, 1),
+              'act.fc1.weight': torch.zeros(16, 2 ** 40, 1, 0)},
+             'cannot infer r: no r gives every MetaAconC its hidden width max(r, width // r) (act: width 1099511627776, hidden 16)'),
+        ]
+        for sd, problem in cases:
+            with self.subTest(problem=problem[:30]):
+                torch.save(sd, self.path('in.pth'))
+                self.assertLess(os.path.getsize(self.path('in.pth')), 5_000)
+                self.assert_refused_fast(self.convert_file(self.path('in.pth')), problem)
+
+    def test_damaged_files(self):
+        good = self.path('good.pth')
+        torch.save(build('dcn3', {'num_classes': 1}).state_dict(), good)
+        with open(good, 'rb') as f:
+            raw = f.read()
+        torch.save(build('dcn3', {'num_classes': 1}).state_dict(), self.path('legacy.pth'), _use_new_zipfile_serialization=False)
+        with open(self.path('legacy.pth'), 'rb') as f:
+            legacy = f.read()
+        files = {
+            'short storage': (lambda p: rezip(good, p, edit=lambda name, data: data[:-4] if name.endswith('/data/0') else data),
+                              'storage data/0 holds 3,452 bytes; the pickle claims 864 float32 elements'),
+            'compressed': (lambda p: rezip(good, p, zipfile.ZIP_DEFLATED), 'is compressed; torch.save stores every entry uncompressed'),
+            'truncated zip': (lambda p: write_bytes(p, raw[:len(raw) // 2]), 'a damaged zip archive'),
+            'truncated legacy': (lambda p: write_bytes(p, legacy[:-100]), 'float32 elements; the file holds'),
+            'text': (lambda p: write_bytes(p, b'not a checkpoint\n' * 20), 'not a PyTorch checkpoint (neither a zip archive nor a pickle)'),
+            'plain pickle': (lambda p: write_bytes(p, pickle.dumps({'a': 1}, protocol=2)), "a pickle without torch.save's magic number"),
+        }
+        for name, (write, message) in files.items():
+            with self.subTest(name):
+                src = self.path(name.replace(' ', '-') + '.pth')
+                write(src)
+                self.assert_refused_fast(self.convert_file(src), message)
+
+    def test_pickle_bombs(self):
+        """Pickles that are small but costly to unpickle with Python's C unpickler, as the first of the legacy
+        format's pickles: a memo index of 2**31 - 1 (the C unpickler allocates and zeroes an array of 2**32
+        pointers: 32 GB for 10 bytes), a dict of keys colliding in the hash table (filling it is quadratic),
+        a BYTEARRAY8 claiming 2**40 bytes (allocated before they are read)."""
+        # {k·(2**61 - 1): None}, written opcode by opcode (building the dict here would be the quadratic part)
+        colliding = b'\x80\x02}(' + b''.join(pickle.dumps(k * (2 ** 61 - 1), protocol=2)[2:-1] + b'N' for k in range(1, 20_000)) + b'u.'
+        bombs = {
+            'memo': (b'\x80\x02Nr\xff\xff\xff\x7f.', "a pickle without torch.save's magic number"),
+            'collisions': (colliding, 'a dict key of type int out of range'),
+            'bytearray8': (b'\x80\x05\x96' + (2 ** 40).to_bytes(8, 'little') + b'.', 'opcode BYTEARRAY8'),
+        }
+        for name, (bomb, message) in bombs.items():
+            with self.subTest(name):
+                legacy_save([bomb], self.path('in.pth'))
+                self.assert_refused_fast(self.convert_file(self.path('in.pth')), message)
 
 
 if __name__ == '__main__':

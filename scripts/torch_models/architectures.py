@@ -11,8 +11,11 @@ __init__ itself: see build_shufflenet.
 import contextlib
 import io
 import json
+import warnings
 
+import torch
 import torch.nn as nn
+from torch.overrides import TorchFunctionMode
 
 from .acon import AconC, MetaAconC
 from .seed_nets import SEED_KINDS, SeedNet
@@ -116,6 +119,29 @@ def build(architecture, settings, quiet=True):
     raise ValueError(f'unknown architecture {architecture!r} (known: {", ".join(ARCHITECTURES)})')
 
 
+class _OnMeta(TorchFunctionMode):
+    """Puts every tensor the constructors create on PyTorch's meta device: shapes and dtypes, no data.
+    (PyTorch 1.13 has no torch.device('meta') context; a TorchFunctionMode sees every factory call.)"""
+    FACTORIES = {torch.empty, torch.zeros, torch.ones, torch.full, torch.rand, torch.randn, torch.randint, torch.tensor, torch.arange, torch.eye}
+
+    def __torch_function__(self, func, types, args=(), kwargs=None):
+        kwargs = kwargs or {}
+        if func in self.FACTORIES:
+            kwargs = {**kwargs, 'device': 'meta'}
+        return func(*args, **kwargs)
+
+
+def build_on_meta(architecture, settings):
+    """build(), on the meta device: the state dict's shapes (and a forward pass's) at any claimed width,
+    without allocating the weights. (Its initial values mean nothing, so init's warnings are silenced.)"""
+    with _OnMeta(), warnings.catch_warnings():
+        warnings.simplefilter('ignore')
+        model = build(architecture, settings)
+    if not all(t.is_meta for t in model.state_dict().values()):
+        raise RuntimeError('a constructor made a tensor with a factory _OnMeta does not know')
+    return model
+
+
 def input_shape(architecture, batch=1):
     """NCHW input the architecture takes (ShuffleNetV2's AvgPool2d(7) needs 224×224)."""
     return [batch, 3, 224, 224] if architecture in SHUFFLENET_KINDS else [batch, 3, 32, 32]
@@ -154,6 +180,6 @@ def state_dict_shapes(model):
 
 __all__ = [
     'ARCHITECTURES', 'SHUFFLENET_KINDS', 'SEED_KINDS', 'META_KINDS', 'STAGE_OUT_CHANNELS', 'STAGE_REPEATS', 'FIRST_BLOCKS', 'SEED_R',
-    'model_size_of', 'official_r', 'meta_hidden', 'build_shufflenet', 'build', 'input_shape', 'counts', 'acon_modules', 'metadata_for',
+    'model_size_of', 'official_r', 'meta_hidden', 'build_shufflenet', 'build', 'build_on_meta', 'input_shape', 'counts', 'acon_modules', 'metadata_for',
     'state_dict_shapes',
 ]
