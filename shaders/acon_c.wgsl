@@ -27,6 +27,8 @@
 //   backward_cl4     channels-last: dx and per-invocation partial sums of its vec4's four channels;
 //                    backward_cl: any C
 //   backward_finish  per channel: sums the partials in a fixed order (deterministic, no atomics)
+//   backward_group   sums groups of slices first when a channel has too many partials for one
+//                    invocation (src/kernels/budget.ts: lavapipe caps an invocation's loops)
 // No entry point uses a workgroup barrier (see store_partials).
 
 // β has one entry per (n, c) (Meta-ACON) instead of one per channel. A pipeline constant rather than
@@ -46,7 +48,9 @@ struct Geometry {
   planes_per_slice: u32, // samples a slice covers
   chunks_per_plane: u32, // slices a plane is cut into (1 when planes_per_slice > 1)
   chunk: u32,            // elements (vec4s) of a plane per slice
-  dbeta_direct: u32,     // backward_planes has written dβ[n, c] itself; the finishing pass leaves it
+  finish: u32,           // backward_finish's sums: 1 dp1, dp2 (and a per-channel dβ), 2 a per-sample dβ
+                         // (backward_planes writes that one itself), 3 both
+  group: u32,            // backward_group: slices per group
   lanes: u32,            // partial sums per slice (WG; channels-last: LANES_P · repeats of a channel in a row)
   units: u32,            // channels-last: channel units per row (see the prelude)
   channel_blocks: u32,   // channels-last: workgroups across the channel units (LANES_C each)
@@ -70,6 +74,8 @@ struct Geometry {
 @group(0) @binding(13) var<storage, read_write> y4: array<vec4<f32>>;
 @group(0) @binding(14) var<storage, read> dy4: array<vec4<f32>>;
 @group(0) @binding(15) var<storage, read_write> dx4: array<vec4<f32>>;
+// backward_group's sums, laid out as partials with one lane per slice (the next level's partials)
+@group(0) @binding(16) var<storage, read_write> group_sums: array<f32>;
 
 // The forward in the form that costs least per element. With K = β·(p1 − p2), z = K·x and
 // e = exp(−|z|), the larger of σ(z), σ(−z) is 1/(1 + e) and the smaller e/(1 + e), so
@@ -377,25 +383,32 @@ fn backward_cl(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) n
   store_partials((t.unit * g.slices + t.slice) * LANES_P + t.lane, acc);
 }
 
+// Slices [s0, s1) of channel c summed in a fixed order: lanes within a slice first, then slices.
+fn sum_slices(c: u32, s0: u32, s1: u32) -> vec3<f32> {
+  var total = vec3(0.0);
+  for (var s = s0; s < s1; s++) {
+    var slice = vec3(0.0);
+    let lane0 = (c * g.slices + s) * g.lanes;
+    for (var l = 0u; l < g.lanes; l++) { slice += partial(lane0 + l); }
+    total += slice;
+  }
+  return total;
+}
+
 // One invocation per channel (and per (n, c) for a per-sample β): sums the partials in a fixed
-// order, lanes within a slice first, then slices, so the result is the same on every run.
+// order, so the result is the same on every run. The planner (backwardPlan) keeps the terms of each
+// sum within FINISH_TERMS, with backward_group levels before this pass where a channel has more.
 @compute @workgroup_size(WG)
 fn backward_finish(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
                    @builtin(local_invocation_index) lid: u32) {
   let t = global_index(wid, nwg, lid);
-  if (t < g.channels) {
-    var total = vec3(0.0);
-    for (var s = 0u; s < g.slices; s++) {
-      var slice = vec3(0.0);
-      let lane0 = (t * g.slices + s) * g.lanes;
-      for (var l = 0u; l < g.lanes; l++) { slice += partial(lane0 + l); }
-      total += slice;
-    }
+  if (t < g.channels && (g.finish & 1u) != 0u) {
+    let total = sum_slices(t, 0u, g.slices);
     dp1[t] = total.x;
     dp2[t] = total.y;
     if (!PER_SAMPLE_BETA) { dbeta[t] = total.z; }
   }
-  if (PER_SAMPLE_BETA && g.dbeta_direct == 0u && t < g.batch * g.channels) {
+  if (PER_SAMPLE_BETA && (g.finish & 2u) != 0u && t < g.batch * g.channels) {
     // planes_per_slice is 1 here, so slice n·Q + j of channel c holds chunk j of plane (n, c).
     let n = t / g.channels;
     let c = t % g.channels;
@@ -408,4 +421,24 @@ fn backward_finish(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroup
     }
     dbeta[t] = total;
   }
+}
+
+// One level of a hierarchical finish: invocation t sums group j of run r of channel c (t = c·G + r·J
+// + j, with J = ⌈run / group⌉ groups per run of chunks_per_plane slices and G groups per channel)
+// in backward_finish's order, into slot t of group_sums: the next level's partials, one lane per
+// slice, runs of J slices (so a per-sample dβ still finds each plane's sums in one run).
+@compute @workgroup_size(WG)
+fn backward_group(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
+                  @builtin(local_invocation_index) lid: u32) {
+  let t = global_index(wid, nwg, lid);
+  let per_run = (g.chunks_per_plane + g.group - 1u) / g.group;
+  let groups = (g.slices / g.chunks_per_plane) * per_run;
+  if (t >= g.channels * groups) { return; }
+  let c = t / groups;
+  let r = (t % groups) / per_run;
+  let s0 = r * g.chunks_per_plane + (t % per_run) * g.group;
+  let total = sum_slices(c, s0, min(s0 + g.group, (r + 1u) * g.chunks_per_plane));
+  group_sums[t * 3u] = total.x;
+  group_sums[t * 3u + 1u] = total.y;
+  group_sums[t * 3u + 2u] = total.z;
 }

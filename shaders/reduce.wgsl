@@ -6,6 +6,8 @@
 //                   each invocation sums its channels over its rows and stores one partial per
 //                   channel, slot ((n·C + c)·chunks + chunk)·lanes + lane·reps + rep
 //   plane_means     one invocation per plane: lanes of a chunk, then chunks, in a fixed order; × scale (1/(H·W))
+//   plane_groups    sums groups of chunks first when a plane has too many partials for one invocation
+//                   (src/kernels/budget.ts: lavapipe caps an invocation's loops)
 //   broadcast_add   dx[n, c, h, w] += v[n, c]·scale: the adjoint of the mean (scale = 1/(H·W))
 //   broadcast_add4  the same for NCHW planes of a multiple of 4: workgroup w takes chunk (w mod chunks)
 //                   of plane w / chunks with vec4s in one plain loop (no index division per element)
@@ -25,6 +27,7 @@ struct Geometry {
   lanes: u32,      // partial sums per chunk (WG; channels-last: LANES_P · repeats of a channel in a row)
   units: u32,      // channels-last: channel units per row (see the prelude)
   blocks: u32,     // channels-last: workgroups across the channel units
+  group: u32,      // plane_groups: chunks per group
 }
 
 @group(0) @binding(0) var<uniform> g: Geometry;
@@ -35,6 +38,8 @@ struct Geometry {
 @group(0) @binding(5) var<storage, read_write> dx: array<f32>;
 @group(0) @binding(6) var<storage, read> x4: array<vec4<f32>>;
 @group(0) @binding(7) var<storage, read_write> dx4: array<vec4<f32>>;
+// plane_groups' sums, laid out as partials with one lane per chunk (the next level's partials)
+@group(0) @binding(8) var<storage, read_write> group_sums: array<f32>;
 
 // The channels-last entry points' tile (the prelude's cl_tile on this file's geometry).
 fn tile(wid: vec3<u32>, nwg: vec3<u32>, lid: u32) -> ClTile {
@@ -97,19 +102,38 @@ fn plane_partials_cl(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgro
   partials[((t.plane * g.channels + t.unit) * g.chunks + t.slice % g.chunks) * g.lanes + t.lane] = acc;
 }
 
-@compute @workgroup_size(WG)
-fn plane_means(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
-               @builtin(local_invocation_index) lid: u32) {
-  let pl = global_index(wid, nwg, lid);
-  if (pl >= g.batch * g.channels) { return; }
+// Chunks [j0, j1) of plane pl summed in a fixed order: lanes within a chunk first, then chunks.
+fn sum_chunks(pl: u32, j0: u32, j1: u32) -> f32 {
   var total = 0.0;
-  for (var j = 0u; j < g.chunks; j++) {
+  for (var j = j0; j < j1; j++) {
     var chunk = 0.0;
     let lane0 = (pl * g.chunks + j) * g.lanes;
     for (var l = 0u; l < g.lanes; l++) { chunk += partials[lane0 + l]; }
     total += chunk;
   }
-  means[pl] = total * g.scale;
+  return total;
+}
+
+// The planner (meanPlan) keeps a plane's partials within FINISH_TERMS, with plane_groups levels
+// before this pass where a plane has more.
+@compute @workgroup_size(WG)
+fn plane_means(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
+               @builtin(local_invocation_index) lid: u32) {
+  let pl = global_index(wid, nwg, lid);
+  if (pl >= g.batch * g.channels) { return; }
+  means[pl] = sum_chunks(pl, 0u, g.chunks) * g.scale;
+}
+
+// One level of a hierarchical mean: invocation t sums group j of plane pl (t = pl·J + j, J =
+// ⌈chunks / group⌉ groups per plane) in plane_means' order, into slot t of group_sums.
+@compute @workgroup_size(WG)
+fn plane_groups(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
+                @builtin(local_invocation_index) lid: u32) {
+  let t = global_index(wid, nwg, lid);
+  let per_plane = (g.chunks + g.group - 1u) / g.group;
+  if (t >= g.batch * g.channels * per_plane) { return; }
+  let j0 = (t % per_plane) * g.group;
+  group_sums[t] = sum_chunks(t / per_plane, j0, min(j0 + g.group, g.chunks));
 }
 
 @compute @workgroup_size(WG)

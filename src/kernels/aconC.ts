@@ -2,6 +2,7 @@ import prelude from '../../shaders/prelude.wgsl?raw';
 import code from '../../shaders/acon_c.wgsl?raw';
 import type { Binding, GpuContext, Recorder } from '../gpu/context';
 import { Shader } from '../gpu/shader';
+import { FINISH_TERMS, finishLevels, levelGroups, type FinishInput, type FinishLevel } from './budget';
 
 /** The shared WGSL helpers (grid index, σ, channels-last walk), prepended to every kernel file. */
 export const WGSL_PRELUDE = prelude;
@@ -59,7 +60,9 @@ function geometry(
     planesPerSlice?: number;
     chunksPerPlane?: number;
     chunk: number;
-    dbetaDirect?: boolean;
+    /** backward_finish's sums (FINISH_PARAMS | FINISH_SAMPLE_BETA) and backward_group's slices per group. */
+    finish?: number;
+    group?: number;
     lanes: number;
     /** Channels-last: planes (N, or 1 when nothing is per sample), channel units and blocks. */
     planes?: number;
@@ -80,7 +83,8 @@ function geometry(
     planes_per_slice: f.planesPerSlice ?? 0,
     chunks_per_plane: f.chunksPerPlane ?? 0,
     chunk: f.chunk,
-    dbeta_direct: +(f.dbetaDirect ?? false),
+    finish: f.finish ?? 0,
+    group: f.group ?? 0,
     lanes: f.lanes,
     units: f.units ?? 0,
     channel_blocks: f.blocks ?? 0,
@@ -217,6 +221,51 @@ export function slicePlan(g: AconCGeometry, target: number, oneSample: boolean):
   return { vec4, plane, slices, planesPerSlice, chunksPerPlane, chunk };
 }
 
+/** backward_finish's sums: dp1, dp2 (and a per-channel dβ); a per-sample dβ (the WGSL's `finish` bits). */
+export const FINISH_PARAMS = 1;
+export const FINISH_SAMPLE_BETA = 2;
+
+/** A finishing dispatch of the backward: a level of group sums, or backward_finish itself. */
+export type FinishStep =
+  ({ entry: 'backward_group' } & FinishLevel) | ({ entry: 'backward_finish'; sums: number } & FinishInput);
+
+/**
+ * The finishing passes for partial sums of `slices` × `lanes` per channel, and the longest addition
+ * chain they make. One backward_finish as before when a channel's partials fit one invocation
+ * (FINISH_TERMS), so those shapes keep their order and bits. Otherwise backward_group levels come
+ * first: for a per-sample dβ (`chunksPerPlane` slices per plane) within each plane until a plane's
+ * partials fit, where dβ is finished, then across planes for dp1 and dp2.
+ */
+export function finishSteps(
+  slices: number,
+  lanes: number,
+  chunksPerPlane: number,
+  perSampleBeta: boolean,
+): { steps: FinishStep[]; chain: number } {
+  const steps: FinishStep[] = [];
+  const levels = (input: FinishInput) => {
+    const f = finishLevels(input);
+    steps.push(...f.levels.map((l) => ({ entry: 'backward_group' as const, ...l })));
+    return f;
+  };
+  const finish = (sums: number, f: FinishInput) => steps.push({ entry: 'backward_finish', sums, ...f });
+  if (!perSampleBeta) {
+    const a = levels({ slices, lanes, run: slices });
+    finish(FINISH_PARAMS, a.out);
+    return { steps, chain: a.chain + a.out.lanes + a.out.slices };
+  }
+  const a = levels({ slices, lanes, run: chunksPerPlane });
+  if (a.out.slices * a.out.lanes <= FINISH_TERMS) {
+    finish(FINISH_PARAMS | FINISH_SAMPLE_BETA, a.out);
+    return { steps, chain: a.chain + a.out.lanes + a.out.slices };
+  }
+  finish(FINISH_SAMPLE_BETA, a.out);
+  const b = levels({ ...a.out, run: a.out.slices });
+  finish(FINISH_PARAMS, b.out);
+  // dβ's chain (a.chain + lanes + a plane's slices) is the shorter: b starts where it ends
+  return { steps, chain: a.chain + b.chain + b.out.lanes + b.out.slices };
+}
+
 export interface BackwardPlan extends SlicePlan {
   entry: 'backward' | 'backward_rows4' | 'backward_planes' | 'backward_cl4' | 'backward_cl';
   /** Workgroup size (see sliceWorkgroup). */
@@ -225,10 +274,14 @@ export interface BackwardPlan extends SlicePlan {
   lanes: number;
   /** Channels-last tiling (entry backward_cl4 / backward_cl). */
   cl?: ChannelsLastPlan;
+  /** Terms one invocation of the first pass accumulates (its walk). */
+  termsPerInvocation: number;
+  /** The finishing dispatches, in order (see finishSteps). */
+  finishing: FinishStep[];
   /**
    * Longest chain of float32 additions behind any parameter gradient: the terms one invocation
-   * accumulates, then the finishing pass's lanes per slice and the slices (or chunks) in turn.
-   * Tests use it for the error bound γ_depth = depth·u / (1 − depth·u).
+   * accumulates, then the finishing passes' lanes per slice and slices (or chunks) in turn, level by
+   * level. Tests use it for the error bound γ_depth = depth·u / (1 − depth·u).
    */
   depth: number;
 }
@@ -237,8 +290,8 @@ export interface BackwardPlan extends SlicePlan {
 export function backwardPlan(g: AconCGeometry, software: boolean): BackwardPlan {
   if (g.layout === 'NHWC') {
     const cl = channelsLastPlan(g, BACKWARD_SLICE_ELEMENTS, g.betaPerSample, software);
-    const { vec4, plane, slices, chunksPerPlane, chunk, wg, lanes } = cl;
-    const depth = cl.termsPerInvocation + lanes + slices;
+    const { vec4, plane, slices, chunksPerPlane, chunk, wg, lanes, termsPerInvocation } = cl;
+    const { steps, chain } = finishSteps(slices, lanes, chunksPerPlane, g.betaPerSample);
     return {
       entry: vec4 ? 'backward_cl4' : 'backward_cl',
       wg,
@@ -250,14 +303,17 @@ export function backwardPlan(g: AconCGeometry, software: boolean): BackwardPlan 
       chunksPerPlane,
       chunk,
       cl,
-      depth,
+      termsPerInvocation,
+      finishing: steps,
+      depth: termsPerInvocation + chain,
     };
   }
   const wg = sliceWorkgroup(software);
   const hw = g.h * g.w;
   if (g.betaPerSample && hw <= BACKWARD_PLANE_PER_INVOCATION_MAX) {
     const slices = Math.ceil(g.n / wg);
-    const depth = hw + wg + slices;
+    // dβ[n, c] is written by backward_planes itself: the finish sums only dp1, dp2
+    const { steps, chain } = finishSteps(slices, wg, 1, false);
     return {
       entry: 'backward_planes',
       wg,
@@ -268,13 +324,17 @@ export function backwardPlan(g: AconCGeometry, software: boolean): BackwardPlan 
       planesPerSlice: wg,
       chunksPerPlane: 1,
       chunk: hw,
-      depth,
+      termsPerInvocation: hw,
+      finishing: steps,
+      depth: hw + chain,
     };
   }
   const plan = slicePlan(g, BACKWARD_SLICE_ELEMENTS, g.betaPerSample);
-  const perInvocation = Math.ceil((plan.planesPerSlice * plan.chunk) / wg) + (plan.vec4 ? 2 : 0);
-  const depth = perInvocation + wg + plan.slices;
-  return { ...plan, entry: plan.vec4 ? 'backward_rows4' : 'backward', wg, lanes: wg, depth };
+  // a vec4's four terms are summed pairwise first: 2 more additions in the chain
+  const termsPerInvocation = Math.ceil((plan.planesPerSlice * plan.chunk) / wg) + (plan.vec4 ? 2 : 0);
+  const { steps, chain } = finishSteps(plan.slices, wg, plan.chunksPerPlane, g.betaPerSample);
+  const entry = plan.vec4 ? 'backward_rows4' : 'backward';
+  return { ...plan, entry, wg, lanes: wg, termsPerInvocation, finishing: steps, depth: termsPerInvocation + chain };
 }
 
 export interface AconCForwardBuffers {
@@ -329,11 +389,12 @@ export interface AconCBackwardBuffers {
 
 /**
  * Records the fused backward: one pass writes dx and per-invocation partial sums of dp1, dp2, dβ;
- * a second, tiny pass sums the partials per channel in a fixed order (deterministic).
+ * a second, tiny pass sums the partials per channel in a fixed order (deterministic), after group
+ * passes where a channel has more partials than one invocation should loop over (see finishSteps).
  */
 export function encodeAconCBackward(ctx: GpuContext, batch: Recorder, g: AconCGeometry, b: AconCBackwardBuffers): void {
   const plan = backwardPlan(g, ctx.software);
-  const u = plan.cl ? clUniforms(g, plan.cl) : geometry(g, { ...plan, dbetaDirect: plan.entry === 'backward_planes' });
+  const u = plan.cl ? clUniforms(g, plan.cl) : geometry(g, plan);
   const partials = batch.temp(g.c * plan.slices * plan.lanes * 3 * 4);
   const consts = plan.cl
     ? { ...clConsts(plan.cl), PER_SAMPLE_BETA: +g.betaPerSample }
@@ -344,12 +405,27 @@ export function encodeAconCBackward(ctx: GpuContext, batch: Recorder, g: AconCGe
   const bindings = ACON_C_SHADER.bind({ ...io, p1: b.p1, p2: b.p2, beta: b.beta, partials, ...direct });
   batch.dispatch(ctx.pipeline(ACON_C_SHADER, plan.entry, consts), u, bindings, workgroups);
   const finishConsts = { WG: plan.wg, PER_SAMPLE_BETA: +g.betaPerSample };
-  const finish = ctx.pipeline(ACON_C_SHADER, 'backward_finish', finishConsts);
-  const sums = g.betaPerSample ? g.n * g.c : g.c;
-  batch.dispatch(
-    finish,
-    u,
-    ACON_C_SHADER.bind({ partials, dp1: b.dp1, dp2: b.dp2, dbeta: b.dbeta }),
-    Math.ceil(sums / plan.wg),
-  );
+  let input: Binding = partials;
+  for (const step of plan.finishing) {
+    const fields = { plane: 0, chunk: 0, slices: step.slices, lanes: step.lanes, chunksPerPlane: step.run };
+    if (step.entry === 'backward_group') {
+      const groups = g.c * levelGroups(step);
+      const sums = batch.temp(groups * 3 * 4);
+      batch.dispatch(
+        ctx.pipeline(ACON_C_SHADER, 'backward_group', finishConsts),
+        geometry(g, { ...fields, group: step.group }),
+        ACON_C_SHADER.bind({ partials: input, group_sums: sums }),
+        Math.ceil(groups / plan.wg),
+      );
+      input = sums;
+    } else {
+      const sums = g.betaPerSample && step.sums & FINISH_SAMPLE_BETA ? g.n * g.c : g.c;
+      batch.dispatch(
+        ctx.pipeline(ACON_C_SHADER, 'backward_finish', finishConsts),
+        geometry(g, { ...fields, finish: step.sums }),
+        ACON_C_SHADER.bind({ partials: input, dp1: b.dp1, dp2: b.dp2, dbeta: b.dbeta }),
+        Math.ceil(sums / plan.wg),
+      );
+    }
+  }
 }

@@ -4,7 +4,9 @@ import reduceCode from '../../shaders/reduce.wgsl?raw';
 import convCode from '../../shaders/conv1x1.wgsl?raw';
 import bnCode from '../../shaders/batchnorm.wgsl?raw';
 import type { Binding, GpuContext, Recorder } from '../gpu/context';
+import { LimitError } from '../gpu/errors';
 import { Shader } from '../gpu/shader';
+import { finishLevels, levelGroups, loopTrips, LOOP_BUDGET, sumTrips, type FinishLevel } from './budget';
 import {
   channelsLastPlan,
   clConsts,
@@ -23,20 +25,36 @@ const WG = 64;
 /** Elements of a plane one mean workgroup sums at most. */
 export const MEAN_CHUNK = 4096;
 
+export interface MeanPlan {
+  wg: number;
+  vec4: boolean;
+  /** Plane and chunk length in the entry point's units (vec4s, elements, or channels-last rows). */
+  plane: number;
+  chunks: number;
+  chunk: number;
+  /** Partial sums per chunk: wg, or the channels-last plan's lanes. */
+  lanes: number;
+  /** plane_groups levels before the means, where a plane has more partials than FINISH_TERMS. */
+  finishing: FinishLevel[];
+  /** Longest addition chain behind a mean (for error bounds): a walk, then lanes and chunks per level. */
+  depth: number;
+  cl?: ChannelsLastPlan;
+}
+
 /**
  * How the mean cuts planes (in vec4s for NCHW planes of a multiple of 4 elements) and its workgroup
- * size (sliceWorkgroup: small on software adapters); `depth` is the longest addition chain behind a
- * mean (for error bounds).
+ * size (sliceWorkgroup: small on software adapters).
  */
-export function meanPlan(
-  g: AconCGeometry,
-  software: boolean,
-): { wg: number; vec4: boolean; plane: number; chunks: number; chunk: number; depth: number; cl?: ChannelsLastPlan } {
+export function meanPlan(g: AconCGeometry, software: boolean): MeanPlan {
+  const finish = (p: Omit<MeanPlan, 'finishing' | 'depth'>, walk: number): MeanPlan => {
+    const f = finishLevels({ slices: p.chunks, lanes: p.lanes, run: p.chunks });
+    return { ...p, finishing: f.levels, depth: walk + f.chain + f.out.lanes + f.out.slices };
+  };
   if (g.layout === 'NHWC') {
     // channels-last: one plane per sample, tiles of MEAN_CHUNK elements (see channelsLastPlan)
     const cl = channelsLastPlan(g, MEAN_CHUNK, true, software);
     const { wg, vec4, plane, chunksPerPlane: chunks, chunk, lanes } = cl;
-    return { wg, vec4, plane, chunks, chunk, depth: cl.termsPerInvocation + lanes + chunks, cl };
+    return finish({ wg, vec4, plane, chunks, chunk, lanes, cl }, cl.termsPerInvocation);
   }
   const wg = sliceWorkgroup(software);
   const vec4 = g.layout === 'NCHW' && (g.h * g.w) % 4 === 0;
@@ -44,7 +62,7 @@ export function meanPlan(
   const plane = (g.h * g.w) / unit;
   const chunks = Math.ceil(plane / (MEAN_CHUNK / unit));
   const chunk = Math.ceil(plane / chunks);
-  return { wg, vec4, plane, chunks, chunk, depth: Math.ceil(chunk / wg) + (vec4 ? 2 : 0) + wg + chunks };
+  return finish({ wg, vec4, plane, chunks, chunk, lanes: wg }, Math.ceil(chunk / wg) + (vec4 ? 2 : 0));
 }
 
 function reduceUniforms(
@@ -55,6 +73,7 @@ function reduceUniforms(
   scale: number,
   lanes: number,
   cl?: ChannelsLastPlan,
+  group = 0,
 ): ArrayBuffer {
   const [stride_n, stride_c, stride_hw] = strides(g);
   return REDUCE_SHADER.uniforms({
@@ -71,6 +90,7 @@ function reduceUniforms(
     lanes,
     units: cl?.units ?? 0,
     blocks: cl?.blocks ?? 0,
+    group,
   });
 }
 
@@ -82,10 +102,12 @@ export interface MeanPartials {
   scale: number;
 }
 
-/** Records the first pass of the spatial mean: per-invocation partial sums of every plane. */
+/**
+ * Records the first pass of the spatial mean: per-invocation partial sums of every plane, then
+ * group sums of them (plane_groups) where a plane has more than one invocation should loop over.
+ */
 export function encodePlanePartials(ctx: GpuContext, batch: Recorder, g: AconCGeometry, x: Binding): MeanPartials {
-  const { wg, vec4, plane, chunks, chunk, cl } = meanPlan(g, ctx.software);
-  const lanes = cl ? cl.lanes : wg;
+  const { wg, vec4, plane, chunks, chunk, lanes, cl, finishing } = meanPlan(g, ctx.software);
   const scale = 1 / (g.h * g.w);
   const u = reduceUniforms(g, plane, chunks, chunk, scale, lanes, cl);
   const planes = g.n * g.c;
@@ -98,7 +120,19 @@ export function encodePlanePartials(ctx: GpuContext, batch: Recorder, g: AconCGe
     const entry = vec4 ? 'plane_partials4' : 'plane_partials';
     batch.dispatch(ctx.pipeline(REDUCE_SHADER, entry, { WG: wg }), u, bindings, planes * chunks);
   }
-  return { partials, chunks, lanes, scale };
+  let out: MeanPartials = { partials, chunks, lanes, scale };
+  for (const level of finishing) {
+    const groups = planes * levelGroups(level);
+    const sums = batch.temp(groups * 4);
+    batch.dispatch(
+      ctx.pipeline(REDUCE_SHADER, 'plane_groups', { WG: wg }),
+      reduceUniforms(g, 0, level.slices, 0, scale, level.lanes, undefined, level.group),
+      REDUCE_SHADER.bind({ partials: out.partials, group_sums: sums }),
+      Math.ceil(groups / wg),
+    );
+    out = { partials: sums, chunks: levelGroups(level), lanes: 1, scale };
+  }
+  return out;
 }
 
 /** means[n·C + c] = mean over H, W of x[n, c]. */
@@ -234,6 +268,56 @@ export interface BetaGeneratorParams {
  * WebGPU's guaranteed 16 KiB.
  */
 export const BETA_EVAL_FEATURES_MAX = 2048;
+
+/**
+ * Whether beta_eval can take this call: C + R within its workgroup memory, and its loops within
+ * LOOP_BUDGET. Each invocation loops over ⌈C/WG⌉ planes finishing their means, then over ⌈R/WG⌉
+ * hidden features summing C terms each, then over ⌈C/WG⌉ outputs summing R terms each; many
+ * channels on large planes exceed it, and take the staged passes instead.
+ */
+export function betaEvalFits(c: number, r: number, mean: { chunks: number; lanes: number }): boolean {
+  const per = (k: number) => Math.ceil(k / WG);
+  const trips =
+    per(c) * sumTrips(mean.chunks, mean.lanes) +
+    loopTrips(per(c)) +
+    per(r) * loopTrips(c) +
+    loopTrips(per(r)) +
+    per(c) * loopTrips(r) +
+    loopTrips(per(c));
+  return c + r <= BETA_EVAL_FEATURES_MAX && trips <= LOOP_BUDGET;
+}
+
+/**
+ * Meta-ACON sizes within what the β generator's small kernels loop over in one invocation: batch
+ * norm makes up to 3 passes over N per feature (3·(N + 1) trips in training mode, 2 in backward),
+ * the 1×1 convolutions' weight gradients one over N, and each convolution output loops over C or
+ * R. Splitting those over invocations would be a redesign for sizes no network has (8192 samples:
+ * 24,579 trips; 16,384 features: 16,385, both within LOOP_BUDGET), so larger ones are refused.
+ */
+export const META_BATCH_MAX = 8192;
+export const META_FEATURES_MAX = 16_384;
+
+/**
+ * Throws a LimitError for a Meta-ACON call beyond those sizes; `staged`: the call runs the staged β
+ * generator (training mode, any backward, a debug forward), whose batch norm and weight gradients
+ * loop over N (the eval forward's fused passes do not). Returns R.
+ */
+export function checkGeneratorLoops(n: number, c: number, r: number, staged: boolean): number {
+  const features = Math.max(c, r);
+  if (features > META_FEATURES_MAX)
+    throw new LimitError(
+      `Meta-ACON-C: the β generator's 1×1 convolutions sum over C = ${c} and R = ${r} features in one invocation each`,
+      `C and R at most ${META_FEATURES_MAX}`,
+      `${features}`,
+    );
+  if (staged && n > META_BATCH_MAX)
+    throw new LimitError(
+      'Meta-ACON-C: the β generator normalises (training) and differentiates (backward) over the batch in one invocation per feature',
+      `N at most ${META_BATCH_MAX} in training mode and backward (eval forward: any N)`,
+      `N = ${n}`,
+    );
+  return r;
+}
 
 /**
  * β[n, c] = σ(BN2(fc2(BN1(fc1(means))))) in eval mode in one pass, one workgroup per sample, the

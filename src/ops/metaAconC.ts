@@ -10,7 +10,8 @@ import {
   encodeBetaEval,
   encodeConv1x1BatchNormEval,
   encodeMeansFromPartials,
-  BETA_EVAL_FEATURES_MAX,
+  betaEvalFits,
+  checkGeneratorLoops,
   encodePlaneMeans,
   encodePlanePartials,
   type BatchNormOptions,
@@ -214,7 +215,7 @@ function encodeMetaForward(
   const copyable = leaves<Binding>(P).every(
     (b) => ((('buffer' in b ? b.buffer : b).usage ?? 0) & GPUBufferUsage.COPY_SRC) !== 0,
   );
-  if (c + r <= BETA_EVAL_FEATURES_MAX && copyable) {
+  if (betaEvalFits(c, r, mean) && copyable) {
     encodeBetaEval(ctx, batch, { n, c, r, eps: BN_EPS }, mean, P, beta);
   } else {
     const m = batch.temp(n * c * 4);
@@ -378,7 +379,7 @@ export async function metaAconCForward(
 ): Promise<MetaAconCForwardResult> {
   const { geo, count } = prepareShape(ctx, shape, options.dataFormat, options.training);
   checkFloat32(x, count, 'x');
-  const r = checkMetaParams(params, geo.c);
+  const r = checkGeneratorLoops(geo.n, geo.c, checkMetaParams(params, geo.c), options.training || !!options.debug);
   const { n, c } = geo;
   const xb = ctx.upload(x);
   const P = uploadParams(ctx, params);
@@ -444,7 +445,7 @@ export async function metaAconCBackward(
   const { geo, count } = prepareShape(ctx, shape, options.dataFormat, options.training);
   checkFloat32(x, count, 'x');
   checkFloat32(dy, count, 'dy');
-  const r = checkMetaParams(params, geo.c);
+  const r = checkGeneratorLoops(geo.n, geo.c, checkMetaParams(params, geo.c), true);
   const xb = ctx.upload(x);
   const dyb = ctx.upload(dy);
   const P = uploadParams(ctx, params);
@@ -547,7 +548,7 @@ function metaForwardCall(
   options: MetaAconCBuffersOptions,
 ): (recorder: Recorder) => void {
   const { geo, count } = prepareShape(ctx, shape, options.dataFormat, options.training);
-  const r = hiddenOf(geo.c, options);
+  const r = checkGeneratorLoops(geo.n, geo.c, hiddenOf(geo.c, options), options.training);
   checkGPUBuffer(buffers.x, count * 4, 'x');
   checkGPUBuffer(buffers.y, count * 4, 'y');
   checkGPUSet(buffers.params, paramSizes(geo.c, r), 'params.');
@@ -572,7 +573,7 @@ function metaBackwardCall(
   options: MetaAconCBuffersOptions,
 ): (recorder: Recorder) => void {
   const { geo, count } = prepareShape(ctx, shape, options.dataFormat, options.training);
-  const r = hiddenOf(geo.c, options);
+  const r = checkGeneratorLoops(geo.n, geo.c, hiddenOf(geo.c, options), true);
   checkGPUBuffer(buffers.x, count * 4, 'x');
   checkGPUBuffer(buffers.dy, count * 4, 'dy');
   checkGPUSet(buffers.params, paramSizes(geo.c, r), 'params.');

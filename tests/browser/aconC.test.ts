@@ -243,6 +243,29 @@ describe('determinism and large grids', () => {
     await checkCase({ shape: [70_000, 4, 1, 1], layout: 'NHWC', perSample: true, seed: 18 });
   });
 
+  test('finishing in group levels (src/kernels/budget.ts: lavapipe caps an invocation at 65,535 loop trips), GPU tuning', async () => {
+    // NHWC [20000, 4, 1, 1] per sample: 20,000 tiles × 64 lanes = 1,280,000 partials per channel, dβ
+    // finished per sample, dp1 and dp2 over 313 group sums ([70000, 4, 1, 1] would need 215 MB of
+    // partials, over lavapipe's 128 MiB binding); [2, 1, 1024, 1200] per sample: 300 chunks × 64
+    // (NCHW) or 256 (NHWC) lanes per plane, grouped within each plane for dβ
+    const gpuTuned = await AconGPU.create({ software: false });
+    try {
+      for (const k of [
+        { shape: [20_000, 4, 1, 1], layout: 'NHWC', perSample: true, seed: 31 },
+        { shape: [2, 1, 1024, 1200], layout: 'NCHW', perSample: true, seed: 32 },
+        { shape: [2, 1, 1024, 1200], layout: 'NHWC', perSample: true, seed: 33 },
+      ] as Case[]) {
+        const [n, c, h, w] = k.shape;
+        expect(
+          backwardPlan({ n, c, h, w, layout: k.layout, betaPerSample: true }, false).finishing.length,
+        ).toBeGreaterThan(1);
+        await checkCase(k, gpuTuned);
+      }
+    } finally {
+      gpuTuned.destroy();
+    }
+  }, 180_000);
+
   test('backward needing more than 65,535 workgroups (per-sample β, [1024, 128, 1, 1])', async () => {
     // One slice per (n, c): 131,072 workgroups.
     await checkCase({ shape: [1024, 128, 1, 1], layout: 'NCHW', perSample: true, seed: 13 });

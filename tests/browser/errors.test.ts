@@ -127,6 +127,30 @@ describe('host arrays', () => {
   });
 });
 
+describe('Meta-ACON-C sizes beyond what one invocation of the β generator loops over (lavapipe caps it)', () => {
+  test('N > 8192 in training mode and in backward, R > 16384: LimitError before anything is allocated; eval forward works', async () => {
+    const n = 8193;
+    const big: Shape4 = [n, 4, 1, 1];
+    const p = makeMetaParams(4, 2, 3);
+    const data = new Float32Array(n * 4).fill(0.5);
+    const live = acon.liveBuffers;
+    await rejects(acon.metaAconCForward(data, big, p, { training: true }), LimitError, /N at most 8192/, /N = 8193/);
+    await rejects(acon.metaAconCBackward(data, data, big, p, { training: false }), LimitError, /8192/, /8193/);
+    // R = max(r, C/r) = 16,385 hidden features (fc1.weight [R, C] stays small with C = 4)
+    const wide = makeMetaParams(4, 16_385, 3);
+    await rejects(
+      acon.metaAconCForward(data, big, wide, { training: false }),
+      LimitError,
+      /C and R at most 16384/,
+      /16385/,
+    );
+    expect(acon.liveBuffers).toBe(live);
+    const eval_ = await acon.metaAconCForward(data, big, p, { training: false });
+    expect(eval_.y.length).toBe(n * 4);
+    expect(eval_.y.every(Number.isFinite)).toBe(true);
+  });
+});
+
 describe('GPU buffers', () => {
   const usage = () => GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST;
   function buffers(yBytes = count * 4) {

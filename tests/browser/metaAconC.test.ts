@@ -9,6 +9,7 @@ import { MetaAconC } from '../../src/ops/layers';
 import { normal, rng } from '../../src/ops/random';
 import { batchNormRef } from '../../src/reference/metaAconC';
 import { batchNormBounds } from '../../src/reference/metaBounds';
+import { meanPlan } from '../../src/kernels/meta';
 import { expectWithinBounds, makeMetaParams, metaParamBuffers } from '../helpers/fixtures';
 
 let acon: AconGPU;
@@ -78,6 +79,19 @@ describe('Meta-ACON-C: every stage vs the reference', () => {
     },
     120_000,
   );
+
+  test('mean partials summed in a group level first (GPU tuning, NHWC [2, 3, 300, 301]: 67 chunks × 84 lanes per plane)', async () => {
+    const k: MetaCase = { shape: [2, 3, 300, 301], r: 1, training: true, layout: 'NHWC', seed: 8 };
+    expect(meanPlan({ n: 2, c: 3, h: 300, w: 301, layout: 'NHWC', betaPerSample: true }, false).finishing.length).toBe(
+      1,
+    );
+    const gpuTuned = await AconGPU.create({ software: false });
+    try {
+      await checkMetaCase(k, gpuTuned);
+    } finally {
+      gpuTuned.destroy();
+    }
+  }, 120_000);
 
   test('channels-last with C not a multiple of 4 and several channel blocks (NHWC [3, 75, 20, 20]), GPU tuning too', async () => {
     const k: MetaCase = { shape: [3, 75, 20, 20], r: 16, training: true, layout: 'NHWC', seed: 8 };

@@ -1,12 +1,14 @@
 // The kernels' interfaces and planners without a GPU: every WGSL file's bindings numbered in order,
 // every dispatcher path run against a recording stand-in for the GPU (entry point present in its
-// WGSL, every bound name and uniform field declared there, uniforms packed by name), and the
-// planners' invariants (grid folding, slices, channels-last tiles, backward plans).
+// WGSL, every bound name and uniform field declared there, uniforms packed by name), the planners'
+// invariants (grid folding, slices, channels-last tiles, backward plans), and every recorded
+// dispatch's loops within the per-invocation budget (src/kernels/budget.ts: lavapipe's loop cap).
 import { describe, expect, test } from 'vitest';
 import { readFileSync, readdirSync } from 'node:fs';
 import { reflectWgsl, Shader } from '../../src/gpu/shader';
 import { foldGrid } from '../../src/gpu/grid';
 import type { Binding, GpuContext, Recorder } from '../../src/gpu/context';
+import { LimitError } from '../../src/gpu/errors';
 import {
   BACKWARD_PLANE_PER_INVOCATION_MAX,
   backwardPlan,
@@ -16,6 +18,7 @@ import {
   slicePlan,
   type AconCGeometry,
 } from '../../src/kernels/aconC';
+import { FINISH_TERMS, LAVAPIPE_LOOP_CAP, LOOP_BUDGET } from '../../src/kernels/budget';
 import {
   encodeBatchNorm,
   encodeBatchNormBackward,
@@ -26,7 +29,11 @@ import {
   encodeConv1x1BatchNormEval,
   encodePlaneMeans,
   encodePlanePartials,
+  META_BATCH_MAX,
+  META_FEATURES_MAX,
+  meanPlan,
 } from '../../src/kernels/meta';
+import { recordMetaAconCBackward, recordMetaAconCForward } from '../../src/ops/metaAconC';
 import { encodeCopyRoofline } from '../../bench/roofline';
 
 describe('WGSL interfaces', () => {
@@ -75,7 +82,23 @@ interface Recorded {
   constants: Record<string, number>;
   bindings: number[];
   uniformBytes: number;
+  /** The uniform struct's fields by name, as packed. */
+  uniforms: Record<string, number>;
   workgroups: number;
+}
+
+function unpack(shader: Shader, bytes: ArrayBuffer): Record<string, number> {
+  const view = new DataView(bytes);
+  return Object.fromEntries(
+    shader.iface.uniform.fields.map(({ name, type }, i) => [
+      name,
+      type === 'f32'
+        ? view.getFloat32(i * 4, true)
+        : type === 'i32'
+          ? view.getInt32(i * 4, true)
+          : view.getUint32(i * 4, true),
+    ]),
+  );
 }
 
 /** A GpuContext and Recorder that record instead of touching a GPU. */
@@ -85,6 +108,8 @@ function fakeGpu(software: boolean) {
   const ctx = {
     software,
     maxWorkgroupsPerDimension: 65535,
+    maxTensorBytes: 2 ** 32,
+    assertUsable: () => {},
     pipeline: (shader: Shader, entry: string, constants: Record<string, number> = {}) =>
       ({ shader, entry, constants }) as unknown as GPUComputePipeline,
   } as unknown as GpuContext;
@@ -93,7 +118,13 @@ function fakeGpu(software: boolean) {
     copy: () => {},
     dispatch: (pipeline, uniforms, bindings, workgroups) => {
       const p = pipeline as unknown as { shader: Shader; entry: string; constants: Record<string, number> };
-      log.push({ ...p, bindings: Object.keys(bindings).map(Number), uniformBytes: uniforms.byteLength, workgroups });
+      log.push({
+        ...p,
+        bindings: Object.keys(bindings).map(Number),
+        uniformBytes: uniforms.byteLength,
+        uniforms: unpack(p.shader, uniforms),
+        workgroups,
+      });
     },
   };
   return { ctx, rec, log, buffer };
@@ -293,5 +324,218 @@ describe('planners', () => {
     if (g.layout === 'NCHW' && g.betaPerSample && hw <= BACKWARD_PLANE_PER_INVOCATION_MAX)
       expect(b.entry).toBe('backward_planes');
     expect(b.depth).toBeGreaterThan(0);
+  });
+});
+
+/**
+ * The most loop trips one invocation of each entry point runs, read off its WGSL loops and the
+ * uniforms and constants a dispatch sends, counted as lavapipe counts (src/kernels/budget.ts): a loop
+ * of k iterations costs k + 1, an inner loop counts in full each time, and each loop at its worst
+ * over the invocations. Written apart from the planners on purpose, so that a plan that makes some
+ * invocation loop more than the budget fails here however the planner reasons.
+ */
+const loop = (k: number) => k + 1;
+const sum = (slices: number, lanes: number) => slices * loop(lanes) + 1;
+type U = Record<string, number>;
+const walk = (u: U, k: U) => loop(Math.ceil((u.planes_per_slice! * u.chunk!) / k.WG!));
+const tileWalk = (u: U, k: U) => loop(Math.ceil(u.chunk! / k.LANES_P!));
+const chunkWalk = (u: U, k: U) => loop(Math.ceil(u.chunk! / k.WG!));
+const TRIPS: Record<string, (u: U, k: U) => number> = {
+  'acon_c:forward': walk,
+  'acon_c:forward_rows4': walk,
+  'acon_c:backward': walk,
+  'acon_c:backward_rows4': walk,
+  'acon_c:forward_chunks4': chunkWalk,
+  'acon_c:forward_cl4': tileWalk,
+  'acon_c:forward_cl': tileWalk,
+  'acon_c:backward_cl': tileWalk,
+  'acon_c:backward_cl4': (u, k) => tileWalk(u, k) + loop(4),
+  'acon_c:backward_planes': (u) => loop(u.plane!),
+  'acon_c:backward_finish': (u, k) =>
+    (u.finish! & 1 ? sum(u.slices!, u.lanes!) : 0) +
+    (k.PER_SAMPLE_BETA && u.finish! & 2 ? sum(u.chunks_per_plane!, u.lanes!) : 0),
+  'acon_c:backward_group': (u) => sum(Math.min(u.group!, u.chunks_per_plane!), u.lanes!),
+  'reduce:plane_partials': chunkWalk,
+  'reduce:plane_partials4': chunkWalk,
+  'reduce:plane_partials_cl4': (u, k) => tileWalk(u, k) + loop(4),
+  'reduce:plane_partials_cl': tileWalk,
+  'reduce:plane_means': (u) => sum(u.chunks!, u.lanes!),
+  'reduce:plane_groups': (u) => sum(Math.min(u.group!, u.chunks!), u.lanes!),
+  'reduce:broadcast_add': () => 0,
+  'reduce:broadcast_add4': chunkWalk,
+  'reduce:broadcast_add_cl4': tileWalk,
+  'reduce:broadcast_add_cl': tileWalk,
+  'conv1x1:forward': (u) => loop(u.in_features!),
+  'conv1x1:forward_bn_eval': (u) => loop(u.in_features!),
+  'conv1x1:backward_input': (u) => loop(u.out_features!),
+  'conv1x1:backward_params': (u) => loop(u.batch!),
+  'conv1x1:beta_eval': (u, k) => {
+    const [c, r] = [u.in_features!, u.out_features!];
+    const per = (f: number) => Math.ceil(f / k.WG!);
+    return (
+      per(c) * sum(u.chunks!, u.lanes!) +
+      loop(per(c)) +
+      per(r) * loop(c) +
+      loop(per(r)) +
+      per(c) * loop(r) +
+      loop(per(c))
+    );
+  },
+  'batchnorm:forward': (u) => (u.training ? 3 : 1) * loop(u.batch!),
+  'batchnorm:backward': (u) => 2 * loop(u.batch!),
+};
+
+/** Dispatches whose invocations would loop beyond LOOP_BUDGET, as 'shader:entry trips'. */
+const overBudget = (log: Recorded[]) =>
+  log
+    .map(
+      (d) => [`${d.shader.name}:${d.entry}`, TRIPS[`${d.shader.name}:${d.entry}`]!(d.uniforms, d.constants)] as const,
+    )
+    .filter(([, trips]) => !(trips <= LOOP_BUDGET))
+    .map(([entry, trips]) => `${entry} ${trips}`);
+
+describe('loop budget: no invocation loops beyond LOOP_BUDGET (lavapipe caps an invocation at 65,535)', () => {
+  test('the budget keeps a margin under the cap; every entry point of shaders/ has a trip model', () => {
+    expect(LOOP_BUDGET).toBeLessThanOrEqual(LAVAPIPE_LOOP_CAP / 2);
+    // backward_finish's two sums of FINISH_TERMS partials at the most, slices of one lane each
+    expect(2 * sum(FINISH_TERMS, 1)).toBeLessThanOrEqual(LOOP_BUDGET);
+    for (const file of readdirSync('shaders').filter((f) => f.endsWith('.wgsl') && f !== 'prelude.wgsl')) {
+      const code = readFileSync(`shaders/${file}`, 'utf8').replace(/\/\/[^\n]*/g, '');
+      for (const m of code.matchAll(/@compute\s+@workgroup_size\([^)]*\)\s*fn\s+(\w+)/g))
+        expect(TRIPS, `${file}: ${m[1]}`).toHaveProperty([`${file.replace('.wgsl', '')}:${m[1]}`]);
+    }
+  });
+
+  // Extremes: the per-sample NHWC backward that lavapipe got wrong ([70000, 4, 1, 1]: 70,000 slices
+  // of 8 or 64 lanes per channel), millions of one-element samples, planes of 2^30 elements, odd C
+  // and C ≡ 2 mod 4 on huge planes (scalar channels-last units), 1G-element batches; and ordinary shapes.
+  const shapes: [number, number, number, number][] = [
+    [70_000, 4, 1, 1],
+    [20_000, 4, 1, 1],
+    [5_000, 4, 1, 1],
+    [1_000_000, 4, 1, 1],
+    [16_000_000, 1, 1, 1],
+    [1, 1, 32_768, 32_768],
+    [1, 3, 16_384, 16_384],
+    [2, 6, 9_999, 9_999],
+    [4_096, 64, 64, 64],
+    [1, 5, 1, 1_000_003],
+    [2, 64, 56, 56],
+    [128, 64, 56, 56],
+    [32, 64, 7, 7],
+    [1, 2_048, 1, 1],
+    [3, 17, 13, 13],
+  ];
+  const cases = shapes.flatMap(([n, c, h, w]) =>
+    (['NCHW', 'NHWC'] as const).flatMap((layout) =>
+      [false, true].flatMap((betaPerSample) =>
+        [true, false].map(
+          (software) =>
+            [
+              `[${n},${c},${h},${w}] ${layout}${betaPerSample ? ' per-sample β' : ''} ${software ? 'software' : 'GPU'}`,
+              { n, c, h, w, layout, betaPerSample } as AconCGeometry,
+              software,
+            ] as const,
+        ),
+      ),
+    ),
+  );
+
+  test.each(cases)('ACON-C forward, backward, the spatial mean and its adjoint: %s', (_, g, software) => {
+    const { ctx, rec, log, buffer } = fakeGpu(software);
+    const b = buffer(0) as Binding;
+    encodeAconCForward(ctx, rec, g, { x: b, p1: b, p2: b, beta: b, y: b });
+    encodeAconCBackward(ctx, rec, g, { x: b, dy: b, p1: b, p2: b, beta: b, dx: b, dp1: b, dp2: b, dbeta: b });
+    encodePlaneMeans(ctx, rec, g, b, b);
+    encodeBroadcastAdd(ctx, rec, g, b, b, 1 / (g.h * g.w));
+    expect(overBudget(log)).toEqual([]);
+    // the group levels only shorten the addition chains the error bounds are derived from
+    const p = backwardPlan(g, software);
+    const single = p.termsPerInvocation + p.lanes + p.slices;
+    if (p.finishing.length === 1) expect(p.depth).toBe(single);
+    else expect(p.depth).toBeLessThan(single);
+    const m = meanPlan(g, software);
+    expect(m.depth).toBeLessThanOrEqual(Math.ceil(m.chunk / (m.cl ? m.cl.lanesP : m.wg)) + 2 + m.lanes + m.chunks);
+  });
+
+  test('NHWC [70000, 4, 1, 1] per-sample β: dβ per plane, dp1 and dp2 over group sums (was 560,000 trips)', () => {
+    for (const software of [true, false]) {
+      const g: AconCGeometry = { n: 70_000, c: 4, h: 1, w: 1, layout: 'NHWC', betaPerSample: true };
+      const p = backwardPlan(g, software);
+      expect(p.slices * p.lanes).toBe(70_000 * (software ? 8 : 64));
+      expect(p.finishing.map((s) => s.entry)).toEqual(['backward_finish', 'backward_group', 'backward_finish']);
+      const { ctx, rec, log, buffer } = fakeGpu(software);
+      const b = buffer(0) as Binding;
+      encodeAconCBackward(ctx, rec, g, { x: b, dy: b, p1: b, p2: b, beta: b, dx: b, dp1: b, dp2: b, dbeta: b });
+      expect(overBudget(log)).toEqual([]);
+      // without the levels, one invocation per channel would sum every slice's lanes
+      expect(sum(p.slices, p.lanes)).toBeGreaterThan(LAVAPIPE_LOOP_CAP);
+    }
+  });
+
+  const gpuBuffer = () => ({ size: 2 ** 40, usage: 0x80 | 0x04 | 0x08 }) as unknown as GPUBuffer;
+  const metaBuffers = () => {
+    const bn = () => ({ weight: gpuBuffer(), bias: gpuBuffer(), runningMean: gpuBuffer(), runningVar: gpuBuffer() });
+    const params = {
+      p1: gpuBuffer(),
+      p2: gpuBuffer(),
+      fc1: { weight: gpuBuffer(), bias: gpuBuffer() },
+      bn1: bn(),
+      fc2: { weight: gpuBuffer(), bias: gpuBuffer() },
+      bn2: bn(),
+    };
+    const wb = () => ({ weight: gpuBuffer(), bias: gpuBuffer() });
+    const grads = { dx: gpuBuffer(), p1: gpuBuffer(), p2: gpuBuffer(), fc1: wb(), bn1: wb(), fc2: wb(), bn2: wb() };
+    return { x: gpuBuffer(), y: gpuBuffer(), dy: gpuBuffer(), params, grads };
+  };
+  // the Meta-ACON ops check buffer usages against WebGPU's flags (a browser global)
+  (globalThis as { GPUBufferUsage?: object }).GPUBufferUsage ??= {
+    COPY_SRC: 0x04,
+    COPY_DST: 0x08,
+    UNIFORM: 0x40,
+    STORAGE: 0x80,
+  };
+
+  test.each([
+    // [shape, r]: at the batch and feature limits; planes of 2^28 elements; many channels on large
+    // planes (beta_eval would loop too long: the staged passes); per-sample tiles of one pixel
+    [[META_BATCH_MAX, 4, 1, 1], 4],
+    [[2, META_FEATURES_MAX, 1, 1], 16],
+    [[2, 1, 16_384, 16_384], 1],
+    [[2, 2_000, 112, 112], 16],
+    [[2, 1_000, 7, 7], 16],
+    [[64, 3, 300, 301], 1],
+  ] as [[number, number, number, number], number][])(
+    'Meta-ACON-C forward (training, eval) and backward, recorded: %j r = %i',
+    (shape, r) => {
+      for (const software of [true, false])
+        for (const dataFormat of ['NCHW', 'NHWC'] as const)
+          for (const training of [true, false]) {
+            const { ctx, rec, log } = fakeGpu(software);
+            const { x, y, dy, params, grads } = metaBuffers();
+            recordMetaAconCForward(ctx, rec, { x, y, params }, shape, { training, dataFormat, r });
+            recordMetaAconCBackward(ctx, rec, { x, dy, params, grads }, shape, { training, dataFormat, r });
+            expect(overBudget(log), `${software} ${dataFormat} ${training}`).toEqual([]);
+          }
+    },
+  );
+
+  test('Meta-ACON-C beyond the β generator loops: LimitError in training and backward, eval forward works', () => {
+    const { ctx, rec, log } = fakeGpu(false);
+    const { x, y, dy, params, grads } = metaBuffers();
+    const big: [number, number, number, number] = [META_BATCH_MAX + 1, 4, 1, 1];
+    expect(() => recordMetaAconCForward(ctx, rec, { x, y, params }, big, { training: true })).toThrow(LimitError);
+    expect(() => recordMetaAconCBackward(ctx, rec, { x, dy, params, grads }, big, { training: false })).toThrow(
+      LimitError,
+    );
+    const wide: [number, number, number, number] = [2, META_FEATURES_MAX + 1, 1, 1];
+    expect(() => recordMetaAconCForward(ctx, rec, { x, y, params }, wide, { training: false })).toThrow(LimitError);
+    expect(() =>
+      recordMetaAconCForward(ctx, rec, { x, y, params }, [2, 8, 1, 1], { training: false, hidden: 20_000 }),
+    ).toThrow(/at most 16384/);
+    expect(log).toEqual([]);
+    recordMetaAconCForward(ctx, rec, { x, y, params }, [70_000, 4, 1, 1], { training: false, dataFormat: 'NHWC' });
+    expect(log.length).toBeGreaterThan(0);
+    expect(overBudget(log)).toEqual([]);
   });
 });
