@@ -32,8 +32,15 @@ export interface Safetensors {
 }
 
 const BYTES: Record<SafetensorsDType, number> = { F32: 4, U8: 1 };
-/** A header larger than this is not a checkpoint's (the format's own reader refuses 100 MB). */
-const HEADER_MAX = 100_000_000;
+/**
+ * A header larger than this is not a checkpoint's: ShuffleNetV2 with Meta-ACON (about 860 tensors)
+ * has 82 KB, and every architecture here stays under a few thousand tensors. Reading a header costs
+ * about 0.3 s and 20 MB of heap per MB (JSON.parse and the checks), so a file cannot make the reader
+ * stall on its header (the format's own reader allows 100 MB, which takes half a minute here).
+ */
+const HEADER_MAX = 4 << 20;
+/** Nesting of a header: the header object, a tensor's entry, its shape or offsets (metadata: 2 levels). */
+const DEPTH_MAX = 3;
 /** The most characters of the file an error message quotes. */
 const QUOTE_MAX = 40;
 
@@ -42,8 +49,13 @@ export const clip = (text: string, max = QUOTE_MAX): string => (text.length > ma
 
 /** A value read from a file as JSON, at most ~40 characters of it: error messages never echo the file. */
 export function quote(value: unknown): string {
-  const head = typeof value === 'string' || Array.isArray(value) ? value.slice(0, QUOTE_MAX + 1) : value;
-  return clip(JSON.stringify(head) ?? String(value));
+  if (typeof value === 'object' && value !== null) {
+    // an array's first few items, an object's first few keys: never a walk of the whole (deep) value
+    const head = Array.isArray(value) ? value.slice(0, 8) : Object.keys(value).slice(0, 8);
+    const inner = head.map((v) => (typeof v === 'object' && v !== null ? '…' : JSON.stringify(v))).join(',');
+    return clip(Array.isArray(value) ? `[${inner}]` : `{keys ${inner}}`);
+  }
+  return clip(JSON.stringify(typeof value === 'string' ? value.slice(0, QUOTE_MAX + 1) : value) ?? String(value));
 }
 
 /** A shape for a message, `[64, 3, 3, 3]`, cut to ~40 characters. */
@@ -71,7 +83,7 @@ export function readSafetensors(file: ArrayBuffer | Uint8Array): Safetensors {
   const headerLength = Number(declared);
   if (headerLength > HEADER_MAX || 8 + headerLength > bytes.length) {
     throw new CheckpointError(
-      'safetensors: the header runs past the end of the file or past 100 MB (truncated, or not a safetensors file)',
+      'safetensors: the header runs past the end of the file or past 4 MiB (truncated, or not a safetensors file)',
       `≤ ${Math.min(bytes.length - 8, HEADER_MAX)} header bytes`,
       `${declared}`,
     );
@@ -98,6 +110,13 @@ function parseHeader(raw: Uint8Array): Record<string, unknown> {
   } catch {
     throw new CheckpointError('safetensors: the header is not valid UTF-8');
   }
+  const depth = nesting(text);
+  if (depth > DEPTH_MAX)
+    throw new CheckpointError(
+      'safetensors: the header nests deeper than a safetensors header does',
+      `≤ ${DEPTH_MAX} levels`,
+      `${depth}`,
+    );
   let header: unknown;
   try {
     header = JSON.parse(text);
@@ -110,6 +129,20 @@ function parseHeader(raw: Uint8Array): Record<string, unknown> {
   if (twice !== undefined)
     throw new CheckpointError(`safetensors: the header has the key ${quote(twice)} twice in one object`);
   return header as Record<string, unknown>;
+}
+
+/** How deep `json`'s brackets nest outside strings (any text: this runs before JSON.parse). */
+function nesting(json: string): number {
+  let depth = 0;
+  let deepest = 0;
+  for (let i = 0; i < json.length; i++) {
+    const c = json.charCodeAt(i);
+    if (c === 0x22 /* " */) {
+      for (i++; i < json.length && json.charCodeAt(i) !== 0x22; i++) if (json.charCodeAt(i) === 0x5c /* \ */) i++;
+    } else if (c === 0x7b /* { */ || c === 0x5b /* [ */) deepest = Math.max(deepest, ++depth);
+    else if (c === 0x7d /* } */ || c === 0x5d /* ] */) depth--;
+  }
+  return deepest;
 }
 
 /**

@@ -405,7 +405,7 @@ describe('safetensors: the format is enforced', () => {
     );
   });
 
-  test('a header length past the end of the file, or past 100 MB: CheckpointError', () => {
+  test('a header length past the end of the file, or past 4 MiB: CheckpointError', () => {
     const header = `{"a":${entry(0, 4)}}`;
     for (const length of [BigInt(header.length + 5), 1n << 40n, (1n << 64n) - 1n])
       refused(
@@ -414,5 +414,28 @@ describe('safetensors: the format is enforced', () => {
         CheckpointError,
         /header runs past the end of the file/,
       );
+    // a real 5 MB header of 100,000 zero-size tensors (the format allows them): refused by its size, at once
+    const many = `{${Array.from({ length: 100_000 }, (_, i) => `"t${i}":${entry(0, 0)}`).join(',')}}`;
+    expect(many.length).toBeGreaterThan(4 << 20);
+    refused('a 5 MB header', () => readSafetensors(rawFile(many, 0)), CheckpointError, /past 4 MiB/, { maxMs: 200 });
+  });
+
+  test('JSON nested 5,000 deep (where JSON.stringify would overflow the stack): CheckpointError, not a RangeError', () => {
+    const deep = '['.repeat(5000) + ']'.repeat(5000);
+    for (const [what, header] of [
+      ['the header', deep],
+      ['__metadata__', `{"__metadata__":${deep}}`],
+      ['a metadata value', `{"__metadata__":{"format":${deep}}}`],
+      ['a dtype', `{"a":{"dtype":${deep},"shape":[1],"data_offsets":[0,1]}}`],
+      ['a shape', `{"a":{"dtype":"U8","shape":${deep},"data_offsets":[0,1]}}`],
+    ])
+      refused(what, () => readSafetensors(rawFile(header, 1)), CheckpointError, /nests deeper/);
+    // shallow but wrong: the message shows the value's head, not the whole
+    refused(
+      'a dtype that is an object',
+      () => readSafetensors(rawFile(`{"a":{"dtype":{"x":1,"y":2},"shape":[1],"data_offsets":[0,1]}}`, 1)),
+      CheckpointError,
+      /unsupported dtype \(expected F32 or U8, got \{keys "x","y"\}\)/,
+    );
   });
 });
