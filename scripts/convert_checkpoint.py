@@ -12,16 +12,18 @@ num_batches_tracked buffers are dropped. The architecture is detected from the k
 β generators' hidden widths, all from the shapes alone. The architecture is then built in PyTorch on the
 meta device (the official modules, vendored in scripts/torch_models/; shapes without data) and the state
 dict must have exactly its tensors with exactly its shapes; otherwise every missing / unexpected / wrongly
-shaped tensor is named and the script exits with status 2 without writing anything. No tensor's values
-are read before that, nor any beyond the bytes the file holds.
+shaped tensor is named and the script exits with status 2 without writing anything; so it does when a
+width, class count or r is outside 1 to 2**20, which the browser loader refuses. No tensor's values are
+read before that, nor any beyond the bytes the file holds. Names and paths are printed (and `source` is
+written) with their unprintable characters escaped.
 
 OUT keeps PyTorch's tensor names and shapes (the browser side converts layouts), every tensor as F32
 in state-dict order, with __metadata__ {"format": "acon-webgpu/1", "architecture", "source",
 ShuffleNetV2: "model_size", "stage_out_channels", "n_class"; seed networks: "num_classes";
 Meta-ACON: "r"}. OUT is written to a temporary file and renamed: never half-written.
 
-Exit status: 0 written; 2 the checkpoint does not fit or is refused (or a usage error); 1 anything
-unexpected (a bug: a traceback is printed).
+Exit status: 0 written; 2 the checkpoint does not fit or is refused (or a usage error, or OUT cannot be
+written); 1 anything unexpected (a bug: a traceback is printed).
 See docs/converting.md.
 """
 import argparse
@@ -61,21 +63,22 @@ NAME_LIMIT = 64  # longer than any tensor name of these architectures, even with
 def load_checkpoint(path, trust_pickle=False):
     """The checkpoint's state dict as an ordered {name: Tensor record}, unwrapped from {'state_dict': ...}.
     Read by checkpoint_reader (nothing from the file runs), or with --trust-pickle by torch.load."""
+    shown = clip(path, None)
     try:
         obj = read_checkpoint(path) if not trust_pickle else torch_load(path)
     except ForeignObjectError as e:
-        raise ConversionError(f'{path}: {e}; if you trust the file, pass --trust-pickle to unpickle it fully')
+        raise ConversionError(f'{shown}: {e}; if you trust the file, pass --trust-pickle to unpickle it fully')
     except CheckpointError as e:
-        raise ConversionError(f'{path}: {e}')
+        raise ConversionError(f'{shown}: {e}')
     if isinstance(obj, dict) and isinstance(obj.get('state_dict'), dict):
         obj = obj['state_dict']
     if not isinstance(obj, dict):
-        raise ConversionError(f'{path}: not a state dict (a {type(obj).__name__}); expected {{name: tensor}} or {{"state_dict": {{name: tensor}}}}')
+        raise ConversionError(f'{shown}: not a state dict (a {type(obj).__name__}); expected {{name: tensor}} or {{"state_dict": {{name: tensor}}}}')
     if trust_pickle:
         obj = {k: from_torch(v) if isinstance(v, torch.Tensor) else v for k, v in obj.items()}
     not_tensors = [k for k, v in obj.items() if not isinstance(v, Tensor)]
     if not_tensors:
-        raise ConversionError(f'{path}: not a state dict: {", ".join(clip(str(k)) for k in not_tensors[:5])} '
+        raise ConversionError(f'{shown}: not a state dict: {", ".join(clip(k) for k in not_tensors[:5])} '
                               f'{"is not a tensor" if len(not_tensors) == 1 else "are not tensors"}'
                               f'{f" (and {len(not_tensors) - 5} more)" if len(not_tensors) > 5 else ""}')
     return obj
@@ -87,9 +90,9 @@ def torch_load(path):
     try:
         return torch.load(path, map_location='cpu', **kwargs)
     except FileNotFoundError:
-        raise ConversionError(f'{path}: no such file')
+        raise ConversionError(f'{clip(path, None)}: no such file')
     except Exception as e:  # noqa: BLE001 - torch raises many kinds for a file that is not a checkpoint
-        raise ConversionError(f'{path}: cannot be read by torch.load ({type(e).__name__}: {clip(str(e).splitlines()[0] if str(e) else "")})')
+        raise ConversionError(f'{clip(path, None)}: cannot be read by torch.load ({type(e).__name__}: {clip(str(e).splitlines()[0] if str(e) else "")})')
 
 
 def from_torch(t):
@@ -117,7 +120,7 @@ def normalize(state_dict):
         if name.endswith('num_batches_tracked'):
             continue
         if name in out:
-            raise ConversionError(f'tensor {name} appears twice (once with a "module." prefix)')
+            raise ConversionError(f'tensor {clip(name, NAME_LIMIT)} appears twice (once with a "module." prefix)')
         out[name] = value
     return out
 
@@ -130,7 +133,7 @@ def check_storage(sd):
     """Every tensor's view must lie within its storage, and together the tensors may hold no more elements
     than their storages: the output is never larger than the bytes the file holds (a stride-0 expand, or
     many tensors viewing one storage, would claim more)."""
-    problems = [f'{k}: {p}' for k, t in sd.items() if (p := view_problem(t))]
+    problems = [f'{clip(k, NAME_LIMIT)}: {p}' for k, t in sd.items() if (p := view_problem(t))]
     if problems:
         raise ConversionError(f'{len(problems)} tensor(s) cannot be read:\n  ' + '\n  '.join(listed(problems)))
     claimed = sum(t.numel for t in sd.values())
@@ -154,7 +157,7 @@ def detect_architecture(sd):
             return 'dcn2-acon'
         if not any(k.startswith('act.') for k in sd):
             return 'dcn3'
-    some = ', '.join(list(sd)[:6]) + (', ...' if len(sd) > 6 else '')
+    some = ', '.join(clip(k, NAME_LIMIT) for k in list(sd)[:6]) + (', ...' if len(sd) > 6 else '')
     raise ConversionError('unknown architecture: none of the tensors that identify one is there '
                           '(first_conv.2.fc1.weight: shufflenetv2-meta; first_conv.2.p1: shufflenetv2-acon; '
                           'conv1.weight with act.fc1.weight / act.p1 / no act.*: dcn2-meta / dcn2-acon / dcn3). '
@@ -255,7 +258,7 @@ def infer_r(sd, preferred):
     for _, c, h in widths[1:]:
         fits = intersect(fits, r_fitting(c, h))
     if not fits:
-        detail = '; '.join(f'{m}: width {c}, hidden {h}' for m, c, h in widths[:8])
+        detail = '; '.join(f'{clip(m, NAME_LIMIT)}: width {c}, hidden {h}' for m, c, h in widths[:8])
         raise ConversionError('cannot infer r: no r gives every MetaAconC its hidden width max(r, width // r) '
                               f'({detail}{"; ..." if len(widths) > 8 else ""}); pass --r to see which tensors do not fit')
     return preferred if preferred is not None and any(lo <= preferred <= hi for lo, hi in fits) else fits[0][0]
@@ -272,6 +275,21 @@ def parse_model_size(text):
         pass
     raise ConversionError(f'--model-size {text!r}: expected one of {", ".join(STAGE_OUT_CHANNELS)} '
                           'or a stage_out_channels list such as "[-1, 24, 48, 96, 192, 1024]"')
+
+
+MAX_WIDTH = 2 ** 20  # the browser loader's bound on every count (MAX_WIDTH, src/models/checkpoint.ts)
+
+
+def check_widths(settings):
+    """Every width, class count and r must be 1 to MAX_WIDTH, as the browser loader reads them: a file it
+    would refuse is not written. (ShuffleNetV2's stage widths, each wider than the one before and divisible
+    by 4, as the loader also requires, are checked by the official module itself as it builds and runs.)"""
+    counts = [(f'stage_out_channels[{i}]', c) for i, c in enumerate(settings.get('stage_out_channels', [])) if i] + \
+             [(k, settings[k]) for k in ('n_class', 'num_classes', 'r') if k in settings]
+    bad = [f'{k} {v:,}' for k, v in counts if not 1 <= v <= MAX_WIDTH]
+    if bad:
+        raise ConversionError(f'{", ".join(bad)}: every width, class count and r must be 1 to {MAX_WIDTH:,} '
+                              '(the browser loader reads no other)')
 
 
 def settings_for(architecture, sd, model_size=None, r=None):
@@ -303,7 +321,7 @@ def check_fits(sd, expected):
             problems.append(f'wrong shape for {key}: expected {shape}, got {list(sd[key].shape)}')
     for key, t in sd.items():
         if key not in expected:
-            problems.append(f'unexpected tensor {key} (shape {list(t.shape)})')
+            problems.append(f'unexpected tensor {clip(key, NAME_LIMIT)} (shape {list(t.shape)})')
         elif t.dtype not in FLOATING:
             problems.append(f'tensor {key} has dtype {t.dtype}, expected a floating-point type')
     return problems
@@ -321,7 +339,7 @@ def convert(in_path, out_path, arch=None, model_size=None, r=None, trust_pickle=
     """Checks and writes; returns the summary line. Raises ConversionError when the checkpoint does not fit."""
     sd = normalize(load_checkpoint(in_path, trust_pickle))
     if not sd:
-        raise ConversionError(f'{in_path}: the state dict is empty')
+        raise ConversionError(f'{clip(in_path, None)}: the state dict is empty')
     check_storage(sd)
     architecture = arch or detect_architecture(sd)
     settings = settings_for(architecture, sd, model_size, r)
@@ -337,6 +355,7 @@ def convert(in_path, out_path, arch=None, model_size=None, r=None, trust_pickle=
     if problems:
         raise ConversionError(f'the checkpoint does not fit {architecture} ({describe(architecture, settings)}): '
                               f'{len(problems)} problem(s):\n  ' + '\n  '.join(listed(problems)))
+    check_widths(settings)
     with torch.no_grad():
         try:
             y = model.eval()(torch.zeros(input_shape(architecture), device='meta'))
@@ -351,13 +370,16 @@ def convert(in_path, out_path, arch=None, model_size=None, r=None, trust_pickle=
     nonfinite = [k for k, a in arrays.items() if not np.isfinite(a).all()]
     if nonfinite:
         print(f'warning: non-finite values in {", ".join(nonfinite[:5])}{" ..." if len(nonfinite) > 5 else ""}', file=sys.stderr)
-    metadata = {'format': FORMAT, 'architecture': architecture, 'source': os.path.basename(in_path)}
+    metadata = {'format': FORMAT, 'architecture': architecture, 'source': clip(os.path.basename(in_path), None)}
     metadata.update(metadata_for(architecture, settings))
-    nbytes = write_safetensors(out_path, [(k, 'F32', a) for k, a in arrays.items()], metadata)
+    try:
+        nbytes = write_safetensors(out_path, [(k, 'F32', a) for k, a in arrays.items()], metadata)
+    except OSError as e:
+        raise ConversionError(f'cannot write {clip(out_path, None)}: {e.strerror or type(e).__name__}')
     values = sum(t.numel for t in sd.values())
     stats = sum(t.numel for k, t in sd.items() if k.endswith('running_mean') or k.endswith('running_var'))
     return (f'{architecture} ({describe(architecture, settings)}): {len(arrays)} tensors, '
-            f'{values:,} parameters ({values - stats:,} trainable + {stats:,} running stats), {nbytes:,} bytes -> {out_path}')
+            f'{values:,} parameters ({values - stats:,} trainable + {stats:,} running stats), {nbytes:,} bytes -> {clip(out_path, None)}')
 
 
 def main(argv=None):
@@ -380,7 +402,7 @@ def main(argv=None):
     try:
         print(convert(args.input, args.output, args.arch, args.model_size, args.r, args.trust_pickle))
     except ConversionError as e:
-        print(f'error: {e}\nnothing written to {args.output}', file=sys.stderr)
+        print(f'error: {e}\nnothing written to {clip(args.output, None)}', file=sys.stderr)
         return 2
     return 0
 

@@ -14,11 +14,13 @@ formats torch.save writes itself:
 and refuses the rest: TorchScript archives (they hold code), PyTorch < 0.4's tar format, anything else.
 
 The unpickler admits only the globals a tensor is rebuilt from (torch._utils._rebuild_tensor_v2 and
-kin, the storage classes, collections.OrderedDict) and the pickle opcodes a checkpoint uses. Its
-rebuild functions build no tensor: each tensor is a `Tensor` record (dtype, storage, offset, shape,
+kin, the storage classes, collections.OrderedDict) and the pickle opcodes a checkpoint uses; it calls
+them only with as many arguments as torch.save passes, and reads a pickle of at most MAX_PICKLE bytes.
+Its rebuild functions build no tensor: each tensor is a `Tensor` record (dtype, storage, offset, shape,
 stride). A storage's size is what the file holds, never what the pickle claims; `view_problem` says
 whether a tensor's view lies within its storage, and `to_float32` reads the values only then.
 """
+import gc
 import io
 import math
 import pickle
@@ -32,6 +34,12 @@ from typing import NamedTuple
 import numpy as np
 
 MAX_DIMS = 8  # a tensor with more dimensions is no tensor of a CNN; the bound keeps every shape printable
+# The largest pickle read (data.pkl, or the legacy format's object). Unpickling takes up to ~70 times a
+# pickle's size in memory (a byte `}` is an empty dict on the stack); the largest official checkpoint's
+# pickle, a 2.0x ShuffleNetV2 Meta-ACON-C state dict as train.py saves it (986 tensors), has 142 KB.
+MAX_PICKLE = 1 << 20
+TOO_LONG = f'longer than the {MAX_PICKLE:,} bytes read (a state dict of 1,000 tensors pickles to about 150,000)'
+MAX_ENTRIES = 10_000  # zip entries: data.pkl, version, byteorder and one per storage (that checkpoint: 988)
 
 
 class CheckpointError(ValueError):
@@ -43,8 +51,11 @@ class ForeignObjectError(CheckpointError):
 
 
 def clip(text, limit=40):
-    """Text taken from the file, for a message: at most `limit` characters."""
-    return text if len(text) <= limit else text[:limit] + '…'
+    """Text taken from the file (or a path), for a message: every character that is not printable (newlines,
+    carriage returns, terminal escapes, bidirectional overrides, the undecodable bytes of a path) escaped as
+    repr() escapes it, so that the text cannot forge or hide lines; at most `limit` characters (None: all)."""
+    text = ''.join(c if c.isprintable() else ascii(c)[1:-1] for c in str(text)[:None if limit is None else limit + 1])
+    return text if limit is None or len(text) <= limit else text[:limit] + '…'
 
 
 # ------------------------------------------------------------------------------------------ records
@@ -92,40 +103,53 @@ def _dims(value):
     return value if ok else None
 
 
-def _rebuild_tensor(storage, offset, shape, stride, *_requires_grad_hooks_metadata):
-    """torch._utils._rebuild_tensor and _rebuild_tensor_v2, as a record (view_problem checks its bounds)."""
-    if not isinstance(storage, Storage) or _dims((offset,)) is None or _dims(shape) is None or _dims(stride) is None \
-            or len(shape) != len(stride):
+# The functions torch.save's pickle calls, with torch's signatures, each returning a record.
+def _rebuild_tensor(storage, storage_offset, size, stride):
+    """torch._utils._rebuild_tensor, as a record (view_problem checks its bounds)."""
+    if not isinstance(storage, Storage) or _dims((storage_offset,)) is None or _dims(size) is None \
+            or _dims(stride) is None or len(size) != len(stride):
         raise CheckpointError('a tensor is rebuilt from something other than a storage, an offset, a shape and a stride')
-    return Tensor(storage.dtype, storage, offset, shape, stride)
+    return Tensor(storage.dtype, storage, storage_offset, size, stride)
 
 
-def _rebuild_parameter(data, *_requires_grad_hooks_state):
-    """torch._utils._rebuild_parameter(_with_state): an nn.Parameter is its tensor here."""
+def _rebuild_tensor_v2(storage, storage_offset, size, stride, requires_grad, backward_hooks, metadata=None):
+    """torch._utils._rebuild_tensor_v2 (PyTorch >= 0.4; 2.x passes metadata only when a tensor has a
+    conjugate or negative view bit, which would change its values)."""
+    if metadata:
+        raise CheckpointError('a tensor is saved with a conjugate or negative view bit (metadata), which is not read')
+    return _rebuild_tensor(storage, storage_offset, size, stride)
+
+
+def _rebuild_parameter(data, requires_grad, backward_hooks):
+    """torch._utils._rebuild_parameter: an nn.Parameter is its tensor here."""
     if not isinstance(data, Tensor):
         raise CheckpointError('a parameter is rebuilt from something other than a tensor')
     return data
 
 
-def _ordered_dict():
-    """collections.OrderedDict, as pickle calls it (no arguments; the items follow, each key checked)."""
-    return OrderedDict()
+def _rebuild_parameter_with_state(data, requires_grad, backward_hooks, state):
+    """torch._utils._rebuild_parameter_with_state (PyTorch 2.x, a Parameter with Python attributes)."""
+    return _rebuild_parameter(data, requires_grad, backward_hooks)
 
 
 GLOBALS = {
-    'collections.OrderedDict': _ordered_dict,
+    'collections.OrderedDict': OrderedDict,  # called with no arguments; the items follow, each key checked
     'torch._utils._rebuild_tensor': _rebuild_tensor,
-    'torch._utils._rebuild_tensor_v2': _rebuild_tensor,
+    'torch._utils._rebuild_tensor_v2': _rebuild_tensor_v2,
     'torch._utils._rebuild_parameter': _rebuild_parameter,
-    'torch._utils._rebuild_parameter_with_state': _rebuild_parameter,
+    'torch._utils._rebuild_parameter_with_state': _rebuild_parameter_with_state,
     **{f'torch.{name}': kind for name, kind in STORAGE_TYPES.items()},
 }
+# What REDUCE may call, and with how many arguments (fewest, most): those torch.save passes.
+ARITY = {OrderedDict: (0, 0), _rebuild_tensor: (4, 4), _rebuild_tensor_v2: (6, 7), _rebuild_parameter: (3, 3),
+         _rebuild_parameter_with_state: (4, 4)}
 
 
 def view_problem(t):
     """Why tensor t's view does not lie within its storage, or None when it does: it may have no more
     elements than the storage, and every element it reaches (offset + sum of (size - 1) * stride) must be
-    there. A stride-0 expand of one element to 2**40 columns fails both."""
+    there. A stride-0 expand of one element to 2**40 columns fails both. The stride of a dimension of size
+    1 plays no part (to_float32 reads it as 0), nor do the strides and offset of a tensor of no elements."""
     if len(t.shape) > MAX_DIMS:
         return f'has {len(t.shape)} dimensions (at most {MAX_DIMS} are read)'
     held = t.storage.numel
@@ -143,9 +167,13 @@ def to_float32(t):
     problem = view_problem(t)
     if problem:
         raise CheckpointError(problem)
+    if not t.numel:
+        return np.zeros(t.shape, np.float32)
     s = t.storage
     base = np.frombuffer(s.data, s.element, count=s.numel)
-    view = np.lib.stride_tricks.as_strided(base[t.offset:], t.shape, [n * s.element.itemsize for n in t.stride], writeable=False)
+    # every offset below lies within the storage (view_problem): no byte offset can overflow
+    strides = [stride * s.element.itemsize if n > 1 else 0 for n, stride in zip(t.shape, t.stride)]
+    view = np.lib.stride_tricks.as_strided(base[t.offset:], t.shape, strides, writeable=False)
     if t.dtype == 'bfloat16':  # the upper 16 bits of a float32
         return (view.astype(np.uint32) << 16).view(np.float32)
     return view.astype(np.float32)
@@ -175,6 +203,21 @@ class _TensorUnpickler(pickle._Unpickler):
             raise ForeignObjectError(f'it holds more than tensors and plain containers: its pickle names '
                                      f'{clip(f"{module}.{name}")}, which this reader never calls')
         return found
+
+    def load_reduce(self):
+        """func(*args) only for a function of GLOBALS (what find_class returned) and a tuple of as many
+        arguments as torch.save passes it (ARITY), checked before the call: a memoised list or tuple of a
+        million items, splatted again and again (6 bytes each time), costs nothing."""
+        args = self.stack.pop()
+        func = self.stack[-1]
+        arity = ARITY.get(func) if callable(func) else None
+        if arity is None:
+            raise CheckpointError(f'its pickle calls a {type(func).__name__}, none of the functions a checkpoint calls')
+        if type(args) is not tuple or not arity[0] <= len(args) <= arity[1]:
+            given = f'{len(args):,} argument{"s" * (len(args) != 1)}' if type(args) is tuple else f'a {type(args).__name__}'
+            raise CheckpointError(f'its pickle calls {func.__name__} with {given}; torch.save passes it '
+                                  f'{arity[0]}{f" or {arity[1]}" if arity[1] != arity[0] else ""}')
+        self.stack[-1] = func(*args)
 
     def _set_items(self, items):
         target = self.stack[-1]
@@ -216,23 +259,30 @@ def _refuser(code):
 # SHORT_BINUNICODE, BINUNICODE8 of protocol 4; no bytes, sets, out-of-band buffers or object creation.
 _OPCODES = '''PROTO FRAME STOP MARK POP POP_MARK DUP NONE NEWTRUE NEWFALSE BININT BININT1 BININT2 LONG1 LONG4 BINFLOAT
     BINSTRING SHORT_BINSTRING BINUNICODE SHORT_BINUNICODE BINUNICODE8 EMPTY_TUPLE TUPLE TUPLE1 TUPLE2 TUPLE3 EMPTY_LIST
-    APPEND APPENDS EMPTY_DICT BINGET LONG_BINGET BINPUT LONG_BINPUT MEMOIZE GLOBAL STACK_GLOBAL REDUCE BINPERSID'''.split()
+    APPEND APPENDS EMPTY_DICT BINGET LONG_BINGET BINPUT LONG_BINPUT MEMOIZE GLOBAL STACK_GLOBAL BINPERSID'''.split()
 _TensorUnpickler.dispatch = {code: _refuser(code) for code in range(256)}
 _TensorUnpickler.dispatch.update({getattr(pickle, n)[0]: pickle._Unpickler.dispatch[getattr(pickle, n)[0]] for n in _OPCODES})
-_TensorUnpickler.dispatch.update({pickle.SETITEM[0]: _TensorUnpickler.load_setitem,
-                                  pickle.SETITEMS[0]: _TensorUnpickler.load_setitems, pickle.BUILD[0]: _TensorUnpickler.load_build})
+_TensorUnpickler.dispatch.update({pickle.SETITEM[0]: _TensorUnpickler.load_setitem, pickle.SETITEMS[0]: _TensorUnpickler.load_setitems,
+                                  pickle.BUILD[0]: _TensorUnpickler.load_build, pickle.REDUCE[0]: _TensorUnpickler.load_reduce})
 
 
 def _unpickle(raw, pos, persistent_load=None):
-    """(the object pickled at raw[pos:], where its pickle ends)."""
-    f = io.BytesIO(raw)
-    f.seek(pos)
+    """(the object pickled at raw[pos:], where its pickle ends); a pickle longer than MAX_PICKLE is refused
+    when the unpickler reaches that length (the legacy format's pickles say not how long they are)."""
+    f = io.BytesIO(raw[pos:pos + MAX_PICKLE])
+    collecting = gc.isenabled()
+    gc.disable()  # what is unpickled stays alive until the end: the collector would only search it, again and again
     try:
-        return _TensorUnpickler(f, persistent_load).load(), f.tell()
+        return _TensorUnpickler(f, persistent_load).load(), pos + f.tell()
     except CheckpointError:
         raise
     except Exception as e:  # noqa: BLE001 - a malformed pickle fails in many ways, none of which runs anything
+        if f.tell() == MAX_PICKLE < len(raw) - pos:
+            raise CheckpointError(f'its pickle is {TOO_LONG}') from None
         raise CheckpointError(f'a malformed or truncated pickle ({type(e).__name__})') from None
+    finally:
+        if collecting:
+            gc.enable()
 
 
 def _storage_of(pid, storages, fields):
@@ -250,9 +300,9 @@ def _storage_of(pid, storages, fields):
 
 # -------------------------------------------------------------------------------------------- zip
 
-def _entry_bytes(raw, info):
-    """A zip entry's bytes, a view into raw: stored uncompressed (as torch.save writes them, so a small
-    file cannot inflate), wholly inside the file, with a matching CRC; also (start, end) in the file."""
+def _span(raw, info):
+    """(start, data start, end) of a zip entry in the file, its local header included: stored uncompressed
+    (as torch.save writes it, so a small file cannot inflate), wholly inside the file."""
     if info.compress_type != zipfile.ZIP_STORED or info.compress_size != info.file_size:
         raise CheckpointError(f'zip entry {clip(info.filename)} is compressed; torch.save stores every entry uncompressed')
     start = info.header_offset
@@ -263,10 +313,7 @@ def _entry_bytes(raw, info):
     end = begin + info.file_size
     if end > len(raw):
         raise CheckpointError(f'zip entry {clip(info.filename)} runs past the end of the file (truncated?)')
-    data = memoryview(raw)[begin:end]
-    if zlib.crc32(data) != info.CRC:
-        raise CheckpointError(f'zip entry {clip(info.filename)} is damaged (CRC mismatch)')
-    return data, (start, end)
+    return start, begin, end
 
 
 def _read_zip(raw):
@@ -274,6 +321,9 @@ def _read_zip(raw):
         infos = zipfile.ZipFile(io.BytesIO(raw)).infolist()
     except Exception as e:  # noqa: BLE001 - zipfile raises several kinds for a damaged directory
         raise CheckpointError(f'a damaged zip archive ({type(e).__name__})') from None
+    if len(infos) > MAX_ENTRIES:
+        raise CheckpointError(f'a zip archive of {len(infos):,} entries; at most {MAX_ENTRIES:,} are read (torch.save '
+                              'writes one per storage, and a state dict of these networks has about a thousand)')
     inside = {i.filename.split('/')[1] for i in infos if '/' in i.filename}  # what is in <name>/
     if inside & {'code', 'constants.pkl', 'bytecode.pkl'}:
         raise CheckpointError('a TorchScript archive (torch.jit.save): it holds code, which torch.load runs on PyTorch < 2.6 '
@@ -283,13 +333,23 @@ def _read_zip(raw):
     if len(pickles) != 1:
         raise CheckpointError('a zip archive without a <name>/data.pkl: not a PyTorch checkpoint')
     prefix = pickles[0][:-len('data.pkl')]
-    entries, spans = {}, []
-    for info in infos:
-        entries[info.filename], span = _entry_bytes(raw, info)
-        spans.append(span)
-    spans.sort()
-    if any(b[0] < a[1] for a, b in zip(spans, spans[1:])):
+    # where every entry lies, and that no two share a name or a byte, before any is read: each is then
+    # checksummed once, the file's bytes at most once in all
+    if len({i.filename for i in infos}) < len(infos):
+        raise CheckpointError('two zip entries have the same name')
+    spans = {i.filename: _span(raw, i) for i in infos}
+    ordered = sorted(spans.values())
+    if any(b[0] < a[2] for a, b in zip(ordered, ordered[1:])):
         raise CheckpointError('zip entries overlap (the same bytes would be read as several storages)')
+    _, begin, end = spans[pickles[0]]
+    if end - begin > MAX_PICKLE:
+        raise CheckpointError(f'its data.pkl ({end - begin:,} bytes) is {TOO_LONG}')
+    entries = {}
+    for info in infos:
+        _, begin, end = spans[info.filename]
+        entries[info.filename] = memoryview(raw)[begin:end]
+        if zlib.crc32(entries[info.filename]) != info.CRC:
+            raise CheckpointError(f'zip entry {clip(info.filename)} is damaged (CRC mismatch)')
     byteorder = bytes(entries.get(prefix + 'byteorder', b'little'))
     if byteorder not in (b'little', b'big'):
         raise CheckpointError(f'byteorder {clip(byteorder.decode("latin-1"))}: expected little or big')
