@@ -7,7 +7,12 @@ import { firefoxBidi } from './scripts/firefox-provider.mjs';
 const executablePath = findChrome();
 
 /** The kernel suite: every kernel against the float64 reference, run on each WebGPU engine. */
-const KERNEL_TESTS = ['tests/browser/aconC.test.ts', 'tests/browser/metaAconC.test.ts', 'tests/browser/errors.test.ts'];
+const KERNEL_TESTS = [
+  'tests/browser/aconC.test.ts',
+  'tests/browser/metaAconC.test.ts',
+  'tests/browser/errors.test.ts',
+  'tests/browser/shaders.test.ts',
+];
 
 /** The kernel suite in Deno, on wgpu/naga (Firefox's engine), plus tests/deno: run by scripts/vitest-deno.mjs. */
 const denoProject: TestProjectInlineConfiguration = {
