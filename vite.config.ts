@@ -1,4 +1,5 @@
 import { defineConfig, type TestProjectInlineConfiguration } from 'vitest/config';
+import type { BrowserInstanceOption, BrowserProviderOption } from 'vitest/node';
 import { playwright } from '@vitest/browser-playwright';
 import { resolve } from 'node:path';
 import { findChrome, CHROME_ARGS } from './scripts/chrome.mjs';
@@ -14,19 +15,39 @@ const KERNEL_TESTS = [
   'tests/browser/shaders.test.ts',
 ];
 
-/** The kernel suite in Deno, on wgpu/naga (Firefox's engine), plus tests/deno: run by scripts/vitest-deno.mjs. */
-const denoProject: TestProjectInlineConfiguration = {
+/**
+ * A project that runs test files outside a browser on one WebGPU engine: the Vulkan driver chosen once for
+ * the run (tests/helpers/vulkan-setup.ts), then `setupFile` installs or checks the engine's navigator.gpu.
+ */
+const engineProject = (name: string, include: string[], setupFile: string): TestProjectInlineConfiguration => ({
   extends: true,
   test: {
-    name: 'deno',
-    include: [...KERNEL_TESTS, 'tests/deno/**/*.test.ts'],
+    name,
+    include,
     environment: 'node',
     globalSetup: ['tests/helpers/vulkan-setup.ts'],
-    setupFiles: ['tests/deno/setup.ts'],
+    setupFiles: [setupFile],
     testTimeout: 180_000,
     hookTimeout: 60_000,
   },
-};
+});
+
+/** A project that runs test files in a headless browser driven by `provider`. */
+const browserProject = (
+  name: string,
+  include: string[],
+  browser: BrowserInstanceOption['browser'],
+  provider: BrowserProviderOption,
+): TestProjectInlineConfiguration => ({
+  extends: true,
+  test: {
+    name,
+    include,
+    testTimeout: 180_000,
+    hookTimeout: 60_000,
+    browser: { enabled: true, headless: true, screenshotFailures: false, provider, instances: [{ browser }] },
+  },
+});
 
 export default defineConfig({
   build: {
@@ -62,7 +83,8 @@ export default defineConfig({
     // In Deno (scripts/vitest-deno.mjs) only the kernel suite on wgpu; in Node everything else.
     projects:
       'Deno' in globalThis
-        ? [denoProject]
+        ? // the kernel suite in Deno, on wgpu/naga (Firefox's engine), plus tests/deno
+          [engineProject('deno', [...KERNEL_TESTS, 'tests/deno/**/*.test.ts'], 'tests/deno/setup.ts')]
         : [
             {
               extends: true,
@@ -73,53 +95,17 @@ export default defineConfig({
                 testTimeout: 60_000,
               },
             },
-            {
-              extends: true,
-              test: {
-                name: 'browser',
-                include: ['tests/browser/**/*.test.ts'],
-                testTimeout: 180_000,
-                hookTimeout: 60_000,
-                browser: {
-                  enabled: true,
-                  headless: true,
-                  screenshotFailures: false,
-                  provider: playwright({ launchOptions: { executablePath, args: CHROME_ARGS } }),
-                  instances: [{ browser: 'chromium' }],
-                },
-              },
-            },
-            {
-              // The kernel tests once more in plain Node on Dawn (npm `webgpu`, Vulkan), plus the Node face
-              // (tests/dawn): the library, the command line and the bench off the browser.
-              extends: true,
-              test: {
-                name: 'dawn',
-                include: [...KERNEL_TESTS, 'tests/dawn/**/*.test.ts'],
-                environment: 'node',
-                globalSetup: ['tests/helpers/vulkan-setup.ts'],
-                setupFiles: ['tests/dawn/setup.ts'],
-                testTimeout: 180_000,
-                hookTimeout: 60_000,
-              },
-            },
-            {
-              // The kernel suite in the system's Firefox (wgpu/naga), over WebDriver BiDi: no browser download.
-              extends: true,
-              test: {
-                name: 'firefox',
-                include: KERNEL_TESTS,
-                testTimeout: 180_000,
-                hookTimeout: 60_000,
-                browser: {
-                  enabled: true,
-                  headless: true,
-                  screenshotFailures: false,
-                  provider: firefoxBidi(),
-                  instances: [{ browser: 'firefox' }],
-                },
-              },
-            },
+            browserProject(
+              'browser',
+              ['tests/browser/**/*.test.ts'],
+              'chromium',
+              playwright({ launchOptions: { executablePath, args: CHROME_ARGS } }),
+            ),
+            // The kernel tests once more in plain Node on Dawn (npm `webgpu`, Vulkan), plus the Node face
+            // (tests/dawn): the library, the command line and the bench off the browser.
+            engineProject('dawn', [...KERNEL_TESTS, 'tests/dawn/**/*.test.ts'], 'tests/dawn/setup.ts'),
+            // The kernel suite in the system's Firefox (wgpu/naga), over WebDriver BiDi: no browser download.
+            browserProject('firefox', KERNEL_TESTS, 'firefox', firefoxBidi()),
             {
               extends: true,
               test: {
