@@ -19,14 +19,75 @@ export interface BindingDecl {
   type: string;
 }
 
+/** What one entry point uses, with every function it calls: the resources a pipeline of it binds. */
+export interface EntryInterface {
+  /** Binding names, in binding order (the uniform included when the entry point reads it). */
+  bindings: string[];
+  /** Pipeline-overridable constants. */
+  overrides: string[];
+}
+
 export interface ShaderInterface {
   /** Every `@group(0) @binding(n) var…` in declaration order. */
   bindings: BindingDecl[];
   /** The uniform struct's fields in order (binding 0). */
   uniform: { name: string; struct: string; fields: { name: string; type: UniformScalar }[] };
+  /** Every `@compute` entry point by name. */
+  entries: Map<string, EntryInterface>;
 }
 
 const stripComments = (code: string) => code.replace(/\/\/[^\n]*/g, '');
+
+/**
+ * Which module-scope names each entry point uses: a function's body is its text between matched braces;
+ * its names are the identifiers in it that are not a member (after a '.') and not declared in it (its
+ * parameters, let/var/const); the functions it calls are followed. (A pipeline with layout 'auto' has
+ * exactly the bindings its entry point uses statically, and binding one more is a validation error, so
+ * this tells what a dispatch must bind without a GPU: tests/node/kernels.test.ts checks every path.)
+ */
+function reflectEntries(src: string, bindings: readonly BindingDecl[]): Map<string, EntryInterface> {
+  const fns = new Map<string, { compute: boolean; names: Set<string> }>();
+  for (const m of src.matchAll(/(@compute[^;{]*?)?\bfn\s+(\w+)\s*\(/g)) {
+    let depth = 0;
+    let i = src.indexOf('{', m.index);
+    const start = i;
+    for (; i < src.length; i++) {
+      if (src[i] === '{') depth++;
+      else if (src[i] === '}' && --depth === 0) break;
+    }
+    const text = src.slice(m.index + m[0].length - 1, i + 1); // parameters (from the "(") and body
+    const local = new Set(
+      [...text.matchAll(/(?:\b(?:let|var|const)\s+|[(,]\s*(?:@\w+\(\w+\)\s*)?)(\w+)\s*[:=]/g)].map((d) => d[1]!),
+    );
+    const names = new Set(
+      [...src.slice(start, i + 1).matchAll(/(?<![.\w])[A-Za-z_]\w*/g)].map((t) => t[0]).filter((t) => !local.has(t)),
+    );
+    for (const t of (m[1] ?? '').matchAll(/(?<![.\w])[A-Za-z_]\w*/g)) names.add(t[0]); // @workgroup_size(WG)
+    fns.set(m[2]!, { compute: !!m[1], names });
+  }
+  // module-scope workgroup / private variables and constants: using one uses the names in its declaration
+  for (const m of src.matchAll(/^\s*(?:var<(?:workgroup|private)>|const)\s+(\w+)([^;]*);/gm))
+    fns.set(m[1]!, { compute: false, names: new Set([...m[2]!.matchAll(/(?<![.\w])[A-Za-z_]\w*/g)].map((t) => t[0])) });
+  const overrides = [...src.matchAll(/\boverride\s+(\w+)/g)].map((o) => o[1]!);
+  const entries = new Map<string, EntryInterface>();
+  for (const [name, fn] of fns) {
+    if (!fn.compute) continue;
+    const used = new Set<string>();
+    const visit = (f: string) => {
+      for (const t of fns.get(f)!.names) {
+        if (used.has(t)) continue;
+        used.add(t);
+        if (fns.has(t)) visit(t);
+      }
+    };
+    visit(name);
+    entries.set(name, {
+      bindings: bindings.filter((b) => used.has(b.name)).map((b) => b.name),
+      overrides: overrides.filter((o) => used.has(o)),
+    });
+  }
+  return entries;
+}
 
 /** Reads the bindings and the uniform struct of a WGSL module (the subset this project writes). */
 export function reflectWgsl(code: string): ShaderInterface {
@@ -54,7 +115,7 @@ export function reflectWgsl(code: string): ShaderInterface {
         throw new Error(`WGSL: uniform field ${u.type}.${name} is a ${type}; only u32, i32 and f32 are packed`);
       return { name, type: type as UniformScalar };
     });
-  return { bindings, uniform: { name: u.name, struct: u.type, fields } };
+  return { bindings, uniform: { name: u.name, struct: u.type, fields }, entries: reflectEntries(src, bindings) };
 }
 
 /** A kernel file (its name keys the pipeline cache) with its reflected interface. */

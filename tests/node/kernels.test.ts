@@ -54,6 +54,34 @@ describe('WGSL interfaces', () => {
     },
   );
 
+  test("each entry point's resources: its own names and those of the functions and workgroup memory it uses", () => {
+    const { entries } = reflectWgsl(`
+      struct P { n: u32 }
+      override WG: u32 = 64;
+      override SIZE: u32 = 4;
+      override UNUSED: bool = false;
+      @group(0) @binding(0) var<uniform> p: P;
+      @group(0) @binding(1) var<storage, read> x: array<f32>;
+      @group(0) @binding(2) var<storage, read_write> y: array<f32>;
+      @group(0) @binding(3) var<storage, read_write> z: array<f32>;
+      var<workgroup> tile: array<f32, SIZE>;
+      fn load(i: u32) -> f32 { return x[i]; }                  // x, through a call
+      @compute @workgroup_size(WG)
+      fn a(@builtin(local_invocation_index) i: u32) {
+        let v = load(i);
+        tile[i] = v;                                            // SIZE, through the workgroup array
+        y[i] = v;
+      }
+      @compute @workgroup_size(WG)
+      fn b(@builtin(local_invocation_index) x: u32) {           // a parameter named x shadows the binding
+        let y = vec2(1.0, 2.0);                                 // so does a local y; .x is a member
+        z[x + p.n] = y.x;
+      }`);
+    expect(entries.get('a')).toEqual({ bindings: ['x', 'y'], overrides: ['WG', 'SIZE'] });
+    expect(entries.get('b')).toEqual({ bindings: ['p', 'z'], overrides: ['WG'] });
+    expect([...entries.keys()]).toEqual(['a', 'b']);
+  });
+
   test('the prelude declares no binding (every kernel file gets it)', () => {
     expect(readFileSync('shaders/prelude.wgsl', 'utf8')).not.toMatch(/@binding/);
   });
@@ -138,8 +166,15 @@ function expectWellFormed(log: Recorded[]) {
     expect(code, `${d.shader.name}:${d.entry}`).toMatch(
       new RegExp(`@compute\\s+@workgroup_size\\(WG\\)\\s*fn ${d.entry}\\(`),
     );
-    // (the bound names are checked by Shader.bind itself; that an entry point uses exactly what is
-    // bound, as layout 'auto' requires, only a GPU checks: the browser tests dispatch every path)
+    // exactly what the entry point uses, as layout 'auto' requires (recordDispatch binds the uniform at 0)
+    const entry = d.shader.iface.entries.get(d.entry)!;
+    const numbers = entry.bindings.map((name) => d.shader.iface.bindings.find((b) => b.name === name)!.binding);
+    expect(
+      [0, ...d.bindings].sort((a, b) => a - b),
+      `${d.shader.name}:${d.entry} binds`,
+    ).toEqual(numbers);
+    const overrides = new Set([...d.shader.iface.entries.values()].flatMap((e) => e.overrides));
+    for (const k of Object.keys(d.constants)) expect(overrides.has(k), `${d.shader.name}: override ${k}`).toBe(true);
     expect(d.uniformBytes % 16).toBe(0);
     expect(Number.isInteger(d.workgroups) && d.workgroups >= 1).toBe(true);
     expect(d.constants.WG, `${d.entry} sets WG`).toBeGreaterThan(0);
