@@ -8,7 +8,7 @@ import '@tensorflow/tfjs-backend-cpu';
 import { AconGPU } from '../src/index';
 import type { Shape4 } from '../bench/bench';
 import { setupCurves } from './curves';
-import { formatValidation, runValidation } from './validation';
+import { formatValidation, runValidation } from '../tools/report/validation';
 import { runBenchPanel, runTraining, sampleGrid, summaries } from './panels';
 import { figures, type Figures } from './figures';
 import { setupModelPanel } from './models';

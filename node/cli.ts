@@ -8,7 +8,7 @@
 //                             the benchmarks of `npm run bench`, same options, table and JSON
 // Exit status: 0; 1 when a check fails; 2 for a bad command line; 3 when the engine finds no adapter.
 import { writeFileSync } from 'node:fs';
-import { runValidation, formatValidation } from '../demo/validation';
+import { runValidation, formatValidation } from '../tools/report/validation';
 import { runBench, formatReport, ALL_FAMILIES, type BenchOptions, type Family, type Shape4 } from '../bench/bench';
 import { isSoftwareDevice } from '../src/gpu/context';
 import { loadedVulkanLibraries } from './vulkanLibraries';

@@ -3,7 +3,7 @@
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import fc from 'fast-check';
 import { AconGPU, BatchSizeError, LengthError, StateDictError, type DataFormat, type Shape4 } from '../../src/index';
-import { checkMetaStages } from '../../tools/metaStages';
+import { checkMetaStages } from '../../tools/report/metaStages';
 import { metaAconCBackward, metaAconCForward } from '../../src/ops/metaAconC';
 import { MetaAconC } from '../../src/ops/layers';
 import { normal, rng } from '../../src/ops/random';

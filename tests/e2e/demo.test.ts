@@ -312,7 +312,7 @@ describe('demo', () => {
     expectDrawn(await chartInk(page, '#curves-body'), 2);
 
     expect(await runPanel(page, 'run-validation', 'validation', 600_000)).toBe('ok');
-    // 11 ACON-C shapes × forward and backward, and 7 Meta-ACON cases (demo/validation.ts)
+    // 11 ACON-C shapes × forward and backward, and 7 Meta-ACON cases (tools/report/validation.ts)
     expect(await page.locator('#table tbody tr').count()).toBe(2 * 11 + 7);
     expect(await page.locator('#table .fail').count()).toBe(0);
     await page.locator('#validation').screenshot({ path: `${ART}/validation.png` });

@@ -1,13 +1,13 @@
-// The validation panel's logic: every GPU kernel against the CPU reference on a set of shapes,
-// on whatever adapter the visitor has. Shared by the demo page and `npm run report`.
-import { AconGPU, type DataFormat, type Shape4 } from '../src/index';
-import { backwardPlan } from '../src/kernels/aconC';
-import { aconCBackwardRef, aconCForwardRef } from '../src/reference/aconC';
-import { backwardBounds, forwardBounds } from '../src/reference/aconBounds';
-import { compare } from '../src/reference/tolerance';
-import { checkMetaStages } from '../tools/metaStages';
-import { MetaAconC } from '../src/ops/layers';
-import { normal, rng } from '../src/ops/random';
+// The validation report: every GPU kernel against the CPU reference on a set of shapes, on whatever
+// adapter runs it. No DOM code: shared by the demo's validation panel and `npm run report` (node/cli.ts).
+import { AconGPU, type DataFormat, type Shape4 } from '../../src/index';
+import { backwardPlan } from '../../src/kernels/aconC';
+import { aconCBackwardRef, aconCForwardRef } from '../../src/reference/aconC';
+import { backwardBounds, forwardBounds } from '../../src/reference/aconBounds';
+import { compare } from '../../src/reference/tolerance';
+import { checkMetaStages } from './metaStages';
+import { MetaAconC } from '../../src/ops/layers';
+import { normal, rng } from '../../src/ops/random';
 
 export interface ValidationRow {
   kernel: string;

@@ -4,28 +4,28 @@
  * intermediates, with the float32 bounds of metaBounds.ts and aconBounds.ts. Used by the browser
  * tests, the demo's validation panel and `npm run report`.
  */
-import type { GpuContext } from '../src/gpu/context';
-import { backwardPlan } from '../src/kernels/aconC';
-import { meanPlan } from '../src/kernels/meta';
-import { metaAconCBackward, metaAconCForward, type MetaAconCParams } from '../src/ops/metaAconC';
-import type { DataFormat, Shape4 } from '../src/ops/validate';
-import { aconCBackwardRef, aconCForwardRef } from '../src/reference/aconC';
-import { backwardBounds, forwardBounds } from '../src/reference/aconBounds';
+import type { GpuContext } from '../../src/gpu/context';
+import { backwardPlan } from '../../src/kernels/aconC';
+import { meanPlan } from '../../src/kernels/meta';
+import { metaAconCBackward, metaAconCForward, type MetaAconCParams } from '../../src/ops/metaAconC';
+import type { DataFormat, Shape4 } from '../../src/ops/validate';
+import { aconCBackwardRef, aconCForwardRef } from '../../src/reference/aconC';
+import { backwardBounds, forwardBounds } from '../../src/reference/aconBounds';
 import {
   batchNormBackwardRef,
   batchNormRef,
   conv1x1BackwardRef,
   conv1x1Ref,
   planeMeansRef,
-} from '../src/reference/metaAconC';
+} from '../../src/reference/metaAconC';
 import {
   batchNormBackwardBounds,
   batchNormBounds,
   conv1x1BackwardBounds,
   conv1x1Bounds,
   planeMeansBounds,
-} from '../src/reference/metaBounds';
-import { FLUSH, U, compare, type Deviation } from '../src/reference/tolerance';
+} from '../../src/reference/metaBounds';
+import { FLUSH, U, compare, type Deviation } from '../../src/reference/tolerance';
 
 export interface StageResult {
   stage: string;
