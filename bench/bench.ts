@@ -29,7 +29,7 @@ export type {
   BenchResult,
   DataFormat,
   Family,
-  Impl,
+  BenchImpl,
   KernelOp,
   NetName,
   Op,

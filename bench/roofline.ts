@@ -1,7 +1,7 @@
 import code from './roofline.wgsl?raw';
 import type { GpuContext, Recorder } from '../src/gpu/context';
 import { Shader } from '../src/gpu/shader';
-import { forwardSliceElements, sliceWorkgroup, WGSL_PRELUDE } from '../src/kernels/aconC';
+import { forwardSliceElements, sliceWorkgroup, WGSL_PRELUDE } from '../src/kernels/plan';
 
 export const ROOFLINE_SHADER = new Shader('roofline', WGSL_PRELUDE + code);
 

@@ -1,11 +1,12 @@
 // The bench's vocabulary: what a result records (the JSON schema of `npm run bench`), the options of
 // runBench, and what the families share while a run is under way (BenchRun).
 import type { GpuContext } from '../src/gpu/context';
-import type { DataFormat } from '../src/ops/validate';
+import type { DataFormat } from '../src/core/types';
 import type { NetKind } from '../src/layers/index';
 
 export type { DataFormat };
-export type Impl = 'fused' | 'tfjs-composed' | 'reference' | 'copy-roofline' | 'relu';
+/** Which implementation a result timed (JSON key `impl`; the layers' and the tfjs ops' `Impl` is another thing). */
+export type BenchImpl = 'fused' | 'tfjs-composed' | 'reference' | 'copy-roofline' | 'relu';
 export type KernelOp = 'aconC.forward' | 'aconC.backward' | 'metaAconC.forward' | 'metaAconC.backward';
 export type TfjsOp = 'tfjs.aconC.forward' | 'tfjs.aconC.backward' | 'tfjs.metaAconC.forward';
 export type Op = KernelOp | TfjsOp | 'net.infer' | 'train.step';
@@ -16,7 +17,7 @@ export type Shape4 = [number, number, number, number];
 
 export interface BenchResult {
   op: Op;
-  impl: Impl;
+  impl: BenchImpl;
   /** Memory layout the implementation ran in (the CPU reference and the copy roofline: NCHW). */
   layout: DataFormat;
   /** Logical [N, C, H, W], whatever the layout (an NHWC tensor of shape [N, H, W, C] is reported as [N, C, H, W]). */
@@ -89,7 +90,7 @@ export interface Contender {
 
 /** A contender with the labels its result is recorded under. */
 export interface Entry extends Contender {
-  impl: Impl;
+  impl: BenchImpl;
   layout: DataFormat;
   net?: NetName;
 }

@@ -24,7 +24,7 @@ export {
   type MetaAconCForwardResult,
 } from './ops/metaAconC';
 export { AconC, MetaAconC, metaHiddenWidth, type StateDict, type StateDictInput, type StateTensor } from './ops/layers';
-export type { Shape4, DataFormat } from './ops/validate';
+export type { Shape4, DataFormat } from './core/types';
 export { GpuContext, Batch, type GpuContextOptions, type ShaderSource } from './gpu/context';
 export * from './gpu/errors';
 export { timeGpuWork, type GpuTiming } from './gpu/timing';

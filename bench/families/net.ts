@@ -3,11 +3,11 @@ import * as tf from '@tensorflow/tfjs-core';
 import { makeDataset } from '../../tools/data';
 import { seedModel, type NetKind } from '../../src/layers/index';
 import { checkAgree } from '../timing';
-import type { BenchRun, Entry, Impl, Shape4 } from '../types';
+import type { BenchImpl, BenchRun, Entry, Shape4 } from '../types';
 import { sideBySide, tidy } from './common';
 
 /** The (net, impl) pairs of net.infer: the ReLU network and each ACON network fused and composed. */
-export const NET_CONTENDERS: [NetKind, Impl][] = [
+export const NET_CONTENDERS: [NetKind, BenchImpl][] = [
   ['dcn3', 'relu'],
   ['dcn2-acon', 'fused'],
   ['dcn2-acon', 'tfjs-composed'],

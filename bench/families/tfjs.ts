@@ -4,7 +4,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { MetaAconC } from '../../src/ops/layers';
 import { aconC, metaAconC, type MetaAconCTensors } from '../../src/tfjs/ops';
 import { checkAgree } from '../timing';
-import type { BenchRun, DataFormat, Entry, Impl, Shape4 } from '../types';
+import type { BenchImpl, BenchRun, DataFormat, Entry, Shape4 } from '../types';
 import { physical, randomArray, sideBySide, tidy } from './common';
 
 /**
@@ -52,7 +52,7 @@ export async function benchTfjs(bench: BenchRun, shape: Shape4) {
   const gradFused = tf.grads((xx, a1, a2, b) => tf.sum(acon('auto')(xx, a1, a2, b)));
   const gradComposed = tf.grads((xx, a1, a2, b) => tf.sum(acon('composed')(xx, a1, a2, b)));
   const gradRelu = tf.grad((xx: tf.Tensor) => tf.sum(tf.relu(xx)));
-  const entry = (impl: Impl, f: () => unknown): Entry => ({ impl, layout, run: tidy(f), drain: tfDrain });
+  const entry = (impl: BenchImpl, f: () => unknown): Entry => ({ impl, layout, run: tidy(f), drain: tfDrain });
   const at = `[${shape.join(',')}]`;
   await checkAgree(`tfjs.aconC ${at}`, acon('auto')(x, p1!, p2!, beta!), acon('composed')(x, p1!, p2!, beta!));
   await checkAgree(

@@ -9,13 +9,13 @@ import { aconC } from '../tfjs/ops';
 import {
   checkShape,
   checkTensor,
-  layoutOf,
+  dataFormatOf,
   single,
   validateDataFormat,
   validateImpl,
   validateSeed,
   type BaseLayerArgs,
-  type DataFormat,
+  type LayerDataFormat,
   type Impl,
   type Kwargs,
   type LayerShape,
@@ -23,7 +23,7 @@ import {
 
 export interface AconCArgs extends BaseLayerArgs {
   /** 'channelsLast' (NHWC, default, as tf.layers) or 'channelsFirst' (NCHW, as PyTorch). */
-  dataFormat?: DataFormat;
+  dataFormat?: LayerDataFormat;
   /**
    * 'auto' (default): our kernels on the webgpu backend, tfjs primitives elsewhere; 'composed':
    * tfjs primitives always (the baseline). Part of the config, so it survives save/load.
@@ -49,7 +49,7 @@ export function oneShape(inputShape: tfl.Shape | tfl.Shape[], layer: string): La
  */
 export class AconC extends tfl.layers.Layer {
   static className = 'AconC';
-  readonly dataFormat: DataFormat;
+  readonly dataFormat: LayerDataFormat;
   readonly impl: Impl;
   readonly seed: number | null;
   /** Set by build: [C] each. */
@@ -98,7 +98,7 @@ export class AconC extends tfl.layers.Layer {
   override call(inputs: tf.Tensor | tf.Tensor[], _kwargs: Kwargs): tf.Tensor {
     const x = checkTensor('AconC', single(inputs, 'AconC'), this.dataFormat, this.channels);
     return aconC(x, this.p1!.read(), this.p2!.read(), this.beta!.read(), {
-      dataFormat: layoutOf(this.dataFormat),
+      dataFormat: dataFormatOf(this.dataFormat),
       impl: this.impl,
     });
   }

@@ -6,14 +6,19 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type * as tfl from '@tensorflow/tfjs-layers';
 import { BatchSizeError, DTypeError, OptionError, ShapeError } from '../gpu/errors';
-import type { DataFormat as OpDataFormat, Impl } from '../tfjs/ops';
+import type { DataFormat } from '../core/types';
+import type { Impl } from '../tfjs/ops';
 
-/** tf.layers' names for the two layouts: 'channelsLast' = NHWC (the default), 'channelsFirst' = NCHW. */
-export type DataFormat = 'channelsLast' | 'channelsFirst';
+/**
+ * tf.layers' names for the two data formats: 'channelsLast' = NHWC (the default), 'channelsFirst' =
+ * NCHW. (acon-webgpu/layers exports it as DataFormat too, its name there before; the ops' DataFormat is
+ * 'NCHW' | 'NHWC'.)
+ */
+export type LayerDataFormat = 'channelsLast' | 'channelsFirst';
 export type { Impl };
 
-/** The op's layout for a tf.layers data format. */
-export const layoutOf = (f: DataFormat): OpDataFormat => (f === 'channelsFirst' ? 'NCHW' : 'NHWC');
+/** The op's data format for a tf.layers data format. */
+export const dataFormatOf = (f: LayerDataFormat): DataFormat => (f === 'channelsFirst' ? 'NCHW' : 'NHWC');
 
 /** tf.layers' LayerArgs (name, trainable, inputShape, batchInputShape, dtype, …), without a deep import. */
 export type BaseLayerArgs = NonNullable<ConstructorParameters<typeof tfl.layers.Layer>[0]>;
@@ -46,7 +51,7 @@ export function checkOption<T extends string>(layer: string, name: string, value
   return value as T;
 }
 
-export function validateDataFormat(layer: string, value: unknown): DataFormat {
+export function validateDataFormat(layer: string, value: unknown): LayerDataFormat {
   return checkOption(layer, 'dataFormat', value ?? 'channelsLast', ['channelsLast', 'channelsFirst'] as const);
 }
 
@@ -69,7 +74,7 @@ const fmt = (s: LayerShape) => `[${s.map((d) => (d === null ? 'null' : d)).join(
  * built for (null before build). When the channel axis disagrees but the other layout's channel
  * axis matches, the message says the data looks like the other layout.
  */
-export function checkShape(layer: string, shape: LayerShape, format: DataFormat, channels: number | null): number {
+export function checkShape(layer: string, shape: LayerShape, format: LayerDataFormat, channels: number | null): number {
   if (shape.length !== 4) {
     const layout = format === 'channelsLast' ? '[N, H, W, C] (channelsLast)' : '[N, C, H, W] (channelsFirst)';
     throw new ShapeError(`${layer} takes 4D input ${layout}`, 'rank 4', `rank ${shape.length} ${fmt(shape)}`);
@@ -105,7 +110,7 @@ export function checkShape(layer: string, shape: LayerShape, format: DataFormat,
 export function checkTensor(
   layer: string,
   x: unknown,
-  format: DataFormat,
+  format: LayerDataFormat,
   channels: number | null,
   batchStatistics = false,
 ): tf.Tensor {

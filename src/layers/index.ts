@@ -6,5 +6,5 @@
  */
 export { AconC, type AconCArgs } from './aconC';
 export { MetaAconC, type MetaAconCArgs } from './metaAconC';
-export type { DataFormat, Impl } from './common';
+export type { LayerDataFormat, LayerDataFormat as DataFormat, Impl } from './common';
 export { seedModel, paramCounts, summaryText, NET_KINDS, type NetKind, type SeedModelOptions } from './networks';

@@ -10,26 +10,26 @@ import * as tfl from '@tensorflow/tfjs-layers';
 import { batchNormComposed } from '../tfjs/composed';
 import { metaAconC, type MetaAconCTensors } from '../tfjs/ops';
 import { OptionError } from '../gpu/errors';
-import { metaHiddenWidth } from '../reference/metaAconC';
+import { metaHiddenWidth } from '../activations/metaAconC/params';
 import { oneShape } from './aconC';
 import {
   checkShape,
   checkTensor,
   isTraining,
-  layoutOf,
+  dataFormatOf,
   single,
   validateDataFormat,
   validateImpl,
   validateSeed,
   type BaseLayerArgs,
-  type DataFormat,
+  type LayerDataFormat,
   type Impl,
   type Kwargs,
 } from './common';
 
 export interface MetaAconCArgs extends BaseLayerArgs {
   /** 'channelsLast' (NHWC, default, as tf.layers) or 'channelsFirst' (NCHW, as PyTorch). */
-  dataFormat?: DataFormat;
+  dataFormat?: LayerDataFormat;
   /** Reduction ratio of the β generator: hidden width R = max(r, ⌊C/r⌋). Default 16. */
   r?: number;
   /** 'auto' (default) or 'composed' (tfjs primitives always). Part of the config, so it survives save/load. */
@@ -61,7 +61,7 @@ interface BatchNorm {
  */
 export class MetaAconC extends tfl.layers.Layer {
   static className = 'MetaAconC';
-  readonly dataFormat: DataFormat;
+  readonly dataFormat: LayerDataFormat;
   readonly r: number;
   readonly impl: Impl;
   readonly seed: number | null;
@@ -144,7 +144,7 @@ export class MetaAconC extends tfl.layers.Layer {
   override call(inputs: tf.Tensor | tf.Tensor[], kwargs: Kwargs): tf.Tensor {
     const training = isTraining(kwargs);
     const x = checkTensor('MetaAconC', single(inputs, 'MetaAconC'), this.dataFormat, this.channels, training);
-    return metaAconC(x, this.tensors(), { training, dataFormat: layoutOf(this.dataFormat), impl: this.impl });
+    return metaAconC(x, this.tensors(), { training, dataFormat: dataFormatOf(this.dataFormat), impl: this.impl });
   }
 
   /** The weights as the metaAconC op takes them (the variables themselves, not copies). */

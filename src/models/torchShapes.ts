@@ -6,7 +6,7 @@
  * (the seed nets' here, ShuffleNetV2's next to its builder); tests/node/torch-shapes.test.ts checks
  * that each equals what the built tf.layers model expects.
  */
-import { metaHiddenWidth } from '../reference/metaAconC';
+import { metaHiddenWidth } from '../activations/metaAconC/params';
 import type { NetKind } from '../layers/networks';
 
 /** PyTorch tensor name → shape. */

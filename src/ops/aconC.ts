@@ -1,5 +1,6 @@
 import type { Binding, GpuContext, Recorder } from '../gpu/context';
-import { encodeAconCBackward, encodeAconCForward, type AconCGeometry } from '../kernels/aconC';
+import type { DataFormat, Shape4 } from '../core/types';
+import { encodeAconCBackward, encodeAconCForward, type AconCGeometry } from '../activations/aconC/kernels';
 import {
   betaIsPerSample,
   checkDistinct,
@@ -8,8 +9,6 @@ import {
   checkFloat32,
   checkGPUBuffer,
   checkShape,
-  type DataFormat,
-  type Shape4,
 } from './validate';
 
 /**
@@ -65,15 +64,15 @@ interface Call {
   betaLength: number;
 }
 
-/** Validates shape, layout, parameter lengths and size limits; returns the geometry. */
+/** Validates shape, data format, parameter lengths and size limits; returns the geometry. */
 function prepare(ctx: GpuContext, shape: Shape4, betaLength: number, options: AconCOptions): Call {
   ctx.assertUsable();
   const count = checkShape(shape);
-  const layout = checkDataFormat(options.dataFormat ?? 'NCHW');
+  const dataFormat = checkDataFormat(options.dataFormat ?? 'NCHW');
   const [n, c, h, w] = shape;
   const betaPerSample = betaIsPerSample(betaLength, n, c) && n > 1;
   checkFits(count * 4, ctx.maxTensorBytes, `a [${shape.join(', ')}] float32 tensor`);
-  return { geo: { n, c, h, w, layout, betaPerSample }, count, betaLength };
+  return { geo: { n, c, h, w, dataFormat, betaPerSample }, count, betaLength };
 }
 
 function checkParams(p: AconCParams, call: Call): void {

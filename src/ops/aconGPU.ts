@@ -15,7 +15,7 @@ import {
   type AconCOptions,
   type AconCParams,
 } from './aconC';
-import type { Shape4 } from './validate';
+import type { Shape4 } from '../core/types';
 import {
   metaAconCBackward,
   metaAconCBackwardBuffers,

@@ -1,10 +1,10 @@
 import { OptionError, StateDictError } from '../gpu/errors';
-import { metaHiddenWidth } from '../reference/metaAconC';
+import { metaHiddenWidth } from '../activations/metaAconC/params';
 import type { AconCGrads, AconCOptions } from './aconC';
 import type { AconGPU } from './aconGPU';
 import type { MetaAconCGrads, MetaAconCOptions, MetaAconCParams } from './metaAconC';
 import { normal, rng, uniform } from './random';
-import type { Shape4 } from './validate';
+import type { Shape4 } from '../core/types';
 
 /** A tensor of a state dict: its shape and float32 data, as PyTorch and Paddle save them. */
 export interface StateTensor {

@@ -1,35 +1,27 @@
-import type { Binding, GpuContext, Recorder } from '../gpu/context';
+import type { GpuContext, Recorder } from '../gpu/context';
 import { BatchSizeError, OptionError } from '../gpu/errors';
-import { encodeAconCBackward, encodeAconCForward, type AconCGeometry } from '../kernels/aconC';
+import type { DataFormat, Shape4 } from '../core/types';
+import type { AconCGeometry } from '../activations/aconC/kernels';
 import {
-  encodeBatchNorm,
-  encodeBatchNormBackward,
-  encodeBroadcastAdd,
-  encodeConv1x1,
-  encodeConv1x1Backward,
-  encodeBetaEval,
-  encodeConv1x1BatchNormEval,
-  encodeMeansFromPartials,
-  betaEvalFits,
   checkGeneratorLoops,
-  encodePlaneMeans,
-  encodePlanePartials,
-  type BatchNormOptions,
-} from '../kernels/meta';
-import { BN_EPS, BN_MOMENTUM, metaHiddenWidth, type MetaGradSet, type MetaParamSet } from '../reference/metaAconC';
+  encodeMetaBackward,
+  encodeMetaForward,
+  tempSizes,
+  type GeneratorTemps,
+  type NamedBuffer,
+} from '../activations/metaAconC/kernels';
 import {
-  checkDataFormat,
-  checkDistinct,
-  checkFits,
-  checkFloat32,
-  checkGPUBuffer,
-  checkShape,
-  type DataFormat,
-  type Shape4,
-} from './validate';
+  gradSizes,
+  metaHiddenWidth,
+  paramSizes,
+  type MetaGradSet,
+  type MetaParamSet,
+} from '../activations/metaAconC/params';
+import { leaves, mapSet, namedLeaves } from '../activations/params';
+import { checkDataFormat, checkDistinct, checkFits, checkFloat32, checkGPUBuffer, checkShape } from './validate';
 
-// The parameter and gradient shapes and the batch-norm constants are the reference's: one definition.
-export { BN_EPS, BN_MOMENTUM } from '../reference/metaAconC';
+// The batch-norm constants are the kernels' (the reference keeps its own copies, checked equal in a test).
+export { BN_EPS, BN_MOMENTUM } from '../kernels/batchnorm';
 
 /**
  * Meta-ACON-C's parameters, PyTorch's state-dict names: p1, p2 [C]; fc1 {weight [R, C], bias [R]};
@@ -66,263 +58,11 @@ export interface MetaAconCForwardResult {
   intermediates?: MetaIntermediates;
 }
 
-/** Element counts of every parameter for C channels and hidden width R. */
-function paramSizes(c: number, r: number): MetaParamSet<number> {
-  const bn = (f: number) => ({ weight: f, bias: f, runningMean: f, runningVar: f });
-  return { p1: c, p2: c, fc1: { weight: r * c, bias: r }, bn1: bn(r), fc2: { weight: c * r, bias: c }, bn2: bn(c) };
-}
-
-function gradSizes(count: number, c: number, r: number): MetaGradSet<number> {
-  return {
-    dx: count,
-    p1: c,
-    p2: c,
-    fc1: { weight: r * c, bias: r },
-    bn1: { weight: r, bias: r },
-    fc2: { weight: c * r, bias: c },
-    bn2: { weight: c, bias: c },
-  };
-}
-
-const isLeaf = (v: unknown) => typeof v !== 'object' || ArrayBuffer.isView(v) || 'usage' in (v as object);
-const torchName = (k: string) => (k === 'runningMean' ? 'running_mean' : k === 'runningVar' ? 'running_var' : k);
-
-/** A set's structure with every leaf (a count, an array or a buffer) replaced by a B. */
-type Remap<S, B> = { [K in keyof S]: S[K] extends number | Float32Array | GPUBuffer ? B : Remap<S[K], B> };
-
-/**
- * Walks a parameter or gradient set and a parallel set of element counts leaf by leaf, keeping
- * the structure: fn gets the leaf, its count and its PyTorch name (fc1.weight, bn1.running_mean).
- */
-function mapSet<S extends object, B>(
-  set: S,
-  sizes: object,
-  fn: (leaf: never, size: number, name: string) => B,
-  prefix = '',
-): Remap<S, B> {
-  return Object.fromEntries(
-    Object.entries(set).map(([k, v]) => {
-      const size = (sizes as Record<string, unknown>)[k];
-      const name = prefix + torchName(k);
-      return [
-        k,
-        isLeaf(v) ? fn(v as never, size as number, name) : mapSet(v as object, size as object, fn, `${name}.`),
-      ];
-    }),
-  ) as Remap<S, B>;
-}
-
-/** Leaves in a fixed order (p1, p2, fc1.weight, …). */
-function leaves<T>(set: object): T[] {
-  return Object.values(set).flatMap((v) => (isLeaf(v) ? [v as T] : leaves<T>(v as object)));
-}
-
 /** Checks every parameter's length against C and R = fc1.bias.length; returns R. */
 export function checkMetaParams(p: MetaAconCParams, c: number): number {
   const r = p.fc1?.bias?.length ?? 0;
   mapSet(p, paramSizes(c, r), (leaf: Float32Array, size, name) => void checkFloat32(leaf, size, name));
   return r;
-}
-
-const bnOptions = (training: boolean, updateRunning: boolean, sigmoid: boolean): BatchNormOptions => ({
-  training,
-  updateRunning,
-  sigmoid,
-  eps: BN_EPS,
-  momentum: BN_MOMENTUM,
-});
-
-/** The β generator's intermediates, temporaries of the batch. */
-interface GeneratorTemps {
-  m: GPUBuffer;
-  h1: GPUBuffer;
-  a1: GPUBuffer;
-  saved1: GPUBuffer;
-  h2: GPUBuffer;
-  saved2: GPUBuffer;
-  beta: GPUBuffer;
-}
-
-const tempSizes = (n: number, c: number, r: number): Record<keyof GeneratorTemps, number> => ({
-  m: n * c,
-  h1: n * r,
-  a1: n * r,
-  saved1: 2 * r,
-  h2: n * c,
-  saved2: 2 * c,
-  beta: n * c,
-});
-
-/** Records β = σ(BN2(fc2(BN1(fc1(mean_HW(x)))))) into temporaries. */
-function encodeBetaGenerator(
-  ctx: GpuContext,
-  batch: Recorder,
-  geo: AconCGeometry,
-  r: number,
-  x: Binding,
-  P: MetaParamSet<Binding>,
-  training: boolean,
-  updateRunning: boolean,
-): GeneratorTemps {
-  const { n, c } = geo;
-  const sizes = tempSizes(n, c, r);
-  const t: GeneratorTemps = mapSet(sizes, sizes, (v: number) => batch.temp(v * 4));
-  encodePlaneMeans(ctx, batch, geo, x, t.m);
-  encodeConv1x1(ctx, batch, { n, in: c, out: r }, { inp: t.m, weight: P.fc1.weight, bias: P.fc1.bias, out: t.h1 });
-  encodeBatchNorm(ctx, batch, n, r, bnOptions(training, updateRunning, false), {
-    inp: t.h1,
-    ...P.bn1,
-    out: t.a1,
-    saved: t.saved1,
-  });
-  encodeConv1x1(ctx, batch, { n, in: r, out: c }, { inp: t.a1, weight: P.fc2.weight, bias: P.fc2.bias, out: t.h2 });
-  encodeBatchNorm(ctx, batch, n, c, bnOptions(training, updateRunning, true), {
-    inp: t.h2,
-    ...P.bn2,
-    out: t.beta,
-    saved: t.saved2,
-  });
-  return t;
-}
-
-/**
- * Records the forward: generator, then ACON-C with the per-sample β. In eval mode the generator
- * after the mean's partial sums is one pass (the same arithmetic: 3 dispatches instead of 7; with
- * C + R beyond that pass's workgroup memory, the means, then each 1×1 convolution fused with its
- * batch norm: 5); `staged` keeps every stage apart so that every intermediate exists (debug read-back).
- */
-function encodeMetaForward(
-  ctx: GpuContext,
-  batch: Recorder,
-  geo: AconCGeometry,
-  r: number,
-  x: Binding,
-  P: MetaParamSet<Binding>,
-  y: Binding,
-  training: boolean,
-  staged = false,
-): { beta: GPUBuffer; t?: GeneratorTemps } {
-  if (training || staged) {
-    const t = encodeBetaGenerator(ctx, batch, geo, r, x, P, training, training);
-    encodeAconCForward(ctx, batch, geo, { x, p1: P.p1, p2: P.p2, beta: t.beta, y });
-    return { beta: t.beta, t };
-  }
-  const { n, c } = geo;
-  const beta = batch.temp(n * c * 4);
-  const mean = encodePlanePartials(ctx, batch, geo, x);
-  // the one-pass generator copies its 12 parameters into one buffer, which needs COPY_SRC on each
-  // (tfjs's tensors and our uploads have it; a caller's STORAGE-only buffers take the staged passes)
-  const copyable = leaves<Binding>(P).every(
-    (b) => ((('buffer' in b ? b.buffer : b).usage ?? 0) & GPUBufferUsage.COPY_SRC) !== 0,
-  );
-  if (betaEvalFits(c, r, mean) && copyable) {
-    encodeBetaEval(ctx, batch, { n, c, r, eps: BN_EPS }, mean, P, beta);
-  } else {
-    const m = batch.temp(n * c * 4);
-    const a1 = batch.temp(n * r * 4);
-    encodeMeansFromPartials(ctx, batch, geo, mean, m);
-    encodeConv1x1BatchNormEval(
-      ctx,
-      batch,
-      { n, in: c, out: r },
-      { sigmoid: false, eps: BN_EPS },
-      { inp: m, ...P.fc1, bn: P.bn1, out: a1 },
-    );
-    encodeConv1x1BatchNormEval(
-      ctx,
-      batch,
-      { n, in: r, out: c },
-      { sigmoid: true, eps: BN_EPS },
-      { inp: a1, ...P.fc2, bn: P.bn2, out: beta },
-    );
-  }
-  encodeAconCForward(ctx, batch, geo, { x, p1: P.p1, p2: P.p2, beta, y });
-  return { beta };
-}
-
-/**
- * Records the full backward. The generator's forward is recomputed (tiny next to the tensor
- * passes) without moving the running statistics; training mode uses the batch statistics, as
- * the forward did. `named` collects intermediates for debug read-back.
- */
-function encodeMetaBackward(
-  ctx: GpuContext,
-  batch: Recorder,
-  geo: AconCGeometry,
-  r: number,
-  x: Binding,
-  dy: Binding,
-  P: MetaParamSet<Binding>,
-  G: MetaGradSet<Binding>,
-  training: boolean,
-  named?: [string, GPUBuffer, number][],
-): void {
-  const { n, c } = geo;
-  const count = n * c * geo.h * geo.w;
-  const t = encodeBetaGenerator(ctx, batch, geo, r, x, P, training, false);
-  const gbeta = batch.temp(n * c * 4);
-  encodeAconCBackward(ctx, batch, geo, {
-    x,
-    dy,
-    p1: P.p1,
-    p2: P.p2,
-    beta: t.beta,
-    dx: G.dx,
-    dp1: G.p1,
-    dp2: G.p2,
-    dbeta: gbeta,
-  });
-  const gh2 = batch.temp(n * c * 4);
-  encodeBatchNormBackward(ctx, batch, n, c, bnOptions(training, false, true), {
-    inp: t.h2,
-    weight: P.bn2.weight,
-    bias: P.bn2.bias,
-    saved: t.saved2,
-    gout: gbeta,
-    gin: gh2,
-    gweight: G.bn2.weight,
-    gbias: G.bn2.bias,
-  });
-  const ga1 = batch.temp(n * r * 4);
-  encodeConv1x1Backward(
-    ctx,
-    batch,
-    { n, in: r, out: c },
-    { inp: t.a1, weight: P.fc2.weight, gout: gh2, gin: ga1, gweight: G.fc2.weight, gbias: G.fc2.bias },
-  );
-  const gh1 = batch.temp(n * r * 4);
-  encodeBatchNormBackward(ctx, batch, n, r, bnOptions(training, false, false), {
-    inp: t.h1,
-    weight: P.bn1.weight,
-    bias: P.bn1.bias,
-    saved: t.saved1,
-    gout: ga1,
-    gin: gh1,
-    gweight: G.bn1.weight,
-    gbias: G.bn1.bias,
-  });
-  const gm = batch.temp(n * c * 4);
-  encodeConv1x1Backward(
-    ctx,
-    batch,
-    { n, in: c, out: r },
-    { inp: t.m, weight: P.fc1.weight, gout: gh1, gin: gm, gweight: G.fc1.weight, gbias: G.fc1.bias },
-  );
-  if (named) {
-    for (const [k, v] of Object.entries(tempSizes(n, c, r))) named.push([k, t[k as keyof GeneratorTemps], v * 4]);
-    const dxDirect = batch.temp(count * 4);
-    batch.copy(G.dx, dxDirect, count * 4);
-    named.push(
-      ['gbeta', gbeta, n * c * 4],
-      ['gh2', gh2, n * c * 4],
-      ['ga1', ga1, n * r * 4],
-      ['gh1', gh1, n * r * 4],
-      ['gm', gm, n * c * 4],
-      ['dxDirect', dxDirect, count * 4],
-    );
-  }
-  // the mean's adjoint: every element of plane (n, c) gets gm[n, c]/(H·W)
-  encodeBroadcastAdd(ctx, batch, geo, gm, G.dx, 1 / (geo.h * geo.w));
 }
 
 interface Prepared {
@@ -341,7 +81,7 @@ function prepareShape(ctx: GpuContext, shape: Shape4, dataFormat: DataFormat | u
   }
   const count = checkShape(shape);
   const [n, c, h, w] = shape;
-  const geo: AconCGeometry = { n, c, h, w, layout: checkDataFormat(dataFormat ?? 'NCHW'), betaPerSample: true };
+  const geo: AconCGeometry = { n, c, h, w, dataFormat: checkDataFormat(dataFormat ?? 'NCHW'), betaPerSample: true };
   checkFits(count * 4, ctx.maxTensorBytes, `a [${shape.join(', ')}] float32 tensor`);
   if (training && n < 2) {
     throw new BatchSizeError(
@@ -356,7 +96,7 @@ function prepareShape(ctx: GpuContext, shape: Shape4, dataFormat: DataFormat | u
 const f32 = (a: ArrayBuffer) => new Float32Array(a);
 
 /** Reads named buffers back (debug mode) after the batch that wrote them. */
-async function readNamed(ctx: GpuContext, named: [string, GPUBuffer, number][]): Promise<MetaIntermediates> {
+async function readNamed(ctx: GpuContext, named: NamedBuffer[]): Promise<MetaIntermediates> {
   const res = await ctx.read(named.map(([, buffer, bytes]) => ({ buffer, bytes })));
   return Object.fromEntries(named.map(([name], i) => [name, f32(res[i]!)]));
 }
@@ -389,19 +129,14 @@ export async function metaAconCForward(
     GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST,
     'acon-output',
   );
-  const named: [string, GPUBuffer, number][] = [];
+  const named: NamedBuffer[] = [];
   try {
     const done = ctx.submit((batch) => {
       const f = encodeMetaForward(
         ctx,
         batch,
-        geo,
-        r,
-        { buffer: xb, size: count * 4 },
-        P,
-        { buffer: y, size: count * 4 },
-        options.training,
-        options.debug,
+        { geo, r, training: options.training, staged: options.debug },
+        { x: { buffer: xb, size: count * 4 }, params: P, y: { buffer: y, size: count * 4 } },
       );
       batch.copy(f.beta, betaOut, n * c * 4);
       if (f.t && options.debug)
@@ -454,20 +189,19 @@ export async function metaAconCBackward(
   const G: MetaGradSet<GPUBuffer> = mapSet(sizes, sizes, (len: number) =>
     ctx.pool.acquire(len * 4, usage, 'acon-output'),
   );
-  const named: [string, GPUBuffer, number][] = [];
+  const named: NamedBuffer[] = [];
   try {
     const done = ctx.submit((batch) =>
       encodeMetaBackward(
         ctx,
         batch,
-        geo,
-        r,
-        { buffer: xb, size: count * 4 },
-        { buffer: dyb, size: count * 4 },
-        P,
-        { ...G, dx: { buffer: G.dx, size: count * 4 } },
-        options.training,
-        options.debug ? named : undefined,
+        { geo, r, training: options.training, intermediates: options.debug ? named : undefined },
+        {
+          x: { buffer: xb, size: count * 4 },
+          dy: { buffer: dyb, size: count * 4 },
+          params: P,
+          grads: { ...G, dx: { buffer: G.dx, size: count * 4 } },
+        },
       ),
     );
     const debug = options.debug ? readNamed(ctx, named) : undefined;
@@ -534,12 +268,6 @@ function checkGPUSet(set: object | undefined, sizes: object, prefix: string): vo
   mapSet(set, sizes, (b: GPUBuffer, size, name) => void checkGPUBuffer(b, size * 4, prefix + name), prefix);
 }
 
-const named = (set: object, prefix: string): Record<string, GPUBuffer> => {
-  const out: Record<string, GPUBuffer> = {};
-  mapSet(set, set, (b: GPUBuffer, _, name) => void (out[name] = b), prefix);
-  return out;
-};
-
 /** Validates a GPU-resident Meta-ACON-C forward call (throwing typed errors); returns what records it. */
 function metaForwardCall(
   ctx: GpuContext,
@@ -552,7 +280,7 @@ function metaForwardCall(
   checkGPUBuffer(buffers.x, count * 4, 'x');
   checkGPUBuffer(buffers.y, count * 4, 'y');
   checkGPUSet(buffers.params, paramSizes(geo.c, r), 'params.');
-  const params = named(buffers.params, 'params.');
+  const params = namedLeaves<GPUBuffer>(buffers.params, 'params.');
   // y, and in training mode the running statistics, are written
   const running = options.training
     ? Object.fromEntries(Object.entries(params).filter(([k]) => k.includes('running')))
@@ -562,7 +290,8 @@ function metaForwardCall(
     { buffer: buffers.x, size: count * 4 },
     { buffer: buffers.y, size: count * 4 },
   ];
-  return (recorder) => void encodeMetaForward(ctx, recorder, geo, r, x, buffers.params, y, options.training);
+  return (recorder) =>
+    void encodeMetaForward(ctx, recorder, { geo, r, training: options.training }, { x, params: buffers.params, y });
 }
 
 /** Validates a GPU-resident Meta-ACON-C backward call (throwing typed errors); returns what records it. */
@@ -578,15 +307,26 @@ function metaBackwardCall(
   checkGPUBuffer(buffers.dy, count * 4, 'dy');
   checkGPUSet(buffers.params, paramSizes(geo.c, r), 'params.');
   checkGPUSet(buffers.grads, gradSizes(count, geo.c, r), 'grads.');
-  const grads = named(buffers.grads, 'grads.');
-  checkDistinct(grads, { x: buffers.x, dy: buffers.dy, ...named(buffers.params, 'params.'), ...grads });
+  const grads = namedLeaves<GPUBuffer>(buffers.grads, 'grads.');
+  checkDistinct(grads, {
+    x: buffers.x,
+    dy: buffers.dy,
+    ...namedLeaves<GPUBuffer>(buffers.params, 'params.'),
+    ...grads,
+  });
   const bytes = count * 4;
   const [x, dy] = [
     { buffer: buffers.x, size: bytes },
     { buffer: buffers.dy, size: bytes },
   ];
   const g = { ...buffers.grads, dx: { buffer: buffers.grads.dx, size: bytes } };
-  return (recorder) => encodeMetaBackward(ctx, recorder, geo, r, x, dy, buffers.params, g, options.training);
+  return (recorder) =>
+    encodeMetaBackward(
+      ctx,
+      recorder,
+      { geo, r, training: options.training },
+      { x, dy, params: buffers.params, grads: g },
+    );
 }
 
 /**

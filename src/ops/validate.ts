@@ -7,11 +7,7 @@ import {
   OptionError,
   ShapeError,
 } from '../gpu/errors';
-
-import type { DataFormat, Shape4 } from '../reference/aconC';
-
-// A tensor shape [N, C, H, W] and its data format: one definition, the reference's.
-export type { DataFormat, Shape4 };
+import type { DataFormat } from '../core/types';
 
 const describe = (v: unknown): string => {
   if (v === null) return 'null';

@@ -5,7 +5,7 @@
  * fallback of the tfjs ops on backends other than webgpu.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { BN_EPS } from '../reference/metaAconC';
+import { BN_EPS } from '../kernels/batchnorm';
 
 /** y = (p1 − p2)·x·σ(β·(p1 − p2)·x) + p2·x; p1, p2, β broadcast against x ([1, C, 1, 1] or [N, C, 1, 1]). */
 export function aconCComposed(x: tf.Tensor, p1: tf.Tensor, p2: tf.Tensor, beta: tf.Tensor): tf.Tensor {

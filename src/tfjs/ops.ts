@@ -22,7 +22,7 @@ import {
   type MetaAconCGrads,
   type MetaAconCParams,
 } from '../ops/metaAconC';
-import type { DataFormat } from '../ops/validate';
+import type { DataFormat } from '../core/types';
 import { checkDataFormat, checkFits } from '../ops/validate';
 import { aconCComposed, batchNormComposed } from './composed';
 import { isStreamCompatible, TfjsStream, type WebGPUBackendLike } from './stream';

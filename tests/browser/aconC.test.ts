@@ -10,7 +10,8 @@ import {
   type DataFormat,
   type Shape4,
 } from '../../src/index';
-import { backwardPlan, channelsLastPlan } from '../../src/kernels/aconC';
+import { backwardPlan } from '../../src/activations/aconC/kernels';
+import { channelsLastPlan } from '../../src/kernels/plan';
 import { backwardBounds, forwardBounds } from '../../src/reference/aconBounds';
 import { expectWithinBounds } from '../helpers/fixtures';
 import { normal, rng, uniform } from '../../src/ops/random';
@@ -24,7 +25,7 @@ afterAll(() => acon.destroy());
 
 interface Case {
   shape: Shape4;
-  layout: DataFormat;
+  dataFormat: DataFormat;
   perSample: boolean;
   seed: number;
   xScale?: number;
@@ -53,15 +54,20 @@ async function checkCase(k: Case, a: AconGPU = acon) {
     c: k.shape[1],
     h: k.shape[2],
     w: k.shape[3],
-    layout: k.layout,
+    dataFormat: k.dataFormat,
     betaPerSample: k.perSample && k.shape[0] > 1,
   };
   await noGpuErrors(a.device, async () => {
-    const y = await a.aconCForward(x, k.shape, params, { dataFormat: k.layout });
-    expectWithin('y', y, aconCForwardRef(x, k.shape, params, k.layout), forwardBounds(x, k.shape, params, k.layout));
-    const g = await a.aconCBackward(x, dy, k.shape, params, { dataFormat: k.layout });
-    const ref = aconCBackwardRef(x, dy, k.shape, params, k.layout);
-    const bounds = backwardBounds(x, dy, k.shape, params, backwardPlan(geo, a.context.software).depth, k.layout);
+    const y = await a.aconCForward(x, k.shape, params, { dataFormat: k.dataFormat });
+    expectWithin(
+      'y',
+      y,
+      aconCForwardRef(x, k.shape, params, k.dataFormat),
+      forwardBounds(x, k.shape, params, k.dataFormat),
+    );
+    const g = await a.aconCBackward(x, dy, k.shape, params, { dataFormat: k.dataFormat });
+    const ref = aconCBackwardRef(x, dy, k.shape, params, k.dataFormat);
+    const bounds = backwardBounds(x, dy, k.shape, params, backwardPlan(geo, a.context.software).depth, k.dataFormat);
     expectWithin('dx', g.dx, ref.dx, bounds.dx);
     expectWithin('dp1', g.p1, ref.p1, bounds.p1);
     expectWithin('dp2', g.p2, ref.p2, bounds.p2);
@@ -83,16 +89,16 @@ describe('ACON-C forward and backward vs the reference', () => {
     for (const [h, w] of planes) {
       for (const n of [1, 3, 32]) {
         if (n * c * h * w > 2_000_000) continue;
-        for (const layout of ['NCHW', 'NHWC'] as DataFormat[])
-          cases.push({ shape: [n, c, h, w], layout, perSample: seed % 4 === 1, seed: seed++ });
+        for (const dataFormat of ['NCHW', 'NHWC'] as DataFormat[])
+          cases.push({ shape: [n, c, h, w], dataFormat, perSample: seed % 4 === 1, seed: seed++ });
       }
     }
   }
-  test.each(cases)('$shape $layout perSample=$perSample seed=$seed', (k) => checkCase(k), 120_000);
+  test.each(cases)('$shape $dataFormat perSample=$perSample seed=$seed', (k) => checkCase(k), 120_000);
 
   test('both layouts on one shape give the same values (transposed)', async () => {
     const shape: Shape4 = [2, 5, 3, 4];
-    const { x, params } = makeData({ shape, layout: 'NCHW', perSample: false, seed: 99 });
+    const { x, params } = makeData({ shape, dataFormat: 'NCHW', perSample: false, seed: 99 });
     const nhwc = new Float32Array(x.length);
     const [N, C, H, W] = shape;
     for (let n = 0; n < N; n++)
@@ -109,22 +115,17 @@ describe('ACON-C forward and backward vs the reference', () => {
 describe('channels-last vec4 units for any C (rows of lcm(C, 4) elements)', () => {
   // the vec4 kernels take any C whose rows tile the planes; the others fall back to scalar units
   const cases: Case[] = [
-    { shape: [2, 3, 8, 8], layout: 'NHWC', perSample: false, seed: 41 }, // C odd: 4-pixel rows
-    { shape: [3, 3, 4, 5], layout: 'NHWC', perSample: true, seed: 42 }, // per sample: 20 pixels = 5 rows
-    { shape: [2, 6, 3, 3], layout: 'NHWC', perSample: false, seed: 43 }, // C ≡ 2 mod 4: 18 pixels = 9 rows
-    { shape: [2, 6, 3, 3], layout: 'NHWC', perSample: true, seed: 44 }, // 9 pixels per sample: scalar units
-    { shape: [4, 1, 6, 6], layout: 'NHWC', perSample: true, seed: 45 }, // C = 1: a vec4 is 4 pixels
-    { shape: [2, 17, 16, 16], layout: 'NHWC', perSample: true, seed: 46 }, // 17 units in 2 blocks
-    { shape: [1, 3, 224, 224], layout: 'NHWC', perSample: false, seed: 47 }, // an image: several chunks
+    { shape: [2, 3, 8, 8], dataFormat: 'NHWC', perSample: false, seed: 41 }, // C odd: 4-pixel rows
+    { shape: [3, 3, 4, 5], dataFormat: 'NHWC', perSample: true, seed: 42 }, // per sample: 20 pixels = 5 rows
+    { shape: [2, 6, 3, 3], dataFormat: 'NHWC', perSample: false, seed: 43 }, // C ≡ 2 mod 4: 18 pixels = 9 rows
+    { shape: [2, 6, 3, 3], dataFormat: 'NHWC', perSample: true, seed: 44 }, // 9 pixels per sample: scalar units
+    { shape: [4, 1, 6, 6], dataFormat: 'NHWC', perSample: true, seed: 45 }, // C = 1: a vec4 is 4 pixels
+    { shape: [2, 17, 16, 16], dataFormat: 'NHWC', perSample: true, seed: 46 }, // 17 units in 2 blocks
+    { shape: [1, 3, 224, 224], dataFormat: 'NHWC', perSample: false, seed: 47 }, // an image: several chunks
   ];
   test.each(cases)('$shape perSample=$perSample', async (k) => {
     const [n, c, h, w] = k.shape;
-    const plan = channelsLastPlan(
-      { n, c, h, w, layout: 'NHWC', betaPerSample: k.perSample },
-      4096,
-      k.perSample,
-      acon.context.software,
-    );
+    const plan = channelsLastPlan({ n, c, h, w, dataFormat: 'NHWC' }, 4096, k.perSample, acon.context.software);
     expect(plan.vec4).toBe(k.seed !== 44);
     await checkCase(k);
   });
@@ -151,7 +152,7 @@ describe('special values', () => {
       const g = await acon.aconCBackward(x, dy, shape, params);
       for (const v of [g.dx, g.p1, g.p2, g.beta]) expect(v.every(Number.isFinite)).toBe(true);
       const ref = aconCBackwardRef(x, dy, shape, params);
-      const geo = { n: 2, c: 4, h: 5, w: 5, layout: 'NCHW' as const, betaPerSample: false };
+      const geo = { n: 2, c: 4, h: 5, w: 5, dataFormat: 'NCHW' as const, betaPerSample: false };
       const bounds = backwardBounds(x, dy, shape, params, backwardPlan(geo, acon.context.software).depth);
       expectWithin('dx', g.dx, ref.dx, bounds.dx);
       expectWithin('dp1', g.p1, ref.p1, bounds.p1);
@@ -201,19 +202,19 @@ describe('the GPU tuning (workgroups of 64, 1024-element forward slices) run on 
   // CI has only SwiftShader, which gets the software tuning; these cases take every entry point
   // through the plans a GPU gets.
   const cases: Case[] = [
-    { shape: [2, 5, 64, 68], layout: 'NCHW', perSample: true, seed: 21 }, // forward_chunks4, 5 chunks per plane
-    { shape: [32, 17, 16, 16], layout: 'NCHW', perSample: false, seed: 22 }, // forward_rows4, 4 planes per slice
-    { shape: [3, 3, 7, 7], layout: 'NCHW', perSample: false, seed: 23 }, // forward, backward
-    { shape: [32, 64, 7, 7], layout: 'NCHW', perSample: true, seed: 24 }, // backward_planes
+    { shape: [2, 5, 64, 68], dataFormat: 'NCHW', perSample: true, seed: 21 }, // forward_chunks4, 5 chunks per plane
+    { shape: [32, 17, 16, 16], dataFormat: 'NCHW', perSample: false, seed: 22 }, // forward_rows4, 4 planes per slice
+    { shape: [3, 3, 7, 7], dataFormat: 'NCHW', perSample: false, seed: 23 }, // forward, backward
+    { shape: [32, 64, 7, 7], dataFormat: 'NCHW', perSample: true, seed: 24 }, // backward_planes
     // channels-last: vec4 units with two channel blocks of 64 lanes, ragged vec4 block (12 channels:
     // 3 lanes × 21 pixel lanes), scalar channels (17 × 3 pixel lanes), several chunks per plane
-    { shape: [2, 512, 6, 5], layout: 'NHWC', perSample: true, seed: 25 },
-    { shape: [5, 12, 9, 11], layout: 'NHWC', perSample: false, seed: 26 },
-    { shape: [3, 17, 13, 13], layout: 'NHWC', perSample: true, seed: 27 },
-    { shape: [4, 64, 28, 28], layout: 'NHWC', perSample: false, seed: 28 },
+    { shape: [2, 512, 6, 5], dataFormat: 'NHWC', perSample: true, seed: 25 },
+    { shape: [5, 12, 9, 11], dataFormat: 'NHWC', perSample: false, seed: 26 },
+    { shape: [3, 17, 13, 13], dataFormat: 'NHWC', perSample: true, seed: 27 },
+    { shape: [4, 64, 28, 28], dataFormat: 'NHWC', perSample: false, seed: 28 },
     // vec4 units across pixels: C odd (rows of 4 pixels), C ≡ 2 mod 4 (rows of 2 pixels)
-    { shape: [2, 3, 8, 8], layout: 'NHWC', perSample: true, seed: 29 },
-    { shape: [3, 70, 5, 2], layout: 'NHWC', perSample: false, seed: 30 },
+    { shape: [2, 3, 8, 8], dataFormat: 'NHWC', perSample: true, seed: 29 },
+    { shape: [3, 70, 5, 2], dataFormat: 'NHWC', perSample: false, seed: 30 },
   ];
   test('forward and backward vs the reference', async () => {
     const gpuTuned = await AconGPU.create({ software: false });
@@ -227,7 +228,7 @@ describe('the GPU tuning (workgroups of 64, 1024-element forward slices) run on 
 
 describe('determinism and large grids', () => {
   test('backward is bitwise identical across runs', async () => {
-    const k: Case = { shape: [4, 17, 33, 33], layout: 'NCHW', perSample: false, seed: 11 };
+    const k: Case = { shape: [4, 17, 33, 33], dataFormat: 'NCHW', perSample: false, seed: 11 };
     const { x, dy, params } = makeData(k);
     const a = await acon.aconCBackward(x, dy, k.shape, params);
     const b = await acon.aconCBackward(x, dy, k.shape, params);
@@ -235,12 +236,12 @@ describe('determinism and large grids', () => {
   });
 
   test('a large odd-sized channels-last tensor (NHWC [1, 3, 1201, 1201], 4,327,203 elements)', async () => {
-    await checkCase({ shape: [1, 3, 1201, 1201], layout: 'NHWC', perSample: false, seed: 12 });
+    await checkCase({ shape: [1, 3, 1201, 1201], dataFormat: 'NHWC', perSample: false, seed: 12 });
   });
 
   test('channels-last needing more than 65,535 workgroups (per-sample β, NHWC [70000, 4, 1, 1])', async () => {
     // one tile per sample (one vec4 of channels): 70,000 workgroups, folded into a 2D grid
-    await checkCase({ shape: [70_000, 4, 1, 1], layout: 'NHWC', perSample: true, seed: 18 });
+    await checkCase({ shape: [70_000, 4, 1, 1], dataFormat: 'NHWC', perSample: true, seed: 18 });
   });
 
   test('finishing in group levels (src/kernels/budget.ts: lavapipe caps an invocation at 65,535 loop trips), GPU tuning', async () => {
@@ -251,13 +252,13 @@ describe('determinism and large grids', () => {
     const gpuTuned = await AconGPU.create({ software: false });
     try {
       for (const k of [
-        { shape: [20_000, 4, 1, 1], layout: 'NHWC', perSample: true, seed: 31 },
-        { shape: [2, 1, 1024, 1200], layout: 'NCHW', perSample: true, seed: 32 },
-        { shape: [2, 1, 1024, 1200], layout: 'NHWC', perSample: true, seed: 33 },
+        { shape: [20_000, 4, 1, 1], dataFormat: 'NHWC', perSample: true, seed: 31 },
+        { shape: [2, 1, 1024, 1200], dataFormat: 'NCHW', perSample: true, seed: 32 },
+        { shape: [2, 1, 1024, 1200], dataFormat: 'NHWC', perSample: true, seed: 33 },
       ] as Case[]) {
         const [n, c, h, w] = k.shape;
         expect(
-          backwardPlan({ n, c, h, w, layout: k.layout, betaPerSample: true }, false).finishing.length,
+          backwardPlan({ n, c, h, w, dataFormat: k.dataFormat, betaPerSample: true }, false).finishing.length,
         ).toBeGreaterThan(1);
         await checkCase(k, gpuTuned);
       }
@@ -268,31 +269,31 @@ describe('determinism and large grids', () => {
 
   test('backward needing more than 65,535 workgroups (per-sample β, [1024, 128, 1, 1])', async () => {
     // One slice per (n, c): 131,072 workgroups.
-    await checkCase({ shape: [1024, 128, 1, 1], layout: 'NCHW', perSample: true, seed: 13 });
+    await checkCase({ shape: [1024, 128, 1, 1], dataFormat: 'NCHW', perSample: true, seed: 13 });
   });
 
   test('every entry point with the grid folded at 7 workgroups per dimension', async () => {
     const folded = await AconGPU.create({ maxWorkgroupsPerDimension: 7 });
     try {
       for (const k of [
-        { shape: [3, 5, 8, 8], layout: 'NCHW', perSample: false, seed: 14 },
-        { shape: [3, 5, 7, 7], layout: 'NCHW', perSample: true, seed: 15 },
-        { shape: [3, 5, 7, 3], layout: 'NHWC', perSample: false, seed: 16 },
-        { shape: [3, 8, 7, 9], layout: 'NHWC', perSample: true, seed: 19 },
-        { shape: [3, 24, 9, 9], layout: 'NHWC', perSample: false, seed: 20 },
+        { shape: [3, 5, 8, 8], dataFormat: 'NCHW', perSample: false, seed: 14 },
+        { shape: [3, 5, 7, 7], dataFormat: 'NCHW', perSample: true, seed: 15 },
+        { shape: [3, 5, 7, 3], dataFormat: 'NHWC', perSample: false, seed: 16 },
+        { shape: [3, 8, 7, 9], dataFormat: 'NHWC', perSample: true, seed: 19 },
+        { shape: [3, 24, 9, 9], dataFormat: 'NHWC', perSample: false, seed: 20 },
         // forward_chunks4 (on a software adapter: 2 chunks per 64×68 plane, 20 workgroups on a 7 × 3 grid)
-        { shape: [2, 5, 64, 68], layout: 'NCHW', perSample: true, seed: 17 },
+        { shape: [2, 5, 64, 68], dataFormat: 'NCHW', perSample: true, seed: 17 },
       ] as Case[]) {
         const { x, dy, params } = makeData(k);
-        const ref = aconCForwardRef(x, k.shape, params, k.layout);
+        const ref = aconCForwardRef(x, k.shape, params, k.dataFormat);
         expectWithin(
           'y',
-          await folded.aconCForward(x, k.shape, params, { dataFormat: k.layout }),
+          await folded.aconCForward(x, k.shape, params, { dataFormat: k.dataFormat }),
           ref,
-          forwardBounds(x, k.shape, params, k.layout),
+          forwardBounds(x, k.shape, params, k.dataFormat),
         );
-        const g = await folded.aconCBackward(x, dy, k.shape, params, { dataFormat: k.layout });
-        const want = await acon.aconCBackward(x, dy, k.shape, params, { dataFormat: k.layout });
+        const g = await folded.aconCBackward(x, dy, k.shape, params, { dataFormat: k.dataFormat });
+        const want = await acon.aconCBackward(x, dy, k.shape, params, { dataFormat: k.dataFormat });
         for (const key of ['dx', 'p1', 'p2', 'beta'] as const) expect(g[key]).toEqual(want[key]);
       }
     } finally {
@@ -310,13 +311,13 @@ describe('property-based: random shapes, layouts and parameters', () => {
           c: fc.integer({ min: 1, max: 20 }),
           h: fc.integer({ min: 1, max: 9 }),
           w: fc.integer({ min: 1, max: 9 }),
-          layout: fc.constantFrom<DataFormat>('NCHW', 'NHWC'),
+          dataFormat: fc.constantFrom<DataFormat>('NCHW', 'NHWC'),
           perSample: fc.boolean(),
           seed: fc.integer({ min: 1, max: 2 ** 31 - 1 }),
           xScale: fc.constantFrom(0.1, 2, 30),
         }),
-        async ({ n, c, h, w, layout, perSample, seed, xScale }) => {
-          await checkCase({ shape: [n, c, h, w], layout, perSample, seed, xScale });
+        async ({ n, c, h, w, dataFormat, perSample, seed, xScale }) => {
+          await checkCase({ shape: [n, c, h, w], dataFormat, perSample, seed, xScale });
         },
       ),
       { numRuns: 200, seed: 20261129 },

@@ -394,12 +394,12 @@ describe('lifecycle', () => {
 describe('GPU timing', () => {
   test('timeGpuWork times a batch (timestamp-query where the device has it)', async () => {
     const { timeGpuWork } = await import('../../src/index');
-    const { encodeAconCForward } = await import('../../src/kernels/aconC');
+    const { encodeAconCForward } = await import('../../src/activations/aconC/kernels');
     const n = 1 << 20;
     const x = acon.createBuffer(new Float32Array(n).fill(1));
     const y = acon.createBuffer(new Float32Array(n));
     const p = acon.createBuffer(new Float32Array(4).fill(1));
-    const geo = { n: 1, c: 1, h: 1024, w: 1024, layout: 'NCHW' as const, betaPerSample: false };
+    const geo = { n: 1, c: 1, h: 1024, w: 1024, dataFormat: 'NCHW' as const, betaPerSample: false };
     const small = await timeGpuWork(acon.context, (b) =>
       encodeAconCForward(acon.context, b, { ...geo, h: 4 }, { x, p1: p, p2: p, beta: p, y }),
     );

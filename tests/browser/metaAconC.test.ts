@@ -9,7 +9,7 @@ import { MetaAconC } from '../../src/ops/layers';
 import { normal, rng } from '../../src/ops/random';
 import { batchNormRef } from '../../src/reference/metaAconC';
 import { batchNormBounds } from '../../src/reference/metaBounds';
-import { meanPlan } from '../../src/kernels/meta';
+import { meanPlan } from '../../src/kernels/reduce';
 import { expectWithinBounds, makeMetaParams, metaParamBuffers } from '../helpers/fixtures';
 
 let acon: AconGPU;
@@ -26,18 +26,18 @@ interface MetaCase {
   shape: Shape4;
   r: number;
   training: boolean;
-  layout: DataFormat;
+  dataFormat: DataFormat;
   seed: number;
 }
 
-async function checkMetaCase({ shape, r, training, layout, seed }: MetaCase, a: AconGPU = acon) {
+async function checkMetaCase({ shape, r, training, dataFormat, seed }: MetaCase, a: AconGPU = acon) {
   const [N, C, H, W] = shape;
   const count = N * C * H * W;
   const p = makeParams(C, r, seed);
   const rand = rng(seed + 1);
   const x = normal(rand, count, 1.5);
   const dy = normal(rand, count);
-  const results = await checkMetaStages(a.context, x, dy, shape, p, training, layout);
+  const results = await checkMetaStages(a.context, x, dy, shape, p, training, dataFormat);
   expect(results.length).toBeGreaterThan(30);
   expect(
     results.filter((s) => !s.pass),
@@ -58,15 +58,15 @@ describe('Meta-ACON-C: every stage vs the reference', () => {
       for (const N of [2, 3, 32]) {
         if (N * C * H * W > 1_700_000) continue;
         seed++;
-        for (const layout of ['NCHW', 'NHWC'] as DataFormat[])
-          cases.push({ shape: [N, C, H, W], r: seed % 2 ? 16 : 4, training: seed % 3 !== 0, layout, seed });
+        for (const dataFormat of ['NCHW', 'NHWC'] as DataFormat[])
+          cases.push({ shape: [N, C, H, W], r: seed % 2 ? 16 : 4, training: seed % 3 !== 0, dataFormat, seed });
       }
-  test.each(cases)('$shape r=$r training=$training $layout', (k) => checkMetaCase(k), 120_000);
+  test.each(cases)('$shape r=$r training=$training $dataFormat', (k) => checkMetaCase(k), 120_000);
 
   test.each(['NCHW', 'NHWC'] as DataFormat[])(
     'planes of several mean chunks (64×68, %s), also with the GPU tuning and with the grid folded at 9 per dimension',
-    async (layout) => {
-      const k: MetaCase = { shape: [2, 16, 64, 68], r: 4, training: true, layout, seed: 7 };
+    async (dataFormat) => {
+      const k: MetaCase = { shape: [2, 16, 64, 68], r: 4, training: true, dataFormat, seed: 7 };
       await checkMetaCase(k);
       for (const options of [{ software: false }, { maxWorkgroupsPerDimension: 9 }]) {
         const other = await AconGPU.create(options);
@@ -81,10 +81,8 @@ describe('Meta-ACON-C: every stage vs the reference', () => {
   );
 
   test('mean partials summed in a group level first (GPU tuning, NHWC [2, 3, 300, 301]: 67 chunks × 84 lanes per plane)', async () => {
-    const k: MetaCase = { shape: [2, 3, 300, 301], r: 1, training: true, layout: 'NHWC', seed: 8 };
-    expect(meanPlan({ n: 2, c: 3, h: 300, w: 301, layout: 'NHWC', betaPerSample: true }, false).finishing.length).toBe(
-      1,
-    );
+    const k: MetaCase = { shape: [2, 3, 300, 301], r: 1, training: true, dataFormat: 'NHWC', seed: 8 };
+    expect(meanPlan({ n: 2, c: 3, h: 300, w: 301, dataFormat: 'NHWC' }, false).finishing.length).toBe(1);
     const gpuTuned = await AconGPU.create({ software: false });
     try {
       await checkMetaCase(k, gpuTuned);
@@ -94,7 +92,7 @@ describe('Meta-ACON-C: every stage vs the reference', () => {
   }, 120_000);
 
   test('channels-last with C not a multiple of 4 and several channel blocks (NHWC [3, 75, 20, 20]), GPU tuning too', async () => {
-    const k: MetaCase = { shape: [3, 75, 20, 20], r: 16, training: true, layout: 'NHWC', seed: 8 };
+    const k: MetaCase = { shape: [3, 75, 20, 20], r: 16, training: true, dataFormat: 'NHWC', seed: 8 };
     await checkMetaCase(k);
     const other = await AconGPU.create({ software: false });
     try {
@@ -114,11 +112,11 @@ describe('Meta-ACON-C: every stage vs the reference', () => {
           w: fc.integer({ min: 1, max: 6 }),
           r: fc.constantFrom(4, 8, 16),
           training: fc.boolean(),
-          layout: fc.constantFrom<DataFormat>('NCHW', 'NHWC'),
+          dataFormat: fc.constantFrom<DataFormat>('NCHW', 'NHWC'),
           seed: fc.integer({ min: 1, max: 2 ** 30 }),
         }),
-        async ({ n, c, h, w, r, training, layout, seed }) =>
-          checkMetaCase({ shape: [n, c, h, w], r, training, layout, seed }),
+        async ({ n, c, h, w, r, training, dataFormat, seed }) =>
+          checkMetaCase({ shape: [n, c, h, w], r, training, dataFormat, seed }),
       ),
       { numRuns: 200, seed: 4242 },
     );
@@ -130,12 +128,12 @@ describe('Meta-ACON-C eval forward: the β generator in one pass', () => {
   // convolution fused with its batch norm) evaluates the same float32 expressions, in the same order,
   // as the staged kernels (whose every stage the tests above check against the reference on its own
   // inputs), so y and β must agree bit for bit with the staged (debug) run.
-  async function expectStaged(a: AconGPU, shape: Shape4, layout: DataFormat, r: number, seed: number) {
+  async function expectStaged(a: AconGPU, shape: Shape4, dataFormat: DataFormat, r: number, seed: number) {
     const [N, C, H, W] = shape;
     const p = makeMetaParams(C, r, seed);
     const x = normal(rng(seed + 1), N * C * H * W, 2);
-    const fused = await metaAconCForward(a.context, x, shape, p, { training: false, dataFormat: layout });
-    const staged = await metaAconCForward(a.context, x, shape, p, { training: false, dataFormat: layout, debug: true });
+    const fused = await metaAconCForward(a.context, x, shape, p, { training: false, dataFormat });
+    const staged = await metaAconCForward(a.context, x, shape, p, { training: false, dataFormat, debug: true });
     expect(fused.beta).toEqual(staged.beta);
     expect(fused.y).toEqual(staged.y);
     // the running statistics are read, never written
@@ -154,7 +152,7 @@ describe('Meta-ACON-C eval forward: the β generator in one pass', () => {
     [[2, 2048, 2, 1], 'NHWC', 16],
     [[2, 8, 64, 68], 'NCHW', 4],
   ];
-  test.each(cases)('%j %s r = %i', (shape, layout, r) => expectStaged(acon, shape, layout, r, shape[1] + 1));
+  test.each(cases)('%j %s r = %i', (shape, dataFormat, r) => expectStaged(acon, shape, dataFormat, r, shape[1] + 1));
 
   test('with the GPU tuning (WG 64), and a grid folded at 9 per dimension (10 samples: 8 surplus workgroups)', async () => {
     const runs: [Parameters<typeof AconGPU.create>[0], Shape4, number][] = [
@@ -164,7 +162,7 @@ describe('Meta-ACON-C eval forward: the β generator in one pass', () => {
     for (const [options, shape, r] of runs) {
       const a = await AconGPU.create(options);
       try {
-        for (const layout of ['NHWC', 'NCHW'] as DataFormat[]) await expectStaged(a, shape, layout, r, 9);
+        for (const dataFormat of ['NHWC', 'NCHW'] as DataFormat[]) await expectStaged(a, shape, dataFormat, r, 9);
       } finally {
         a.destroy();
       }

@@ -5,8 +5,10 @@
 // runs on Dawn (Chromium, Node) and on wgpu/naga (Deno, Firefox), whose validators differ.
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { AconGPU, type DataFormat, type Shape4 } from '../../src/index';
-import { ACON_C_SHADER } from '../../src/kernels/aconC';
-import { BATCHNORM_SHADER, CONV1X1_SHADER, REDUCE_SHADER } from '../../src/kernels/meta';
+import { ACON_C_SHADER } from '../../src/activations/aconC/kernels';
+import { BATCHNORM_SHADER } from '../../src/kernels/batchnorm';
+import { CONV1X1_SHADER } from '../../src/kernels/conv1x1';
+import { REDUCE_SHADER } from '../../src/kernels/reduce';
 import { ROOFLINE_SHADER } from '../../bench/roofline';
 import { normal, rng } from '../../src/ops/random';
 import { makeMetaParams } from '../helpers/fixtures';

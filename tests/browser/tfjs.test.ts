@@ -12,7 +12,7 @@ import { metaAconCBackward, metaAconCForward } from '../../src/ops/metaAconC';
 import { normal, rng, uniform } from '../../src/ops/random';
 import { aconCBackwardRef, aconCForwardRef, type DataFormat } from '../../src/reference/aconC';
 import { backwardBounds, forwardBounds } from '../../src/reference/aconBounds';
-import { backwardPlan } from '../../src/kernels/aconC';
+import { backwardPlan } from '../../src/activations/aconC/kernels';
 import { U } from '../../src/reference/tolerance';
 import { expectWithinBounds, makeMetaParams } from '../helpers/fixtures';
 
@@ -94,7 +94,7 @@ describe('aconC op', () => {
           aconC(a, b, c, d, { dataFormat: format }),
         )([tx, ...tp], tdy);
         const [gx, g1, g2, gb] = await Promise.all(grads.map((g) => g.data()));
-        const geo = { n: N, c: C, h: H, w: W, layout: format, betaPerSample: perSample };
+        const geo = { n: N, c: C, h: H, w: W, dataFormat: format, betaPerSample: perSample };
         if (backend === 'webgpu') {
           // our kernels: the float32 bounds of the kernels themselves
           within('y', await y.data(), aconCForwardRef(x, shape, p, format), forwardBounds(x, shape, p, format));

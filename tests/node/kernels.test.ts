@@ -12,27 +12,16 @@ import { LimitError } from '../../src/gpu/errors';
 import {
   BACKWARD_PLANE_PER_INVOCATION_MAX,
   backwardPlan,
-  channelsLastPlan,
   encodeAconCBackward,
   encodeAconCForward,
-  slicePlan,
   type AconCGeometry,
-} from '../../src/kernels/aconC';
+} from '../../src/activations/aconC/kernels';
+import { encodeBetaEval, META_BATCH_MAX, META_FEATURES_MAX } from '../../src/activations/metaAconC/kernels';
+import { encodeBatchNorm, encodeBatchNormBackward } from '../../src/kernels/batchnorm';
 import { FINISH_TERMS, LAVAPIPE_LOOP_CAP, LOOP_BUDGET } from '../../src/kernels/budget';
-import {
-  encodeBatchNorm,
-  encodeBatchNormBackward,
-  encodeBetaEval,
-  encodeBroadcastAdd,
-  encodeConv1x1,
-  encodeConv1x1Backward,
-  encodeConv1x1BatchNormEval,
-  encodePlaneMeans,
-  encodePlanePartials,
-  META_BATCH_MAX,
-  META_FEATURES_MAX,
-  meanPlan,
-} from '../../src/kernels/meta';
+import { encodeConv1x1, encodeConv1x1Backward, encodeConv1x1BatchNormEval } from '../../src/kernels/conv1x1';
+import { channelsLastPlan, slicePlan } from '../../src/kernels/plan';
+import { encodeBroadcastAdd, encodePlaneMeans, encodePlanePartials, meanPlan } from '../../src/kernels/reduce';
 import { recordMetaAconCBackward, recordMetaAconCForward } from '../../src/ops/metaAconC';
 import { encodeCopyRoofline } from '../../bench/roofline';
 
@@ -182,7 +171,7 @@ function expectWellFormed(log: Recorded[]) {
 }
 
 const geometries: AconCGeometry[] = [];
-for (const layout of ['NCHW', 'NHWC'] as const) {
+for (const dataFormat of ['NCHW', 'NHWC'] as const) {
   for (const betaPerSample of [false, true]) {
     for (const [n, c, h, w] of [
       [2, 8, 4, 4],
@@ -192,7 +181,7 @@ for (const layout of ['NCHW', 'NHWC'] as const) {
       [5, 5, 3, 3],
       [1, 130, 2, 2],
     ] as const) {
-      geometries.push({ n, c, h, w, layout, betaPerSample });
+      geometries.push({ n, c, h, w, dataFormat, betaPerSample });
     }
   }
 }
@@ -203,7 +192,7 @@ describe('every dispatcher path, recorded without a GPU', () => {
       [true, false].map(
         (software) =>
           [
-            `[${g.n},${g.c},${g.h},${g.w}] ${g.layout}${g.betaPerSample ? ' per-sample β' : ''} ${software ? 'software' : 'GPU'}`,
+            `[${g.n},${g.c},${g.h},${g.w}] ${g.dataFormat}${g.betaPerSample ? ' per-sample β' : ''} ${software ? 'software' : 'GPU'}`,
             g,
             software,
           ] as const,
@@ -225,22 +214,24 @@ describe('every dispatcher path, recorded without a GPU', () => {
       dp2: b(g.c),
       dbeta: b(g.c),
     });
-    encodePlaneMeans(ctx, rec, g, b(count), b(g.n * g.c));
-    const partials = encodePlanePartials(ctx, rec, g, b(count));
-    encodeBroadcastAdd(ctx, rec, g, b(g.n * g.c), b(count), 1 / (g.h * g.w));
+    encodePlaneMeans(ctx, rec, g, { x: b(count), means: b(g.n * g.c) });
+    const partials = encodePlanePartials(ctx, rec, g, { x: b(count) });
+    encodeBroadcastAdd(ctx, rec, { ...g, scale: 1 / (g.h * g.w) }, { v: b(g.n * g.c), dx: b(count) });
     const bn = { weight: b(4), bias: b(4), runningMean: b(4), runningVar: b(4) };
     encodeBetaEval(
       ctx,
       rec,
       { n: g.n, c: g.c, r: 4, eps: 1e-5 },
-      partials,
-      { fc1: { weight: b(4), bias: b(4) }, bn1: bn, fc2: { weight: b(4), bias: b(4) }, bn2: bn },
-      b(g.n * g.c),
+      {
+        mean: partials,
+        params: { fc1: { weight: b(4), bias: b(4) }, bn1: bn, fc2: { weight: b(4), bias: b(4) }, bn2: bn },
+        beta: b(g.n * g.c),
+      },
     );
     expectWellFormed(log);
     // the channels-last entry points exactly for NHWC, the vec4 ones exactly when the plan says so
     const entries = log.map((d) => d.entry);
-    expect(entries.some((e) => e.includes('_cl'))).toBe(g.layout === 'NHWC');
+    expect(entries.some((e) => e.includes('_cl'))).toBe(g.dataFormat === 'NHWC');
   });
 
   test('1×1 convolutions, batch norm, the copy roofline', () => {
@@ -251,8 +242,7 @@ describe('every dispatcher path, recorded without a GPU', () => {
     encodeConv1x1BatchNormEval(
       ctx,
       rec,
-      d,
-      { sigmoid: true, eps: 1e-5 },
+      { ...d, sigmoid: true, eps: 1e-5 },
       {
         inp: b(24),
         weight: b(32),
@@ -270,25 +260,35 @@ describe('every dispatcher path, recorded without a GPU', () => {
       gbias: b(4),
     });
     const o = { training: true, updateRunning: true, sigmoid: false, eps: 1e-5, momentum: 0.1 };
-    encodeBatchNorm(ctx, rec, 3, 4, o, {
-      inp: b(12),
-      weight: b(4),
-      bias: b(4),
-      runningMean: b(4),
-      runningVar: b(4),
-      out: b(12),
-      saved: b(8),
-    });
-    encodeBatchNormBackward(ctx, rec, 3, 4, o, {
-      inp: b(12),
-      weight: b(4),
-      bias: b(4),
-      saved: b(8),
-      gout: b(12),
-      gin: b(12),
-      gweight: b(4),
-      gbias: b(4),
-    });
+    encodeBatchNorm(
+      ctx,
+      rec,
+      { n: 3, features: 4, ...o },
+      {
+        inp: b(12),
+        weight: b(4),
+        bias: b(4),
+        runningMean: b(4),
+        runningVar: b(4),
+        out: b(12),
+        saved: b(8),
+      },
+    );
+    encodeBatchNormBackward(
+      ctx,
+      rec,
+      { n: 3, features: 4, ...o },
+      {
+        inp: b(12),
+        weight: b(4),
+        bias: b(4),
+        saved: b(8),
+        gout: b(12),
+        gin: b(12),
+        gweight: b(4),
+        gbias: b(4),
+      },
+    );
     for (const k of [1, 2, 3])
       encodeCopyRoofline(
         ctx,
@@ -334,7 +334,7 @@ describe('planners', () => {
 
   test.each(geometries)('slicePlan, channelsLastPlan and backwardPlan cover every element once: %j', (g) => {
     const hw = g.h * g.w;
-    if (g.layout === 'NCHW') {
+    if (g.dataFormat === 'NCHW') {
       for (const oneSample of [false, true]) {
         const p = slicePlan(g, 4096, oneSample);
         expect(p.chunk * p.chunksPerPlane).toBeGreaterThanOrEqual(p.plane);
@@ -356,7 +356,7 @@ describe('planners', () => {
       }
     }
     const b = backwardPlan(g, true);
-    if (g.layout === 'NCHW' && g.betaPerSample && hw <= BACKWARD_PLANE_PER_INVOCATION_MAX)
+    if (g.dataFormat === 'NCHW' && g.betaPerSample && hw <= BACKWARD_PLANE_PER_INVOCATION_MAX)
       expect(b.entry).toBe('backward_planes');
     expect(b.depth).toBeGreaterThan(0);
   });
@@ -462,13 +462,13 @@ describe('loop budget: no invocation loops beyond LOOP_BUDGET (lavapipe caps an 
     [3, 17, 13, 13],
   ];
   const cases = shapes.flatMap(([n, c, h, w]) =>
-    (['NCHW', 'NHWC'] as const).flatMap((layout) =>
+    (['NCHW', 'NHWC'] as const).flatMap((dataFormat) =>
       [false, true].flatMap((betaPerSample) =>
         [true, false].map(
           (software) =>
             [
-              `[${n},${c},${h},${w}] ${layout}${betaPerSample ? ' per-sample β' : ''} ${software ? 'software' : 'GPU'}`,
-              { n, c, h, w, layout, betaPerSample } as AconCGeometry,
+              `[${n},${c},${h},${w}] ${dataFormat}${betaPerSample ? ' per-sample β' : ''} ${software ? 'software' : 'GPU'}`,
+              { n, c, h, w, dataFormat, betaPerSample } as AconCGeometry,
               software,
             ] as const,
         ),
@@ -481,8 +481,8 @@ describe('loop budget: no invocation loops beyond LOOP_BUDGET (lavapipe caps an 
     const b = buffer(0) as Binding;
     encodeAconCForward(ctx, rec, g, { x: b, p1: b, p2: b, beta: b, y: b });
     encodeAconCBackward(ctx, rec, g, { x: b, dy: b, p1: b, p2: b, beta: b, dx: b, dp1: b, dp2: b, dbeta: b });
-    encodePlaneMeans(ctx, rec, g, b, b);
-    encodeBroadcastAdd(ctx, rec, g, b, b, 1 / (g.h * g.w));
+    encodePlaneMeans(ctx, rec, g, { x: b, means: b });
+    encodeBroadcastAdd(ctx, rec, { ...g, scale: 1 / (g.h * g.w) }, { v: b, dx: b });
     expect(overBudget(log)).toEqual([]);
     // the group levels only shorten the addition chains the error bounds are derived from
     const p = backwardPlan(g, software);
@@ -495,7 +495,7 @@ describe('loop budget: no invocation loops beyond LOOP_BUDGET (lavapipe caps an 
 
   test('NHWC [70000, 4, 1, 1] per-sample β: dβ per plane, dp1 and dp2 over group sums (was 560,000 trips)', () => {
     for (const software of [true, false]) {
-      const g: AconCGeometry = { n: 70_000, c: 4, h: 1, w: 1, layout: 'NHWC', betaPerSample: true };
+      const g: AconCGeometry = { n: 70_000, c: 4, h: 1, w: 1, dataFormat: 'NHWC', betaPerSample: true };
       const p = backwardPlan(g, software);
       expect(p.slices * p.lanes).toBe(70_000 * (software ? 8 : 64));
       expect(p.finishing.map((s) => s.entry)).toEqual(['backward_finish', 'backward_group', 'backward_finish']);

@@ -5,10 +5,10 @@
  * tests, the demo's validation panel and `npm run report`.
  */
 import type { GpuContext } from '../../src/gpu/context';
-import { backwardPlan } from '../../src/kernels/aconC';
-import { meanPlan } from '../../src/kernels/meta';
+import { backwardPlan } from '../../src/activations/aconC/kernels';
+import { meanPlan } from '../../src/kernels/reduce';
 import { metaAconCBackward, metaAconCForward, type MetaAconCParams } from '../../src/ops/metaAconC';
-import type { DataFormat, Shape4 } from '../../src/ops/validate';
+import type { DataFormat, Shape4 } from '../../src/core/types';
 import { aconCBackwardRef, aconCForwardRef } from '../../src/reference/aconC';
 import { backwardBounds, forwardBounds } from '../../src/reference/aconBounds';
 import {
@@ -49,12 +49,12 @@ export async function checkMetaStages(
   shape: Shape4,
   p: MetaAconCParams,
   training: boolean,
-  layout: DataFormat = 'NCHW',
+  dataFormat: DataFormat = 'NCHW',
 ): Promise<StageResult[]> {
   const [N, C, H, W] = shape;
   const R = p.fc1.bias.length;
   const count = N * C * H * W;
-  const geo = { n: N, c: C, h: H, w: W, layout, betaPerSample: N > 1 };
+  const geo = { n: N, c: C, h: H, w: W, dataFormat, betaPerSample: N > 1 };
   const results: StageResult[] = [];
   const within = (stage: string, got: ArrayLike<number>, want: ArrayLike<number>, bound: ArrayLike<number>) => {
     const r = compare(got, want, bound);
@@ -64,13 +64,13 @@ export async function checkMetaStages(
     within(stage, got ?? [], want ?? [], exact(want?.length ?? 0));
 
   // ---- forward ----
-  const f = await metaAconCForward(ctx, x, shape, p, { training, dataFormat: layout, debug: true });
+  const f = await metaAconCForward(ctx, x, shape, p, { training, dataFormat, debug: true });
   const I = f.intermediates!;
   within(
     'mean',
     I.m!,
-    planeMeansRef(x, shape, layout),
-    planeMeansBounds(x, shape, meanPlan(geo, ctx.software).depth, layout),
+    planeMeansRef(x, shape, dataFormat),
+    planeMeansBounds(x, shape, meanPlan(geo, ctx.software).depth, dataFormat),
   );
   within(
     'fc1',
@@ -118,20 +118,20 @@ export async function checkMetaStages(
   );
   same('β returned', f.beta, I.beta);
   const ap = { p1: p.p1, p2: p.p2, beta: I.beta! };
-  within('y', f.y, aconCForwardRef(x, shape, ap, layout), forwardBounds(x, shape, ap, layout));
+  within('y', f.y, aconCForwardRef(x, shape, ap, dataFormat), forwardBounds(x, shape, ap, dataFormat));
   if (!training) {
     // the eval forward without debug fuses each 1×1 conv with its batch norm: same expressions, same bits
-    const fused = await metaAconCForward(ctx, x, shape, p, { training, dataFormat: layout });
+    const fused = await metaAconCForward(ctx, x, shape, p, { training, dataFormat });
     same('fused eval β', fused.beta, I.beta);
     same('fused eval y', fused.y, f.y);
   }
 
   // ---- backward: the generator is recomputed identically, then every gradient stage ----
-  const g = await metaAconCBackward(ctx, x, dy, shape, p, { training, dataFormat: layout, debug: true });
+  const g = await metaAconCBackward(ctx, x, dy, shape, p, { training, dataFormat, debug: true });
   const J = g.intermediates!;
   for (const k of ['m', 'h1', 'a1', 'saved1', 'h2', 'saved2', 'beta']) same(`recomputed ${k}`, J[k], I[k]);
-  const ref = aconCBackwardRef(x, dy, shape, ap, layout);
-  const ab = backwardBounds(x, dy, shape, ap, backwardPlan(geo, ctx.software).depth, layout);
+  const ref = aconCBackwardRef(x, dy, shape, ap, dataFormat);
+  const ab = backwardBounds(x, dy, shape, ap, backwardPlan(geo, ctx.software).depth, dataFormat);
   within('dx (ACON path)', J.dxDirect!, ref.dx, ab.dx);
   within('dp1', g.p1, ref.p1, ab.p1);
   within('dp2', g.p2, ref.p2, ab.p2);
@@ -174,7 +174,7 @@ export async function checkMetaStages(
   const bound = new Float64Array(count);
   for (let i = 0; i < count; i++) {
     const n = Math.floor(i / (C * hw));
-    const c = layout === 'NCHW' ? Math.floor(i / hw) % C : i % C;
+    const c = dataFormat === 'NCHW' ? Math.floor(i / hw) % C : i % C;
     const v = J.gm![n * C + c]! / hw;
     want[i] = J.dxDirect![i]! + v;
     bound[i] = U * (Math.abs(J.dxDirect![i]!) + 3 * Math.abs(v)) + FLUSH;

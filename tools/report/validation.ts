@@ -1,7 +1,7 @@
 // The validation report: every GPU kernel against the CPU reference on a set of shapes, on whatever
 // adapter runs it. No DOM code: shared by the demo's validation panel and `npm run report` (node/cli.ts).
 import { AconGPU, type DataFormat, type Shape4 } from '../../src/index';
-import { backwardPlan } from '../../src/kernels/aconC';
+import { backwardPlan } from '../../src/activations/aconC/kernels';
 import { aconCBackwardRef, aconCForwardRef } from '../../src/reference/aconC';
 import { backwardBounds, forwardBounds } from '../../src/reference/aconBounds';
 import { compare } from '../../src/reference/tolerance';
@@ -12,6 +12,7 @@ import { normal, rng } from '../../src/ops/random';
 export interface ValidationRow {
   kernel: string;
   shape: Shape4;
+  /** The data format the case ran in (the report's key, as the bench's JSON names it). */
   layout: DataFormat;
   maxAbs: number;
   maxRel: number;
@@ -28,28 +29,28 @@ export interface ValidationReport {
 }
 
 /** Meta-ACON-C cases: every stage of forward and backward is checked on its own inputs. */
-export const META_CASES: { shape: Shape4; r: number; training: boolean; layout: DataFormat }[] = [
-  { shape: [2, 16, 7, 7], r: 16, training: true, layout: 'NCHW' },
-  { shape: [3, 17, 1, 1], r: 4, training: true, layout: 'NCHW' },
-  { shape: [8, 64, 56, 56], r: 16, training: true, layout: 'NCHW' },
-  { shape: [4, 256, 7, 7], r: 16, training: false, layout: 'NCHW' },
-  { shape: [3, 17, 5, 5], r: 4, training: true, layout: 'NHWC' },
-  { shape: [8, 64, 56, 56], r: 16, training: true, layout: 'NHWC' },
-  { shape: [4, 256, 7, 7], r: 16, training: false, layout: 'NHWC' },
+export const META_CASES: { shape: Shape4; r: number; training: boolean; dataFormat: DataFormat }[] = [
+  { shape: [2, 16, 7, 7], r: 16, training: true, dataFormat: 'NCHW' },
+  { shape: [3, 17, 1, 1], r: 4, training: true, dataFormat: 'NCHW' },
+  { shape: [8, 64, 56, 56], r: 16, training: true, dataFormat: 'NCHW' },
+  { shape: [4, 256, 7, 7], r: 16, training: false, dataFormat: 'NCHW' },
+  { shape: [3, 17, 5, 5], r: 4, training: true, dataFormat: 'NHWC' },
+  { shape: [8, 64, 56, 56], r: 16, training: true, dataFormat: 'NHWC' },
+  { shape: [4, 256, 7, 7], r: 16, training: false, dataFormat: 'NHWC' },
 ];
 
-export const VALIDATION_CASES: { shape: Shape4; layout: DataFormat; perSample?: boolean }[] = [
-  { shape: [1, 1, 1, 1], layout: 'NCHW' },
-  { shape: [2, 3, 7, 1], layout: 'NCHW' },
-  { shape: [3, 17, 7, 7], layout: 'NCHW' },
-  { shape: [3, 17, 7, 7], layout: 'NHWC' },
-  { shape: [8, 64, 56, 56], layout: 'NCHW' },
-  { shape: [8, 64, 56, 56], layout: 'NHWC' },
-  { shape: [32, 64, 16, 16], layout: 'NCHW' },
-  { shape: [32, 64, 16, 16], layout: 'NHWC' },
-  { shape: [4, 64, 7, 7], layout: 'NCHW', perSample: true },
-  { shape: [4, 64, 7, 7], layout: 'NHWC', perSample: true },
-  { shape: [1, 3, 1201, 1201], layout: 'NHWC' },
+export const VALIDATION_CASES: { shape: Shape4; dataFormat: DataFormat; perSample?: boolean }[] = [
+  { shape: [1, 1, 1, 1], dataFormat: 'NCHW' },
+  { shape: [2, 3, 7, 1], dataFormat: 'NCHW' },
+  { shape: [3, 17, 7, 7], dataFormat: 'NCHW' },
+  { shape: [3, 17, 7, 7], dataFormat: 'NHWC' },
+  { shape: [8, 64, 56, 56], dataFormat: 'NCHW' },
+  { shape: [8, 64, 56, 56], dataFormat: 'NHWC' },
+  { shape: [32, 64, 16, 16], dataFormat: 'NCHW' },
+  { shape: [32, 64, 16, 16], dataFormat: 'NHWC' },
+  { shape: [4, 64, 7, 7], dataFormat: 'NCHW', perSample: true },
+  { shape: [4, 64, 7, 7], dataFormat: 'NHWC', perSample: true },
+  { shape: [1, 3, 1201, 1201], dataFormat: 'NHWC' },
 ];
 
 /** Seeded N(0, scale²) data. */
@@ -77,7 +78,7 @@ export async function runValidation(
     onRow?.(row, report.rows.length, total);
   };
   try {
-    for (const [k, { shape, layout, perSample = false }] of VALIDATION_CASES.entries()) {
+    for (const [k, { shape, dataFormat, perSample = false }] of VALIDATION_CASES.entries()) {
       const [N, C, H, W] = shape;
       const count = N * C * H * W;
       const x = seeded(count, 10 + k, 2);
@@ -88,13 +89,17 @@ export async function runValidation(
         beta: seeded(perSample ? N * C : C, 50 + k, 1.5),
       };
       let t0 = performance.now();
-      const y = await acon.aconCForward(x, shape, params, { dataFormat: layout });
+      const y = await acon.aconCForward(x, shape, params, { dataFormat });
       let ms = performance.now() - t0;
-      const fwd = compare(y, aconCForwardRef(x, shape, params, layout), forwardBounds(x, shape, params, layout));
+      const fwd = compare(
+        y,
+        aconCForwardRef(x, shape, params, dataFormat),
+        forwardBounds(x, shape, params, dataFormat),
+      );
       push({
         kernel: 'aconC.forward',
         shape,
-        layout,
+        layout: dataFormat,
         maxAbs: fwd.maxAbs,
         maxRel: fwd.maxRel,
         worst: fwd.worst,
@@ -102,16 +107,16 @@ export async function runValidation(
         ms,
       });
       t0 = performance.now();
-      const g = await acon.aconCBackward(x, dy, shape, params, { dataFormat: layout });
+      const g = await acon.aconCBackward(x, dy, shape, params, { dataFormat });
       ms = performance.now() - t0;
-      const ref = aconCBackwardRef(x, dy, shape, params, layout);
-      const geo = { n: N, c: C, h: H, w: W, layout, betaPerSample: perSample && N > 1 };
-      const b = backwardBounds(x, dy, shape, params, backwardPlan(geo, acon.context.software).depth, layout);
+      const ref = aconCBackwardRef(x, dy, shape, params, dataFormat);
+      const geo = { n: N, c: C, h: H, w: W, dataFormat, betaPerSample: perSample && N > 1 };
+      const b = backwardBounds(x, dy, shape, params, backwardPlan(geo, acon.context.software).depth, dataFormat);
       const parts = (['dx', 'p1', 'p2', 'beta'] as const).map((key) => compare(g[key], ref[key], b[key]));
       push({
         kernel: 'aconC.backward',
         shape,
-        layout,
+        layout: dataFormat,
         maxAbs: Math.max(...parts.map((p) => p.maxAbs)),
         maxRel: Math.max(...parts.map((p) => p.maxRel)),
         worst: Math.max(...parts.map((p) => p.worst)),
@@ -119,7 +124,7 @@ export async function runValidation(
         ms,
       });
     }
-    for (const [k, { shape, r, training, layout }] of META_CASES.entries()) {
+    for (const [k, { shape, r, training, dataFormat }] of META_CASES.entries()) {
       const [N, C, H, W] = shape;
       const count = N * C * H * W;
       const layer = new MetaAconC(C, r, k + 1);
@@ -133,12 +138,12 @@ export async function runValidation(
         shape,
         layer.params,
         training,
-        layout,
+        dataFormat,
       );
       push({
         kernel: `metaAconC ${training ? 'train' : 'eval'} (${stages.length} stages)`,
         shape,
-        layout,
+        layout: dataFormat,
         maxAbs: Math.max(...stages.map((s) => s.maxAbs)),
         maxRel: Math.max(...stages.map((s) => s.maxRel)),
         worst: Math.max(...stages.map((s) => s.worst)),
