@@ -2,28 +2,28 @@
  * acon-webgpu: ACON activations as fused WebGPU compute shaders.
  * The public API, and only that.
  */
-export { AconGPU, AconEncoder } from './ops/aconGPU';
-export type {
-  AconCParams,
-  AconCGrads,
-  AconCOptions,
-  AconCBuffersOptions,
-  AconCForwardBuffers,
-  AconCBackwardBuffers,
-} from './ops/aconC';
+export { AconGPU, AconEncoder, type ActivationOps, type EncoderOps } from './ops/aconGPU';
+// the declarations (acon.op(activations.aconC)) and their types: AconCParams, MetaAconCGrads, …
+export * as activations from './activations/index';
+export type * from './activations/index';
+export type { Activation, AnyActivation, ParamDecl, ParamTree, Init, Dim } from './activations/types';
 export { aconAParams, aconBParams } from './ops/presets';
+export { BN_EPS, BN_MOMENTUM } from './kernels/batchnorm';
+export { metaHiddenWidth } from './activations/metaAconC/params';
 export {
-  BN_EPS,
-  BN_MOMENTUM,
-  type MetaAconCParams,
-  type MetaAconCGrads,
-  type MetaAconCOptions,
-  type MetaAconCBuffersOptions,
-  type MetaAconCForwardBuffers,
-  type MetaAconCBackwardBuffers,
-  type MetaAconCForwardResult,
-} from './ops/metaAconC';
-export { AconC, MetaAconC, metaHiddenWidth, type StateDict, type StateDictInput, type StateTensor } from './ops/layers';
+  hostLayers,
+  initialParams,
+  type HostLayer,
+  type HostLayerClass,
+  type StateDict,
+  type StateDictInput,
+  type StateTensor,
+} from './ops/hostLayer';
+// the host layers by name (every registered one is also hostLayers[className])
+import { hostLayers } from './ops/hostLayer';
+export const { AconC, MetaAconC } = hostLayers;
+export type AconC = InstanceType<typeof AconC>;
+export type MetaAconC = InstanceType<typeof MetaAconC>;
 export type { Shape4, DataFormat } from './core/types';
 export { GpuContext, Batch, type GpuContextOptions, type ShaderSource } from './gpu/context';
 export * from './gpu/errors';

@@ -2,7 +2,8 @@
 // a copy roofline, the same formula composed from tfjs primitives in the same layout, and the float64
 // CPU reference (NCHW only: it is slow).
 import * as tf from '@tensorflow/tfjs-core';
-import { aconCBackwardBuffers, aconCForwardBuffers } from '../../src/ops/aconC';
+import { aconC } from '../../src/activations/aconC/declaration';
+import { backwardBuffers, forwardBuffers } from '../../src/ops/forms';
 import { encodeCopyRoofline } from '../roofline';
 import { aconCBackwardRef, aconCForwardRef } from '../../src/reference/aconC';
 import { aconCComposed } from '../../src/tfjs/composed';
@@ -33,9 +34,9 @@ export async function benchAconC(bench: BenchRun, shape: Shape4) {
     const io = { x: buf(host[layout].x), dy: buf(host[layout].dy), y: buf(count), dx: buf(count) };
     return {
       io,
-      fwd: () => void aconCForwardBuffers(ctx, { x: io.x, params: p, y: io.y }, shape, { dataFormat: layout }),
+      fwd: () => void forwardBuffers(ctx, aconC, { x: io.x, params: p, y: io.y }, shape, { dataFormat: layout }),
       bwd: () =>
-        void aconCBackwardBuffers(ctx, { x: io.x, dy: io.dy, params: p, grads: { dx: io.dx, ...grads } }, shape, {
+        void backwardBuffers(ctx, aconC, { x: io.x, dy: io.dy, params: p, grads: { dx: io.dx, ...grads } }, shape, {
           dataFormat: layout,
         }),
     };

@@ -2,13 +2,9 @@
 // both layouts, copy roofline, tfjs-composed in both layouts, CPU reference); only shapes with N ≥ 2.
 import * as tf from '@tensorflow/tfjs-core';
 import { encodeCopyRoofline } from '../roofline';
-import {
-  metaAconCBackwardBuffers,
-  metaAconCForwardBuffers,
-  type MetaAconCParams,
-  type MetaAconCGrads,
-} from '../../src/ops/metaAconC';
-import { MetaAconC } from '../../src/ops/layers';
+import { metaAconC, type MetaAconCParams, type MetaAconCGrads } from '../../src/activations/metaAconC/declaration';
+import { backwardBuffers, forwardBuffers } from '../../src/ops/forms';
+import { MetaAconC } from '../../src/index';
 import { metaAconCBackwardRef, metaAconCForwardRef } from '../../src/reference/metaAconC';
 import {
   aconCComposed,
@@ -78,9 +74,15 @@ export async function benchMeta(bench: BenchRun, shape: Shape4) {
     const opts = { training: true, hidden: R, dataFormat: layout };
     return {
       io,
-      fwd: () => void metaAconCForwardBuffers(ctx, { x: io.x, params: P, y: io.y }, shape, opts),
+      fwd: () => void forwardBuffers(ctx, metaAconC, { x: io.x, params: P, y: io.y }, shape, opts),
       bwd: () =>
-        void metaAconCBackwardBuffers(ctx, { x: io.x, dy: io.dy, params: P, grads: { ...G, dx: io.dx } }, shape, opts),
+        void backwardBuffers(
+          ctx,
+          metaAconC,
+          { x: io.x, dy: io.dy, params: P, grads: { ...G, dx: io.dx } },
+          shape,
+          opts,
+        ),
     };
   });
   const g = fused[0]!.io;

@@ -1,7 +1,7 @@
 // The tfjs family: the TensorFlow.js face (src/tfjs/ops.ts) on NHWC tensors, fused vs composed vs
 // tf.relu on the same tensor.
 import * as tf from '@tensorflow/tfjs-core';
-import { MetaAconC } from '../../src/ops/layers';
+import { MetaAconC } from '../../src/index';
 import { aconC, metaAconC, type MetaAconCTensors } from '../../src/tfjs/ops';
 import { checkAgree } from '../timing';
 import type { BenchImpl, BenchRun, DataFormat, Entry, Shape4 } from '../types';

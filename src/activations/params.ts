@@ -1,47 +1,77 @@
-// Generic walks over an activation's parameter (or gradient) set: a tree of named leaves — host
-// arrays, GPU buffers, bindings or element counts — whose keys are PyTorch's state-dict path
-// segments in camelCase (fc1.weight, bn1.runningMean ↔ bn1.running_mean). The order of the keys is
-// the order of everything: uploads, read-backs, checks, error messages. Imports nothing.
+// Generic walks over an activation's parameter tree (src/activations/types.ts, ParamTree): its leaves
+// in declaration order with their PyTorch names, reading a leaf out of a tree of values (host arrays,
+// GPU buffers, tensors) and building one, and the sizes of shapes written in dims. Leaf lists are
+// computed once per tree, so that a call walks a ready array. Imports nothing but types.
+import type { Dim, ParamDecl, ParamTree } from './types';
 
-/** A leaf: a count, a typed array or a GPUBuffer. */
-const isLeaf = (v: unknown) => typeof v !== 'object' || ArrayBuffer.isView(v) || 'usage' in (v as object);
-
-/** PyTorch's name of a key: runningMean → running_mean, runningVar → running_var, others as they are. */
-export const torchName = (k: string) => (k === 'runningMean' ? 'running_mean' : k === 'runningVar' ? 'running_var' : k);
-
-/** A set's structure with every leaf (a count, an array or a buffer) replaced by a B. */
-export type Remap<S, B> = { [K in keyof S]: S[K] extends number | Float32Array | GPUBuffer ? B : Remap<S[K], B> };
-
-/**
- * Walks a parameter or gradient set and a parallel set of element counts leaf by leaf, keeping
- * the structure: fn gets the leaf, its count and its PyTorch name (fc1.weight, bn1.running_mean).
- */
-export function mapSet<S extends object, B>(
-  set: S,
-  sizes: object,
-  fn: (leaf: never, size: number, name: string) => B,
-  prefix = '',
-): Remap<S, B> {
-  return Object.fromEntries(
-    Object.entries(set).map(([k, v]) => {
-      const size = (sizes as Record<string, unknown>)[k];
-      const name = prefix + torchName(k);
-      return [
-        k,
-        isLeaf(v) ? fn(v as never, size as number, name) : mapSet(v as object, size as object, fn, `${name}.`),
-      ];
-    }),
-  ) as Remap<S, B>;
+/** One parameter: where it sits in the tree, its PyTorch name, its declaration. */
+export interface Leaf {
+  /** Keys from the root: ['bn1', 'runningMean']. */
+  readonly path: readonly string[];
+  /** PyTorch's state-dict name: 'bn1.running_mean'. */
+  readonly name: string;
+  readonly decl: ParamDecl;
 }
 
-/** Leaves in a fixed order (p1, p2, fc1.weight, …). */
-export function leaves<T>(set: object): T[] {
-  return Object.values(set).flatMap((v) => (isLeaf(v) ? [v as T] : leaves<T>(v as object)));
+const isDecl = (v: ParamDecl | ParamTree): v is ParamDecl => Array.isArray(v.shape);
+
+/** PyTorch's name of a key: camelCase → snake_case (runningMean → running_mean; p1, weight unchanged). */
+export const torchName = (key: string) => key.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`);
+
+const cache = new WeakMap<ParamTree, readonly Leaf[]>();
+
+/** Every leaf of a tree, in declaration order (computed once per tree). */
+export function paramLeaves(tree: ParamTree): readonly Leaf[] {
+  let leaves = cache.get(tree);
+  if (!leaves) {
+    const out: Leaf[] = [];
+    const walk = (t: ParamTree, path: string[]) => {
+      for (const [k, v] of Object.entries(t)) {
+        const p = [...path, k];
+        if (isDecl(v)) out.push({ path: p, name: p.map(torchName).join('.'), decl: v });
+        else walk(v, p);
+      }
+    };
+    walk(tree, []);
+    cache.set(tree, (leaves = out));
+  }
+  return leaves;
 }
 
-/** The leaves by their PyTorch names after `prefix`: { 'params.fc1.weight': …, 'params.bn1.running_mean': … }. */
-export function namedLeaves<T>(set: object, prefix: string): Record<string, T> {
-  const out: Record<string, T> = {};
-  mapSet(set, set, (b: T, _, name) => void (out[name] = b), prefix);
-  return out;
+/** The value at a leaf's place in a tree of values; undefined where the tree lacks it. */
+export function readLeaf(tree: unknown, leaf: Leaf): unknown {
+  if (leaf.path.length === 1) return (tree as Record<string, unknown> | null | undefined)?.[leaf.path[0]!];
+  let v = tree;
+  for (const k of leaf.path) {
+    if (typeof v !== 'object' || v === null) return undefined;
+    v = (v as Record<string, unknown>)[k];
+  }
+  return v;
+}
+
+/** A tree holding fn(leaf) at the place of each leaf, keys in the leaves' order (after those of `root`). */
+export function buildTree<T>(
+  leaves: readonly Leaf[],
+  fn: (leaf: Leaf, i: number) => T,
+  root: Record<string, unknown> = {},
+): Record<string, unknown> {
+  leaves.forEach((leaf, i) => {
+    let node = root;
+    const last = leaf.path.length - 1;
+    for (let k = 0; k < last; k++) node = (node[leaf.path[k]!] ??= {}) as Record<string, unknown>;
+    node[leaf.path[last]!] = fn(leaf, i);
+  });
+  return root;
+}
+
+/** A shape with its dims resolved: ['R', 'C'] with R = 4, C = 17 → [4, 17]. */
+export function resolveShape(shape: readonly Dim[], dims: Readonly<Record<string, number>>): number[] {
+  return shape.map((d) => (typeof d === 'number' ? d : dims[d]!));
+}
+
+/** The element count of a shape written in dims (no array built). */
+export function sizeOf(shape: readonly Dim[], dims: Readonly<Record<string, number>>): number {
+  let n = 1;
+  for (const d of shape) n *= typeof d === 'number' ? d : dims[d]!;
+  return n;
 }

@@ -33,6 +33,8 @@ import {
   type ShuffleNetV2Options,
 } from './shufflenet';
 import { seedNetTorchShapes, type TorchShapes } from './torchShapes';
+import { paramLeaves, resolveShape } from '../activations/params';
+import { activationOfClass } from '../activations/registry';
 
 export const ARCHITECTURES = ['shufflenetv2-acon', 'shufflenetv2-meta', ...NET_KINDS] as const;
 export type Architecture = (typeof ARCHITECTURES)[number];
@@ -208,14 +210,13 @@ function torchToTfjs(layer: tfl.layers.Layer): TorchWeight[] {
   return layer.weights.map((w) => {
     const shape = w.shape as number[];
     const local = w.originalName.slice(layer.name.length + 1); // 'kernel', 'p1', 'fc1.weight', …
-    if (cls === 'AconC' || cls === 'MetaAconC') {
-      // p1, p2, beta are [1, C, 1, 1] in PyTorch; the β generator's 1×1 convs [O, I, 1, 1]
-      const torchShape =
-        shape.length === 1 && /^(p1|p2|beta)$/.test(local)
-          ? [1, shape[0]!, 1, 1]
-          : shape.length === 2
-            ? [...shape, 1, 1]
-            : shape;
+    const act = activationOfClass(cls);
+    const leaf = act && paramLeaves(act.params).find((l) => l.name === local);
+    if (leaf) {
+      // the declaration's PyTorch shape (p1 [1, C, 1, 1], fc1.weight [R, C, 1, 1]), dims read off the weight's
+      const dims: Record<string, number> = {};
+      leaf.decl.shape.forEach((d, i) => typeof d === 'string' && (dims[d] = shape[i]!));
+      const torchShape = resolveShape(leaf.decl.torchShape ?? leaf.decl.shape, dims);
       return { key: `${module}.${local}`, torchShape, toTfjs: (t) => tf.tensor(t.data as Float32Array, shape) };
     }
     const param = TORCH_PARAM[local];

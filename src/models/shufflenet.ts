@@ -25,7 +25,9 @@ import { AconC } from '../layers/aconC';
 import { MetaAconC } from '../layers/metaAconC';
 import type { Impl, Kwargs } from '../layers/common';
 import { single } from '../layers/common';
-import { acon, batchNorm, conv, linear, type TorchShapes } from './torchShapes';
+import { activationTorchShapes, batchNorm, conv, linear, type TorchShapes } from './torchShapes';
+import { aconC } from '../activations/aconC/declaration';
+import { metaAconC } from '../activations/metaAconC/declaration';
 
 export type ModelSize = '0.5x' | '1.0x' | '1.5x' | '2.0x';
 
@@ -164,19 +166,18 @@ export function shuffleNetV2TorchShapes(
   options: Pick<ShuffleNetV2Options, 'activation' | 'modelSize' | 'stageOutChannels' | 'numClasses' | 'r'>,
 ): TorchShapes {
   const channels = stageOutChannels(options);
-  const r =
-    options.activation === 'meta'
-      ? (options.r ?? defaultR(options.stageOutChannels ? undefined : options.modelSize))
-      : null;
+  const act = options.activation === 'meta' ? metaAconC : aconC;
+  const r = options.r ?? defaultR(options.stageOutChannels ? undefined : options.modelSize);
   const m: TorchShapes = new Map();
+  const acon = (name: string, c: number) => activationTorchShapes(m, name, act, c, { r });
   const pwBnAct = (name: string, i: number, cin: number, cout: number) => {
     conv(m, `${name}.${i}`, cin, cout, 1);
     batchNorm(m, `${name}.${i + 1}`, cout);
-    acon(m, `${name}.${i + 2}`, cout, r);
+    acon(`${name}.${i + 2}`, cout);
   };
   conv(m, 'first_conv.0', 3, channels[1]!, 3);
   batchNorm(m, 'first_conv.1', channels[1]!);
-  acon(m, 'first_conv.2', channels[1]!, r);
+  acon('first_conv.2', channels[1]!);
   let inp = channels[1]!;
   let block = 0;
   STAGE_REPEATS.forEach((repeats, stage) => {

@@ -6,7 +6,10 @@
  * (the seed nets' here, ShuffleNetV2's next to its builder); tests/node/torch-shapes.test.ts checks
  * that each equals what the built tf.layers model expects.
  */
-import { metaHiddenWidth } from '../activations/metaAconC/params';
+import { aconC } from '../activations/aconC/declaration';
+import { metaAconC } from '../activations/metaAconC/declaration';
+import { paramLeaves, resolveShape } from '../activations/params';
+import type { AnyActivation } from '../activations/types';
 import type { NetKind } from '../layers/networks';
 
 /** PyTorch tensor name → shape. */
@@ -29,19 +32,15 @@ export function batchNorm(m: TorchShapes, name: string, c: number): void {
   for (const p of ['weight', 'bias', 'running_mean', 'running_var']) m.set(`${name}.${p}`, [c]);
 }
 
-/** AconC(c) when r is null, else MetaAconC(c, r): p1, p2 (, beta) [1, C, 1, 1]; the β generator C → R → C. */
-export function acon(m: TorchShapes, name: string, c: number, r: number | null): void {
-  m.set(`${name}.p1`, [1, c, 1, 1]);
-  m.set(`${name}.p2`, [1, c, 1, 1]);
-  if (r === null) {
-    m.set(`${name}.beta`, [1, c, 1, 1]);
-    return;
-  }
-  const hidden = metaHiddenWidth(c, r);
-  conv(m, `${name}.fc1`, c, hidden, 1);
-  batchNorm(m, `${name}.bn1`, hidden);
-  conv(m, `${name}.fc2`, hidden, c, 1);
-  batchNorm(m, `${name}.bn2`, c);
+/**
+ * An activation module of c channels as its declaration gives it: every parameter under its PyTorch
+ * name with its PyTorch shape, the derived dims from `options` (MetaAconC's r).
+ */
+export function activationTorchShapes(m: TorchShapes, name: string, act: AnyActivation, c: number, options = {}): void {
+  const dims: Record<string, number> = { C: c };
+  for (const [dim, d] of Object.entries(act.dims ?? {})) dims[dim] = d.of(c, options);
+  for (const leaf of paramLeaves(act.params))
+    m.set(`${name}.${leaf.name}`, resolveShape(leaf.decl.torchShape ?? leaf.decl.shape, dims));
 }
 
 /** The seed networks (src/layers/networks.ts seedModel): fixed widths, `numClasses` outputs, Meta-ACON r 16. */
@@ -50,7 +49,7 @@ export function seedNetTorchShapes(kind: NetKind, numClasses: number): TorchShap
   conv(m, 'conv1', 3, 32, 3);
   conv(m, 'conv2', 32, 64, 3);
   conv(m, 'conv3', 64, 64, 3);
-  if (kind !== 'dcn3') acon(m, 'act', 64, kind === 'dcn2-meta' ? 16 : null);
+  if (kind !== 'dcn3') activationTorchShapes(m, 'act', kind === 'dcn2-meta' ? metaAconC : aconC, 64, { r: 16 });
   conv(m, 'conv4', 64, 64, 3);
   linear(m, 'fc1', 4 * 4 * 64, 64);
   linear(m, 'fc2', 64, numClasses);

@@ -1,40 +1,86 @@
 import { Batch, GpuContext, type GpuContextOptions, type Recorder } from '../gpu/context';
 import { BufferError, LengthError } from '../gpu/errors';
-import { checkFloat32 } from './validate';
-import {
-  aconCBackward,
-  aconCBackwardBuffers,
-  aconCForward,
-  aconCForwardBuffers,
-  recordAconCBackward,
-  recordAconCForward,
-  type AconCBackwardBuffers,
-  type AconCBuffersOptions,
-  type AconCForwardBuffers,
-  type AconCGrads,
-  type AconCOptions,
-  type AconCParams,
-} from './aconC';
 import type { Shape4 } from '../core/types';
-import {
-  metaAconCBackward,
-  metaAconCBackwardBuffers,
-  metaAconCForward,
-  metaAconCForwardBuffers,
-  recordMetaAconCBackward,
-  recordMetaAconCForward,
-  type MetaAconCBackwardBuffers,
-  type MetaAconCBuffersOptions,
-  type MetaAconCForwardBuffers,
-  type MetaAconCForwardResult,
-  type MetaAconCGrads,
-  type MetaAconCOptions,
-  type MetaAconCParams,
-} from './metaAconC';
+import { ACTIVATIONS, type Registered } from '../activations/registry';
+import type {
+  AnyActivation,
+  BackwardBuffersOf,
+  BackwardResultOf,
+  BuffersOptionsOf,
+  ForwardBuffersOf,
+  ForwardResultOf,
+  HostOptionsOf,
+  ParamsOf,
+} from '../activations/types';
+import * as forms from './forms';
+import { checkFloat32 } from './validate';
+
+/** An options argument, required exactly when the options have a required member (Meta's training). */
+type OptionArg<O> = object extends O ? [options?: O] : [options: O];
+/** The installed methods' arguments: checked by the forms at run time, typed by {@link HostMethods}. */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+type Any = any;
+
+/** One activation's host-array and GPU-resident forms, bound to a context (see {@link AconGPU}). */
+export interface ActivationOps<A> {
+  /** y = act(x) on host arrays; x is [N, C, H, W] float32 (NCHW unless options.dataFormat says NHWC). */
+  forward(
+    x: Float32Array,
+    shape: Shape4,
+    params: ParamsOf<A>,
+    ...options: OptionArg<HostOptionsOf<A>>
+  ): Promise<ForwardResultOf<A>>;
+  /** The gradients for upstream gradient dy: dx and one per trainable parameter under its own name. */
+  backward(
+    x: Float32Array,
+    dy: Float32Array,
+    shape: Shape4,
+    params: ParamsOf<A>,
+    ...options: OptionArg<HostOptionsOf<A>>
+  ): Promise<BackwardResultOf<A>>;
+  /** The forward on your GPUBuffers (STORAGE usage, this device); nothing read back. */
+  forwardBuffers(
+    buffers: ForwardBuffersOf<A>,
+    shape: Shape4,
+    ...options: OptionArg<BuffersOptionsOf<A>>
+  ): Promise<void>;
+  /** The backward on your GPUBuffers: writes every buffer of `buffers.grads`. */
+  backwardBuffers(
+    buffers: BackwardBuffersOf<A>,
+    shape: Shape4,
+    ...options: OptionArg<BuffersOptionsOf<A>>
+  ): Promise<void>;
+}
+
+/** One activation's forms recorded into your command encoder (see {@link AconEncoder}). */
+export interface EncoderOps<A> {
+  forward(buffers: ForwardBuffersOf<A>, shape: Shape4, ...options: OptionArg<BuffersOptionsOf<A>>): void;
+  backward(buffers: BackwardBuffersOf<A>, shape: Shape4, ...options: OptionArg<BuffersOptionsOf<A>>): void;
+}
+
+/** AconGPU's methods per registered activation: aconCForward, aconCBackward, aconCForwardBuffers, … */
+type HostMethods = { [A in Registered as `${A['name']}Forward`]: ActivationOps<A>['forward'] } & {
+  [A in Registered as `${A['name']}Backward`]: ActivationOps<A>['backward'];
+} & { [A in Registered as `${A['name']}ForwardBuffers`]: ActivationOps<A>['forwardBuffers'] } & {
+  [A in Registered as `${A['name']}BackwardBuffers`]: ActivationOps<A>['backwardBuffers'];
+};
+/** AconEncoder's methods per registered activation: aconCForward, aconCBackward, … */
+type EncoderMethods = { [A in Registered as `${A['name']}Forward`]: EncoderOps<A>['forward'] } & {
+  [A in Registered as `${A['name']}Backward`]: EncoderOps<A>['backward'];
+};
+
+/** Installs a method on a prototype as a class method would be (not enumerable). */
+const method = (proto: object, name: string, value: (...args: never[]) => unknown) =>
+  Object.defineProperty(proto, name, { value, writable: true, configurable: true });
+
+// The per-activation methods are derived from the registry (src/activations/index.ts): their types by
+// declaration merging, their values installed in the classes' static blocks (kept wherever the class is).
+// eslint-disable-next-line @typescript-eslint/no-empty-object-type, @typescript-eslint/no-unsafe-declaration-merging
+export interface AconGPU extends HostMethods {}
 
 /**
  * The library's handle: a GPU device (requested, or yours) with the ACON operations bound to it.
- * Every operation comes in three forms with one vocabulary:
+ * Every registered activation's operation comes in three forms with one vocabulary:
  *   `aconCForward(x, shape, params)`                 host Float32Arrays in and out
  *   `aconCForwardBuffers({ x, params, y }, shape)`   your GPUBuffers, submitted by the library
  *   `encoder(commandEncoder).aconCForward(…)`        your GPUBuffers, recorded into your encoder
@@ -48,8 +94,34 @@ import {
  * acon.destroy();
  * ```
  */
+// eslint-disable-next-line @typescript-eslint/no-unsafe-declaration-merging
 export class AconGPU {
+  private readonly ops = new Map<AnyActivation, ActivationOps<AnyActivation>>();
+
   private constructor(readonly context: GpuContext) {}
+
+  static {
+    for (const a of ACTIVATIONS) {
+      const p = this.prototype;
+      const act = a as AnyActivation;
+      method(p, `${a.name}Forward`, function (this: AconGPU, x: Float32Array, shape: Shape4, params: Any, o?: Any) {
+        return forms.hostForward(this.context, act, x, shape, params, o);
+      });
+      method(
+        p,
+        `${a.name}Backward`,
+        function (this: AconGPU, x: Float32Array, dy: Float32Array, s: Shape4, params: Any, o?: Any) {
+          return forms.hostBackward(this.context, act, x, dy, s, params, o);
+        },
+      );
+      method(p, `${a.name}ForwardBuffers`, function (this: AconGPU, b: Any, s: Shape4, o?: Any) {
+        return forms.forwardBuffers(this.context, act, b, s, o);
+      });
+      method(p, `${a.name}BackwardBuffers`, function (this: AconGPU, b: Any, s: Shape4, o?: Any) {
+        return forms.backwardBuffers(this.context, act, b, s, o);
+      });
+    }
+  }
 
   /** Requests a device with the adapter's full limits, or wraps `options.device` (which stays yours). */
   static async create(options: GpuContextOptions = {}): Promise<AconGPU> {
@@ -60,72 +132,23 @@ export class AconGPU {
     return this.context.device;
   }
 
-  /** y = ACON-C(x); x is [N, C, H, W] float32 (NCHW unless options.dataFormat says NHWC). */
-  aconCForward(x: Float32Array, shape: Shape4, params: AconCParams, options?: AconCOptions): Promise<Float32Array> {
-    return aconCForward(this.context, x, shape, params, options);
-  }
-
-  /** The gradients of ACON-C for upstream gradient dy: dx and the parameters' (p1, p2, beta). */
-  aconCBackward(
-    x: Float32Array,
-    dy: Float32Array,
-    shape: Shape4,
-    params: AconCParams,
-    options?: AconCOptions,
-  ): Promise<AconCGrads> {
-    return aconCBackward(this.context, x, dy, shape, params, options);
-  }
-
-  /** Forward on your GPUBuffers; nothing read back. `betaLength` N·C for a per-sample β. */
-  aconCForwardBuffers(buffers: AconCForwardBuffers, shape: Shape4, options?: AconCBuffersOptions): Promise<void> {
-    return aconCForwardBuffers(this.context, buffers, shape, options);
-  }
-
-  /** Backward on your GPUBuffers; nothing read back. */
-  aconCBackwardBuffers(buffers: AconCBackwardBuffers, shape: Shape4, options?: AconCBuffersOptions): Promise<void> {
-    return aconCBackwardBuffers(this.context, buffers, shape, options);
-  }
-
   /**
-   * Meta-ACON-C forward (β from the input through mean → fc1 → BN1 → fc2 → BN2 → σ). Training mode
-   * needs N ≥ 2 and returns moved running statistics; `params` is not modified.
+   * One activation's forms for code holding its declaration (the bench, the report, a declaration of
+   * your own): acon.op(metaAconC).forward(x, shape, params, { training }) is acon.metaAconCForward(…).
    */
-  metaAconCForward(
-    x: Float32Array,
-    shape: Shape4,
-    params: MetaAconCParams,
-    options: MetaAconCOptions,
-  ): Promise<MetaAconCForwardResult> {
-    return metaAconCForward(this.context, x, shape, params, options);
-  }
-
-  /** Every Meta-ACON-C gradient (dx, p1, p2, both 1×1 convs, both batch norms) for upstream dy. */
-  metaAconCBackward(
-    x: Float32Array,
-    dy: Float32Array,
-    shape: Shape4,
-    params: MetaAconCParams,
-    options: MetaAconCOptions,
-  ): Promise<MetaAconCGrads> {
-    return metaAconCBackward(this.context, x, dy, shape, params, options);
-  }
-
-  /** Meta-ACON-C forward on your GPUBuffers; training mode updates the running-statistics buffers in place. */
-  metaAconCForwardBuffers(
-    buffers: MetaAconCForwardBuffers,
-    shape: Shape4,
-    options: MetaAconCBuffersOptions,
-  ): Promise<void> {
-    return metaAconCForwardBuffers(this.context, buffers, shape, options);
-  }
-
-  /** Meta-ACON-C backward on your GPUBuffers: writes every buffer of `buffers.grads`. */
-  metaAconCBackwardBuffers(
-    buffers: MetaAconCBackwardBuffers,
-    shape: Shape4,
-    options: MetaAconCBuffersOptions,
-  ): Promise<void> {
-    return metaAconCBackwardBuffers(this.context, buffers, shape, options);
+  op<A extends AnyActivation>(act: A): ActivationOps<A> {
+    let ops = this.ops.get(act);
+    if (!ops) {
+      const ctx = this.context;
+      ops = {
+        forward: (x, shape, params, options) => forms.hostForward(ctx, act, x, shape, params, options),
+        backward: (x, dy, shape, params, options) => forms.hostBackward(ctx, act, x, dy, shape, params, options),
+        forwardBuffers: (buffers, shape, options) => forms.forwardBuffers(ctx, act, buffers, shape, options),
+        backwardBuffers: (buffers, shape, options) => forms.backwardBuffers(ctx, act, buffers, shape, options),
+      };
+      this.ops.set(act, ops);
+    }
+    return ops as unknown as ActivationOps<A>;
   }
 
   /**
@@ -175,6 +198,9 @@ export class AconGPU {
   }
 }
 
+// eslint-disable-next-line @typescript-eslint/no-empty-object-type, @typescript-eslint/no-unsafe-declaration-merging
+export interface AconEncoder extends EncoderMethods {}
+
 /**
  * ACON operations recorded into a command encoder of yours (from {@link AconGPU.encoder}): each
  * method validates synchronously, throws the library's typed errors before recording anything,
@@ -192,8 +218,22 @@ export class AconGPU {
  * acon.release();
  * ```
  */
+// eslint-disable-next-line @typescript-eslint/no-unsafe-declaration-merging
 export class AconEncoder {
   private readonly batch: Batch;
+
+  static {
+    for (const a of ACTIVATIONS) {
+      const p = this.prototype;
+      const act = a as AnyActivation;
+      method(p, `${a.name}Forward`, function (this: AconEncoder, b: Any, s: Shape4, o?: Any) {
+        this.record((r) => forms.recordForward(this.ctx, act, r, b, s, o));
+      });
+      method(p, `${a.name}Backward`, function (this: AconEncoder, b: Any, s: Shape4, o?: Any) {
+        this.record((r) => forms.recordBackward(this.ctx, act, r, b, s, o));
+      });
+    }
+  }
 
   constructor(
     private readonly ctx: GpuContext,
@@ -211,20 +251,14 @@ export class AconEncoder {
     }
   }
 
-  aconCForward(buffers: AconCForwardBuffers, shape: Shape4, options?: AconCBuffersOptions): void {
-    this.record((r) => recordAconCForward(this.ctx, r, buffers, shape, options));
-  }
-
-  aconCBackward(buffers: AconCBackwardBuffers, shape: Shape4, options?: AconCBuffersOptions): void {
-    this.record((r) => recordAconCBackward(this.ctx, r, buffers, shape, options));
-  }
-
-  metaAconCForward(buffers: MetaAconCForwardBuffers, shape: Shape4, options: MetaAconCBuffersOptions): void {
-    this.record((r) => recordMetaAconCForward(this.ctx, r, buffers, shape, options));
-  }
-
-  metaAconCBackward(buffers: MetaAconCBackwardBuffers, shape: Shape4, options: MetaAconCBuffersOptions): void {
-    this.record((r) => recordMetaAconCBackward(this.ctx, r, buffers, shape, options));
+  /** One activation's record forms, for code holding its declaration (see {@link AconGPU.op}). */
+  op<A extends AnyActivation>(act: A): EncoderOps<A> {
+    return {
+      forward: (buffers, shape, options) =>
+        this.record((r) => forms.recordForward(this.ctx, act, r, buffers, shape, options)),
+      backward: (buffers, shape, options) =>
+        this.record((r) => forms.recordBackward(this.ctx, act, r, buffers, shape, options)),
+    };
   }
 
   /** Gives the scratch buffers back to the library's pool; call after submitting the encoder's work. */

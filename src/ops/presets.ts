@@ -4,7 +4,7 @@
  *   ACON-B:          p1 = 1, p2 learnable  → y = (1 − p2)·x·σ(β·(1 − p2)·x) + p2·x
  * (ReLU is the limit β → +∞ with p1 = 1, p2 = 0; a linear unit (p1 + p2)/2·x is β = 0.)
  */
-import type { AconCParams } from './aconC';
+import type { AconCParams } from '../activations/aconC/declaration';
 
 const ones = (n: number) => new Float32Array(n).fill(1);
 

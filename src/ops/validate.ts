@@ -99,18 +99,16 @@ export function checkGPUBuffer(buffer: unknown, bytes: number, name: string): GP
 
 /**
  * Written buffers must be distinct from every other buffer of the call (WebGPU forbids aliasing a
- * written binding); `all` names every buffer of the call as errors name it.
+ * written binding): `buffers` is every buffer of the call, `names` how errors name them, `written`
+ * the indices of the written ones.
  */
-export function checkDistinct(outputs: Record<string, GPUBuffer>, all: Record<string, GPUBuffer>): void {
-  for (const [oname, o] of Object.entries(outputs)) {
-    for (const [name, b] of Object.entries(all)) {
-      if (name !== oname && b === o) {
+export function checkDistinct(names: readonly string[], buffers: readonly unknown[], written: readonly number[]): void {
+  for (const o of written)
+    for (let j = 0; j < buffers.length; j++)
+      if (j !== o && buffers[j] === buffers[o])
         throw new BufferError(
-          `${oname} (written) is the same GPUBuffer as ${name}`,
+          `${names[o]} (written) is the same GPUBuffer as ${names[j]}`,
           'a buffer of its own',
-          `the buffer of ${name}`,
+          `the buffer of ${names[j]}`,
         );
-      }
-    }
-  }
 }

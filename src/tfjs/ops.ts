@@ -14,14 +14,14 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { GpuContext } from '../gpu/context';
 import { BatchSizeError, DTypeError, OptionError, ShapeError } from '../gpu/errors';
-import { recordAconCBackward, recordAconCForward } from '../ops/aconC';
+import { recordBackward, recordForward } from '../ops/forms';
+import { aconC as aconCDecl } from '../activations/aconC/declaration';
 import {
-  BN_MOMENTUM,
-  recordMetaAconCBackward,
-  recordMetaAconCForward,
+  metaAconC as metaAconCDecl,
   type MetaAconCGrads,
   type MetaAconCParams,
-} from '../ops/metaAconC';
+} from '../activations/metaAconC/declaration';
+import { BN_MOMENTUM } from '../kernels/batchnorm';
 import type { DataFormat } from '../core/types';
 import { checkDataFormat, checkFits } from '../ops/validate';
 import { aconCComposed, batchNormComposed } from './composed';
@@ -133,7 +133,14 @@ export function aconC(
     const stream = new TfjsStream(backend);
     const [bx, b1, b2, bb] = [xx!, a1!, a2!, b!].map((t) => stream.bufferOf(t)) as GPUBuffer[];
     const y = stream.output(shape);
-    recordAconCForward(ctx, stream, { x: bx!, params: { p1: b1!, p2: b2!, beta: bb! }, y: y.buffer }, ourShape, opts);
+    recordForward(
+      ctx,
+      aconCDecl,
+      stream,
+      { x: bx!, params: { p1: b1!, p2: b2!, beta: bb! }, y: y.buffer },
+      ourShape,
+      opts,
+    );
     stream.end();
     return {
       value: y.tensor(),
@@ -146,8 +153,9 @@ export function aconC(
         const out = [xx, a1, a2, b].map((t) => stream.output(t.shape));
         const [dx, gp1, gp2, gbeta] = out.map((o) => o.buffer) as [GPUBuffer, GPUBuffer, GPUBuffer, GPUBuffer];
         const grads = { dx, p1: gp1, p2: gp2, beta: gbeta };
-        recordAconCBackward(
+        recordBackward(
           ctx,
+          aconCDecl,
           stream,
           { x: bx!, dy: bdy!, params: { p1: b1!, p2: b2!, beta: bb! }, grads },
           ourShape,
@@ -259,8 +267,9 @@ export function metaAconC(
     const fresh = options.training ? running.map((v) => stream.output(v.shape)) : null;
     const y = stream.output(shape);
     if (fresh) running.forEach((v, i) => stream.copy(current[i]!, fresh[i]!.buffer, v.size * 4));
-    recordMetaAconCForward(
+    recordForward(
       ctx,
+      metaAconCDecl,
       stream,
       { x: bx, y: y.buffer, params: params(trainables, fresh ? fresh.map((s) => s.buffer) : current) },
       ourShape,
@@ -292,7 +301,14 @@ export function metaAconC(
           fc2: { weight: b[7]!, bias: b[8]! },
           bn2: { weight: b[9]!, bias: b[10]! },
         };
-        recordMetaAconCBackward(ctx, stream, { x: sx!, dy: gb, params: params(sp, stats), grads }, ourShape, opts);
+        recordBackward(
+          ctx,
+          metaAconCDecl,
+          stream,
+          { x: sx!, dy: gb, params: params(sp, stats), grads },
+          ourShape,
+          opts,
+        );
         stream.end();
         return out.map((o) => o.tensor());
       },

@@ -2,10 +2,18 @@
 // (the op's debug intermediates), in training and eval mode.
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import fc from 'fast-check';
-import { AconGPU, BatchSizeError, LengthError, StateDictError, type DataFormat, type Shape4 } from '../../src/index';
+import {
+  AconGPU,
+  BatchSizeError,
+  LengthError,
+  MetaAconC,
+  StateDictError,
+  type DataFormat,
+  type Shape4,
+} from '../../src/index';
 import { checkMetaStages } from '../../tools/report/metaStages';
-import { metaAconCBackward, metaAconCForward } from '../../src/ops/metaAconC';
-import { MetaAconC } from '../../src/ops/layers';
+import { metaAconC as metaAconCDecl } from '../../src/activations/metaAconC/declaration';
+import { hostBackward, hostForward } from '../../src/ops/forms';
 import { normal, rng } from '../../src/ops/random';
 import { batchNormRef } from '../../src/reference/metaAconC';
 import { batchNormBounds } from '../../src/reference/metaBounds';
@@ -132,8 +140,12 @@ describe('Meta-ACON-C eval forward: the β generator in one pass', () => {
     const [N, C, H, W] = shape;
     const p = makeMetaParams(C, r, seed);
     const x = normal(rng(seed + 1), N * C * H * W, 2);
-    const fused = await metaAconCForward(a.context, x, shape, p, { training: false, dataFormat });
-    const staged = await metaAconCForward(a.context, x, shape, p, { training: false, dataFormat, debug: true });
+    const fused = await hostForward(a.context, metaAconCDecl, x, shape, p, { training: false, dataFormat });
+    const staged = await hostForward(a.context, metaAconCDecl, x, shape, p, {
+      training: false,
+      dataFormat,
+      debug: true,
+    });
     expect(fused.beta).toEqual(staged.beta);
     expect(fused.y).toEqual(staged.y);
     // the running statistics are read, never written
@@ -178,7 +190,7 @@ describe('Meta-ACON-C layer', () => {
     for (let step = 0; step < 4; step++) {
       const x = normal(rand, 4 * 32 * 25, 1 + step);
       const before = structuredClone(layer.params);
-      const f = await metaAconCForward(acon.context, x, shape, before, { training: true, debug: true });
+      const f = await hostForward(acon.context, metaAconCDecl, x, shape, before, { training: true, debug: true });
       const y = await layer.forward(acon, x, shape, { training: true });
       expect(y).toEqual(f.y);
       const I = f.intermediates!;
@@ -259,25 +271,27 @@ describe('Meta-ACON-C bad input', () => {
   const x = new Float32Array(2 * 17 * 9);
   test('batch of one in training mode: typed error; eval mode works', async () => {
     const p = makeParams(17, 16, 1);
-    const e = await metaAconCForward(acon.context, new Float32Array(17 * 9), [1, 17, 3, 3], p, {
+    const e = await hostForward(acon.context, metaAconCDecl, new Float32Array(17 * 9), [1, 17, 3, 3], p, {
       training: true,
     }).catch((err: unknown) => err);
     expect(e).toBeInstanceOf(BatchSizeError);
     expect((e as BatchSizeError).expected).toMatch(/N ≥ 2/);
     expect((e as BatchSizeError).actual).toBe('N = 1');
     await expect(
-      metaAconCBackward(acon.context, new Float32Array(17 * 9), new Float32Array(17 * 9), [1, 17, 3, 3], p, {
+      hostBackward(acon.context, metaAconCDecl, new Float32Array(17 * 9), new Float32Array(17 * 9), [1, 17, 3, 3], p, {
         training: true,
       }),
     ).rejects.toBeInstanceOf(BatchSizeError);
-    const y = await metaAconCForward(acon.context, new Float32Array(17 * 9).fill(1), [1, 17, 3, 3], p, {
+    const y = await hostForward(acon.context, metaAconCDecl, new Float32Array(17 * 9).fill(1), [1, 17, 3, 3], p, {
       training: false,
     });
     expect(y.y.every(Number.isFinite)).toBe(true);
   });
   test('wrong C: parameters for 16 channels on a 17-channel tensor', async () => {
     const p = makeParams(16, 16, 1);
-    const e = await metaAconCForward(acon.context, x, shape, p, { training: false }).catch((err: unknown) => err);
+    const e = await hostForward(acon.context, metaAconCDecl, x, shape, p, { training: false }).catch(
+      (err: unknown) => err,
+    );
     expect(e).toBeInstanceOf(LengthError);
     expect((e as LengthError).message).toMatch(/p1/);
   });

@@ -1,32 +1,42 @@
-// Shared test fixtures: seeded Meta-ACON parameters and the central-difference gradient check.
+// Shared test fixtures: seeded parameters of any declared activation (each parameter's fixture init,
+// in declaration order, from one stream: for Meta-ACON the values the hand-written fixture drew) and
+// the central-difference gradient check.
 import { expect } from 'vitest';
-import { normal, rng, uniform } from '../../src/ops/random';
-import type { MetaAconCParams } from '../../src/ops/metaAconC';
+import { buildTree, paramLeaves, readLeaf } from '../../src/activations/params';
+import type { AnyActivation, ParamsOf } from '../../src/activations/types';
+import { metaAconC, type MetaAconCParams } from '../../src/activations/metaAconC/declaration';
+import { initialParams } from '../../src/ops/hostLayer';
 import { compare } from '../../src/reference/tolerance';
-import { metaHiddenWidth } from '../../src/reference/metaAconC';
+
+/** Seeded parameters for C channels, the derived dims from `options` (Meta's r): every parameter's fixture init. */
+export function fixtureParams<A extends AnyActivation>(act: A, C: number, options: object, seed: number): ParamsOf<A> {
+  const dims: Record<string, number> = { C };
+  for (const [dim, d] of Object.entries(act.dims ?? {})) dims[dim] = d.of(C, options);
+  return initialParams(act, dims, seed, 'fixture');
+}
 
 /**
  * Random Meta-ACON-C parameters for C channels and hidden width max(r, ⌊C/r⌋): convs as PyTorch's
  * init range, BN scales in [0.5, 1.5], running statistics away from their init (0, 1).
  */
-export function makeMetaParams(C: number, r: number, seed: number): MetaAconCParams {
-  const R = metaHiddenWidth(C, r);
-  const rand = rng(seed);
-  const bn = (f: number) => ({
-    weight: uniform(rand, f, 0.5, 1.5),
-    bias: normal(rand, f, 0.2),
-    runningMean: normal(rand, f, 0.1),
-    runningVar: uniform(rand, f, 0.5, 2),
-  });
-  return {
-    p1: normal(rand, C),
-    p2: normal(rand, C),
-    fc1: { weight: uniform(rand, R * C, -1 / Math.sqrt(C), 1 / Math.sqrt(C)), bias: uniform(rand, R, -0.1, 0.1) },
-    bn1: bn(R),
-    fc2: { weight: uniform(rand, C * R, -1 / Math.sqrt(R), 1 / Math.sqrt(R)), bias: uniform(rand, C, -0.1, 0.1) },
-    bn2: bn(C),
-  };
+export const makeMetaParams = (C: number, r: number, seed: number): MetaAconCParams =>
+  fixtureParams(metaAconC, C, { r }, seed);
+
+/** A parameter set as GPUBuffers, each made from its host array by `make`. */
+export function paramBuffers<A extends AnyActivation>(
+  act: A,
+  p: ParamsOf<A>,
+  make: (a: Float32Array) => GPUBuffer,
+): ParamsOf<A, GPUBuffer> {
+  return buildTree(paramLeaves(act.params), (leaf) => make(readLeaf(p, leaf) as Float32Array)) as ParamsOf<
+    A,
+    GPUBuffer
+  >;
 }
+
+/** A Meta-ACON parameter set as GPUBuffers, each made from its host array by `make`. */
+export const metaParamBuffers = (p: MetaAconCParams, make: (a: Float32Array) => GPUBuffer) =>
+  paramBuffers(metaAconC, p, make);
 
 /**
  * Checks grad against central differences of loss() in each entry of arr (changed in place and
@@ -61,22 +71,4 @@ export function expectWithinBounds(
   bound: ArrayLike<number>,
 ): void {
   expect(compare(got, want, bound).bad, `${name}: elements outside the float32 error bound`).toEqual([]);
-}
-
-/** A Meta-ACON parameter set as GPUBuffers, each made from its host array by `make`. */
-export function metaParamBuffers(p: MetaAconCParams, make: (a: Float32Array) => GPUBuffer): MetaAconCParams<GPUBuffer> {
-  const bn = (s: MetaAconCParams['bn1']) => ({
-    weight: make(s.weight),
-    bias: make(s.bias),
-    runningMean: make(s.runningMean),
-    runningVar: make(s.runningVar),
-  });
-  return {
-    p1: make(p.p1),
-    p2: make(p.p2),
-    fc1: { weight: make(p.fc1.weight), bias: make(p.fc1.bias) },
-    bn1: bn(p.bn1),
-    fc2: { weight: make(p.fc2.weight), bias: make(p.fc2.bias) },
-    bn2: bn(p.bn2),
-  };
 }

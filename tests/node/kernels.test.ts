@@ -22,7 +22,8 @@ import { FINISH_TERMS, LAVAPIPE_LOOP_CAP, LOOP_BUDGET } from '../../src/kernels/
 import { encodeConv1x1, encodeConv1x1Backward, encodeConv1x1BatchNormEval } from '../../src/kernels/conv1x1';
 import { channelsLastPlan, slicePlan } from '../../src/kernels/plan';
 import { encodeBroadcastAdd, encodePlaneMeans, encodePlanePartials, meanPlan } from '../../src/kernels/reduce';
-import { recordMetaAconCBackward, recordMetaAconCForward } from '../../src/ops/metaAconC';
+import { metaAconC } from '../../src/activations/metaAconC/declaration';
+import { recordBackward, recordForward } from '../../src/ops/forms';
 import { encodeCopyRoofline } from '../../bench/roofline';
 
 describe('WGSL interfaces', () => {
@@ -548,8 +549,8 @@ describe('loop budget: no invocation loops beyond LOOP_BUDGET (lavapipe caps an 
           for (const training of [true, false]) {
             const { ctx, rec, log } = fakeGpu(software);
             const { x, y, dy, params, grads } = metaBuffers();
-            recordMetaAconCForward(ctx, rec, { x, y, params }, shape, { training, dataFormat, r });
-            recordMetaAconCBackward(ctx, rec, { x, dy, params, grads }, shape, { training, dataFormat, r });
+            recordForward(ctx, metaAconC, rec, { x, y, params }, shape, { training, dataFormat, r });
+            recordBackward(ctx, metaAconC, rec, { x, dy, params, grads }, shape, { training, dataFormat, r });
             expect(overBudget(log), `${software} ${dataFormat} ${training}`).toEqual([]);
           }
     },
@@ -559,17 +560,17 @@ describe('loop budget: no invocation loops beyond LOOP_BUDGET (lavapipe caps an 
     const { ctx, rec, log } = fakeGpu(false);
     const { x, y, dy, params, grads } = metaBuffers();
     const big: [number, number, number, number] = [META_BATCH_MAX + 1, 4, 1, 1];
-    expect(() => recordMetaAconCForward(ctx, rec, { x, y, params }, big, { training: true })).toThrow(LimitError);
-    expect(() => recordMetaAconCBackward(ctx, rec, { x, dy, params, grads }, big, { training: false })).toThrow(
+    expect(() => recordForward(ctx, metaAconC, rec, { x, y, params }, big, { training: true })).toThrow(LimitError);
+    expect(() => recordBackward(ctx, metaAconC, rec, { x, dy, params, grads }, big, { training: false })).toThrow(
       LimitError,
     );
     const wide: [number, number, number, number] = [2, META_FEATURES_MAX + 1, 1, 1];
-    expect(() => recordMetaAconCForward(ctx, rec, { x, y, params }, wide, { training: false })).toThrow(LimitError);
+    expect(() => recordForward(ctx, metaAconC, rec, { x, y, params }, wide, { training: false })).toThrow(LimitError);
     expect(() =>
-      recordMetaAconCForward(ctx, rec, { x, y, params }, [2, 8, 1, 1], { training: false, hidden: 20_000 }),
+      recordForward(ctx, metaAconC, rec, { x, y, params }, [2, 8, 1, 1], { training: false, hidden: 20_000 }),
     ).toThrow(/at most 16384/);
     expect(log).toEqual([]);
-    recordMetaAconCForward(ctx, rec, { x, y, params }, [70_000, 4, 1, 1], { training: false, dataFormat: 'NHWC' });
+    recordForward(ctx, metaAconC, rec, { x, y, params }, [70_000, 4, 1, 1], { training: false, dataFormat: 'NHWC' });
     expect(log.length).toBeGreaterThan(0);
     expect(overBudget(log)).toEqual([]);
   });

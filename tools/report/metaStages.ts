@@ -7,7 +7,8 @@
 import type { GpuContext } from '../../src/gpu/context';
 import { backwardPlan } from '../../src/activations/aconC/kernels';
 import { meanPlan } from '../../src/kernels/reduce';
-import { metaAconCBackward, metaAconCForward, type MetaAconCParams } from '../../src/ops/metaAconC';
+import { metaAconC, type MetaAconCParams } from '../../src/activations/metaAconC/declaration';
+import { hostBackward, hostForward } from '../../src/ops/forms';
 import type { DataFormat, Shape4 } from '../../src/core/types';
 import { aconCBackwardRef, aconCForwardRef } from '../../src/reference/aconC';
 import { backwardBounds, forwardBounds } from '../../src/reference/aconBounds';
@@ -64,7 +65,7 @@ export async function checkMetaStages(
     within(stage, got ?? [], want ?? [], exact(want?.length ?? 0));
 
   // ---- forward ----
-  const f = await metaAconCForward(ctx, x, shape, p, { training, dataFormat, debug: true });
+  const f = await hostForward(ctx, metaAconC, x, shape, p, { training, dataFormat, debug: true });
   const I = f.intermediates!;
   within(
     'mean',
@@ -121,13 +122,13 @@ export async function checkMetaStages(
   within('y', f.y, aconCForwardRef(x, shape, ap, dataFormat), forwardBounds(x, shape, ap, dataFormat));
   if (!training) {
     // the eval forward without debug fuses each 1×1 conv with its batch norm: same expressions, same bits
-    const fused = await metaAconCForward(ctx, x, shape, p, { training, dataFormat });
+    const fused = await hostForward(ctx, metaAconC, x, shape, p, { training, dataFormat });
     same('fused eval β', fused.beta, I.beta);
     same('fused eval y', fused.y, f.y);
   }
 
   // ---- backward: the generator is recomputed identically, then every gradient stage ----
-  const g = await metaAconCBackward(ctx, x, dy, shape, p, { training, dataFormat, debug: true });
+  const g = await hostBackward(ctx, metaAconC, x, dy, shape, p, { training, dataFormat, debug: true });
   const J = g.intermediates!;
   for (const k of ['m', 'h1', 'a1', 'saved1', 'h2', 'saved2', 'beta']) same(`recomputed ${k}`, J[k], I[k]);
   const ref = aconCBackwardRef(x, dy, shape, ap, dataFormat);

@@ -1,12 +1,11 @@
 // The validation report: every GPU kernel against the CPU reference on a set of shapes, on whatever
 // adapter runs it. No DOM code: shared by the demo's validation panel and `npm run report` (node/cli.ts).
-import { AconGPU, type DataFormat, type Shape4 } from '../../src/index';
+import { AconGPU, MetaAconC, type DataFormat, type Shape4 } from '../../src/index';
 import { backwardPlan } from '../../src/activations/aconC/kernels';
 import { aconCBackwardRef, aconCForwardRef } from '../../src/reference/aconC';
 import { backwardBounds, forwardBounds } from '../../src/reference/aconBounds';
 import { compare } from '../../src/reference/tolerance';
 import { checkMetaStages } from './metaStages';
-import { MetaAconC } from '../../src/ops/layers';
 import { normal, rng } from '../../src/ops/random';
 
 export interface ValidationRow {

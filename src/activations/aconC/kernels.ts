@@ -6,6 +6,8 @@ import code from '../../../shaders/acon_c.wgsl?raw';
 import type { Binding, GpuContext, Recorder } from '../../gpu/context';
 import { Shader } from '../../gpu/shader';
 import type { Geometry } from '../../core/types';
+import type { Kernels, KernelCall } from '../types';
+import type { aconCParams } from './params';
 import { levelGroups } from '../../kernels/budget';
 import { FINISH_SAMPLE_BETA, finishSteps, type FinishStep } from '../../kernels/finish';
 import {
@@ -208,3 +210,56 @@ export function encodeAconCBackward(ctx: GpuContext, rec: Recorder, g: AconCGeom
     }
   }
 }
+
+const NO_OUTPUTS = {};
+
+/** A call's geometry: β per sample as the generic forms resolved it. */
+const geometryOf = ({ geo: g, perSample }: KernelCall): AconCGeometry => ({
+  n: g.n,
+  c: g.c,
+  h: g.h,
+  w: g.w,
+  dataFormat: g.dataFormat,
+  betaPerSample: perSample.beta!,
+});
+
+/**
+ * A parameter (or gradient) buffer's binding. In the GPU-resident forms the buffers are the caller's
+ * (tfjs's are larger than the tensors they hold): bind exactly the call's extent.
+ */
+function param(k: KernelCall, g: AconCGeometry, buffer: GPUBuffer, isBeta = false): Binding {
+  if (k.form !== 'buffers') return buffer;
+  return { buffer, size: (isBeta && g.betaPerSample ? g.n * g.c : g.c) * 4 };
+}
+
+/** ACON-C's kernels for the generic call forms; the gradients' WGSL names are dp1, dp2, dbeta. */
+export const aconCKernels: Kernels<typeof aconCParams, object, never> = {
+  shaders: [ACON_C_SHADER],
+  forward(rec, k, { x, y, params: p }) {
+    const g = geometryOf(k);
+    encodeAconCForward(k.ctx, rec, g, {
+      x,
+      p1: param(k, g, p.p1),
+      p2: param(k, g, p.p2),
+      beta: param(k, g, p.beta, true),
+      y,
+    });
+    return NO_OUTPUTS;
+  },
+  backward(rec, k, { x, dy, dx, params: p, grads: d }) {
+    const g = geometryOf(k);
+    encodeAconCBackward(k.ctx, rec, g, {
+      x,
+      dy,
+      p1: param(k, g, p.p1),
+      p2: param(k, g, p.p2),
+      beta: param(k, g, p.beta, true),
+      dx,
+      dp1: param(k, g, d.p1),
+      dp2: param(k, g, d.p2),
+      dbeta: param(k, g, d.beta, true),
+    });
+  },
+  reductionDepth: (geo, perSample, software) =>
+    backwardPlan({ ...geo, betaPerSample: perSample.beta! }, software).depth,
+};

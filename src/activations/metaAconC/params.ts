@@ -1,51 +1,27 @@
-// Meta-ACON-C's parameters and gradients as sets (PyTorch's state-dict names), its hidden width R,
-// and every leaf's element count. The library's definitions: the float64 reference
-// (src/reference/metaAconC.ts) keeps structurally identical ones of its own, and
-// tests/node/constants.test.ts checks that they agree.
+// Meta-ACON-C's parameters: ACON-C's p1, p2, and the β generator declared once as a list of stages
+// (src/activations/generator.ts), whose parameters, GPU encoding and debug read-back derive from it.
+// The float64 reference (src/reference/metaAconC.ts) keeps structurally identical types of its own,
+// and tests/node/constants.test.ts checks that they agree.
+import { aconCParams } from '../aconC/params';
+import { batchNorm, conv1x1, generator, spatialMean } from '../generator';
+import type { GradTree, Leaves } from '../types';
 
 /** The β generator's hidden width R = max(r, ⌊C/r⌋) (PyTorch's MetaAconC: r = 16). */
 export const metaHiddenWidth = (channels: number, r = 16) => Math.max(r, Math.floor(channels / r));
 
-/**
- * Meta-ACON-C parameters for C channels and hidden width R (R = max(r, ⌊C/r⌋) in the layer), as
- * host arrays or GPU buffers (the ops use this shape with T = Float32Array and T = GPUBuffer):
- * p1, p2 [C]; fc1 weight [R, C] (row-major), bias [R]; bn1 [R]; fc2 weight [C, R], bias [C]; bn2 [C].
- */
-export interface MetaParamSet<T> {
-  p1: T;
-  p2: T;
-  fc1: { weight: T; bias: T };
-  bn1: { weight: T; bias: T; runningMean: T; runningVar: T };
-  fc2: { weight: T; bias: T };
-  bn2: { weight: T; bias: T; runningMean: T; runningVar: T };
-}
+/** β = σ(BN2(fc2(BN1(fc1(mean_HW(x)))))): 1×1 convolutions C → R → C, per sample [N, C]. */
+export const betaGenerator = generator([
+  spatialMean({ from: 'x', to: 'm' }),
+  conv1x1('fc1', { from: 'm', to: 'h1', in: 'C', out: 'R' }),
+  batchNorm('bn1', { from: 'h1', to: 'a1', saved: 'saved1', features: 'R' }),
+  conv1x1('fc2', { from: 'a1', to: 'h2', in: 'R', out: 'C' }),
+  batchNorm('bn2', { from: 'h2', to: 'beta', saved: 'saved2', features: 'C', sigmoid: true }),
+]);
 
+/** p1, p2 [C]; fc1 {weight [R, C], bias [R]}; bn1 [R]; fc2 {weight [C, R], bias [C]}; bn2 [C]. */
+export const metaAconCParams = { p1: aconCParams.p1, p2: aconCParams.p2, ...betaGenerator.params };
+
+/** Meta-ACON-C parameters as host arrays or GPU buffers. */
+export type MetaParamSet<T> = Leaves<typeof metaAconCParams, T>;
 /** Gradients of the loss: dx [N, C, H, W] and one per trainable parameter, shaped as it. */
-export interface MetaGradSet<T> {
-  dx: T;
-  p1: T;
-  p2: T;
-  fc1: { weight: T; bias: T };
-  bn1: { weight: T; bias: T };
-  fc2: { weight: T; bias: T };
-  bn2: { weight: T; bias: T };
-}
-
-/** Element counts of every parameter for C channels and hidden width R. */
-export function paramSizes(c: number, r: number): MetaParamSet<number> {
-  const bn = (f: number) => ({ weight: f, bias: f, runningMean: f, runningVar: f });
-  return { p1: c, p2: c, fc1: { weight: r * c, bias: r }, bn1: bn(r), fc2: { weight: c * r, bias: c }, bn2: bn(c) };
-}
-
-/** Element counts of every gradient (dx: `count`, the tensor's elements). */
-export function gradSizes(count: number, c: number, r: number): MetaGradSet<number> {
-  return {
-    dx: count,
-    p1: c,
-    p2: c,
-    fc1: { weight: r * c, bias: r },
-    bn1: { weight: r, bias: r },
-    fc2: { weight: c * r, bias: c },
-    bn2: { weight: c, bias: c },
-  };
-}
+export type MetaGradSet<T> = GradTree<typeof metaAconCParams, T>;
