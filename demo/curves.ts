@@ -2,7 +2,7 @@
 // derivative is the backward pass with dy = 1), the CPU reference dashed on top, and the
 // derivative's learnable bounds marked.
 import type { AconGPU } from '../src/index';
-import { aconCPartials, aconCValue } from '../src/reference/aconC';
+import { aconCPartials, aconCValue } from '../src/activations/aconC/reference';
 import { lineChart, type uPlot } from './charts';
 
 const XS = Float32Array.from({ length: 481 }, (_, i) => -6 + i * 0.025);

@@ -36,5 +36,5 @@ export {
   sigmoidPair,
   type AconCParamsRef,
   type AconCGradsRef,
-} from './reference/aconC';
-export { metaAconCForwardRef, metaAconCBackwardRef, type MetaAconCParamsRef } from './reference/metaAconC';
+} from './activations/aconC/reference';
+export { metaAconCForwardRef, metaAconCBackwardRef, type MetaAconCParamsRef } from './activations/metaAconC/reference';

@@ -1,7 +1,8 @@
 /**
  * The library's core vocabulary, one definition each: a tensor's shape and data format, and the
- * geometry every kernel planner takes. Imports nothing. (The float64 reference in src/reference
- * keeps structurally identical types of its own: it imports nothing of ours.)
+ * geometry every kernel planner takes. Imports nothing. (The float64 references,
+ * src/activations/<name>/reference.ts, keep structurally identical types of their own: they import
+ * nothing of ours.)
  */
 
 /** Memory layout of a 4D tensor, named as tf.conv2d names it: channels-first 'NCHW' or channels-last 'NHWC'. */

@@ -1,6 +1,7 @@
 /**
  * Error bounds for float32 GPU results against the float64 reference, from first-order float32
- * error analysis. u = 2⁻²⁴ is the unit roundoff; WGSL guarantees correctly rounded +, −, ×, at most
+ * error analysis: the machinery every activation's bounds (src/activations/<name>/bounds.ts) and
+ * every comparison of the tests and the report share. Imports nothing. u = 2⁻²⁴ is the unit roundoff; WGSL guarantees correctly rounded +, −, ×, at most
  * 2.5 ULP (= 5u) for ÷ and 3 + 2·|t| ULP (≤ (6 + 4|t|)u) for exp(t).
  *
  * Forward, computed as y = x/(1 + e)·(p_hi + p_lo·e) with e = exp(−|z|), z = β·(p1 − p2)·x, p_hi the

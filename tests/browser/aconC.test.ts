@@ -12,7 +12,7 @@ import {
 } from '../../src/index';
 import { backwardPlan } from '../../src/activations/aconC/kernels';
 import { channelsLastPlan } from '../../src/kernels/plan';
-import { backwardBounds, forwardBounds } from '../../src/reference/aconBounds';
+import { backwardBounds, forwardBounds } from '../../src/activations/aconC/bounds';
 import { expectWithinBounds } from '../helpers/fixtures';
 import { normal, rng, uniform } from '../../src/ops/random';
 import { noGpuErrors } from './gpu';

@@ -11,12 +11,12 @@ import {
   type DataFormat,
   type Shape4,
 } from '../../src/index';
-import { checkMetaStages } from '../../tools/report/metaStages';
+import { checkMetaStages } from '../../src/activations/metaAconC/checks';
 import { metaAconC as metaAconCDecl } from '../../src/activations/metaAconC/declaration';
 import { hostBackward, hostForward } from '../../src/ops/forms';
 import { normal, rng } from '../../src/ops/random';
-import { batchNormRef } from '../../src/reference/metaAconC';
-import { batchNormBounds } from '../../src/reference/metaBounds';
+import { batchNormRef } from '../../src/activations/metaAconC/reference';
+import { batchNormBounds } from '../../src/activations/metaAconC/bounds';
 import { meanPlan } from '../../src/kernels/reduce';
 import { expectWithinBounds, makeMetaParams, metaParamBuffers } from '../helpers/fixtures';
 

@@ -13,7 +13,7 @@ import {
   sigmoidPair,
   type DataFormat,
   type Shape4,
-} from '../../src/reference/aconC';
+} from '../../src/activations/aconC/reference';
 import { normal, rng, uniform } from '../../src/ops/random';
 import { U, gamma } from '../../src/reference/tolerance';
 import { aconCComposed } from '../../src/tfjs/composed';

@@ -5,8 +5,8 @@ import { expect, expectTypeOf, test } from 'vitest';
 import { BN_EPS, BN_MOMENTUM } from '../../src/kernels/batchnorm';
 import { metaHiddenWidth, type MetaGradSet, type MetaParamSet } from '../../src/activations/metaAconC/params';
 import type { DataFormat, Shape4 } from '../../src/core/types';
-import * as ref from '../../src/reference/metaAconC';
-import type * as refAconC from '../../src/reference/aconC';
+import * as ref from '../../src/activations/metaAconC/reference';
+import type * as refAconC from '../../src/activations/aconC/reference';
 
 test('batch-norm constants: the kernels and the reference agree', () => {
   expect(BN_EPS).toBe(ref.BN_EPS);

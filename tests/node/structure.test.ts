@@ -1,9 +1,12 @@
 // The library apart from its tools: src/ (what the package's entries export) never imports the
 // benchmark, the validation harness, the synthetic data and training loop (tools/), the demo, the
 // Node runner or the tests; those import the library, never the other way round. Inside src/, the
-// arrows point down (DESIGN.md): the float64 reference is for tests, tools and the report, so the
-// library imports nothing from it (src/index.ts re-exports its public functions); the shared kernel
-// infrastructure (src/kernels) stands on src/gpu and src/core alone; src/core imports nothing.
+// arrows point down (DESIGN.md): the reference side (each activation's float64 reference.ts, its
+// bounds.ts and checks.ts, the registry src/activations/references.ts, the shared src/reference/) is
+// for tests, tools and the report, so the library imports nothing from it (src/index.ts re-exports
+// the references' public functions), and the float64 references and bounds import nothing of ours
+// but each other; the shared kernel infrastructure (src/kernels) stands on src/gpu and src/core
+// alone; src/core imports nothing.
 import { expect, test } from 'vitest';
 import { readFileSync, readdirSync, statSync } from 'node:fs';
 import { dirname, join } from 'node:path';
@@ -43,14 +46,33 @@ test('the entries export the library, not its tools', () => {
   }
 });
 
-test('the library imports nothing from the reference (src/index.ts only re-exports its public functions)', () => {
-  const library = files('src').filter((f) => !f.startsWith('src/reference/'));
-  for (const file of library) {
+/** The reference side (paths as `dependencies` resolves them, with or without '.ts'). */
+const REFERENCE_SIDE =
+  /^src\/(reference\/|activations\/references(\.ts)?$|activations\/[^/]+\/(reference|bounds|checks)(\.ts)?$)/;
+/** The float64 references, their bounds and the shared error analysis: what imports nothing of ours. */
+const FLOAT64 = /^src\/(reference\/tolerance|activations\/[^/]+\/(reference|bounds))(\.ts)?$/;
+
+test('the library imports nothing from the reference side (src/index.ts only re-exports the float64 references)', () => {
+  const sources = files('src');
+  const reference = sources.filter((f) => REFERENCE_SIDE.test(f));
+  expect(reference).toEqual(expect.arrayContaining(['src/activations/references.ts', 'src/reference/tolerance.ts']));
+  expect(reference.filter((f) => FLOAT64.test(f)).length).toBeGreaterThanOrEqual(5);
+  for (const file of sources.filter((f) => !REFERENCE_SIDE.test(f))) {
     const reaching = dependencies(file).filter(
-      (d) => d.path.startsWith('src/reference/') && !(file === 'src/index.ts' && d.kind === 'export'),
+      (d) =>
+        REFERENCE_SIDE.test(d.path) &&
+        !(file === 'src/index.ts' && d.kind === 'export' && /^src\/activations\/[^/]+\/reference$/.test(d.path)),
     );
     expect(reaching, file).toEqual([]);
   }
+});
+
+test('the float64 references and their bounds import nothing of ours but each other', () => {
+  for (const file of files('src').filter((f) => FLOAT64.test(f)))
+    expect(
+      dependencies(file).filter((d) => !FLOAT64.test(d.path)),
+      file,
+    ).toEqual([]);
 });
 
 test('src/kernels stands on src/gpu and src/core alone; src/core imports nothing', () => {

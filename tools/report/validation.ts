@@ -1,12 +1,15 @@
-// The validation report: every GPU kernel against the CPU reference on a set of shapes, on whatever
-// adapter runs it. No DOM code: shared by the demo's validation panel and `npm run report` (node/cli.ts).
-import { AconGPU, MetaAconC, type DataFormat, type Shape4 } from '../../src/index';
-import { backwardPlan } from '../../src/activations/aconC/kernels';
-import { aconCBackwardRef, aconCForwardRef } from '../../src/reference/aconC';
-import { backwardBounds, forwardBounds } from '../../src/reference/aconBounds';
+// The validation report: every registered activation's GPU kernels against its float64 reference on
+// the report cases of its reference (src/activations/references.ts), on whatever adapter runs it. Each
+// case gets the generic check (rows '<name>.forward', '<name>.backward': the host forms against the
+// reference within its float32 bounds, the backward's at the kernels' reduction depth) or the
+// activation's own (Meta-ACON: every stage of its β generator). No DOM code: shared by the demo's
+// validation panel and `npm run report` (node/cli.ts).
+import { AconGPU, type DataFormat, type Shape4 } from '../../src/index';
+import { paramLeaves, readLeaf } from '../../src/activations/params';
+import type { AnyActivation } from '../../src/activations/types';
+import * as REFERENCES from '../../src/activations/references';
 import { compare } from '../../src/reference/tolerance';
-import { checkMetaStages } from './metaStages';
-import { normal, rng } from '../../src/ops/random';
+import type { AnyReference, Checked, ReportCase, ReportData } from '../../src/reference/types';
 
 export interface ValidationRow {
   kernel: string;
@@ -27,33 +30,75 @@ export interface ValidationReport {
   rows: ValidationRow[];
 }
 
-/** Meta-ACON-C cases: every stage of forward and backward is checked on its own inputs. */
-export const META_CASES: { shape: Shape4; r: number; training: boolean; dataFormat: DataFormat }[] = [
-  { shape: [2, 16, 7, 7], r: 16, training: true, dataFormat: 'NCHW' },
-  { shape: [3, 17, 1, 1], r: 4, training: true, dataFormat: 'NCHW' },
-  { shape: [8, 64, 56, 56], r: 16, training: true, dataFormat: 'NCHW' },
-  { shape: [4, 256, 7, 7], r: 16, training: false, dataFormat: 'NCHW' },
-  { shape: [3, 17, 5, 5], r: 4, training: true, dataFormat: 'NHWC' },
-  { shape: [8, 64, 56, 56], r: 16, training: true, dataFormat: 'NHWC' },
-  { shape: [4, 256, 7, 7], r: 16, training: false, dataFormat: 'NHWC' },
-];
+/** The registered references, in the registry's order (the rows' order). */
+const references: readonly AnyReference[] = Object.values(REFERENCES);
 
-export const VALIDATION_CASES: { shape: Shape4; dataFormat: DataFormat; perSample?: boolean }[] = [
-  { shape: [1, 1, 1, 1], dataFormat: 'NCHW' },
-  { shape: [2, 3, 7, 1], dataFormat: 'NCHW' },
-  { shape: [3, 17, 7, 7], dataFormat: 'NCHW' },
-  { shape: [3, 17, 7, 7], dataFormat: 'NHWC' },
-  { shape: [8, 64, 56, 56], dataFormat: 'NCHW' },
-  { shape: [8, 64, 56, 56], dataFormat: 'NHWC' },
-  { shape: [32, 64, 16, 16], dataFormat: 'NCHW' },
-  { shape: [32, 64, 16, 16], dataFormat: 'NHWC' },
-  { shape: [4, 64, 7, 7], dataFormat: 'NCHW', perSample: true },
-  { shape: [4, 64, 7, 7], dataFormat: 'NHWC', perSample: true },
-  { shape: [1, 3, 1201, 1201], dataFormat: 'NHWC' },
-];
+/** A row from its comparisons: the largest errors, and whether every element of every one is within its bound. */
+const row = (kernel: string, c: ReportCase, parts: readonly Omit<Checked, 'stage' | 'pass'>[], ms: number) => ({
+  kernel,
+  shape: c.shape,
+  layout: c.dataFormat,
+  maxAbs: Math.max(...parts.map((p) => p.maxAbs)),
+  maxRel: Math.max(...parts.map((p) => p.maxRel)),
+  worst: Math.max(...parts.map((p) => p.worst)),
+  pass: parts.every((p) => p.bad.length === 0),
+  ms,
+});
 
-/** Seeded N(0, scale²) data. */
-const seeded = (n: number, seed: number, scale: number) => normal(rng(seed), n, scale);
+/**
+ * The generic check of one case: the host forward's y against the reference within the forward bounds,
+ * then the host backward's dx and each trainable parameter's gradient within the backward bounds at
+ * the reduction depth of the kernels that ran (a perSample parameter is per sample when it holds N·C values).
+ */
+async function genericRows(acon: AconGPU, ref: AnyReference, c: ReportCase, d: ReportData<AnyActivation>) {
+  const act = ref.activation;
+  const bounds = ref.bounds;
+  if (!bounds) throw new Error(`${act.name}: its reference has neither bounds nor a check of its own`);
+  const op = acon.op(act);
+  const { shape } = c;
+  const [N, C, H, W] = shape;
+  const { x, dy, params, options } = d;
+  let t0 = performance.now();
+  const out = (await op.forward(x, shape, params, options)) as Float32Array | { y: Float32Array };
+  let ms = performance.now() - t0;
+  const y = out instanceof Float32Array ? out : out.y;
+  const forward = row(
+    `${act.name}.forward`,
+    c,
+    [compare(y, ref.forward(x, shape, params, options).y, bounds.forward(x, shape, params, options))],
+    ms,
+  );
+  t0 = performance.now();
+  const g = await op.backward(x, dy, shape, params, options);
+  ms = performance.now() - t0;
+  const leaves = paramLeaves(act.params);
+  const perSample = Object.fromEntries(
+    leaves
+      .filter((l) => l.decl.perSample)
+      .map((l) => [l.name, (readLeaf(params, l) as ArrayLike<number>).length === N * C && N > 1]),
+  );
+  const geo = { n: N, c: C, h: H, w: W, dataFormat: c.dataFormat };
+  const depth = act.kernels.reductionDepth?.(geo, perSample, acon.context.software) ?? 0;
+  const want = ref.backward(x, dy, shape, params, options);
+  const b = bounds.backward(x, dy, shape, params, depth, options);
+  const parts = [compare(g.dx, want.dx, b.dx)];
+  for (const l of leaves)
+    if (l.decl.role === 'trainable')
+      parts.push(
+        compare(readLeaf(g, l) as Float32Array, readLeaf(want, l) as Float64Array, readLeaf(b, l) as Float64Array),
+      );
+  return [forward, row(`${act.name}.backward`, c, parts, ms)];
+}
+
+/** The rows of a reference's report case number k: the generic check's two, or the activation's own one. */
+export async function caseRows(acon: AconGPU, ref: AnyReference, k: number): Promise<ValidationRow[]> {
+  const c = ref.report.cases[k]!;
+  const data = ref.report.data(c, k);
+  if (!ref.report.check) return genericRows(acon, ref, c, data);
+  const t0 = performance.now();
+  const { kernel, checks } = await ref.report.check(acon.context, data, c);
+  return [row(kernel, c, checks, performance.now() - t0)];
+}
 
 export async function runValidation(
   onRow?: (row: ValidationRow, done: number, total: number) => void,
@@ -70,86 +115,15 @@ export async function runValidation(
     },
     rows: [],
   };
-  const total = VALIDATION_CASES.length * 2 + META_CASES.length;
+  const total = references.reduce((n, r) => n + r.report.cases.length * (r.report.check ? 1 : 2), 0);
   const push = (row: ValidationRow) => {
     report.rows.push(row);
     report.ok &&= row.pass;
     onRow?.(row, report.rows.length, total);
   };
   try {
-    for (const [k, { shape, dataFormat, perSample = false }] of VALIDATION_CASES.entries()) {
-      const [N, C, H, W] = shape;
-      const count = N * C * H * W;
-      const x = seeded(count, 10 + k, 2);
-      const dy = seeded(count, 20 + k, 1);
-      const params = {
-        p1: seeded(C, 30 + k, 1),
-        p2: seeded(C, 40 + k, 1),
-        beta: seeded(perSample ? N * C : C, 50 + k, 1.5),
-      };
-      let t0 = performance.now();
-      const y = await acon.aconCForward(x, shape, params, { dataFormat });
-      let ms = performance.now() - t0;
-      const fwd = compare(
-        y,
-        aconCForwardRef(x, shape, params, dataFormat),
-        forwardBounds(x, shape, params, dataFormat),
-      );
-      push({
-        kernel: 'aconC.forward',
-        shape,
-        layout: dataFormat,
-        maxAbs: fwd.maxAbs,
-        maxRel: fwd.maxRel,
-        worst: fwd.worst,
-        pass: fwd.bad.length === 0,
-        ms,
-      });
-      t0 = performance.now();
-      const g = await acon.aconCBackward(x, dy, shape, params, { dataFormat });
-      ms = performance.now() - t0;
-      const ref = aconCBackwardRef(x, dy, shape, params, dataFormat);
-      const geo = { n: N, c: C, h: H, w: W, dataFormat, betaPerSample: perSample && N > 1 };
-      const b = backwardBounds(x, dy, shape, params, backwardPlan(geo, acon.context.software).depth, dataFormat);
-      const parts = (['dx', 'p1', 'p2', 'beta'] as const).map((key) => compare(g[key], ref[key], b[key]));
-      push({
-        kernel: 'aconC.backward',
-        shape,
-        layout: dataFormat,
-        maxAbs: Math.max(...parts.map((p) => p.maxAbs)),
-        maxRel: Math.max(...parts.map((p) => p.maxRel)),
-        worst: Math.max(...parts.map((p) => p.worst)),
-        pass: parts.every((p) => p.bad.length === 0),
-        ms,
-      });
-    }
-    for (const [k, { shape, r, training, dataFormat }] of META_CASES.entries()) {
-      const [N, C, H, W] = shape;
-      const count = N * C * H * W;
-      const layer = new MetaAconC(C, r, k + 1);
-      // perturb the fresh-init BN statistics so eval mode is not the identity
-      layer.params.bn2.runningVar = seeded(C, 60 + k, 0.3).map((v) => 1 + Math.abs(v));
-      const t0 = performance.now();
-      const stages = await checkMetaStages(
-        acon.context,
-        seeded(count, 70 + k, 2),
-        seeded(count, 80 + k, 1),
-        shape,
-        layer.params,
-        training,
-        dataFormat,
-      );
-      push({
-        kernel: `metaAconC ${training ? 'train' : 'eval'} (${stages.length} stages)`,
-        shape,
-        layout: dataFormat,
-        maxAbs: Math.max(...stages.map((s) => s.maxAbs)),
-        maxRel: Math.max(...stages.map((s) => s.maxRel)),
-        worst: Math.max(...stages.map((s) => s.worst)),
-        pass: stages.every((s) => s.pass),
-        ms: performance.now() - t0,
-      });
-    }
+    for (const ref of references)
+      for (const k of ref.report.cases.keys()) for (const r of await caseRows(acon, ref, k)) push(r);
   } finally {
     acon.destroy();
   }
@@ -169,7 +143,7 @@ export function formatValidation(r: ValidationReport): string {
     ...rows,
     '',
     'max rel: max |error| / max |reference| over the output; err/bound: the largest error as a',
-    'fraction of its float32 error bound (derived in src/reference/*Bounds.ts); a check passes when',
+    'fraction of its float32 error bound (derived in src/activations/*/bounds.ts); a check passes when',
     'every element is within its bound.',
     r.ok ? `all ${r.rows.length} checks pass` : 'SOME CHECKS FAILED',
   ].join('\n');

@@ -1,6 +1,6 @@
 // Meta-ACON-C's parameters: ACON-C's p1, p2, and the β generator declared once as a list of stages
 // (src/activations/generator.ts), whose parameters, GPU encoding and debug read-back derive from it.
-// The float64 reference (src/reference/metaAconC.ts) keeps structurally identical types of its own,
+// The float64 reference (./reference.ts) keeps structurally identical types of its own,
 // and tests/node/constants.test.ts checks that they agree.
 import { aconCParams } from '../aconC/params';
 import { batchNorm, conv1x1, generator, spatialMean } from '../generator';

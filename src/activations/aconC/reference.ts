@@ -1,7 +1,8 @@
 /**
  * CPU reference for ACON-C: plain loops, every value computed in float64 from the (float32) inputs,
  * results returned as Float64Array so that tests compare GPU float32 output with the exact value.
- * Imports nothing of ours and nothing GPU.
+ * Imports nothing of ours and nothing GPU (its types are its own: tests/node/constants.test.ts holds
+ * them equal to the library's); ./checks.ts binds it to the declaration for tests and the report.
  *
  * The math, once (the WGSL in shaders/acon_c.wgsl writes the same formulas):
  *   d = (p1 − p2)·x,  z = β·d,  s = σ(z),  s̄ = σ(−z) = 1 − s,  q = s·s̄ = σ'(z)

@@ -1,43 +1,37 @@
-/**
- * Stage-by-stage validation of Meta-ACON-C on the GPU: each kernel's output against the float64
- * reference applied to that kernel's actual (float32) inputs, read back through the op's debug
- * intermediates, with the float32 bounds of metaBounds.ts and aconBounds.ts. Used by the browser
- * tests, the demo's validation panel and `npm run report`.
- */
-import type { GpuContext } from '../../src/gpu/context';
-import { backwardPlan } from '../../src/activations/aconC/kernels';
-import { meanPlan } from '../../src/kernels/reduce';
-import { metaAconC, type MetaAconCParams } from '../../src/activations/metaAconC/declaration';
-import { hostBackward, hostForward } from '../../src/ops/forms';
-import type { DataFormat, Shape4 } from '../../src/core/types';
-import { aconCBackwardRef, aconCForwardRef } from '../../src/reference/aconC';
-import { backwardBounds, forwardBounds } from '../../src/reference/aconBounds';
-import {
-  batchNormBackwardRef,
-  batchNormRef,
-  conv1x1BackwardRef,
-  conv1x1Ref,
-  planeMeansRef,
-} from '../../src/reference/metaAconC';
+// Meta-ACON-C's reference side: the float64 reference (./reference.ts) bound to the declaration, and
+// its own check for the validation report and the tests: forward and backward run once in debug mode
+// on the GPU and each kernel's output is compared with the float64 reference applied to that
+// kernel's actual (float32) inputs, the op's debug intermediates, within the float32 bounds of
+// ./bounds.ts and ACON-C's. Tests, tools and the report only.
+import type { DataFormat, Shape4 } from '../../core/types';
+import type { GpuContext } from '../../gpu/context';
+import { meanPlan } from '../../kernels/reduce';
+import { hostBackward, hostForward } from '../../ops/forms';
+import { initialParams } from '../../ops/hostLayer';
+import { normal, rng } from '../../ops/random';
+import { FLUSH, U, compare } from '../../reference/tolerance';
+import { reference, type Checked } from '../../reference/types';
+import { backwardPlan } from '../aconC/kernels';
+import { backwardBounds, forwardBounds } from '../aconC/bounds';
+import { aconCBackwardRef, aconCForwardRef } from '../aconC/reference';
+import { metaAconC, type MetaAconCParams } from './declaration';
+import { betaGenerator } from './params';
 import {
   batchNormBackwardBounds,
   batchNormBounds,
   conv1x1BackwardBounds,
   conv1x1Bounds,
   planeMeansBounds,
-} from '../../src/reference/metaBounds';
-import { FLUSH, U, compare, type Deviation } from '../../src/reference/tolerance';
-
-export interface StageResult {
-  stage: string;
-  maxAbs: number;
-  maxRel: number;
-  /** Largest error as a fraction of its bound. */
-  worst: number;
-  pass: boolean;
-  /** The first elements outside their bound, if any. */
-  bad: Deviation[];
-}
+} from './bounds';
+import {
+  batchNormBackwardRef,
+  batchNormRef,
+  conv1x1BackwardRef,
+  conv1x1Ref,
+  metaAconCBackwardRef,
+  metaAconCForwardRef,
+  planeMeansRef,
+} from './reference';
 
 const split = (saved: Float32Array, f: number) => ({ mean: saved.subarray(0, f), invStd: saved.subarray(f, 2 * f) });
 const exact = (n: number) => new Float64Array(n);
@@ -51,12 +45,12 @@ export async function checkMetaStages(
   p: MetaAconCParams,
   training: boolean,
   dataFormat: DataFormat = 'NCHW',
-): Promise<StageResult[]> {
+): Promise<Checked[]> {
   const [N, C, H, W] = shape;
   const R = p.fc1.bias.length;
   const count = N * C * H * W;
   const geo = { n: N, c: C, h: H, w: W, dataFormat, betaPerSample: N > 1 };
-  const results: StageResult[] = [];
+  const results: Checked[] = [];
   const within = (stage: string, got: ArrayLike<number>, want: ArrayLike<number>, bound: ArrayLike<number>) => {
     const r = compare(got, want, bound);
     results.push({ stage, maxAbs: r.maxAbs, maxRel: r.maxRel, worst: r.worst, pass: r.bad.length === 0, bad: r.bad });
@@ -130,7 +124,7 @@ export async function checkMetaStages(
   // ---- backward: the generator is recomputed identically, then every gradient stage ----
   const g = await hostBackward(ctx, metaAconC, x, dy, shape, p, { training, dataFormat, debug: true });
   const J = g.intermediates!;
-  for (const k of ['m', 'h1', 'a1', 'saved1', 'h2', 'saved2', 'beta']) same(`recomputed ${k}`, J[k], I[k]);
+  for (const [k] of betaGenerator.tensors) same(`recomputed ${k}`, J[k], I[k]);
   const ref = aconCBackwardRef(x, dy, shape, ap, dataFormat);
   const ab = backwardBounds(x, dy, shape, ap, backwardPlan(geo, ctx.software).depth, dataFormat);
   within('dx (ACON path)', J.dxDirect!, ref.dx, ab.dx);
@@ -183,3 +177,47 @@ export async function checkMetaStages(
   within('dx', g.dx, want, bound);
   return results;
 }
+
+/** r: the generator's reduction (R = max(r, ⌊C/r⌋)); training: batch statistics, else the running ones. */
+export interface MetaAconCCase {
+  shape: Shape4;
+  r: number;
+  training: boolean;
+  dataFormat: DataFormat;
+}
+
+/** Training and eval, both data formats, C below and above r², a 1×1 plane and 56×56 planes. */
+export const META_ACON_C_CASES: readonly MetaAconCCase[] = [
+  { shape: [2, 16, 7, 7], r: 16, training: true, dataFormat: 'NCHW' },
+  { shape: [3, 17, 1, 1], r: 4, training: true, dataFormat: 'NCHW' },
+  { shape: [8, 64, 56, 56], r: 16, training: true, dataFormat: 'NCHW' },
+  { shape: [4, 256, 7, 7], r: 16, training: false, dataFormat: 'NCHW' },
+  { shape: [3, 17, 5, 5], r: 4, training: true, dataFormat: 'NHWC' },
+  { shape: [8, 64, 56, 56], r: 16, training: true, dataFormat: 'NHWC' },
+  { shape: [4, 256, 7, 7], r: 16, training: false, dataFormat: 'NHWC' },
+];
+
+/** Seeded N(0, scale²) data. */
+const seeded = (n: number, seed: number, scale: number) => normal(rng(seed), n, scale);
+
+export const metaAconCReference = reference({
+  activation: metaAconC,
+  forward: (x, shape, p, o) => metaAconCForwardRef(x, shape, p, o.training, o.dataFormat),
+  backward: (x, dy, shape, p, o) => metaAconCBackwardRef(x, dy, shape, p, o.training, o.dataFormat),
+  report: {
+    cases: META_ACON_C_CASES,
+    /** The host layer's initial parameters (seed k + 1), bn2's running variance moved off 1; x ~ N(0, 4), dy ~ N(0, 1). */
+    data: ({ shape, r, training, dataFormat }, k) => {
+      const [N, C, H, W] = shape;
+      const count = N * C * H * W;
+      const params = initialParams(metaAconC, { C, R: metaAconC.dims.R.of(C, { r }) }, k + 1);
+      // perturb the fresh-init BN statistics so eval mode is not the identity
+      params.bn2.runningVar = seeded(C, 60 + k, 0.3).map((v) => 1 + Math.abs(v));
+      return { x: seeded(count, 70 + k, 2), dy: seeded(count, 80 + k, 1), params, options: { training, dataFormat } };
+    },
+    check: async (ctx, d, c) => {
+      const checks = await checkMetaStages(ctx, d.x, d.dy, c.shape, d.params, c.training, c.dataFormat);
+      return { kernel: `${metaAconC.name} ${c.training ? 'train' : 'eval'} (${checks.length} stages)`, checks };
+    },
+  },
+});

@@ -1,13 +1,13 @@
 /**
  * Float32 error bounds for Meta-ACON's small kernels, each taken on the kernel's own (float32)
  * inputs, so that every stage of the GPU chain is checked where it runs. Notation as in
- * tolerance.ts: u = 2⁻²⁴; +, −, × correctly rounded; ÷ ≤ 2.5 ULP (5u); inverseSqrt ≤ 2 ULP (4u);
+ * src/reference/tolerance.ts: u = 2⁻²⁴; +, −, × correctly rounded; ÷ ≤ 2.5 ULP (5u); inverseSqrt ≤ 2 ULP (4u);
  * exp(t) ≤ 3 + 2|t| ULP ((6 + 4|t|)u); a sequential sum of k terms errs by ≤ γ_{k−1}·Σ|terms|.
  * Every bound is first order in u; the FLUSH allowance covers subnormals flushed to zero.
  */
-import { BN_MOMENTUM, BN_EPS, type BatchNormParams } from './metaAconC';
-import { FLUSH, U, gamma } from './tolerance';
-import type { DataFormat, Shape4 } from './aconC';
+import { BN_MOMENTUM, BN_EPS, type BatchNormParams } from './reference';
+import { FLUSH, U, gamma } from '../../reference/tolerance';
+import type { DataFormat, Shape4 } from '../aconC/reference';
 
 /** Plane means: a sum whose longest addition chain is `depth`, then × fl(1/(H·W)) (2u). */
 export function planeMeansBounds(

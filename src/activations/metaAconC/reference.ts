@@ -19,9 +19,10 @@
  *          gγ = Σ_N gy·x̂, gβ_bn = Σ_N gy
  *   conv:  gin = gout·W, gW = goutᵀ·in, gb = Σ_N gout
  *   mean:  gx += gm[n, c]/(H·W) at every (h, w)
- * Imports nothing of ours but the ACON-C reference.
+ * Imports nothing of ours but the ACON-C reference: its constants and parameter sets are its own
+ * copies, which tests/node/constants.test.ts holds equal to the library's.
  */
-import { aconCBackwardRef, aconCForwardRef, type DataFormat, type Shape4 } from './aconC';
+import { aconCBackwardRef, aconCForwardRef, type DataFormat, type Shape4 } from '../aconC/reference';
 
 export const BN_EPS = 1e-5;
 export const BN_MOMENTUM = 0.1;

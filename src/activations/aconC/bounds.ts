@@ -1,5 +1,7 @@
-import { sigmoidPair, type DataFormat, type Shape4 } from './aconC';
-import { FLUSH, U, gamma } from './tolerance';
+// Float32 error bounds of ACON-C's kernels against the float64 reference (./reference.ts), derived in
+// src/reference/tolerance.ts. Imports nothing of ours but the reference side.
+import { sigmoidPair, type DataFormat, type Shape4 } from './reference';
+import { FLUSH, U, gamma } from '../../reference/tolerance';
 
 interface Params {
   p1: ArrayLike<number>;
@@ -24,7 +26,7 @@ function eachElement(
   }
 }
 
-/** Per-element bound on |y_gpu − y_ref| (derivation in tolerance.ts). */
+/** Per-element bound on |y_gpu − y_ref| (derivation in src/reference/tolerance.ts). */
 export function forwardBounds(
   x: ArrayLike<number>,
   shape: Shape4,
