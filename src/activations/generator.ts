@@ -1,8 +1,10 @@
 // A generator of per-sample parameters from the input (Meta-ACON's β), declared as a list of stages:
 // spatialMean, conv1x1, batchNorm. Each stage kind gives its parameters (PyTorch names, shapes, inits),
 // its GPU forward and backward (thin calls into src/kernels), and the tensors it writes; the generator
-// derives the parameter tree, the staged forward, the backward in reverse, and the debug read-back
-// from the list. (The composed tfjs form per stage is the tfjs face's to add.)
+// derives the parameter tree, the staged forward, the backward in reverse, the debug read-back and
+// the composed tfjs form (each stage's in turn: the tfjs op's fallback, the layers' computeBeta, the
+// bench) from the list. Only types of tfjs here: the composed forms are handed `tf`.
+import type * as TF from '@tensorflow/tfjs-core';
 import type { Binding, Recorder } from '../gpu/context';
 import {
   BN_EPS,
@@ -14,7 +16,7 @@ import {
 import { encodeConv1x1, encodeConv1x1Backward } from '../kernels/conv1x1';
 import { encodeBroadcastAdd, encodePlaneMeans } from '../kernels/reduce';
 import { sizeOf } from './params';
-import type { Dim, KernelCall, NamedBuffer, ParamDecl, ParamTree } from './types';
+import type { ComposedOptions, Dim, KernelCall, NamedBuffer, ParamDecl, ParamTree } from './types';
 
 /**
  * How the batch norms run: on the batch's statistics (training) or the running ones (eval), and
@@ -30,6 +32,8 @@ export interface GeneratorMode {
 export type Tensors = Record<string, Binding>;
 /** One stage's parameter group (or its gradients) as bindings: { weight, bias, … }. */
 type Group = Readonly<Record<string, Binding>>;
+/** One stage's parameter group as tfjs tensors (running statistics: tf.Variables where they move). */
+type TensorGroup = Readonly<Record<string, TF.Tensor>>;
 
 export interface Stage<P extends ParamTree = ParamTree> {
   /** Its parameter group's key ('fc1'); none for the spatial mean. */
@@ -55,11 +59,16 @@ export interface Stage<P extends ParamTree = ParamTree> {
     g: Group,
     mode: GeneratorMode,
   ): void;
+  /**
+   * The same from tfjs primitives: `to` from t[from] and the group; in training with updateRunning,
+   * it also moves the group's running statistics (tf.Variables).
+   */
+  composed?(tf: typeof TF, t: Readonly<Record<string, TF.Tensor>>, p: TensorGroup, o: ComposedOptions): TF.Tensor;
 }
 
 type Trainable = ParamDecl & { readonly role: 'trainable' };
 type Running = ParamDecl & { readonly role: 'running' };
-const dim = (k: KernelCall, d: Dim) => (typeof d === 'number' ? d : k.dims[d]!);
+const dim = (k: { dims: Readonly<Record<string, number>> }, d: Dim) => (typeof d === 'number' ? d : k.dims[d]!);
 const EMPTY: Group = {};
 
 /** m[n, c] = mean over H, W of x[n, c] (the input's data format); adjoint: dx += gm/(H·W). */
@@ -71,6 +80,7 @@ export function spatialMean(io: { from: string; to: string }): Stage<Record<neve
     forward: (rec, k, t) => encodePlaneMeans(k.ctx, rec, k.geo, { x: t[io.from]!, means: t[io.to]! }),
     backward: (rec, k, _t, gout, gin) =>
       encodeBroadcastAdd(k.ctx, rec, { ...k.geo, scale: 1 / (k.geo.h * k.geo.w) }, { v: gout, dx: gin }),
+    composed: (tf, t, _p, o) => tf.mean(t[io.from]!, o.dataFormat === 'NCHW' ? [2, 3] : [1, 2]),
   };
 }
 
@@ -105,6 +115,13 @@ export function conv1x1<const K extends string>(
         gweight: g.weight!,
         gbias: g.bias!,
       }),
+    composed: (tf, t, p, o) => {
+      // the weight in any shape of out·in values ([out, in, 1, 1] as PyTorch's): as [out, in]
+      const [rows, cols] = [dim(o, io.out), dim(o, io.in)];
+      const w = p.weight!;
+      const w2 = w.rank === 2 && w.shape[0] === rows && w.shape[1] === cols ? w : tf.reshape(w, [rows, cols]);
+      return tf.add(tf.matMul(t[io.from]!, w2, false, true), p.bias!);
+    },
   };
 }
 
@@ -192,7 +209,38 @@ export function batchNorm<const K extends string>(
         gweight: g.weight!,
         gbias: g.bias!,
       }),
+    composed: (tf, t, p, o) => {
+      const h = t[io.from]!;
+      const training = o.training;
+      const a = batchNormFormula(tf, h, p.weight!, p.bias!, p.runningMean!, p.runningVar!, training);
+      const out = sigmoid ? tf.sigmoid(a) : a;
+      if (training && o.updateRunning) {
+        // as PyTorch: momentum 0.1, the unbiased variance of the batch
+        const n = h.shape[0]!;
+        const mean = tf.mean(h, 0);
+        const unbiased = tf.div(tf.sum(tf.square(tf.sub(h, mean)), 0), n - 1);
+        const [rm, rv] = [p.runningMean as TF.Variable, p.runningVar as TF.Variable];
+        rm.assign(tf.add(tf.mul(rm, 1 - BN_MOMENTUM), tf.mul(mean, BN_MOMENTUM)));
+        rv.assign(tf.add(tf.mul(rv, 1 - BN_MOMENTUM), tf.mul(unbiased, BN_MOMENTUM)));
+      }
+      return out;
+    },
   };
+}
+
+/** Batch norm over axis 0 of [N, F] in tfjs primitives: the batch's statistics (biased variance) in training, else the running ones. */
+export function batchNormFormula(
+  tf: typeof TF,
+  h: TF.Tensor,
+  g: TF.Tensor,
+  b: TF.Tensor,
+  rm: TF.Tensor,
+  rv: TF.Tensor,
+  training: boolean,
+): TF.Tensor {
+  const mean = training ? tf.mean(h, 0) : rm;
+  const variance = training ? tf.mean(tf.square(tf.sub(h, mean)), 0) : rv;
+  return tf.add(tf.mul(g, tf.div(tf.sub(h, mean), tf.sqrt(tf.add(variance, BN_EPS)))), b);
 }
 
 type UnionToIntersection<U> = (U extends unknown ? (u: U) => void : never) extends (i: infer I) => void ? I : never;
@@ -223,6 +271,8 @@ export interface Generator<P> {
     b: { params: object; grads: object; dx: Binding },
     mode: GeneratorMode,
   ): void;
+  /** The output ([N, C]) from tfjs primitives: every stage's composed form in turn; `params` holds each group under its key. */
+  composed(tf: typeof TF, x: TF.Tensor, params: object, o: ComposedOptions): TF.Tensor;
 }
 
 /** The generator of a stage list (the first stage reads the activation's input x). */
@@ -266,6 +316,14 @@ export function generator<const S extends readonly Stage[]>(stages: S): Generato
         k.debug.push(...grads, ['dxDirect', dxDirect, n * c * h * w * 4]);
       }
       stages[0]!.backward(rec, k, t, gout, b.dx, EMPTY, EMPTY, mode);
+    },
+    composed(tf, x, P, o) {
+      const t: Record<string, TF.Tensor> = { [stages[0]!.from]: x };
+      for (const s of stages) {
+        if (!s.composed) throw new Error(`generator stage ${s.key ?? s.to}: no composed form`);
+        t[s.to] = s.composed(tf, t, group(P, s) as unknown as TensorGroup, o);
+      }
+      return t[output]!;
     },
   };
 }

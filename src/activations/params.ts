@@ -2,7 +2,7 @@
 // in declaration order with their PyTorch names, reading a leaf out of a tree of values (host arrays,
 // GPU buffers, tensors) and building one, and the sizes of shapes written in dims. Leaf lists are
 // computed once per tree, so that a call walks a ready array. Imports nothing but types.
-import type { Dim, ParamDecl, ParamTree } from './types';
+import type { AnyActivation, Dim, ParamDecl, ParamTree } from './types';
 
 /** One parameter: where it sits in the tree, its PyTorch name, its declaration. */
 export interface Leaf {
@@ -74,4 +74,16 @@ export function sizeOf(shape: readonly Dim[], dims: Readonly<Record<string, numb
   let n = 1;
   for (const d of shape) n *= typeof d === 'number' ? d : dims[d]!;
   return n;
+}
+
+/** N, C and the derived dims at the options given (Meta's R at r = 16 when none is). */
+export function dimsAt(
+  act: Pick<AnyActivation, 'dims'>,
+  n: number,
+  c: number,
+  options: object = {},
+): Record<string, number> {
+  const dims: Record<string, number> = { N: n, C: c };
+  for (const [dim, d] of Object.entries(act.dims ?? {})) dims[dim] = d.of(c, options);
+  return dims;
 }

@@ -134,20 +134,30 @@ export interface OptionsDecl<O, B> {
 
 /** Options of the composed form (tfjs primitives). */
 export interface ComposedOptions {
+  /** x's layout (the parameters come in any shape of the right size and are reshaped to broadcast). */
   dataFormat: DataFormat;
+  /** Batch statistics (training) or the running ones. */
   training: boolean;
-  /** Assign the running Variables (the op in training mode; not the bench). */
+  /** In training, also assign the running statistics, which are then tf.Variables (the op; not the bench). */
   updateRunning: boolean;
+  /** N, C and the derived dims (R). */
   dims: Readonly<Record<string, number>>;
 }
 
-/** The activation from tfjs primitives: the fallback on other backends, impl 'composed', the bench baseline. */
-export type Composed<P extends ParamTree> = (
-  tf: typeof TF,
-  x: TF.Tensor,
-  p: Leaves<P, TF.Tensor>,
-  o: ComposedOptions,
-) => TF.Tensor;
+/**
+ * One output of the activation from tfjs primitives, given `tf` (the main entry imports no tfjs): the
+ * fallback of the tfjs op on other backends and with impl 'composed', the layers' compute<Output>,
+ * the bench's tfjs-composed rows. Autodiff gives its gradients.
+ */
+export type Composed<P extends ParamTree> = {
+  // method syntax: bivariant in p, so that a declaration's own form fits AnyActivation's
+  form(tf: typeof TF, x: TF.Tensor, p: Leaves<P, TF.Tensor>, o: ComposedOptions): TF.Tensor;
+}['form'];
+
+/** The composed form of y and of each declared output (Meta's β [N, C]). */
+export type ComposedForms<P extends ParamTree, X extends string> = { readonly y: Composed<P> } & {
+  readonly [K in X]: Composed<P>;
+};
 
 export interface Activation<
   N extends string = string,
@@ -168,12 +178,17 @@ export interface Activation<
   /** Tensors the host forward also returns, with their shapes: Meta's β ['N', 'C']. */
   readonly outputs?: Readonly<Record<X, readonly Dim[]>>;
   readonly kernels: Kernels<P, O | B, X>;
-  /** Left to the tfjs face (src/tfjs): must take `tf` as an argument, since the main entry imports no tfjs. */
-  readonly composed?: Composed<P>;
+  /** The same formulas from tfjs primitives (./<name>/composed.ts: only `import type` of tfjs there). */
+  readonly composed?: ComposedForms<P, X>;
   readonly layer: {
     readonly className: string;
     /** Layer config options and host-layer constructor arguments after the width, in order, with defaults. */
-    readonly args: readonly { readonly name: string; readonly default: number }[];
+    readonly args: readonly {
+      readonly name: string;
+      readonly default: number;
+      /** What it is, in the tf.layers layer's messages: 'the reduction of the hidden width'. */
+      readonly description?: string;
+    }[];
   };
   readonly bench: {
     /** Bytes the op must move per element and per channel (bytesMoved, the copy roofline). */

@@ -7,7 +7,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import type * as tfl from '@tensorflow/tfjs-layers';
 import { BatchSizeError, DTypeError, OptionError, ShapeError } from '../gpu/errors';
 import type { DataFormat } from '../core/types';
-import type { Impl } from '../tfjs/ops';
+import type { Impl } from '../tfjs/op';
 
 /**
  * tf.layers' names for the two data formats: 'channelsLast' = NHWC (the default), 'channelsFirst' =
@@ -57,6 +57,12 @@ export function validateDataFormat(layer: string, value: unknown): LayerDataForm
 
 export function validateImpl(layer: string, value: unknown): Impl {
   return checkOption(layer, 'impl', value ?? 'auto', ['auto', 'composed'] as const);
+}
+
+/** The one input shape of a single-input layer. */
+export function oneShape(inputShape: tfl.Shape | tfl.Shape[], layer: string): LayerShape {
+  if (inputShape.length > 0 && Array.isArray(inputShape[0])) return single(inputShape as tfl.Shape[], layer);
+  return inputShape as tfl.Shape;
 }
 
 /** The one input of a single-input layer (tf.layers hands apply/call an array from inside a model). */

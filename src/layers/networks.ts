@@ -13,9 +13,8 @@
  */
 import * as tfl from '@tensorflow/tfjs-layers';
 import { OptionError } from '../gpu/errors';
-import { AconC } from './aconC';
 import type { Impl } from './common';
-import { MetaAconC } from './metaAconC';
+import { layerClasses } from './layer';
 
 const opt = (seed: number | undefined) => (seed === undefined ? {} : { seed });
 
@@ -78,8 +77,8 @@ export function seedModel(kind: NetKind, options: SeedModelOptions = {}): tfl.Se
     kind === 'dcn3'
       ? []
       : kind === 'dcn2-acon'
-        ? [new AconC({ name: 'acon_c', impl, seed: seedOf(8) ?? null })]
-        : [new MetaAconC({ name: 'meta_acon_c', r: 16, impl, seed: seedOf(8) ?? null })];
+        ? [new layerClasses.AconC({ name: 'acon_c', impl, seed: seedOf(8) ?? null })]
+        : [new layerClasses.MetaAconC({ name: 'meta_acon_c', r: 16, impl, seed: seedOf(8) ?? null })];
   return tfl.sequential({
     name: kind.replace(/-/g, '_'),
     layers: [

@@ -21,8 +21,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
 import { OptionError } from '../gpu/errors';
-import { AconC } from '../layers/aconC';
-import { MetaAconC } from '../layers/metaAconC';
+import { layerClasses } from '../layers/layer';
 import type { Impl, Kwargs } from '../layers/common';
 import { single } from '../layers/common';
 import { activationTorchShapes, batchNorm, conv, linear, type TorchShapes } from './torchShapes';
@@ -239,7 +238,10 @@ export function shuffleNetV2(options: ShuffleNetV2Options): tfl.LayersModel {
   const bn = (name: string, x: T) =>
     apply(tfl.layers.batchNormalization({ name, axis: -1, epsilon: 1e-5, momentum: 0.9 }), x);
   const act = (name: string, x: T) =>
-    apply(activation === 'acon' ? new AconC({ name, impl }) : new MetaAconC({ name, r, impl }), x);
+    apply(
+      activation === 'acon' ? new layerClasses.AconC({ name, impl }) : new layerClasses.MetaAconC({ name, r, impl }),
+      x,
+    );
   const pwBnAct = (name: string, i: number, x: T, filters: number) =>
     act(`${name}.${i + 2}`, bn(`${name}.${i + 1}`, conv(`${name}.${i}`, x, filters, 1, 1)));
 

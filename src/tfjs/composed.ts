@@ -1,38 +1,22 @@
 /**
- * ACON-C and Meta-ACON-C written from TensorFlow.js primitives, exactly as the paper and the
- * PyTorch module write them (NCHW). They serve as the independent check of the reference
- * (tf.grads gives their gradients), as the `tfjs-composed` baseline of the benchmarks, and as the
- * fallback of the tfjs ops on backends other than webgpu.
+ * The activations written from TensorFlow.js primitives, as the paper and the PyTorch modules write
+ * them: the declarations' composed forms (src/activations/<name>/composed.ts, and the β generator's
+ * stages), here with tfjs bound. They serve as the independent check of the reference (tf.grads gives
+ * their gradients), as the `tfjs-composed` baseline of the benchmarks, and as the fallback of the tfjs
+ * ops on backends other than webgpu.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { BN_EPS } from '../kernels/batchnorm';
+import { aconCFormula } from '../activations/aconC/composed';
+import { batchNormFormula } from '../activations/generator';
+import { metaAconC } from '../activations/metaAconC/declaration';
+import { paramLeaves, readLeaf } from '../activations/params';
+import type { AnyActivation, ComposedOptions } from '../activations/types';
+import type { DataFormat } from '../core/types';
+import type { TensorsOf } from './op';
 
 /** y = (p1 − p2)·x·σ(β·(p1 − p2)·x) + p2·x; p1, p2, β broadcast against x ([1, C, 1, 1] or [N, C, 1, 1]). */
 export function aconCComposed(x: tf.Tensor, p1: tf.Tensor, p2: tf.Tensor, beta: tf.Tensor): tf.Tensor {
-  const d = tf.mul(tf.sub(p1, p2), x);
-  return tf.add(tf.mul(d, tf.sigmoid(tf.mul(beta, d))), tf.mul(p2, x));
-}
-
-/** Trainable tensors of Meta-ACON-C: p1, p2 [C]; w1 [R, C], b1 [R]; g1, be1 [R]; w2 [C, R], b2 [C]; g2, be2 [C]. */
-export interface MetaComposedParams {
-  p1: tf.Tensor;
-  p2: tf.Tensor;
-  w1: tf.Tensor;
-  b1: tf.Tensor;
-  g1: tf.Tensor;
-  be1: tf.Tensor;
-  w2: tf.Tensor;
-  b2: tf.Tensor;
-  g2: tf.Tensor;
-  be2: tf.Tensor;
-}
-
-/** Running statistics (used in eval mode). */
-export interface MetaComposedRunning {
-  rm1: tf.Tensor;
-  rv1: tf.Tensor;
-  rm2: tf.Tensor;
-  rv2: tf.Tensor;
+  return aconCFormula(tf, x, p1, p2, beta);
 }
 
 /** Batch norm over axis 0 of [N, F]: batch statistics (biased variance) in training, running ones in eval. */
@@ -44,34 +28,42 @@ export function batchNormComposed(
   rv: tf.Tensor,
   training: boolean,
 ): tf.Tensor {
-  const mean = training ? tf.mean(h, 0) : rm;
-  const variance = training ? tf.mean(tf.square(tf.sub(h, mean)), 0) : rv;
-  return tf.add(tf.mul(g, tf.div(tf.sub(h, mean), tf.sqrt(tf.add(variance, BN_EPS)))), b);
+  return batchNormFormula(tf, h, g, b, rm, rv, training);
 }
 
-/** β = σ(BN2(fc2(BN1(fc1(mean_HW(x)))))) as [N, C, 1, 1]. */
-export function metaBetaComposed(
-  x: tf.Tensor4D,
-  t: MetaComposedParams,
-  running: MetaComposedRunning,
-  training: boolean,
-): tf.Tensor {
-  const [N, C] = x.shape;
-  const m = tf.mean(x, [2, 3]);
-  const h1 = tf.add(tf.matMul(m, t.w1, false, true), t.b1);
-  const a1 = batchNormComposed(h1, t.g1, t.be1, running.rm1, running.rv1, training);
-  const h2 = tf.add(tf.matMul(a1, t.w2, false, true), t.b2);
-  return tf.reshape(tf.sigmoid(batchNormComposed(h2, t.g2, t.be2, running.rm2, running.rv2, training)), [N, C, 1, 1]);
+/** Options of a composed call: training mode (batch statistics; nothing moves) and x's layout (default NCHW). */
+export interface ComposedCallOptions {
+  training?: boolean;
+  dataFormat?: DataFormat;
 }
 
-/** Meta-ACON-C on NCHW x. */
+/** The composed options of a call: N and C from x, the derived dims off the parameters (R = fc1.bias's size). */
+export function composedOptions(
+  act: AnyActivation,
+  x: tf.Tensor,
+  params: object,
+  options: ComposedCallOptions = {},
+): ComposedOptions {
+  const dataFormat = options.dataFormat ?? 'NCHW';
+  const dims: Record<string, number> = { N: x.shape[0]!, C: x.shape[dataFormat === 'NCHW' ? 1 : 3]! };
+  for (const [dim, d] of Object.entries(act.dims ?? {}))
+    dims[dim] = (
+      readLeaf(
+        params,
+        paramLeaves(act.params).find((l) => l.name === d.readFrom)!,
+      ) as tf.Tensor
+    ).size;
+  return { dataFormat, training: options.training ?? false, updateRunning: false, dims };
+}
+
+/**
+ * Meta-ACON-C on x (NCHW by default) with its parameters as the declaration's tree of tensors (the
+ * tfjs op's MetaAconCTensors): batch statistics in training mode, the running ones else; nothing moves.
+ */
 export function metaAconCComposed(
-  x: tf.Tensor4D,
-  t: MetaComposedParams,
-  running: MetaComposedRunning,
-  training: boolean,
+  x: tf.Tensor,
+  params: TensorsOf<typeof metaAconC>,
+  options: ComposedCallOptions & { training: boolean },
 ): tf.Tensor {
-  const C = x.shape[1];
-  const beta = metaBetaComposed(x, t, running, training);
-  return aconCComposed(x, tf.reshape(t.p1, [1, C, 1, 1]), tf.reshape(t.p2, [1, C, 1, 1]), beta);
+  return metaAconC.composed.y(tf, x, params, composedOptions(metaAconC, x, params, options));
 }

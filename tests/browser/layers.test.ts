@@ -8,8 +8,8 @@ import '@tensorflow/tfjs-backend-cpu';
 import * as tfl from '@tensorflow/tfjs-layers';
 import { AconC, MetaAconC } from '../../src/layers/index';
 import { BatchSizeError, DTypeError, OptionError, ShapeError } from '../../src/gpu/errors';
-import { aconCForwardRef } from '../../src/reference/aconC';
-import { forwardBounds } from '../../src/reference/aconBounds';
+import { aconCForwardRef } from '../../src/activations/aconC/reference';
+import { forwardBounds } from '../../src/activations/aconC/bounds';
 import { FLUSH, U, compare } from '../../src/reference/tolerance';
 import { normal, rng, uniform } from '../../src/ops/random';
 

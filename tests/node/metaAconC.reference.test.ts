@@ -4,8 +4,8 @@ import { beforeAll, describe, expect, test } from 'vitest';
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
 import '@tensorflow/tfjs-core/dist/register_all_gradients';
-import { metaHiddenWidth, metaAconCBackwardRef, metaAconCForwardRef } from '../../src/reference/metaAconC';
-import type { Shape4 } from '../../src/reference/aconC';
+import { metaHiddenWidth, metaAconCBackwardRef, metaAconCForwardRef } from '../../src/activations/metaAconC/reference';
+import type { Shape4 } from '../../src/activations/aconC/reference';
 import { normal, rng } from '../../src/ops/random';
 import { U } from '../../src/reference/tolerance';
 import { checkCentralDifferences, makeMetaParams } from '../helpers/fixtures';
@@ -45,33 +45,38 @@ describe('Meta-ACON-C reference vs TensorFlow.js autodiff', () => {
     const ref = metaAconCBackwardRef(x, dy, shape, p, training);
 
     const tx = tf.tensor4d(x, [N, C, H, W]);
+    // the trainable tensors in declaration order (the gradients' order), the running ones beside them
     const vars = {
       p1: tf.tensor1d(p.p1 as Float32Array),
       p2: tf.tensor1d(p.p2 as Float32Array),
-      w1: tf.tensor2d(p.fc1.weight as Float32Array, [R, C]),
-      b1: tf.tensor1d(p.fc1.bias as Float32Array),
-      g1: tf.tensor1d(p.bn1.weight as Float32Array),
-      be1: tf.tensor1d(p.bn1.bias as Float32Array),
-      w2: tf.tensor2d(p.fc2.weight as Float32Array, [C, R]),
-      b2: tf.tensor1d(p.fc2.bias as Float32Array),
-      g2: tf.tensor1d(p.bn2.weight as Float32Array),
-      be2: tf.tensor1d(p.bn2.bias as Float32Array),
+      fc1w: tf.tensor2d(p.fc1.weight as Float32Array, [R, C]),
+      fc1b: tf.tensor1d(p.fc1.bias as Float32Array),
+      bn1w: tf.tensor1d(p.bn1.weight as Float32Array),
+      bn1b: tf.tensor1d(p.bn1.bias as Float32Array),
+      fc2w: tf.tensor2d(p.fc2.weight as Float32Array, [C, R]),
+      fc2b: tf.tensor1d(p.fc2.bias as Float32Array),
+      bn2w: tf.tensor1d(p.bn2.weight as Float32Array),
+      bn2b: tf.tensor1d(p.bn2.bias as Float32Array),
     };
-    const running = {
-      rm1: tf.tensor1d(p.bn1.runningMean as Float32Array),
-      rv1: tf.tensor1d(p.bn1.runningVar as Float32Array),
-      rm2: tf.tensor1d(p.bn2.runningMean as Float32Array),
-      rv2: tf.tensor1d(p.bn2.runningVar as Float32Array),
-    };
+    const running = (k: 'bn1' | 'bn2') => ({
+      runningMean: tf.variable(tf.tensor1d(p[k].runningMean as Float32Array)),
+      runningVar: tf.variable(tf.tensor1d(p[k].runningVar as Float32Array)),
+    });
+    const [run1, run2] = [running('bn1'), running('bn2')];
+    const tree = (v: typeof vars) => ({
+      p1: v.p1,
+      p2: v.p2,
+      fc1: { weight: v.fc1w, bias: v.fc1b },
+      bn1: { weight: v.bn1w, bias: v.bn1b, ...run1 },
+      fc2: { weight: v.fc2w, bias: v.fc2b },
+      bn2: { weight: v.bn2w, bias: v.bn2b, ...run2 },
+    });
     const names = Object.keys(vars) as (keyof typeof vars)[];
-    const y = metaAconCComposed(tx, vars, running, training);
+    const y = metaAconCComposed(tx, tree(vars), { training });
     const grads = tf.grads((xx: tf.Tensor, ...ps: tf.Tensor[]) =>
-      metaAconCComposed(
-        xx as tf.Tensor4D,
-        Object.fromEntries(names.map((k, i) => [k, ps[i]!])) as unknown as typeof vars,
-        running,
+      metaAconCComposed(xx, tree(Object.fromEntries(names.map((k, i) => [k, ps[i]!])) as unknown as typeof vars), {
         training,
-      ),
+      }),
     )([tx, ...names.map((k) => vars[k])], tf.tensor4d(dy, [N, C, H, W]));
     const got = grads.map((g) => g.dataSync());
 
@@ -102,30 +107,30 @@ describe('Meta-ACON-C reference vs TensorFlow.js autodiff', () => {
     const want: Record<string, ArrayLike<number>> = {
       p1: ref.p1,
       p2: ref.p2,
-      w1: ref.fc1.weight,
-      b1: ref.fc1.bias,
-      g1: ref.bn1.weight,
-      be1: ref.bn1.bias,
-      w2: ref.fc2.weight,
-      b2: ref.fc2.bias,
-      g2: ref.bn2.weight,
-      be2: ref.bn2.bias,
+      fc1w: ref.fc1.weight,
+      fc1b: ref.fc1.bias,
+      bn1w: ref.bn1.weight,
+      bn1b: ref.bn1.bias,
+      fc2w: ref.fc2.weight,
+      fc2b: ref.fc2.bias,
+      bn2w: ref.bn2.weight,
+      bn2b: ref.bn2.bias,
     };
     close('dx', got[0]!, ref.dx);
     const layerScale: Record<string, number> = {
       p1: maxAbs(ref.p1, ref.p2),
       p2: maxAbs(ref.p1, ref.p2),
-      w1: maxAbs(ref.fc1.weight, ref.fc1.bias),
-      b1: maxAbs(ref.fc1.weight, ref.fc1.bias),
-      g1: maxAbs(ref.bn1.weight, ref.bn1.bias),
-      be1: maxAbs(ref.bn1.weight, ref.bn1.bias),
-      w2: maxAbs(ref.fc2.weight, ref.fc2.bias),
-      b2: maxAbs(ref.fc2.weight, ref.fc2.bias),
-      g2: maxAbs(ref.bn2.weight, ref.bn2.bias),
-      be2: maxAbs(ref.bn2.weight, ref.bn2.bias),
+      fc1w: maxAbs(ref.fc1.weight, ref.fc1.bias),
+      fc1b: maxAbs(ref.fc1.weight, ref.fc1.bias),
+      bn1w: maxAbs(ref.bn1.weight, ref.bn1.bias),
+      bn1b: maxAbs(ref.bn1.weight, ref.bn1.bias),
+      fc2w: maxAbs(ref.fc2.weight, ref.fc2.bias),
+      fc2b: maxAbs(ref.fc2.weight, ref.fc2.bias),
+      bn2w: maxAbs(ref.bn2.weight, ref.bn2.bias),
+      bn2b: maxAbs(ref.bn2.weight, ref.bn2.bias),
     };
     names.forEach((k, i) => close(k, got[i + 1]!, want[k]!, layerScale[k]));
-    tf.dispose([tx, y, ...grads, ...Object.values(vars), ...Object.values(running)]);
+    tf.dispose([tx, y, ...grads, ...Object.values(vars), ...Object.values(run1), ...Object.values(run2)]);
   });
 });
 

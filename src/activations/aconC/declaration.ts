@@ -3,6 +3,7 @@
 // derives from this object; the kernels are ./kernels.ts.
 import { activation, type BackwardBuffersOf, type BuffersOptionsOf, type ForwardBuffersOf } from '../types';
 import type { GradsOf, HostOptionsOf, ParamsOf } from '../types';
+import { aconCComposed } from './composed';
 import { aconCKernels } from './kernels';
 import { aconCParams } from './params';
 
@@ -11,6 +12,7 @@ export const aconC = activation({
   title: 'ACON-C',
   params: aconCParams,
   kernels: aconCKernels,
+  composed: { y: aconCComposed },
   layer: { className: 'AconC', args: [] },
   bench: { bytes: { forward: [8, 12], backward: [12, 24] }, tfjs: ['forward', 'backward'] },
 });

@@ -16,6 +16,7 @@ import {
   type Intermediates,
   type ParamsOf,
 } from '../types';
+import { metaAconCComposed, metaBetaComposed } from './composed';
 import { metaAconCKernels } from './kernels';
 import { metaAconCParams, metaHiddenWidth } from './params';
 
@@ -54,7 +55,11 @@ export const metaAconC = activation({
     'Meta-ACON in training mode normalises β over the batch, and batch statistics over one sample are undefined; use eval mode (training: false) for a single sample',
   outputs: { beta: ['N', 'C'] },
   kernels: metaAconCKernels,
-  layer: { className: 'MetaAconC', args: [{ name: 'r', default: 16 }] },
+  composed: { y: metaAconCComposed, beta: metaBetaComposed },
+  layer: {
+    className: 'MetaAconC',
+    args: [{ name: 'r', default: 16, description: 'the reduction of the hidden width' }],
+  },
   bench: {
     bytes: { forward: [12, 0], backward: [24, 0] },
     options: { training: true },
