@@ -1,9 +1,11 @@
 // The numerator of a kernel's effective bandwidth (bytesMoved) and the known cards' peaks it is read against.
+import { ACTIVATIONS } from '../src/activations/registry';
 import type { KernelOp, Op, Shape4 } from './types';
 
 /**
- * Bytes an op must move between memory and the chip, the numerator of its effective bandwidth (4 B a
- * float32; n = N·C·H·W elements, C channels; the bench's β is per channel):
+ * Bytes an op must move between memory and the chip, the numerator of its effective bandwidth: the
+ * declaration's bench.bytes, per element and per channel (4 B a float32; n = N·C·H·W elements, C
+ * channels; the bench's β is per channel). ACON-C's and Meta-ACON-C's, derived:
  * - aconC.forward: read x, write y: 8n; read p1, p2, β: 12·C.
  * - aconC.backward: read x and dy, write dx: 12n; read p1, p2, β and write dp1, dp2, dβ: 24·C. (The
  *   kernel's per-invocation partial sums of the parameter gradients are its own overhead, not counted.)
@@ -14,17 +16,9 @@ import type { KernelOp, Op, Shape4 } from './types';
  * The copy roofline copies exactly the per-element bytes (8n, 12n, 12n, 24n).
  */
 export function bytesMoved(op: KernelOp, [N, C, H, W]: Shape4): number {
-  const n = N * C * H * W;
-  switch (op) {
-    case 'aconC.forward':
-      return 8 * n + 12 * C;
-    case 'aconC.backward':
-      return 12 * n + 24 * C;
-    case 'metaAconC.forward':
-      return 12 * n;
-    case 'metaAconC.backward':
-      return 24 * n;
-  }
+  const [name, direction] = op.split('.') as [string, 'forward' | 'backward'];
+  const [perElement, perChannel] = ACTIVATIONS.find((a) => a.name === name)!.bench.bytes[direction];
+  return perElement * N * C * H * W + perChannel * C;
 }
 
 /** Effective bandwidth in GB/s of moving `bytes` in `ms` milliseconds. */
@@ -90,5 +84,12 @@ export function peakBandwidth(info: { vendor?: string; architecture?: string; de
   return PEAK_BANDWIDTH.find((p) => p.match.test(key));
 }
 
-const KERNEL_OPS: readonly Op[] = ['aconC.forward', 'aconC.backward', 'metaAconC.forward', 'metaAconC.backward'];
-export const isKernelOp = (op: Op): op is KernelOp => KERNEL_OPS.includes(op);
+/** Whether an op is a registered activation's kernel op ('aconC.forward'). */
+export const isKernelOp = (op: Op): op is KernelOp => {
+  const [name, direction, more] = op.split('.');
+  return (
+    more === undefined &&
+    (direction === 'forward' || direction === 'backward') &&
+    ACTIVATIONS.some((a) => a.name === name)
+  );
+};

@@ -7,7 +7,7 @@
 //   aconC, metaAconC  the GPU-resident ops (our own device, our own buffers) in both layouts, next to
 //                     a copy roofline, the same formulas composed from tfjs primitives in the same
 //                     layout, and the float64 CPU reference (NCHW only: it is slow); at `shapes`
-//   tfjs              the TensorFlow.js face (src/tfjs/ops.ts) on NHWC tensors, fused vs composed vs
+//   tfjs              the TensorFlow.js face (src/tfjs/op.ts) on NHWC tensors, fused vs composed vs
 //                     tf.relu on the same tensor; at its own fixed shapes (TFJS_SHAPES)
 //   net               inference of the seed networks as tf.layers models (src/layers), batch 1 and 64
 //   shufflenet        inference of the paper's ShuffleNetV2 0.5× (src/models) with ACON-C and Meta-ACON-C,

@@ -1,12 +1,13 @@
 // runBench: the options, our device and tfjs's, the adapter block, progress, and the families in their
-// order (per shape aconC then metaAconC; then tfjs, net, shufflenet, train).
+// order (per shape each registered activation's kernel family, aconC then metaAconC; then tfjs, net,
+// shufflenet, train).
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-core/dist/register_all_gradients';
 import '@tensorflow/tfjs-backend-webgpu';
 import { GpuContext } from '../src/gpu/context';
 import { peakBandwidth } from './bandwidth';
-import { benchAconC } from './families/aconC';
-import { benchMeta } from './families/metaAconC';
+import { ACTIVATIONS } from '../src/activations/registry';
+import { benchActivation } from './families/activation';
 import { benchTfjs } from './families/tfjs';
 import { benchNet, NET_CONTENDERS } from './families/net';
 import { benchShuffleNet } from './families/shufflenet';
@@ -35,8 +36,9 @@ export const TFJS_SHAPES: Shape4[] = [
   [64, 64, 7, 7],
 ];
 
-export const ALL_FAMILIES: Family[] = ['aconC', 'metaAconC', 'tfjs', 'net', 'shufflenet', 'train'];
-export const DEFAULT_FAMILIES: Family[] = ['aconC', 'metaAconC', 'tfjs', 'net', 'shufflenet'];
+/** Every registered activation's kernel family, in the registry's order, then the others. */
+export const DEFAULT_FAMILIES: Family[] = [...ACTIVATIONS.map((a) => a.name), 'tfjs', 'net', 'shufflenet'];
+export const ALL_FAMILIES: Family[] = [...DEFAULT_FAMILIES, 'train'];
 export const NET_BATCHES = [1, 64];
 
 /** Results one family records (for the progress bar's total). */
@@ -44,9 +46,11 @@ function countResults(families: Family[], shapes: Shape4[], tfjsShapes: Shape4[]
   // per kernel op and shape: fused and tfjs-composed in both layouts, copy roofline, reference
   const perKernelOp = 2 * LAYOUTS.length + 2;
   let total = 0;
-  if (families.includes('aconC')) total += shapes.length * 2 * perKernelOp;
-  if (families.includes('metaAconC')) total += shapes.filter((sh) => sh[0] >= 2).length * 2 * perKernelOp;
-  if (families.includes('tfjs')) total += tfjsShapes.length * 3 * 3;
+  for (const a of ACTIVATIONS) {
+    const minBatch = (a.bench as { minBatch?: number }).minBatch ?? 1;
+    if (families.includes(a.name)) total += shapes.filter((sh) => sh[0] >= minBatch).length * 2 * perKernelOp;
+    if (families.includes('tfjs')) total += tfjsShapes.length * a.bench.tfjs.length * 3;
+  }
   if (families.includes('net')) total += netBatches.length * NET_CONTENDERS.length;
   if (families.includes('shufflenet')) total += 4;
   if (families.includes('train')) total += 4;
@@ -116,10 +120,8 @@ export async function runBench(options: BenchOptions = {}): Promise<BenchReport>
 
   const bench: BenchRun = { ctx, batchMs, batches, groupMs, tfDrain, ourDrain, record };
   try {
-    for (const shape of shapes) {
-      if (families.includes('aconC')) await benchAconC(bench, shape);
-      if (families.includes('metaAconC')) await benchMeta(bench, shape);
-    }
+    for (const shape of shapes)
+      for (const a of ACTIVATIONS) if (families.includes(a.name)) await benchActivation(bench, a, shape);
     if (families.includes('tfjs')) for (const shape of tfjsShapes) await benchTfjs(bench, shape);
     if (families.includes('net')) for (const n of netBatches) await benchNet(bench, n);
     if (families.includes('shufflenet')) await benchShuffleNet(bench);

@@ -1,5 +1,6 @@
 // The bench's vocabulary: what a result records (the JSON schema of `npm run bench`), the options of
 // runBench, and what the families share while a run is under way (BenchRun).
+import type { Registered } from '../src/activations/registry';
 import type { GpuContext } from '../src/gpu/context';
 import type { DataFormat } from '../src/core/types';
 import type { NetKind } from '../src/layers/index';
@@ -7,10 +8,14 @@ import type { NetKind } from '../src/layers/index';
 export type { DataFormat };
 /** Which implementation a result timed (JSON key `impl`; the layers' and the tfjs ops' `Impl` is another thing). */
 export type BenchImpl = 'fused' | 'tfjs-composed' | 'reference' | 'copy-roofline' | 'relu';
-export type KernelOp = 'aconC.forward' | 'aconC.backward' | 'metaAconC.forward' | 'metaAconC.backward';
-export type TfjsOp = 'tfjs.aconC.forward' | 'tfjs.aconC.backward' | 'tfjs.metaAconC.forward';
+/** A registered activation's name: its kernel family (--ops aconC). */
+export type ActivationName = Registered['name'];
+/** Its kernel ops. */
+export type KernelOp = `${ActivationName}.${'forward' | 'backward'}`;
+/** Its tfjs op's rows (the declaration's bench.tfjs). */
+export type TfjsOp = `tfjs.${ActivationName}.${'forward' | 'backward'}`;
 export type Op = KernelOp | TfjsOp | 'net.infer' | 'train.step';
-export type Family = 'aconC' | 'metaAconC' | 'tfjs' | 'net' | 'shufflenet' | 'train';
+export type Family = ActivationName | 'tfjs' | 'net' | 'shufflenet' | 'train';
 /** net.infer's networks: the seed's and the paper's ShuffleNetV2 0.5×. */
 export type NetName = NetKind | 'shufflenetv2-0.5x-acon' | 'shufflenetv2-0.5x-meta';
 export type Shape4 = [number, number, number, number];

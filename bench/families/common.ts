@@ -5,7 +5,15 @@ import type { GpuContext } from '../../src/gpu/context';
 import { rng, uniform } from '../../src/ops/random';
 import { bytesMoved, gbPerSecond, isKernelOp } from '../bandwidth';
 import { timeSideBySide } from '../timing';
-import { LAYOUTS, type BenchRun, type DataFormat, type Entry, type Op, type Shape4 } from '../types';
+import {
+  LAYOUTS,
+  type ActivationName,
+  type BenchRun,
+  type DataFormat,
+  type Entry,
+  type Op,
+  type Shape4,
+} from '../types';
 
 /** Seeded data uniform in [−2, 2). */
 export const randomArray = (n: number, seed: number) => uniform(rng(seed), n, -2, 2) as Float32Array<ArrayBuffer>;
@@ -84,7 +92,7 @@ export async function sideBySide(
  */
 export async function timeKernelOp(
   bench: BenchRun,
-  op: 'aconC' | 'metaAconC',
+  op: ActivationName,
   shape: Shape4,
   fused: { fwd: () => void; bwd: () => void }[],
   copy: { fwd: () => void; bwd: () => void },

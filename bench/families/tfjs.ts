@@ -1,84 +1,85 @@
-// The tfjs family: the TensorFlow.js face (src/tfjs/ops.ts) on NHWC tensors, fused vs composed vs
-// tf.relu on the same tensor.
+// The tfjs family: every registered activation's TensorFlow.js op (src/tfjs/op.ts) on NHWC tensors, its
+// rows as its declaration lists them (bench.tfjs: forward, backward), fused vs composed vs tf.relu on
+// the same tensor. Activations with a training mode run in inference mode (as model.predict does).
 import * as tf from '@tensorflow/tfjs-core';
-import { MetaAconC } from '../../src/index';
-import { aconC, metaAconC, type MetaAconCTensors } from '../../src/tfjs/ops';
+import { buildTree, dimsAt, paramLeaves, readLeaf, resolveShape } from '../../src/activations/params';
+import { ACTIVATIONS } from '../../src/activations/registry';
+import type { AnyActivation } from '../../src/activations/types';
+import { initialParams } from '../../src/ops/hostLayer';
+import { tfjsOp } from '../../src/tfjs/op';
 import { checkAgree } from '../timing';
-import type { BenchImpl, BenchRun, DataFormat, Entry, Shape4 } from '../types';
+import type { BenchImpl, BenchRun, DataFormat, Entry, Shape4, TfjsOp } from '../types';
 import { physical, randomArray, sideBySide, tidy } from './common';
 
+/** The seeds of x and of the parameters (the declared inits, from one stream). */
+const SEEDS = { x: 8, params: 9 };
+
 /**
- * The tfjs face on NHWC tensors as a model uses it: each call's result is disposed (tf.tidy), a run
+ * The tfjs ops on NHWC tensors as a model uses them: each call's result is disposed (tf.tidy), a run
  * of k calls ends by draining the backend's queue. tf.relu on the same tensor is the yardstick.
  */
 export async function benchTfjs(bench: BenchRun, shape: Shape4) {
   const { tfDrain } = bench;
-  const C = shape[1];
-  const layout: DataFormat = 'NHWC';
+  const [N, C] = shape;
+  const dataFormat: DataFormat = 'NHWC';
   const x = tf.tensor4d(
     randomArray(
       shape.reduce((a, b) => a * b, 1),
-      8,
+      SEEDS.x,
     ),
-    physical(shape, layout),
+    physical(shape, dataFormat),
   );
-  const [p1, p2, beta] = [9, 10, 11].map((seed) => tf.tensor1d(randomArray(C, seed)));
-  const tp = [p1!, p2!, beta!];
-  const acon = (impl: 'auto' | 'composed') => (xx: tf.Tensor, a1: tf.Tensor, a2: tf.Tensor, b: tf.Tensor) =>
-    aconC(xx, a1, a2, b, { dataFormat: layout, impl });
-
-  // Meta-ACON-C's tensors from the host layer: tf.tensor per leaf, tf.variable per running statistic
-  const mp = new MetaAconC(C, 16, 12).params;
-  const variable = (v: Float32Array) => tf.variable(tf.tensor1d(v), false);
-  const meta: MetaAconCTensors = {
-    p1: tf.tensor1d(mp.p1),
-    p2: tf.tensor1d(mp.p2),
-    fc1: { weight: tf.tensor1d(mp.fc1.weight), bias: tf.tensor1d(mp.fc1.bias) },
-    bn1: {
-      weight: tf.tensor1d(mp.bn1.weight),
-      bias: tf.tensor1d(mp.bn1.bias),
-      runningMean: variable(mp.bn1.runningMean),
-      runningVar: variable(mp.bn1.runningVar),
-    },
-    fc2: { weight: tf.tensor1d(mp.fc2.weight), bias: tf.tensor1d(mp.fc2.bias) },
-    bn2: {
-      weight: tf.tensor1d(mp.bn2.weight),
-      bias: tf.tensor1d(mp.bn2.bias),
-      runningMean: variable(mp.bn2.runningMean),
-      runningVar: variable(mp.bn2.runningVar),
-    },
-  };
-  // the gradient of a sum through the op: all four gradients (x, p1, p2, β)
-  const gradFused = tf.grads((xx, a1, a2, b) => tf.sum(acon('auto')(xx, a1, a2, b)));
-  const gradComposed = tf.grads((xx, a1, a2, b) => tf.sum(acon('composed')(xx, a1, a2, b)));
+  const entry = (impl: BenchImpl, f: () => unknown): Entry => ({
+    impl,
+    layout: dataFormat,
+    run: tidy(f),
+    drain: tfDrain,
+  });
   const gradRelu = tf.grad((xx: tf.Tensor) => tf.sum(tf.relu(xx)));
-  const entry = (impl: BenchImpl, f: () => unknown): Entry => ({ impl, layout, run: tidy(f), drain: tfDrain });
   const at = `[${shape.join(',')}]`;
-  await checkAgree(`tfjs.aconC ${at}`, acon('auto')(x, p1!, p2!, beta!), acon('composed')(x, p1!, p2!, beta!));
-  await checkAgree(
-    `tfjs.metaAconC ${at}`,
-    metaAconC(x, meta, { training: false, dataFormat: layout }),
-    metaAconC(x, meta, { training: false, dataFormat: layout, impl: 'composed' }),
-  );
 
-  await sideBySide(bench, 'tfjs.aconC.forward', shape, [
-    entry('fused', () => acon('auto')(x, p1!, p2!, beta!)),
-    entry('tfjs-composed', () => acon('composed')(x, p1!, p2!, beta!)),
-    entry('relu', () => tf.relu(x)),
-  ]);
-  await sideBySide(bench, 'tfjs.aconC.backward', shape, [
-    entry('fused', () => gradFused([x, ...tp])),
-    entry('tfjs-composed', () => gradComposed([x, ...tp])),
-    entry('relu', () => gradRelu(x)),
-  ]);
-  await sideBySide(bench, 'tfjs.metaAconC.forward', shape, [
-    entry('fused', () => metaAconC(x, meta, { training: false, dataFormat: layout })),
-    entry('tfjs-composed', () => metaAconC(x, meta, { training: false, dataFormat: layout, impl: 'composed' })),
-    entry('relu', () => tf.relu(x)),
-  ]);
-  await tfDrain();
-  const leaves = [meta.p1, meta.p2, meta.fc1, meta.bn1, meta.fc2, meta.bn2].flatMap((v) =>
-    v instanceof tf.Tensor ? [v] : Object.values(v),
-  );
-  tf.dispose([x, ...tp, ...leaves]);
+  for (const act of ACTIVATIONS as readonly AnyActivation[]) {
+    if (!act.bench.tfjs.length) continue;
+    // the declared inits as tensors: tf.variable per running statistic (inference reads them)
+    const dims = dimsAt(act, N, C);
+    const leaves = paramLeaves(act.params);
+    const trainable = leaves.filter((l) => l.decl.role === 'trainable');
+    const p = initialParams(act, dims, SEEDS.params);
+    const params = buildTree(leaves, (l) => {
+      const v = tf.tensor(readLeaf(p, l) as Float32Array, resolveShape(l.decl.shape, dims));
+      return l.decl.role === 'running' ? tf.variable(v, false) : v;
+    });
+    const op = tfjsOp(act) as (x: tf.Tensor, p: unknown, o: object) => tf.Tensor;
+    const call = (impl: 'auto' | 'composed') => (xx: tf.Tensor, ps: unknown) =>
+      op(xx, ps, { dataFormat, impl, ...('training' in (act.bench.options ?? {}) ? { training: false } : {}) });
+    // the gradient of a sum through the op: x's and every trainable parameter's
+    const gradOf = (impl: 'auto' | 'composed') =>
+      tf.grads((xx: tf.Tensor, ...ps: tf.Tensor[]) => {
+        let i = 0;
+        return tf.sum(
+          call(impl)(
+            xx,
+            buildTree(leaves, (l) => (l.decl.role === 'trainable' ? ps[i++]! : readLeaf(params, l))),
+          ),
+        );
+      });
+    const grad = { auto: gradOf('auto'), composed: gradOf('composed') };
+    const inputs = [x, ...trainable.map((l) => readLeaf(params, l) as tf.Tensor)];
+    await checkAgree(`tfjs.${act.name} ${at}`, call('auto')(x, params), call('composed')(x, params));
+
+    for (const direction of act.bench.tfjs) {
+      const [fused, composed] =
+        direction === 'forward'
+          ? [() => call('auto')(x, params), () => call('composed')(x, params)]
+          : [() => grad.auto(inputs), () => grad.composed(inputs)];
+      await sideBySide(bench, `tfjs.${act.name}.${direction}` as TfjsOp, shape, [
+        entry('fused', fused),
+        entry('tfjs-composed', composed),
+        entry('relu', direction === 'forward' ? () => tf.relu(x) : () => gradRelu(x)),
+      ]);
+    }
+    await tfDrain();
+    tf.dispose(leaves.map((l) => readLeaf(params, l) as tf.Tensor));
+  }
+  tf.dispose(x);
 }
