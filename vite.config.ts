@@ -13,6 +13,7 @@ const KERNEL_TESTS = [
   'tests/browser/metaAconC.test.ts',
   'tests/browser/errors.test.ts',
   'tests/browser/shaders.test.ts',
+  'tests/browser/activations.test.ts',
 ];
 
 /**

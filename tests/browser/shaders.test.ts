@@ -5,7 +5,10 @@
 // runs on Dawn (Chromium, Node) and on wgpu/naga (Deno, Firefox), whose validators differ.
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { AconGPU, type DataFormat, type Shape4 } from '../../src/index';
-import { ACON_C_SHADER } from '../../src/activations/aconC/kernels';
+import { ACTIVATIONS } from '../../src/activations/registry';
+import { initialParams } from '../../src/ops/hostLayer';
+import { dimsAt } from '../../src/activations/params';
+import type { AnyActivation } from '../../src/activations/types';
 import { BATCHNORM_SHADER } from '../../src/kernels/batchnorm';
 import { CONV1X1_SHADER } from '../../src/kernels/conv1x1';
 import { REDUCE_SHADER } from '../../src/kernels/reduce';
@@ -14,7 +17,10 @@ import { normal, rng } from '../../src/ops/random';
 import { makeMetaParams } from '../helpers/fixtures';
 import { noGpuErrors } from './gpu';
 
-const LIBRARY = [ACON_C_SHADER, REDUCE_SHADER, CONV1X1_SHADER, BATCHNORM_SHADER];
+/** Every registered activation's modules, then the shared kernels'. */
+const LIBRARY = [
+  ...new Set([...ACTIVATIONS.flatMap((a) => a.kernels.shaders), REDUCE_SHADER, CONV1X1_SHADER, BATCHNORM_SHADER]),
+];
 
 /** The compute entry points a module declares. */
 const entryPoints = (code: string) =>
@@ -74,11 +80,25 @@ describe('every entry point runs under the constants its planner picks', () => {
     await a.metaAconCForward(data(count, 7), shape, params, { dataFormat, training: false, debug: true });
   }
 
+  /** Any registered activation's host forms on its seeded fixture, in its bench options (Meta: training). */
+  async function any(a: AconGPU, shape: Shape4, dataFormat: DataFormat) {
+    const [n, c, h, w] = shape;
+    const count = n * c * h * w;
+    for (const act of ACTIVATIONS as readonly AnyActivation[]) {
+      const params = initialParams(act, dimsAt(act, n, c), 10, 'fixture') as never;
+      const options = { ...act.bench.options, dataFormat } as never;
+      await a.op(act).forward(data(count, 11), shape, params, options);
+      await a.op(act).backward(data(count, 11), data(count, 12), shape, params, options);
+    }
+  }
+
   test.each([true, false])('software tuning %s', async (software) => {
     const a = await recording(software);
     try {
       await noGpuErrors(a.device, async () => {
         for (const dataFormat of ['NCHW', 'NHWC'] as DataFormat[]) {
+          await any(a, [2, 3, 7, 7], dataFormat);
+          await any(a, [2, 8, 16, 16], dataFormat);
           for (const perSample of [false, true]) {
             await aconC(a, [2, 3, 7, 7], dataFormat, perSample); // scalar walks, small planes
             await aconC(a, [2, 8, 16, 16], dataFormat, perSample); // vec4 rows and units

@@ -1,0 +1,118 @@
+// The tfjs op and the tf.layers layer every registered activation gets from its declaration, with no
+// test code of its own, on the tfjs webgpu backend: the fused op's value and every gradient equal the
+// host-array op's bitwise (the same kernels on the same bits), in both data formats and, where the
+// activation has one, both modes; the composed form (the fallback on other backends) agrees with
+// them; the layer builds its declared weights, predicts with the op, and survives save → load.
+import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import * as tf from '@tensorflow/tfjs-core';
+import '@tensorflow/tfjs-core/dist/register_all_gradients';
+import '@tensorflow/tfjs-backend-webgpu';
+import * as tfl from '@tensorflow/tfjs-layers';
+import { ACTIVATIONS } from '../../src/activations/registry';
+import { buildTree, dimsAt, paramLeaves, readLeaf, resolveShape } from '../../src/activations/params';
+import type { AnyActivation } from '../../src/activations/types';
+import type { DataFormat, Shape4 } from '../../src/core/types';
+import { GpuContext } from '../../src/gpu/context';
+import { hostBackward, hostForward } from '../../src/ops/forms';
+import { initialParams } from '../../src/ops/hostLayer';
+import { normal, rng } from '../../src/ops/random';
+import { layerClasses } from '../../src/layers/index';
+import { tfjsOp } from '../../src/tfjs/index';
+
+let ctx: GpuContext;
+beforeAll(async () => {
+  await tf.setBackend('webgpu');
+  await tf.ready();
+  ctx = await GpuContext.create();
+});
+afterAll(() => ctx.destroy());
+
+const read = async (t: tf.Tensor) => Array.from(await t.data());
+const shape: Shape4 = [3, 12, 5, 5];
+const physical = ([n, c, h, w]: Shape4, f: DataFormat): [number, number, number, number] =>
+  f === 'NCHW' ? [n, c, h, w] : [n, h, w, c];
+
+describe.each((ACTIVATIONS as readonly AnyActivation[]).map((a) => [a.name, a] as const))('%s', (_, act) => {
+  const leaves = paramLeaves(act.params);
+  const trainable = leaves.filter((l) => l.decl.role === 'trainable');
+  const modes =
+    act.batchStatistics !== undefined || leaves.some((l) => l.decl.role === 'running') ? [true, false] : [null];
+
+  test.each(['NCHW', 'NHWC'] as DataFormat[])(
+    'the op (%s): value and every gradient equal the host op bitwise; the composed form agrees',
+    async (dataFormat) => {
+      const [N, C] = shape;
+      const dims = dimsAt(act, N, C);
+      const p = initialParams(act, dims, 5, 'fixture');
+      const r = rng(6);
+      const x = normal(r, N * C * 25, 2);
+      const dy = normal(r, x.length);
+      const op = tfjsOp(act) as (x: tf.Tensor, p: unknown, o: object) => tf.Tensor;
+      for (const training of modes) {
+        const mode = training === null ? {} : { training };
+        // fresh tensors per mode: a training call moves the running statistics, as the host op's does
+        const params = buildTree(leaves, (l) => {
+          const v = tf.tensor(readLeaf(p, l) as Float32Array, resolveShape(l.decl.shape, dims));
+          return l.decl.role === 'running' ? tf.variable(v, false) : v;
+        });
+        const wantY = await hostForward(ctx, act, x, shape, p as never, { ...mode, dataFormat } as never);
+        const want = await hostBackward(ctx, act, x, dy, shape, p as never, { ...mode, dataFormat } as never);
+        const [tx, tdy] = [x, dy].map((v) => tf.tensor4d(v, physical(shape, dataFormat)));
+        const inputs = [tx!, ...trainable.map((l) => readLeaf(params, l) as tf.Tensor)];
+        // the op with x and the trainable parameters given (in training, the running ones move)
+        const call = (impl: 'auto' | 'composed', xx: tf.Tensor, ps: tf.Tensor[]) => {
+          let i = 0;
+          const tree = buildTree(leaves, (l) => (l.decl.role === 'trainable' ? ps[i++]! : readLeaf(params, l)));
+          return op(xx, tree, { ...mode, dataFormat, impl });
+        };
+        const y = op(tx!, params, { ...mode, dataFormat });
+        const yHost = wantY instanceof Float32Array ? wantY : (wantY as { y: Float32Array }).y;
+        expect(await read(y), `y ${String(training)}`).toEqual(Array.from(yHost));
+        const grads = tf.grads((xx: tf.Tensor, ...ps: tf.Tensor[]) => call('auto', xx, ps))(inputs, tdy);
+        expect(await read(grads[0]!), `dx ${String(training)}`).toEqual(Array.from(want.dx as Float32Array));
+        for (const [i, l] of trainable.entries())
+          expect(await read(grads[i + 1]!), l.name).toEqual(Array.from(readLeaf(want, l) as Float32Array));
+        // the composed form in eval mode (training's batch statistics amplify rounding: the
+        // reference-bound suites cover it): a handful of float32 ops per element, each within u of
+        // its inputs' scale; 1e-4 of the output's scale is ~800 u, and a wrong formula is off by O(1)
+        if (training !== true) {
+          const composed = await read(call('composed', tx!, inputs.slice(1)));
+          const fused = await read(y);
+          const scale = Math.max(...fused.map(Math.abs));
+          const err = Math.max(...fused.map((v, i) => Math.abs(v - composed[i]!)));
+          expect(err).toBeLessThanOrEqual(1e-4 * scale);
+        }
+        tf.dispose([y, ...grads, tx!, tdy!, ...leaves.map((l) => readLeaf(params, l) as tf.Tensor)]);
+      }
+    },
+  );
+
+  test('the layer: declared weights, predict with the op, save → load gives the same weights and outputs', async () => {
+    const Layer = (layerClasses as Record<string, new (args: object) => tfl.layers.Layer>)[act.layer.className]!;
+    const model = tfl.sequential({ layers: [new Layer({ inputShape: [5, 5, 12], seed: 3, name: 'act' })] });
+    // tf.layers lists the trainable weights first, then the others, each in declaration order
+    const names = (ls: typeof leaves) => ls.map((l) => `act/${l.name}`);
+    const running = leaves.filter((l) => l.decl.role === 'running');
+    expect(model.layers[0]!.weights.map((w) => w.originalName)).toEqual([...names(trainable), ...names(running)]);
+    expect(model.layers[0]!.trainableWeights.length).toBe(trainable.length);
+    const x = tf.tensor4d(normal(rng(7), 2 * 300, 2), [2, 5, 5, 12]);
+    const y = model.predict(x) as tf.Tensor;
+    let artifacts: tf.io.ModelArtifacts | undefined;
+    await model.save(
+      tf.io.withSaveHandler(async (a) => {
+        artifacts = a;
+        return { modelArtifactsInfo: { dateSaved: new Date(), modelTopologyType: 'JSON' } };
+      }),
+    );
+    expect(JSON.stringify(artifacts!.modelTopology)).toContain(`"class_name":"${act.layer.className}"`);
+    const loaded = await tfl.loadLayersModel(tf.io.fromMemory(artifacts!));
+    expect(loaded.layers[0]).toBeInstanceOf(Layer);
+    const weights = async (m: tfl.LayersModel) => Promise.all(m.getWeights().map(read));
+    expect(await weights(loaded)).toEqual(await weights(model));
+    const y2 = loaded.predict(x) as tf.Tensor;
+    expect(await read(y2)).toEqual(await read(y));
+    tf.dispose([x, y, y2]);
+    model.dispose();
+    loaded.dispose();
+  });
+});
