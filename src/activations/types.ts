@@ -243,6 +243,17 @@ export type BuffersOptionsOf<A> = OptionTypes<A>['buffers'] & { dataFormat?: Dat
 };
 type PerSampleKeys<P> = { [K in keyof P]: P[K] extends { perSample: true } ? K : never }[keyof P];
 
+/** The names of the layer arguments (Meta's 'r'): host-layer constructor arguments, tf.layers config keys. */
+export type ArgNames<A> = A extends { layer: { args: readonly (infer L)[] } }
+  ? L extends { name: infer K extends string }
+    ? K
+    : never
+  : never;
+/** The option names of the derived dims (Meta's 'hidden'), also the layers' properties. */
+export type DimNames<A> = A extends { dims: infer D }
+  ? { [K in keyof D]: D[K] extends { name: infer M extends string } ? M : never }[keyof D]
+  : never;
+
 /** The intermediates of a debug call (the activation's own names). */
 export type Intermediates = Record<string, Float32Array>;
 type Debug<A> = 'debug' extends keyof OptionTypes<A>['host'] ? { intermediates?: Intermediates } : unknown;

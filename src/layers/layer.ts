@@ -13,7 +13,15 @@ import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
 import { ACTIVATIONS, type Registered } from '../activations/registry';
 import { buildTree, paramLeaves, resolveShape } from '../activations/params';
-import type { AnyActivation, ComposedForms, Init, ParamDecl, ParamTree } from '../activations/types';
+import type {
+  AnyActivation,
+  ArgNames,
+  ComposedForms,
+  DimNames,
+  Init,
+  ParamDecl,
+  ParamTree,
+} from '../activations/types';
 import { OptionError } from '../gpu/errors';
 import { tfjsOp, type TensorsOf } from '../tfjs/op';
 import {
@@ -32,14 +40,6 @@ import {
   type LayerDataFormat,
 } from './common';
 
-type ArgNames<A> = A extends { layer: { args: readonly (infer L)[] } }
-  ? L extends { name: infer K extends string }
-    ? K
-    : never
-  : never;
-type DimNames<A> = A extends { dims: infer D }
-  ? { [K in keyof D]: D[K] extends { name: infer M extends string } ? M : never }[keyof D]
-  : never;
 type ParamsOf<A> = A extends { params: infer P } ? P : never;
 type OutputsOf<A> = A extends { outputs: infer O } ? O : Record<never, never>;
 type VariableLeaves<P> = {

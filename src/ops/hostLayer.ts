@@ -9,6 +9,8 @@ import { ACTIVATIONS, type Registered } from '../activations/registry';
 import { buildTree, paramLeaves, readLeaf, resolveShape, sizeOf } from '../activations/params';
 import type {
   AnyActivation,
+  ArgNames,
+  DimNames,
   BackwardResultOf,
   ForwardResultOf,
   HostOptionsOf,
@@ -104,14 +106,6 @@ export function initialParams<A extends AnyActivation>(
 }
 
 type OptionArg<O> = object extends O ? [options?: O] : [options: O];
-type ArgNames<A> = A extends { layer: { args: readonly (infer L)[] } }
-  ? L extends { name: infer K extends string }
-    ? K
-    : never
-  : never;
-type DimNames<A> = A extends { dims: infer D }
-  ? { [K in keyof D]: D[K] extends { name: infer M extends string } ? M : never }[keyof D]
-  : never;
 type OptionalNumbers<T> = { -readonly [I in keyof T]?: number };
 /** The constructor's arguments after the width: the declaration's layer arguments (Meta's r), then the seed. */
 type HostArgs<A> = A extends { layer: { args: infer L extends readonly unknown[] } }
