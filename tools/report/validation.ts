@@ -27,6 +27,8 @@ export interface ValidationRow {
 export interface ValidationReport {
   ok: boolean;
   adapter: { vendor: string; architecture: string; description: string; software: boolean };
+  /** The rows the registered references' cases make: a finished report has this many. */
+  total: number;
   rows: ValidationRow[];
 }
 
@@ -113,13 +115,13 @@ export async function runValidation(
       description: info?.description ?? '',
       software: acon.context.software,
     },
+    total: references.reduce((n, r) => n + r.report.cases.length * (r.report.check ? 1 : 2), 0),
     rows: [],
   };
-  const total = references.reduce((n, r) => n + r.report.cases.length * (r.report.check ? 1 : 2), 0);
   const push = (row: ValidationRow) => {
     report.rows.push(row);
     report.ok &&= row.pass;
-    onRow?.(row, report.rows.length, total);
+    onRow?.(row, report.rows.length, report.total);
   };
   try {
     for (const ref of references)
