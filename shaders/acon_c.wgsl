@@ -1,7 +1,7 @@
 // ACON-C, fused: y = (p1 − p2)·x·σ(β·(p1 − p2)·x) + p2·x on float32 tensors (NCHW or NHWC, given
 // by strides), p1 and p2 per channel, β per channel or per (sample, channel) for Meta-ACON.
 //
-// The math, once (the reference in src/reference/aconC.ts writes the same formulas):
+// The math, once (the reference in src/activations/aconC/reference.ts writes the same formulas):
 //   d = (p1 − p2)·x,  z = β·d,  s = σ(z),  s̄ = σ(−z) = 1 − s,  q = s·s̄ = σ'(z)
 //   y      = d·s + p2·x                     = x·(p1·s + p2·s̄)          (since 1 − s = s̄)
 //   ∂y/∂p1 = x·s + d·σ'(z)·β·x              = x·(s + z·q)  =: x·a
@@ -11,7 +11,7 @@
 // The symmetric forms never subtract nearly equal numbers: s, s̄ and q come from e = exp(−|z|) ≤ 1,
 // so nothing overflows for large |z| and 1 − s is never formed by cancellation.
 //
-// Entry points (the dispatcher picks them, src/kernels/aconC.ts):
+// Entry points (the dispatcher picks them, src/activations/aconC/kernels.ts):
 // Work is cut per channel: workgroup w serves channel c = w / slices and one slice of it, that is
 // whole (n, c) planes of several samples when planes are small, or a chunk of one plane when they
 // are large. Parameters are loaded once per workgroup and no element needs an index division.
