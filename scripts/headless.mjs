@@ -16,7 +16,7 @@ import { writeFileSync } from 'node:fs';
 import { createServer } from 'vite';
 import { chromium } from 'playwright';
 import { findChrome, CHROME_ARGS } from './chrome.mjs';
-import { launchFirefox } from './firefox.mjs';
+import { firefoxWebGPUProblem, launchFirefox } from './firefox.mjs';
 
 const [mode, ...rest] = process.argv.slice(2);
 const engine = ['--node', '--deno'].find((f) => rest.includes(f));
@@ -41,6 +41,12 @@ if (!pages[mode]) {
     'usage: node scripts/headless.mjs bench|report [--node] [--json FILE] [--ops a,b] [--shapes "N,C,H,W;…"] [--tfjs-shapes "N,C,H,W;…"] [--net-batches 1,64] [--batches N]',
   );
   process.exit(2);
+}
+
+const noWebGPU = firefox && firefoxWebGPUProblem();
+if (noWebGPU) {
+  console.error(`[firefox] this machine's Firefox has no WebGPU: ${noWebGPU}`);
+  process.exit(1);
 }
 
 // no file watching, no HMR: in a shared checkout someone's edit must not reload the page mid-run
