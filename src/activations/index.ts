@@ -2,4 +2,3 @@
 // dicts, checkpoints, the tfjs op and layers, the bench) iterates it; see ./registry.ts.
 export * from './aconC/declaration';
 export * from './metaAconC/declaration';
-export * from './channelPrelu/declaration';

@@ -3,4 +3,3 @@
 // never imports it (tests/node/structure.test.ts).
 export { aconCReference as aconC } from './aconC/checks';
 export { metaAconCReference as metaAconC } from './metaAconC/checks';
-export { channelPreluReference as channelPrelu } from './channelPrelu/checks';
