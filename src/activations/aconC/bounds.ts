@@ -12,13 +12,13 @@ interface Params {
 /** Calls fn(i, c, k) for every element i with its channel c and β index k. */
 function eachElement(
   shape: Shape4,
-  layout: DataFormat,
+  dataFormat: DataFormat,
   betaLength: number,
   fn: (i: number, c: number, k: number) => void,
 ) {
   const [N, C, H, W] = shape;
   const hw = H * W;
-  const [sn, sc] = layout === 'NCHW' ? [C * hw, hw] : [hw * C, 1];
+  const [sn, sc] = dataFormat === 'NCHW' ? [C * hw, hw] : [hw * C, 1];
   const perSample = betaLength === N * C && N > 1;
   for (let i = 0; i < N * C * hw; i++) {
     const c = Math.floor(i / sc) % C;
@@ -31,10 +31,10 @@ export function forwardBounds(
   x: ArrayLike<number>,
   shape: Shape4,
   p: Params,
-  layout: DataFormat = 'NCHW',
+  dataFormat: DataFormat = 'NCHW',
 ): Float64Array {
   const out = new Float64Array(x.length);
-  eachElement(shape, layout, p.beta.length, (i, c, k) => {
+  eachElement(shape, dataFormat, p.beta.length, (i, c, k) => {
     const xv = Math.abs(x[i]!);
     const z = p.beta[k]! * (p.p1[c]! - p.p2[c]!) * x[i]!;
     const [s, sn] = sigmoidPair(z);
@@ -51,13 +51,13 @@ export function backwardBounds(
   shape: Shape4,
   p: Params,
   depth: number,
-  layout: DataFormat = 'NCHW',
+  dataFormat: DataFormat = 'NCHW',
 ): { dx: Float64Array; p1: Float64Array; p2: Float64Array; beta: Float64Array } {
   const C = shape[1];
   const dx = new Float64Array(x.length);
   const err = [new Float64Array(C), new Float64Array(C), new Float64Array(p.beta.length)];
   const mag = [new Float64Array(C), new Float64Array(C), new Float64Array(p.beta.length)];
-  eachElement(shape, layout, p.beta.length, (i, c, k) => {
+  eachElement(shape, dataFormat, p.beta.length, (i, c, k) => {
     const xv = x[i]!;
     const g = Math.abs(dy[i]!);
     const a1 = p.p1[c]!;

@@ -26,7 +26,7 @@ export interface AconCParamsRef {
 }
 
 export interface AconCGradsRef {
-  /** Same shape and layout as x. */
+  /** Same shape and data format as x. */
   dx: Float64Array;
   /** [C]: Σ over N, H, W of dy·∂y/∂p1. */
   p1: Float64Array;
@@ -61,10 +61,10 @@ export function aconCPartials(x: number, p1: number, p2: number, beta: number): 
   return [p1 * a + p2 * b, x * a, x * b, d * d * q];
 }
 
-/** Element strides (n, c, hw) of a [N, C, H, W] tensor stored in `layout`. */
-export function stridesOf([, c, h, w]: Shape4, layout: DataFormat): [number, number, number] {
+/** Element strides (n, c, hw) of a [N, C, H, W] tensor stored in `dataFormat`. */
+export function stridesOf([, c, h, w]: Shape4, dataFormat: DataFormat): [number, number, number] {
   const hw = h * w;
-  return layout === 'NCHW' ? [c * hw, hw, 1] : [hw * c, 1, c];
+  return dataFormat === 'NCHW' ? [c * hw, hw, 1] : [hw * c, 1, c];
 }
 
 /** Whether β is per sample (length N·C, N > 1) rather than per channel (length C). */
@@ -75,14 +75,14 @@ function betaIndexer(shape: Shape4, beta: ArrayLike<number>): (n: number, c: num
   throw new RangeError(`beta has length ${beta.length}; expected C = ${c} or N·C = ${n * c}`);
 }
 
-/** Forward: y = ACON-C(x), same shape and layout as x. */
+/** Forward: y = ACON-C(x), same shape and data format as x. */
 export function aconCForwardRef(
   x: ArrayLike<number>,
   shape: Shape4,
   { p1, p2, beta }: AconCParamsRef,
-  layout: DataFormat = 'NCHW',
+  dataFormat: DataFormat = 'NCHW',
 ): Float64Array {
-  const [sn, sc] = stridesOf(shape, layout);
+  const [sn, sc] = stridesOf(shape, dataFormat);
   const C = shape[1];
   const bi = betaIndexer(shape, beta);
   const y = new Float64Array(x.length);
@@ -99,9 +99,9 @@ export function aconCBackwardRef(
   dy: ArrayLike<number>,
   shape: Shape4,
   { p1, p2, beta }: AconCParamsRef,
-  layout: DataFormat = 'NCHW',
+  dataFormat: DataFormat = 'NCHW',
 ): AconCGradsRef {
-  const [sn, sc] = stridesOf(shape, layout);
+  const [sn, sc] = stridesOf(shape, dataFormat);
   const C = shape[1];
   const bi = betaIndexer(shape, beta);
   const dx = new Float64Array(x.length);

@@ -14,7 +14,7 @@ export function planeMeansBounds(
   x: ArrayLike<number>,
   [N, C, H, W]: Shape4,
   depth: number,
-  layout: DataFormat = 'NCHW',
+  dataFormat: DataFormat = 'NCHW',
 ): Float64Array {
   const hw = H * W;
   const out = new Float64Array(N * C);
@@ -23,7 +23,7 @@ export function planeMeansBounds(
       let abs = 0;
       let sum = 0;
       for (let p = 0; p < hw; p++) {
-        const v = x[layout === 'NCHW' ? (n * C + c) * hw + p : (n * hw + p) * C + c]!;
+        const v = x[dataFormat === 'NCHW' ? (n * C + c) * hw + p : (n * hw + p) * C + c]!;
         abs += Math.abs(v);
         sum += v;
       }

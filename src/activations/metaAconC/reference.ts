@@ -58,13 +58,17 @@ export type MetaAconCParamsRef = MetaParamSet<ArrayLike<number>>;
 export type BatchNormParams = MetaAconCParamsRef['bn1'];
 
 /** Mean over H, W of each (n, c) plane: [N·C]. */
-export function planeMeansRef(x: ArrayLike<number>, [N, C, H, W]: Shape4, layout: DataFormat = 'NCHW'): Float64Array {
+export function planeMeansRef(
+  x: ArrayLike<number>,
+  [N, C, H, W]: Shape4,
+  dataFormat: DataFormat = 'NCHW',
+): Float64Array {
   const hw = H * W;
   const m = new Float64Array(N * C);
   for (let n = 0; n < N; n++)
     for (let c = 0; c < C; c++) {
       let s = 0;
-      for (let p = 0; p < hw; p++) s += x[layout === 'NCHW' ? (n * C + c) * hw + p : (n * hw + p) * C + c]!;
+      for (let p = 0; p < hw; p++) s += x[dataFormat === 'NCHW' ? (n * C + c) * hw + p : (n * hw + p) * C + c]!;
       m[n * C + c] = s / hw;
     }
   return m;
@@ -229,18 +233,18 @@ export function metaAconCForwardRef(
   shape: Shape4,
   p: MetaAconCParamsRef,
   training: boolean,
-  layout: DataFormat = 'NCHW',
+  dataFormat: DataFormat = 'NCHW',
 ): MetaForwardRef {
   const [N, C] = shape;
   checkBatch(N, training);
   const R = p.fc1.bias.length;
-  const m = planeMeansRef(x, shape, layout);
+  const m = planeMeansRef(x, shape, dataFormat);
   const h1 = conv1x1Ref(m, p.fc1.weight, p.fc1.bias, N, C, R);
   const bn1 = batchNormRef(h1, N, R, p.bn1, training);
   const h2 = conv1x1Ref(bn1.out, p.fc2.weight, p.fc2.bias, N, R, C);
   const bn2 = batchNormRef(h2, N, C, p.bn2, training, true);
   const beta = bn2.out;
-  const y = aconCForwardRef(x, shape, { p1: p.p1, p2: p.p2, beta }, layout);
+  const y = aconCForwardRef(x, shape, { p1: p.p1, p2: p.p2, beta }, dataFormat);
   return { y, m, h1, bn1, h2, bn2, beta };
 }
 
@@ -252,12 +256,12 @@ export function metaAconCBackwardRef(
   shape: Shape4,
   p: MetaAconCParamsRef,
   training: boolean,
-  layout: DataFormat = 'NCHW',
+  dataFormat: DataFormat = 'NCHW',
 ): MetaAconCGradsRef & { forward: MetaForwardRef; gbeta: Float64Array } {
   const [N, C, H, W] = shape;
   const R = p.fc1.bias.length;
-  const f = metaAconCForwardRef(x, shape, p, training, layout);
-  const a = aconCBackwardRef(x, dy, shape, { p1: p.p1, p2: p.p2, beta: f.beta }, layout);
+  const f = metaAconCForwardRef(x, shape, p, training, dataFormat);
+  const a = aconCBackwardRef(x, dy, shape, { p1: p.p1, p2: p.p2, beta: f.beta }, dataFormat);
   const bn2 = batchNormBackwardRef(f.h2, a.beta, N, C, p.bn2.weight, f.bn2, training, f.beta);
   const fc2 = conv1x1BackwardRef(f.bn1.out, bn2.gin, p.fc2.weight, N, R, C);
   const bn1 = batchNormBackwardRef(f.h1, fc2.gin, N, R, p.bn1.weight, f.bn1, training);
@@ -267,7 +271,7 @@ export function metaAconCBackwardRef(
   for (let n = 0; n < N; n++)
     for (let c = 0; c < C; c++) {
       const g = fc1.gin[n * C + c]! / hw;
-      for (let q = 0; q < hw; q++) dx[layout === 'NCHW' ? (n * C + c) * hw + q : (n * hw + q) * C + c] += g;
+      for (let q = 0; q < hw; q++) dx[dataFormat === 'NCHW' ? (n * C + c) * hw + q : (n * hw + q) * C + c] += g;
     }
   return {
     dx,
