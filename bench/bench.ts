@@ -4,11 +4,12 @@
 // implementations of one op take turns batch by batch, so their ratios are measured side by side.
 //
 // Families:
-//   aconC, metaAconC  the GPU-resident ops (our own device, our own buffers) in both layouts, next to
+//   aconC, metaAconC  one per registered activation (families/activation.ts, read off its declaration):
+//                     the GPU-resident ops (our own device, our own buffers) in both layouts, next to
 //                     a copy roofline, the same formulas composed from tfjs primitives in the same
 //                     layout, and the float64 CPU reference (NCHW only: it is slow); at `shapes`
-//   tfjs              the TensorFlow.js face (src/tfjs/op.ts) on NHWC tensors, fused vs composed vs
-//                     tf.relu on the same tensor; at its own fixed shapes (TFJS_SHAPES)
+//   tfjs              every registered activation's TensorFlow.js op (src/tfjs/op.ts) on NHWC tensors,
+//                     fused vs composed vs tf.relu on the same tensor; at its own fixed shapes (TFJS_SHAPES)
 //   net               inference of the seed networks as tf.layers models (src/layers), batch 1 and 64
 //   shufflenet        inference of the paper's ShuffleNetV2 0.5× (src/models) with ACON-C and Meta-ACON-C,
 //                     fused vs composed ACON, batch 1 at 224×224
@@ -19,7 +20,8 @@
 // (PEAK_BANDWIDTH). Runs in a browser and in Node through Dawn (node/cli.ts): `adapter.runtime` says which.
 //
 // Where things live: run.ts (runBench: options, devices, progress, the families in order), families/
-// (one module per family, and common.ts: data, buffers, side-by-side timing), timing.ts (how a
+// (one module per family, activation.ts serving every activation's, and common.ts: data, buffers,
+// side-by-side timing), timing.ts (how a
 // contender is timed), bandwidth.ts (bytesMoved, known peaks), format.ts (the tables), types.ts (the
 // JSON schema and options), roofline.ts (the copy roofline's kernel). This module is the public face.
 export type {
