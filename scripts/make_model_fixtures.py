@@ -45,7 +45,8 @@ import torch.nn as nn  # noqa: E402
 
 from torch_models.acon import AconC, MetaAconC  # noqa: E402
 from torch_models.architectures import (  # noqa: E402
-    META_KINDS, SEED_R, SHUFFLENET_KINDS, STAGE_OUT_CHANNELS, build, counts, input_shape, official_r,
+    META_KINDS, RESNET_DEPTHS, SEED_R, SHUFFLENET_KINDS, STAGE_OUT_CHANNELS, build, build_resnet, counts, input_shape,
+    official_r,
 )
 from torch_models.safetensors_io import read_safetensors, write_safetensors  # noqa: E402
 
@@ -223,6 +224,22 @@ def param_counts():
         row['r'] = settings.get('r') if architecture in META_KINDS else None
         row['classes'] = settings.get('n_class', settings.get('num_classes'))
         rows[name] = row
+    # ResNet-50/101/152 with ACON-C and Meta-ACON-C (MetaAconC's default r, 16), and ResNet-50 with
+    # ReLU where the ACON-C file has ACON-C
+    for kind, depths in (('acon', RESNET_DEPTHS), ('meta', RESNET_DEPTHS), ('relu', (50,))):
+        for depth in depths:
+            row = counts(build_resnet(f'resnet-{kind}', depth))
+            row['stage_out_channels'] = None
+            row['r'] = 16 if kind == 'meta' else None
+            row['classes'] = 1000
+            rows[f'resnet{depth}-{kind}'] = row
+    return rows
+
+
+def write_counts(path):
+    rows = param_counts()
+    with open(path, 'w') as f:
+        f.write('{\n' + ',\n'.join(f'  {json.dumps(k)}: {json.dumps(v)}' for k, v in rows.items()) + '\n}\n')
     return rows
 
 
@@ -231,8 +248,12 @@ def main():
     p.add_argument('--full', action='store_true', help='also write the full 0.5x ACON-C / Meta-ACON-C fixtures (n_class 1000) to --out (not committed)')
     p.add_argument('--out', default='/tmp/acon-fixtures', help='folder for --full (default /tmp/acon-fixtures)')
     p.add_argument('--fixtures', default=FIXTURES, help=f'folder for the committed fixtures (default {os.path.relpath(FIXTURES, ROOT)})')
+    p.add_argument('--counts-only', action='store_true', help='only (re)write param-counts.json')
     args = p.parse_args()
     torch.set_num_threads(max(1, min(4, os.cpu_count() or 1)))
+    if args.counts_only:
+        write_counts(os.path.join(args.fixtures, 'param-counts.json'))
+        return
 
     jobs = [(n, *spec, args.fixtures) for n, spec in FIXTURES_COMMITTED.items()]
     if args.full:
@@ -250,9 +271,7 @@ def main():
             print(f'  max |logits| {r["logits_max_abs"]:.4g}, max |logits32 - logits64| {r["diff"]:.3g}')
 
     counts_path = os.path.join(args.fixtures, 'param-counts.json')
-    rows = param_counts()
-    with open(counts_path, 'w') as f:
-        f.write('{\n' + ',\n'.join(f'  {json.dumps(k)}: {json.dumps(v)}' for k, v in rows.items()) + '\n}\n')
+    rows = write_counts(counts_path)
 
     def show(path):
         path = os.path.abspath(path)

@@ -5,6 +5,10 @@ but for their acon import) and seed_nets.py; what the converter and the fixture 
   shufflenetv2-meta  ShuffleNetV2_MetaACON   (MetaACON/ShuffleNet_MetaACON/network.py)
   dcn3, dcn2-acon, dcn2-meta                 seed_nets.SeedNet
 
+And, built (build_resnet) but not yet converted: ResNet-50/101/152 with ACON-C (ACON/ResNet_ACON/
+resnet_acon.py), with Meta-ACON-C (MetaACON/ResNet_MetaACON/resnet_metaacon.py), and with ReLU where the
+ACON-C file has ACON-C (the baseline of the bench).
+
 Widths other than the official four, and an r other than the official one, are built by the official
 __init__ itself: see build_shufflenet.
 """
@@ -17,12 +21,15 @@ import torch
 import torch.nn as nn
 from torch.overrides import TorchFunctionMode
 
+from . import resnet_acon, resnet_metaacon
 from .acon import AconC, MetaAconC
 from .seed_nets import SEED_KINDS, SeedNet
 from .shufflenetv2_acon import ShuffleNetV2_ACON
 from .shufflenetv2_meta_acon import ShuffleNetV2_MetaACON
 
 SHUFFLENET_KINDS = ('shufflenetv2-acon', 'shufflenetv2-meta')
+RESNET_KINDS = ('resnet-acon', 'resnet-meta', 'resnet-relu')
+RESNET_DEPTHS = (50, 101, 152)
 ARCHITECTURES = SHUFFLENET_KINDS + SEED_KINDS
 META_KINDS = ('shufflenetv2-meta', 'dcn2-meta')
 
@@ -108,6 +115,24 @@ def build_shufflenet(kind, stage_out_channels, n_class=1000, r=None, quiet=True)
         return cls(n_class=n_class, model_size=size if size != 'custom' else '0.5x')
 
 
+def build_resnet(kind, depth, num_classes=1000):
+    """The official ResNet-<depth> with ACON-C or Meta-ACON-C after each bottleneck's 3×3 conv, or the
+    ACON-C file's with nn.ReLU in its place ('resnet-relu')."""
+    if kind not in RESNET_KINDS or depth not in RESNET_DEPTHS:
+        raise ValueError(f'unknown ResNet {kind!r} of depth {depth!r}')
+    if kind == 'resnet-meta':
+        return getattr(resnet_metaacon, f'resnet{depth}_metaacon')(num_classes=num_classes)
+    factory = getattr(resnet_acon, f'resnet{depth}_acon')
+    if kind == 'resnet-acon':
+        return factory(num_classes=num_classes)
+    official = resnet_acon.AconC
+    resnet_acon.AconC = lambda width: nn.ReLU(inplace=True)
+    try:
+        return factory(num_classes=num_classes)
+    finally:
+        resnet_acon.AconC = official
+
+
 def build(architecture, settings, quiet=True):
     """architecture: one of ARCHITECTURES; settings: {'stage_out_channels', 'n_class', 'r'} for
     ShuffleNetV2, {'num_classes', 'r'} for the seed networks."""
@@ -179,7 +204,7 @@ def state_dict_shapes(model):
 
 
 __all__ = [
-    'ARCHITECTURES', 'SHUFFLENET_KINDS', 'SEED_KINDS', 'META_KINDS', 'STAGE_OUT_CHANNELS', 'STAGE_REPEATS', 'FIRST_BLOCKS', 'SEED_R',
+    'ARCHITECTURES', 'SHUFFLENET_KINDS', 'RESNET_KINDS', 'RESNET_DEPTHS', 'build_resnet', 'SEED_KINDS', 'META_KINDS', 'STAGE_OUT_CHANNELS', 'STAGE_REPEATS', 'FIRST_BLOCKS', 'SEED_R',
     'model_size_of', 'official_r', 'meta_hidden', 'build_shufflenet', 'build', 'build_on_meta', 'input_shape', 'counts', 'acon_modules', 'metadata_for',
     'state_dict_shapes',
 ]

@@ -1,11 +1,13 @@
 /**
  * Every network this project builds, by the name the bench and `npm run models` use, with its
  * builder: the paper's ShuffleNetV2 at its four widths with ACON-C and Meta-ACON-C (1000 classes,
- * r as the official code sets it) and the seed's three small CNNs.
+ * r as the official code sets it), its ResNet-50/101/152 with each (and ResNet-50 with ReLU), and the
+ * seed's three small CNNs.
  */
 import type * as tfl from '@tensorflow/tfjs-layers';
 import { NET_KINDS, seedModel } from '../layers/networks';
 import type { Impl } from '../layers/common';
+import { RESNET_DEPTHS, resNet } from './resnet';
 import { MODEL_SIZES, shuffleNetV2 } from './shufflenet';
 
 export interface CatalogEntry {
@@ -29,5 +31,14 @@ export function catalog(): CatalogEntry[] {
     input: [1, 3, 32, 32],
     build: (impl) => seedModel(kind, impl ? { impl } : {}),
   }));
-  return [...shuffle, ...seeds];
+  // ResNet-50/101/152 with ACON-C and Meta-ACON-C, and ResNet-50 with ReLU in ACON-C's place (the bench's baseline)
+  const resnets = [
+    ...(['acon', 'meta'] as const).flatMap((activation) => RESNET_DEPTHS.map((depth) => ({ depth, activation }))),
+    { depth: 50, activation: 'relu' } as const,
+  ].map<CatalogEntry>((o) => ({
+    name: `resnet${o.depth}-${o.activation}`,
+    input: [1, 3, 224, 224],
+    build: (impl) => resNet({ ...o, ...(impl ? { impl } : {}) }),
+  }));
+  return [...shuffle, ...resnets, ...seeds];
 }

@@ -1,5 +1,5 @@
 /**
- * acon-webgpu/models: the paper's ShuffleNetV2 with ACON-C and Meta-ACON-C as tf.layers models, and
+ * acon-webgpu/models: the paper's ShuffleNetV2 and ResNet with ACON-C and Meta-ACON-C as tf.layers models, and
  * PyTorch checkpoints (converted by scripts/convert_checkpoint.py to safetensors) loaded into them or
  * into the seed networks. Needs @tensorflow/tfjs-layers, like acon-webgpu/layers.
  */
@@ -15,6 +15,15 @@ export {
   type ModelSize,
   type ShuffleActivation,
 } from './shufflenet';
+export {
+  resNet,
+  resNetTorchShapes,
+  RESNET_BLOCKS,
+  RESNET_DEPTHS,
+  type ResNetOptions,
+  type ResNetDepth,
+  type ResNetActivation,
+} from './resnet';
 export {
   loadCheckpoint,
   loadTorchTensors,

@@ -13,6 +13,7 @@ import {
   type ShuffleNetV2Options,
 } from '../../src/models/shufflenet';
 import { seedNetTorchShapes } from '../../src/models/torchShapes';
+import { resNet, resNetTorchShapes, type ResNetOptions } from '../../src/models/resnet';
 import { NET_KINDS, seedModel } from '../../src/layers/networks';
 import type * as tfl from '@tensorflow/tfjs-layers';
 
@@ -54,3 +55,14 @@ test.each(NET_KINDS.flatMap((kind) => [1, 7].map((numClasses) => [kind, numClass
     expectSame(seedNetTorchShapes(kind, numClasses), seedModel(kind, { impl: 'composed', numClasses }));
   },
 );
+
+// ResNet-101 and -152 differ from -50 only in their block counts (the walk is the same): -50 of each
+// activation, and a Meta-ACON ResNet-101 with another r and class count
+test.each([
+  ['50 acon', { depth: 50, activation: 'acon' }],
+  ['50 meta', { depth: 50, activation: 'meta' }],
+  ['50 relu', { depth: 50, activation: 'relu' }],
+  ['101 meta r 8, 10 classes', { depth: 101, activation: 'meta', r: 8, numClasses: 10 }],
+] as [string, Omit<ResNetOptions, 'impl'>][])('ResNet %s: resNetTorchShapes equals the built model', (_, options) => {
+  expectSame(resNetTorchShapes(options), resNet({ ...options, inputSize: 64, impl: 'composed' }));
+});
