@@ -8,7 +8,8 @@ nothing from the file (torch.load runs a TorchScript archive's code before PyTor
 weights_only=True); --trust-pickle uses torch.load instead, for files you trust. IN is a bare state dict or a dict holding one under 'state_dict' (what the official train.py saves:
 {'state_dict': model.state_dict()} of an nn.DataParallel model, so 'module.' prefixes are stripped);
 num_batches_tracked buffers are dropped. The architecture is detected from the keys (or given with
---arch), the ShuffleNetV2 width (stage_out_channels) from the tensor shapes, and Meta-ACON's r from the
+--arch), the ShuffleNetV2 width (stage_out_channels) from the tensor shapes, the ResNet depth from its
+bottlenecks per layer, and Meta-ACON's r from the
 β generators' hidden widths, all from the shapes alone. The architecture is then built in PyTorch on the
 meta device (the official modules, vendored in scripts/torch_models/; shapes without data) and the state
 dict must have exactly its tensors with exactly its shapes; otherwise every missing / unexpected / wrongly
@@ -19,7 +20,8 @@ written) with their unprintable characters escaped.
 
 OUT keeps PyTorch's tensor names and shapes (the browser side converts layouts), every tensor as F32
 in state-dict order, with __metadata__ {"format": "acon-webgpu/1", "architecture", "source",
-ShuffleNetV2: "model_size", "stage_out_channels", "n_class"; seed networks: "num_classes";
+ShuffleNetV2: "model_size", "stage_out_channels", "n_class"; ResNet: "depth", "num_classes"; seed networks:
+"num_classes";
 Meta-ACON: "r"}. OUT is written to a temporary file and renamed: never half-written.
 
 Exit status: 0 written; 2 the checkpoint does not fit or is refused (or a usage error, or OUT cannot be
@@ -39,7 +41,8 @@ import numpy as np  # noqa: E402
 import torch  # noqa: E402
 
 from torch_models.architectures import (  # noqa: E402
-    ARCHITECTURES, FIRST_BLOCKS, META_KINDS, SEED_R, SHUFFLENET_KINDS, STAGE_OUT_CHANNELS,
+    ARCHITECTURES, FIRST_BLOCKS, META_KINDS, RESNET_BLOCKS, RESNET_KINDS, RESNET_R, SEED_R, SHUFFLENET_KINDS,
+    STAGE_OUT_CHANNELS,
     build_on_meta, input_shape, metadata_for, model_size_of, official_r, state_dict_shapes,
 )
 from torch_models.checkpoint_reader import (  # noqa: E402
@@ -150,6 +153,13 @@ def detect_architecture(sd):
         return 'shufflenetv2-meta'
     if 'first_conv.2.p1' in sd:
         return 'shufflenetv2-acon'
+    if 'layer1.0.conv1.weight' in sd:
+        if 'layer1.0.acon.fc1.weight' in sd:
+            return 'resnet-meta'
+        if 'layer1.0.acon.p1' in sd:
+            return 'resnet-acon'
+        if not any('.acon.' in k for k in sd):
+            return 'resnet-relu'
     if 'conv1.weight' in sd:
         if 'act.fc1.weight' in sd:
             return 'dcn2-meta'
@@ -160,6 +170,8 @@ def detect_architecture(sd):
     some = ', '.join(clip(k, NAME_LIMIT) for k in list(sd)[:6]) + (', ...' if len(sd) > 6 else '')
     raise ConversionError('unknown architecture: none of the tensors that identify one is there '
                           '(first_conv.2.fc1.weight: shufflenetv2-meta; first_conv.2.p1: shufflenetv2-acon; '
+                          'layer1.0.conv1.weight with layer1.0.acon.fc1.weight / layer1.0.acon.p1 / no *.acon.*: '
+                          'resnet-meta / resnet-acon / resnet-relu; '
                           'conv1.weight with act.fc1.weight / act.p1 / no act.*: dcn2-meta / dcn2-acon / dcn3). '
                           f'The checkpoint has {len(sd)} tensors: {some or "none"}. Pass --arch to name one '
                           f'({", ".join(ARCHITECTURES)}) and see what does not fit.')
@@ -264,6 +276,26 @@ def infer_r(sd, preferred):
     return preferred if preferred is not None and any(lo <= preferred <= hi for lo, hi in fits) else fits[0][0]
 
 
+def infer_resnet_depth(sd):
+    """50, 101 or 152 from the bottlenecks per layer: the distinct block indices i of the names
+    layer<l>.<i>.conv1.weight (arithmetic on the names; the file's own keys bound the work)."""
+    blocks = []
+    for layer in range(1, 5):
+        prefix = f'layer{layer}.'
+        indices = set()
+        for key in sd:
+            if key.startswith(prefix) and key.endswith('.conv1.weight'):
+                middle = key[len(prefix):-len('.conv1.weight')]
+                if middle.isdigit() and len(middle) <= 3:
+                    indices.add(int(middle))
+        blocks.append(len(indices))
+    for depth, counts in RESNET_BLOCKS.items():
+        if tuple(blocks) == counts:
+            return depth
+    known = '; '.join(f'ResNet-{d}: {list(c)}' for d, c in RESNET_BLOCKS.items())
+    raise ConversionError(f'cannot infer the ResNet depth: the checkpoint has {blocks} bottlenecks in layer1..4 ({known})')
+
+
 def parse_model_size(text):
     if text in STAGE_OUT_CHANNELS:
         return list(STAGE_OUT_CHANNELS[text])
@@ -297,6 +329,11 @@ def settings_for(architecture, sd, model_size=None, r=None):
         channels = parse_model_size(model_size) if model_size else infer_stage_out_channels(sd)
         s = {'stage_out_channels': channels, 'n_class': _vote(sd, 'n_class', [_dim('classifier.0.weight', 0, 2), _dim('classifier.0.bias', 0, 1)])}
         default_r = official_r(model_size_of(channels))
+    elif architecture in RESNET_KINDS:
+        if model_size:
+            raise ConversionError(f'--model-size applies to ShuffleNetV2 only, not {architecture}')
+        s = {'depth': infer_resnet_depth(sd), 'num_classes': _vote(sd, 'num_classes', [_dim('fc.weight', 0, 2), _dim('fc.bias', 0, 1)])}
+        default_r = RESNET_R
     else:
         if model_size:
             raise ConversionError(f'--model-size applies to ShuffleNetV2 only, not {architecture}')
@@ -330,6 +367,8 @@ def check_fits(sd, expected):
 def describe(architecture, settings):
     if architecture in SHUFFLENET_KINDS:
         text = f'model_size {model_size_of(settings["stage_out_channels"])} {settings["stage_out_channels"]}, n_class {settings["n_class"]}'
+    elif architecture in RESNET_KINDS:
+        text = f'depth {settings["depth"]}, num_classes {settings["num_classes"]}'
     else:
         text = f'num_classes {settings["num_classes"]}'
     return text + (f', r {settings["r"]}' if 'r' in settings else '')
@@ -384,7 +423,7 @@ def convert(in_path, out_path, arch=None, model_size=None, r=None, trust_pickle=
 
 def main(argv=None):
     p = argparse.ArgumentParser(
-        description='Convert a PyTorch ACON / Meta-ACON checkpoint (official ShuffleNetV2 or the seed CNNs) to '
+        description='Convert a PyTorch ACON / Meta-ACON checkpoint (official ShuffleNetV2 or ResNet, or the seed CNNs) to '
                     'the safetensors file acon-webgpu loads. Checks every tensor name and shape against the '
                     'architecture built in PyTorch; exits 2 naming each mismatch, writing nothing.',
         epilog='Architectures: ' + ', '.join(ARCHITECTURES) + '. See docs/converting.md.')

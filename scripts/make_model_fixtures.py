@@ -45,7 +45,7 @@ import torch.nn as nn  # noqa: E402
 
 from torch_models.acon import AconC, MetaAconC  # noqa: E402
 from torch_models.architectures import (  # noqa: E402
-    META_KINDS, RESNET_DEPTHS, SEED_R, SHUFFLENET_KINDS, STAGE_OUT_CHANNELS, build, build_resnet, counts, input_shape,
+    META_KINDS, RESNET_DEPTHS, RESNET_KINDS, SEED_R, SHUFFLENET_KINDS, STAGE_OUT_CHANNELS, build, build_resnet, counts, input_shape,
     official_r,
 )
 from torch_models.safetensors_io import read_safetensors, write_safetensors  # noqa: E402
@@ -70,6 +70,16 @@ FIXTURES_COMMITTED = {
     'dcn2-acon': ('dcn2-acon', {'num_classes': 1}, 104),
     'dcn2-meta': ('dcn2-meta', {'num_classes': 1, 'r': SEED_R}, 105),
 }
+# ResNet-50 with Meta-ACON-C, 10 classes, for tests/node/resnet-checkpoint.test.ts, which writes it to a
+# temporary folder (--resnet DIR: 95 MB, not committed) on a 64×64 input (the official AdaptiveAvgPool2d
+# takes any size): the converter and the loader on the checkpoint users reach for (res50.metaacon.pth)
+# (the weight gain is fixed at GAINS' smallest, which the search picks for both: it saves 20 runs)
+FIXTURES_RESNET = {
+    'resnet50-meta': ('resnet-meta', {'depth': 50, 'num_classes': 10, 'r': 16}, 301),
+    'resnet50-acon': ('resnet-acon', {'depth': 50, 'num_classes': 10}, 302),
+}
+RESNET_GAIN = GAINS[0]
+RESNET_INPUT = 64
 FIXTURES_FULL = {
     'shufflenetv2-0.5x-acon': ('shufflenetv2-acon', {'stage_out_channels': STAGE_OUT_CHANNELS['0.5x'], 'n_class': 1000}, 201),
     'shufflenetv2-0.5x-meta': ('shufflenetv2-meta', {'stage_out_channels': STAGE_OUT_CHANNELS['0.5x'], 'n_class': 1000, 'r': 8}, 202),
@@ -118,6 +128,8 @@ def probes(architecture, model):
     """Modules whose outputs' std is printed."""
     if architecture in SHUFFLENET_KINDS:
         names = ['first_conv', 'features.3', 'features.11', 'features.15', 'conv_last', 'globalpool']
+    elif architecture in RESNET_KINDS:
+        names = ['maxpool', 'layer1', 'layer2', 'layer3', 'layer4', 'avgpool']
     else:
         names = ['conv1', 'conv2', 'act', 'conv4', 'fc1']
     modules = dict(model.named_modules())
@@ -152,7 +164,10 @@ def randomized(architecture, settings, seed, gain):
 
 
 def fixture_input(architecture, g):
-    u = torch.randint(0, 256, input_shape(architecture, BATCH), generator=g, dtype=torch.uint8)
+    shape = input_shape(architecture, BATCH)
+    if architecture in RESNET_KINDS:
+        shape[2:] = [RESNET_INPUT, RESNET_INPUT]
+    u = torch.randint(0, 256, shape, generator=g, dtype=torch.uint8)
     return u, u.float() / 64 - 2  # exact in float32
 
 
@@ -165,8 +180,8 @@ def choose_gain(architecture, settings, seed):
     return min(GAINS, key=score)
 
 
-def make_fixture(name, architecture, settings, seed, out_dir, work_dir):
-    gain = choose_gain(architecture, settings, seed)
+def make_fixture(name, architecture, settings, seed, out_dir, work_dir, gain=None):
+    gain = gain if gain is not None else choose_gain(architecture, settings, seed)
     model, g = randomized(architecture, settings, seed, gain)
 
     # the checkpoint as the official train.py saves it, converted by the converter (a subprocess)
@@ -249,10 +264,19 @@ def main():
     p.add_argument('--out', default='/tmp/acon-fixtures', help='folder for --full (default /tmp/acon-fixtures)')
     p.add_argument('--fixtures', default=FIXTURES, help=f'folder for the committed fixtures (default {os.path.relpath(FIXTURES, ROOT)})')
     p.add_argument('--counts-only', action='store_true', help='only (re)write param-counts.json')
+    p.add_argument('--resnet', metavar='DIR', help='only write the ResNet fixtures (95 MB each, not committed) to DIR')
     args = p.parse_args()
     torch.set_num_threads(max(1, min(4, os.cpu_count() or 1)))
     if args.counts_only:
         write_counts(os.path.join(args.fixtures, 'param-counts.json'))
+        return
+    if args.resnet:
+        os.makedirs(args.resnet, exist_ok=True)
+        with tempfile.TemporaryDirectory() as work:
+            for name, (architecture, settings, seed) in FIXTURES_RESNET.items():
+                r = make_fixture(name, architecture, settings, seed, args.resnet, work, RESNET_GAIN)
+                print(f'{name}: {r["convert"]}; weight gain {r["gain"]}; max |logits| {r["logits_max_abs"]:.4g}, '
+                      f'max |logits32 - logits64| {r["diff"]:.3g}')
         return
 
     jobs = [(n, *spec, args.fixtures) for n, spec in FIXTURES_COMMITTED.items()]

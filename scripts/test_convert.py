@@ -246,6 +246,48 @@ class ConvertTest(unittest.TestCase):
         self.assertEqual(metadata, {'format': 'acon-webgpu/1', 'architecture': 'shufflenetv2-meta', 'source': 'checkpoint-300000.pth.tar',
                                     'model_size': '0.5x', 'stage_out_channels': '[-1, 24, 48, 96, 192, 1024]', 'n_class': '1000', 'r': '8'})
 
+    def save_resnet(self, kind, depth, name, drop=None):
+        """A ResNet checkpoint as train.py saves it ({'state_dict': ...}, 'module.' prefixes), made in a child
+        process: a ResNet's hundreds of MB in this process would be counted in every later child's peak memory
+        (a fork starts with the parent's resident pages), and the refusal tests bound that. Returns the
+        state dict's names and shapes."""
+        code = (
+            'import sys, json, torch; sys.path.insert(0, sys.argv[1]); '
+            'from torch_models.architectures import build; '
+            'torch.manual_seed(3); '
+            'sd = build(sys.argv[2], {"depth": int(sys.argv[3]), "num_classes": 7}).state_dict(); '
+            'sd = {k: v for k, v in sd.items() if not (sys.argv[5] and k.startswith(sys.argv[5]))}; '
+            'torch.save({"state_dict": {"module." + k: v for k, v in sd.items()}}, sys.argv[4]); '
+            'print(json.dumps({k: list(v.shape) for k, v in sd.items()}))'
+        )
+        p = subprocess.run([sys.executable, '-c', code, HERE, kind, str(depth), self.path(name), drop or ''],
+                           capture_output=True, text=True, check=True)
+        return json.loads(p.stdout)
+
+    def test_resnets_as_train_py_saves_them(self):
+        # res50.metaacon.pth and its kin: detected from the names, depth from the bottlenecks, r inferred
+        for kind, depth, extra in (('resnet-meta', 50, {'r': '16'}), ('resnet-acon', 101, {}), ('resnet-relu', 50, {})):
+            with self.subTest(kind=kind, depth=depth):
+                shapes = self.save_resnet(kind, depth, 'res.pth')
+                run = self.convert_file(self.path('res.pth'))
+                self.assertEqual(run.rc, 0, run.stderr)
+                self.assertIn(kind, run.stdout)
+                # the header only (names, shapes, metadata): the data would grow this process too
+                with open(run.out, 'rb') as f:
+                    header = json.loads(f.read(struct.unpack('<Q', f.read(8))[0]))
+                metadata = header.pop('__metadata__')
+                expected = {k: v for k, v in shapes.items() if not k.endswith('num_batches_tracked')}
+                self.assertEqual({k: t['shape'] for k, t in header.items()}, expected)
+                self.assertEqual({t['dtype'] for t in header.values()}, {'F32'})
+                self.assertEqual(metadata, {'format': 'acon-webgpu/1', 'architecture': kind, 'source': 'res.pth',
+                                            'depth': str(depth), 'num_classes': '7', **extra})
+
+    def test_resnet_of_no_official_depth(self):
+        # ResNet-50 without layer3's last bottleneck: [3, 4, 5, 3] blocks is no official depth
+        self.save_resnet('resnet-acon', 50, 'res.pth', drop='layer3.5.')
+        run = self.convert_file(self.path('res.pth'))
+        self.assert_refused(run.rc, run.stderr, run.out, 'cannot infer the ResNet depth', '[3, 4, 5, 3]')
+
     def test_seed_networks(self):
         for kind, extra in (('dcn3', {}), ('dcn2-acon', {}), ('dcn2-meta', {'r': '16'})):
             with self.subTest(kind=kind):

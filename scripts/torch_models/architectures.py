@@ -5,9 +5,10 @@ but for their acon import) and seed_nets.py; what the converter and the fixture 
   shufflenetv2-meta  ShuffleNetV2_MetaACON   (MetaACON/ShuffleNet_MetaACON/network.py)
   dcn3, dcn2-acon, dcn2-meta                 seed_nets.SeedNet
 
-And, built (build_resnet) but not yet converted: ResNet-50/101/152 with ACON-C (ACON/ResNet_ACON/
-resnet_acon.py), with Meta-ACON-C (MetaACON/ResNet_MetaACON/resnet_metaacon.py), and with ReLU where the
-ACON-C file has ACON-C (the baseline of the bench).
+  resnet-acon, resnet-meta, resnet-relu      ResNet-50/101/152 with ACON-C (ACON/ResNet_ACON/
+                                             resnet_acon.py), with Meta-ACON-C (MetaACON/ResNet_MetaACON/
+                                             resnet_metaacon.py), and with ReLU where the ACON-C file has
+                                             ACON-C (the bench's baseline): build_resnet
 
 Widths other than the official four, and an r other than the official one, are built by the official
 __init__ itself: see build_shufflenet.
@@ -30,8 +31,11 @@ from .shufflenetv2_meta_acon import ShuffleNetV2_MetaACON
 SHUFFLENET_KINDS = ('shufflenetv2-acon', 'shufflenetv2-meta')
 RESNET_KINDS = ('resnet-acon', 'resnet-meta', 'resnet-relu')
 RESNET_DEPTHS = (50, 101, 152)
-ARCHITECTURES = SHUFFLENET_KINDS + SEED_KINDS
-META_KINDS = ('shufflenetv2-meta', 'dcn2-meta')
+# Bottlenecks per layer of resnet50/101/152_acon and _metaacon
+RESNET_BLOCKS = {50: (3, 4, 6, 3), 101: (3, 4, 23, 3), 152: (3, 8, 36, 3)}
+RESNET_R = 16  # MetaAconC(width) in resnet_metaacon.py: acon.py's default r
+ARCHITECTURES = SHUFFLENET_KINDS + RESNET_KINDS + SEED_KINDS
+META_KINDS = ('shufflenetv2-meta', 'resnet-meta', 'dcn2-meta')
 
 # As ShuffleNetV2_ACON / ShuffleNetV2_MetaACON.__init__ choose them from model_size.
 STAGE_OUT_CHANNELS = {
@@ -135,10 +139,14 @@ def build_resnet(kind, depth, num_classes=1000):
 
 def build(architecture, settings, quiet=True):
     """architecture: one of ARCHITECTURES; settings: {'stage_out_channels', 'n_class', 'r'} for
-    ShuffleNetV2, {'num_classes', 'r'} for the seed networks."""
+    ShuffleNetV2, {'depth', 'num_classes', 'r'} for ResNet, {'num_classes', 'r'} for the seed networks."""
     if architecture in SHUFFLENET_KINDS:
         r = settings.get('r') if architecture in META_KINDS else None
         return build_shufflenet(architecture, settings['stage_out_channels'], settings.get('n_class', 1000), r, quiet)
+    if architecture in RESNET_KINDS:
+        if architecture == 'resnet-meta' and settings.get('r', RESNET_R) != RESNET_R:
+            raise ValueError(f'the official Meta-ACON ResNet has r = {RESNET_R}')
+        return build_resnet(architecture, settings['depth'], settings.get('num_classes', 1000))
     if architecture in SEED_KINDS:
         return SeedNet(architecture, num_classes=settings.get('num_classes', 1), r=settings.get('r') or SEED_R)
     raise ValueError(f'unknown architecture {architecture!r} (known: {", ".join(ARCHITECTURES)})')
@@ -169,7 +177,7 @@ def build_on_meta(architecture, settings):
 
 def input_shape(architecture, batch=1):
     """NCHW input the architecture takes (ShuffleNetV2's AvgPool2d(7) needs 224×224)."""
-    return [batch, 3, 224, 224] if architecture in SHUFFLENET_KINDS else [batch, 3, 32, 32]
+    return [batch, 3, 224, 224] if architecture in SHUFFLENET_KINDS + RESNET_KINDS else [batch, 3, 32, 32]
 
 
 def counts(model):
@@ -191,6 +199,9 @@ def metadata_for(architecture, settings):
         m['model_size'] = model_size_of(settings['stage_out_channels'])
         m['stage_out_channels'] = json.dumps([int(c) for c in settings['stage_out_channels']])
         m['n_class'] = str(int(settings['n_class']))
+    elif architecture in RESNET_KINDS:
+        m['depth'] = str(int(settings['depth']))
+        m['num_classes'] = str(int(settings['num_classes']))
     else:
         m['num_classes'] = str(int(settings['num_classes']))
     if architecture in META_KINDS:
@@ -204,7 +215,7 @@ def state_dict_shapes(model):
 
 
 __all__ = [
-    'ARCHITECTURES', 'SHUFFLENET_KINDS', 'RESNET_KINDS', 'RESNET_DEPTHS', 'build_resnet', 'SEED_KINDS', 'META_KINDS', 'STAGE_OUT_CHANNELS', 'STAGE_REPEATS', 'FIRST_BLOCKS', 'SEED_R',
+    'ARCHITECTURES', 'SHUFFLENET_KINDS', 'RESNET_KINDS', 'RESNET_DEPTHS', 'RESNET_BLOCKS', 'RESNET_R', 'build_resnet', 'SEED_KINDS', 'META_KINDS', 'STAGE_OUT_CHANNELS', 'STAGE_REPEATS', 'FIRST_BLOCKS', 'SEED_R',
     'model_size_of', 'official_r', 'meta_hidden', 'build_shufflenet', 'build', 'build_on_meta', 'input_shape', 'counts', 'acon_modules', 'metadata_for',
     'state_dict_shapes',
 ]

@@ -33,10 +33,25 @@ import {
   type ShuffleNetV2Options,
 } from './shufflenet';
 import { seedNetTorchShapes, type TorchShapes } from './torchShapes';
+import {
+  RESNET_DEPTHS,
+  resNet,
+  resNetTorchShapes,
+  type ResNetActivation,
+  type ResNetDepth,
+  type ResNetOptions,
+} from './resnet';
 import { paramLeaves, resolveShape } from '../activations/params';
 import { activationOfClass } from '../activations/registry';
 
-export const ARCHITECTURES = ['shufflenetv2-acon', 'shufflenetv2-meta', ...NET_KINDS] as const;
+export const ARCHITECTURES = [
+  'shufflenetv2-acon',
+  'shufflenetv2-meta',
+  'resnet-acon',
+  'resnet-meta',
+  'resnet-relu',
+  ...NET_KINDS,
+] as const;
 export type Architecture = (typeof ARCHITECTURES)[number];
 
 export interface LoadedCheckpoint {
@@ -55,6 +70,7 @@ export const MAX_WIDTH = 1 << 20;
 /** What a checkpoint's metadata asks for, checked: ShuffleNetV2's builder options, or a seed net's classes. */
 type Spec =
   | { architecture: 'shufflenetv2-acon' | 'shufflenetv2-meta'; options: ShuffleNetV2Options }
+  | { architecture: 'resnet-acon' | 'resnet-meta' | 'resnet-relu'; resnet: ResNetOptions }
   | { architecture: NetKind; numClasses: number };
 
 const meta = (m: Record<string, string>, key: string): string => {
@@ -116,6 +132,23 @@ function specOf(m: Record<string, string>): Spec {
   const architecture = meta(m, 'architecture') as Architecture;
   if (!ARCHITECTURES.includes(architecture))
     throw new CheckpointError('checkpoint: unknown architecture', ARCHITECTURES.join(', '), quote(architecture));
+  if (architecture === 'resnet-acon' || architecture === 'resnet-meta' || architecture === 'resnet-relu') {
+    const depth = meta(m, 'depth');
+    if (!RESNET_DEPTHS.map(String).includes(depth))
+      throw new CheckpointError(
+        'checkpoint: metadata "depth" is no ResNet depth',
+        RESNET_DEPTHS.join(', '),
+        quote(depth),
+      );
+    const activation = architecture.slice('resnet-'.length) as ResNetActivation;
+    const resnet: ResNetOptions = {
+      depth: Number(depth) as ResNetDepth,
+      activation,
+      numClasses: count(m, 'num_classes'),
+      ...(activation === 'meta' ? { r: count(m, 'r') } : {}),
+    };
+    return { architecture, resnet };
+  }
   if (architecture !== 'shufflenetv2-acon' && architecture !== 'shufflenetv2-meta')
     return { architecture, numClasses: count(m, 'num_classes') };
   const activation = architecture === 'shufflenetv2-acon' ? 'acon' : 'meta';
@@ -139,12 +172,18 @@ function specOf(m: Record<string, string>): Spec {
 }
 
 const torchShapesFor = (spec: Spec): TorchShapes =>
-  'options' in spec ? shuffleNetV2TorchShapes(spec.options) : seedNetTorchShapes(spec.architecture, spec.numClasses);
+  'options' in spec
+    ? shuffleNetV2TorchShapes(spec.options)
+    : 'resnet' in spec
+      ? resNetTorchShapes(spec.resnet)
+      : seedNetTorchShapes(spec.architecture, spec.numClasses);
 
 const build = (spec: Spec, impl: Impl): tfl.LayersModel =>
   'options' in spec
     ? shuffleNetV2({ ...spec.options, impl })
-    : seedModel(spec.architecture, { impl, numClasses: spec.numClasses });
+    : 'resnet' in spec
+      ? resNet({ ...spec.resnet, impl })
+      : seedModel(spec.architecture, { impl, numClasses: spec.numClasses });
 
 /**
  * Runs `make` (which builds a model, and may load it) so that a failure leaves nothing behind: the

@@ -44,7 +44,7 @@ export interface ResNetOptions {
   numClasses?: number;
   /** MetaAconC's r (default 16, as the official file leaves it). */
   r?: number;
-  /** Input height = width (default 224). */
+  /** Input height = width; any when absent (the official AdaptiveAvgPool2d takes any size; 224 is ImageNet's). */
   inputSize?: number;
   /** 'auto': our fused kernels on webgpu; 'composed': the ACON formulas in tfjs primitives. */
   impl?: Impl;
@@ -65,7 +65,7 @@ function check(o: ResNetOptions) {
     blocks: RESNET_BLOCKS[o.depth],
     numClasses: positive('numClasses', o.numClasses ?? 1000),
     r: positive('r', o.r ?? 16),
-    inputSize: positive('inputSize', o.inputSize ?? 224),
+    inputSize: o.inputSize === undefined ? null : positive('inputSize', o.inputSize),
   };
 }
 
