@@ -10,8 +10,9 @@ const executablePath = findChrome();
 /**
  * The firefox project runs where the system's Firefox has WebGPU; elsewhere it is left out, loudly
  * (once: vitest's workers evaluate this file again, and inherit the answer through the environment).
+ * Only under vitest: the dev server, the bench and the report have no test projects.
  */
-const firefoxProblem = 'Deno' in globalThis ? undefined : checkFirefoxOnce();
+const firefoxProblem = 'Deno' in globalThis || !process.env.VITEST ? undefined : checkFirefoxOnce();
 function checkFirefoxOnce(): string | undefined {
   const known = process.env.ACON_FIREFOX_PROBLEM;
   if (known !== undefined) return known || undefined;

@@ -118,22 +118,21 @@ export function formatReport(report: BenchReport): string {
   if (nets.length) {
     lines.push(
       '',
-      'net.infer (tf.layers models, NHWC; ratios: seed networks against dcn3 (ReLU) at the same batch, ShuffleNetV2 fused against composed)',
-      'shape             net                       impl           ms        ratio',
+      'net.infer (tf.layers models, NHWC; ratios: each network against its ReLU twin at the same shape (dcn3 for the seed networks), fused against composed)',
+      'shape             net                       impl           ms        of ReLU   of composed',
     );
-    const dcn3 = new Map(nets.filter((r) => r.net === 'dcn3').map((r) => [shapeOf(r), r.ms]));
-    const composedOf = new Map(
-      nets.filter((r) => r.impl === 'tfjs-composed').map((r) => [`${r.net}|${shapeOf(r)}`, r.ms]),
-    );
+    const key = (net: string | undefined, r: BenchResult) => `${net}|${shapeOf(r)}`;
+    const byNet = new Map(nets.map((r) => [`${key(r.net, r)}|${r.impl}`, r.ms]));
+    /** The ReLU twin of a network: dcn3 for the seed networks, <family>-relu otherwise. */
+    const reluOf = (net = '') => (net.startsWith('dcn') ? 'dcn3' : net.replace(/-(acon|meta)$/, '-relu'));
     for (const r of nets) {
-      const shuffle = r.net?.startsWith('shufflenet') ?? false;
-      const base = shuffle
-        ? r.impl === 'fused'
-          ? composedOf.get(`${r.net}|${shapeOf(r)}`)
-          : undefined
-        : dcn3.get(shapeOf(r));
-      const label = base === undefined ? '' : fmtRatio(r.ms, base, 0) + (shuffle ? ' of composed' : ' of dcn3');
-      lines.push(`${shapeOf(r).padEnd(18)}${(r.net ?? '').padEnd(26)}${r.impl.padEnd(15)}${fmtMs(r.ms)}${label}`);
+      const relu = r.impl === 'relu' ? undefined : byNet.get(`${key(reluOf(r.net), r)}|relu`);
+      const composed = r.impl === 'fused' ? byNet.get(`${key(r.net, r)}|tfjs-composed`) : undefined;
+      lines.push(
+        `${shapeOf(r).padEnd(18)}${(r.net ?? '').padEnd(26)}${r.impl.padEnd(15)}${fmtMs(r.ms)}` +
+          (relu === undefined ? ''.padEnd(10) : fmtRatio(r.ms, relu, 10)) +
+          (composed === undefined ? '' : fmtRatio(r.ms, composed, 0)),
+      );
     }
   }
 

@@ -11,6 +11,7 @@ import { benchActivation } from './families/activation';
 import { benchTfjs } from './families/tfjs';
 import { benchNet, NET_CONTENDERS } from './families/net';
 import { benchShuffleNet } from './families/shufflenet';
+import { benchResNet } from './families/resnet';
 import { benchTrain } from './families/train';
 import {
   LAYOUTS,
@@ -38,7 +39,7 @@ export const TFJS_SHAPES: Shape4[] = [
 
 /** Every registered activation's kernel family, in the registry's order, then the others. */
 export const DEFAULT_FAMILIES: Family[] = [...ACTIVATIONS.map((a) => a.name), 'tfjs', 'net', 'shufflenet'];
-export const ALL_FAMILIES: Family[] = [...DEFAULT_FAMILIES, 'train'];
+export const ALL_FAMILIES: Family[] = [...DEFAULT_FAMILIES, 'resnet', 'train'];
 export const NET_BATCHES = [1, 64];
 
 /** Results one family records (for the progress bar's total). */
@@ -52,7 +53,8 @@ function countResults(families: Family[], shapes: Shape4[], tfjsShapes: Shape4[]
     if (families.includes('tfjs')) total += tfjsShapes.length * a.bench.tfjs.length * 3;
   }
   if (families.includes('net')) total += netBatches.length * NET_CONTENDERS.length;
-  if (families.includes('shufflenet')) total += 4;
+  if (families.includes('shufflenet')) total += 5;
+  if (families.includes('resnet')) total += 3;
   if (families.includes('train')) total += 4;
   return total;
 }
@@ -125,6 +127,7 @@ export async function runBench(options: BenchOptions = {}): Promise<BenchReport>
     if (families.includes('tfjs')) for (const shape of tfjsShapes) await benchTfjs(bench, shape);
     if (families.includes('net')) for (const n of netBatches) await benchNet(bench, n);
     if (families.includes('shufflenet')) await benchShuffleNet(bench);
+    if (families.includes('resnet')) await benchResNet(bench);
     if (families.includes('train')) await benchTrain(bench, trainBatch);
   } finally {
     ctx.destroy();

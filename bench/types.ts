@@ -15,9 +15,16 @@ export type KernelOp = `${ActivationName}.${'forward' | 'backward'}`;
 /** Its tfjs op's rows (the declaration's bench.tfjs). */
 export type TfjsOp = `tfjs.${ActivationName}.${'forward' | 'backward'}`;
 export type Op = KernelOp | TfjsOp | 'net.infer' | 'train.step';
-export type Family = ActivationName | 'tfjs' | 'net' | 'shufflenet' | 'train';
+export type Family = ActivationName | 'tfjs' | 'net' | 'shufflenet' | 'resnet' | 'train';
 /** net.infer's networks: the seed's and the paper's ShuffleNetV2 0.5×. */
-export type NetName = NetKind | 'shufflenetv2-0.5x-acon' | 'shufflenetv2-0.5x-meta';
+export type NetName =
+  | NetKind
+  | 'shufflenetv2-0.5x-acon'
+  | 'shufflenetv2-0.5x-meta'
+  | 'shufflenetv2-0.5x-relu'
+  | 'resnet50-acon'
+  | 'resnet50-meta'
+  | 'resnet50-relu';
 export type Shape4 = [number, number, number, number];
 
 export interface BenchResult {

@@ -3,7 +3,7 @@
 //   info                      the adapter (as the library sees it), its features and limits, the Vulkan libraries loaded
 //   report [--json FILE]      every GPU kernel vs the float64 CPU reference: the validation report of
 //                             `npm run report`, same table and same JSON (plus adapter.runtime)
-//   bench  [--json FILE] [--ops aconC,metaAconC,tfjs,net,shufflenet,train] [--shapes "N,C,H,W;…"] [--tfjs-shapes "N,C,H,W;…"]
+//   bench  [--json FILE] [--ops aconC,metaAconC,tfjs,net,shufflenet,resnet,train] [--shapes "N,C,H,W;…"] [--tfjs-shapes "N,C,H,W;…"]
 //          [--net-batches 1,64] [--train-batch N] [--batches N] [--group-ms MS]
 //                             the benchmarks of `npm run bench`, same options, table and JSON
 // Exit status: 0; 1 when a check fails; 2 for a bad command line; 3 when the engine finds no adapter.
@@ -18,7 +18,7 @@ export type Runtime = 'node-dawn' | 'deno-wgpu';
 const ENGINE: Record<Runtime, string> = { 'node-dawn': 'Dawn', 'deno-wgpu': 'wgpu (Deno)' };
 
 const USAGE =
-  'usage: acon-node info | report [--json FILE] | bench [--json FILE] [--ops aconC,metaAconC,tfjs,net,shufflenet,train] ' +
+  'usage: acon-node info | report [--json FILE] | bench [--json FILE] [--ops aconC,metaAconC,tfjs,net,shufflenet,resnet,train] ' +
   '[--shapes "N,C,H,W;…"] [--tfjs-shapes "N,C,H,W;…"] [--net-batches 1,64] [--train-batch N] [--batches N] [--group-ms MS]';
 
 /** What to install when the engine finds no adapter (filled in by the caller that knows the machine, e.g. node-run.mjs). */

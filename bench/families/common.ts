@@ -70,7 +70,7 @@ export async function sideBySide(
   shape: Shape4,
   entries: Entry[],
   warmup?: number,
-  timing: { batchMs?: number; groupMs?: number } = {},
+  timing: { batchMs?: number; groupMs?: number; batches?: number; minBatches?: number } = {},
 ) {
   const { batchMs, batches, groupMs, record } = bench;
   const times = await timeSideBySide(entries, {

@@ -40,7 +40,8 @@ export const STAGE_OUT_CHANNELS: Record<ModelSize, readonly number[]> = {
 export const MODEL_SIZES = Object.keys(STAGE_OUT_CHANNELS) as ModelSize[];
 const STAGE_REPEATS = [4, 8, 4];
 
-export type ShuffleActivation = 'acon' | 'meta';
+/** ACON-C, Meta-ACON-C, or ReLU in their place (the bench's baseline: the original ShuffleNetV2's activation). */
+export type ShuffleActivation = 'acon' | 'meta' | 'relu';
 
 export interface ShuffleNetV2Options {
   /** AconC (ShuffleNetV2_ACON) or MetaAconC (ShuffleNetV2_MetaACON). */
@@ -168,7 +169,8 @@ export function shuffleNetV2TorchShapes(
   const act = options.activation === 'meta' ? metaAconC : aconC;
   const r = options.r ?? defaultR(options.stageOutChannels ? undefined : options.modelSize);
   const m: TorchShapes = new Map();
-  const acon = (name: string, c: number) => activationTorchShapes(m, name, act, c, { r });
+  const acon = (name: string, c: number) =>
+    options.activation !== 'relu' && activationTorchShapes(m, name, act, c, { r });
   const pwBnAct = (name: string, i: number, cin: number, cout: number) => {
     conv(m, `${name}.${i}`, cin, cout, 1);
     batchNorm(m, `${name}.${i + 1}`, cout);
@@ -205,8 +207,8 @@ export function shuffleNetV2TorchShapes(
 /** ShuffleNetV2 with ACON-C or Meta-ACON-C as a tf.LayersModel: input [N, S, S, 3] (RGB or BGR as trained), output [N, classes] logits. */
 export function shuffleNetV2(options: ShuffleNetV2Options): tfl.LayersModel {
   const { activation, numClasses = 1000, inputSize = 224, impl = 'auto' } = options;
-  if (activation !== 'acon' && activation !== 'meta')
-    throw new OptionError('shuffleNetV2: unknown activation', "'acon' or 'meta'", JSON.stringify(activation));
+  if (activation !== 'acon' && activation !== 'meta' && activation !== 'relu')
+    throw new OptionError('shuffleNetV2: unknown activation', "'acon', 'meta' or 'relu'", JSON.stringify(activation));
   for (const [name, v] of [
     ['numClasses', numClasses],
     ['inputSize', inputSize],
@@ -239,7 +241,11 @@ export function shuffleNetV2(options: ShuffleNetV2Options): tfl.LayersModel {
     apply(tfl.layers.batchNormalization({ name, axis: -1, epsilon: 1e-5, momentum: 0.9 }), x);
   const act = (name: string, x: T) =>
     apply(
-      activation === 'acon' ? new layerClasses.AconC({ name, impl }) : new layerClasses.MetaAconC({ name, r, impl }),
+      activation === 'relu'
+        ? tfl.layers.reLU({ name })
+        : activation === 'acon'
+          ? new layerClasses.AconC({ name, impl })
+          : new layerClasses.MetaAconC({ name, r, impl }),
       x,
     );
   const pwBnAct = (name: string, i: number, x: T, filters: number) =>

@@ -151,7 +151,7 @@ describe('loading a converted checkpoint', () => {
     expect(() => shuffleNetV2({ activation: 'acon', stageOutChannels: [-1, 24, 24, 96, 192, 1024] })).toThrow(
       /each wider than the one before/,
     );
-    expect(() => shuffleNetV2({ activation: 'relu' as 'acon' })).toThrow(/unknown activation/);
+    expect(() => shuffleNetV2({ activation: 'swish' as 'acon' })).toThrow(/unknown activation/);
     expect(() => shuffleNetV2({ activation: 'meta', r: 0 })).toThrow(OptionError);
   });
 });

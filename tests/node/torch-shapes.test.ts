@@ -39,7 +39,7 @@ const SHUFFLE: [string, Omit<ShuffleNetV2Options, 'impl'>][] = [
       { activation, modelSize },
     ]),
   ),
-  ...(['acon', 'meta'] as const).map((activation): [string, Omit<ShuffleNetV2Options, 'impl'>] => [
+  ...(['acon', 'meta', 'relu'] as const).map((activation): [string, Omit<ShuffleNetV2Options, 'impl'>] => [
     `tiny [-1, 8, 16, 32, 64, 128] ${activation}, r 8, 10 classes`,
     { activation, stageOutChannels: [-1, 8, 16, 32, 64, 128], r: 8, numClasses: 10 },
   ]),
