@@ -20,7 +20,8 @@ written) with their unprintable characters escaped.
 
 OUT keeps PyTorch's tensor names and shapes (the browser side converts layouts), every tensor as F32
 in state-dict order, with __metadata__ {"format": "acon-webgpu/1", "architecture", "source",
-ShuffleNetV2: "model_size", "stage_out_channels", "n_class"; ResNet: "depth", "num_classes"; seed networks:
+ShuffleNetV2: "model_size", "stage_out_channels", "n_class"; ResNet: "depth", "num_classes"; TFNet:
+"model_size", "n_class"; seed networks:
 "num_classes";
 Meta-ACON: "r"}. OUT is written to a temporary file and renamed: never half-written.
 
@@ -42,7 +43,7 @@ import torch  # noqa: E402
 
 from torch_models.architectures import (  # noqa: E402
     ARCHITECTURES, FIRST_BLOCKS, META_KINDS, RESNET_BLOCKS, RESNET_KINDS, RESNET_R, SEED_R, SHUFFLENET_KINDS,
-    STAGE_OUT_CHANNELS,
+    STAGE_OUT_CHANNELS, TFNET_KINDS, TFNET_SIZES,
     build_on_meta, input_shape, metadata_for, model_size_of, official_r, state_dict_shapes,
 )
 from torch_models.checkpoint_reader import (  # noqa: E402
@@ -153,6 +154,8 @@ def detect_architecture(sd):
         return 'shufflenetv2-meta'
     if 'first_conv.2.p1' in sd:
         return 'shufflenetv2-acon'
+    if 'features.0.acon.conv_frelu.weight' in sd:
+        return 'tfnet'
     if 'layer1.0.conv1.weight' in sd:
         if 'layer1.0.acon.fc1.weight' in sd:
             return 'resnet-meta'
@@ -171,7 +174,7 @@ def detect_architecture(sd):
     raise ConversionError('unknown architecture: none of the tensors that identify one is there '
                           '(first_conv.2.fc1.weight: shufflenetv2-meta; first_conv.2.p1: shufflenetv2-acon; '
                           'layer1.0.conv1.weight with layer1.0.acon.fc1.weight / layer1.0.acon.p1 / no *.acon.*: '
-                          'resnet-meta / resnet-acon / resnet-relu; '
+                          'resnet-meta / resnet-acon / resnet-relu; features.0.acon.conv_frelu.weight: tfnet; '
                           'conv1.weight with act.fc1.weight / act.p1 / no act.*: dcn2-meta / dcn2-acon / dcn3). '
                           f'The checkpoint has {len(sd)} tensors: {some or "none"}. Pass --arch to name one '
                           f'({", ".join(ARCHITECTURES)}) and see what does not fit.')
@@ -329,9 +332,17 @@ def settings_for(architecture, sd, model_size=None, r=None):
         channels = parse_model_size(model_size) if model_size else infer_stage_out_channels(sd)
         s = {'stage_out_channels': channels, 'n_class': _vote(sd, 'n_class', [_dim('classifier.0.weight', 0, 2), _dim('classifier.0.bias', 0, 1)])}
         default_r = official_r(model_size_of(channels))
+    elif architecture in TFNET_KINDS:
+        size = float(model_size) if model_size else _vote(sd, 'the TFNet width (first_conv)', [
+            _dim('first_conv.0.weight', 0), _dim('first_conv.1.weight', 0, 1), _dim('features.0.branch_main.0.weight', 1)]) / 16
+        if size not in TFNET_SIZES:
+            raise ConversionError(f'TFNet model_size {size}: the official ones are {", ".join(map(str, TFNET_SIZES))} '
+                                  '(a first conv of 8, 16, 24 or 32 channels)')
+        s = {'model_size': size, 'n_class': _vote(sd, 'n_class', [_dim('classifier.0.weight', 0, 2), _dim('classifier.0.bias', 0, 1)])}
+        default_r = None
     elif architecture in RESNET_KINDS:
         if model_size:
-            raise ConversionError(f'--model-size applies to ShuffleNetV2 only, not {architecture}')
+            raise ConversionError(f'--model-size applies to ShuffleNetV2 and TFNet only, not {architecture}')
         s = {'depth': infer_resnet_depth(sd), 'num_classes': _vote(sd, 'num_classes', [_dim('fc.weight', 0, 2), _dim('fc.bias', 0, 1)])}
         default_r = RESNET_R
     else:
@@ -367,6 +378,8 @@ def check_fits(sd, expected):
 def describe(architecture, settings):
     if architecture in SHUFFLENET_KINDS:
         text = f'model_size {model_size_of(settings["stage_out_channels"])} {settings["stage_out_channels"]}, n_class {settings["n_class"]}'
+    elif architecture in TFNET_KINDS:
+        text = f'model_size {settings["model_size"]}, n_class {settings["n_class"]}'
     elif architecture in RESNET_KINDS:
         text = f'depth {settings["depth"]}, num_classes {settings["num_classes"]}'
     else:
@@ -423,7 +436,7 @@ def convert(in_path, out_path, arch=None, model_size=None, r=None, trust_pickle=
 
 def main(argv=None):
     p = argparse.ArgumentParser(
-        description='Convert a PyTorch ACON / Meta-ACON checkpoint (official ShuffleNetV2 or ResNet, or the seed CNNs) to '
+        description='Convert a PyTorch ACON / Meta-ACON checkpoint (official ShuffleNetV2, ResNet or TFNet, or the seed CNNs) to '
                     'the safetensors file acon-webgpu loads. Checks every tensor name and shape against the '
                     'architecture built in PyTorch; exits 2 naming each mismatch, writing nothing.',
         epilog='Architectures: ' + ', '.join(ARCHITECTURES) + '. See docs/converting.md.')

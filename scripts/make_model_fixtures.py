@@ -45,7 +45,7 @@ import torch.nn as nn  # noqa: E402
 
 from torch_models.acon import AconC, MetaAconC  # noqa: E402
 from torch_models.architectures import (  # noqa: E402
-    META_KINDS, RESNET_DEPTHS, RESNET_KINDS, SEED_R, SHUFFLENET_KINDS, STAGE_OUT_CHANNELS, build, build_resnet, counts, input_shape,
+    META_KINDS, RESNET_DEPTHS, RESNET_KINDS, SEED_R, TFNET_SIZES, SHUFFLENET_KINDS, STAGE_OUT_CHANNELS, build, build_resnet, counts, input_shape,
     official_r,
 )
 from torch_models.safetensors_io import read_safetensors, write_safetensors  # noqa: E402
@@ -70,15 +70,19 @@ FIXTURES_COMMITTED = {
     'dcn2-acon': ('dcn2-acon', {'num_classes': 1}, 104),
     'dcn2-meta': ('dcn2-meta', {'num_classes': 1, 'r': SEED_R}, 105),
 }
-# ResNet-50 with Meta-ACON-C, 10 classes, for tests/node/resnet-checkpoint.test.ts, which writes it to a
-# temporary folder (--resnet DIR: 95 MB, not committed) on a 64×64 input (the official AdaptiveAvgPool2d
-# takes any size): the converter and the loader on the checkpoint users reach for (res50.metaacon.pth)
-# (the weight gain is fixed at GAINS' smallest, which the search picks for both: it saves 20 runs)
-FIXTURES_RESNET = {
-    'resnet50-meta': ('resnet-meta', {'depth': 50, 'num_classes': 10, 'r': 16}, 301),
-    'resnet50-acon': ('resnet-acon', {'depth': 50, 'num_classes': 10}, 302),
+# The zoo's large networks for tests/node/zoo-checkpoints.test.ts, which has them written to a temporary
+# folder (--zoo DIR; not committed): ResNet-50 with Meta-ACON-C and with ACON-C, 10 classes, 95 MB each,
+# on a 64×64 input (the official AdaptiveAvgPool2d takes any size), the converter and the loader on the
+# checkpoint users reach for (res50.metaacon.pth); TFNet 0.5 (ACON-FReLU), 10 classes, on 224×224
+# (its AvgPool2d(7) needs it). Weight gains fixed, which saves the search's 20 runs each: ResNet GAINS'
+# smallest, which the search picks for both; TFNet 0.5, below GAINS: at 0.7 its activations already grow
+# to rms 92 by features.12 and 300 at conv_last (16 residual ACON-FReLU blocks), at 0.5 every probe's
+# rms stays within 0.6-2.
+FIXTURES_ZOO = {
+    'resnet50-meta': ('resnet-meta', {'depth': 50, 'num_classes': 10, 'r': 16}, 301, GAINS[0]),
+    'resnet50-acon': ('resnet-acon', {'depth': 50, 'num_classes': 10}, 302, GAINS[0]),
+    'tfnet-0.5': ('tfnet', {'model_size': 0.5, 'n_class': 10}, 303, 0.5),
 }
-RESNET_GAIN = GAINS[0]
 RESNET_INPUT = 64
 FIXTURES_FULL = {
     'shufflenetv2-0.5x-acon': ('shufflenetv2-acon', {'stage_out_channels': STAGE_OUT_CHANNELS['0.5x'], 'n_class': 1000}, 201),
@@ -130,6 +134,8 @@ def probes(architecture, model):
         names = ['first_conv', 'features.3', 'features.11', 'features.15', 'conv_last', 'globalpool']
     elif architecture in RESNET_KINDS:
         names = ['maxpool', 'layer1', 'layer2', 'layer3', 'layer4', 'avgpool']
+    elif architecture == 'tfnet':
+        names = ['first_conv', 'features.1', 'features.4', 'features.12', 'conv_last', 'globalpool']
     else:
         names = ['conv1', 'conv2', 'act', 'conv4', 'fc1']
     modules = dict(model.named_modules())
@@ -248,6 +254,13 @@ def param_counts():
             row['r'] = 16 if kind == 'meta' else None
             row['classes'] = 1000
             rows[f'resnet{depth}-{kind}'] = row
+    # TFNet (ACON-FReLU) at its four widths
+    for size in TFNET_SIZES:
+        row = counts(build('tfnet', {'model_size': size, 'n_class': 1000}))
+        row['stage_out_channels'] = None
+        row['r'] = None
+        row['classes'] = 1000
+        rows[f'tfnet-{size:.1f}'] = row
     return rows
 
 
@@ -264,17 +277,17 @@ def main():
     p.add_argument('--out', default='/tmp/acon-fixtures', help='folder for --full (default /tmp/acon-fixtures)')
     p.add_argument('--fixtures', default=FIXTURES, help=f'folder for the committed fixtures (default {os.path.relpath(FIXTURES, ROOT)})')
     p.add_argument('--counts-only', action='store_true', help='only (re)write param-counts.json')
-    p.add_argument('--resnet', metavar='DIR', help='only write the ResNet fixtures (95 MB each, not committed) to DIR')
+    p.add_argument('--zoo', metavar='DIR', help='only write the ResNet and TFNet fixtures (not committed) to DIR')
     args = p.parse_args()
     torch.set_num_threads(max(1, min(4, os.cpu_count() or 1)))
     if args.counts_only:
         write_counts(os.path.join(args.fixtures, 'param-counts.json'))
         return
-    if args.resnet:
-        os.makedirs(args.resnet, exist_ok=True)
+    if args.zoo:
+        os.makedirs(args.zoo, exist_ok=True)
         with tempfile.TemporaryDirectory() as work:
-            for name, (architecture, settings, seed) in FIXTURES_RESNET.items():
-                r = make_fixture(name, architecture, settings, seed, args.resnet, work, RESNET_GAIN)
+            for name, (architecture, settings, seed, gain) in FIXTURES_ZOO.items():
+                r = make_fixture(name, architecture, settings, seed, args.zoo, work, gain)
                 print(f'{name}: {r["convert"]}; weight gain {r["gain"]}; max |logits| {r["logits_max_abs"]:.4g}, '
                       f'max |logits32 - logits64| {r["diff"]:.3g}')
         return

@@ -288,6 +288,25 @@ class ConvertTest(unittest.TestCase):
         run = self.convert_file(self.path('res.pth'))
         self.assert_refused(run.rc, run.stderr, run.out, 'cannot infer the ResNet depth', '[3, 4, 5, 3]')
 
+    def test_tfnet_as_train_py_saves_it(self):
+        for size in (0.5, 2.0):
+            with self.subTest(size=size):
+                torch.manual_seed(4)
+                model = build('tfnet', {'model_size': size, 'n_class': 7})
+                rc, stdout, stderr, out = self.convert({'state_dict': {'module.' + k: v for k, v in model.state_dict().items()}}, name='tfnet.pth')
+                _, metadata = self.assert_written(model, rc, stdout, stderr, out, 'tfnet')
+                self.assertEqual(metadata, {'format': 'acon-webgpu/1', 'architecture': 'tfnet', 'source': 'tfnet.pth',
+                                            'model_size': str(size), 'n_class': '7'})
+
+    def test_tfnet_of_no_official_width(self):
+        # a first conv of 12 channels would be model_size 0.75, which TFNet does not have
+        sd = build('tfnet', {'model_size': 0.5, 'n_class': 7}).state_dict()
+        sd = {k: (torch.zeros(12, *v.shape[1:]) if k == 'first_conv.0.weight' else v) for k, v in sd.items()}
+        sd['first_conv.1.weight'] = torch.zeros(12)
+        sd['features.0.branch_main.0.weight'] = torch.zeros(8, 12, 1, 1)
+        rc, _, stderr, out = self.convert(sd)
+        self.assert_refused(rc, stderr, out, 'TFNet model_size 0.75')
+
     def test_seed_networks(self):
         for kind, extra in (('dcn3', {}), ('dcn2-acon', {}), ('dcn2-meta', {'r': '16'})):
             with self.subTest(kind=kind):

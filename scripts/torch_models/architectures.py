@@ -9,6 +9,7 @@ but for their acon import) and seed_nets.py; what the converter and the fixture 
                                              resnet_acon.py), with Meta-ACON-C (MetaACON/ResNet_MetaACON/
                                              resnet_metaacon.py), and with ReLU where the ACON-C file has
                                              ACON-C (the bench's baseline): build_resnet
+  tfnet                                      TFNet with ACON-FReLU (TFNet/network.py), model_size 0.5-2.0
 
 Widths other than the official four, and an r other than the official one, are built by the official
 __init__ itself: see build_shufflenet.
@@ -22,7 +23,7 @@ import torch
 import torch.nn as nn
 from torch.overrides import TorchFunctionMode
 
-from . import resnet_acon, resnet_metaacon
+from . import resnet_acon, resnet_metaacon, tfnet
 from .acon import AconC, MetaAconC
 from .seed_nets import SEED_KINDS, SeedNet
 from .shufflenetv2_acon import ShuffleNetV2_ACON
@@ -30,11 +31,13 @@ from .shufflenetv2_meta_acon import ShuffleNetV2_MetaACON
 
 SHUFFLENET_KINDS = ('shufflenetv2-acon', 'shufflenetv2-meta')
 RESNET_KINDS = ('resnet-acon', 'resnet-meta', 'resnet-relu')
+TFNET_KINDS = ('tfnet',)
+TFNET_SIZES = (0.5, 1.0, 1.5, 2.0)
 RESNET_DEPTHS = (50, 101, 152)
 # Bottlenecks per layer of resnet50/101/152_acon and _metaacon
 RESNET_BLOCKS = {50: (3, 4, 6, 3), 101: (3, 4, 23, 3), 152: (3, 8, 36, 3)}
 RESNET_R = 16  # MetaAconC(width) in resnet_metaacon.py: acon.py's default r
-ARCHITECTURES = SHUFFLENET_KINDS + RESNET_KINDS + SEED_KINDS
+ARCHITECTURES = SHUFFLENET_KINDS + RESNET_KINDS + TFNET_KINDS + SEED_KINDS
 META_KINDS = ('shufflenetv2-meta', 'resnet-meta', 'dcn2-meta')
 
 # As ShuffleNetV2_ACON / ShuffleNetV2_MetaACON.__init__ choose them from model_size.
@@ -147,6 +150,11 @@ def build(architecture, settings, quiet=True):
         if architecture == 'resnet-meta' and settings.get('r', RESNET_R) != RESNET_R:
             raise ValueError(f'the official Meta-ACON ResNet has r = {RESNET_R}')
         return build_resnet(architecture, settings['depth'], settings.get('num_classes', 1000))
+    if architecture in TFNET_KINDS:
+        if settings['model_size'] not in TFNET_SIZES:
+            raise ValueError(f'TFNet has model sizes {TFNET_SIZES}')
+        with contextlib.redirect_stdout(io.StringIO()) if quiet else contextlib.nullcontext():
+            return tfnet.TFNet(n_class=settings.get('n_class', 1000), model_size=settings['model_size'])
     if architecture in SEED_KINDS:
         return SeedNet(architecture, num_classes=settings.get('num_classes', 1), r=settings.get('r') or SEED_R)
     raise ValueError(f'unknown architecture {architecture!r} (known: {", ".join(ARCHITECTURES)})')
@@ -177,7 +185,7 @@ def build_on_meta(architecture, settings):
 
 def input_shape(architecture, batch=1):
     """NCHW input the architecture takes (ShuffleNetV2's AvgPool2d(7) needs 224×224)."""
-    return [batch, 3, 224, 224] if architecture in SHUFFLENET_KINDS + RESNET_KINDS else [batch, 3, 32, 32]
+    return [batch, 3, 224, 224] if architecture in SHUFFLENET_KINDS + RESNET_KINDS + TFNET_KINDS else [batch, 3, 32, 32]
 
 
 def counts(model):
@@ -199,6 +207,9 @@ def metadata_for(architecture, settings):
         m['model_size'] = model_size_of(settings['stage_out_channels'])
         m['stage_out_channels'] = json.dumps([int(c) for c in settings['stage_out_channels']])
         m['n_class'] = str(int(settings['n_class']))
+    elif architecture in TFNET_KINDS:
+        m['model_size'] = str(float(settings['model_size']))
+        m['n_class'] = str(int(settings['n_class']))
     elif architecture in RESNET_KINDS:
         m['depth'] = str(int(settings['depth']))
         m['num_classes'] = str(int(settings['num_classes']))
@@ -215,7 +226,7 @@ def state_dict_shapes(model):
 
 
 __all__ = [
-    'ARCHITECTURES', 'SHUFFLENET_KINDS', 'RESNET_KINDS', 'RESNET_DEPTHS', 'RESNET_BLOCKS', 'RESNET_R', 'build_resnet', 'SEED_KINDS', 'META_KINDS', 'STAGE_OUT_CHANNELS', 'STAGE_REPEATS', 'FIRST_BLOCKS', 'SEED_R',
+    'ARCHITECTURES', 'SHUFFLENET_KINDS', 'RESNET_KINDS', 'TFNET_KINDS', 'TFNET_SIZES', 'RESNET_DEPTHS', 'RESNET_BLOCKS', 'RESNET_R', 'build_resnet', 'SEED_KINDS', 'META_KINDS', 'STAGE_OUT_CHANNELS', 'STAGE_REPEATS', 'FIRST_BLOCKS', 'SEED_R',
     'model_size_of', 'official_r', 'meta_hidden', 'build_shufflenet', 'build', 'build_on_meta', 'input_shape', 'counts', 'acon_modules', 'metadata_for',
     'state_dict_shapes',
 ]

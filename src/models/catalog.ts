@@ -1,14 +1,15 @@
 /**
  * Every network this project builds, by the name the bench and `npm run models` use, with its
  * builder: the paper's ShuffleNetV2 at its four widths with ACON-C and Meta-ACON-C (1000 classes,
- * r as the official code sets it), its ResNet-50/101/152 with each (and ResNet-50 with ReLU), and the
- * seed's three small CNNs.
+ * r as the official code sets it), its ResNet-50/101/152 with each (and ResNet-50 with ReLU), its
+ * TFNet (ACON-FReLU) at four widths, and the seed's three small CNNs.
  */
 import type * as tfl from '@tensorflow/tfjs-layers';
 import { NET_KINDS, seedModel } from '../layers/networks';
 import type { Impl } from '../layers/common';
 import { RESNET_DEPTHS, resNet } from './resnet';
 import { MODEL_SIZES, shuffleNetV2 } from './shufflenet';
+import { TFNET_SIZES, tfNet } from './tfnet';
 
 export interface CatalogEntry {
   /** e.g. 'shufflenetv2-0.5x-meta', 'dcn2-acon'. */
@@ -40,5 +41,10 @@ export function catalog(): CatalogEntry[] {
     input: [1, 3, 224, 224],
     build: (impl) => resNet({ ...o, ...(impl ? { impl } : {}) }),
   }));
-  return [...shuffle, ...resnets, ...seeds];
+  const tfnets = TFNET_SIZES.map<CatalogEntry>((modelSize) => ({
+    name: `tfnet-${modelSize.toFixed(1)}`,
+    input: [1, 3, 224, 224],
+    build: () => tfNet({ modelSize }),
+  }));
+  return [...shuffle, ...resnets, ...tfnets, ...seeds];
 }

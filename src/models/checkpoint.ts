@@ -41,6 +41,7 @@ import {
   type ResNetDepth,
   type ResNetOptions,
 } from './resnet';
+import { TFNET_SIZES, tfNet, tfNetTorchShapes, type TFNetOptions, type TFNetSize } from './tfnet';
 import { paramLeaves, resolveShape } from '../activations/params';
 import { activationOfClass } from '../activations/registry';
 
@@ -50,6 +51,7 @@ export const ARCHITECTURES = [
   'resnet-acon',
   'resnet-meta',
   'resnet-relu',
+  'tfnet',
   ...NET_KINDS,
 ] as const;
 export type Architecture = (typeof ARCHITECTURES)[number];
@@ -71,6 +73,7 @@ export const MAX_WIDTH = 1 << 20;
 type Spec =
   | { architecture: 'shufflenetv2-acon' | 'shufflenetv2-meta'; options: ShuffleNetV2Options }
   | { architecture: 'resnet-acon' | 'resnet-meta' | 'resnet-relu'; resnet: ResNetOptions }
+  | { architecture: 'tfnet'; tfnet: TFNetOptions }
   | { architecture: NetKind; numClasses: number };
 
 const meta = (m: Record<string, string>, key: string): string => {
@@ -132,6 +135,13 @@ function specOf(m: Record<string, string>): Spec {
   const architecture = meta(m, 'architecture') as Architecture;
   if (!ARCHITECTURES.includes(architecture))
     throw new CheckpointError('checkpoint: unknown architecture', ARCHITECTURES.join(', '), quote(architecture));
+  if (architecture === 'tfnet') {
+    const size = meta(m, 'model_size');
+    const sizes = TFNET_SIZES.map((v) => v.toFixed(1));
+    if (!sizes.includes(size))
+      throw new CheckpointError('checkpoint: metadata "model_size" is no TFNet width', sizes.join(', '), quote(size));
+    return { architecture, tfnet: { modelSize: Number(size) as TFNetSize, numClasses: count(m, 'n_class') } };
+  }
   if (architecture === 'resnet-acon' || architecture === 'resnet-meta' || architecture === 'resnet-relu') {
     const depth = meta(m, 'depth');
     if (!RESNET_DEPTHS.map(String).includes(depth))
@@ -176,14 +186,18 @@ const torchShapesFor = (spec: Spec): TorchShapes =>
     ? shuffleNetV2TorchShapes(spec.options)
     : 'resnet' in spec
       ? resNetTorchShapes(spec.resnet)
-      : seedNetTorchShapes(spec.architecture, spec.numClasses);
+      : 'tfnet' in spec
+        ? tfNetTorchShapes(spec.tfnet)
+        : seedNetTorchShapes(spec.architecture, spec.numClasses);
 
 const build = (spec: Spec, impl: Impl): tfl.LayersModel =>
   'options' in spec
     ? shuffleNetV2({ ...spec.options, impl })
     : 'resnet' in spec
       ? resNet({ ...spec.resnet, impl })
-      : seedModel(spec.architecture, { impl, numClasses: spec.numClasses });
+      : 'tfnet' in spec
+        ? tfNet(spec.tfnet)
+        : seedModel(spec.architecture, { impl, numClasses: spec.numClasses });
 
 /**
  * Runs `make` (which builds a model, and may load it) so that a failure leaves nothing behind: the

@@ -24,6 +24,7 @@ export {
   type ResNetDepth,
   type ResNetActivation,
 } from './resnet';
+export { tfNet, tfNetTorchShapes, SmoothMax, TFNET_SIZES, type TFNetOptions, type TFNetSize } from './tfnet';
 export {
   loadCheckpoint,
   loadTorchTensors,

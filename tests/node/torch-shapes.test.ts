@@ -14,6 +14,7 @@ import {
 } from '../../src/models/shufflenet';
 import { seedNetTorchShapes } from '../../src/models/torchShapes';
 import { resNet, resNetTorchShapes, type ResNetOptions } from '../../src/models/resnet';
+import { TFNET_SIZES, tfNet, tfNetTorchShapes } from '../../src/models/tfnet';
 import { NET_KINDS, seedModel } from '../../src/layers/networks';
 import type * as tfl from '@tensorflow/tfjs-layers';
 
@@ -66,3 +67,10 @@ test.each([
 ] as [string, Omit<ResNetOptions, 'impl'>][])('ResNet %s: resNetTorchShapes equals the built model', (_, options) => {
   expectSame(resNetTorchShapes(options), resNet({ ...options, inputSize: 64, impl: 'composed' }));
 });
+
+test.each(TFNET_SIZES.map((modelSize) => [modelSize]))(
+  'TFNet %s: tfNetTorchShapes equals the built model',
+  (modelSize) => {
+    expectSame(tfNetTorchShapes({ modelSize, numClasses: 10 }), tfNet({ modelSize, numClasses: 10 }));
+  },
+);

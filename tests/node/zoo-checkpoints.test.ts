@@ -1,7 +1,8 @@
-// The paper's ResNet-50 with Meta-ACON-C and with ACON-C, end to end: checkpoints saved as the official
-// train.py saves them, converted by scripts/convert_checkpoint.py, loaded by loadCheckpoint, give
-// PyTorch's logits. The files are 95 MB each, so scripts/make_model_fixtures.py --resnet writes them to
-// a temporary folder here (seeded: the same bytes every run) instead of committing them. Needs Debian's
+// The paper's ResNet-50 with Meta-ACON-C and with ACON-C, and its TFNet 0.5 (ACON-FReLU), end to end:
+// checkpoints saved as the official train.py saves them, converted by scripts/convert_checkpoint.py,
+// loaded by loadCheckpoint, give PyTorch's logits. The ResNet files are 95 MB each, so
+// scripts/make_model_fixtures.py --zoo writes them to a temporary folder here (seeded: the same bytes
+// every run) instead of committing them. Needs Debian's
 // PyTorch (python3-torch), which setup installs as root; skipped loudly without it. On tfjs's cpu
 // backend (the composed ACON); the fused kernels' tfjs ops are checked bitwise against the host op
 // elsewhere (tests/browser/tfjsActivations.test.ts).
@@ -22,16 +23,16 @@ const PYTHON = '/usr/bin/python3';
 const hasTorch = spawnSync(PYTHON, ['-c', 'import torch'], { stdio: 'ignore' }).status === 0;
 if (!hasTorch)
   console.warn(
-    `*** tests/node/resnet-checkpoint.test.ts skipped: ${PYTHON} cannot import torch (apt-get install python3-torch as root; scripts/ensure-setup.mjs does it) ***`,
+    `*** tests/node/zoo-checkpoints.test.ts skipped: ${PYTHON} cannot import torch (apt-get install python3-torch as root; scripts/ensure-setup.mjs does it) ***`,
   );
 
 let dir = '';
 beforeAll(async () => {
   await tf.setBackend('cpu');
   if (!hasTorch) return;
-  dir = mkdtempSync(join(tmpdir(), 'acon-resnet-'));
-  const p = spawnSync(PYTHON, ['scripts/make_model_fixtures.py', '--resnet', dir], { encoding: 'utf8' });
-  if (p.status !== 0) throw new Error(`make_model_fixtures.py --resnet failed:\n${p.stderr}`);
+  dir = mkdtempSync(join(tmpdir(), 'acon-zoo-'));
+  const p = spawnSync(PYTHON, ['scripts/make_model_fixtures.py', '--zoo', dir], { encoding: 'utf8' });
+  if (p.status !== 0) throw new Error(`make_model_fixtures.py --zoo failed:\n${p.stderr}`);
   console.log(p.stdout.trim());
 }, 300_000);
 afterAll(() => {
@@ -51,6 +52,7 @@ const maxAbs = (a: ArrayLike<number>) => Array.from(a).reduce((m, v) => Math.max
 test.skipIf(!hasTorch).each([
   ['resnet50-meta', 'resnet-meta', { trainable: 23_744_858, nonTrainable: 61_280 }],
   ['resnet50-acon', 'resnet-acon', { trainable: 23_566_410, nonTrainable: 53_120 }],
+  ['tfnet-0.5', 'tfnet', { trainable: 329_754, nonTrainable: 17_488 }],
 ] as const)("%s: converted, loaded, PyTorch's logits (batch 2 and 1)", (name, architecture, counts) => {
   const io = readSafetensors(readFileSync(join(dir, `${name}.io.safetensors`)));
   const u8 = io.tensors.get('input_u8')!;
@@ -62,8 +64,9 @@ test.skipIf(!hasTorch).each([
   const before = tf.memory().numTensors;
   const { model, architecture: arch, metadata } = loadCheckpoint(readFileSync(join(dir, `${name}.safetensors`)));
   expect(arch).toBe(architecture);
-  expect([metadata.depth, metadata.num_classes]).toEqual(['50', '10']);
-  // the converter's counts (num_classes 10: fc is 2048·10 + 10)
+  if (architecture === 'tfnet') expect([metadata.model_size, metadata.n_class]).toEqual(['0.5', '10']);
+  else expect([metadata.depth, metadata.num_classes]).toEqual(['50', '10']);
+  // the converter's counts (10 classes)
   expect(paramCounts(model)).toEqual(counts);
   const x = tf.tidy(() =>
     tf.transpose(tf.sub(tf.div(tf.tensor4d(Float32Array.from(u8.data), [n, c, h, w]), 64), 2), [0, 2, 3, 1]),
@@ -84,7 +87,7 @@ test.skipIf(!hasTorch).each([
   expect(tf.memory().numTensors).toBe(before);
 });
 
-test.skipIf(!hasTorch)('metadata that does not fit the tensors: a typed error, nothing allocated', () => {
+test.skipIf(!hasTorch)('ResNet metadata that does not fit the tensors: a typed error, nothing allocated', () => {
   const { header } = splitSafetensors(readFileSync(join(dir, 'resnet50-meta.safetensors')));
   const metadata = header.__metadata__ as Record<string, string>;
   // a header alone (no tensors) with the file's metadata, changed
@@ -96,5 +99,17 @@ test.skipIf(!hasTorch)('metadata that does not fit the tensors: a typed error, n
   expect(() => loadCheckpoint(file({ ...metadata, depth: '152' }))).toThrow(StateDictError);
   expect(() => loadCheckpoint(file({ ...metadata, num_classes: '1048576' }))).toThrow(StateDictError);
   expect(() => loadCheckpoint(file({ ...metadata, r: '1e9' }))).toThrow(CheckpointError);
+  expect([tf.memory().numTensors, variables()]).toEqual(before);
+});
+
+test.skipIf(!hasTorch)('TFNet metadata that does not fit the tensors: a typed error, nothing allocated', () => {
+  const { header } = splitSafetensors(readFileSync(join(dir, 'tfnet-0.5.safetensors')));
+  const metadata = header.__metadata__ as Record<string, string>;
+  const file = (m: Record<string, string>) => writeSafetensors({}, m);
+  const variables = () => Object.keys(tf.engine().registeredVariables).length;
+  const before = [tf.memory().numTensors, variables()];
+  expect(() => loadCheckpoint(file({ ...metadata, model_size: '0.75' }))).toThrow(/"model_size" is no TFNet width/);
+  expect(() => loadCheckpoint(file({ ...metadata, model_size: '2.0' }))).toThrow(StateDictError);
+  expect(() => loadCheckpoint(file({ ...metadata, n_class: '0' }))).toThrow(CheckpointError);
   expect([tf.memory().numTensors, variables()]).toEqual(before);
 });
