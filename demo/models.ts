@@ -1,6 +1,7 @@
-// The "run a trained model" panel: the paper's ShuffleNetV2 with ACON-C or Meta-ACON-C on an image,
-// weights from a converted PyTorch checkpoint (a file or a URL) or random, fused vs composed ACON
-// side by side: top-5 ImageNet classes with probabilities and the time per image.
+// The "run a trained model" panel: any converted network of the paper (ShuffleNetV2 or ResNet with
+// ACON-C or Meta-ACON-C, TFNet with ACON-FReLU; their official evaluations preprocess alike) on an
+// image, weights from a converted PyTorch checkpoint (a file or a URL) or random ShuffleNetV2 0.5×,
+// fused vs composed ACON side by side: top-5 ImageNet classes with probabilities and the time per image.
 import * as tf from '@tensorflow/tfjs-core';
 import type * as tfl from '@tensorflow/tfjs-layers';
 import {
@@ -212,7 +213,7 @@ export function setupModelPanel(
     const what = `${l.architecture} (${trainable.toLocaleString('en')} trainable parameters)`;
     source.textContent =
       l.source === 'random'
-        ? `${what} with RANDOM weights: the classes below mean nothing. Convert an official checkpoint (github nmaac/acon) with scripts/convert_checkpoint.py (README: "The paper's ShuffleNetV2 and PyTorch checkpoints") and load the .safetensors file here.`
+        ? `${what} with RANDOM weights: the classes below mean nothing. Convert an official checkpoint (github nmaac/acon) with scripts/convert_checkpoint.py (ShuffleNetV2, ResNet or TFNet; README: "The paper's ShuffleNetV2 and PyTorch checkpoints") and load the .safetensors file here.`
         : `${what} from ${l.source}, loaded in ${l.loadMs.toFixed(0)} ms.`;
   };
 

@@ -8,7 +8,10 @@ import labels from './imagenet-labels.json';
 
 export const IMAGENET_LABELS: readonly string[] = labels;
 
-/** The official ShuffleNetV2 evaluation's preprocessing (utils.py OpencvResize(256), CenterCrop(224), ToBGRTensor). */
+/**
+ * The official evaluation's preprocessing (train.py: OpencvResize(256), CenterCrop(224), ToBGRTensor),
+ * the same in all three families' train.py: ShuffleNetV2, ResNet and TFNet.
+ */
 export const SHUFFLENET_PREPROCESSING = {
   /** Shorter side resized to this, then the centre cropped to `crop` × `crop`. */
   resize: 256,

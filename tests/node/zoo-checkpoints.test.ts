@@ -17,7 +17,7 @@ import { CheckpointError, StateDictError } from '../../src/gpu/errors';
 import { loadCheckpoint } from '../../src/models/checkpoint';
 import { readSafetensors } from '../../src/models/safetensors';
 import { paramCounts } from '../../src/layers/networks';
-import { splitSafetensors, writeSafetensors } from '../helpers/safetensors';
+import { rawSafetensors, splitSafetensors } from '../helpers/safetensors';
 
 const PYTHON = '/usr/bin/python3';
 const hasTorch = spawnSync(PYTHON, ['-c', 'import torch'], { stdio: 'ignore' }).status === 0;
@@ -87,29 +87,30 @@ test.skipIf(!hasTorch).each([
   expect(tf.memory().numTensors).toBe(before);
 });
 
-test.skipIf(!hasTorch)('ResNet metadata that does not fit the tensors: a typed error, nothing allocated', () => {
-  const { header } = splitSafetensors(readFileSync(join(dir, 'resnet50-meta.safetensors')));
-  const metadata = header.__metadata__ as Record<string, string>;
-  // a header alone (no tensors) with the file's metadata, changed
-  const file = (m: Record<string, string>) => writeSafetensors({}, m);
-  const variables = () => Object.keys(tf.engine().registeredVariables).length;
-  const before = [tf.memory().numTensors, variables()];
-  expect(() => loadCheckpoint(file({ ...metadata, depth: '77' }))).toThrow(CheckpointError);
-  expect(() => loadCheckpoint(file({ ...metadata, depth: '77' }))).toThrow(/"depth" is no ResNet depth/);
-  expect(() => loadCheckpoint(file({ ...metadata, depth: '152' }))).toThrow(StateDictError);
-  expect(() => loadCheckpoint(file({ ...metadata, num_classes: '1048576' }))).toThrow(StateDictError);
-  expect(() => loadCheckpoint(file({ ...metadata, r: '1e9' }))).toThrow(CheckpointError);
-  expect([tf.memory().numTensors, variables()]).toEqual(before);
-});
+/** The converted file `name` with its metadata changed by `change`, its tensors as they are. */
+function withMetadata(name: string, change: Record<string, string>): Uint8Array {
+  const { header, data } = splitSafetensors(readFileSync(join(dir, `${name}.safetensors`)));
+  const metadata = { ...(header.__metadata__ as Record<string, string>), ...change };
+  return rawSafetensors(JSON.stringify({ ...header, __metadata__: metadata }), data);
+}
 
-test.skipIf(!hasTorch)('TFNet metadata that does not fit the tensors: a typed error, nothing allocated', () => {
-  const { header } = splitSafetensors(readFileSync(join(dir, 'tfnet-0.5.safetensors')));
-  const metadata = header.__metadata__ as Record<string, string>;
-  const file = (m: Record<string, string>) => writeSafetensors({}, m);
-  const variables = () => Object.keys(tf.engine().registeredVariables).length;
-  const before = [tf.memory().numTensors, variables()];
-  expect(() => loadCheckpoint(file({ ...metadata, model_size: '0.75' }))).toThrow(/"model_size" is no TFNet width/);
-  expect(() => loadCheckpoint(file({ ...metadata, model_size: '2.0' }))).toThrow(StateDictError);
-  expect(() => loadCheckpoint(file({ ...metadata, n_class: '0' }))).toThrow(CheckpointError);
-  expect([tf.memory().numTensors, variables()]).toEqual(before);
-});
+test.skipIf(!hasTorch).each([
+  ['resnet50-meta', { depth: '77' }, /"depth" is no ResNet depth/],
+  ['resnet50-meta', { depth: '152' }, StateDictError],
+  ['resnet50-meta', { num_classes: '1048576' }, StateDictError],
+  ['resnet50-meta', { r: '8' }, StateDictError],
+  ['resnet50-meta', { r: '1e9' }, CheckpointError],
+  ['resnet50-acon', { architecture: 'resnet-meta', r: '16' }, StateDictError],
+  ['tfnet-0.5', { model_size: '0.75' }, /"model_size" is no TFNet width/],
+  ['tfnet-0.5', { model_size: '2.0' }, StateDictError],
+  ['tfnet-0.5', { n_class: '0' }, CheckpointError],
+] as const)(
+  '%s with metadata %j that does not fit its tensors: a typed error, nothing allocated',
+  (name, change, error) => {
+    const file = withMetadata(name, change);
+    const variables = () => Object.keys(tf.engine().registeredVariables).length;
+    const before = [tf.memory().numTensors, variables()];
+    expect(() => loadCheckpoint(file)).toThrow(error);
+    expect([tf.memory().numTensors, variables()]).toEqual(before);
+  },
+);
