@@ -5,6 +5,7 @@ import { resolve } from 'node:path';
 import { findChrome, CHROME_ARGS } from './scripts/chrome.mjs';
 import { firefoxBidi } from './scripts/firefox-provider.mjs';
 import { firefoxWebGPUProblem } from './scripts/firefox.mjs';
+import { datasets } from './scripts/datasets-plugin.mjs';
 
 const executablePath = findChrome();
 /**
@@ -66,6 +67,7 @@ const browserProject = (
 });
 
 export default defineConfig({
+  plugins: [datasets()],
   build: {
     // `npm run build`: the library (shaders inlined through ?raw) for other projects to import.
     lib: {

@@ -6,6 +6,7 @@
 //   libvulkan1     the Vulkan loader that Dawn (npm `webgpu`) and wgpu (Deno, Firefox) load
 //   firefox-esr    the kernel suite and the report in Firefox (wgpu), over WebDriver BiDi
 //   python3-torch  the PyTorch converter's tests (scripts/test_convert.py), for Debian's /usr/bin/python3
+//   dataset-fashion-mnist  Fashion-MNIST (/usr/share/datasets/fashion-mnist): the dataset tests, the demo
 // Elsewhere it says exactly what to install. Mesa's Vulkan drivers are neither needed nor installed: the
 // tests pass with and without them (scripts/vulkan.mjs chooses among the drivers there are).
 import { existsSync, readFileSync } from 'node:fs';
@@ -44,6 +45,11 @@ const NEEDS = [
     help: 'Firefox with WebGPU (ESR 153 is tested; or FIREFOX_PATH), for the firefox tests',
   },
   { pkg: 'python3-torch', present: hasTorch, help: "PyTorch for /usr/bin/python3, for the converter's tests" },
+  {
+    pkg: 'dataset-fashion-mnist',
+    present: () => existsSync('/usr/share/datasets/fashion-mnist/t10k-labels-idx1-ubyte.gz'),
+    help: 'Fashion-MNIST, for the dataset tests and the demo (the tests pass without it, saying so)',
+  },
 ];
 
 const missing = NEEDS.filter((n) => !n.present()).map((n) => n.pkg);

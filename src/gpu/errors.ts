@@ -13,6 +13,7 @@ export type AconErrorCode =
   | 'BATCH'
   | 'STATE'
   | 'CHECKPOINT'
+  | 'DATASET'
   | 'DESTROYED'
   | 'DEVICE_LOST'
   | 'NO_WEBGPU'
@@ -100,6 +101,13 @@ export class StateDictError extends AconError {
 export class CheckpointError extends AconError {
   constructor(message: string, expected?: string, actual?: string) {
     super('CHECKPOINT', message, expected, actual);
+  }
+}
+
+/** A dataset file that cannot be read: truncated, a wrong magic number, counts or sizes that disagree. */
+export class DatasetError extends AconError {
+  constructor(message: string, expected?: string, actual?: string) {
+    super('DATASET', message, expected, actual);
   }
 }
 

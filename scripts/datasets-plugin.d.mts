@@ -1,0 +1,4 @@
+import type { Plugin } from 'vite';
+export const FASHION_MNIST_DIR: string;
+/** Serves Debian's Fashion-MNIST files at /datasets/fashion-mnist/<file> in the dev server. */
+export function datasets(): Plugin;
