@@ -138,14 +138,21 @@ export function formatReport(report: BenchReport): string {
 
   const train = report.results.filter((r) => r.op === 'train.step');
   if (train.length) {
-    lines.push('', 'train.step (one Adam step, NHWC)', 'net         shape           fused ms  tfjs ms   tfjs/fused');
+    lines.push(
+      '',
+      'train.step (one Adam step, NHWC; ratios against dcn3 (ReLU) at the same batch, composed against fused)',
+      'net         shape           fused ms  tfjs ms   relu ms   fused/dcn3  tfjs/fused',
+    );
+    const dcn3 = new Map(train.filter((r) => r.net === 'dcn3').map((r) => [shapeOf(r), r.ms]));
     for (const { first, ms } of groupBy(
       train,
       (r) => `${r.net}|${shapeOf(r)}`,
       (r) => r.impl,
     )) {
       lines.push(
-        `${(first.net ?? '').padEnd(12)}${shapeOf(first).padEnd(16)}${fmtMs(ms.fused)}${fmtMs(ms['tfjs-composed'])}${fmtRatio(ms['tfjs-composed'], ms.fused, 0)}`,
+        `${(first.net ?? '').padEnd(12)}${shapeOf(first).padEnd(16)}${fmtMs(ms.fused)}${fmtMs(ms['tfjs-composed'])}` +
+          `${fmtMs(ms.relu)}${fmtRatio(ms.fused, first.net === 'dcn3' ? undefined : dcn3.get(shapeOf(first)))}` +
+          fmtRatio(ms['tfjs-composed'], ms.fused, 0),
       );
     }
   }

@@ -29,7 +29,7 @@ runBench({
   ...(families ? { families } : {}),
   ...(params.get('batches') ? { batches: Number(params.get('batches')) } : {}),
   ...(params.get('groupMs') ? { groupMs: Number(params.get('groupMs')) } : {}),
-  ...(params.get('trainBatch') ? { trainBatch: Number(params.get('trainBatch')) } : {}),
+  ...(params.get('trainBatch') ? { trainBatches: params.get('trainBatch')!.split(',').map(Number) } : {}),
   onProgress: (done, total, line) => {
     bar.value = done / total;
     out.textContent = `${done}/${total} ${line}`;

@@ -43,7 +43,13 @@ export const ALL_FAMILIES: Family[] = [...DEFAULT_FAMILIES, 'resnet', 'train'];
 export const NET_BATCHES = [1, 64];
 
 /** Results one family records (for the progress bar's total). */
-function countResults(families: Family[], shapes: Shape4[], tfjsShapes: Shape4[], netBatches: number[]): number {
+function countResults(
+  families: Family[],
+  shapes: Shape4[],
+  tfjsShapes: Shape4[],
+  netBatches: number[],
+  trainBatches: number[],
+): number {
   // per kernel op and shape: fused and tfjs-composed in both layouts, copy roofline, reference
   const perKernelOp = 2 * LAYOUTS.length + 2;
   let total = 0;
@@ -55,7 +61,7 @@ function countResults(families: Family[], shapes: Shape4[], tfjsShapes: Shape4[]
   if (families.includes('net')) total += netBatches.length * NET_CONTENDERS.length;
   if (families.includes('shufflenet')) total += 5;
   if (families.includes('resnet')) total += 3;
-  if (families.includes('train')) total += 4;
+  if (families.includes('train')) total += 5 * trainBatches.length;
   return total;
 }
 
@@ -69,7 +75,7 @@ export async function runBench(options: BenchOptions = {}): Promise<BenchReport>
   const groupMs = options.groupMs ?? 60_000;
   const progress = options.onProgress ?? (() => {});
   const families = options.families ?? DEFAULT_FAMILIES;
-  const trainBatch = options.trainBatch ?? 64;
+  const trainBatches = options.trainBatches ?? [64, 16];
   const unknown = families.filter((f) => !ALL_FAMILIES.includes(f));
   if (unknown.length)
     throw new Error(`unknown benchmark families: ${unknown.join(', ')} (known: ${ALL_FAMILIES.join(', ')})`);
@@ -109,7 +115,7 @@ export async function runBench(options: BenchOptions = {}): Promise<BenchReport>
     },
     results: [],
   };
-  const total = countResults(families, shapes, tfjsShapes, netBatches);
+  const total = countResults(families, shapes, tfjsShapes, netBatches, trainBatches);
   const record = (r: BenchResult) => {
     report.results.push(r);
     const label = r.op + (r.net ? ` ${r.net}` : '');
@@ -128,7 +134,7 @@ export async function runBench(options: BenchOptions = {}): Promise<BenchReport>
     if (families.includes('net')) for (const n of netBatches) await benchNet(bench, n);
     if (families.includes('shufflenet')) await benchShuffleNet(bench);
     if (families.includes('resnet')) await benchResNet(bench);
-    if (families.includes('train')) await benchTrain(bench, trainBatch);
+    if (families.includes('train')) await benchTrain(bench, trainBatches);
   } finally {
     ctx.destroy();
   }

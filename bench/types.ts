@@ -85,8 +85,8 @@ export interface BenchOptions {
   groupMs?: number;
   /** Which op families to measure (default DEFAULT_FAMILIES; 'train' adds train.step). */
   families?: Family[];
-  /** Batch size of train.step (default 64). */
-  trainBatch?: number;
+  /** Batch sizes of train.step (default [64, 16]). */
+  trainBatches?: number[];
   /** Recorded as adapter.runtime (default 'node-dawn' in Node, 'browser' elsewhere). */
   runtime?: string;
   onProgress?: (done: number, total: number, line: string) => void;

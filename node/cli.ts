@@ -4,7 +4,7 @@
 //   report [--json FILE]      every GPU kernel vs the float64 CPU reference: the validation report of
 //                             `npm run report`, same table and same JSON (plus adapter.runtime)
 //   bench  [--json FILE] [--ops aconC,metaAconC,tfjs,net,shufflenet,resnet,train] [--shapes "N,C,H,W;…"] [--tfjs-shapes "N,C,H,W;…"]
-//          [--net-batches 1,64] [--train-batch N] [--batches N] [--group-ms MS]
+//          [--net-batches 1,64] [--train-batch 64,16] [--batches N] [--group-ms MS]
 //                             the benchmarks of `npm run bench`, same options, table and JSON
 // Exit status: 0; 1 when a check fails; 2 for a bad command line; 3 when the engine finds no adapter.
 import { writeFileSync } from 'node:fs';
@@ -19,7 +19,7 @@ const ENGINE: Record<Runtime, string> = { 'node-dawn': 'Dawn', 'deno-wgpu': 'wgp
 
 const USAGE =
   'usage: acon-node info | report [--json FILE] | bench [--json FILE] [--ops aconC,metaAconC,tfjs,net,shufflenet,resnet,train] ' +
-  '[--shapes "N,C,H,W;…"] [--tfjs-shapes "N,C,H,W;…"] [--net-batches 1,64] [--train-batch N] [--batches N] [--group-ms MS]';
+  '[--shapes "N,C,H,W;…"] [--tfjs-shapes "N,C,H,W;…"] [--net-batches 1,64] [--train-batch 64,16] [--batches N] [--group-ms MS]';
 
 /** What to install when the engine finds no adapter (filled in by the caller that knows the machine, e.g. node-run.mjs). */
 const noAdapterHelp = () =>
@@ -77,7 +77,7 @@ function benchOptions(opt: Record<string, string>, runtime: Runtime): BenchOptio
     ...(opt['--shapes'] ? { shapes: shapeList(opt['--shapes']) } : {}),
     ...(opt['--tfjs-shapes'] ? { tfjsShapes: shapeList(opt['--tfjs-shapes']) } : {}),
     ...(opt['--net-batches'] ? { netBatches: numbers(opt['--net-batches']) } : {}),
-    ...(opt['--train-batch'] ? { trainBatch: numbers(opt['--train-batch'])[0]! } : {}),
+    ...(opt['--train-batch'] ? { trainBatches: numbers(opt['--train-batch']) } : {}),
     ...(families ? { families } : {}),
     ...(opt['--batches'] ? { batches: numbers(opt['--batches'])[0]! } : {}),
     ...(opt['--group-ms'] ? { groupMs: numbers(opt['--group-ms'])[0]! } : {}),
