@@ -5,7 +5,15 @@
 // training mode), at shapes with N ≥ its minBatch.
 import * as tf from '@tensorflow/tfjs-core';
 import * as REFERENCES from '../../src/activations/references';
-import { buildTree, dimsAt, paramLeaves, readLeaf, resolveShape, sizeOf } from '../../src/activations/params';
+import {
+  buildTree,
+  dimsOf,
+  withTrainable,
+  paramLeaves,
+  readLeaf,
+  resolveShape,
+  sizeOf,
+} from '../../src/activations/params';
 import type { Registered } from '../../src/activations/registry';
 import type { AnyActivation } from '../../src/activations/types';
 import { initialParams } from '../../src/ops/hostLayer';
@@ -31,7 +39,7 @@ export async function benchActivation(bench: BenchRun, registered: Registered, s
   const host = { NCHW: { x, dy }, NHWC: { x: toNHWC(x, shape), dy: toNHWC(dy, shape) } };
   const options: Record<string, unknown> = { ...act.bench.options };
   // N, C and the derived dims at their defaults (Meta's R), also given to the buffers forms by name (hidden)
-  const dims = dimsAt(act, N, C);
+  const dims: Record<string, number> = { N, ...dimsOf(act, C) };
   for (const [dim, d] of Object.entries(act.dims ?? {})) options[d.name] = dims[dim];
   const leaves = paramLeaves(act.params);
   const trainable = leaves.filter((l) => l.decl.role === 'trainable');
@@ -80,13 +88,7 @@ export async function benchActivation(bench: BenchRun, registered: Registered, s
     const tdy = tf.tensor4d(host[dataFormat].dy, physical(shape, dataFormat));
     const o = { dataFormat, training: options.training === true, updateRunning: false, dims };
     const y = (xx: tf.Tensor, params: unknown) => composedY!(tf, xx, params as never, o);
-    const grads = tf.grads((xx: tf.Tensor, ...ps: tf.Tensor[]) => {
-      let i = 0;
-      return y(
-        xx,
-        buildTree(leaves, (l) => (l.decl.role === 'trainable' ? ps[i++]! : readLeaf(t, l))),
-      );
-    });
+    const grads = tf.grads((xx: tf.Tensor, ...ps: tf.Tensor[]) => y(xx, withTrainable(leaves, t, ps)));
     return {
       tensors: [tx, tdy],
       fwd: tidy(() => y(tx, t)),

@@ -2,7 +2,7 @@
 // rows as its declaration lists them (bench.tfjs: forward, backward), fused vs composed vs tf.relu on
 // the same tensor. Activations with a training mode run in inference mode (as model.predict does).
 import * as tf from '@tensorflow/tfjs-core';
-import { buildTree, dimsAt, paramLeaves, readLeaf, resolveShape } from '../../src/activations/params';
+import { buildTree, dimsOf, withTrainable, paramLeaves, readLeaf, resolveShape } from '../../src/activations/params';
 import { ACTIVATIONS } from '../../src/activations/registry';
 import type { AnyActivation } from '../../src/activations/types';
 import { initialParams } from '../../src/ops/hostLayer';
@@ -41,7 +41,7 @@ export async function benchTfjs(bench: BenchRun, shape: Shape4) {
   for (const act of ACTIVATIONS as readonly AnyActivation[]) {
     if (!act.bench.tfjs.length) continue;
     // the declared inits as tensors: tf.variable per running statistic (inference reads them)
-    const dims = dimsAt(act, N, C);
+    const dims = { N, ...dimsOf(act, C) };
     const leaves = paramLeaves(act.params);
     const trainable = leaves.filter((l) => l.decl.role === 'trainable');
     const p = initialParams(act, dims, SEEDS.params);
@@ -54,15 +54,7 @@ export async function benchTfjs(bench: BenchRun, shape: Shape4) {
       op(xx, ps, { dataFormat, impl, ...('training' in (act.bench.options ?? {}) ? { training: false } : {}) });
     // the gradient of a sum through the op: x's and every trainable parameter's
     const gradOf = (impl: 'auto' | 'composed') =>
-      tf.grads((xx: tf.Tensor, ...ps: tf.Tensor[]) => {
-        let i = 0;
-        return tf.sum(
-          call(impl)(
-            xx,
-            buildTree(leaves, (l) => (l.decl.role === 'trainable' ? ps[i++]! : readLeaf(params, l))),
-          ),
-        );
-      });
+      tf.grads((xx: tf.Tensor, ...ps: tf.Tensor[]) => tf.sum(call(impl)(xx, withTrainable(leaves, params, ps))));
     const grad = { auto: gradOf('auto'), composed: gradOf('composed') };
     const inputs = [x, ...trainable.map((l) => readLeaf(params, l) as tf.Tensor)];
     await checkAgree(`tfjs.${act.name} ${at}`, call('auto')(x, params), call('composed')(x, params));

@@ -76,14 +76,22 @@ export function sizeOf(shape: readonly Dim[], dims: Readonly<Record<string, numb
   return n;
 }
 
-/** N, C and the derived dims at the options given (Meta's R at r = 16 when none is). */
-export function dimsAt(
-  act: Pick<AnyActivation, 'dims'>,
-  n: number,
-  c: number,
-  options: object = {},
-): Record<string, number> {
-  const dims: Record<string, number> = { N: n, C: c };
+/** C and the derived dims at the options given (Meta's R; at r = 16 when none is given). */
+export function dimsOf(act: Pick<AnyActivation, 'dims'>, c: number, options: object = {}): Record<string, number> {
+  const dims: Record<string, number> = { C: c };
   for (const [dim, d] of Object.entries(act.dims ?? {})) dims[dim] = d.of(c, options);
   return dims;
+}
+
+/**
+ * `tree` with its trainable leaves replaced by `values`, in declaration order (the gradients' order):
+ * the arguments tf.grads differentiates, beside the running statistics it does not.
+ */
+export function withTrainable<T>(
+  leaves: readonly Leaf[],
+  tree: unknown,
+  values: readonly T[],
+): Record<string, unknown> {
+  let i = 0;
+  return buildTree(leaves, (l) => (l.decl.role === 'trainable' ? values[i++] : readLeaf(tree, l)));
 }

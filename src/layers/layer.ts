@@ -12,7 +12,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
 import { ACTIVATIONS, type Registered } from '../activations/registry';
-import { buildTree, paramLeaves, resolveShape } from '../activations/params';
+import { buildTree, dimsOf, paramLeaves, resolveShape } from '../activations/params';
 import type {
   AnyActivation,
   ArgNames,
@@ -150,9 +150,8 @@ export function layerClass<A extends AnyActivation>(act: A): LayerClass<A> {
 
     override build(inputShape: tfl.Shape | tfl.Shape[]): void {
       const c = checkShape(name, oneShape(inputShape, name), this.dataFormat, null);
-      const d: Record<string, number> = { C: c };
       const options = Object.fromEntries(args.map((a) => [a.name, (this as Record<string, unknown>)[a.name]]));
-      for (const [dim, decl] of dims) d[dim] = decl.of(c, options);
+      const d = dimsOf(act, c, options);
       const seed = this.seed;
       const list = leaves.map((l) =>
         this.addWeight(

@@ -8,7 +8,7 @@
  */
 import { aconC } from '../activations/aconC/declaration';
 import { metaAconC } from '../activations/metaAconC/declaration';
-import { paramLeaves, resolveShape } from '../activations/params';
+import { dimsOf, paramLeaves, resolveShape } from '../activations/params';
 import type { AnyActivation } from '../activations/types';
 import type { NetKind } from '../layers/networks';
 
@@ -37,8 +37,7 @@ export function batchNorm(m: TorchShapes, name: string, c: number): void {
  * name with its PyTorch shape, the derived dims from `options` (MetaAconC's r).
  */
 export function activationTorchShapes(m: TorchShapes, name: string, act: AnyActivation, c: number, options = {}): void {
-  const dims: Record<string, number> = { C: c };
-  for (const [dim, d] of Object.entries(act.dims ?? {})) dims[dim] = d.of(c, options);
+  const dims = dimsOf(act, c, options);
   for (const leaf of paramLeaves(act.params))
     m.set(`${name}.${leaf.name}`, resolveShape(leaf.decl.torchShape ?? leaf.decl.shape, dims));
 }

@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { AconGPU, type DataFormat, type Shape4 } from '../../src/index';
 import { ACTIVATIONS } from '../../src/activations/registry';
 import { initialParams } from '../../src/ops/hostLayer';
-import { dimsAt } from '../../src/activations/params';
+import { dimsOf } from '../../src/activations/params';
 import type { AnyActivation } from '../../src/activations/types';
 import { BATCHNORM_SHADER } from '../../src/kernels/batchnorm';
 import { CONV1X1_SHADER } from '../../src/kernels/conv1x1';
@@ -85,7 +85,7 @@ describe('every entry point runs under the constants its planner picks', () => {
     const [n, c, h, w] = shape;
     const count = n * c * h * w;
     for (const act of ACTIVATIONS as readonly AnyActivation[]) {
-      const params = initialParams(act, dimsAt(act, n, c), 10, 'fixture') as never;
+      const params = initialParams(act, dimsOf(act, c), 10, 'fixture') as never;
       const options = { ...act.bench.options, dataFormat } as never;
       await a.op(act).forward(data(count, 11), shape, params, options);
       await a.op(act).backward(data(count, 11), data(count, 12), shape, params, options);

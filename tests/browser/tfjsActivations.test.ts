@@ -9,7 +9,7 @@ import '@tensorflow/tfjs-core/dist/register_all_gradients';
 import '@tensorflow/tfjs-backend-webgpu';
 import * as tfl from '@tensorflow/tfjs-layers';
 import { ACTIVATIONS } from '../../src/activations/registry';
-import { buildTree, dimsAt, paramLeaves, readLeaf, resolveShape } from '../../src/activations/params';
+import { buildTree, dimsOf, withTrainable, paramLeaves, readLeaf, resolveShape } from '../../src/activations/params';
 import type { AnyActivation } from '../../src/activations/types';
 import type { DataFormat, Shape4 } from '../../src/core/types';
 import { GpuContext } from '../../src/gpu/context';
@@ -42,7 +42,7 @@ describe.each((ACTIVATIONS as readonly AnyActivation[]).map((a) => [a.name, a] a
     'the op (%s): value and every gradient equal the host op bitwise; the composed form agrees',
     async (dataFormat) => {
       const [N, C] = shape;
-      const dims = dimsAt(act, N, C);
+      const dims = { N, ...dimsOf(act, C) };
       const p = initialParams(act, dims, 5, 'fixture');
       const r = rng(6);
       const x = normal(r, N * C * 25, 2);
@@ -60,11 +60,8 @@ describe.each((ACTIVATIONS as readonly AnyActivation[]).map((a) => [a.name, a] a
         const [tx, tdy] = [x, dy].map((v) => tf.tensor4d(v, physical(shape, dataFormat)));
         const inputs = [tx!, ...trainable.map((l) => readLeaf(params, l) as tf.Tensor)];
         // the op with x and the trainable parameters given (in training, the running ones move)
-        const call = (impl: 'auto' | 'composed', xx: tf.Tensor, ps: tf.Tensor[]) => {
-          let i = 0;
-          const tree = buildTree(leaves, (l) => (l.decl.role === 'trainable' ? ps[i++]! : readLeaf(params, l)));
-          return op(xx, tree, { ...mode, dataFormat, impl });
-        };
+        const call = (impl: 'auto' | 'composed', xx: tf.Tensor, ps: tf.Tensor[]) =>
+          op(xx, withTrainable(leaves, params, ps), { ...mode, dataFormat, impl });
         const y = op(tx!, params, { ...mode, dataFormat });
         const yHost = wantY instanceof Float32Array ? wantY : (wantY as { y: Float32Array }).y;
         expect(await read(y), `y ${String(training)}`).toEqual(Array.from(yHost));

@@ -2,7 +2,7 @@
 // in declaration order, from one stream: for Meta-ACON the values the hand-written fixture drew) and
 // the central-difference gradient check.
 import { expect } from 'vitest';
-import { buildTree, paramLeaves, readLeaf } from '../../src/activations/params';
+import { buildTree, dimsOf, paramLeaves, readLeaf } from '../../src/activations/params';
 import type { AnyActivation, ParamsOf } from '../../src/activations/types';
 import { metaAconC, type MetaAconCParams } from '../../src/activations/metaAconC/declaration';
 import { initialParams } from '../../src/ops/hostLayer';
@@ -10,9 +10,7 @@ import { compare } from '../../src/reference/tolerance';
 
 /** Seeded parameters for C channels, the derived dims from `options` (Meta's r): every parameter's fixture init. */
 export function fixtureParams<A extends AnyActivation>(act: A, C: number, options: object, seed: number): ParamsOf<A> {
-  const dims: Record<string, number> = { C };
-  for (const [dim, d] of Object.entries(act.dims ?? {})) dims[dim] = d.of(C, options);
-  return initialParams(act, dims, seed, 'fixture');
+  return initialParams(act, dimsOf(act, C, options), seed, 'fixture');
 }
 
 /**
