@@ -5,7 +5,6 @@
  */
 export {
   shuffleNetV2,
-  TorchMaxPool,
   ChannelSplit,
   STAGE_OUT_CHANNELS,
   MODEL_SIZES,
@@ -24,6 +23,7 @@ export {
   type ResNetDepth,
   type ResNetActivation,
 } from './resnet';
+export { TorchMaxPool, torchConv, torchBatchNorm } from './torchLayers';
 export { tfNet, tfNetTorchShapes, SmoothMax, TFNET_SIZES, type TFNetOptions, type TFNetSize } from './tfnet';
 export {
   loadCheckpoint,

@@ -20,7 +20,7 @@ import { metaAconC } from '../activations/metaAconC/declaration';
 import { OptionError } from '../gpu/errors';
 import type { Impl } from '../layers/common';
 import { layerClasses } from '../layers/layer';
-import { TorchMaxPool } from './shufflenet';
+import { torchBatchNorm, torchConv, TorchMaxPool } from './torchLayers';
 import { activationTorchShapes, batchNorm, conv, linear, type TorchShapes } from './torchShapes';
 
 export type ResNetDepth = 50 | 101 | 152;
@@ -115,15 +115,6 @@ export function resNet(options: ResNetOptions): tfl.LayersModel {
   const impl = options.impl ?? 'auto';
   type T = tfl.SymbolicTensor;
   const apply = (layer: tfl.layers.Layer, x: T | T[]) => layer.apply(x) as T;
-  /** k×k conv with bias and PyTorch's padding k // 2 ('same' equals it at stride 1, a 1×1 needs none). */
-  const convLayer = (name: string, x: T, filters: number, k: number, stride: number): T => {
-    const pad = Math.floor(k / 2);
-    if (pad > 0 && stride !== 1) x = apply(tfl.layers.zeroPadding2d({ name: `${name}.pad`, padding: pad }), x);
-    const padding = pad > 0 && stride === 1 ? 'same' : 'valid';
-    return apply(tfl.layers.conv2d({ name, filters, kernelSize: k, strides: stride, padding, useBias: true }), x);
-  };
-  const bn = (name: string, x: T) =>
-    apply(tfl.layers.batchNormalization({ name, axis: -1, epsilon: 1e-5, momentum: 0.9 }), x);
   const relu = (name: string, x: T) => apply(tfl.layers.reLU({ name }), x);
   const act = (name: string, x: T) =>
     options.activation === 'relu'
@@ -136,14 +127,14 @@ export function resNet(options: ResNetOptions): tfl.LayersModel {
         );
 
   const input = tfl.input({ shape: [inputSize, inputSize, 3], name: 'input' });
-  let x = relu('relu', bn('bn1', convLayer('conv1', input, 64, 7, 2)));
+  let x = relu('relu', torchBatchNorm('bn1', torchConv('conv1', input, 64, 7, 2)));
   x = apply(new TorchMaxPool({ name: 'maxpool', poolSize: 3, strides: 2, pad: 1 }), x);
   eachBlock(blocks, (b, _cin, width, stride, downsample) => {
-    let out = relu(`${b}.relu1`, bn(`${b}.bn1`, convLayer(`${b}.conv1`, x, width, 1, stride)));
-    out = act(`${b}.acon`, bn(`${b}.bn2`, convLayer(`${b}.conv2`, out, width, 3, 1)));
-    out = bn(`${b}.bn3`, convLayer(`${b}.conv3`, out, width * EXPANSION, 1, 1));
+    let out = relu(`${b}.relu1`, torchBatchNorm(`${b}.bn1`, torchConv(`${b}.conv1`, x, width, 1, stride)));
+    out = act(`${b}.acon`, torchBatchNorm(`${b}.bn2`, torchConv(`${b}.conv2`, out, width, 3, 1)));
+    out = torchBatchNorm(`${b}.bn3`, torchConv(`${b}.conv3`, out, width * EXPANSION, 1, 1));
     const identity = downsample
-      ? bn(`${b}.downsample.1`, convLayer(`${b}.downsample.0`, x, width * EXPANSION, 1, stride))
+      ? torchBatchNorm(`${b}.downsample.1`, torchConv(`${b}.downsample.0`, x, width * EXPANSION, 1, stride))
       : x;
     x = relu(`${b}.relu2`, apply(tfl.layers.add({ name: `${b}.add` }), [out, identity]));
   });

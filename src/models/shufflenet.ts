@@ -25,6 +25,7 @@ import { layerClasses } from '../layers/layer';
 import type { Impl, Kwargs } from '../layers/common';
 import { single } from '../layers/common';
 import { activationTorchShapes, batchNorm, conv, linear, type TorchShapes } from './torchShapes';
+import { torchBatchNorm, torchConv, TorchMaxPool } from './torchLayers';
 import { aconC } from '../activations/aconC/declaration';
 import { metaAconC } from '../activations/metaAconC/declaration';
 
@@ -61,39 +62,6 @@ export interface ShuffleNetV2Options {
 }
 
 /**
- * PyTorch's MaxPool2d(kernel, stride, padding) on NHWC: the window never counts the padding (PyTorch
- * pads with −∞), output size ⌊(H + 2p − k)/s⌋ + 1.
- */
-export class TorchMaxPool extends tfl.layers.Layer {
-  static className = 'TorchMaxPool';
-  readonly poolSize: number;
-  readonly strides: number;
-  readonly pad: number;
-
-  constructor(args: { poolSize: number; strides: number; pad: number; name?: string }) {
-    super(args);
-    this.poolSize = args.poolSize;
-    this.strides = args.strides;
-    this.pad = args.pad;
-  }
-
-  override computeOutputShape(inputShape: tfl.Shape | tfl.Shape[]): tfl.Shape {
-    const [n, h, w, c] = inputShape as tfl.Shape;
-    const out = (d: number | null) =>
-      d === null ? null : Math.floor((d + 2 * this.pad - this.poolSize) / this.strides) + 1;
-    return [n!, out(h!), out(w!), c!];
-  }
-
-  override call(inputs: tf.Tensor | tf.Tensor[], _kwargs: Kwargs): tf.Tensor {
-    return tf.maxPool(single(inputs, this.name) as tf.Tensor4D, this.poolSize, this.strides, this.pad, 'floor');
-  }
-
-  override getConfig(): tf.serialization.ConfigDict {
-    return { ...super.getConfig(), poolSize: this.poolSize, strides: this.strides, pad: this.pad };
-  }
-}
-
-/**
  * The official channel_shuffle's split on NHWC: part 0 = the even channels, part 1 = the odd ones
  * (PyTorch reshapes [N, C, H·W] to [N·C/2, 2, H·W] and takes index 0 and 1 of the middle axis).
  */
@@ -122,7 +90,6 @@ export class ChannelSplit extends tfl.layers.Layer {
   }
 }
 
-tf.serialization.registerClass(TorchMaxPool);
 tf.serialization.registerClass(ChannelSplit);
 
 /**
@@ -223,22 +190,6 @@ export function shuffleNetV2(options: ShuffleNetV2Options): tfl.LayersModel {
 
   type T = tfl.SymbolicTensor;
   const apply = (layer: tfl.layers.Layer, x: T | T[]) => layer.apply(x) as T;
-  /** k×k conv (groups = channels when depthwise) with PyTorch's padding k // 2. */
-  const conv = (name: string, x: T, filters: number, k: number, stride: number, depthwise = false): T => {
-    const pad = Math.floor(k / 2);
-    // 'same' equals PyTorch's symmetric padding only at stride 1
-    const padding = pad === 0 ? 'valid' : stride === 1 ? 'same' : 'valid';
-    if (pad > 0 && stride !== 1) x = apply(tfl.layers.zeroPadding2d({ name: `${name}.pad`, padding: pad }), x);
-    const common = { name, kernelSize: k, strides: stride, padding, useBias: true } as const;
-    return apply(
-      depthwise
-        ? tfl.layers.depthwiseConv2d({ ...common, depthMultiplier: 1 })
-        : tfl.layers.conv2d({ ...common, filters }),
-      x,
-    );
-  };
-  const bn = (name: string, x: T) =>
-    apply(tfl.layers.batchNormalization({ name, axis: -1, epsilon: 1e-5, momentum: 0.9 }), x);
   const act = (name: string, x: T) =>
     apply(
       activation === 'relu'
@@ -249,10 +200,10 @@ export function shuffleNetV2(options: ShuffleNetV2Options): tfl.LayersModel {
       x,
     );
   const pwBnAct = (name: string, i: number, x: T, filters: number) =>
-    act(`${name}.${i + 2}`, bn(`${name}.${i + 1}`, conv(`${name}.${i}`, x, filters, 1, 1)));
+    act(`${name}.${i + 2}`, torchBatchNorm(`${name}.${i + 1}`, torchConv(`${name}.${i}`, x, filters, 1, 1)));
 
   const input = tfl.input({ shape: [inputSize, inputSize, 3], name: 'input' });
-  let x = act('first_conv.2', bn('first_conv.1', conv('first_conv.0', input, channels[1]!, 3, 2)));
+  let x = act('first_conv.2', torchBatchNorm('first_conv.1', torchConv('first_conv.0', input, channels[1]!, 3, 2)));
   x = apply(new TorchMaxPool({ name: 'maxpool', poolSize: 3, strides: 2, pad: 1 }), x);
   let inp = channels[1]!;
   let block = 0;
@@ -268,7 +219,7 @@ export function shuffleNetV2(options: ShuffleNetV2Options): tfl.LayersModel {
         proj = pwBnAct(
           `${b}.branch_proj`,
           2,
-          bn(`${b}.branch_proj.1`, conv(`${b}.branch_proj.0`, x, blockIn, 3, 2, true)),
+          torchBatchNorm(`${b}.branch_proj.1`, torchConv(`${b}.branch_proj.0`, x, blockIn, 3, 2, true)),
           blockIn,
         );
         main = x;
@@ -278,7 +229,7 @@ export function shuffleNetV2(options: ShuffleNetV2Options): tfl.LayersModel {
       }
       const mid = out / 2;
       main = pwBnAct(`${b}.branch_main`, 0, main, mid);
-      main = bn(`${b}.branch_main.4`, conv(`${b}.branch_main.3`, main, mid, 3, stride, true));
+      main = torchBatchNorm(`${b}.branch_main.4`, torchConv(`${b}.branch_main.3`, main, mid, 3, stride, true));
       main = pwBnAct(`${b}.branch_main`, 5, main, out - blockIn);
       x = apply(tfl.layers.concatenate({ name: `${b}.concat`, axis: -1 }), [proj, main]);
       inp = out;

@@ -20,7 +20,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
 import { OptionError } from '../gpu/errors';
 import type { Kwargs } from '../layers/common';
-import { TorchMaxPool } from './shufflenet';
+import { torchBatchNorm, torchConv, TorchMaxPool } from './torchLayers';
 import { batchNorm, conv, linear, type TorchShapes } from './torchShapes';
 
 export type TFNetSize = 0.5 | 1.0 | 1.5 | 2.0;
@@ -112,46 +112,27 @@ export function tfNet(options: TFNetOptions = {}): tfl.LayersModel {
   const { size, first, numClasses } = check(options);
   type T = tfl.SymbolicTensor;
   const apply = (layer: tfl.layers.Layer, x: T | T[]) => layer.apply(x) as T;
-  /** k×k conv with bias and PyTorch's padding k // 2 ('same' equals it at stride 1); depthwise with groups = channels. */
-  const convLayer = (name: string, x: T, filters: number, k: number, stride: number, depthwise = false): T => {
-    const pad = Math.floor(k / 2);
-    if (pad > 0 && stride !== 1) x = apply(tfl.layers.zeroPadding2d({ name: `${name}.pad`, padding: pad }), x);
-    const common = {
-      name,
-      kernelSize: k,
-      strides: stride,
-      padding: pad > 0 && stride === 1 ? 'same' : 'valid',
-    } as const;
-    return apply(
-      depthwise
-        ? tfl.layers.depthwiseConv2d({ ...common, depthMultiplier: 1, useBias: true })
-        : tfl.layers.conv2d({ ...common, filters, useBias: true }),
-      x,
-    );
-  };
-  const bn = (name: string, x: T) =>
-    apply(tfl.layers.batchNormalization({ name, axis: -1, epsilon: 1e-5, momentum: 0.9 }), x);
   const aconFRelu = (name: string, x: T, c: number, stride: number): T => {
-    const x2 = bn(`${name}.bn1`, convLayer(`${name}.conv_frelu`, x, c, 3, stride, true));
+    const x2 = torchBatchNorm(`${name}.bn1`, torchConv(`${name}.conv_frelu`, x, c, 3, stride, true));
     const x1 =
       stride === 2 ? apply(new TorchMaxPool({ name: `${name}.maxpool`, poolSize: 3, strides: 2, pad: 1 }), x) : x;
-    return bn(`${name}.bn2`, apply(new SmoothMax({ name: `${name}.smooth_max` }), [x1, x2]));
+    return torchBatchNorm(`${name}.bn2`, apply(new SmoothMax({ name: `${name}.smooth_max` }), [x1, x2]));
   };
 
   const input = tfl.input({ shape: [224, 224, 3], name: 'input' });
-  let x = bn('first_conv.1', convLayer('first_conv.0', input, first, 3, 2));
+  let x = torchBatchNorm('first_conv.1', torchConv('first_conv.0', input, first, 3, 2));
   x = apply(tfl.layers.reLU({ name: 'first_conv.2' }), x);
   eachBlock(first, (b, inp, stride) => {
-    let main = bn(`${b}.branch_main.1`, convLayer(`${b}.branch_main.0`, x, inp, 1, 1));
+    let main = torchBatchNorm(`${b}.branch_main.1`, torchConv(`${b}.branch_main.0`, x, inp, 1, 1));
     main = aconFRelu(`${b}.branch_main.2`, main, inp, 1);
-    main = bn(`${b}.branch_main.4`, convLayer(`${b}.branch_main.3`, main, inp, 1, 1));
+    main = torchBatchNorm(`${b}.branch_main.4`, torchConv(`${b}.branch_main.3`, main, inp, 1, 1));
     const joined =
       stride === 1
         ? apply(tfl.layers.add({ name: `${b}.add` }), [x, main])
         : apply(tfl.layers.concatenate({ name: `${b}.concat`, axis: -1 }), [x, main]);
     x = aconFRelu(`${b}.acon`, joined, inp * stride, stride);
   });
-  x = bn('conv_last.1', convLayer('conv_last.0', x, OUT_CHANNELS, 1, 1));
+  x = torchBatchNorm('conv_last.1', torchConv('conv_last.0', x, OUT_CHANNELS, 1, 1));
   x = aconFRelu('conv_last.2', x, OUT_CHANNELS, 1);
   x = apply(tfl.layers.globalAveragePooling2d({ name: 'globalpool' }), x);
   if (size > 0.5) x = apply(tfl.layers.dropout({ name: 'dropout', rate: 0.2 }), x);
