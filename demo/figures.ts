@@ -2,6 +2,7 @@
 // filled from the very arrays its chart draws (the chart's own data where uPlot holds it), never
 // recomputed on the side; getters read what the chart shows now (its tick labels change with its width).
 
+import type { ClassifyFigures } from './classify';
 import type { ModelFigures } from './models';
 
 /** One plotted series: its legend label and its values as the chart holds them (null: no point). */
@@ -13,9 +14,16 @@ export interface SeriesFigure {
 export interface Figures {
   /** 2D canvases (charts and thumbnails) watched for context loss; how many lost their context and how many were redrawn when it came back. */
   canvases: { watched: number; lost: number; restored: number };
-  /** The dataset thumbnails: makeDataset(count, seed), drawn 1:1 into count canvases of 32×32 pixels. */
-  samples?: { count: number; seed: number; kinds: number[] };
-  /** The training-loss chart: x = steps, one series per network, what trainNetwork returned (its `loss`), and the y axis (range and tick labels as drawn). */
+  /**
+   * The dataset thumbnails: Fashion-MNIST's test images `indices` (classes `labels`), drawn 1:1 into
+   * canvases of 28×28 pixels; or, without the dataset, makeDataset(count, seed) into 32×32.
+   */
+  samples?:
+    | { source: 'fashion-mnist'; split: 'test'; indices: number[]; labels: number[] }
+    | { source: 'synthetic'; count: number; seed: number; kinds: number[] };
+  /** What the training panel trained on. */
+  task?: 'fashion-mnist' | 'synthetic';
+  /** The training-loss chart: x = steps, one series per network, the losses training returned, and the y axis (range and tick labels as drawn). */
   loss?: {
     steps: number[];
     series: SeriesFigure[];
@@ -23,11 +31,12 @@ export interface Figures {
     yRange: [number, number];
     axisLabels: string[];
   };
-  /** The held-out accuracy chart, and the held-out evaluations trainNetwork returned. */
+  /** The held-out accuracy chart, and the held-out evaluations (`images` of them; a loss on the synthetic task alone). */
   accuracy?: {
     steps: number[];
     series: SeriesFigure[];
-    returned: { step: number; loss: number; accuracy: number }[][];
+    images: number;
+    returned: { step: number; accuracy: number; loss?: number }[][];
     axisLabels: string[];
   };
   /** dcn2 + AconC's learned parameters per channel, as charted. */
@@ -44,6 +53,10 @@ export interface Figures {
   };
   /** The model panel's last run: weights, load time, and the top-5 classes and ms per image shown for fused and composed ACON. */
   model?: ModelFigures;
+  /** The test image the classify panel shows, its class and each network's prediction (null before a run reaches it). */
+  testImage?: { index: number; label: number; predicted: (number | null)[]; torch: number[] };
+  /** The classify panel's last run. */
+  classify?: ClassifyFigures;
 }
 
 export const figures: Figures = { canvases: { watched: 0, lost: 0, restored: 0 } };

@@ -1,6 +1,7 @@
-// The demo page: curves, validation, benchmark and training panels. `?report=1` runs the
-// validation alone (what `npm run report` reads headless); `?bench=N,C,H,W;…` and `?steps=K`
-// shorten the benchmark and the training (the end-to-end test uses them).
+// The demo page: curves, validation, benchmark, training, classify and model panels. `?report=1`
+// runs the validation alone (what `npm run report` reads headless); `?bench=N,C,H,W;…`, `?steps=K`
+// (and `?batch=B`) and `?classify=N` shorten the benchmark, the training and the classify panel (the
+// end-to-end test uses them).
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-core/dist/register_all_gradients';
 import '@tensorflow/tfjs-backend-webgpu';
@@ -9,9 +10,12 @@ import { AconGPU } from '../src/index';
 import type { Shape4 } from '../bench/bench';
 import { setupCurves } from './curves';
 import { formatValidation, runValidation } from '../tools/report/validation';
-import { runBenchPanel, runTraining, sampleGrid, summaries } from './panels';
+import { describeTraining, HELD_OUT, runBenchPanel, runTraining, sampleGrid, summaries } from './panels';
 import { figures, type Figures } from './figures';
 import { setupModelPanel } from './models';
+import { fashionSamples, fashionSplit, unavailable } from './fashion';
+import { setupClassifyPanel } from './classify';
+import { FASHION_CLASSES, type FashionMnist } from '../tools/fashionMnist';
 
 declare global {
   interface Window {
@@ -125,8 +129,10 @@ async function main() {
       panels.curves = 'failed';
     },
   );
-  sampleGrid($('samples'));
-  summaries($('summaries'));
+  // all 10,000 test images on a GPU; the first 1,000 on a CPU (SwiftShader: 30–60 s per network)
+  const software = !acon || acon.context.software;
+  $<HTMLInputElement>('classify-count').value = params.get('classify') ?? (software ? '1000' : '10000');
+  const fashion = setupFashion();
 
   $('run-validation').addEventListener('click', () => void validate());
   const benchShapes = params
@@ -166,22 +172,79 @@ async function main() {
         'training',
         $<HTMLButtonElement>('run-training'),
         $('train-status'),
-        () =>
-          runTraining(
+        async () => {
+          // Fashion-MNIST's training split is fetched at the first run (26 MB gzipped)
+          const test = await fashion;
+          const task = test ? { train: await fashionSplit('train'), test } : null;
+          const runs = await runTraining(
             $('train-body'),
+            task,
             Number($<HTMLInputElement>('train-steps').value),
             Number($<HTMLInputElement>('train-batch').value),
             progress('train-progress'),
-          ),
-        (rs) =>
-          rs
-            .map(
-              (r) =>
-                `${r.kind}: held-out loss ${r.heldOut.at(-1)!.loss.toFixed(3)}, accuracy ${(100 * r.heldOut.at(-1)!.accuracy).toFixed(1)} % (${r.msPerStep.toFixed(0)} ms/step)`,
-            )
-            .join(' · '),
+          );
+          return describeTraining(task, runs);
+        },
+        (text) => text,
       ),
   );
+  const test = await fashion;
+  if (test) {
+    const classify = setupClassifyPanel(
+      $('classify-body'),
+      test,
+      $<HTMLInputElement>('classify-count'),
+      progress('classify-progress'),
+    );
+    $<HTMLButtonElement>('run-classify').disabled = false;
+    $('run-classify').addEventListener(
+      'click',
+      () =>
+        void panel(
+          'classify',
+          $<HTMLButtonElement>('run-classify'),
+          $('classify-status'),
+          classify.run,
+          (f) =>
+            `${f.count.toLocaleString('en-US')} test images: ${Object.entries(f.nets)
+              .map(([kind, r]) => `${kind} ${r.shownAccuracyText}, ${r.differFromTorch} differ from PyTorch`)
+              .join(' · ')}`,
+        ),
+    );
+  }
+}
+
+/**
+ * Fashion-MNIST's test split, for the training panel's samples and held-out images and for the
+ * classify panel; where the dataset is absent (or unreadable) the page says so, the training panel
+ * falls back to the synthetic task, and the classify panel stays off.
+ */
+async function setupFashion(): Promise<FashionMnist | null> {
+  const note = $('train-task');
+  try {
+    const test = await fashionSplit('test');
+    note.textContent =
+      `Task: Fashion-MNIST, 10 classes of clothing (28 × 28 grey, padded to 32 × 32 and repeated over 3 channels as in ` +
+      `PyTorch's experiment, scripts/fashion_experiment.py); Adam 1e-3, cross-entropy, a shuffled order of the ` +
+      `60,000 training images; held-out: the first ${HELD_OUT} test images. The first 16 test images:`;
+    fashionSamples($('samples'), test);
+    summaries($('summaries'), FASHION_CLASSES.length);
+    return test;
+  } catch (e) {
+    const why = unavailable(e);
+    console.warn(e);
+    note.className = 'warn';
+    note.textContent = `${why}: training on the synthetic red-disc task instead (is the shape a red disc? Both shape and colour matter).`;
+    sampleGrid($('samples'));
+    summaries($('summaries'), 1);
+    $('classify-body').append(
+      Object.assign(document.createElement('p'), {
+        className: 'warn',
+        textContent: `${why}: nothing to classify here. Install it (apt-get install dataset-fashion-mnist) and serve the page with npm run demo.`,
+      }),
+    );
+    return null;
+  }
 }
 
 main().catch((e: unknown) => {

@@ -1,10 +1,13 @@
-// The benchmark and training panels of the demo.
+// The benchmark and training panels of the demo: the training panel runs on Fashion-MNIST where the
+// dataset is served (demo/fashion.ts), on the synthetic red-disc task otherwise.
 import * as tf from '@tensorflow/tfjs-core';
 import { formatReport, runBench, type BenchReport, type Family, type Shape4 } from '../bench/bench';
 import * as tfl from '@tensorflow/tfjs-layers';
 import { AconC, MetaAconC, paramCounts, seedModel, summaryText, type NetKind } from '../src/layers/index';
 import { makeDataset } from '../tools/data';
-import { trainNetwork, type TrainResult } from '../tools/train';
+import { trainNetwork } from '../tools/train';
+import type { FashionMnist } from '../tools/fashionMnist';
+import { evaluateFashion, fashionTensor, trainFashion } from '../tools/fashionTrain';
 import { axisLabels, barChart, keepDrawn, lineChart, type uPlot } from './charts';
 import { figures, type SeriesFigure } from './figures';
 
@@ -54,7 +57,7 @@ const KINDS: { kind: NetKind; label: string }[] = [
   { kind: 'dcn2-meta', label: 'dcn2 + MetaAconC' },
 ];
 
-/** A grid of dataset samples with their labels. */
+/** Without Fashion-MNIST: a grid of the synthetic task's samples with their labels. */
 export function sampleGrid(root: HTMLElement): void {
   const seed = 42;
   const d = makeDataset(16, seed);
@@ -72,14 +75,15 @@ export function sampleGrid(root: HTMLElement): void {
     keepDrawn(c, paint);
     grid.append(el('figure', {}, c, el('figcaption', { textContent: names[d.kinds[k]!]! })));
   }
-  root.append(grid);
-  figures.samples = { count: d.count, seed, kinds: Array.from(d.kinds) };
+  root.replaceChildren(grid);
+  figures.samples = { source: 'synthetic', count: d.count, seed, kinds: Array.from(d.kinds) };
 }
 
-/** Parameter summaries of the three networks: their tf.layers model.summary(). */
-export function summaries(root: HTMLElement): void {
+/** Parameter summaries of the three networks with `numClasses` outputs: their tf.layers model.summary(). */
+export function summaries(root: HTMLElement, numClasses: number): void {
+  root.replaceChildren();
   for (const { kind, label } of KINDS) {
-    const model = seedModel(kind);
+    const model = seedModel(kind, { numClasses });
     const { trainable, nonTrainable } = paramCounts(model);
     const counts = `${trainable.toLocaleString('en-US')} trainable parameters${nonTrainable ? ` + ${nonTrainable.toLocaleString('en-US')} non-trainable (running statistics)` : ''}`;
     root.append(
@@ -94,22 +98,104 @@ export function summaries(root: HTMLElement): void {
   }
 }
 
-/** The models of the last training run (freed when the next run starts). */
-let trained: TrainResult[] = [];
+/** The training task: Fashion-MNIST's two splits, or null for the synthetic red-disc task (tools/data.ts). */
+export type Task = { train: FashionMnist; test: FashionMnist } | null;
 
-/** Trains the three networks side by side (their steps interleave) and draws the curves live. */
+/** Fashion-MNIST's held-out images: the first this many of the test split (~9 s per network on SwiftShader). */
+export const HELD_OUT = 200;
+
+/** One network's run, whatever the task: loss per step, held-out evaluations (a loss on the synthetic task alone), the model. */
+export interface TrainRun {
+  kind: NetKind;
+  loss: number[];
+  heldOut: { step: number; accuracy: number; loss?: number }[];
+  network: tfl.Sequential;
+  msPerStep: number;
+  dispose(): void;
+}
+
+const range = (n: number) => Array.from({ length: n }, (_, i) => i);
+
+type OnStep = (step: number, loss: number, heldOutAccuracy?: number) => void;
+
+/**
+ * Trains `kind` on Fashion-MNIST with the experiment's recipe (tools/fashionTrain.ts: seed 0, Adam
+ * 1e-3, cross-entropy, a shuffled order per epoch), evaluating the first HELD_OUT test images every
+ * `evalEvery` steps and after the last.
+ */
+async function trainOnFashion(
+  kind: NetKind,
+  { train, test }: NonNullable<Task>,
+  steps: number,
+  batchSize: number,
+  evalEvery: number,
+  onStep: OnStep,
+): Promise<TrainRun> {
+  const heldOut: TrainRun['heldOut'] = [];
+  const t0 = performance.now();
+  const r = await trainFashion(kind, train, {
+    maxSteps: steps,
+    epochs: Math.ceil((steps * batchSize) / train.count) + 1,
+    batchSize,
+    onProgress: async ({ step, steps: total, loss, model }) => {
+      let accuracy: number | undefined;
+      if (step % evalEvery === 0 || step === total) {
+        accuracy = (await evaluateFashion(model, test, { limit: HELD_OUT })).accuracy;
+        heldOut.push({ step, accuracy });
+      }
+      onStep(step, loss, accuracy);
+    },
+  });
+  const msPerStep = (performance.now() - t0) / r.loss.length;
+  return { kind, loss: r.loss, heldOut, network: r.model, msPerStep, dispose: r.dispose };
+}
+
+/** Trains `kind` on the synthetic red-disc task (tools/train.ts): 1,024 training and 64 held-out images. */
+const trainOnSynthetic = (kind: NetKind, steps: number, batchSize: number, evalEvery: number, onStep: OnStep) =>
+  trainNetwork(kind, {
+    steps,
+    batchSize,
+    learningRate: 2e-3,
+    seed: 7,
+    trainSize: 1024,
+    testSize: 64,
+    evalEvery,
+    onProgress: ({ step, loss, heldOut }) => onStep(step, loss, heldOut?.accuracy),
+  });
+
+/** The status line after a run: the task, each network's last losses and held-out accuracy, and the time per step. */
+export function describeTraining(task: Task, runs: TrainRun[]): string {
+  const what = task
+    ? `Trained on Fashion-MNIST (${task.train.count.toLocaleString('en-US')} training images; held-out: the first ${HELD_OUT} test images)`
+    : 'Trained on the synthetic red-disc task';
+  const nets = runs.map((r) => {
+    const last = r.heldOut.at(-1)!;
+    const loss = last.loss === undefined ? '' : `held-out loss ${last.loss.toFixed(3)}, `;
+    return `${r.kind}: training loss ${r.loss.at(-1)!.toFixed(3)}, ${loss}accuracy ${(100 * last.accuracy).toFixed(1)} %`;
+  });
+  // the three interleave, so each one's wall-clock time per step is that of a step of all three
+  const ms = Math.max(...runs.map((r) => r.msPerStep));
+  return `${what}. ${nets.join(' · ')} (${(ms / 1000).toFixed(1)} s per step of the three, held-out evaluations included)`;
+}
+
+/** The models of the last training run (freed when the next run starts). */
+let trained: TrainRun[] = [];
+
+/** Trains the three networks side by side on `task` (their steps interleave) and draws the curves live. */
 export async function runTraining(
   root: HTMLElement,
+  task: Task,
   steps: number,
   batchSize: number,
   onProgress: (done: number, total: number) => void,
-): Promise<TrainResult[]> {
+): Promise<TrainRun[]> {
   root.replaceChildren();
   for (const r of trained.splice(0)) r.dispose();
   delete figures.loss;
   delete figures.accuracy;
   delete figures.aconParams;
   delete figures.betaHistogram;
+  figures.task = task ? 'fashion-mnist' : 'synthetic';
   const lossEl = el('div');
   const accEl = el('div');
   const betaEl = el('div');
@@ -118,43 +204,40 @@ export async function runTraining(
   const loss = KINDS.map(() => xs.map(() => null as number | null));
   const evalEvery = Math.max(1, Math.round(steps / 10));
   const acc = KINDS.map(() => xs.map(() => null as number | null));
+  const heldOutImages = task ? HELD_OUT : 64;
   const colors = ['#5f6368', '#1a73e8', '#d93025'];
   const lossPlot = lineChart(
     lossEl,
-    'training loss (sigmoid cross-entropy; chance = ln 2 ≈ 0.693)',
+    task
+      ? 'training loss (cross-entropy over 10 classes; chance = ln 10 ≈ 2.303)'
+      : 'training loss (sigmoid cross-entropy; chance = ln 2 ≈ 0.693)',
     KINDS.map((k, i) => ({ label: k.label, color: colors[i]! })),
     [xs, ...loss] as uPlot.AlignedData,
     { xLabel: 'step', integerX: true },
   );
   const accPlot = lineChart(
     accEl,
-    'held-out accuracy',
+    `held-out accuracy (${heldOutImages} images; chance = ${task ? '0.1' : '0.5'})`,
     KINDS.map((k, i) => ({ label: k.label, color: colors[i]!, points: true })),
     [xs, ...acc] as uPlot.AlignedData,
     { xLabel: 'step', integerX: true },
   );
   let done = 0;
-  const results = await Promise.all(
-    KINDS.map(({ kind }, i) =>
-      trainNetwork(kind, {
-        steps,
-        batchSize,
-        learningRate: 2e-3,
-        seed: 7,
-        trainSize: 1024,
-        testSize: 64,
-        evalEvery,
-        onProgress: ({ step, loss: l, heldOut }) => {
-          loss[i]![step - 1] = l;
-          if (heldOut) acc[i]![step - 1] = heldOut.accuracy;
-          lossPlot.setData([xs, ...loss] as uPlot.AlignedData);
-          accPlot.setData([xs, ...acc] as uPlot.AlignedData);
-          onProgress(++done, steps * KINDS.length);
-        },
-      }),
-    ),
+  const runs = await Promise.all(
+    KINDS.map(({ kind }, i) => {
+      const onStep: OnStep = (step, l, accuracy) => {
+        loss[i]![step - 1] = l;
+        if (accuracy !== undefined) acc[i]![step - 1] = accuracy;
+        lossPlot.setData([xs, ...loss] as uPlot.AlignedData);
+        accPlot.setData([xs, ...acc] as uPlot.AlignedData);
+        onProgress(++done, steps * KINDS.length);
+      };
+      return task
+        ? trainOnFashion(kind, task, steps, batchSize, evalEvery, onStep)
+        : trainOnSynthetic(kind, steps, batchSize, evalEvery, onStep);
+    }),
   );
-  trained = results;
+  trained = runs;
   // what each chart holds (uPlot's own data) next to what the training returned
   const plotted = (plot: uPlot): SeriesFigure[] =>
     KINDS.map((k, i) => ({ label: k.label, values: Array.from(plot.data[i + 1]!, (v) => v ?? null) }));
@@ -163,7 +246,7 @@ export async function runTraining(
     get series() {
       return plotted(lossPlot);
     },
-    returned: results.map((r) => r.loss),
+    returned: runs.map((r) => r.loss),
     get yRange(): [number, number] {
       return [lossPlot.scales.y!.min!, lossPlot.scales.y!.max!];
     },
@@ -176,13 +259,17 @@ export async function runTraining(
     get series() {
       return plotted(accPlot);
     },
-    returned: results.map((r) => r.heldOut),
+    images: heldOutImages,
+    returned: runs.map((r) => r.heldOut),
     get axisLabels() {
       return axisLabels(accPlot, 1);
     },
   };
-  await drawBetas(betaEl, results);
-  return results;
+  // Meta-ACON's β over 64 held-out images
+  const betaImages = () =>
+    task ? fashionTensor(task.test, range(64)) : tf.tensor4d(makeDataset(64, 99).images, [64, 32, 32, 3]);
+  await drawBetas(betaEl, runs, betaImages);
+  return runs;
 }
 
 /** The ACON layer of a trained seed model. */
@@ -193,7 +280,7 @@ function actLayer<T>(model: tfl.LayersModel, cls: new (...a: never[]) => T): T {
 }
 
 /** The learned β per channel (AconC) and the distribution of Meta-ACON's β over held-out images. */
-async function drawBetas(root: HTMLElement, results: TrainResult[]): Promise<void> {
+async function drawBetas(root: HTMLElement, results: TrainRun[], images: () => tf.Tensor4D): Promise<void> {
   const acon = actLayer(results[1]!.network, AconC);
   const [beta, p1, p2] = await Promise.all(
     [acon.beta!, acon.p1!, acon.p2!].map(async (w) => Array.from(await w.read().data())),
@@ -217,12 +304,9 @@ async function drawBetas(root: HTMLElement, results: TrainResult[]): Promise<voi
   // Meta-ACON: β for 64 held-out images through the trained generator (inference mode), histogrammed
   const meta = results[2]!.network;
   const layer = actLayer(meta, MetaAconC);
-  const test = makeDataset(64, 99);
   // the activations entering the MetaAconC layer: conv1..conv3 of the trained model (shares its layers)
   const features = tfl.model({ inputs: meta.inputs, outputs: layer.input as tfl.SymbolicTensor });
-  const betaT = tf.tidy(() =>
-    layer.computeBeta(features.predict(tf.tensor4d(test.images, [64, 32, 32, 3])) as tf.Tensor),
-  );
+  const betaT = tf.tidy(() => layer.computeBeta(features.predict(images()) as tf.Tensor));
   // read asynchronously: tfjs's webgpu dataSync copies through a WebGPU canvas, which on SwiftShader
   // loses the page's GPU channel (the WebGPU device and every canvas) and reads zeros
   const betas = await betaT.data();

@@ -1,44 +1,82 @@
 // End-to-end: the built demo (vite build + vite preview) in headless Chromium, every panel run,
 // no console errors, the numbers behind every figure (window.__figures, demo/figures.ts) and the
-// pixels on screen checked; screenshots go to tests/e2e/artifacts (git-ignored).
+// pixels on screen checked; screenshots go to tests/e2e/artifacts (git-ignored). The preview serves
+// Debian's Fashion-MNIST as the dev server does (scripts/datasets-plugin.mjs); a second one serves an
+// empty folder instead, for the page without the dataset.
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { mkdirSync, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { inflateSync } from 'node:zlib';
-import { build, preview, type PreviewServer } from 'vite';
+import { build, preview, type InlineConfig, type PreviewServer } from 'vite';
 import type { Figures } from '../../demo/figures';
 import { chromium, type Browser, type Locator, type Page } from 'playwright';
 import { findChrome, CHROME_ARGS } from '../../scripts/chrome.mjs';
+import { datasets } from '../../scripts/datasets-plugin.mjs';
 import { makeDataset } from '../../tools/data';
+import { FASHION_CLASSES, fashionMnist, gunzip, type FashionMnist } from '../../tools/fashionMnist';
 
 const ART = 'tests/e2e/artifacts';
+/** Whether Debian's dataset-fashion-mnist is installed: the Fashion-MNIST checks run, or the fallback's. */
+const FASHION = existsSync('/usr/share/datasets/fashion-mnist/t10k-images-idx3-ubyte.gz');
 let server: PreviewServer;
+/** The same build, served with no dataset. */
+let bare: PreviewServer;
+let emptyDir: string;
 let browser: Browser;
 let base: string;
+let bareBase: string;
+/** PyTorch's side of the Fashion-MNIST experiment: parameter counts, and its seed-0 predictions of the 10,000 test images. */
+const EXPERIMENT = JSON.parse(readFileSync('demo/fashion/experiment.json', 'utf8')) as {
+  summary: Record<string, { params: number }>;
+  predictions_seed0: Record<string, string>;
+};
+/** The first 1,000 test images and labels (tests/fixtures/fashion-mnist, equal to Debian's). */
+let fixture: FashionMnist;
 
 beforeAll(async () => {
   mkdirSync(ART, { recursive: true });
-  const config = {
-    configFile: false as const,
+  if (!FASHION)
+    console.warn(
+      '*** dataset-fashion-mnist is not installed: the demo trains on the synthetic task, and the e2e test checks that instead of Fashion-MNIST ***',
+    );
+  const config = (dir?: string): InlineConfig => ({
+    configFile: false,
     root: process.cwd(),
     base: './',
-    logLevel: 'error' as const,
+    logLevel: 'error',
+    plugins: [datasets(dir ? { dir } : {})],
     build: { outDir: 'dist-demo', target: 'esnext', rollupOptions: { input: 'demo/index.html' } },
-  };
-  await build(config);
-  server = await preview({ ...config, preview: { host: '127.0.0.1', port: 0 } });
+  });
+  await build(config());
+  server = await preview({ ...config(), preview: { host: '127.0.0.1', port: 0 } });
   base = server.resolvedUrls!.local[0]!;
+  emptyDir = mkdtempSync(join(tmpdir(), 'acon-no-datasets-'));
+  bare = await preview({ ...config(emptyDir), preview: { host: '127.0.0.1', port: 0 } });
+  bareBase = bare.resolvedUrls!.local[0]!;
   browser = await chromium.launch({ executablePath: findChrome(), args: CHROME_ARGS, headless: true });
+  const file = (name: string) => readFileSync(`tests/fixtures/fashion-mnist/test-1000-${name}.gz`);
+  fixture = fashionMnist(
+    await gunzip(file('images-idx3-ubyte'), 'images'),
+    await gunzip(file('labels-idx1-ubyte'), 'labels'),
+  );
 }, 300_000);
 
 afterAll(async () => {
   await browser?.close();
-  await new Promise<void>((r) => server?.httpServer.close(() => r()));
+  for (const s of [server, bare]) await new Promise<void>((r) => (s ? s.httpServer.close(() => r()) : r()));
+  if (emptyDir) rmSync(emptyDir, { recursive: true, force: true });
 });
 
-function collectErrors(page: Page): string[] {
+/**
+ * Console errors and page errors. Where the page runs without the dataset (`datasetAbsent`), the
+ * browser's own line for each 404 from /datasets/fashion-mnist/ is expected (the page says so itself).
+ */
+function collectErrors(page: Page, datasetAbsent = !FASHION): string[] {
   const errors: string[] = [];
   page.on('console', (m) => {
-    if (m.type() === 'error') errors.push(m.text());
+    const missing = /status of 404/.test(m.text()) && m.location().url.includes('/datasets/fashion-mnist/');
+    if (m.type() === 'error' && !(datasetAbsent && missing)) errors.push(m.text());
     // tfjs's webgpu backend says so on its first synchronous read (dataSync, arraySync), which on
     // SwiftShader loses the page's GPU channel (see the context-loss check below)
     if (m.type() === 'warning' && /synchronously reading data from GPU/.test(m.text())) errors.push(m.text());
@@ -188,36 +226,48 @@ const NETS = [
   ['dcn2-meta', 'dcn2 + MetaAconC'],
 ] as const;
 
-/** The training panel's numbers (window.__figures) after `steps` steps; returns the accuracy colours that coinciding points may hide. */
-async function checkFigures(page: Page, steps: number): Promise<string[]> {
+/**
+ * The training panel's numbers (window.__figures) after `steps` steps, on Fashion-MNIST or (`fashion`
+ * false) the synthetic task; `canvases` is how many the page watches. Returns the accuracy colours
+ * that coinciding points may hide.
+ */
+async function checkFigures(page: Page, steps: number, fashion: boolean, canvases: number): Promise<string[]> {
   const f = (await page.evaluate(() => window.__figures))!;
+  expect(f.task).toBe(fashion ? 'fashion-mnist' : 'synthetic');
   const xs = Array.from({ length: steps }, (_, i) => i + 1);
-  // training loss: the plotted values are those trainNetwork returned, finite, and near ln 2 (the
-  // untrained logit is near 0, and a few Adam steps at lr 2e-3 cannot move it far)
+  // training loss: the plotted values are those training returned, finite, and near chance: ln 10
+  // over 10 classes (the untrained logits are small, and a step or two of Adam at lr 1e-3 moves
+  // them little; a batch of 4 leaves the loss noisy), ln 2 on the synthetic task's one logit
   const loss = f.loss!;
   expect(loss.steps).toEqual(xs);
   expect(loss.series.map((s) => s.label)).toEqual(NETS.map(([, label]) => label));
   expect(loss.series.map((s) => s.values)).toEqual(loss.returned);
   const values = loss.returned.flat();
   expect(values).toHaveLength(NETS.length * steps);
-  for (const v of values) expect(Math.abs(v - Math.LN2), `loss ${v}`).toBeLessThan(0.05);
+  const [chance, within] = fashion ? [Math.LN10, 0.5] : [Math.LN2, 0.05];
+  for (const v of values) expect(Math.abs(v - chance), `loss ${v}`).toBeLessThan(within);
   expectAxis(loss.axisLabels, loss.yRange, values);
-  // held-out accuracy: plotted at the evaluated steps (all of them for 10 steps or fewer), k/64 of the 64 held-out images
+  // held-out accuracy: plotted at the evaluated steps (all of them for 10 steps or fewer), k/n of the n held-out images
   const acc = f.accuracy!;
   expect(acc.steps).toEqual(xs);
+  expect(acc.images).toBe(fashion ? 200 : 64);
   acc.returned.forEach((evals, i) => {
     expect(evals.map((e) => e.step)).toEqual(xs);
     expect(acc.series[i]!.values).toEqual(evals.map((e) => e.accuracy));
-    for (const e of evals)
-      expect(Number.isInteger(e.accuracy * 64) && e.accuracy >= 0 && e.accuracy <= 1, `accuracy ${e.accuracy}`).toBe(
+    for (const e of evals) {
+      const k = e.accuracy * acc.images;
+      expect(Math.abs(k - Math.round(k)) < 1e-6 && e.accuracy >= 0 && e.accuracy <= 1, `accuracy ${e.accuracy}`).toBe(
         true,
       );
+    }
   });
   const status = (await page.textContent('#train-status'))!;
+  expect(status).toMatch(fashion ? /^Trained on Fashion-MNIST \(60,000 training images/ : /^Trained on the synthetic/);
   NETS.forEach(([kind], i) => {
     const last = acc.returned[i]!.at(-1)!;
+    const heldOutLoss = fashion ? '' : `held-out loss ${last.loss!.toFixed(3)}, `;
     expect(status).toContain(
-      `${kind}: held-out loss ${last.loss.toFixed(3)}, accuracy ${(100 * last.accuracy).toFixed(1)} %`,
+      `${kind}: training loss ${loss.returned[i]!.at(-1)!.toFixed(3)}, ${heldOutLoss}accuracy ${(100 * last.accuracy).toFixed(1)} %`,
     );
   });
   // dcn2 + AconC's parameters: 64 channels, finite
@@ -240,8 +290,8 @@ async function checkFigures(page: Page, steps: number): Promise<string[]> {
   expect(beta.counts[first]).toBeGreaterThan(0);
   expect(beta.counts[last]).toBeGreaterThan(0);
   beta.counts.forEach((c, k) => (k < first || k > last) && expect(c, `bin ${k}`).toBe(0));
-  // no canvas lost its context: 2 curves, 1 benchmark chart, 4 training charts, 16 thumbnails
-  expect(f.canvases).toEqual({ watched: 23, lost: 0, restored: 0 });
+  // no canvas lost its context
+  expect(f.canvases).toEqual({ watched: canvases, lost: 0, restored: 0 });
   // accuracy points that every later series covers (equal values at every step) may be hidden
   const series = acc.series.map((s) => s.values);
   const colors = (await page.locator('#train-body > div').nth(1).getAttribute('data-colors'))!.split(' ');
@@ -249,62 +299,111 @@ async function checkFigures(page: Page, steps: number): Promise<string[]> {
 }
 
 /**
- * The 16 thumbnails: makeDataset(16, 42) exactly in canvas memory, and on screen at 2× (64 CSS px,
- * pixelated) inside a 1-px border; the element's box may start at a fractional pixel, so the
- * image is looked for at each whole-pixel offset the screenshot allows.
+ * Canvas `locator` shows `expected(p, ch)` (pixel p of a size × size image, RGB) exactly in canvas
+ * memory and on screen at `scale`× (pixelated) inside a 1-px border; the element's box may start at a
+ * fractional pixel, so the image is looked for at each whole-pixel offset the screenshot allows.
+ * Returns the channel values that differ in memory and on screen.
  */
-async function checkSamples(page: Page) {
-  const d = makeDataset(16, 42);
-  expect(await page.evaluate(() => window.__figures!.samples)).toEqual({
-    count: 16,
-    seed: 42,
-    kinds: Array.from(d.kinds),
-  });
-  const expected = (k: number, p: number, ch: number) =>
-    ch === 3 ? 255 : Math.round(d.images[(k * 1024 + p) * 3 + ch]! * 255);
-  const memory = await page.evaluate(() =>
-    Array.from(document.querySelectorAll<HTMLCanvasElement>('#samples canvas'), (c) =>
-      Array.from(c.getContext('2d')!.getImageData(0, 0, 32, 32).data),
-    ),
+async function wrongPixels(locator: Locator, size: number, expected: (p: number, ch: number) => number, scale = 2) {
+  const memory = await locator.evaluate((c: HTMLCanvasElement) =>
+    Array.from(c.getContext('2d')!.getImageData(0, 0, c.width, c.height).data),
   );
-  expect(memory).toHaveLength(16);
-  const thumbs = page.locator('#samples canvas');
-  for (let k = 0; k < 16; k++) {
-    let wrongInMemory = 0;
-    for (let p = 0; p < 1024; p++)
-      for (let ch = 0; ch < 4; ch++) if (memory[k]![p * 4 + ch] !== expected(k, p, ch)) wrongInMemory++;
-    expect(wrongInMemory, `thumbnail ${k}: channel values that differ from the dataset in canvas memory`).toBe(0);
-    const shot = decodePng(await thumbs.nth(k).screenshot());
-    expect(shot.width).toBeGreaterThanOrEqual(66);
-    expect(shot.height).toBeGreaterThanOrEqual(66);
-    const wrongOnScreen = (ox: number, oy: number) => {
-      let wrong = 0;
-      for (let y = 0; y < 64; y++) {
-        for (let x = 0; x < 64; x++) {
-          const [p, q] = [(y >> 1) * 32 + (x >> 1), ((oy + y) * shot.width + ox + x) * 4];
-          for (let ch = 0; ch < 3; ch++) if (Math.abs(shot.rgba[q + ch]! - expected(k, p, ch)) > 2) wrong++;
-        }
+  expect(memory).toHaveLength(size * size * 4);
+  let inMemory = 0;
+  for (let p = 0; p < size * size; p++)
+    for (let ch = 0; ch < 4; ch++) if (memory[p * 4 + ch] !== (ch === 3 ? 255 : expected(p, ch))) inMemory++;
+  const shot = decodePng(await locator.screenshot());
+  const S = scale * size;
+  expect(shot.width).toBeGreaterThanOrEqual(S + 2);
+  expect(shot.height).toBeGreaterThanOrEqual(S + 2);
+  const wrongOnScreen = (ox: number, oy: number) => {
+    let wrong = 0;
+    for (let y = 0; y < S; y++) {
+      for (let x = 0; x < S; x++) {
+        const [p, q] = [Math.floor(y / scale) * size + Math.floor(x / scale), ((oy + y) * shot.width + ox + x) * 4];
+        for (let ch = 0; ch < 3; ch++) if (Math.abs(shot.rgba[q + ch]! - expected(p, ch)) > 2) wrong++;
       }
-      return wrong;
-    };
-    const offsets = Array.from(
-      { length: (shot.width - 63) * (shot.height - 63) },
-      (_, i) => [i % (shot.width - 63), Math.floor(i / (shot.width - 63))] as const,
+    }
+    return wrong;
+  };
+  const offsets = Array.from(
+    { length: (shot.width - S + 1) * (shot.height - S + 1) },
+    (_, i) => [i % (shot.width - S + 1), Math.floor(i / (shot.width - S + 1))] as const,
+  );
+  const onScreen = Math.min(...offsets.map(([ox, oy]) => wrongOnScreen(ox, oy)));
+  return { inMemory, onScreen, shot: `${shot.width}×${shot.height}` };
+}
+
+/** Fashion-MNIST test image `i` of the fixture, grey, as RGB channel values. */
+const fashionPixel = (i: number) => (p: number) => fixture.images[i * 28 * 28 + p]!;
+
+/**
+ * The 16 thumbnails: the first 16 Fashion-MNIST test images (28 × 28 grey) with their classes, or
+ * without the dataset makeDataset(16, 42) (32 × 32 RGB), exactly in canvas memory and on screen at 2×.
+ */
+async function checkSamples(page: Page, fashion: boolean) {
+  const samples = (await page.evaluate(() => window.__figures!.samples))!;
+  const thumbs = page.locator('#samples canvas');
+  expect(await thumbs.count()).toBe(16);
+  let size: number;
+  let expected: (k: number) => (p: number, ch: number) => number;
+  if (fashion) {
+    const indices = Array.from({ length: 16 }, (_, i) => i);
+    expect(samples).toEqual({
+      source: 'fashion-mnist',
+      split: 'test',
+      indices,
+      labels: indices.map((i) => fixture.labels[i]),
+    });
+    expect(await page.locator('#samples figcaption').allTextContents()).toEqual(
+      indices.map((i) => FASHION_CLASSES[fixture.labels[i]!]),
     );
-    const fewest = Math.min(...offsets.map(([ox, oy]) => wrongOnScreen(ox, oy)));
+    [size, expected] = [28, fashionPixel];
+  } else {
+    const d = makeDataset(16, 42);
+    expect(samples).toEqual({ source: 'synthetic', count: 16, seed: 42, kinds: Array.from(d.kinds) });
+    size = 32;
+    expected = (k) => (p, ch) => Math.round(d.images[(k * 1024 + p) * 3 + ch]! * 255);
+  }
+  for (let k = 0; k < 16; k++) {
+    const wrong = await wrongPixels(thumbs.nth(k), size, expected(k));
+    expect(wrong.inMemory, `thumbnail ${k}: channel values that differ from the dataset in canvas memory`).toBe(0);
     expect(
-      fewest,
-      `thumbnail ${k}: channel values that differ from the dataset on screen (${shot.width}×${shot.height} shot)`,
+      wrong.onScreen,
+      `thumbnail ${k}: channel values that differ from the dataset on screen (${wrong.shot} shot)`,
     ).toBe(0);
   }
 }
+
+/** The classify panel's test image: the fixture's image it names, in canvas memory and on screen at 4×. */
+async function checkTestImage(page: Page) {
+  const { index } = (await page.evaluate(() => window.__figures!.testImage))!;
+  const wrong = await wrongPixels(page.locator('#classify-body canvas.test-image'), 28, fashionPixel(index), 4);
+  expect(
+    [wrong.inMemory, wrong.onScreen],
+    `test image ${index}: channel values that differ (${wrong.shot} shot)`,
+  ).toEqual([0, 0]);
+}
+
+/** The training panel's note without the dataset. */
+const FALLBACK =
+  'Fashion-MNIST not found (Debian package dataset-fashion-mnist): training on the synthetic red-disc task instead';
 
 describe('demo', () => {
   test('every panel runs and reports success, with no console errors', async () => {
     const page = await browser.newPage({ viewport: { width: 1100, height: 900 } });
     const errors = collectErrors(page);
-    await page.goto(`${base}demo/index.html?bench=2,16,8,8&steps=2&batch=4`);
+    await page.goto(`${base}demo/index.html?bench=2,16,8,8&steps=2&batch=4&classify=10`);
     await page.waitForFunction(() => window.__panels?.curves === 'ok', null, { timeout: 120_000 });
+    // the training panel says what it trains on once the test split has loaded (or failed to)
+    await page.waitForFunction(() => window.__figures?.samples !== undefined, null, { timeout: 60_000 });
+    if (FASHION) {
+      expect(await page.textContent('#train-task')).toMatch(/^Task: Fashion-MNIST, 10 classes/);
+      // the networks with 10 outputs have PyTorch's parameter counts (experiment.json)
+      const summary = (await page.locator('#summaries summary').allTextContents()).join('\n');
+      for (const [kind] of NETS)
+        expect(summary).toContain(`${EXPERIMENT.summary[kind].params.toLocaleString('en-US')} trainable parameters`);
+    } else expect(await page.textContent('#train-task')).toContain(FALLBACK);
     expect(await page.locator('#curves-body .uplot').count()).toBe(2);
     expect(await page.textContent('#curves-body .note')).toMatch(/GPU vs CPU reference: max \|Δy\| = /);
     await page.click('text=ACON-A (Swish)');
@@ -324,7 +423,7 @@ describe('demo', () => {
     expectDrawn(await chartInk(page, '#bench-body'), 1);
 
     expect(await runPanel(page, 'run-training', 'training', 600_000)).toBe('ok');
-    expect(await page.textContent('#train-status')).toMatch(/dcn3: held-out loss .* dcn2-acon: .* dcn2-meta: /);
+    expect(await page.textContent('#train-status')).toMatch(/dcn3: training loss .* dcn2-acon: .* dcn2-meta: /);
     expect(await page.locator('#train-body .uplot').count()).toBe(4);
     expect(await page.locator('#samples canvas').count()).toBe(16);
     // the charts and samples hold real pixels (not blank)
@@ -339,9 +438,19 @@ describe('demo', () => {
         }),
       );
     expect(await inked()).toBe(true);
-    const mayHide = { 'held-out accuracy': await checkFigures(page, 2) };
+    // 2 curves, 1 benchmark chart, 4 training charts, 16 thumbnails, and the classify panel's test image
+    const canvases = FASHION ? 24 : 23;
+    const accuracyTitle = (await page.locator('#train-body .u-title').nth(1).textContent())!;
+    expect(accuracyTitle).toMatch(/^held-out accuracy/);
+    const mayHide = { [accuracyTitle]: await checkFigures(page, 2, FASHION, canvases) };
     expectDrawn(await chartInk(page, '#train-body'), 4, mayHide);
-    await checkSamples(page);
+    await checkSamples(page, FASHION);
+    if (FASHION) {
+      // the classify panel on 10 images (the next test runs 1,000)
+      expect(await runPanel(page, 'run-classify', 'classify', 300_000)).toBe('ok');
+      const c = (await page.evaluate(() => window.__figures!.classify))!;
+      expect([c.count, c.leakedTensors, c.nets.dcn3.predictions.length]).toEqual([10, 0, 10]);
+    } else expect(await page.isDisabled('#run-classify')).toBe(true);
     // phone width: charts resize, nothing overflows sideways
     await page.setViewportSize({ width: 390, height: 844 });
     // charts follow their container through ResizeObservers, which a busy page may deliver late
@@ -410,17 +519,130 @@ describe('demo', () => {
     // a hardware adapter may well create that shared image and lose nothing; SwiftShader must
     if (software) expect(recovered, 'canvases lost and restored on SwiftShader').toBe(true);
     if (recovered) {
-      expect(await page.evaluate(() => window.__figures!.canvases)).toEqual({ watched: 23, lost: 23, restored: 23 });
+      expect(await page.evaluate(() => window.__figures!.canvases)).toEqual({
+        watched: canvases,
+        lost: canvases,
+        restored: canvases,
+      });
       expect(await inked()).toBe(true);
       expectDrawn(await chartInk(page, '#curves-body'), 2);
       expectDrawn(await chartInk(page, '#bench-body'), 1);
       expectDrawn(await chartInk(page, '#train-body'), 4, mayHide);
-      await checkSamples(page);
+      await checkSamples(page, FASHION);
+      if (FASHION) await checkTestImage(page);
       await page.locator('#training').screenshot({ path: `${ART}/training-restored.png` });
     }
     expect(errors).toEqual([]);
     await page.close();
   }, 1_500_000);
+
+  test('classify panel: the converted networks predict as PyTorch did on the first 1,000 test images, and the page shows their accuracy', async () => {
+    const page = await browser.newPage({ viewport: { width: 1100, height: 900 } });
+    const errors = collectErrors(page);
+    await page.goto(`${base}demo/index.html?classify=1000`);
+    await page.waitForFunction(() => window.__figures?.samples !== undefined, null, { timeout: 120_000 });
+    if (!FASHION) {
+      console.warn(
+        '*** dataset-fashion-mnist is not installed: the classify panel is checked to say so, and no more ***',
+      );
+      expect(await page.textContent('#classify-body')).toContain('Fashion-MNIST not found');
+      expect(await page.isDisabled('#run-classify')).toBe(true);
+      expect(errors).toEqual([]);
+      await page.close();
+      return;
+    }
+    expect(await page.inputValue('#classify-count')).toBe('1000');
+    // the panel counts tf.memory()'s tensors before and after its run: wait until the page's one other
+    // tensor user, the model panel's preview (a tensor read back, freed, then drawn), is done
+    await page.waitForFunction(
+      () => {
+        const c = document.querySelector<HTMLCanvasElement>('#model-body canvas.preview')!;
+        return c
+          .getContext('2d')!
+          .getImageData(0, 0, c.width, c.height)
+          .data.some((v, i) => i % 4 === 3 && v > 0);
+      },
+      null,
+      { timeout: 120_000 },
+    );
+    const t0 = performance.now();
+    expect(await runPanel(page, 'run-classify', 'classify', 900_000)).toBe('ok');
+    const seconds = (performance.now() - t0) / 1000;
+    const c = (await page.evaluate(() => window.__figures!.classify))!;
+    expect(c.count).toBe(1000);
+    // every model and input freed
+    expect(c.leakedTensors).toBe(0);
+    // PyTorch's predictions (and the labels, in beforeAll) read here from the files themselves
+    const torch = EXPERIMENT.predictions_seed0;
+    const labels = fixture.labels;
+    for (const [kind] of NETS) {
+      const r = c.nets[kind];
+      expect(r.predictions).toHaveLength(1000);
+      const differ = r.predictions.filter((p, i) => p !== Number(torch[kind]![i])).length;
+      const correct = r.predictions.filter((p, i) => p === labels[i]).length;
+      console.log(
+        `${kind}: accuracy ${correct / 1000} on the first 1,000 test images; ${differ} of 1,000 predictions differ from PyTorch's (${r.ms.toFixed(0)} ms)`,
+      );
+      expect(differ, `${kind}: predictions that differ from PyTorch's`).toBeLessThanOrEqual(1);
+      expect([r.differFromTorch, r.correct, r.accuracy]).toEqual([differ, correct, correct / 1000]);
+      // what the page shows: the accuracy and the count of differences, as text
+      const row = page.locator(`#classify-body tr[data-net="${kind}"]`);
+      expect(await row.locator('td.accuracy').textContent()).toBe(
+        `${correct} / 1,000 (${(correct / 10).toFixed(1)} %)`,
+      );
+      expect(await row.locator('td.differ').textContent()).toBe(`${differ} of 1,000`);
+      expect(await page.textContent('#classify-status')).toContain(`${kind} ${r.shownAccuracyText}, ${differ} differ`);
+      // a trained network, far above chance (0.1)
+      expect(correct / 1000).toBeGreaterThan(0.8);
+    }
+    console.log(`classify panel: 3 networks × 1,000 images in ${seconds.toFixed(0)} s`);
+    // the test image: its class and each network's answer, here and PyTorch's; "Next mistake" goes
+    // to the next image some network gets wrong
+    const answers = async () => {
+      const shown = (await page.evaluate(() => window.__figures!.testImage))!;
+      const i = shown.index;
+      expect(shown).toEqual({
+        index: i,
+        label: labels[i],
+        predicted: NETS.map(([kind]) => c.nets[kind].predictions[i]),
+        torch: NETS.map(([kind]) => Number(torch[kind]![i])),
+      });
+      expect(await page.textContent('#classify-body .truth')).toBe(`test image ${i}: ${FASHION_CLASSES[labels[i]!]}`);
+      const rows = await page.locator('#classify-body table.answers tr').allTextContents();
+      expect(rows.slice(1)).toEqual(
+        NETS.map(
+          ([, label], k) => `${label}${FASHION_CLASSES[shown.predicted[k]!]}${FASHION_CLASSES[shown.torch[k]!]}`,
+        ),
+      );
+      await checkTestImage(page);
+      return i;
+    };
+    expect(await answers()).toBe(0);
+    await page.click('text=Next mistake');
+    const mistake = NETS.map(([kind]) => c.nets[kind].predictions.findIndex((p, i) => i > 0 && p !== labels[i]));
+    expect(await answers()).toBe(Math.min(...mistake.filter((i) => i > 0)));
+    await page.locator('#classify').screenshot({ path: `${ART}/classify.png` });
+    expect(errors).toEqual([]);
+    await page.close();
+  }, 1_200_000);
+
+  test('without the dataset: the page says so, trains on the synthetic task, and the classify panel stays off', async () => {
+    const page = await browser.newPage({ viewport: { width: 1100, height: 900 } });
+    const errors = collectErrors(page, true);
+    await page.goto(`${bareBase}demo/index.html?steps=1&batch=4`);
+    await page.waitForFunction(() => window.__figures?.samples !== undefined, null, { timeout: 120_000 });
+    expect(await page.textContent('#train-task')).toContain(FALLBACK);
+    expect(await page.getAttribute('#train-task', 'class')).toBe('warn');
+    expect(await page.textContent('#classify-body')).toContain('Fashion-MNIST not found');
+    expect(await page.isDisabled('#run-classify')).toBe(true);
+    expect(await runPanel(page, 'run-training', 'training', 300_000)).toBe('ok');
+    expect(await page.evaluate(() => window.__figures!.task)).toBe('synthetic');
+    expect(await page.textContent('#train-status')).toMatch(/^Trained on the synthetic red-disc task\. dcn3: /);
+    await checkSamples(page, false);
+    await page.locator('#training').screenshot({ path: `${ART}/training-no-dataset.png` });
+    expect(errors).toEqual([]);
+    await page.close();
+  }, 600_000);
 
   test('model panel: ShuffleNetV2 with random weights, then a converted checkpoint; fused and composed agree; a truncated file is refused', async () => {
     const page = await browser.newPage({ viewport: { width: 1100, height: 900 } });
