@@ -6,6 +6,10 @@
 //     NHWC), --net-batches to net.infer; --batches sets the timed batches per measurement (default 11),
 //     --group-ms the time budget of one side-by-side group past which fewer batches (≥ 3) are timed (60000).
 //   node scripts/headless.mjs report [--json FILE]     (the validation report of the demo page)
+//   node scripts/headless.mjs experiment [--json FILE] [--limit N] [--train] [--train-limit N] [--epochs N]
+//     (the seed's Fashion-MNIST experiment from our side, tools/experiment: the shipped networks evaluated on
+//     the first N test images, all 10,000 on a GPU and 1,000 on a CPU adapter by default; --train also trains
+//     them with the recipe, on a subset on a CPU adapter)
 //   --node / --deno (with either): run it on Node through Dawn, or on Deno through wgpu, instead of
 //     Chromium (scripts/node-run.mjs): the same options, tables and JSON, plus adapter.runtime "node-dawn"
 //     / "deno-wgpu".
@@ -35,10 +39,14 @@ const opt = (name) => {
   const i = rest.indexOf(name);
   return i >= 0 ? rest[i + 1] : undefined;
 };
-const pages = { bench: '/bench/index.html', report: '/demo/index.html?report=1' };
+const pages = {
+  bench: '/bench/index.html',
+  report: '/demo/index.html?report=1',
+  experiment: '/tools/experiment/index.html',
+};
 if (!pages[mode]) {
   console.error(
-    'usage: node scripts/headless.mjs bench|report [--node] [--json FILE] [--ops a,b] [--shapes "N,C,H,W;…"] [--tfjs-shapes "N,C,H,W;…"] [--net-batches 1,64] [--batches N]',
+    'usage: node scripts/headless.mjs bench|report|experiment [--node] [--json FILE] [--ops a,b] [--shapes "N,C,H,W;…"] [--tfjs-shapes "N,C,H,W;…"] [--net-batches 1,64] [--batches N]',
   );
   process.exit(2);
 }
@@ -63,6 +71,10 @@ if (opt('--tfjs-shapes')) url.searchParams.set('tfjsShapes', opt('--tfjs-shapes'
 if (opt('--net-batches')) url.searchParams.set('netBatches', opt('--net-batches'));
 if (opt('--batches')) url.searchParams.set('batches', opt('--batches'));
 if (opt('--group-ms')) url.searchParams.set('groupMs', opt('--group-ms'));
+if (opt('--limit')) url.searchParams.set('limit', opt('--limit'));
+if (rest.includes('--train')) url.searchParams.set('train', '1');
+if (opt('--train-limit')) url.searchParams.set('trainLimit', opt('--train-limit'));
+if (opt('--epochs')) url.searchParams.set('epochs', opt('--epochs'));
 const browser = firefox
   ? await launchFirefox()
   : await chromium.launch({ executablePath: findChrome(), args: CHROME_ARGS, headless: true });
