@@ -30,6 +30,7 @@ const KERNEL_TESTS = [
   'tests/browser/errors.test.ts',
   'tests/browser/shaders.test.ts',
   'tests/browser/activations.test.ts',
+  'tests/browser/aconFRelu.test.ts',
 ];
 
 /**

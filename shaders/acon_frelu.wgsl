@@ -1,0 +1,97 @@
+// ACON-FReLU (TFNet's Acon_FReLU), eval mode: both batch norms on their running statistics, so the
+// whole activation is one pass, one invocation per output element [N, C, Ho, Wo] (NCHW or NHWC):
+//   c  = Σ_taps w·x                     the 3×3 depthwise window, padding 1, stride s
+//   x2 = a1·c + b1                      BN1 folded: a1 = γ1/√(rv1 + ε), b1 = β1 + a1·(bias − rm1)
+//   x1 = x at the window's centre (s = 1), or the window's maximum (s = 2: the max pool 3×3 / 2 / 1
+//        reads the conv's window)
+//   d  = x1 − x2,  t = d·σ(d) + x2
+//   y  = a2·t + b2                      BN2 folded: a2 = γ2/√(rv2 + ε), b2 = β2 − a2·rm2
+// The window is read once for the conv and the pool. `params` packs the parameters in declaration
+// order, C values each (the conv weight 9·C, [C, 1, 3, 3] row-major): weight, bias, bn1.{weight,
+// bias, running_mean, running_var}, bn2.{…}.
+
+struct Params {
+  n: u32,
+  c: u32,
+  h: u32,
+  w: u32,
+  ho: u32,
+  wo: u32,
+  stride: u32,
+  channels_last: u32,
+  eps: f32,
+}
+
+@group(0) @binding(0) var<uniform> p: Params;
+@group(0) @binding(1) var<storage, read> x: array<f32>;
+@group(0) @binding(2) var<storage, read> params: array<f32>;
+@group(0) @binding(3) var<storage, read_write> y: array<f32>;
+
+// The parameter `k` (0 bias, 1..4 bn1, 5..8 bn2) of channel c.
+fn param(k: u32, c: u32) -> f32 {
+  return params[(9u + k) * p.c + c];
+}
+
+@compute @workgroup_size(WG)
+fn forward_eval(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
+                @builtin(local_invocation_index) lid: u32) {
+  let i = global_index(wid, nwg, lid);
+  let C = p.c;
+  if (i >= p.n * C * p.ho * p.wo) { return; }
+  var n: u32;
+  var c: u32;
+  var oh: u32;
+  var ow: u32;
+  // x's strides: channel, row, column, sample
+  var sc: u32;
+  var sw: u32;
+  if (p.channels_last != 0u) {
+    c = i % C;
+    let pix = i / C;
+    ow = pix % p.wo;
+    oh = (pix / p.wo) % p.ho;
+    n = pix / (p.wo * p.ho);
+    sc = 1u;
+    sw = C;
+  } else {
+    ow = i % p.wo;
+    oh = (i / p.wo) % p.ho;
+    let plane = i / (p.wo * p.ho);
+    c = plane % C;
+    n = plane / C;
+    sc = p.h * p.w;
+    sw = 1u;
+  }
+  let sh = sw * p.w;
+  let base = n * C * p.h * p.w + c * sc;
+  let h0 = i32(oh * p.stride) - 1;
+  let w0 = i32(ow * p.stride) - 1;
+  var conv = 0.0;
+  var best = 0.0;
+  var first = true;
+  for (var kh = 0; kh < 3; kh++) {
+    let hh = h0 + kh;
+    if (hh < 0 || hh >= i32(p.h)) { continue; }
+    for (var kw = 0; kw < 3; kw++) {
+      let ww = w0 + kw;
+      if (ww < 0 || ww >= i32(p.w)) { continue; }
+      let v = x[base + u32(hh) * sh + u32(ww) * sw];
+      conv += params[c * 9u + u32(kh * 3 + kw)] * v;
+      // PyTorch's max pool: a greater value (or NaN) replaces the best, so the first maximum wins
+      if (first || v > best || v != v) {
+        best = v;
+      }
+      first = false;
+    }
+  }
+  var x1 = best;
+  if (p.stride == 1u) {
+    x1 = x[base + oh * sh + ow * sw];
+  }
+  let a1 = param(1u, c) * inverseSqrt(param(4u, c) + p.eps);
+  let x2 = a1 * conv + (param(2u, c) + a1 * (param(0u, c) - param(3u, c)));
+  let d = x1 - x2;
+  let t = d * sigmoid(d) + x2;
+  let a2 = param(5u, c) * inverseSqrt(param(8u, c) + p.eps);
+  y[i] = a2 * t + (param(6u, c) - a2 * param(7u, c));
+}
