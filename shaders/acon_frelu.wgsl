@@ -8,7 +8,9 @@
 //   y  = a2·t + b2                      BN2 folded: a2 = γ2/√(rv2 + ε), b2 = β2 − a2·rm2
 // The window is read once for the conv and the pool. `params` packs the parameters in declaration
 // order, C values each (the conv weight 9·C, [C, 1, 3, 3] row-major): weight, bias, bn1.{weight,
-// bias, running_mean, running_var}, bn2.{…}.
+// bias, running_mean, running_var}, bn2.{…}. A first, tiny dispatch (`fold`, one invocation per
+// channel) writes `folded`: the 9 taps' weights tap-major ([9, C], so four channels' weights of a tap
+// are one vec4), then a1, b1, a2, b2 ([4, C]).
 
 struct Params {
   n: u32,
@@ -26,10 +28,77 @@ struct Params {
 @group(0) @binding(1) var<storage, read> x: array<f32>;
 @group(0) @binding(2) var<storage, read> params: array<f32>;
 @group(0) @binding(3) var<storage, read_write> y: array<f32>;
+@group(0) @binding(4) var<storage, read_write> folded: array<f32>;
+@group(0) @binding(5) var<storage, read> folded_in: array<f32>;
+@group(0) @binding(6) var<storage, read> x4: array<vec4<f32>>;
+@group(0) @binding(7) var<storage, read> folded4: array<vec4<f32>>;
+@group(0) @binding(8) var<storage, read_write> y4: array<vec4<f32>>;
 
 // The parameter `k` (0 bias, 1..4 bn1, 5..8 bn2) of channel c.
 fn param(k: u32, c: u32) -> f32 {
   return params[(9u + k) * p.c + c];
+}
+
+@compute @workgroup_size(WG)
+fn fold(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
+        @builtin(local_invocation_index) lid: u32) {
+  let c = global_index(wid, nwg, lid);
+  let C = p.c;
+  if (c >= C) { return; }
+  for (var k = 0u; k < 9u; k++) { folded[k * C + c] = params[c * 9u + k]; }
+  let a1 = param(1u, c) * inverseSqrt(param(4u, c) + p.eps);
+  let a2 = param(5u, c) * inverseSqrt(param(8u, c) + p.eps);
+  folded[9u * C + c] = a1;
+  folded[10u * C + c] = param(2u, c) + a1 * (param(0u, c) - param(3u, c));
+  folded[11u * C + c] = a2;
+  folded[12u * C + c] = param(6u, c) - a2 * param(7u, c);
+}
+
+// d·σ(d) + x2 then BN2, for four channels: the activation after the window.
+fn smooth_max4(x1: vec4<f32>, x2: vec4<f32>, a2: vec4<f32>, b2: vec4<f32>) -> vec4<f32> {
+  let d = x1 - x2;
+  let s = sigmoid_pair4(d).s;
+  return a2 * (d * s + x2) + b2;
+}
+
+// NHWC with C % 4 == 0: one invocation per output pixel and four consecutive channels (unit cu of
+// C/4), which load as vec4s: one division per four outputs, the folded parameters as vec4s.
+@compute @workgroup_size(WG)
+fn forward_eval_cl4(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
+                    @builtin(local_invocation_index) lid: u32) {
+  let i = global_index(wid, nwg, lid);
+  let U = p.c / 4u;
+  if (i >= p.n * p.ho * p.wo * U) { return; }
+  let cu = i % U;
+  let pix = i / U;
+  let ow = pix % p.wo;
+  let oh = (pix / p.wo) % p.ho;
+  let n = pix / (p.wo * p.ho);
+  let base = n * p.h * p.w * U + cu;
+  let h0 = i32(oh * p.stride) - 1;
+  let w0 = i32(ow * p.stride) - 1;
+  var conv = vec4(0.0);
+  var best = vec4(0.0);
+  var first = true;
+  for (var kh = 0; kh < 3; kh++) {
+    let hh = h0 + kh;
+    if (hh < 0 || hh >= i32(p.h)) { continue; }
+    for (var kw = 0; kw < 3; kw++) {
+      let ww = w0 + kw;
+      if (ww < 0 || ww >= i32(p.w)) { continue; }
+      let v = x4[base + (u32(hh) * p.w + u32(ww)) * U];
+      conv += folded4[u32(kh * 3 + kw) * U + cu] * v;
+      // per component, as the scalar kernel: a greater value (or NaN) replaces the best
+      best = select(best, v, (v > best) | (v != v) | vec4(first));
+      first = false;
+    }
+  }
+  var x1 = best;
+  if (p.stride == 1u) {
+    x1 = x4[base + (oh * p.w + ow) * U];
+  }
+  let x2 = folded4[9u * U + cu] * conv + folded4[10u * U + cu];
+  y4[i] = smooth_max4(x1, x2, folded4[11u * U + cu], folded4[12u * U + cu]);
 }
 
 @compute @workgroup_size(WG)
@@ -76,7 +145,7 @@ fn forward_eval(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) 
       let ww = w0 + kw;
       if (ww < 0 || ww >= i32(p.w)) { continue; }
       let v = x[base + u32(hh) * sh + u32(ww) * sw];
-      conv += params[c * 9u + u32(kh * 3 + kw)] * v;
+      conv += folded_in[u32(kh * 3 + kw) * C + c] * v;
       // PyTorch's max pool: a greater value (or NaN) replaces the best, so the first maximum wins
       if (first || v > best || v != v) {
         best = v;
@@ -88,10 +157,8 @@ fn forward_eval(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) 
   if (p.stride == 1u) {
     x1 = x[base + oh * sh + ow * sw];
   }
-  let a1 = param(1u, c) * inverseSqrt(param(4u, c) + p.eps);
-  let x2 = a1 * conv + (param(2u, c) + a1 * (param(0u, c) - param(3u, c)));
+  let x2 = folded_in[9u * C + c] * conv + folded_in[10u * C + c];
   let d = x1 - x2;
   let t = d * sigmoid(d) + x2;
-  let a2 = param(5u, c) * inverseSqrt(param(8u, c) + p.eps);
-  y[i] = a2 * t + (param(6u, c) - a2 * param(7u, c));
+  y[i] = folded_in[11u * C + c] * t + folded_in[12u * C + c];
 }

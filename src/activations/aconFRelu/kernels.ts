@@ -24,7 +24,9 @@ export interface AconFReluBuffers {
 
 /**
  * Records the eval forward of x [N, C, H, W] (geo's data format) into y [N, C, Ho, Wo] (the same
- * format): the parameters are copied into one packed buffer (the shader's `params`), then one dispatch.
+ * format): the parameters are copied into one packed buffer (the shader's `params`), folded per
+ * channel (a dispatch of C invocations), then the activation in one pass: four channels per
+ * invocation in NHWC when C % 4 == 0 (vec4 loads), one element per invocation otherwise.
  */
 export function recordAconFReluEval(
   ctx: GpuContext,
@@ -40,6 +42,7 @@ export function recordAconFReluEval(
   const packed = rec.temp(18 * c * 4);
   rec.copy(convFrelu.weight, packed, 9 * c * 4, 0);
   [convFrelu.bias, ...order].forEach((src, k) => rec.copy(src, packed, c * 4, (9 + k) * c * 4));
+  const folded = rec.temp(13 * c * 4);
   const uniforms = ACON_FRELU_SHADER.uniforms({
     n,
     c,
@@ -52,9 +55,18 @@ export function recordAconFReluEval(
     eps: BN_EPS,
   });
   rec.dispatch(
-    ctx.pipeline(ACON_FRELU_SHADER, 'forward_eval', { WG }),
+    ctx.pipeline(ACON_FRELU_SHADER, 'fold', { WG }),
     uniforms,
-    ACON_FRELU_SHADER.bind({ x: b.x, params: packed, y: b.y }),
-    Math.ceil((n * c * ho * wo) / WG),
+    ACON_FRELU_SHADER.bind({ params: packed, folded }),
+    Math.ceil(c / WG),
+  );
+  const vec4 = geo.dataFormat === 'NHWC' && c % 4 === 0;
+  rec.dispatch(
+    ctx.pipeline(ACON_FRELU_SHADER, vec4 ? 'forward_eval_cl4' : 'forward_eval', { WG }),
+    uniforms,
+    vec4
+      ? ACON_FRELU_SHADER.bind({ x4: b.x, folded4: folded, y4: b.y })
+      : ACON_FRELU_SHADER.bind({ x: b.x, folded_in: folded, y: b.y }),
+    Math.ceil((n * c * ho * wo) / (vec4 ? 4 * WG : WG)),
   );
 }
