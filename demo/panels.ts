@@ -211,7 +211,8 @@ export async function runTraining(
     task
       ? 'training loss (cross-entropy over 10 classes; chance = ln 10 ≈ 2.303)'
       : 'training loss (sigmoid cross-entropy; chance = ln 2 ≈ 0.693)',
-    KINDS.map((k, i) => ({ label: k.label, color: colors[i]! })),
+    // the last series dashed: where two networks' losses coincide, the one beneath shows in the gaps
+    KINDS.map((k, i) => ({ label: k.label, color: colors[i]!, ...(i === KINDS.length - 1 ? { dash: [8, 6] } : {}) })),
     [xs, ...loss] as uPlot.AlignedData,
     { xLabel: 'step', integerX: true },
   );

@@ -419,6 +419,9 @@ const TRIPS: Record<string, (u: U, k: U) => number> = {
   },
   'batchnorm:forward': (u) => (u.training ? 3 : 1) * loop(u.batch!),
   'batchnorm:backward': (u) => 2 * loop(u.batch!),
+  'acon_frelu:fold': () => loop(9),
+  'acon_frelu:forward_eval': () => loop(3) + 3 * loop(3),
+  'acon_frelu:forward_eval_cl4': () => loop(3) + 3 * loop(3),
 };
 
 /** Dispatches whose invocations would loop beyond LOOP_BUDGET, as 'shader:entry trips'. */
