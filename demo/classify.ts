@@ -13,6 +13,7 @@ import experiment from './fashion/experiment.json';
 import dcn3Url from './fashion/dcn3.safetensors?url';
 import dcn2AconUrl from './fashion/dcn2-acon.safetensors?url';
 import dcn2MetaUrl from './fashion/dcn2-meta.safetensors?url';
+import { el } from './dom';
 
 const NETS: { kind: NetKind; label: string; url: string }[] = [
   { kind: 'dcn3', label: 'dcn3 (ReLU)', url: dcn3Url },
@@ -48,16 +49,6 @@ const percent = (x: number, digits: number) => `${(100 * x).toFixed(digits)} %`;
 /** "correct / count (accuracy)", with as many decimals as the count can tell apart. */
 export const accuracyText = (correct: number, count: number): string =>
   `${correct.toLocaleString('en-US')} / ${count.toLocaleString('en-US')} (${percent(correct / count, count > 1000 ? 2 : 1)})`;
-
-function el<K extends keyof HTMLElementTagNameMap>(
-  tag: K,
-  props: Record<string, unknown> = {},
-  ...kids: (Node | string)[]
-): HTMLElementTagNameMap[K] {
-  const e = Object.assign(document.createElement(tag), props);
-  e.append(...kids);
-  return e;
-}
 
 /**
  * Sets up the panel in `root` for the test split `test`; `count` is the input holding N. Returns

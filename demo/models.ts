@@ -13,16 +13,7 @@ import {
   topK,
 } from '../src/models/index';
 import { paramCounts } from '../src/layers/index';
-
-function el<K extends keyof HTMLElementTagNameMap>(
-  tag: K,
-  props: Record<string, unknown> = {},
-  ...kids: (Node | string)[]
-): HTMLElementTagNameMap[K] {
-  const e = Object.assign(document.createElement(tag), props);
-  e.append(...kids);
-  return e;
-}
+import { el } from './dom';
 
 export interface Prediction {
   index: number;

@@ -10,16 +10,7 @@ import type { FashionMnist } from '../tools/fashionMnist';
 import { evaluateFashion, fashionTensor, trainFashion } from '../tools/fashionTrain';
 import { axisLabels, barChart, keepDrawn, lineChart, type uPlot } from './charts';
 import { figures, type SeriesFigure } from './figures';
-
-const el = <K extends keyof HTMLElementTagNameMap>(
-  tag: K,
-  props: Partial<HTMLElementTagNameMap[K]> = {},
-  ...kids: (Node | string)[]
-) => {
-  const e = Object.assign(document.createElement(tag), props);
-  e.append(...kids);
-  return e;
-};
+import { el } from './dom';
 
 /**
  * Runs the benchmarks and draws fused vs tfjs-composed vs copy-roofline vs tf.relu per op, layout

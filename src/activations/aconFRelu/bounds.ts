@@ -14,11 +14,16 @@
 //     Et = 1.1·E2 + 1.1u·|d| + (13 + 4|d|)u·|d·σ(d)| + u·|t|.
 //   y = a2·t + b2, b2 = β2 − a2·rm2: |Δy| ≤ |a2|·Et + 9u·|a2·t| + 11u·|a2·rm2| + 2u·|β2| + u·|b2|.
 // GPUs may flush subnormals: an absolute allowance of 2⁻¹²⁶ times the magnitudes involved.
-import { aconFReluForwardRef, type AconFReluParamsRef, type DataFormat, type Shape4 } from './reference';
+import {
+  aconFReluForwardRef,
+  BN_EPS,
+  indexer,
+  sigmoid,
+  type AconFReluParamsRef,
+  type DataFormat,
+  type Shape4,
+} from './reference';
 import { FLUSH, U, gamma } from '../../reference/tolerance';
-import { BN_EPS } from './reference';
-
-const sigmoid = (z: number) => (z >= 0 ? 1 / (1 + Math.exp(-z)) : Math.exp(z) / (1 + Math.exp(z)));
 
 /** Per-element bound on |y_gpu − y_ref| of the eval forward, in y's data format. */
 export function evalForwardBounds(
@@ -31,14 +36,8 @@ export function evalForwardBounds(
   const ref = aconFReluForwardRef(x, shape, p, { stride, training: false, dataFormat });
   const [N, C, H, W] = shape;
   const [, , Ho, Wo] = ref.outShape;
-  const at =
-    dataFormat === 'NCHW'
-      ? (n: number, c: number, h: number, w: number) => ((n * C + c) * H + h) * W + w
-      : (n: number, c: number, h: number, w: number) => ((n * H + h) * W + w) * C + c;
-  const out =
-    dataFormat === 'NCHW'
-      ? (n: number, c: number, h: number, w: number) => ((n * C + c) * Ho + h) * Wo + w
-      : (n: number, c: number, h: number, w: number) => ((n * Ho + h) * Wo + w) * C + c;
+  const at = indexer(shape, dataFormat);
+  const out = indexer(ref.outShape, dataFormat);
   const g9 = gamma(9);
   const bound = new Float64Array(ref.y.length);
   for (let n = 0; n < N; n++)

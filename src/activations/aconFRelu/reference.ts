@@ -53,13 +53,13 @@ export interface AconFReluOptionsRef {
 export const outSize = (size: number, stride: number) => Math.floor((size - 1) / stride) + 1;
 
 /** Index of element (n, c, h, w) of a [N, C, H, W] tensor stored in a data format. */
-function indexer([, C, H, W]: Shape4, f: DataFormat) {
+export function indexer([, C, H, W]: Shape4, f: DataFormat) {
   return f === 'NCHW'
     ? (n: number, c: number, h: number, w: number) => ((n * C + c) * H + h) * W + w
     : (n: number, c: number, h: number, w: number) => ((n * H + h) * W + w) * C + c;
 }
 
-const sigmoid = (z: number) => (z >= 0 ? 1 / (1 + Math.exp(-z)) : Math.exp(z) / (1 + Math.exp(z)));
+export const sigmoid = (z: number) => (z >= 0 ? 1 / (1 + Math.exp(-z)) : Math.exp(z) / (1 + Math.exp(z)));
 
 interface Norm {
   /** The normalised values x̂ (as h), per element of the output grid. */
