@@ -165,6 +165,7 @@ export async function trainFashion(
   if (batchSize < 2 && kind === 'dcn2-meta')
     throw new OptionError('trainFashion: Meta-ACON trains on batch statistics', 'batchSize ≥ 2', String(batchSize));
   const images = Math.min(limit, train.count);
+  if (images < 2) throw new OptionError('trainFashion: too few images to train on', 'at least 2', String(images));
   const model = seedModel(kind, { impl, seed, numClasses: FASHION_CLASSES.length });
   const optimizer = tf.train.adam(learningRate, 0.9, 0.999, 1e-8);
   model.compile({ optimizer, loss: crossEntropy });
@@ -172,7 +173,8 @@ export async function trainFashion(
     model.dispose();
     optimizer.dispose();
   };
-  const steps = Math.ceil(images / batchSize);
+  // full batches, and the rest when it has two images or more (batch statistics need two)
+  const steps = Math.floor(images / batchSize) + (images % batchSize >= 2 ? 1 : 0);
   const total = Math.min(epochs * steps, maxSteps);
   const loss: number[] = [];
   const random = rng(seed + 7919);
@@ -186,7 +188,6 @@ export async function trainFashion(
       }
       for (let s = 0; s < steps && loss.length < total; s++) {
         const idx = order.slice(s * batchSize, (s + 1) * batchSize);
-        if (idx.length < 2) continue;
         const x = fashionTensor(train, idx);
         const y = fashionOneHot(train, idx);
         let l: number;
