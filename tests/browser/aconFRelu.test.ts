@@ -4,9 +4,20 @@
 // ties (values on a coarse grid). In KERNEL_TESTS: on every engine.
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { AconGPU } from '../../src/index';
-import { recordAconFReluEval, outSize } from '../../src/activations/aconFRelu/kernels';
-import { aconFReluForwardRef, type AconFReluParamsRef, type Shape4 } from '../../src/activations/aconFRelu/reference';
-import { evalForwardBounds } from '../../src/activations/aconFRelu/bounds';
+import {
+  freluReducePlan,
+  outSize,
+  recordAconFReluBackward,
+  recordAconFReluEval,
+  recordAconFReluTrain,
+} from '../../src/activations/aconFRelu/kernels';
+import {
+  aconFReluBackwardRef,
+  aconFReluForwardRef,
+  type AconFReluParamsRef,
+  type Shape4,
+} from '../../src/activations/aconFRelu/reference';
+import { backwardBounds, evalForwardBounds, trainForwardBounds } from '../../src/activations/aconFRelu/bounds';
 import { compare } from '../../src/reference/tolerance';
 import { normal, rng, uniform } from '../../src/ops/random';
 import { noGpuErrors } from './gpu';
@@ -16,6 +27,19 @@ beforeAll(async () => {
   acon = await AconGPU.create();
 });
 afterAll(() => acon.destroy());
+
+const up = (a: ArrayLike<number>) => acon.context.upload(Float32Array.from(a));
+const bnBuffers = (bn: AconFReluParamsRef['bn1']) => ({
+  weight: up(bn.weight),
+  bias: up(bn.bias),
+  runningMean: up(bn.runningMean),
+  runningVar: up(bn.runningVar),
+});
+const upload = (p: AconFReluParamsRef) => ({
+  convFrelu: { weight: up(p.convFrelu.weight), bias: up(p.convFrelu.bias) },
+  bn1: bnBuffers(p.bn1),
+  bn2: bnBuffers(p.bn2),
+});
 
 function params(C: number, seed: number): AconFReluParamsRef {
   const r = rng(seed);
@@ -58,22 +82,7 @@ describe('ACON-FReLU eval forward (fused)', () => {
         const p = params(C, seed + 1);
         const ctx = acon.context;
         const outCount = N * C * outSize(H, stride) * outSize(W, stride);
-        const up = (a: ArrayLike<number>) => ctx.upload(Float32Array.from(a));
-        const buffers = {
-          convFrelu: { weight: up(p.convFrelu.weight), bias: up(p.convFrelu.bias) },
-          bn1: {
-            weight: up(p.bn1.weight),
-            bias: up(p.bn1.bias),
-            runningMean: up(p.bn1.runningMean),
-            runningVar: up(p.bn1.runningVar),
-          },
-          bn2: {
-            weight: up(p.bn2.weight),
-            bias: up(p.bn2.bias),
-            runningMean: up(p.bn2.runningMean),
-            runningVar: up(p.bn2.runningVar),
-          },
-        };
+        const buffers = upload(p);
         const gx = up(x);
         const gy = ctx.pool.acquire(outCount * 4, GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC, 'test-y');
         const [bytes] = await noGpuErrors(ctx.device, async () => {
@@ -93,5 +102,105 @@ describe('ACON-FReLU eval forward (fused)', () => {
         expect(r.bad, `worst ${r.worst}`).toEqual([]);
         expect(r.worst).toBeLessThanOrEqual(1);
         for (const b of [gx, gy, ...Object.values(buffers).flatMap((g) => Object.values(g))]) ctx.pool.release(b);
+      });
+});
+
+const out = (buffer: GPUBuffer, count: number) => ({ buffer, bytes: count * 4 });
+const check = (what: string, got: ArrayBuffer, want: ArrayLike<number>, bound: ArrayLike<number>) => {
+  const r = compare(new Float32Array(got), want, bound);
+  expect(r.bad, `${what}: worst ${r.worst}`).toEqual([]);
+  return r.worst;
+};
+
+// Training forward (batch statistics, running statistics moved) and the backward in both modes.
+// Smaller than the eval cases where the float64 bounds walk every position per term.
+const TRAIN_CASES: [Shape4, 1 | 2, boolean][] = [
+  [[2, 3, 7, 9], 1, false],
+  [[2, 3, 7, 9], 2, true],
+  [[1, 17, 5, 6], 2, false],
+  [[1, 1, 2, 1], 1, false],
+  [[3, 1, 1, 1], 2, false],
+  [[2, 8, 9, 11], 1, true],
+  [[4, 4, 36, 36], 2, false],
+  [[2, 4, 40, 40], 1, false],
+];
+
+describe('ACON-FReLU training forward and backward (fused)', () => {
+  for (const [shape, stride, ties] of TRAIN_CASES)
+    for (const dataFormat of ['NCHW', 'NHWC'] as const)
+      test(`[${shape.join(', ')}] ${dataFormat} stride ${stride}${ties ? ', ties' : ''}: y, running statistics and gradients within their bounds`, async () => {
+        const [N, C, H, W] = shape;
+        const seed = shape.reduce((a, b) => a * 37 + b, stride + 7);
+        const x = input(N * C * H * W, seed, ties);
+        const p = params(C, seed + 1);
+        const ctx = acon.context;
+        const geo = { n: N, c: C, h: H, w: W, dataFormat };
+        const Q = N * C * outSize(H, stride) * outSize(W, stride);
+        const dy = normal(rng(seed + 2), Q);
+        const depth = freluReducePlan(geo, stride).depth;
+        const usage = GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST;
+        const take = (count: number) => ctx.pool.acquire(count * 4, usage, 'test');
+        const buffers = upload(p);
+        const [gx, gdy, gy] = [up(x), up(dy), take(Q)];
+        const grads = (() => ({
+          dx: take(N * C * H * W),
+          convFrelu: { weight: take(9 * C), bias: take(C) },
+          bn1: { weight: take(C), bias: take(C) },
+          bn2: { weight: take(C), bias: take(C) },
+        }))();
+        const gradList = (g: typeof grads) => [
+          g.dx,
+          g.convFrelu.weight,
+          g.convFrelu.bias,
+          g.bn1.weight,
+          g.bn1.bias,
+          g.bn2.weight,
+          g.bn2.bias,
+        ];
+        const sizes = [N * C * H * W, 9 * C, C, C, C, C, C];
+        const worst: number[] = [];
+        await noGpuErrors(ctx.device, async () => {
+          // the backward in eval mode first, on the parameters as given
+          for (const training of [false, true]) {
+            await ctx.submit((rec) =>
+              recordAconFReluBackward(ctx, rec, geo, stride, training, { x: gx, dy: gdy, params: buffers, grads }),
+            );
+            const got = await ctx.read(gradList(grads).map((b, i) => out(b, sizes[i]!)));
+            const want = aconFReluBackwardRef(x, dy, shape, p, { stride, training, dataFormat });
+            const bound = backwardBounds(x, dy, shape, p, stride, dataFormat, training, depth);
+            const flat = (g: typeof want | typeof bound) => [
+              g.dx,
+              g.convFrelu.weight,
+              g.convFrelu.bias,
+              g.bn1.weight,
+              g.bn1.bias,
+              g.bn2.weight,
+              g.bn2.bias,
+            ];
+            const names = ['dx', 'dweight', 'dbias', 'dγ1', 'dβ1', 'dγ2', 'dβ2'];
+            flat(want).forEach((w, i) =>
+              worst.push(check(`${training ? 'training' : 'eval'} ${names[i]}`, got[i]!, w, flat(bound)[i]!)),
+            );
+          }
+          // then the training forward, which moves the running statistics in place
+          await ctx.submit((rec) => recordAconFReluTrain(ctx, rec, geo, stride, { x: gx, params: buffers, y: gy }));
+          const [y, rm1, rv1, rm2, rv2] = await ctx.read([
+            out(gy, Q),
+            out(buffers.bn1.runningMean, C),
+            out(buffers.bn1.runningVar, C),
+            out(buffers.bn2.runningMean, C),
+            out(buffers.bn2.runningVar, C),
+          ]);
+          const want = aconFReluForwardRef(x, shape, p, { stride, training: true, dataFormat });
+          const bound = trainForwardBounds(x, shape, p, stride, dataFormat, depth);
+          worst.push(check('y', y!, want.y, bound.y));
+          worst.push(check('bn1.running_mean', rm1!, want.bn1.runningMean, bound.bn1.runningMean));
+          worst.push(check('bn1.running_var', rv1!, want.bn1.runningVar, bound.bn1.runningVar));
+          worst.push(check('bn2.running_mean', rm2!, want.bn2.runningMean, bound.bn2.runningMean));
+          worst.push(check('bn2.running_var', rv2!, want.bn2.runningVar, bound.bn2.runningVar));
+        });
+        expect(Math.max(...worst)).toBeLessThanOrEqual(1);
+        for (const b of [gx, gdy, gy, ...gradList(grads), ...Object.values(buffers).flatMap((g) => Object.values(g))])
+          ctx.pool.release(b);
       });
 });

@@ -16,6 +16,12 @@ import {
   encodeAconCForward,
   type AconCGeometry,
 } from '../../src/activations/aconC/kernels';
+import {
+  checkFrelu,
+  freluReducePlan,
+  recordAconFReluBackward,
+  recordAconFReluTrain,
+} from '../../src/activations/aconFRelu/kernels';
 import { encodeBetaEval, META_BATCH_MAX, META_FEATURES_MAX } from '../../src/activations/metaAconC/kernels';
 import { encodeBatchNorm, encodeBatchNormBackward } from '../../src/kernels/batchnorm';
 import { FINISH_TERMS, LAVAPIPE_LOOP_CAP, LOOP_BUDGET } from '../../src/kernels/budget';
@@ -422,7 +428,21 @@ const TRIPS: Record<string, (u: U, k: U) => number> = {
   'acon_frelu:fold': () => loop(9),
   'acon_frelu:forward_eval': () => loop(3) + 3 * loop(3),
   'acon_frelu:forward_eval_cl4': () => loop(3) + 3 * loop(3),
+  // a walk of `per` positions, each a 9-tap window, then the tree over log2(WG) levels of `terms` sums
+  'acon_frelu_train:stats_pass': (u, k) => freluWalk(u, k, 1),
+  'acon_frelu_train:bn_grad_pass': (u, k) => freluWalk(u, k, 2),
+  'acon_frelu_train:conv_grad_pass': (u, k) => freluWalk(u, k, 1),
+  'acon_frelu_train:tap_grad_pass': (u, k) => loop(u.per!) + loop(Math.log2(k.WG!)) + Math.log2(k.WG!) * loop(1),
+  'acon_frelu_train:finish': (u) => loop(u.chunks!),
+  'acon_frelu_train:batch_params': () => loop(9) + loop(2),
+  'acon_frelu_train:weight_grad': () => 0,
+  'acon_frelu_train:backward_dx': () => loop(9),
 };
+
+function freluWalk(u: Record<string, number>, k: Record<string, number>, terms: number) {
+  const levels = Math.log2(k.WG!);
+  return loop(u.per!) + u.per! * loop(9) + loop(levels) + levels * loop(terms);
+}
 
 /** Dispatches whose invocations would loop beyond LOOP_BUDGET, as 'shader:entry trips'. */
 const overBudget = (log: Recorded[]) =>
@@ -510,6 +530,48 @@ describe('loop budget: no invocation loops beyond LOOP_BUDGET (lavapipe caps an 
       // without the levels, one invocation per channel would sum every slice's lanes
       expect(sum(p.slices, p.lanes)).toBeGreaterThan(LAVAPIPE_LOOP_CAP);
     }
+  });
+
+  test.each([
+    [1, 4, 4096, 4096, 1],
+    [1, 2, 8192, 8192, 2],
+    [128, 64, 56, 56, 1],
+    [3, 17, 13, 13, 2],
+    [16_000_000, 1, 1, 1, 1],
+  ] as const)('ACON-FReLU training forward and backward: [%i, %i, %i, %i] stride %i', (n, c, h, w, stride) => {
+    for (const dataFormat of ['NCHW', 'NHWC'] as const) {
+      const { ctx, rec, log, buffer } = fakeGpu(true);
+      const b = buffer(0) as Binding;
+      const geo = { n, c, h, w, dataFormat };
+      const bn = { weight: b, bias: b, runningMean: b, runningVar: b };
+      const params = { convFrelu: { weight: b, bias: b }, bn1: bn, bn2: bn };
+      checkFrelu(ctx, geo, stride, false);
+      recordAconFReluTrain(ctx, rec, geo, stride, { x: b, params, y: b });
+      const grads = {
+        dx: b,
+        convFrelu: { weight: b, bias: b },
+        bn1: { weight: b, bias: b },
+        bn2: { weight: b, bias: b },
+      };
+      for (const training of [true, false])
+        recordAconFReluBackward(ctx, rec, geo, stride, training, { x: b, dy: b, params, grads });
+      expectWellFormed(log);
+      expect(overBudget(log)).toEqual([]);
+      const plan = freluReducePlan(geo, stride);
+      // every position once: chunks of per·WG positions cover the count, the last chunk not empty
+      expect(plan.chunks * plan.per * 64).toBeGreaterThanOrEqual(plan.count);
+      expect((plan.chunks - 1) * plan.per * 64).toBeLessThan(plan.count);
+    }
+  });
+
+  test('ACON-FReLU refuses more than 2^24 positions per channel, and a backward whose saved values exceed a buffer', () => {
+    const { ctx } = fakeGpu(true);
+    const geo = { n: 2, c: 1, h: 4097, w: 4096, dataFormat: 'NCHW' as const };
+    expect(() => checkFrelu(ctx, geo, 1, false)).toThrow(LimitError);
+    expect(() => checkFrelu(ctx, { ...geo, n: 1 }, 2, false)).not.toThrow();
+    // 3·C·N·Ho·Wo·4 bytes of saved values against maxTensorBytes (2^32 here)
+    expect(() => checkFrelu(ctx, { n: 1, c: 96, h: 2048, w: 2048, dataFormat: 'NHWC' }, 1, true)).toThrow(LimitError);
+    expect(() => checkFrelu(ctx, { n: 1, c: 96, h: 2048, w: 2048, dataFormat: 'NHWC' }, 1, false)).not.toThrow();
   });
 
   const gpuBuffer = () => ({ size: 2 ** 40, usage: 0x80 | 0x04 | 0x08 }) as unknown as GPUBuffer;

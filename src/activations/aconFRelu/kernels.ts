@@ -2,10 +2,12 @@
 // one invocation per output element. The training forward and the backward are still to come (see
 // the issue "The whole official model zoo"); until then this is reached from the kernel tests only.
 import code from '../../../shaders/acon_frelu.wgsl?raw';
+import trainCode from '../../../shaders/acon_frelu_train.wgsl?raw';
 import type { Binding, GpuContext, Recorder } from '../../gpu/context';
 import { Shader } from '../../gpu/shader';
 import type { Geometry } from '../../core/types';
-import { BN_EPS } from '../../kernels/batchnorm';
+import { BN_EPS, BN_MOMENTUM } from '../../kernels/batchnorm';
+import { LimitError } from '../../gpu/errors';
 import { WGSL_PRELUDE } from '../../kernels/plan';
 
 export const ACON_FRELU_SHADER = new Shader('acon_frelu', WGSL_PRELUDE + code);
@@ -23,25 +25,30 @@ export interface AconFReluBuffers {
 }
 
 /**
- * Records the eval forward of x [N, C, H, W] (geo's data format) into y [N, C, Ho, Wo] (the same
- * format): the parameters are copied into one packed buffer (the shader's `params`), folded per
- * channel (a dispatch of C invocations), then the activation in one pass: four channels per
- * invocation in NHWC when C % 4 == 0 (vec4 loads), one element per invocation otherwise.
+ * Records the parameters' copy into one packed buffer of 18·C values (the shaders' `params`): the conv
+ * weight [C, 9], then bias, bn1's weight, bias, running mean and variance, bn2's, C values each.
  */
-export function recordAconFReluEval(
-  ctx: GpuContext,
-  rec: Recorder,
-  geo: Geometry,
-  stride: 1 | 2,
-  b: { x: Binding; params: AconFReluBuffers; y: Binding },
-): void {
-  const { n, c, h, w } = geo;
-  const [ho, wo] = [outSize(h, stride), outSize(w, stride)];
-  const { convFrelu, bn1, bn2 } = b.params;
+function packParams(rec: Recorder, c: number, params: AconFReluBuffers): GPUBuffer {
+  const { convFrelu, bn1, bn2 } = params;
   const order = [bn1, bn2].flatMap((bn) => [bn.weight, bn.bias, bn.runningMean, bn.runningVar]);
   const packed = rec.temp(18 * c * 4);
   rec.copy(convFrelu.weight, packed, 9 * c * 4, 0);
   [convFrelu.bias, ...order].forEach((src, k) => rec.copy(src, packed, c * 4, (9 + k) * c * 4));
+  return packed;
+}
+
+/** The eval forward on packed parameters (fold, then the activation in one pass). */
+function recordEvalPacked(
+  ctx: GpuContext,
+  rec: Recorder,
+  geo: Geometry,
+  stride: 1 | 2,
+  packed: Binding,
+  x: Binding,
+  y: Binding,
+) {
+  const { n, c, h, w } = geo;
+  const [ho, wo] = [outSize(h, stride), outSize(w, stride)];
   const folded = rec.temp(13 * c * 4);
   const uniforms = ACON_FRELU_SHADER.uniforms({
     n,
@@ -65,8 +72,254 @@ export function recordAconFReluEval(
     ctx.pipeline(ACON_FRELU_SHADER, vec4 ? 'forward_eval_cl4' : 'forward_eval', { WG }),
     uniforms,
     vec4
-      ? ACON_FRELU_SHADER.bind({ x4: b.x, folded4: folded, y4: b.y })
-      : ACON_FRELU_SHADER.bind({ x: b.x, folded_in: folded, y: b.y }),
+      ? ACON_FRELU_SHADER.bind({ x4: x, folded4: folded, y4: y })
+      : ACON_FRELU_SHADER.bind({ x, folded_in: folded, y }),
     Math.ceil((n * c * ho * wo) / (vec4 ? 4 * WG : WG)),
   );
 }
+
+/**
+ * Records the eval forward of x [N, C, H, W] (geo's data format) into y [N, C, Ho, Wo] (the same
+ * format): the parameters are copied into one packed buffer (the shader's `params`), folded per
+ * channel (a dispatch of C invocations), then the activation in one pass: four channels per
+ * invocation in NHWC when C % 4 == 0 (vec4 loads), one element per invocation otherwise.
+ */
+export function recordAconFReluEval(
+  ctx: GpuContext,
+  rec: Recorder,
+  geo: Geometry,
+  stride: 1 | 2,
+  b: { x: Binding; params: AconFReluBuffers; y: Binding },
+): void {
+  recordEvalPacked(ctx, rec, geo, stride, packParams(rec, geo.c, b.params), b.x, b.y);
+}
+
+// ---- training forward and backward (shaders/acon_frelu_train.wgsl) ---------------------------------
+
+export const ACON_FRELU_TRAIN_SHADER = new Shader('acon_frelu_train', WGSL_PRELUDE + trainCode);
+
+/** Chunks (workgroups) per channel at the most: partial sums of 10 terms × C × this stay small. */
+export const FRELU_CHUNKS_MAX = 256;
+/** Positions per invocation before a channel is split into more chunks. */
+const FRELU_PER_TARGET = 16;
+/** Positions per channel at the most (N·Ho·Wo): counts stay exact in float32. */
+export const FRELU_COUNT_MAX = 2 ** 24;
+
+/** How the per-channel sums over the N·Ho·Wo positions are cut: chunks of `per`·WG positions. */
+export interface FreluReducePlan {
+  count: number;
+  chunks: number;
+  per: number;
+  /** Longest chain of additions behind a sum: per in an invocation, log2(WG) in the tree, chunks in finish. */
+  depth: number;
+}
+
+export function freluReducePlan(geo: Geometry, stride: 1 | 2): FreluReducePlan {
+  const count = geo.n * outSize(geo.h, stride) * outSize(geo.w, stride);
+  const per = Math.max(FRELU_PER_TARGET, Math.ceil(count / (FRELU_CHUNKS_MAX * WG)));
+  const chunks = Math.max(1, Math.ceil(count / (per * WG)));
+  return { count, chunks, per, depth: per + Math.log2(WG) + chunks };
+}
+
+/**
+ * Throws a LimitError where the training forward or the backward cannot take the call: more
+ * positions per channel than FRELU_COUNT_MAX (the partial pass would also loop past LOOP_BUDGET:
+ * 11 trips per position, 2^24 / (256·64) = 1024 positions per invocation), or a backward whose
+ * saved [3, N·C·Ho·Wo] values exceed the device's largest buffer.
+ */
+export function checkFrelu(ctx: GpuContext, geo: Geometry, stride: 1 | 2, backward: boolean): FreluReducePlan {
+  const plan = freluReducePlan(geo, stride);
+  if (plan.count > FRELU_COUNT_MAX)
+    throw new LimitError(
+      'ACON-FReLU: batch statistics and gradients sum over N·Ho·Wo positions per channel',
+      `N·Ho·Wo at most ${FRELU_COUNT_MAX}`,
+      `${plan.count}`,
+    );
+  const savedBytes = 3 * geo.c * plan.count * 4;
+  if (backward && savedBytes > ctx.maxTensorBytes)
+    throw new LimitError(
+      "ACON-FReLU's backward keeps dz, dx1 and the pool's choice per output element",
+      `3·N·C·Ho·Wo·4 bytes at most ${ctx.maxTensorBytes}`,
+      `${savedBytes}`,
+    );
+  return plan;
+}
+
+/** The training shader's uniforms for a geometry, stage and row. */
+function trainUniforms(
+  geo: Geometry,
+  stride: 1 | 2,
+  plan: FreluReducePlan,
+  f: { stage: number; terms: number; row: number; training: boolean },
+) {
+  return ACON_FRELU_TRAIN_SHADER.uniforms({
+    n: geo.n,
+    c: geo.c,
+    h: geo.h,
+    w: geo.w,
+    ho: outSize(geo.h, stride),
+    wo: outSize(geo.w, stride),
+    stride,
+    channels_last: geo.dataFormat === 'NHWC' ? 1 : 0,
+    eps: BN_EPS,
+    momentum: BN_MOMENTUM,
+    count: plan.count,
+    chunks: plan.chunks,
+    per: plan.per,
+    stage: f.stage,
+    training: f.training ? 1 : 0,
+    terms: f.terms,
+    row: f.row,
+  });
+}
+
+/** Terms and first sums row of each stage (shaders/acon_frelu_train.wgsl's table). */
+const STAGES = [
+  { entry: 'stats_pass', terms: 1, row: 0 },
+  { entry: 'stats_pass', terms: 1, row: 1 },
+  { entry: 'stats_pass', terms: 1, row: 2 },
+  { entry: 'stats_pass', terms: 1, row: 3 },
+  { entry: 'bn_grad_pass', terms: 2, row: 4 },
+  { entry: 'bn_grad_pass', terms: 2, row: 6 },
+  { entry: 'conv_grad_pass', terms: 1, row: 8 },
+  { entry: 'tap_grad_pass', terms: 9, row: 9 },
+] as const;
+
+interface Sums {
+  geo: Geometry;
+  stride: 1 | 2;
+  plan: FreluReducePlan;
+  training: boolean;
+  packed: Binding;
+  x: Binding;
+  dy: Binding;
+  sums: GPUBuffer;
+  partials: GPUBuffer;
+  saved: Binding;
+}
+
+/** Records stage `stage`'s partial pass and finish into sums rows. */
+function recordStage(ctx: GpuContext, rec: Recorder, s: Sums, stage: number) {
+  const { entry, terms, row } = STAGES[stage]!;
+  const u = trainUniforms(s.geo, s.stride, s.plan, { stage, terms, row, training: s.training });
+  const S = ACON_FRELU_TRAIN_SHADER;
+  rec.dispatch(
+    ctx.pipeline(S, entry, { WG }),
+    u,
+    S.bind(
+      stage === 7
+        ? { x: s.x, saved_in: s.saved, partials: s.partials }
+        : {
+            x: s.x,
+            params: s.packed,
+            sums_in: s.sums,
+            partials: s.partials,
+            ...(stage >= 4 && { dy: s.dy }),
+            ...(stage === 6 && { saved: s.saved }),
+          },
+    ),
+    s.geo.c * s.plan.chunks * (stage === 7 ? 9 : 1),
+  );
+  rec.dispatch(
+    ctx.pipeline(S, 'finish', { WG }),
+    u,
+    S.bind({ partials_in: s.partials, sums: s.sums }),
+    Math.ceil((terms * s.geo.c) / WG),
+  );
+}
+
+function sumsOf(rec: Recorder, geo: Geometry, stride: 1 | 2, training: boolean, b: { x: Binding; packed: Binding }) {
+  const plan = freluReducePlan(geo, stride);
+  return {
+    geo,
+    stride,
+    plan,
+    training,
+    packed: b.packed,
+    x: b.x,
+    sums: rec.temp(18 * geo.c * 4),
+    partials: rec.temp(9 * geo.c * plan.chunks * 4),
+  };
+}
+
+/**
+ * Records the training forward: both batch norms on the batch's statistics (four passes of
+ * per-channel sums: BN1's mean and variance, then BN2's), y by the eval kernel on the batch
+ * statistics, and the running statistics moved in place (PyTorch's momentum 0.1, unbiased variance).
+ */
+export function recordAconFReluTrain(
+  ctx: GpuContext,
+  rec: Recorder,
+  geo: Geometry,
+  stride: 1 | 2,
+  b: { x: Binding; params: AconFReluBuffers; y: Binding },
+): void {
+  const c = geo.c;
+  const packed = packParams(rec, c, b.params);
+  const s: Sums = { ...sumsOf(rec, geo, stride, true, { x: b.x, packed }), dy: b.x, saved: b.x };
+  for (let stage = 0; stage < 4; stage++) recordStage(ctx, rec, s, stage);
+  const batch = rec.temp(18 * c * 4);
+  const running = rec.temp(4 * c * 4);
+  const S = ACON_FRELU_TRAIN_SHADER;
+  rec.dispatch(
+    ctx.pipeline(S, 'batch_params', { WG }),
+    trainUniforms(geo, stride, s.plan, { stage: 0, terms: 1, row: 0, training: true }),
+    S.bind({ params: packed, sums_in: s.sums, batch, running }),
+    Math.ceil(c / WG),
+  );
+  recordEvalPacked(ctx, rec, geo, stride, batch, b.x, b.y);
+  const { bn1, bn2 } = b.params;
+  [bn1.runningMean, bn1.runningVar, bn2.runningMean, bn2.runningVar].forEach((dst, k) =>
+    rec.copy({ buffer: running, offset: k * c * 4 }, bufferOf(dst), c * 4, offsetOf(dst)),
+  );
+}
+
+/** The gradients as buffers: dx [N, C, H, W]; the trainable parameters' under their own keys. */
+export interface AconFReluGradBuffers {
+  dx: Binding;
+  convFrelu: { weight: Binding; bias: Binding };
+  bn1: { weight: Binding; bias: Binding };
+  bn2: { weight: Binding; bias: Binding };
+}
+
+/**
+ * Records the backward for dy [N, C, Ho, Wo]: in training (batch statistics, recomputed from x as
+ * the forward computed them) or eval mode (the running ones). Every per-channel gradient is a sum
+ * in a fixed order (deterministic); dx a gather per input element.
+ */
+export function recordAconFReluBackward(
+  ctx: GpuContext,
+  rec: Recorder,
+  geo: Geometry,
+  stride: 1 | 2,
+  training: boolean,
+  b: { x: Binding; dy: Binding; params: AconFReluBuffers; grads: AconFReluGradBuffers },
+): void {
+  const c = geo.c;
+  const packed = packParams(rec, c, b.params);
+  const base = sumsOf(rec, geo, stride, training, { x: b.x, packed });
+  const saved = rec.temp(3 * c * base.plan.count * 4);
+  const s: Sums = { ...base, dy: b.dy, saved };
+  for (let stage = training ? 0 : 4; stage < 8; stage++) recordStage(ctx, rec, s, stage);
+  const S = ACON_FRELU_TRAIN_SHADER;
+  const u = trainUniforms(geo, stride, s.plan, { stage: 7, terms: 9, row: 9, training });
+  rec.dispatch(
+    ctx.pipeline(S, 'weight_grad', { WG }),
+    u,
+    S.bind({ sums_in: s.sums, dweight: b.grads.convFrelu.weight }),
+    Math.ceil((9 * c) / WG),
+  );
+  const { convFrelu, bn1, bn2 } = b.grads;
+  [bn2.bias, bn2.weight, bn1.bias, bn1.weight, convFrelu.bias].forEach((dst, k) =>
+    rec.copy({ buffer: s.sums, offset: (4 + k) * c * 4 }, bufferOf(dst), c * 4, offsetOf(dst)),
+  );
+  rec.dispatch(
+    ctx.pipeline(S, 'backward_dx', { WG }),
+    u,
+    S.bind({ params: packed, saved_in: saved, dx: b.grads.dx }),
+    Math.ceil((geo.n * c * geo.h * geo.w) / WG),
+  );
+}
+
+const bufferOf = (b: Binding): GPUBuffer => ('buffer' in b ? b.buffer : b);
+const offsetOf = (b: Binding): number => ('buffer' in b ? (b.offset ?? 0) : 0);

@@ -1,0 +1,392 @@
+// ACON-FReLU's training forward and its backward (either mode), over the output grid [N, C, Ho, Wo]
+// (NCHW or NHWC; x [N, C, H, W] in the same format). Every pass recomputes each output position's
+// window (9 taps of x: the depthwise conv and, at stride 2, the max pool) instead of storing it:
+//   z  = Σ_taps w·x + bias           x2 = γ1·(z − μ1)·ι1 + β1,   ι = 1/√(var + ε)
+//   d  = x1 − x2,  t = d·σ(d) + x2    y  = γ2·(t − μ2)·ι2 + β2
+// Per-channel sums over the N·Ho·Wo positions come one stage at a time (the stage sets what is
+// summed: `stats_pass` stages 0..3, `bn_grad_pass` 4 and 5, `conv_grad_pass` 6, `tap_grad_pass` 7), then `finish` adds
+// each channel's partial sums into `sums` rows [18, C]:
+//   stage 0  Σ z                           row 0       (BN1's batch mean)
+//         1  Σ (z − μ1)²                   row 1       (its biased variance × count)
+//         2  Σ t                           row 2       (BN2's)
+//         3  Σ (t − μ2)²                   row 3
+//         4  Σ dy, Σ dy·t̂                  rows 4, 5   (= dβ2, dγ2; t̂ = (t − μ2)·ι2)
+//         5  Σ dx2, Σ dx2·ẑ                rows 6, 7   (= dβ1, dγ1; ẑ = (z − μ1)·ι1)
+//         6  Σ dz                          row 8       (= dbias; conv_grad_pass)
+//         7  Σ dz·x_tap (9 taps)           rows 9..17  (= dweight tap-major; tap_grad_pass)
+// with, in training (batch statistics; P = N·Ho·Wo, PyTorch's batch-norm backward):
+//   dt  = γ2·ι2·(dy − Σdy/P − t̂·Σ(dy·t̂)/P)        (eval: γ2·ι2·dy)
+//   dx1 = dt·g(d),  dx2 = dt·(1 − g(d)),  g(d) = σ(d) + d·σ(d)·σ(−d)
+//   dz  = γ1·ι1·(dx2 − Σdx2/P − ẑ·Σ(dx2·ẑ)/P)      (eval: γ1·ι1·dx2)
+// Stage 6 also saves dz, dx1 and the tap of the pool's maximum per output position (`saved` [3, Q],
+// Q = N·C·Ho·Wo in the output's layout), from which `backward_dx` gathers dx per input element: the
+// conv's adjoint (9 taps) and dx1 at the window's centre (s = 1) or its first maximum (s = 2).
+// A workgroup takes one channel and one chunk of `per`·WG positions (position q = chunk·per·WG +
+// k·WG + lid, k < per), sums in registers, then a tree in workgroup memory; `finish` adds a channel's
+// `chunks` workgroup sums in order. The training forward's y is the eval kernel (acon_frelu.wgsl) on
+// parameters whose running statistics `batch_params` replaces by the batch's; it also writes the
+// moved running statistics (momentum 0.1, unbiased variance), which the encoder copies back.
+// `params` packs the parameters as acon_frelu.wgsl's does (18·C values).
+
+struct Params {
+  n: u32,
+  c: u32,
+  h: u32,
+  w: u32,
+  ho: u32,
+  wo: u32,
+  stride: u32,
+  channels_last: u32,
+  eps: f32,
+  momentum: f32,
+  count: u32,
+  chunks: u32,
+  per: u32,
+  stage: u32,
+  training: u32,
+  terms: u32,
+  row: u32,
+}
+
+@group(0) @binding(0) var<uniform> p: Params;
+@group(0) @binding(1) var<storage, read> x: array<f32>;
+@group(0) @binding(2) var<storage, read> params: array<f32>;
+@group(0) @binding(3) var<storage, read> dy: array<f32>;
+@group(0) @binding(4) var<storage, read_write> sums: array<f32>;
+@group(0) @binding(5) var<storage, read> sums_in: array<f32>;
+@group(0) @binding(6) var<storage, read_write> partials: array<f32>;
+@group(0) @binding(7) var<storage, read> partials_in: array<f32>;
+@group(0) @binding(8) var<storage, read_write> saved: array<f32>;
+@group(0) @binding(9) var<storage, read> saved_in: array<f32>;
+@group(0) @binding(10) var<storage, read_write> dx: array<f32>;
+@group(0) @binding(11) var<storage, read_write> dweight: array<f32>;
+@group(0) @binding(12) var<storage, read_write> batch: array<f32>;
+@group(0) @binding(13) var<storage, read_write> running: array<f32>;
+
+// The most terms one workgroup sums (bn_grad_pass).
+const TERMS = 2u;
+var<workgroup> red: array<f32, WG * TERMS>;
+
+// The parameter `k` (0 bias, 1..4 bn1's weight, bias, running mean and variance, 5..8 bn2's) of channel c.
+fn param(k: u32, c: u32) -> f32 {
+  return params[(9u + k) * p.c + c];
+}
+
+// Element (n, c, h, w) of a [N, C, rows, cols] tensor in the call's data format.
+fn index4(n: u32, c: u32, h: u32, w: u32, rows: u32, cols: u32) -> u32 {
+  if (p.channels_last != 0u) {
+    return ((n * rows + h) * cols + w) * p.c + c;
+  }
+  return ((n * p.c + c) * rows + h) * cols + w;
+}
+
+// Output position q of a channel (q < N·Ho·Wo) as (n, oh, ow).
+fn position(q: u32) -> vec3<u32> {
+  return vec3(q / (p.wo * p.ho), (q / p.wo) % p.ho, q % p.wo);
+}
+
+// The window of an output position: the conv (without its bias), x1, and x1's tap (0..8, row-major).
+struct Window {
+  conv: f32,
+  x1: f32,
+  tap: u32,
+}
+
+fn window(c: u32, pos: vec3<u32>) -> Window {
+  let h0 = i32(pos.y * p.stride) - 1;
+  let w0 = i32(pos.z * p.stride) - 1;
+  var conv = 0.0;
+  var best = 0.0;
+  var tap = 4u;
+  var first = true;
+  for (var k = 0u; k < 9u; k++) {
+    let hh = h0 + i32(k / 3u);
+    let ww = w0 + i32(k % 3u);
+    if (hh < 0 || hh >= i32(p.h) || ww < 0 || ww >= i32(p.w)) { continue; }
+    let v = x[index4(pos.x, c, u32(hh), u32(ww), p.h, p.w)];
+    conv += params[c * 9u + k] * v;
+    // PyTorch's max pool: a greater value (or NaN) replaces the best, so the first maximum wins
+    if (first || v > best || v != v) {
+      best = v;
+      tap = k;
+    }
+    first = false;
+  }
+  if (p.stride == 1u) {
+    return Window(conv, x[index4(pos.x, c, pos.y, pos.z, p.h, p.w)], 4u);
+  }
+  return Window(conv, best, tap);
+}
+
+// (mean, 1/√(var + ε)) of batch norm `which` (0: BN1, 1: BN2) on channel c: the batch's from rows
+// 2·which and 2·which + 1 of the sums (training), else the running statistics.
+fn norm(which: u32, c: u32) -> vec2<f32> {
+  if (p.training != 0u) {
+    let count = f32(p.count);
+    let mean = sums_in[2u * which * p.c + c] / count;
+    return vec2(mean, inverseSqrt(sums_in[(2u * which + 1u) * p.c + c] / count + p.eps));
+  }
+  return vec2(param(3u + 4u * which, c), inverseSqrt(param(4u + 4u * which, c) + p.eps));
+}
+
+// Row `r` of the sums over the count: a batch mean of the backward (0 in eval mode, where batch norm
+// is affine and its adjoint has no mean terms).
+fn batch_mean(r: u32, c: u32) -> f32 {
+  return select(0.0, sums_in[r * p.c + c] / f32(p.count), p.training != 0u);
+}
+
+// The forward at an output position after the window: ẑ, d, (σ(d), σ(−d)) and t.
+struct Chain {
+  zhat: f32,
+  d: f32,
+  s: vec2<f32>,
+  t: f32,
+}
+
+fn chain(win: Window, zc: f32, c: u32, n1: vec2<f32>) -> Chain {
+  let zhat = zc * n1.y;
+  let x2 = param(1u, c) * zhat + param(2u, c);
+  let d = win.x1 - x2;
+  let s = sigmoid_pair(d);
+  return Chain(zhat, d, s, d * s.x + x2);
+}
+
+// The backward down to dt and dx2 = dt·(1 − g(d)) at an output position; o its index in dy.
+struct Upstream {
+  dt: f32,
+  g: f32,
+  dx2: f32,
+}
+
+fn upstream(f: Chain, o: u32, c: u32, n2: vec2<f32>) -> Upstream {
+  let that = (f.t - n2.x) * n2.y;
+  let dt = param(5u, c) * n2.y * (dy[o] - batch_mean(4u, c) - that * batch_mean(5u, c));
+  let g = f.s.x + f.d * f.s.x * f.s.y;
+  return Upstream(dt, g, dt * (1.0 - g));
+}
+
+// The workgroup's `terms` sums (red[term·WG + lid], one per invocation) by a tree, into
+// partials[((first + term)·C + c)·chunks + chunk]. Called from uniform control flow; WG a power of two.
+fn reduce_terms(lid: u32, c: u32, chunk: u32, first: u32, terms: u32) {
+  for (var half = WG / 2u; half > 0u; half /= 2u) {
+    workgroupBarrier();
+    if (lid < half) {
+      for (var t = 0u; t < terms; t++) {
+        red[t * WG + lid] += red[t * WG + lid + half];
+      }
+    }
+  }
+  workgroupBarrier();
+  if (lid < terms) {
+    partials[((first + lid) * p.c + c) * p.chunks + chunk] = red[lid * WG];
+  }
+}
+
+// Workgroup w: channel w / chunks, chunk w mod chunks, positions chunk·per·WG + k·WG + lid.
+fn chunk_of(wid: vec3<u32>, nwg: vec3<u32>) -> vec2<u32> {
+  let wg = workgroup_index(wid, nwg);
+  return vec2(wg / p.chunks, wg % p.chunks);
+}
+
+// Stages 0..3: the batch statistics' sums, one term.
+@compute @workgroup_size(WG)
+fn stats_pass(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
+              @builtin(local_invocation_index) lid: u32) {
+  let cc = chunk_of(wid, nwg);
+  let c = cc.x;
+  let n1 = norm(0u, c);
+  let mean2 = sums_in[2u * p.c + c] / f32(p.count);
+  var a = 0.0;
+  for (var k = 0u; k < p.per; k++) {
+    let q = (cc.y * p.per + k) * WG + lid;
+    if (q >= p.count) { continue; }
+    let win = window(c, position(q));
+    let zc = win.conv + param(0u, c) - n1.x;
+    if (p.stage < 2u) {
+      // stage 0 sums z (n1.x is not yet known: it is read as 0 there), stage 1 (z − μ1)²
+      a += select(zc * zc, win.conv + param(0u, c), p.stage == 0u);
+    } else {
+      let t = chain(win, zc, c, n1).t;
+      a += select((t - mean2) * (t - mean2), t, p.stage == 2u);
+    }
+  }
+  red[lid] = a;
+  reduce_terms(lid, c, cc.y, 0u, 1u);
+}
+
+// Stages 4, 5: Σ dy and Σ dy·t̂ (BN2's gradients), or Σ dx2 and Σ dx2·ẑ (BN1's).
+@compute @workgroup_size(WG)
+fn bn_grad_pass(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
+                @builtin(local_invocation_index) lid: u32) {
+  let cc = chunk_of(wid, nwg);
+  let c = cc.x;
+  let n1 = norm(0u, c);
+  let n2 = norm(1u, c);
+  var a0 = 0.0;
+  var a1 = 0.0;
+  for (var k = 0u; k < p.per; k++) {
+    let q = (cc.y * p.per + k) * WG + lid;
+    if (q >= p.count) { continue; }
+    let pos = position(q);
+    let win = window(c, pos);
+    let f = chain(win, win.conv + param(0u, c) - n1.x, c, n1);
+    let o = index4(pos.x, c, pos.y, pos.z, p.ho, p.wo);
+    if (p.stage == 4u) {
+      a0 += dy[o];
+      a1 += dy[o] * ((f.t - n2.x) * n2.y);
+    } else {
+      let u = upstream(f, o, c, n2);
+      a0 += u.dx2;
+      a1 += u.dx2 * f.zhat;
+    }
+  }
+  red[lid] = a0;
+  red[WG + lid] = a1;
+  reduce_terms(lid, c, cc.y, 0u, 2u);
+}
+
+// Stage 6: dz = γ1·ι1·(dx2 − …); Σ dz; saves dz, dx1 and the pool's tap for tap_grad_pass and
+// backward_dx.
+@compute @workgroup_size(WG)
+fn conv_grad_pass(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
+                  @builtin(local_invocation_index) lid: u32) {
+  let cc = chunk_of(wid, nwg);
+  let c = cc.x;
+  let n1 = norm(0u, c);
+  let n2 = norm(1u, c);
+  let q_all = p.n * p.c * p.ho * p.wo;
+  var a = 0.0;
+  for (var k = 0u; k < p.per; k++) {
+    let q = (cc.y * p.per + k) * WG + lid;
+    if (q >= p.count) { continue; }
+    let pos = position(q);
+    let win = window(c, pos);
+    let f = chain(win, win.conv + param(0u, c) - n1.x, c, n1);
+    let o = index4(pos.x, c, pos.y, pos.z, p.ho, p.wo);
+    let u = upstream(f, o, c, n2);
+    let dz = param(1u, c) * n1.y * (u.dx2 - batch_mean(6u, c) - f.zhat * batch_mean(7u, c));
+    saved[o] = dz;
+    saved[q_all + o] = u.dt * u.g;
+    saved[2u * q_all + o] = f32(win.tap);
+    a += dz;
+  }
+  red[lid] = a;
+  reduce_terms(lid, c, cc.y, 0u, 1u);
+}
+
+// Stage 7: Σ dz·x_tap for one tap per workgroup (workgroup w: tap w / (C·chunks), then channel and
+// chunk), from the saved dz. One tap at a time: nine loads and sums in one invocation took SwiftShader
+// over 30 s to compile.
+@compute @workgroup_size(WG)
+fn tap_grad_pass(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
+                 @builtin(local_invocation_index) lid: u32) {
+  let wg = workgroup_index(wid, nwg);
+  let tap = wg / (p.c * p.chunks);
+  let c = (wg / p.chunks) % p.c;
+  let chunk = wg % p.chunks;
+  var a = 0.0;
+  for (var k = 0u; k < p.per; k++) {
+    let q = (chunk * p.per + k) * WG + lid;
+    if (q >= p.count) { continue; }
+    let pos = position(q);
+    let h = i32(pos.y * p.stride + tap / 3u) - 1;
+    let w = i32(pos.z * p.stride + tap % 3u) - 1;
+    if (h < 0 || h >= i32(p.h) || w < 0 || w >= i32(p.w)) { continue; }
+    a += saved_in[index4(pos.x, c, pos.y, pos.z, p.ho, p.wo)] * x[index4(pos.x, c, u32(h), u32(w), p.h, p.w)];
+  }
+  red[lid] = a;
+  reduce_terms(lid, c, chunk, tap, 1u);
+}
+
+// Invocation (term, c): the channel's chunk sums in order, into sums row `row` + term.
+@compute @workgroup_size(WG)
+fn finish(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
+          @builtin(local_invocation_index) lid: u32) {
+  let i = global_index(wid, nwg, lid);
+  if (i >= p.terms * p.c) { return; }
+  var s = 0.0;
+  for (var j = 0u; j < p.chunks; j++) {
+    s += partials_in[i * p.chunks + j];
+  }
+  sums[p.row * p.c + i] = s;
+}
+
+// One invocation per channel: `batch` = params with the running statistics replaced by the batch's
+// mean and biased variance (for acon_frelu.wgsl's fold); `running` [4, C] = the moved running
+// statistics (bn1's mean, variance, bn2's), PyTorch's: (1 − m)·r + m·batch, the variance unbiased.
+@compute @workgroup_size(WG)
+fn batch_params(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
+                @builtin(local_invocation_index) lid: u32) {
+  let c = global_index(wid, nwg, lid);
+  let C = p.c;
+  if (c >= C) { return; }
+  for (var k = 0u; k < 9u; k++) {
+    batch[c * 9u + k] = params[c * 9u + k];
+  }
+  let count = f32(p.count);
+  let m = p.momentum;
+  batch[9u * C + c] = param(0u, c);
+  for (var b = 0u; b < 2u; b++) {
+    let mean = sums_in[2u * b * C + c] / count;
+    let sq = sums_in[(2u * b + 1u) * C + c];
+    batch[(10u + 4u * b) * C + c] = param(1u + 4u * b, c);
+    batch[(11u + 4u * b) * C + c] = param(2u + 4u * b, c);
+    batch[(12u + 4u * b) * C + c] = mean;
+    batch[(13u + 4u * b) * C + c] = sq / count;
+    running[2u * b * C + c] = (1.0 - m) * param(3u + 4u * b, c) + m * mean;
+    running[(2u * b + 1u) * C + c] = (1.0 - m) * param(4u + 4u * b, c) + m * (sq / (count - 1.0));
+  }
+}
+
+// One invocation per (c, tap): dweight [C, 9] (PyTorch's [C, 1, 3, 3]) from the tap-major rows 9..17.
+@compute @workgroup_size(WG)
+fn weight_grad(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
+               @builtin(local_invocation_index) lid: u32) {
+  let i = global_index(wid, nwg, lid);
+  if (i >= 9u * p.c) { return; }
+  dweight[i] = sums_in[(9u + i % 9u) * p.c + i / 9u];
+}
+
+// One invocation per element of x: the windows that read it, in tap order: w·dz (the conv's adjoint)
+// and dx1 where the window's x1 is this element.
+@compute @workgroup_size(WG)
+fn backward_dx(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
+               @builtin(local_invocation_index) lid: u32) {
+  let i = global_index(wid, nwg, lid);
+  let C = p.c;
+  if (i >= p.n * C * p.h * p.w) { return; }
+  var n: u32;
+  var c: u32;
+  var h: u32;
+  var w: u32;
+  if (p.channels_last != 0u) {
+    c = i % C;
+    let pix = i / C;
+    w = pix % p.w;
+    h = (pix / p.w) % p.h;
+    n = pix / (p.w * p.h);
+  } else {
+    w = i % p.w;
+    h = (i / p.w) % p.h;
+    let plane = i / (p.w * p.h);
+    c = plane % C;
+    n = plane / C;
+  }
+  let q_all = p.n * C * p.ho * p.wo;
+  var s = 0.0;
+  for (var k = 0u; k < 9u; k++) {
+    // the window (oh, ow) whose tap k is (h, w): oh·s − 1 + k / 3 = h
+    let rh = i32(h) + 1 - i32(k / 3u);
+    let rw = i32(w) + 1 - i32(k % 3u);
+    if (rh < 0 || rw < 0) { continue; }
+    let oh = u32(rh) / p.stride;
+    let ow = u32(rw) / p.stride;
+    if (oh * p.stride != u32(rh) || ow * p.stride != u32(rw) || oh >= p.ho || ow >= p.wo) { continue; }
+    let o = index4(n, c, oh, ow, p.ho, p.wo);
+    s += params[c * 9u + k] * saved_in[o];
+    if (saved_in[2u * q_all + o] == f32(k)) {
+      s += saved_in[q_all + o];
+    }
+  }
+  dx[i] = s;
+}
