@@ -38,6 +38,9 @@ export async function benchActivation(bench: BenchRun, registered: Registered, s
   const dy = randomArray(count, SEEDS.dy);
   const host = { NCHW: { x, dy }, NHWC: { x: toNHWC(x, shape), dy: toNHWC(dy, shape) } };
   const options: Record<string, unknown> = { ...act.bench.options };
+  // the backward's options where they differ (ACON-FReLU: an eval forward, a training backward)
+  const backwardOptions: Record<string, unknown> = { ...options, ...act.bench.backwardOptions };
+  const args = Object.fromEntries(act.layer.args.map((a) => [a.name, a.default]));
   // N, C and the derived dims at their defaults (Meta's R), also given to the buffers forms by name (hidden)
   const dims: Record<string, number> = { N, ...dimsOf(act, C) };
   for (const [dim, d] of Object.entries(act.dims ?? {})) options[d.name] = dims[dim];
@@ -51,6 +54,7 @@ export async function benchActivation(bench: BenchRun, registered: Registered, s
   const fused = LAYOUTS.map((dataFormat) => {
     const io = { x: buf(host[dataFormat].x), dy: buf(host[dataFormat].dy), y: buf(count), dx: buf(count) };
     const o = { ...options, dataFormat };
+    const ob = { ...backwardOptions, dataFormat };
     return {
       io,
       fwd: () => void forwardBuffers(ctx, act, { x: io.x, params: P as never, y: io.y }, shape, o),
@@ -60,7 +64,7 @@ export async function benchActivation(bench: BenchRun, registered: Registered, s
           act,
           { x: io.x, dy: io.dy, params: P as never, grads: { ...G, dx: io.dx } },
           shape,
-          o,
+          ob,
         ),
     };
   });
@@ -86,9 +90,12 @@ export async function benchActivation(bench: BenchRun, registered: Registered, s
   const composed = LAYOUTS.map((dataFormat) => {
     const tx = tf.tensor4d(host[dataFormat].x, physical(shape, dataFormat));
     const tdy = tf.tensor4d(host[dataFormat].dy, physical(shape, dataFormat));
-    const o = { dataFormat, training: options.training === true, updateRunning: false, dims };
-    const y = (xx: tf.Tensor, params: unknown) => composedY!(tf, xx, params as never, o);
-    const grads = tf.grads((xx: tf.Tensor, ...ps: tf.Tensor[]) => y(xx, withTrainable(leaves, t, ps)));
+    const mode = (training: boolean) => ({ dataFormat, training, updateRunning: false, dims, args });
+    const y = (xx: tf.Tensor, params: unknown, training = options.training === true) =>
+      composedY!(tf, xx, params as never, mode(training));
+    const grads = tf.grads((xx: tf.Tensor, ...ps: tf.Tensor[]) =>
+      y(xx, withTrainable(leaves, t, ps), backwardOptions.training === true),
+    );
     return {
       tensors: [tx, tdy],
       fwd: tidy(() => y(tx, t)),
@@ -104,10 +111,11 @@ export async function benchActivation(bench: BenchRun, registered: Registered, s
   // the CPU reference (NCHW only: it is slow, and its layouts agree by the tests)
   const ref: AnyReference = (REFERENCES as Record<string, AnyReference>)[act.name]!;
   const cpuRuns = count > 1e6 ? 3 : 7;
-  const o = { ...act.bench.options, dataFormat: 'NCHW' } as const;
+  const o = { ...options, dataFormat: 'NCHW' } as const;
+  const ob = { ...backwardOptions, dataFormat: 'NCHW' } as const;
   for (const [op, run] of [
     ['forward', () => ref.forward(x, shape, p, o)],
-    ['backward', () => ref.backward(x, dy, shape, p, o)],
+    ['backward', () => ref.backward(x, dy, shape, p, ob)],
   ] as const)
     record({ op: `${registered.name}.${op}`, impl: 'reference', layout: 'NCHW', shape, ...timeCpu(run, cpuRuns) });
 }

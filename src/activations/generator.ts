@@ -210,22 +210,42 @@ export function batchNorm<const K extends string>(
         gbias: g.bias!,
       }),
     composed: (tf, t, p, o) => {
-      const h = t[io.from]!;
-      const training = o.training;
-      const a = batchNormFormula(tf, h, p.weight!, p.bias!, p.runningMean!, p.runningVar!, training);
-      const out = sigmoid ? tf.sigmoid(a) : a;
-      if (training && o.updateRunning) {
-        // as PyTorch: momentum 0.1, the unbiased variance of the batch
-        const n = h.shape[0]!;
-        const mean = tf.mean(h, 0);
-        const unbiased = tf.div(tf.sum(tf.square(tf.sub(h, mean)), 0), n - 1);
-        const [rm, rv] = [p.runningMean as TF.Variable, p.runningVar as TF.Variable];
-        rm.assign(tf.add(tf.mul(rm, 1 - BN_MOMENTUM), tf.mul(mean, BN_MOMENTUM)));
-        rv.assign(tf.add(tf.mul(rv, 1 - BN_MOMENTUM), tf.mul(unbiased, BN_MOMENTUM)));
-      }
-      return out;
+      const a = batchNormComposed(tf, t[io.from]!, p as unknown as BatchNormTensors, o.training, o.updateRunning);
+      return sigmoid ? tf.sigmoid(a) : a;
     },
   };
+}
+
+/** A batch norm's parameters as tfjs tensors (the running statistics tf.Variables where a call moves them). */
+export interface BatchNormTensors {
+  weight: TF.Tensor;
+  bias: TF.Tensor;
+  runningMean: TF.Tensor;
+  runningVar: TF.Tensor;
+}
+
+/**
+ * Batch norm over axis 0 of h [M, F] in tfjs primitives, as PyTorch's: in training the batch's
+ * statistics normalise and, with `updateRunning`, the running ones move by momentum 0.1 towards the
+ * mean and the unbiased variance; else the running statistics normalise.
+ */
+export function batchNormComposed(
+  tf: typeof TF,
+  h: TF.Tensor,
+  p: BatchNormTensors,
+  training: boolean,
+  updateRunning: boolean,
+): TF.Tensor {
+  const out = batchNormFormula(tf, h, p.weight, p.bias, p.runningMean, p.runningVar, training);
+  if (training && updateRunning) {
+    const n = h.shape[0]!;
+    const mean = tf.mean(h, 0);
+    const unbiased = tf.div(tf.sum(tf.square(tf.sub(h, mean)), 0), n - 1);
+    const [rm, rv] = [p.runningMean as TF.Variable, p.runningVar as TF.Variable];
+    rm.assign(tf.add(tf.mul(rm, 1 - BN_MOMENTUM), tf.mul(mean, BN_MOMENTUM)));
+    rv.assign(tf.add(tf.mul(rv, 1 - BN_MOMENTUM), tf.mul(unbiased, BN_MOMENTUM)));
+  }
+  return out;
 }
 
 /** Batch norm over axis 0 of [N, F] in tfjs primitives: the batch's statistics (biased variance) in training, else the running ones. */

@@ -2,3 +2,4 @@
 // dicts, checkpoints, the tfjs op and layers, the bench) iterates it; see ./registry.ts.
 export * from './aconC/declaration';
 export * from './metaAconC/declaration';
+export * from './aconFRelu/declaration';

@@ -3,3 +3,4 @@
 // never imports it (tests/node/structure.test.ts).
 export { aconCReference as aconC } from './aconC/checks';
 export { metaAconCReference as metaAconC } from './metaAconC/checks';
+export { aconFReluReference as aconFReLU } from './aconFRelu/checks';

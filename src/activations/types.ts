@@ -5,7 +5,7 @@
 import type * as TF from '@tensorflow/tfjs-core'; // type-only: erased, so the main entry stays tfjs-free
 import type { Binding, GpuContext, Recorder } from '../gpu/context';
 import type { Shader } from '../gpu/shader';
-import type { DataFormat, Geometry } from '../core/types';
+import type { DataFormat, Geometry, Shape4 } from '../core/types';
 
 /** A dimension: 'C' channels, 'N' batch, a derived one ('R', see {@link DimDecl}), or a literal (PyTorch's unit dims). */
 export type Dim = string | number;
@@ -142,6 +142,8 @@ export interface ComposedOptions {
   updateRunning: boolean;
   /** N, C and the derived dims (R). */
   dims: Readonly<Record<string, number>>;
+  /** The layer arguments of the call, by name (ACON-FReLU's stride; Meta's r). */
+  args: Readonly<Record<string, number>>;
 }
 
 /**
@@ -175,6 +177,11 @@ export interface Activation<
   readonly options?: OptionsDecl<O, B>;
   /** Training mode normalises over the batch: N ≥ 2 when options.training (BatchSizeError with this message). */
   readonly batchStatistics?: string;
+  /**
+   * y's logical [N, C, H, W] from x's and the call's options, where it differs (ACON-FReLU's stride 2
+   * halves H and W); dy is y's shape. The options are checked first.
+   */
+  readonly outShape?: (shape: Shape4, options: Readonly<Record<string, unknown>>) => Shape4;
   /** Tensors the host forward also returns, with their shapes: Meta's β ['N', 'C']. */
   readonly outputs?: Readonly<Record<X, readonly Dim[]>>;
   readonly kernels: Kernels<P, O | B, X>;
@@ -188,6 +195,8 @@ export interface Activation<
       readonly default: number;
       /** What it is, in the tf.layers layer's messages: 'the reduction of the hidden width'. */
       readonly description?: string;
+      /** The values it may take, where not every positive integer (ACON-FReLU's stride: 1, 2). */
+      readonly values?: readonly number[];
     }[];
   };
   readonly bench: {
@@ -195,6 +204,8 @@ export interface Activation<
     readonly bytes: { readonly forward: readonly [number, number]; readonly backward: readonly [number, number] };
     /** Options of the timed calls ({ training: true }) and the smallest N they take. */
     readonly options?: Partial<O>;
+    /** The timed backward's, where they differ from `options` (ACON-FReLU: eval forward, training backward). */
+    readonly backwardOptions?: Partial<O>;
     readonly minBatch?: number;
     /** Rows of the tfjs family. */
     readonly tfjs: readonly ('forward' | 'backward')[];

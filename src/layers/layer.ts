@@ -133,10 +133,11 @@ export function layerClass<A extends AnyActivation>(act: A): LayerClass<A> {
       this.impl = validateImpl(name, config.impl);
       for (const a of args) {
         const v = config[a.name] ?? a.default;
-        if (!Number.isInteger(v) || (v as number) < 1)
+        const ok = a.values ? a.values.includes(v as number) : Number.isInteger(v) && (v as number) >= 1;
+        if (!ok)
           throw new OptionError(
-            `${name}: ${a.name}${a.description ? ` (${a.description})` : ''} is not a positive integer`,
-            'a positive integer',
+            `${name}: ${a.name}${a.description ? ` (${a.description})` : ''} is not ${a.values ? `one of ${a.values.join(', ')}` : 'a positive integer'}`,
+            a.values ? a.values.join(' or ') : 'a positive integer',
             JSON.stringify(config[a.name]),
           );
         (this as Record<string, unknown>)[a.name] = v;
@@ -150,8 +151,7 @@ export function layerClass<A extends AnyActivation>(act: A): LayerClass<A> {
 
     override build(inputShape: tfl.Shape | tfl.Shape[]): void {
       const c = checkShape(name, oneShape(inputShape, name), this.dataFormat, null);
-      const options = Object.fromEntries(args.map((a) => [a.name, (this as Record<string, unknown>)[a.name]]));
-      const d = dimsOf(act, c, options);
+      const d = dimsOf(act, c, this.args());
       const seed = this.seed;
       const list = leaves.map((l) =>
         this.addWeight(
@@ -172,7 +172,13 @@ export function layerClass<A extends AnyActivation>(act: A): LayerClass<A> {
     override computeOutputShape(inputShape: tfl.Shape | tfl.Shape[]): tfl.Shape {
       const shape = oneShape(inputShape, name);
       checkShape(name, shape, this.dataFormat, this.channels);
-      return [...shape];
+      if (!act.outShape) return [...shape];
+      // y's [N, C, H, W] from the declaration (unknown sizes stay null; the kernels' shape for known ones)
+      const last = this.dataFormat === 'channelsLast';
+      const [n, h, w, c] = last ? shape : [shape[0], shape[2], shape[3], shape[1]];
+      const [, , ho, wo] = act.outShape([1, 1, h ?? 1, w ?? 1], this.args());
+      const [oh, ow] = [h == null ? null : ho, w == null ? null : wo];
+      return last ? [n ?? null, oh, ow, c ?? null] : [n ?? null, c ?? null, oh, ow];
     }
 
     /** Checks a concrete input before tf.layers builds anything, so a bad one leaves no weights or tensors behind. */
@@ -189,7 +195,17 @@ export function layerClass<A extends AnyActivation>(act: A): LayerClass<A> {
     override call(inputs: tf.Tensor | tf.Tensor[], kwargs: Kwargs): tf.Tensor {
       const t = training && isTraining(kwargs);
       const x = checkTensor(name, single(inputs, name), this.dataFormat, this.channels, batch && t);
-      return op(x, this.tensors(), { training: t, dataFormat: dataFormatOf(this.dataFormat), impl: this.impl });
+      return op(x, this.tensors(), {
+        ...this.args(),
+        training: t,
+        dataFormat: dataFormatOf(this.dataFormat),
+        impl: this.impl,
+      });
+    }
+
+    /** The layer arguments by name (ACON-FReLU's stride, Meta's r). */
+    args(): Record<string, number> {
+      return Object.fromEntries(args.map((a) => [a.name, (this as Record<string, unknown>)[a.name] as number]));
     }
 
     tensors(): TensorsOf<A> {
@@ -233,7 +249,13 @@ export function layerClass<A extends AnyActivation>(act: A): LayerClass<A> {
         const p = this.tensors();
         if (!form) throw new Error(`${name}: ${output} has no composed form`);
         const dims = { ...this.builtDims!, N: t.shape[0]! };
-        const o = { dataFormat: dataFormatOf(this.dataFormat), training: false, updateRunning: false, dims };
+        const o = {
+          dataFormat: dataFormatOf(this.dataFormat),
+          training: false,
+          updateRunning: false,
+          dims,
+          args: this.args(),
+        };
         return tf.tidy(() => form(tf, t, p as never, o));
       },
       writable: true,

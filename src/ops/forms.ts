@@ -150,6 +150,9 @@ function prepare(
 }
 
 const elements = ({ n, c, h, w }: { n: number; c: number; h: number; w: number }) => n * c * h * w;
+/** Elements of y (and dy): x's, or the declaration's output shape's (ACON-FReLU's stride 2). */
+const outElements = (act: AnyActivation, k: KernelCall, shape: Shape4, options: Options) =>
+  act.outShape ? act.outShape(shape, options).reduce((a, b) => a * b, 1) : elements(k.geo);
 /** Elements of a parameter (or its gradient) in this call: N·C for a per-sample one. */
 const lengthIn = (k: KernelCall, p: Leaf) => sizeOf(p.decl.shape, k.dims) * (k.perSample[p.name] ? k.geo.n : 1);
 const lengthOf = (v: unknown, otherwise: number): number => (v as { length?: number } | undefined)?.length ?? otherwise;
@@ -203,6 +206,7 @@ async function hostForwardAny(
   const s = spec(act);
   const k = prepare(ctx, act, s, shape, options, 'host', params);
   const bytes = elements(k.geo) * 4;
+  const yBytes = outElements(act, k, shape, options) * 4;
   checkFloat32(x, bytes / 4, 'x');
   checkHostParams(s, k, params);
   act.kernels.check?.(k, 'forward');
@@ -210,9 +214,9 @@ async function hostForwardAny(
   const xb = ctx.upload(x);
   const owned = s.leaves.map((p) => ctx.upload(readLeaf(params, p) as Float32Array));
   const P = buildTree(s.leaves, (_, i) => owned[i]!) as never;
-  const y = ctx.pool.acquire(bytes, GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC, 'acon-output');
+  const y = ctx.pool.acquire(yBytes, GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC, 'acon-output');
   // read back: y, the declared outputs (copied out of the recording), the running statistics
-  const regions = [{ buffer: y, bytes }];
+  const regions = [{ buffer: y, bytes: yBytes }];
   for (const [, shape] of s.outputs) {
     const n = sizeOf(shape, k.dims) * 4;
     regions.push({ buffer: ctx.pool.acquire(n, RW(), 'acon-output'), bytes: n });
@@ -224,7 +228,7 @@ async function hostForwardAny(
   return withBuffers(ctx, owned, async () => {
     const done = ctx.submit((batch) => {
       const x = { buffer: xb, size: bytes };
-      const produced = act.kernels.forward(batch, k, { x, y: { buffer: y, size: bytes }, params: P });
+      const produced = act.kernels.forward(batch, k, { x, y: { buffer: y, size: yBytes }, params: P });
       for (let i = 1; i <= s.outputs.length; i++)
         batch.copy(produced[s.outputs[i - 1]![0]]!, regions[i]!.buffer, regions[i]!.bytes);
     });
@@ -240,7 +244,7 @@ async function hostForwardAny(
 }
 
 /**
- * The gradients for host data, given the upstream gradient dy (same shape and layout as x): dx and
+ * The gradients for host data, given the upstream gradient dy (y's shape, in x's layout): dx and
  * one per trainable parameter under its own key (and the intermediates of a debug call).
  */
 export function hostBackward<A extends AnyActivation>(
@@ -267,8 +271,9 @@ async function hostBackwardAny(
   const s = spec(act);
   const k = prepare(ctx, act, s, shape, options, 'host', params);
   const bytes = elements(k.geo) * 4;
+  const yBytes = outElements(act, k, shape, options) * 4;
   checkFloat32(x, bytes / 4, 'x');
-  checkFloat32(dy, bytes / 4, 'dy');
+  checkFloat32(dy, yBytes / 4, 'dy');
   checkHostParams(s, k, params);
   act.kernels.check?.(k, 'backward');
   if (options.debug && !s.plain) k.debug = [];
@@ -290,7 +295,7 @@ async function hostBackwardAny(
     const done = ctx.submit((batch) =>
       act.kernels.backward(batch, k, {
         x: { buffer: xb, size: bytes },
-        dy: { buffer: dyb, size: bytes },
+        dy: { buffer: dyb, size: yBytes },
         dx: { buffer: dx, size: bytes },
         params: P,
         grads: G,
@@ -338,6 +343,7 @@ function buffersCall(
   for (const d of s.dims) k.dims[d.dim] = d.decl.of(k.geo.c, o);
   act.kernels.check?.(k, direction);
   const bytes = elements(k.geo) * 4;
+  const yBytes = outElements(act, k, shape, o) * 4;
   const x = { buffer: b.x, size: bytes };
   checkGPUBuffer(b.x, bytes, 'x');
   // every buffer of the call, in the order of s.forwardNames / s.backwardNames
@@ -346,14 +352,14 @@ function buffersCall(
     const { y, params } = b as ForwardBuffers;
     checkObject(act, params, 'params');
     checkTree(params, s.leaves, false, k, all);
-    checkGPUBuffer(y, bytes, 'y');
+    checkGPUBuffer(y, yBytes, 'y');
     all.push(y);
     checkDistinct(s.forwardNames, all, o.training ? s.written.training : s.written.forward);
-    const bound = { x, y: { buffer: y, size: bytes }, params: params as never };
+    const bound = { x, y: { buffer: y, size: yBytes }, params: params as never };
     return (rec) => void act.kernels.forward(rec, k, bound);
   }
   const { dy, params, grads } = b as BackwardBuffers;
-  checkGPUBuffer(dy, bytes, 'dy');
+  checkGPUBuffer(dy, yBytes, 'dy');
   all.push(dy);
   checkObject(act, params, 'params');
   checkTree(params, s.leaves, false, k, all);
@@ -362,7 +368,7 @@ function buffersCall(
   all.push(grads.dx);
   checkTree(grads, s.trainable, true, k, all);
   checkDistinct(s.backwardNames, all, s.written.backward);
-  const bound = { x, dy: { buffer: dy, size: bytes }, dx: { buffer: grads.dx, size: bytes }, params, grads };
+  const bound = { x, dy: { buffer: dy, size: yBytes }, dx: { buffer: grads.dx, size: bytes }, params, grads };
   return (rec) => act.kernels.backward(rec, k, bound as never);
 }
 

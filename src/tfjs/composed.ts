@@ -53,7 +53,8 @@ export function composedOptions(
         paramLeaves(act.params).find((l) => l.name === d.readFrom)!,
       ) as tf.Tensor
     ).size;
-  return { dataFormat, training: options.training ?? false, updateRunning: false, dims };
+  const args = Object.fromEntries(act.layer.args.map((a) => [a.name, a.default]));
+  return { dataFormat, training: options.training ?? false, updateRunning: false, dims, args };
 }
 
 /**

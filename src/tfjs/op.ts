@@ -18,7 +18,7 @@ import { GpuContext } from '../gpu/context';
 import { BatchSizeError, DTypeError, OptionError, ShapeError } from '../gpu/errors';
 import { recordBackward, recordForward } from '../ops/forms';
 import { paramLeaves, readLeaf, sizeOf, type Leaf } from '../activations/params';
-import type { AnyActivation, ComposedForms, HostOptionsOf, ParamDecl, ParamTree } from '../activations/types';
+import type { AnyActivation, ArgNames, ComposedForms, HostOptionsOf, ParamDecl, ParamTree } from '../activations/types';
 import type { DataFormat } from '../core/types';
 import { checkDataFormat, checkFits } from '../ops/validate';
 import { isStreamCompatible, TfjsStream, type WebGPUBackendLike } from './stream';
@@ -40,7 +40,7 @@ export type TensorsOf<A> = A extends { params: infer P } ? TensorLeaves<P> : nev
 /** The op's options: dataFormat, impl, and `training` (required) where the activation has a training mode. */
 export type TfjsOptionsOf<A> = { dataFormat?: DataFormat; impl?: Impl } & ('training' extends keyof HostOptionsOf<A>
   ? { training: boolean }
-  : unknown);
+  : unknown) & { [K in ArgNames<A>]?: number };
 /** The op of activation A: y = act(x), differentiable in x and the trainable parameters. */
 export type TfjsOp<A> = (
   x: tf.Tensor,
@@ -191,6 +191,10 @@ function call(s: OpSpec, x: tf.Tensor, params: unknown, options: Options | undef
       );
     training = o.training;
   }
+  // the layer arguments (ACON-FReLU's stride) at their defaults, checked by the activation's own check
+  const args: Record<string, number> = {};
+  for (const a of act.layer.args) args[a.name] = o[a.name] ?? a.default;
+  act.options?.check({ training, ...args }, 'buffers');
   const fmt = checkDataFormat(o.dataFormat ?? 'NHWC');
   const shape = checkX(x);
   const n = shape[0];
@@ -215,12 +219,12 @@ function call(s: OpSpec, x: tf.Tensor, params: unknown, options: Options | undef
   if (!gpu) {
     const composed = s.composed;
     if (!composed) throw new Error(`${act.title} has no composed form: it runs on the webgpu backend only`);
-    const co = { dataFormat: fmt, training, updateRunning: training, dims };
+    const co = { dataFormat: fmt, training, updateRunning: training, dims, args };
     return tf.tidy(() => composed.y(tf, x, params as never, co));
   }
   const { backend, ctx } = gpu;
   checkFits(x.size * 4, ctx.maxTensorBytes, `a [${shape.join(', ')}] float32 tensor`);
-  return fused(s, backend, ctx, x, params, shape, fmt, training, dims);
+  return fused(s, backend, ctx, x, params, shape, fmt, training, dims, args);
 }
 
 /** Our kernels in the backend's stream, under tf.customGrad. */
@@ -234,11 +238,15 @@ function fused(
   fmt: DataFormat,
   training: boolean,
   dims: Record<string, number>,
+  args: Record<string, number>,
 ): tf.Tensor {
   const act = s.act;
   // the kernels' logical [N, C, H, W] and the buffers forms' options (derived dims, per-sample lengths)
   const ours: Shape4 = fmt === 'NCHW' ? shape : [shape[0], shape[3], shape[1], shape[2]];
-  const opts: Options = { dataFormat: fmt };
+  const opts: Options = { ...args, dataFormat: fmt };
+  // y's shape in the tensor's layout (ACON-FReLU's stride 2 halves H and W)
+  const [n, c, ho, wo] = act.outShape ? act.outShape(ours, opts) : ours;
+  const yShape: Shape4 = fmt === 'NCHW' ? [n, c, ho, wo] : [n, ho, wo, c];
   if (s.training) opts.training = training;
   for (const d of s.dims) opts[d.option] = dims[d.dim];
   for (const l of s.leaves) if (l.lengthOption) opts[l.lengthOption] = (readLeaf(params, l) as tf.Tensor).size;
@@ -255,7 +263,7 @@ function fused(
     // training moves the running statistics: into fresh tensors (copies of the current ones) that
     // the forward updates in place and the Variables then take; eval only reads the current ones
     const fresh = training && running.length ? running.map((v) => stream.output(v.shape)) : null;
-    const y = stream.output(shape);
+    const y = stream.output(yShape);
     if (fresh) running.forEach((v, i) => stream.copy(current[i]!, fresh[i]!.buffer, v.size * 4));
     const stats = fresh ? fresh.map((f) => f.buffer) : current;
     recordForward(

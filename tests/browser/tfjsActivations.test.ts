@@ -38,18 +38,29 @@ describe.each((ACTIVATIONS as readonly AnyActivation[]).map((a) => [a.name, a] a
   const modes =
     act.batchStatistics !== undefined || leaves.some((l) => l.decl.role === 'running') ? [true, false] : [null];
 
-  test.each(['NCHW', 'NHWC'] as DataFormat[])(
-    'the op (%s): value and every gradient equal the host op bitwise; the composed form agrees',
-    async (dataFormat) => {
+  // each value of a layer argument that has a list of them (ACON-FReLU's stride 1 and 2), else the defaults
+  const variants: Record<string, number>[] = [{}];
+  for (const a of act.layer.args)
+    if (a.values)
+      variants.splice(0, variants.length, ...variants.flatMap((v) => a.values!.map((k) => ({ ...v, [a.name]: k }))));
+  const cases = variants.flatMap((args) => (['NCHW', 'NHWC'] as DataFormat[]).map((f) => [f, args] as const));
+
+  test.each(cases)(
+    'the op (%s, %j): value and every gradient equal the host op bitwise; the composed form agrees',
+    async (dataFormat, args) => {
       const [N, C] = shape;
       const dims = { N, ...dimsOf(act, C) };
       const p = initialParams(act, dims, 5, 'fixture');
       const r = rng(6);
       const x = normal(r, N * C * 25, 2);
-      const dy = normal(r, x.length);
+      const yShape = act.outShape ? act.outShape(shape, args) : shape;
+      const dy = normal(
+        r,
+        yShape.reduce((a, b) => a * b, 1),
+      );
       const op = tfjsOp(act) as (x: tf.Tensor, p: unknown, o: object) => tf.Tensor;
       for (const training of modes) {
-        const mode = training === null ? {} : { training };
+        const mode = training === null ? { ...args } : { ...args, training };
         // fresh tensors per mode: a training call moves the running statistics, as the host op's does
         const params = buildTree(leaves, (l) => {
           const v = tf.tensor(readLeaf(p, l) as Float32Array, resolveShape(l.decl.shape, dims));
@@ -57,7 +68,8 @@ describe.each((ACTIVATIONS as readonly AnyActivation[]).map((a) => [a.name, a] a
         });
         const wantY = await hostForward(ctx, act, x, shape, p as never, { ...mode, dataFormat } as never);
         const want = await hostBackward(ctx, act, x, dy, shape, p as never, { ...mode, dataFormat } as never);
-        const [tx, tdy] = [x, dy].map((v) => tf.tensor4d(v, physical(shape, dataFormat)));
+        const tx = tf.tensor4d(x, physical(shape, dataFormat));
+        const tdy = tf.tensor4d(dy, physical(yShape, dataFormat));
         const inputs = [tx!, ...trainable.map((l) => readLeaf(params, l) as tf.Tensor)];
         // the op with x and the trainable parameters given (in training, the running ones move)
         const call = (impl: 'auto' | 'composed', xx: tf.Tensor, ps: tf.Tensor[]) =>

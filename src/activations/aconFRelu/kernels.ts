@@ -1,13 +1,16 @@
-// ACON-FReLU's fused eval forward (shaders/acon_frelu.wgsl): the whole activation in one dispatch,
-// one invocation per output element. The training forward and the backward are still to come (see
-// the issue "The whole official model zoo"); until then this is reached from the kernel tests only.
+// ACON-FReLU's kernels: the fused eval forward (shaders/acon_frelu.wgsl: the whole activation in one
+// pass, one invocation per output element or four channels), the training forward and the backward
+// (shaders/acon_frelu_train.wgsl: per-channel sums over N·Ho·Wo in a fixed order), and the
+// declaration's Kernels object over them.
 import code from '../../../shaders/acon_frelu.wgsl?raw';
 import trainCode from '../../../shaders/acon_frelu_train.wgsl?raw';
 import type { Binding, GpuContext, Recorder } from '../../gpu/context';
 import { Shader } from '../../gpu/shader';
 import type { Geometry } from '../../core/types';
 import { BN_EPS, BN_MOMENTUM } from '../../kernels/batchnorm';
-import { LimitError } from '../../gpu/errors';
+import { BatchSizeError, LimitError } from '../../gpu/errors';
+import type { Kernels } from '../types';
+import type { aconFReluParams } from './params';
 import { WGSL_PRELUDE } from '../../kernels/plan';
 
 export const ACON_FRELU_SHADER = new Shader('acon_frelu', WGSL_PRELUDE + code);
@@ -323,3 +326,42 @@ export function recordAconFReluBackward(
 
 const bufferOf = (b: Binding): GPUBuffer => ('buffer' in b ? b.buffer : b);
 const offsetOf = (b: Binding): number => ('buffer' in b ? (b.offset ?? 0) : 0);
+
+// ---- the declaration's kernels -------------------------------------------------------------------
+
+/** ACON-FReLU's own options: training mode (batch statistics), and the stride (1 or 2). */
+export interface AconFReluKernelOptions {
+  training: boolean;
+  stride?: 1 | 2;
+}
+
+const strideOf = (o: AconFReluKernelOptions): 1 | 2 => o.stride ?? 1;
+
+export const aconFReluKernels: Kernels<typeof aconFReluParams, AconFReluKernelOptions, never> = {
+  shaders: [ACON_FRELU_SHADER, ACON_FRELU_TRAIN_SHADER],
+  check(k, direction) {
+    if (!k.options.training && direction === 'forward') return;
+    const plan = checkFrelu(k.ctx, k.geo, strideOf(k.options), direction === 'backward');
+    if (k.options.training && plan.count < 2)
+      throw new BatchSizeError(
+        'ACON-FReLU in training mode normalises over N·Ho·Wo positions per channel, and statistics over one are undefined; use eval mode (training: false)',
+        'N·Ho·Wo ≥ 2 in training mode',
+        `N·Ho·Wo = ${plan.count}`,
+      );
+  },
+  forward(rec, k, b) {
+    const record = k.options.training ? recordAconFReluTrain : recordAconFReluEval;
+    record(k.ctx, rec, k.geo, strideOf(k.options), b);
+    return {};
+  },
+  backward(rec, k, b) {
+    recordAconFReluBackward(k.ctx, rec, k.geo, strideOf(k.options), k.options.training, {
+      x: b.x,
+      dy: b.dy,
+      params: b.params,
+      grads: { dx: b.dx, ...b.grads },
+    });
+  },
+  // stride 1's: as many positions as either stride, so its chain is the longer
+  reductionDepth: (geo) => freluReducePlan(geo, 1).depth,
+};
