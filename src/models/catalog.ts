@@ -44,7 +44,7 @@ export function catalog(): CatalogEntry[] {
   const tfnets = TFNET_SIZES.map<CatalogEntry>((modelSize) => ({
     name: `tfnet-${modelSize.toFixed(1)}`,
     input: [1, 3, 224, 224],
-    build: () => tfNet({ modelSize }),
+    build: (impl) => tfNet({ modelSize, ...(impl ? { impl } : {}) }),
   }));
   return [...shuffle, ...resnets, ...tfnets, ...seeds];
 }

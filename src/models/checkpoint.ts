@@ -196,7 +196,7 @@ const build = (spec: Spec, impl: Impl): tfl.LayersModel =>
     : 'resnet' in spec
       ? resNet({ ...spec.resnet, impl })
       : 'tfnet' in spec
-        ? tfNet(spec.tfnet)
+        ? tfNet({ ...spec.tfnet, impl })
         : seedModel(spec.architecture, { impl, numClasses: spec.numClasses });
 
 /**

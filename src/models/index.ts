@@ -24,7 +24,7 @@ export {
   type ResNetActivation,
 } from './resnet';
 export { TorchMaxPool, torchConv, torchBatchNorm } from './torchLayers';
-export { tfNet, tfNetTorchShapes, SmoothMax, TFNET_SIZES, type TFNetOptions, type TFNetSize } from './tfnet';
+export { tfNet, tfNetTorchShapes, TFNET_SIZES, type TFNetOptions, type TFNetSize } from './tfnet';
 export {
   loadCheckpoint,
   loadTorchTensors,

@@ -12,15 +12,16 @@
  *   0.5 (identity in inference);  classifier: linear → classes
  *
  * ACON-FReLU(x) = bn2((x1 − x2)·σ(x1 − x2) + x2), x2 = bn1(conv_frelu(x)) (depthwise 3×3 with bias,
- * padding 1, stride s), x1 = x or, at stride 2, the 3×3 max pool of x with stride 2 and padding 1. Here
- * it is composed of tf.layers' own layers (a depthwise conv, batch norms, {@link TorchMaxPool}) and
- * {@link SmoothMax}; its float64 reference is src/activations/aconFRelu/reference.ts.
+ * padding 1, stride s), x1 = x or, at stride 2, the 3×3 max pool of x with stride 2 and padding 1: one
+ * AconFReLU layer (src/activations/aconFRelu) named as the PyTorch module, whose weights carry
+ * PyTorch's names (`features.3.acon` with conv_frelu.weight, bn1.running_mean, …); our fused kernels
+ * on the webgpu backend, or with impl 'composed' the same formula in tfjs ops.
  */
-import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
 import { OptionError } from '../gpu/errors';
-import type { Kwargs } from '../layers/common';
-import { torchBatchNorm, torchConv, TorchMaxPool } from './torchLayers';
+import type { Impl } from '../layers/common';
+import { layerClasses } from '../layers/layer';
+import { torchBatchNorm, torchConv } from './torchLayers';
 import { batchNorm, conv, linear, type TorchShapes } from './torchShapes';
 
 export type TFNetSize = 0.5 | 1.0 | 1.5 | 2.0;
@@ -33,25 +34,11 @@ export interface TFNetOptions {
   modelSize?: TFNetSize;
   /** Classes (default 1000). */
   numClasses?: number;
+  /** Input height and width (default 224; the official network's 7×7 average pool is the global one here). */
+  inputSize?: number;
+  /** ACON-FReLU's implementation: 'auto' (default: fused on webgpu) or 'composed' (tfjs ops). */
+  impl?: Impl;
 }
-
-/** y = (x1 − x2)·σ(x1 − x2) + x2 of its two inputs [x1, x2] (ACON-FReLU's smooth maximum). */
-export class SmoothMax extends tfl.layers.Layer {
-  static className = 'SmoothMax';
-
-  override computeOutputShape(inputShape: tfl.Shape | tfl.Shape[]): tfl.Shape {
-    return (inputShape as tfl.Shape[])[0]!;
-  }
-
-  override call(inputs: tf.Tensor | tf.Tensor[], _kwargs: Kwargs): tf.Tensor {
-    const [x1, x2] = inputs as tf.Tensor[];
-    return tf.tidy(() => {
-      const d = tf.sub(x1!, x2!);
-      return tf.add(tf.mul(d, tf.sigmoid(d)), x2!);
-    });
-  }
-}
-tf.serialization.registerClass(SmoothMax);
 
 function check(o: TFNetOptions) {
   const size = o.modelSize ?? 0.5;
@@ -64,7 +51,14 @@ function check(o: TFNetOptions) {
       'a positive integer',
       JSON.stringify(numClasses),
     );
-  return { size, numClasses, first: Math.floor(16 * size) };
+  const inputSize = o.inputSize ?? 224;
+  if (!Number.isInteger(inputSize) || inputSize < 1 || inputSize > 4096)
+    throw new OptionError(
+      'tfNet: inputSize is not an integer from 1 to 4096',
+      '1 to 4096',
+      JSON.stringify(o.inputSize),
+    );
+  return { size, numClasses, inputSize, first: Math.floor(16 * size) };
 }
 
 /** Calls `block` for every TFBlock: its module name, input width and stride. */
@@ -109,31 +103,28 @@ export function tfNetTorchShapes(options: TFNetOptions): TorchShapes {
 
 /** TFNet as a tf.LayersModel: input [N, 224, 224, 3], output [N, classes] logits. */
 export function tfNet(options: TFNetOptions = {}): tfl.LayersModel {
-  const { size, first, numClasses } = check(options);
+  const { size, first, numClasses, inputSize } = check(options);
+  const impl = options.impl ?? 'auto';
   type T = tfl.SymbolicTensor;
   const apply = (layer: tfl.layers.Layer, x: T | T[]) => layer.apply(x) as T;
-  const aconFRelu = (name: string, x: T, c: number, stride: number): T => {
-    const x2 = torchBatchNorm(`${name}.bn1`, torchConv(`${name}.conv_frelu`, x, c, 3, stride, true));
-    const x1 =
-      stride === 2 ? apply(new TorchMaxPool({ name: `${name}.maxpool`, poolSize: 3, strides: 2, pad: 1 }), x) : x;
-    return torchBatchNorm(`${name}.bn2`, apply(new SmoothMax({ name: `${name}.smooth_max` }), [x1, x2]));
-  };
+  const aconFRelu = (name: string, x: T, stride: 1 | 2): T =>
+    apply(new layerClasses.AconFReLU({ name, stride, impl }), x);
 
-  const input = tfl.input({ shape: [224, 224, 3], name: 'input' });
+  const input = tfl.input({ shape: [inputSize, inputSize, 3], name: 'input' });
   let x = torchBatchNorm('first_conv.1', torchConv('first_conv.0', input, first, 3, 2));
   x = apply(tfl.layers.reLU({ name: 'first_conv.2' }), x);
   eachBlock(first, (b, inp, stride) => {
     let main = torchBatchNorm(`${b}.branch_main.1`, torchConv(`${b}.branch_main.0`, x, inp, 1, 1));
-    main = aconFRelu(`${b}.branch_main.2`, main, inp, 1);
+    main = aconFRelu(`${b}.branch_main.2`, main, 1);
     main = torchBatchNorm(`${b}.branch_main.4`, torchConv(`${b}.branch_main.3`, main, inp, 1, 1));
     const joined =
       stride === 1
         ? apply(tfl.layers.add({ name: `${b}.add` }), [x, main])
         : apply(tfl.layers.concatenate({ name: `${b}.concat`, axis: -1 }), [x, main]);
-    x = aconFRelu(`${b}.acon`, joined, inp * stride, stride);
+    x = aconFRelu(`${b}.acon`, joined, stride as 1 | 2);
   });
   x = torchBatchNorm('conv_last.1', torchConv('conv_last.0', x, OUT_CHANNELS, 1, 1));
-  x = aconFRelu('conv_last.2', x, OUT_CHANNELS, 1);
+  x = aconFRelu('conv_last.2', x, 1);
   x = apply(tfl.layers.globalAveragePooling2d({ name: 'globalpool' }), x);
   if (size > 0.5) x = apply(tfl.layers.dropout({ name: 'dropout', rate: 0.2 }), x);
   const logits = apply(tfl.layers.dense({ name: 'classifier.0', units: numClasses }), x);
