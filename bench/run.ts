@@ -12,6 +12,7 @@ import { benchTfjs } from './families/tfjs';
 import { benchNet, NET_CONTENDERS } from './families/net';
 import { benchShuffleNet } from './families/shufflenet';
 import { benchResNet } from './families/resnet';
+import { benchTfNet } from './families/tfnet';
 import { benchTrain } from './families/train';
 import {
   LAYOUTS,
@@ -39,7 +40,7 @@ export const TFJS_SHAPES: Shape4[] = [
 
 /** Every registered activation's kernel family, in the registry's order, then the others. */
 export const DEFAULT_FAMILIES: Family[] = [...ACTIVATIONS.map((a) => a.name), 'tfjs', 'net', 'shufflenet'];
-export const ALL_FAMILIES: Family[] = [...DEFAULT_FAMILIES, 'resnet', 'train'];
+export const ALL_FAMILIES: Family[] = [...DEFAULT_FAMILIES, 'resnet', 'tfnet', 'train'];
 export const NET_BATCHES = [1, 64];
 
 /** Results one family records (for the progress bar's total). */
@@ -61,6 +62,7 @@ function countResults(
   if (families.includes('net')) total += netBatches.length * NET_CONTENDERS.length;
   if (families.includes('shufflenet')) total += 5;
   if (families.includes('resnet')) total += 3;
+  if (families.includes('tfnet')) total += 2;
   if (families.includes('train')) total += 5 * trainBatches.length;
   return total;
 }
@@ -134,6 +136,7 @@ export async function runBench(options: BenchOptions = {}): Promise<BenchReport>
     if (families.includes('net')) for (const n of netBatches) await benchNet(bench, n);
     if (families.includes('shufflenet')) await benchShuffleNet(bench);
     if (families.includes('resnet')) await benchResNet(bench);
+    if (families.includes('tfnet')) await benchTfNet(bench);
     if (families.includes('train')) await benchTrain(bench, trainBatches);
   } finally {
     ctx.destroy();

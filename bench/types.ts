@@ -15,8 +15,8 @@ export type KernelOp = `${ActivationName}.${'forward' | 'backward'}`;
 /** Its tfjs op's rows (the declaration's bench.tfjs). */
 export type TfjsOp = `tfjs.${ActivationName}.${'forward' | 'backward'}`;
 export type Op = KernelOp | TfjsOp | 'net.infer' | 'train.step';
-export type Family = ActivationName | 'tfjs' | 'net' | 'shufflenet' | 'resnet' | 'train';
-/** net.infer's networks: the seed's and the paper's ShuffleNetV2 0.5×. */
+export type Family = ActivationName | 'tfjs' | 'net' | 'shufflenet' | 'resnet' | 'tfnet' | 'train';
+/** net.infer's networks: the seed's, the paper's ShuffleNetV2 0.5×, ResNet-50 and TFNet 0.5. */
 export type NetName =
   | NetKind
   | 'shufflenetv2-0.5x-acon'
@@ -24,7 +24,8 @@ export type NetName =
   | 'shufflenetv2-0.5x-relu'
   | 'resnet50-acon'
   | 'resnet50-meta'
-  | 'resnet50-relu';
+  | 'resnet50-relu'
+  | 'tfnet-0.5';
 export type Shape4 = [number, number, number, number];
 
 export interface BenchResult {

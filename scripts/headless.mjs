@@ -1,7 +1,7 @@
 // Runs a page of this project in headless Chromium and prints its result in the terminal.
-//   node scripts/headless.mjs bench  [--json FILE] [--ops aconC,metaAconC,tfjs,net,shufflenet,resnet,train] [--shapes "8,64,56,56;1,64,7,7"]
+//   node scripts/headless.mjs bench  [--json FILE] [--ops aconC,metaAconC,aconFReLU,tfjs,net,shufflenet,resnet,tfnet,train] [--shapes "8,64,56,56;1,64,7,7"]
 //                                     [--tfjs-shapes "1,64,7,7;…"] [--net-batches 1,64] [--batches N] [--group-ms MS] [--train-batch 64]
-//     --ops picks the families (default aconC,metaAconC,tfjs,net,shufflenet); --shapes applies to aconC and metaAconC only
+//     --ops picks the families (default aconC,metaAconC,aconFReLU,tfjs,net,shufflenet); --shapes applies to the activations only
 //     (logical N,C,H,W; both layouts are measured), --tfjs-shapes to the tfjs family (logical N,C,H,W, run
 //     NHWC), --net-batches to net.infer; --batches sets the timed batches per measurement (default 11),
 //     --group-ms the time budget of one side-by-side group past which fewer batches (≥ 3) are timed (60000).

@@ -8,7 +8,7 @@
 //   y  = a2·t + b2                      BN2 folded: a2 = γ2/√(rv2 + ε), b2 = β2 − a2·rm2
 // The window is read once for the conv and the pool. `params` packs the parameters in declaration
 // order, C values each (the conv weight 9·C, [C, 1, 3, 3] row-major): weight, bias, bn1.{weight,
-// bias, running_mean, running_var}, bn2.{…}. A first, tiny dispatch (`fold`, one invocation per
+// bias, running_mean, running_var}, bn2.{…}; pack_conv_bn1 and pack_bn2 write it. A first, tiny dispatch (`fold`, one invocation per
 // channel) writes `folded`: the 9 taps' weights tap-major ([9, C], so four channels' weights of a tap
 // are one vec4), then a1, b1, a2, b2 ([4, C]).
 
@@ -33,10 +33,52 @@ struct Params {
 @group(0) @binding(6) var<storage, read> x4: array<vec4<f32>>;
 @group(0) @binding(7) var<storage, read> folded4: array<vec4<f32>>;
 @group(0) @binding(8) var<storage, read_write> y4: array<vec4<f32>>;
+// the parameters as the caller holds them, for pack_conv_bn1 and pack_bn2 (at most 8 storage
+// bindings per dispatch: two dispatches), and `packed`, which they write (params' layout)
+@group(0) @binding(9) var<storage, read> conv_weight: array<f32>;
+@group(0) @binding(10) var<storage, read> conv_bias: array<f32>;
+@group(0) @binding(11) var<storage, read> bn1_weight: array<f32>;
+@group(0) @binding(12) var<storage, read> bn1_bias: array<f32>;
+@group(0) @binding(13) var<storage, read> bn1_mean: array<f32>;
+@group(0) @binding(14) var<storage, read> bn1_var: array<f32>;
+@group(0) @binding(15) var<storage, read> bn2_weight: array<f32>;
+@group(0) @binding(16) var<storage, read> bn2_bias: array<f32>;
+@group(0) @binding(17) var<storage, read> bn2_mean: array<f32>;
+@group(0) @binding(18) var<storage, read> bn2_var: array<f32>;
+@group(0) @binding(19) var<storage, read_write> packed: array<f32>;
 
 // The parameter `k` (0 bias, 1..4 bn1, 5..8 bn2) of channel c.
 fn param(k: u32, c: u32) -> f32 {
   return params[(9u + k) * p.c + c];
+}
+
+// One invocation per channel: the conv's parameters and BN1's into `packed` (kernels bind the
+// caller's buffers with STORAGE usage alone: no buffer copies).
+@compute @workgroup_size(WG)
+fn pack_conv_bn1(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
+                 @builtin(local_invocation_index) lid: u32) {
+  let c = global_index(wid, nwg, lid);
+  let C = p.c;
+  if (c >= C) { return; }
+  for (var k = 0u; k < 9u; k++) { packed[c * 9u + k] = conv_weight[c * 9u + k]; }
+  packed[9u * C + c] = conv_bias[c];
+  packed[10u * C + c] = bn1_weight[c];
+  packed[11u * C + c] = bn1_bias[c];
+  packed[12u * C + c] = bn1_mean[c];
+  packed[13u * C + c] = bn1_var[c];
+}
+
+// BN2's parameters into `packed`.
+@compute @workgroup_size(WG)
+fn pack_bn2(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
+            @builtin(local_invocation_index) lid: u32) {
+  let c = global_index(wid, nwg, lid);
+  let C = p.c;
+  if (c >= C) { return; }
+  packed[14u * C + c] = bn2_weight[c];
+  packed[15u * C + c] = bn2_bias[c];
+  packed[16u * C + c] = bn2_mean[c];
+  packed[17u * C + c] = bn2_var[c];
 }
 
 @compute @workgroup_size(WG)

@@ -18,15 +18,16 @@
 //   dt  = γ2·ι2·(dy − Σdy/P − t̂·Σ(dy·t̂)/P)        (eval: γ2·ι2·dy)
 //   dx1 = dt·g(d),  dx2 = dt·(1 − g(d)),  g(d) = σ(d) + d·σ(d)·σ(−d)
 //   dz  = γ1·ι1·(dx2 − Σdx2/P − ẑ·Σ(dx2·ẑ)/P)      (eval: γ1·ι1·dx2)
-// Stage 6 also saves dz, dx1 and the tap of the pool's maximum per output position (`saved` [3, Q],
-// Q = N·C·Ho·Wo in the output's layout), from which `backward_dx` gathers dx per input element: the
+// The first pass of a call keeps each position's window (the conv, x1 and the tap of the pool's
+// maximum) in rows 0..2 of `saved` [5, Q] (Q = N·C·Ho·Wo in the output's layout) for the later ones;
+// stage 6 adds dz and dx1 (rows 3, 4), from which `backward_dx` gathers dx per input element: the
 // conv's adjoint (9 taps) and dx1 at the window's centre (s = 1) or its first maximum (s = 2).
 // A workgroup takes one channel and one chunk of `per`·WG positions (position q = chunk·per·WG +
 // k·WG + lid, k < per), sums in registers, then a tree in workgroup memory; `finish` adds a channel's
 // `chunks` workgroup sums in order. The training forward's y is the eval kernel (acon_frelu.wgsl) on
-// parameters whose running statistics `batch_params` replaces by the batch's; it also writes the
-// moved running statistics (momentum 0.1, unbiased variance), which the encoder copies back.
-// `params` packs the parameters as acon_frelu.wgsl's does (18·C values).
+// parameters whose running statistics `batch_params` replaces by the batch's; it also moves the
+// caller's running statistics (momentum 0.1, unbiased variance).
+// `params` packs the parameters as acon_frelu.wgsl's does (18·C values; its pack entries write it).
 
 struct Params {
   n: u32,
@@ -46,6 +47,7 @@ struct Params {
   training: u32,
   terms: u32,
   row: u32,
+  first: u32,
 }
 
 @group(0) @binding(0) var<uniform> p: Params;
@@ -59,9 +61,19 @@ struct Params {
 @group(0) @binding(8) var<storage, read_write> saved: array<f32>;
 @group(0) @binding(9) var<storage, read> saved_in: array<f32>;
 @group(0) @binding(10) var<storage, read_write> dx: array<f32>;
-@group(0) @binding(11) var<storage, read_write> dweight: array<f32>;
-@group(0) @binding(12) var<storage, read_write> batch: array<f32>;
-@group(0) @binding(13) var<storage, read_write> running: array<f32>;
+@group(0) @binding(11) var<storage, read_write> batch: array<f32>;
+// the caller's buffers written directly (STORAGE usage alone: no buffer copies): the running
+// statistics (batch_params) and the parameters' gradients (param_grads)
+@group(0) @binding(12) var<storage, read_write> bn1_mean: array<f32>;
+@group(0) @binding(13) var<storage, read_write> bn1_var: array<f32>;
+@group(0) @binding(14) var<storage, read_write> bn2_mean: array<f32>;
+@group(0) @binding(15) var<storage, read_write> bn2_var: array<f32>;
+@group(0) @binding(16) var<storage, read_write> dweight: array<f32>;
+@group(0) @binding(17) var<storage, read_write> dbias: array<f32>;
+@group(0) @binding(18) var<storage, read_write> dgamma1: array<f32>;
+@group(0) @binding(19) var<storage, read_write> dbeta1: array<f32>;
+@group(0) @binding(20) var<storage, read_write> dgamma2: array<f32>;
+@group(0) @binding(21) var<storage, read_write> dbeta2: array<f32>;
 
 // The most terms one workgroup sums (bn_grad_pass).
 const TERMS = 2u;
@@ -116,6 +128,21 @@ fn window(c: u32, pos: vec3<u32>) -> Window {
     return Window(conv, x[index4(pos.x, c, pos.y, pos.z, p.h, p.w)], 4u);
   }
   return Window(conv, best, tap);
+}
+
+// The window of output position pos (o: its index on the output grid): from x in the call's first
+// pass (`first`), which keeps it in rows 0..2 of `saved` (conv, x1, tap), and from there in the later
+// passes: three loads instead of nine taps (the same bits either way).
+fn site(c: u32, pos: vec3<u32>, o: u32) -> Window {
+  let q_all = p.n * p.c * p.ho * p.wo;
+  if (p.stage == p.first) {
+    let win = window(c, pos);
+    saved[o] = win.conv;
+    saved[q_all + o] = win.x1;
+    saved[2u * q_all + o] = f32(win.tap);
+    return win;
+  }
+  return Window(saved[o], saved[q_all + o], u32(saved[2u * q_all + o]));
 }
 
 // (mean, 1/√(var + ε)) of batch norm `which` (0: BN1, 1: BN2) on channel c: the batch's from rows
@@ -200,7 +227,8 @@ fn stats_pass(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nw
   for (var k = 0u; k < p.per; k++) {
     let q = (cc.y * p.per + k) * WG + lid;
     if (q >= p.count) { continue; }
-    let win = window(c, position(q));
+    let pos = position(q);
+    let win = site(c, pos, index4(pos.x, c, pos.y, pos.z, p.ho, p.wo));
     let zc = win.conv + param(0u, c) - n1.x;
     if (p.stage < 2u) {
       // stage 0 sums z (n1.x is not yet known: it is read as 0 there), stage 1 (z − μ1)²
@@ -228,9 +256,9 @@ fn bn_grad_pass(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) 
     let q = (cc.y * p.per + k) * WG + lid;
     if (q >= p.count) { continue; }
     let pos = position(q);
-    let win = window(c, pos);
-    let f = chain(win, win.conv + param(0u, c) - n1.x, c, n1);
     let o = index4(pos.x, c, pos.y, pos.z, p.ho, p.wo);
+    let win = site(c, pos, o);
+    let f = chain(win, win.conv + param(0u, c) - n1.x, c, n1);
     if (p.stage == 4u) {
       a0 += dy[o];
       a1 += dy[o] * ((f.t - n2.x) * n2.y);
@@ -260,14 +288,13 @@ fn conv_grad_pass(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups
     let q = (cc.y * p.per + k) * WG + lid;
     if (q >= p.count) { continue; }
     let pos = position(q);
-    let win = window(c, pos);
-    let f = chain(win, win.conv + param(0u, c) - n1.x, c, n1);
     let o = index4(pos.x, c, pos.y, pos.z, p.ho, p.wo);
+    let win = site(c, pos, o);
+    let f = chain(win, win.conv + param(0u, c) - n1.x, c, n1);
     let u = upstream(f, o, c, n2);
     let dz = param(1u, c) * n1.y * (u.dx2 - batch_mean(6u, c) - f.zhat * batch_mean(7u, c));
-    saved[o] = dz;
-    saved[q_all + o] = u.dt * u.g;
-    saved[2u * q_all + o] = f32(win.tap);
+    saved[3u * q_all + o] = dz;
+    saved[4u * q_all + o] = u.dt * u.g;
     a += dz;
   }
   red[lid] = a;
@@ -292,7 +319,8 @@ fn tap_grad_pass(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups)
     let h = i32(pos.y * p.stride + tap / 3u) - 1;
     let w = i32(pos.z * p.stride + tap % 3u) - 1;
     if (h < 0 || h >= i32(p.h) || w < 0 || w >= i32(p.w)) { continue; }
-    a += saved_in[index4(pos.x, c, pos.y, pos.z, p.ho, p.wo)] * x[index4(pos.x, c, u32(h), u32(w), p.h, p.w)];
+    let dz = saved_in[3u * p.n * p.c * p.ho * p.wo + index4(pos.x, c, pos.y, pos.z, p.ho, p.wo)];
+    a += dz * x[index4(pos.x, c, u32(h), u32(w), p.h, p.w)];
   }
   red[lid] = a;
   reduce_terms(lid, c, chunk, tap, 1u);
@@ -312,8 +340,8 @@ fn finish(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: v
 }
 
 // One invocation per channel: `batch` = params with the running statistics replaced by the batch's
-// mean and biased variance (for acon_frelu.wgsl's fold); `running` [4, C] = the moved running
-// statistics (bn1's mean, variance, bn2's), PyTorch's: (1 − m)·r + m·batch, the variance unbiased.
+// mean and biased variance (for acon_frelu.wgsl's fold), and the running statistics moved, as
+// PyTorch's: (1 − m)·r + m·batch, the variance unbiased.
 @compute @workgroup_size(WG)
 fn batch_params(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
                 @builtin(local_invocation_index) lid: u32) {
@@ -326,6 +354,7 @@ fn batch_params(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) 
   let count = f32(p.count);
   let m = p.momentum;
   batch[9u * C + c] = param(0u, c);
+  var moved: array<f32, 4>;
   for (var b = 0u; b < 2u; b++) {
     let mean = sums_in[2u * b * C + c] / count;
     let sq = sums_in[(2u * b + 1u) * C + c];
@@ -333,18 +362,31 @@ fn batch_params(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) 
     batch[(11u + 4u * b) * C + c] = param(2u + 4u * b, c);
     batch[(12u + 4u * b) * C + c] = mean;
     batch[(13u + 4u * b) * C + c] = sq / count;
-    running[2u * b * C + c] = (1.0 - m) * param(3u + 4u * b, c) + m * mean;
-    running[(2u * b + 1u) * C + c] = (1.0 - m) * param(4u + 4u * b, c) + m * (sq / (count - 1.0));
+    moved[2u * b] = (1.0 - m) * param(3u + 4u * b, c) + m * mean;
+    moved[2u * b + 1u] = (1.0 - m) * param(4u + 4u * b, c) + m * (sq / (count - 1.0));
   }
+  bn1_mean[c] = moved[0];
+  bn1_var[c] = moved[1];
+  bn2_mean[c] = moved[2];
+  bn2_var[c] = moved[3];
 }
 
-// One invocation per (c, tap): dweight [C, 9] (PyTorch's [C, 1, 3, 3]) from the tap-major rows 9..17.
+// One invocation per channel: the parameters' gradients from the sums rows: dweight [C, 9]
+// (PyTorch's [C, 1, 3, 3]) from the tap-major rows 9..17, dbias row 8, BN1's γ, β rows 7, 6, BN2's 5, 4.
 @compute @workgroup_size(WG)
-fn weight_grad(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
+fn param_grads(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
                @builtin(local_invocation_index) lid: u32) {
-  let i = global_index(wid, nwg, lid);
-  if (i >= 9u * p.c) { return; }
-  dweight[i] = sums_in[(9u + i % 9u) * p.c + i / 9u];
+  let c = global_index(wid, nwg, lid);
+  let C = p.c;
+  if (c >= C) { return; }
+  for (var k = 0u; k < 9u; k++) {
+    dweight[c * 9u + k] = sums_in[(9u + k) * C + c];
+  }
+  dbias[c] = sums_in[8u * C + c];
+  dgamma1[c] = sums_in[7u * C + c];
+  dbeta1[c] = sums_in[6u * C + c];
+  dgamma2[c] = sums_in[5u * C + c];
+  dbeta2[c] = sums_in[4u * C + c];
 }
 
 // One invocation per element of x: the windows that read it, in tap order: w·dz (the conv's adjoint)
@@ -383,9 +425,9 @@ fn backward_dx(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) n
     let ow = u32(rw) / p.stride;
     if (oh * p.stride != u32(rh) || ow * p.stride != u32(rw) || oh >= p.ho || ow >= p.wo) { continue; }
     let o = index4(n, c, oh, ow, p.ho, p.wo);
-    s += params[c * 9u + k] * saved_in[o];
+    s += params[c * 9u + k] * saved_in[3u * q_all + o];
     if (saved_in[2u * q_all + o] == f32(k)) {
-      s += saved_in[q_all + o];
+      s += saved_in[4u * q_all + o];
     }
   }
   dx[i] = s;

@@ -21,9 +21,10 @@ export {
 } from './ops/hostLayer';
 // the host layers by name (every registered one is also hostLayers[className])
 import { hostLayers } from './ops/hostLayer';
-export const { AconC, MetaAconC } = hostLayers;
+export const { AconC, MetaAconC, AconFReLU } = hostLayers;
 export type AconC = InstanceType<typeof AconC>;
 export type MetaAconC = InstanceType<typeof MetaAconC>;
+export type AconFReLU = InstanceType<typeof AconFReLU>;
 export type { Shape4, DataFormat } from './core/types';
 export { GpuContext, Batch, type GpuContextOptions, type ShaderSource } from './gpu/context';
 export * from './gpu/errors';
@@ -38,3 +39,9 @@ export {
   type AconCGradsRef,
 } from './activations/aconC/reference';
 export { metaAconCForwardRef, metaAconCBackwardRef, type MetaAconCParamsRef } from './activations/metaAconC/reference';
+export {
+  aconFReluForwardRef,
+  aconFReluBackwardRef,
+  type AconFReluParamsRef,
+  type AconFReluGradsRef,
+} from './activations/aconFRelu/reference';

@@ -210,42 +210,27 @@ export function batchNorm<const K extends string>(
         gbias: g.bias!,
       }),
     composed: (tf, t, p, o) => {
-      const a = batchNormComposed(tf, t[io.from]!, p as unknown as BatchNormTensors, o.training, o.updateRunning);
-      return sigmoid ? tf.sigmoid(a) : a;
+      const h = t[io.from]!;
+      const training = o.training;
+      const a = batchNormFormula(tf, h, p.weight!, p.bias!, p.runningMean!, p.runningVar!, training);
+      const out = sigmoid ? tf.sigmoid(a) : a;
+      if (training && o.updateRunning) {
+        const n = h.shape[0]!;
+        const mean = tf.mean(h, 0);
+        moveRunning(tf, p.runningMean!, p.runningVar!, mean, tf.div(tf.sum(tf.square(tf.sub(h, mean)), 0), n - 1));
+      }
+      return out;
     },
   };
 }
 
-/** A batch norm's parameters as tfjs tensors (the running statistics tf.Variables where a call moves them). */
-export interface BatchNormTensors {
-  weight: TF.Tensor;
-  bias: TF.Tensor;
-  runningMean: TF.Tensor;
-  runningVar: TF.Tensor;
-}
-
 /**
- * Batch norm over axis 0 of h [M, F] in tfjs primitives, as PyTorch's: in training the batch's
- * statistics normalise and, with `updateRunning`, the running ones move by momentum 0.1 towards the
- * mean and the unbiased variance; else the running statistics normalise.
+ * Moves a batch norm's running statistics (tf.Variables) as PyTorch does in training: momentum 0.1
+ * towards the batch mean and the unbiased batch variance (each shaped as the statistic).
  */
-export function batchNormComposed(
-  tf: typeof TF,
-  h: TF.Tensor,
-  p: BatchNormTensors,
-  training: boolean,
-  updateRunning: boolean,
-): TF.Tensor {
-  const out = batchNormFormula(tf, h, p.weight, p.bias, p.runningMean, p.runningVar, training);
-  if (training && updateRunning) {
-    const n = h.shape[0]!;
-    const mean = tf.mean(h, 0);
-    const unbiased = tf.div(tf.sum(tf.square(tf.sub(h, mean)), 0), n - 1);
-    const [rm, rv] = [p.runningMean as TF.Variable, p.runningVar as TF.Variable];
-    rm.assign(tf.add(tf.mul(rm, 1 - BN_MOMENTUM), tf.mul(mean, BN_MOMENTUM)));
-    rv.assign(tf.add(tf.mul(rv, 1 - BN_MOMENTUM), tf.mul(unbiased, BN_MOMENTUM)));
-  }
-  return out;
+export function moveRunning(tf: typeof TF, rm: TF.Tensor, rv: TF.Tensor, mean: TF.Tensor, unbiased: TF.Tensor): void {
+  (rm as TF.Variable).assign(tf.add(tf.mul(rm, 1 - BN_MOMENTUM), tf.mul(mean, BN_MOMENTUM)));
+  (rv as TF.Variable).assign(tf.add(tf.mul(rv, 1 - BN_MOMENTUM), tf.mul(unbiased, BN_MOMENTUM)));
 }
 
 /** Batch norm over axis 0 of [N, F] in tfjs primitives: the batch's statistics (biased variance) in training, else the running ones. */

@@ -7,6 +7,7 @@
  */
 import type { aconC } from '../activations/aconC/declaration';
 import type { metaAconC } from '../activations/metaAconC/declaration';
+import type { aconFReLU } from '../activations/aconFRelu/declaration';
 import { layerClasses, type ActivationLayer, type LayerArgsOf, type LayerClass } from './layer';
 
 export { layerClass, layerClasses, type ActivationLayer, type LayerArgsOf, type LayerClass } from './layer';
@@ -44,3 +45,15 @@ export type AconCArgs = LayerArgsOf<typeof aconC>;
 export const MetaAconC: LayerClass<typeof metaAconC> = layerClasses.MetaAconC;
 export type MetaAconC = ActivationLayer<typeof metaAconC>;
 export type MetaAconCArgs = LayerArgsOf<typeof metaAconC>;
+
+/**
+ * ACON-FReLU (TFNet/network.py's Acon_FReLU): y = BN2((x1 − x2)·σ(x1 − x2) + x2) with x2 = BN1(the
+ * depthwise 3×3 conv of x, padding 1, stride `stride`, with bias) and x1 = x, or at `stride` 2 (the
+ * layer's argument: 1 or 2) the 3×3 max pool of x with stride 2 and padding 1. Weights, named as the
+ * PyTorch module's: `conv_frelu.weight` [C, 3, 3] (PyTorch's [C, 1, 3, 3]) and `conv_frelu.bias` [C]
+ * U(±1/3) as PyTorch's conv init; `bn1.*`, `bn2.*` [C] as Meta-ACON's. Batch norm as PyTorch's
+ * (training calls: the batch's statistics over N·Ho·Wo; they move the running statistics).
+ */
+export const AconFReLU: LayerClass<typeof aconFReLU> = layerClasses.AconFReLU;
+export type AconFReLU = ActivationLayer<typeof aconFReLU>;
+export type AconFReLUArgs = LayerArgsOf<typeof aconFReLU>;

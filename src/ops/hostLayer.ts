@@ -158,6 +158,8 @@ export function hostLayer<A extends AnyActivation>(act: A): HostLayerClass<A> {
     params: Record<string, unknown>;
     batchesTracked = 0;
     readonly #dims: Record<string, number>;
+    /** The layer arguments (ACON-FReLU's stride), which every call passes on. */
+    readonly #args: Record<string, number>;
 
     constructor(
       readonly width: number,
@@ -168,8 +170,15 @@ export function hostLayer<A extends AnyActivation>(act: A): HostLayerClass<A> {
       act.layer.args.forEach((a, i) => {
         const v = args[i] ?? a.default;
         checkCount(name, a.name, v);
+        if (a.values && !a.values.includes(v))
+          throw new OptionError(
+            `${name}: ${a.name} is one of ${a.values.join(', ')}`,
+            a.values.join(' or '),
+            String(v),
+          );
         (this as Record<string, unknown>)[a.name] = options[a.name] = v;
       });
+      this.#args = options;
       const seed = args[act.layer.args.length] ?? 0;
       checkSeed(name, seed);
       this.#dims = { C: width };
@@ -180,7 +189,12 @@ export function hostLayer<A extends AnyActivation>(act: A): HostLayerClass<A> {
     async forward(acon: AconGPU, x: Float32Array, shape: Shape4, options?: { training?: boolean }) {
       const r = (await acon
         .op(act)
-        .forward(x, shape, this.params as never, options as never)) as ForwardResultOf<Registered>;
+        .forward(
+          x,
+          shape,
+          this.params as never,
+          { ...this.#args, ...options } as never,
+        )) as ForwardResultOf<Registered>;
       if (r instanceof Float32Array) return r;
       if (options?.training && running.length) {
         // the moved statistics replace the old ones in copies of their groups (params.bn1 is a new object)
@@ -195,7 +209,7 @@ export function hostLayer<A extends AnyActivation>(act: A): HostLayerClass<A> {
     }
 
     backward(acon: AconGPU, x: Float32Array, dy: Float32Array, shape: Shape4, options?: object) {
-      return acon.op(act).backward(x, dy, shape, this.params as never, options as never);
+      return acon.op(act).backward(x, dy, shape, this.params as never, { ...this.#args, ...options } as never);
     }
 
     stateDict(): StateDict {

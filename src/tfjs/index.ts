@@ -11,6 +11,7 @@ import type * as tf from '@tensorflow/tfjs-core';
 import { ACTIVATIONS, type Registered } from '../activations/registry';
 import type { aconC as aconCDecl } from '../activations/aconC/declaration';
 import type { metaAconC as metaAconCDecl } from '../activations/metaAconC/declaration';
+import type { aconFReLU as aconFReLUDecl } from '../activations/aconFRelu/declaration';
 import { tfjsOp, type DataFormat, type Impl, type TensorsOf, type TfjsOp } from './op';
 
 export { tfjsOp, type DataFormat, type Impl, type TensorsOf, type TfjsOp, type TfjsOptionsOf } from './op';
@@ -51,3 +52,18 @@ export const metaAconC: (
   p: MetaAconCTensors,
   options: { training: boolean; dataFormat?: DataFormat; impl?: Impl },
 ) => tf.Tensor = ops.metaAconC;
+
+/** ACON-FReLU's parameters as tfjs tensors: convFrelu { weight (9·C values), bias }, bn1, bn2 (running statistics: Variables). */
+export type AconFReLUTensors = TensorsOf<typeof aconFReLUDecl>;
+
+/**
+ * ACON-FReLU (TFNet's activation) on a 4D float32 tensor, NHWC by default: y = BN2((x1 − x2)·σ(x1 −
+ * x2) + x2), x2 = BN1(depthwise 3×3 conv of x + bias), x1 = x, or at `stride` 2 the 3×3 max pool of x
+ * (y is then [N, ⌊(H − 1)/2⌋ + 1, ⌊(W − 1)/2⌋ + 1, C]). Differentiable in x and every trainable
+ * parameter; in training mode the batch's statistics normalise and the running statistics move.
+ */
+export const aconFReLU: (
+  x: tf.Tensor,
+  p: AconFReLUTensors,
+  options: { training: boolean; stride?: 1 | 2; dataFormat?: DataFormat; impl?: Impl },
+) => tf.Tensor = ops.aconFReLU;

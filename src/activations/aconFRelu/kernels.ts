@@ -28,15 +28,37 @@ export interface AconFReluBuffers {
 }
 
 /**
- * Records the parameters' copy into one packed buffer of 18·C values (the shaders' `params`): the conv
- * weight [C, 9], then bias, bn1's weight, bias, running mean and variance, bn2's, C values each.
+ * Records the parameters' packing into one buffer of 18·C values (the shaders' `params`): the conv
+ * weight [C, 9], then bias, bn1's weight, bias, running mean and variance, bn2's, C values each. Two
+ * small dispatches read the caller's buffers (STORAGE usage is all the library asks of them; at most
+ * 8 storage bindings per dispatch).
  */
-function packParams(rec: Recorder, c: number, params: AconFReluBuffers): GPUBuffer {
+function packParams(ctx: GpuContext, rec: Recorder, c: number, params: AconFReluBuffers): GPUBuffer {
   const { convFrelu, bn1, bn2 } = params;
-  const order = [bn1, bn2].flatMap((bn) => [bn.weight, bn.bias, bn.runningMean, bn.runningVar]);
   const packed = rec.temp(18 * c * 4);
-  rec.copy(convFrelu.weight, packed, 9 * c * 4, 0);
-  [convFrelu.bias, ...order].forEach((src, k) => rec.copy(src, packed, c * 4, (9 + k) * c * 4));
+  const S = ACON_FRELU_SHADER;
+  const u = S.uniforms({ n: 1, c, h: 1, w: 1, ho: 1, wo: 1, stride: 1, channels_last: 0, eps: BN_EPS });
+  const groups = Math.ceil(c / WG);
+  rec.dispatch(
+    ctx.pipeline(S, 'pack_conv_bn1', { WG }),
+    u,
+    S.bind({
+      conv_weight: convFrelu.weight,
+      conv_bias: convFrelu.bias,
+      bn1_weight: bn1.weight,
+      bn1_bias: bn1.bias,
+      bn1_mean: bn1.runningMean,
+      bn1_var: bn1.runningVar,
+      packed,
+    }),
+    groups,
+  );
+  rec.dispatch(
+    ctx.pipeline(S, 'pack_bn2', { WG }),
+    u,
+    S.bind({ bn2_weight: bn2.weight, bn2_bias: bn2.bias, bn2_mean: bn2.runningMean, bn2_var: bn2.runningVar, packed }),
+    groups,
+  );
   return packed;
 }
 
@@ -83,8 +105,8 @@ function recordEvalPacked(
 
 /**
  * Records the eval forward of x [N, C, H, W] (geo's data format) into y [N, C, Ho, Wo] (the same
- * format): the parameters are copied into one packed buffer (the shader's `params`), folded per
- * channel (a dispatch of C invocations), then the activation in one pass: four channels per
+ * format): the parameters are packed into one buffer (the shader's `params`), folded per channel (a
+ * dispatch of C invocations), then the activation in one pass: four channels per
  * invocation in NHWC when C % 4 == 0 (vec4 loads), one element per invocation otherwise.
  */
 export function recordAconFReluEval(
@@ -94,7 +116,7 @@ export function recordAconFReluEval(
   stride: 1 | 2,
   b: { x: Binding; params: AconFReluBuffers; y: Binding },
 ): void {
-  recordEvalPacked(ctx, rec, geo, stride, packParams(rec, geo.c, b.params), b.x, b.y);
+  recordEvalPacked(ctx, rec, geo, stride, packParams(ctx, rec, geo.c, b.params), b.x, b.y);
 }
 
 // ---- training forward and backward (shaders/acon_frelu_train.wgsl) ---------------------------------
@@ -127,8 +149,9 @@ export function freluReducePlan(geo: Geometry, stride: 1 | 2): FreluReducePlan {
 /**
  * Throws a LimitError where the training forward or the backward cannot take the call: more
  * positions per channel than FRELU_COUNT_MAX (the partial pass would also loop past LOOP_BUDGET:
- * 11 trips per position, 2^24 / (256·64) = 1024 positions per invocation), or a backward whose
- * saved [3, N·C·Ho·Wo] values exceed the device's largest buffer.
+ * 11 trips per position, 2^24 / (256·64) = 1024 positions per invocation), or kept values per
+ * output element ([3, N·C·Ho·Wo] in the training forward, [5, …] in the backward) beyond the
+ * device's largest buffer.
  */
 export function checkFrelu(ctx: GpuContext, geo: Geometry, stride: 1 | 2, backward: boolean): FreluReducePlan {
   const plan = freluReducePlan(geo, stride);
@@ -138,11 +161,12 @@ export function checkFrelu(ctx: GpuContext, geo: Geometry, stride: 1 | 2, backwa
       `N·Ho·Wo at most ${FRELU_COUNT_MAX}`,
       `${plan.count}`,
     );
-  const savedBytes = 3 * geo.c * plan.count * 4;
-  if (backward && savedBytes > ctx.maxTensorBytes)
+  const rows = backward ? 5 : 3;
+  const savedBytes = rows * geo.c * plan.count * 4;
+  if (savedBytes > ctx.maxTensorBytes)
     throw new LimitError(
-      "ACON-FReLU's backward keeps dz, dx1 and the pool's choice per output element",
-      `3·N·C·Ho·Wo·4 bytes at most ${ctx.maxTensorBytes}`,
+      `ACON-FReLU's ${backward ? 'backward' : 'training forward'} keeps the window's conv, x1 and pool choice${backward ? ', dz and dx1' : ''} per output element`,
+      `${rows}·N·C·Ho·Wo·4 bytes at most ${ctx.maxTensorBytes}`,
       `${savedBytes}`,
     );
   return plan;
@@ -173,6 +197,8 @@ function trainUniforms(
     training: f.training ? 1 : 0,
     terms: f.terms,
     row: f.row,
+    // the call's first pass reads the windows and keeps them (training: stage 0; eval backward: 4)
+    first: f.training ? 0 : 4,
   });
 }
 
@@ -217,8 +243,8 @@ function recordStage(ctx: GpuContext, rec: Recorder, s: Sums, stage: number) {
             params: s.packed,
             sums_in: s.sums,
             partials: s.partials,
+            saved: s.saved,
             ...(stage >= 4 && { dy: s.dy }),
-            ...(stage === 6 && { saved: s.saved }),
           },
     ),
     s.geo.c * s.plan.chunks * (stage === 7 ? 9 : 1),
@@ -258,23 +284,29 @@ export function recordAconFReluTrain(
   b: { x: Binding; params: AconFReluBuffers; y: Binding },
 ): void {
   const c = geo.c;
-  const packed = packParams(rec, c, b.params);
-  const s: Sums = { ...sumsOf(rec, geo, stride, true, { x: b.x, packed }), dy: b.x, saved: b.x };
+  const packed = packParams(ctx, rec, c, b.params);
+  const base = sumsOf(rec, geo, stride, true, { x: b.x, packed });
+  // the windows the first pass keeps (rows conv, x1, tap)
+  const s: Sums = { ...base, dy: b.x, saved: rec.temp(3 * c * base.plan.count * 4) };
   for (let stage = 0; stage < 4; stage++) recordStage(ctx, rec, s, stage);
   const batch = rec.temp(18 * c * 4);
-  const running = rec.temp(4 * c * 4);
+  const { bn1, bn2 } = b.params;
   const S = ACON_FRELU_TRAIN_SHADER;
   rec.dispatch(
     ctx.pipeline(S, 'batch_params', { WG }),
     trainUniforms(geo, stride, s.plan, { stage: 0, terms: 1, row: 0, training: true }),
-    S.bind({ params: packed, sums_in: s.sums, batch, running }),
+    S.bind({
+      params: packed,
+      sums_in: s.sums,
+      batch,
+      bn1_mean: bn1.runningMean,
+      bn1_var: bn1.runningVar,
+      bn2_mean: bn2.runningMean,
+      bn2_var: bn2.runningVar,
+    }),
     Math.ceil(c / WG),
   );
   recordEvalPacked(ctx, rec, geo, stride, batch, b.x, b.y);
-  const { bn1, bn2 } = b.params;
-  [bn1.runningMean, bn1.runningVar, bn2.runningMean, bn2.runningVar].forEach((dst, k) =>
-    rec.copy({ buffer: running, offset: k * c * 4 }, bufferOf(dst), c * 4, offsetOf(dst)),
-  );
 }
 
 /** The gradients as buffers: dx [N, C, H, W]; the trainable parameters' under their own keys. */
@@ -299,22 +331,28 @@ export function recordAconFReluBackward(
   b: { x: Binding; dy: Binding; params: AconFReluBuffers; grads: AconFReluGradBuffers },
 ): void {
   const c = geo.c;
-  const packed = packParams(rec, c, b.params);
+  const packed = packParams(ctx, rec, c, b.params);
   const base = sumsOf(rec, geo, stride, training, { x: b.x, packed });
-  const saved = rec.temp(3 * c * base.plan.count * 4);
+  // the windows (conv, x1, tap), then dz and dx1, per output element
+  const saved = rec.temp(5 * c * base.plan.count * 4);
   const s: Sums = { ...base, dy: b.dy, saved };
   for (let stage = training ? 0 : 4; stage < 8; stage++) recordStage(ctx, rec, s, stage);
   const S = ACON_FRELU_TRAIN_SHADER;
   const u = trainUniforms(geo, stride, s.plan, { stage: 7, terms: 9, row: 9, training });
-  rec.dispatch(
-    ctx.pipeline(S, 'weight_grad', { WG }),
-    u,
-    S.bind({ sums_in: s.sums, dweight: b.grads.convFrelu.weight }),
-    Math.ceil((9 * c) / WG),
-  );
   const { convFrelu, bn1, bn2 } = b.grads;
-  [bn2.bias, bn2.weight, bn1.bias, bn1.weight, convFrelu.bias].forEach((dst, k) =>
-    rec.copy({ buffer: s.sums, offset: (4 + k) * c * 4 }, bufferOf(dst), c * 4, offsetOf(dst)),
+  rec.dispatch(
+    ctx.pipeline(S, 'param_grads', { WG }),
+    u,
+    S.bind({
+      sums_in: s.sums,
+      dweight: convFrelu.weight,
+      dbias: convFrelu.bias,
+      dgamma1: bn1.weight,
+      dbeta1: bn1.bias,
+      dgamma2: bn2.weight,
+      dbeta2: bn2.bias,
+    }),
+    Math.ceil(c / WG),
   );
   rec.dispatch(
     ctx.pipeline(S, 'backward_dx', { WG }),
@@ -323,9 +361,6 @@ export function recordAconFReluBackward(
     Math.ceil((geo.n * c * geo.h * geo.w) / WG),
   );
 }
-
-const bufferOf = (b: Binding): GPUBuffer => ('buffer' in b ? b.buffer : b);
-const offsetOf = (b: Binding): number => ('buffer' in b ? (b.offset ?? 0) : 0);
 
 // ---- the declaration's kernels -------------------------------------------------------------------
 
