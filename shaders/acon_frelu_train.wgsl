@@ -23,8 +23,8 @@
 // stage 6 adds dz and dx1 (rows 3, 4), from which `backward_dx` gathers dx per input element: the
 // conv's adjoint (9 taps) and dx1 at the window's centre (s = 1) or its first maximum (s = 2).
 // A workgroup takes one channel and one chunk of `per`·WG positions (position q = chunk·per·WG +
-// k·WG + lid, k < per), sums in registers, then a tree in workgroup memory; `finish` adds a channel's
-// `chunks` workgroup sums in order. The training forward's y is the eval kernel (acon_frelu.wgsl) on
+// k·WG + lid, k < per); each invocation sums in a register and stores its partial sum; `finish` adds
+// a channel's chunks·WG partial sums in order. The training forward's y is the eval kernel (acon_frelu.wgsl) on
 // parameters whose running statistics `batch_params` replaces by the batch's; it also moves the
 // caller's running statistics (momentum 0.1, unbiased variance).
 // `params` packs the parameters as acon_frelu.wgsl's does (18·C values; its pack entries write it).
@@ -48,6 +48,9 @@ struct Params {
   terms: u32,
   row: u32,
   first: u32,
+  step_n: u32,
+  step_h: u32,
+  step_w: u32,
 }
 
 @group(0) @binding(0) var<uniform> p: Params;
@@ -75,9 +78,6 @@ struct Params {
 @group(0) @binding(20) var<storage, read_write> dgamma2: array<f32>;
 @group(0) @binding(21) var<storage, read_write> dbeta2: array<f32>;
 
-// The most terms one workgroup sums (bn_grad_pass).
-const TERMS = 2u;
-var<workgroup> red: array<f32, WG * TERMS>;
 
 // The parameter `k` (0 bias, 1..4 bn1's weight, bias, running mean and variance, 5..8 bn2's) of channel c.
 fn param(k: u32, c: u32) -> f32 {
@@ -192,24 +192,42 @@ fn upstream(f: Chain, o: u32, c: u32, n2: vec2<f32>) -> Upstream {
   return Upstream(dt, g, dt * (1.0 - g));
 }
 
-// The workgroup's `terms` sums (red[term·WG + lid], one per invocation) by a tree, into
-// partials[((first + term)·C + c)·chunks + chunk]. Called from uniform control flow; WG a power of two.
-fn reduce_terms(lid: u32, c: u32, chunk: u32, first: u32, terms: u32) {
-  for (var half = WG / 2u; half > 0u; half /= 2u) {
-    workgroupBarrier();
-    if (lid < half) {
-      for (var t = 0u; t < terms; t++) {
-        red[t * WG + lid] += red[t * WG + lid + half];
-      }
-    }
-  }
-  workgroupBarrier();
-  if (lid < terms) {
-    partials[((first + lid) * p.c + c) * p.chunks + chunk] = red[lid * WG];
-  }
+// An invocation's walk over its positions q = (chunk·per + k)·WG + lid, k < per: the first one's
+// (n, oh, ow) from divisions, each next one's by adding WG's own (n, oh, ow) steps with carries (no
+// division per position: SwiftShader spends more on those than on the loads).
+struct Walk {
+  q: u32,
+  pos: vec3<u32>,
 }
 
-// Workgroup w: channel w / chunks, chunk w mod chunks, positions chunk·per·WG + k·WG + lid.
+fn walk_start(chunk: u32, lid: u32) -> Walk {
+  let q = chunk * p.per * WG + lid;
+  return Walk(q, position(q));
+}
+
+fn walk_next(w: Walk) -> Walk {
+  var ow = w.pos.z + p.step_w;
+  var oh = w.pos.y + p.step_h;
+  var n = w.pos.x + p.step_n;
+  if (ow >= p.wo) {
+    ow -= p.wo;
+    oh += 1u;
+  }
+  if (oh >= p.ho) {
+    oh -= p.ho;
+    n += 1u;
+  }
+  return Walk(w.q + WG, vec3(n, oh, ow));
+}
+
+// Where an invocation's partial sum of term t goes: partials[((first + t)·C + c)·chunks·WG + chunk·WG
+// + lid]; `finish` adds a channel's chunks·WG of them in order. No workgroup barrier: SwiftShader
+// runs a barrier as a switch through all of the workgroup's invocations.
+fn partial_at(t: u32, c: u32, chunk: u32, lid: u32) -> u32 {
+  return ((t * p.c + c) * p.chunks + chunk) * WG + lid;
+}
+
+// Workgroup w: channel w / chunks, chunk w mod chunks.
 fn chunk_of(wid: vec3<u32>, nwg: vec3<u32>) -> vec2<u32> {
   let wg = workgroup_index(wid, nwg);
   return vec2(wg / p.chunks, wg % p.chunks);
@@ -224,22 +242,23 @@ fn stats_pass(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nw
   let n1 = norm(0u, c);
   let mean2 = sums_in[2u * p.c + c] / f32(p.count);
   var a = 0.0;
+  var w = walk_start(cc.y, lid);
   for (var k = 0u; k < p.per; k++) {
-    let q = (cc.y * p.per + k) * WG + lid;
-    if (q >= p.count) { continue; }
-    let pos = position(q);
-    let win = site(c, pos, index4(pos.x, c, pos.y, pos.z, p.ho, p.wo));
-    let zc = win.conv + param(0u, c) - n1.x;
-    if (p.stage < 2u) {
-      // stage 0 sums z (n1.x is not yet known: it is read as 0 there), stage 1 (z − μ1)²
-      a += select(zc * zc, win.conv + param(0u, c), p.stage == 0u);
-    } else {
-      let t = chain(win, zc, c, n1).t;
-      a += select((t - mean2) * (t - mean2), t, p.stage == 2u);
+    if (w.q < p.count) {
+      let pos = w.pos;
+      let win = site(c, pos, index4(pos.x, c, pos.y, pos.z, p.ho, p.wo));
+      let zc = win.conv + param(0u, c) - n1.x;
+      if (p.stage < 2u) {
+        // stage 0 sums z (n1 is not yet known there), stage 1 (z − μ1)²
+        a += select(zc * zc, win.conv + param(0u, c), p.stage == 0u);
+      } else {
+        let t = chain(win, zc, c, n1).t;
+        a += select((t - mean2) * (t - mean2), t, p.stage == 2u);
+      }
     }
+    w = walk_next(w);
   }
-  red[lid] = a;
-  reduce_terms(lid, c, cc.y, 0u, 1u);
+  partials[partial_at(0u, c, cc.y, lid)] = a;
 }
 
 // Stages 4, 5: Σ dy and Σ dy·t̂ (BN2's gradients), or Σ dx2 and Σ dx2·ẑ (BN1's).
@@ -252,29 +271,29 @@ fn bn_grad_pass(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) 
   let n2 = norm(1u, c);
   var a0 = 0.0;
   var a1 = 0.0;
+  var w = walk_start(cc.y, lid);
   for (var k = 0u; k < p.per; k++) {
-    let q = (cc.y * p.per + k) * WG + lid;
-    if (q >= p.count) { continue; }
-    let pos = position(q);
-    let o = index4(pos.x, c, pos.y, pos.z, p.ho, p.wo);
-    let win = site(c, pos, o);
-    let f = chain(win, win.conv + param(0u, c) - n1.x, c, n1);
-    if (p.stage == 4u) {
-      a0 += dy[o];
-      a1 += dy[o] * ((f.t - n2.x) * n2.y);
-    } else {
-      let u = upstream(f, o, c, n2);
-      a0 += u.dx2;
-      a1 += u.dx2 * f.zhat;
+    if (w.q < p.count) {
+      let pos = w.pos;
+      let o = index4(pos.x, c, pos.y, pos.z, p.ho, p.wo);
+      let win = site(c, pos, o);
+      let f = chain(win, win.conv + param(0u, c) - n1.x, c, n1);
+      if (p.stage == 4u) {
+        a0 += dy[o];
+        a1 += dy[o] * ((f.t - n2.x) * n2.y);
+      } else {
+        let u = upstream(f, o, c, n2);
+        a0 += u.dx2;
+        a1 += u.dx2 * f.zhat;
+      }
     }
+    w = walk_next(w);
   }
-  red[lid] = a0;
-  red[WG + lid] = a1;
-  reduce_terms(lid, c, cc.y, 0u, 2u);
+  partials[partial_at(0u, c, cc.y, lid)] = a0;
+  partials[partial_at(1u, c, cc.y, lid)] = a1;
 }
 
-// Stage 6: dz = γ1·ι1·(dx2 − …); Σ dz; saves dz, dx1 and the pool's tap for tap_grad_pass and
-// backward_dx.
+// Stage 6: dz = γ1·ι1·(dx2 − …); Σ dz; keeps dz and dx1 for tap_grad_pass and backward_dx.
 @compute @workgroup_size(WG)
 fn conv_grad_pass(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
                   @builtin(local_invocation_index) lid: u32) {
@@ -284,57 +303,59 @@ fn conv_grad_pass(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups
   let n2 = norm(1u, c);
   let q_all = p.n * p.c * p.ho * p.wo;
   var a = 0.0;
+  var w = walk_start(cc.y, lid);
   for (var k = 0u; k < p.per; k++) {
-    let q = (cc.y * p.per + k) * WG + lid;
-    if (q >= p.count) { continue; }
-    let pos = position(q);
-    let o = index4(pos.x, c, pos.y, pos.z, p.ho, p.wo);
-    let win = site(c, pos, o);
-    let f = chain(win, win.conv + param(0u, c) - n1.x, c, n1);
-    let u = upstream(f, o, c, n2);
-    let dz = param(1u, c) * n1.y * (u.dx2 - batch_mean(6u, c) - f.zhat * batch_mean(7u, c));
-    saved[3u * q_all + o] = dz;
-    saved[4u * q_all + o] = u.dt * u.g;
-    a += dz;
+    if (w.q < p.count) {
+      let pos = w.pos;
+      let o = index4(pos.x, c, pos.y, pos.z, p.ho, p.wo);
+      let win = site(c, pos, o);
+      let f = chain(win, win.conv + param(0u, c) - n1.x, c, n1);
+      let u = upstream(f, o, c, n2);
+      let dz = param(1u, c) * n1.y * (u.dx2 - batch_mean(6u, c) - f.zhat * batch_mean(7u, c));
+      saved[3u * q_all + o] = dz;
+      saved[4u * q_all + o] = u.dt * u.g;
+      a += dz;
+    }
+    w = walk_next(w);
   }
-  red[lid] = a;
-  reduce_terms(lid, c, cc.y, 0u, 1u);
+  partials[partial_at(0u, c, cc.y, lid)] = a;
 }
 
-// Stage 7: Σ dz·x_tap for one tap per workgroup (workgroup w: tap w / (C·chunks), then channel and
-// chunk), from the saved dz. One tap at a time: nine loads and sums in one invocation took SwiftShader
-// over 30 s to compile.
+// Stage 7: Σ dz·x_tap, the nine taps one after another over the invocation's positions (nine loads
+// and sums at once took SwiftShader over 30 s to compile), from the kept dz.
 @compute @workgroup_size(WG)
 fn tap_grad_pass(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
                  @builtin(local_invocation_index) lid: u32) {
-  let wg = workgroup_index(wid, nwg);
-  let tap = wg / (p.c * p.chunks);
-  let c = (wg / p.chunks) % p.c;
-  let chunk = wg % p.chunks;
-  var a = 0.0;
-  for (var k = 0u; k < p.per; k++) {
-    let q = (chunk * p.per + k) * WG + lid;
-    if (q >= p.count) { continue; }
-    let pos = position(q);
-    let h = i32(pos.y * p.stride + tap / 3u) - 1;
-    let w = i32(pos.z * p.stride + tap % 3u) - 1;
-    if (h < 0 || h >= i32(p.h) || w < 0 || w >= i32(p.w)) { continue; }
-    let dz = saved_in[3u * p.n * p.c * p.ho * p.wo + index4(pos.x, c, pos.y, pos.z, p.ho, p.wo)];
-    a += dz * x[index4(pos.x, c, u32(h), u32(w), p.h, p.w)];
+  let cc = chunk_of(wid, nwg);
+  let c = cc.x;
+  let dz_at = 3u * p.n * p.c * p.ho * p.wo;
+  for (var tap = 0u; tap < 9u; tap++) {
+    var a = 0.0;
+    var w = walk_start(cc.y, lid);
+    for (var k = 0u; k < p.per; k++) {
+      let pos = w.pos;
+      let h = i32(pos.y * p.stride + tap / 3u) - 1;
+      let x_w = i32(pos.z * p.stride + tap % 3u) - 1;
+      if (w.q < p.count && h >= 0 && h < i32(p.h) && x_w >= 0 && x_w < i32(p.w)) {
+        let dz = saved_in[dz_at + index4(pos.x, c, pos.y, pos.z, p.ho, p.wo)];
+        a += dz * x[index4(pos.x, c, u32(h), u32(x_w), p.h, p.w)];
+      }
+      w = walk_next(w);
+    }
+    partials[partial_at(tap, c, cc.y, lid)] = a;
   }
-  red[lid] = a;
-  reduce_terms(lid, c, chunk, tap, 1u);
 }
 
-// Invocation (term, c): the channel's chunk sums in order, into sums row `row` + term.
+// Invocation (term, c): the channel's chunks·WG partial sums in order, into sums row `row` + term.
 @compute @workgroup_size(WG)
 fn finish(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
           @builtin(local_invocation_index) lid: u32) {
   let i = global_index(wid, nwg, lid);
   if (i >= p.terms * p.c) { return; }
+  let L = p.chunks * WG;
   var s = 0.0;
-  for (var j = 0u; j < p.chunks; j++) {
-    s += partials_in[i * p.chunks + j];
+  for (var j = 0u; j < L; j++) {
+    s += partials_in[i * L + j];
   }
   sums[p.row * p.c + i] = s;
 }
@@ -421,9 +442,11 @@ fn backward_dx(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) n
     let rh = i32(h) + 1 - i32(k / 3u);
     let rw = i32(w) + 1 - i32(k % 3u);
     if (rh < 0 || rw < 0) { continue; }
-    let oh = u32(rh) / p.stride;
-    let ow = u32(rw) / p.stride;
-    if (oh * p.stride != u32(rh) || ow * p.stride != u32(rw) || oh >= p.ho || ow >= p.wo) { continue; }
+    // (stride 1 or 2: a shift and a parity test, not a division)
+    let shift = p.stride - 1u;
+    let oh = u32(rh) >> shift;
+    let ow = u32(rw) >> shift;
+    if (((u32(rh) | u32(rw)) & shift) != 0u || oh >= p.ho || ow >= p.wo) { continue; }
     let o = index4(n, c, oh, ow, p.ho, p.wo);
     s += params[c * 9u + k] * saved_in[3u * q_all + o];
     if (saved_in[2u * q_all + o] == f32(k)) {

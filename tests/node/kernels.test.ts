@@ -430,20 +430,19 @@ const TRIPS: Record<string, (u: U, k: U) => number> = {
   'acon_frelu:pack_bn2': () => 0,
   'acon_frelu:forward_eval': () => loop(3) + 3 * loop(3),
   'acon_frelu:forward_eval_cl4': () => loop(3) + 3 * loop(3),
-  // a walk of `per` positions, each a 9-tap window, then the tree over log2(WG) levels of `terms` sums
-  'acon_frelu_train:stats_pass': (u, k) => freluWalk(u, k, 1),
-  'acon_frelu_train:bn_grad_pass': (u, k) => freluWalk(u, k, 2),
-  'acon_frelu_train:conv_grad_pass': (u, k) => freluWalk(u, k, 1),
-  'acon_frelu_train:tap_grad_pass': (u, k) => loop(u.per!) + loop(Math.log2(k.WG!)) + Math.log2(k.WG!) * loop(1),
-  'acon_frelu_train:finish': (u) => loop(u.chunks!),
+  'acon_frelu_train:stats_pass': freluWalk,
+  'acon_frelu_train:bn_grad_pass': freluWalk,
+  'acon_frelu_train:conv_grad_pass': freluWalk,
+  'acon_frelu_train:tap_grad_pass': (u) => loop(9) + 9 * loop(u.per!),
+  'acon_frelu_train:finish': (u, k) => loop(u.chunks! * k.WG!),
   'acon_frelu_train:batch_params': () => loop(9) + loop(2),
   'acon_frelu_train:param_grads': () => loop(9),
   'acon_frelu_train:backward_dx': () => loop(9),
 };
 
-function freluWalk(u: Record<string, number>, k: Record<string, number>, terms: number) {
-  const levels = Math.log2(k.WG!);
-  return loop(u.per!) + u.per! * loop(9) + loop(levels) + levels * loop(terms);
+/** A walk of `per` positions, each (in the call's first pass) a 9-tap window. */
+function freluWalk(u: Record<string, number>) {
+  return loop(u.per!) + u.per! * loop(9);
 }
 
 /** Dispatches whose invocations would loop beyond LOOP_BUDGET, as 'shader:entry trips'. */

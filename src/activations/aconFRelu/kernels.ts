@@ -123,7 +123,11 @@ export function recordAconFReluEval(
 
 export const ACON_FRELU_TRAIN_SHADER = new Shader('acon_frelu_train', WGSL_PRELUDE + trainCode);
 
-/** Chunks (workgroups) per channel at the most: partial sums of 10 terms × C × this stay small. */
+/**
+ * Chunks (workgroups) per channel at the most: `finish` sums chunks·WG partials per channel in one
+ * invocation (16,384 at most, within LOOP_BUDGET), and the partials (≤ 9 terms) stay under 9/16 of
+ * the output's size (per ≥ 16 positions per invocation).
+ */
 export const FRELU_CHUNKS_MAX = 256;
 /** Positions per invocation before a channel is split into more chunks. */
 const FRELU_PER_TARGET = 16;
@@ -135,7 +139,7 @@ export interface FreluReducePlan {
   count: number;
   chunks: number;
   per: number;
-  /** Longest chain of additions behind a sum: per in an invocation, log2(WG) in the tree, chunks in finish. */
+  /** Longest chain of additions behind a sum: per in an invocation, then chunks·WG partials in finish. */
   depth: number;
 }
 
@@ -143,13 +147,13 @@ export function freluReducePlan(geo: Geometry, stride: 1 | 2): FreluReducePlan {
   const count = geo.n * outSize(geo.h, stride) * outSize(geo.w, stride);
   const per = Math.max(FRELU_PER_TARGET, Math.ceil(count / (FRELU_CHUNKS_MAX * WG)));
   const chunks = Math.max(1, Math.ceil(count / (per * WG)));
-  return { count, chunks, per, depth: per + Math.log2(WG) + chunks };
+  return { count, chunks, per, depth: per + chunks * WG };
 }
 
 /**
  * Throws a LimitError where the training forward or the backward cannot take the call: more
- * positions per channel than FRELU_COUNT_MAX (the partial pass would also loop past LOOP_BUDGET:
- * 11 trips per position, 2^24 / (256·64) = 1024 positions per invocation), or kept values per
+ * positions per channel than FRELU_COUNT_MAX (2^24 / (256·64) = 1024 positions per invocation: the
+ * first pass's 11 trips per position and tap_grad_pass's 9·1025 stay within LOOP_BUDGET), or kept values per
  * output element ([3, N·C·Ho·Wo] in the training forward, [5, …] in the backward) beyond the
  * device's largest buffer.
  */
@@ -179,13 +183,14 @@ function trainUniforms(
   plan: FreluReducePlan,
   f: { stage: number; terms: number; row: number; training: boolean },
 ) {
+  const [ho, wo] = [outSize(geo.h, stride), outSize(geo.w, stride)];
   return ACON_FRELU_TRAIN_SHADER.uniforms({
     n: geo.n,
     c: geo.c,
     h: geo.h,
     w: geo.w,
-    ho: outSize(geo.h, stride),
-    wo: outSize(geo.w, stride),
+    ho,
+    wo,
     stride,
     channels_last: geo.dataFormat === 'NHWC' ? 1 : 0,
     eps: BN_EPS,
@@ -199,6 +204,10 @@ function trainUniforms(
     row: f.row,
     // the call's first pass reads the windows and keeps them (training: stage 0; eval backward: 4)
     first: f.training ? 0 : 4,
+    // a walk's step of WG positions as (n, oh, ow)
+    step_n: Math.floor(WG / (ho * wo)),
+    step_h: Math.floor(WG / wo) % ho,
+    step_w: WG % wo,
   });
 }
 
@@ -247,7 +256,7 @@ function recordStage(ctx: GpuContext, rec: Recorder, s: Sums, stage: number) {
             ...(stage >= 4 && { dy: s.dy }),
           },
     ),
-    s.geo.c * s.plan.chunks * (stage === 7 ? 9 : 1),
+    s.geo.c * s.plan.chunks,
   );
   rec.dispatch(
     ctx.pipeline(S, 'finish', { WG }),
@@ -267,7 +276,7 @@ function sumsOf(rec: Recorder, geo: Geometry, stride: 1 | 2, training: boolean, 
     packed: b.packed,
     x: b.x,
     sums: rec.temp(18 * geo.c * 4),
-    partials: rec.temp(9 * geo.c * plan.chunks * 4),
+    partials: rec.temp(9 * geo.c * plan.chunks * WG * 4),
   };
 }
 
