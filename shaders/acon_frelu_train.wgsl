@@ -77,6 +77,10 @@ struct Params {
 @group(0) @binding(19) var<storage, read_write> dbeta1: array<f32>;
 @group(0) @binding(20) var<storage, read_write> dgamma2: array<f32>;
 @group(0) @binding(21) var<storage, read_write> dbeta2: array<f32>;
+// vec4 views for the channels-last passes with C % 4 == 0 (four channels per invocation)
+@group(0) @binding(22) var<storage, read> x4: array<vec4<f32>>;
+@group(0) @binding(23) var<storage, read> saved4: array<vec4<f32>>;
+@group(0) @binding(24) var<storage, read_write> dx4: array<vec4<f32>>;
 
 
 // The parameter `k` (0 bias, 1..4 bn1's weight, bias, running mean and variance, 5..8 bn2's) of channel c.
@@ -454,4 +458,68 @@ fn backward_dx(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) n
     }
   }
   dx[i] = s;
+}
+
+// The conv weights of tap k for channels 4·cu .. 4·cu + 3 (params is [C, 9]).
+fn weights4(cu: u32, k: u32) -> vec4<f32> {
+  let c = 4u * cu;
+  return vec4(params[c * 9u + k], params[(c + 1u) * 9u + k], params[(c + 2u) * 9u + k], params[(c + 3u) * 9u + k]);
+}
+
+// tap_grad_pass for NHWC with C % 4 == 0: workgroup w takes channels 4·cu .. 4·cu + 3 (cu = w /
+// chunks) and chunk w mod chunks; the same sums in the same order, four channels at once.
+@compute @workgroup_size(WG)
+fn tap_grad_pass_cl4(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
+                     @builtin(local_invocation_index) lid: u32) {
+  let cc = chunk_of(wid, nwg);
+  let cu = cc.x;
+  let U = p.c / 4u;
+  let dz_at = 3u * p.n * U * p.ho * p.wo;
+  for (var tap = 0u; tap < 9u; tap++) {
+    var a = vec4(0.0);
+    var w = walk_start(cc.y, lid);
+    for (var k = 0u; k < p.per; k++) {
+      let pos = w.pos;
+      let h = i32(pos.y * p.stride + tap / 3u) - 1;
+      let x_w = i32(pos.z * p.stride + tap % 3u) - 1;
+      if (w.q < p.count && h >= 0 && h < i32(p.h) && x_w >= 0 && x_w < i32(p.w)) {
+        let dz = saved4[dz_at + ((pos.x * p.ho + pos.y) * p.wo + pos.z) * U + cu];
+        a += dz * x4[((pos.x * p.h + u32(h)) * p.w + u32(x_w)) * U + cu];
+      }
+      w = walk_next(w);
+    }
+    for (var j = 0u; j < 4u; j++) {
+      partials[partial_at(tap, 4u * cu + j, cc.y, lid)] = a[j];
+    }
+  }
+}
+
+// backward_dx for NHWC with C % 4 == 0: one invocation per pixel and four channels, the same terms
+// in the same order.
+@compute @workgroup_size(WG)
+fn backward_dx_cl4(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
+                   @builtin(local_invocation_index) lid: u32) {
+  let i = global_index(wid, nwg, lid);
+  let U = p.c / 4u;
+  if (i >= p.n * p.h * p.w * U) { return; }
+  let cu = i % U;
+  let pix = i / U;
+  let w = pix % p.w;
+  let h = (pix / p.w) % p.h;
+  let n = pix / (p.w * p.h);
+  let q4 = p.n * U * p.ho * p.wo;
+  let shift = p.stride - 1u;
+  var s = vec4(0.0);
+  for (var k = 0u; k < 9u; k++) {
+    let rh = i32(h) + 1 - i32(k / 3u);
+    let rw = i32(w) + 1 - i32(k % 3u);
+    if (rh < 0 || rw < 0) { continue; }
+    let oh = u32(rh) >> shift;
+    let ow = u32(rw) >> shift;
+    if (((u32(rh) | u32(rw)) & shift) != 0u || oh >= p.ho || ow >= p.wo) { continue; }
+    let o = ((n * p.ho + oh) * p.wo + ow) * U + cu;
+    s += weights4(cu, k) * saved4[3u * q4 + o];
+    s += select(vec4(0.0), saved4[4u * q4 + o], saved4[2u * q4 + o] == vec4(f32(k)));
+  }
+  dx4[i] = s;
 }

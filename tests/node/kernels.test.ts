@@ -434,6 +434,8 @@ const TRIPS: Record<string, (u: U, k: U) => number> = {
   'acon_frelu_train:bn_grad_pass': freluWalk,
   'acon_frelu_train:conv_grad_pass': freluWalk,
   'acon_frelu_train:tap_grad_pass': (u) => loop(9) + 9 * loop(u.per!),
+  'acon_frelu_train:tap_grad_pass_cl4': (u) => loop(9) + 9 * (loop(u.per!) + loop(4)),
+  'acon_frelu_train:backward_dx_cl4': () => loop(9),
   'acon_frelu_train:finish': (u, k) => loop(u.chunks! * k.WG!),
   'acon_frelu_train:batch_params': () => loop(9) + loop(2),
   'acon_frelu_train:param_grads': () => loop(9),

@@ -211,6 +211,9 @@ function trainUniforms(
   });
 }
 
+/** NHWC with C % 4 == 0: the weight gradient's taps and dx four channels per invocation. */
+const vec4Channels = (geo: Geometry) => geo.dataFormat === 'NHWC' && geo.c % 4 === 0;
+
 /** Terms and first sums row of each stage (shaders/acon_frelu_train.wgsl's table). */
 const STAGES = [
   { entry: 'stats_pass', terms: 1, row: 0 },
@@ -238,7 +241,9 @@ interface Sums {
 
 /** Records stage `stage`'s partial pass and finish into sums rows. */
 function recordStage(ctx: GpuContext, rec: Recorder, s: Sums, stage: number) {
-  const { entry, terms, row } = STAGES[stage]!;
+  const { terms, row } = STAGES[stage]!;
+  const cl4 = stage === 7 && vec4Channels(s.geo);
+  const entry = cl4 ? 'tap_grad_pass_cl4' : STAGES[stage]!.entry;
   const u = trainUniforms(s.geo, s.stride, s.plan, { stage, terms, row, training: s.training });
   const S = ACON_FRELU_TRAIN_SHADER;
   rec.dispatch(
@@ -246,7 +251,9 @@ function recordStage(ctx: GpuContext, rec: Recorder, s: Sums, stage: number) {
     u,
     S.bind(
       stage === 7
-        ? { x: s.x, saved_in: s.saved, partials: s.partials }
+        ? cl4
+          ? { x4: s.x, saved4: s.saved, partials: s.partials }
+          : { x: s.x, saved_in: s.saved, partials: s.partials }
         : {
             x: s.x,
             params: s.packed,
@@ -256,7 +263,7 @@ function recordStage(ctx: GpuContext, rec: Recorder, s: Sums, stage: number) {
             ...(stage >= 4 && { dy: s.dy }),
           },
     ),
-    s.geo.c * s.plan.chunks,
+    (cl4 ? s.geo.c / 4 : s.geo.c) * s.plan.chunks,
   );
   rec.dispatch(
     ctx.pipeline(S, 'finish', { WG }),
@@ -363,11 +370,14 @@ export function recordAconFReluBackward(
     }),
     Math.ceil(c / WG),
   );
+  const cl4 = vec4Channels(geo);
   rec.dispatch(
-    ctx.pipeline(S, 'backward_dx', { WG }),
+    ctx.pipeline(S, cl4 ? 'backward_dx_cl4' : 'backward_dx', { WG }),
     u,
-    S.bind({ params: packed, saved_in: saved, dx: b.grads.dx }),
-    Math.ceil((geo.n * c * geo.h * geo.w) / WG),
+    cl4
+      ? S.bind({ params: packed, saved4: saved, dx4: b.grads.dx })
+      : S.bind({ params: packed, saved_in: saved, dx: b.grads.dx }),
+    Math.ceil((geo.n * c * geo.h * geo.w) / (cl4 ? 4 * WG : WG)),
   );
 }
 
