@@ -81,6 +81,8 @@ struct Params {
 @group(0) @binding(22) var<storage, read> x4: array<vec4<f32>>;
 @group(0) @binding(23) var<storage, read> saved4: array<vec4<f32>>;
 @group(0) @binding(24) var<storage, read_write> dx4: array<vec4<f32>>;
+@group(0) @binding(25) var<storage, read_write> saved4_rw: array<vec4<f32>>;
+@group(0) @binding(26) var<storage, read> dy4: array<vec4<f32>>;
 
 
 // The parameter `k` (0 bias, 1..4 bn1's weight, bias, running mean and variance, 5..8 bn2's) of channel c.
@@ -522,4 +524,201 @@ fn backward_dx_cl4(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroup
     s += select(vec4(0.0), saved4[4u * q4 + o], saved4[2u * q4 + o] == vec4(f32(k)));
   }
   dx4[i] = s;
+}
+
+// ---- the passes for NHWC with C % 4 == 0: channels 4·cu .. 4·cu + 3 per invocation -------------
+// The scalar passes' arithmetic, component by component in the same order (same sums, same
+// bounds); workgroup w takes channel unit cu = w / chunks and chunk w mod chunks, and each
+// invocation stores four partial sums per term.
+
+fn param4(k: u32, cu: u32) -> vec4<f32> {
+  let b = (9u + k) * p.c + 4u * cu;
+  return vec4(params[b], params[b + 1u], params[b + 2u], params[b + 3u]);
+}
+
+fn row4(r: u32, cu: u32) -> vec4<f32> {
+  let b = r * p.c + 4u * cu;
+  return vec4(sums_in[b], sums_in[b + 1u], sums_in[b + 2u], sums_in[b + 3u]);
+}
+
+struct Norm4 {
+  mean: vec4<f32>,
+  inv: vec4<f32>,
+}
+
+fn norm4(which: u32, cu: u32) -> Norm4 {
+  if (p.training != 0u) {
+    let count = f32(p.count);
+    return Norm4(row4(2u * which, cu) / count, inverseSqrt(row4(2u * which + 1u, cu) / count + p.eps));
+  }
+  return Norm4(param4(3u + 4u * which, cu), inverseSqrt(param4(4u + 4u * which, cu) + p.eps));
+}
+
+fn batch_mean4(r: u32, cu: u32) -> vec4<f32> {
+  return select(vec4(0.0), row4(r, cu) / f32(p.count), p.training != 0u);
+}
+
+struct Window4 {
+  conv: vec4<f32>,
+  x1: vec4<f32>,
+  tap: vec4<f32>,
+}
+
+// window() for four channels (acon_frelu.wgsl's forward_eval_cl4 walk), o4 the output's vec4 index;
+// in the call's first pass it computes and keeps the window, later ones read it back.
+fn site4(cu: u32, pos: vec3<u32>, o4: u32) -> Window4 {
+  let U = p.c / 4u;
+  let q4 = p.n * U * p.ho * p.wo;
+  if (p.stage != p.first) {
+    return Window4(saved4_rw[o4], saved4_rw[q4 + o4], saved4_rw[2u * q4 + o4]);
+  }
+  let h0 = i32(pos.y * p.stride) - 1;
+  let w0 = i32(pos.z * p.stride) - 1;
+  var conv = vec4(0.0);
+  var best = vec4(0.0);
+  var tap = vec4(4.0);
+  var first = true;
+  for (var k = 0u; k < 9u; k++) {
+    let hh = h0 + i32(k / 3u);
+    let ww = w0 + i32(k % 3u);
+    if (hh < 0 || hh >= i32(p.h) || ww < 0 || ww >= i32(p.w)) { continue; }
+    let v = x4[((pos.x * p.h + u32(hh)) * p.w + u32(ww)) * U + cu];
+    conv += weights4(cu, k) * v;
+    let better = (v > best) | (v != v) | vec4(first);
+    best = select(best, v, better);
+    tap = select(tap, vec4(f32(k)), better);
+    first = false;
+  }
+  var win = Window4(conv, best, tap);
+  if (p.stride == 1u) {
+    win = Window4(conv, x4[((pos.x * p.h + pos.y) * p.w + pos.z) * U + cu], vec4(4.0));
+  }
+  saved4_rw[o4] = win.conv;
+  saved4_rw[q4 + o4] = win.x1;
+  saved4_rw[2u * q4 + o4] = win.tap;
+  return win;
+}
+
+struct Chain4 {
+  zhat: vec4<f32>,
+  d: vec4<f32>,
+  s: SigmoidPair4,
+  t: vec4<f32>,
+}
+
+fn chain4(win: Window4, zc: vec4<f32>, cu: u32, n1: Norm4) -> Chain4 {
+  let zhat = zc * n1.inv;
+  let x2 = param4(1u, cu) * zhat + param4(2u, cu);
+  let d = win.x1 - x2;
+  let s = sigmoid_pair4(d);
+  return Chain4(zhat, d, s, d * s.s + x2);
+}
+
+struct Upstream4 {
+  dt: vec4<f32>,
+  g: vec4<f32>,
+  dx2: vec4<f32>,
+}
+
+fn upstream4(f: Chain4, g_dy: vec4<f32>, cu: u32, n2: Norm4) -> Upstream4 {
+  let that = (f.t - n2.mean) * n2.inv;
+  let dt = param4(5u, cu) * n2.inv * (g_dy - batch_mean4(4u, cu) - that * batch_mean4(5u, cu));
+  let g = f.s.s + f.d * f.s.s * f.s.sb;
+  return Upstream4(dt, g, dt * (1.0 - g));
+}
+
+fn store4(t: u32, cu: u32, chunk: u32, lid: u32, a: vec4<f32>) {
+  for (var j = 0u; j < 4u; j++) {
+    partials[partial_at(t, 4u * cu + j, chunk, lid)] = a[j];
+  }
+}
+
+// The output's vec4 index of position pos, channels 4·cu .. 4·cu + 3.
+fn out4(pos: vec3<u32>, cu: u32) -> u32 {
+  return ((pos.x * p.ho + pos.y) * p.wo + pos.z) * (p.c / 4u) + cu;
+}
+
+@compute @workgroup_size(WG)
+fn stats_pass_cl4(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
+                  @builtin(local_invocation_index) lid: u32) {
+  let cc = chunk_of(wid, nwg);
+  let cu = cc.x;
+  let n1 = norm4(0u, cu);
+  let mean2 = row4(2u, cu) / f32(p.count);
+  let bias = param4(0u, cu);
+  var a = vec4(0.0);
+  var w = walk_start(cc.y, lid);
+  for (var k = 0u; k < p.per; k++) {
+    if (w.q < p.count) {
+      let win = site4(cu, w.pos, out4(w.pos, cu));
+      let zc = win.conv + bias - n1.mean;
+      if (p.stage < 2u) {
+        a += select(zc * zc, win.conv + bias, p.stage == 0u);
+      } else {
+        let t = chain4(win, zc, cu, n1).t;
+        a += select((t - mean2) * (t - mean2), t, p.stage == 2u);
+      }
+    }
+    w = walk_next(w);
+  }
+  store4(0u, cu, cc.y, lid, a);
+}
+
+@compute @workgroup_size(WG)
+fn bn_grad_pass_cl4(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
+                    @builtin(local_invocation_index) lid: u32) {
+  let cc = chunk_of(wid, nwg);
+  let cu = cc.x;
+  let n1 = norm4(0u, cu);
+  let n2 = norm4(1u, cu);
+  let bias = param4(0u, cu);
+  var a0 = vec4(0.0);
+  var a1 = vec4(0.0);
+  var w = walk_start(cc.y, lid);
+  for (var k = 0u; k < p.per; k++) {
+    if (w.q < p.count) {
+      let o4 = out4(w.pos, cu);
+      let win = site4(cu, w.pos, o4);
+      let f = chain4(win, win.conv + bias - n1.mean, cu, n1);
+      let g_dy = dy4[o4];
+      if (p.stage == 4u) {
+        a0 += g_dy;
+        a1 += g_dy * ((f.t - n2.mean) * n2.inv);
+      } else {
+        let u = upstream4(f, g_dy, cu, n2);
+        a0 += u.dx2;
+        a1 += u.dx2 * f.zhat;
+      }
+    }
+    w = walk_next(w);
+  }
+  store4(0u, cu, cc.y, lid, a0);
+  store4(1u, cu, cc.y, lid, a1);
+}
+
+@compute @workgroup_size(WG)
+fn conv_grad_pass_cl4(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
+                      @builtin(local_invocation_index) lid: u32) {
+  let cc = chunk_of(wid, nwg);
+  let cu = cc.x;
+  let n1 = norm4(0u, cu);
+  let n2 = norm4(1u, cu);
+  let bias = param4(0u, cu);
+  let q4 = p.n * (p.c / 4u) * p.ho * p.wo;
+  var a = vec4(0.0);
+  var w = walk_start(cc.y, lid);
+  for (var k = 0u; k < p.per; k++) {
+    if (w.q < p.count) {
+      let o4 = out4(w.pos, cu);
+      let win = site4(cu, w.pos, o4);
+      let f = chain4(win, win.conv + bias - n1.mean, cu, n1);
+      let u = upstream4(f, dy4[o4], cu, n2);
+      let dz = param4(1u, cu) * n1.inv * (u.dx2 - batch_mean4(6u, cu) - f.zhat * batch_mean4(7u, cu));
+      saved4_rw[3u * q4 + o4] = dz;
+      saved4_rw[4u * q4 + o4] = u.dt * u.g;
+      a += dz;
+    }
+    w = walk_next(w);
+  }
+  store4(0u, cu, cc.y, lid, a);
 }

@@ -211,7 +211,7 @@ function trainUniforms(
   });
 }
 
-/** NHWC with C % 4 == 0: the weight gradient's taps and dx four channels per invocation. */
+/** NHWC with C % 4 == 0: every pass four channels per invocation (the *_cl4 entry points). */
 const vec4Channels = (geo: Geometry) => geo.dataFormat === 'NHWC' && geo.c % 4 === 0;
 
 /** Terms and first sums row of each stage (shaders/acon_frelu_train.wgsl's table). */
@@ -242,18 +242,24 @@ interface Sums {
 /** Records stage `stage`'s partial pass and finish into sums rows. */
 function recordStage(ctx: GpuContext, rec: Recorder, s: Sums, stage: number) {
   const { terms, row } = STAGES[stage]!;
-  const cl4 = stage === 7 && vec4Channels(s.geo);
-  const entry = cl4 ? 'tap_grad_pass_cl4' : STAGES[stage]!.entry;
+  const cl4 = vec4Channels(s.geo);
+  const entry = cl4 ? `${STAGES[stage]!.entry}_cl4` : STAGES[stage]!.entry;
   const u = trainUniforms(s.geo, s.stride, s.plan, { stage, terms, row, training: s.training });
   const S = ACON_FRELU_TRAIN_SHADER;
-  rec.dispatch(
-    ctx.pipeline(S, entry, { WG }),
-    u,
-    S.bind(
-      stage === 7
-        ? cl4
-          ? { x4: s.x, saved4: s.saved, partials: s.partials }
-          : { x: s.x, saved_in: s.saved, partials: s.partials }
+  const bindings: Record<string, Binding> =
+    stage === 7
+      ? cl4
+        ? { x4: s.x, saved4: s.saved, partials: s.partials }
+        : { x: s.x, saved_in: s.saved, partials: s.partials }
+      : cl4
+        ? {
+            x4: s.x,
+            params: s.packed,
+            sums_in: s.sums,
+            partials: s.partials,
+            saved4_rw: s.saved,
+            ...(stage >= 4 && { dy4: s.dy }),
+          }
         : {
             x: s.x,
             params: s.packed,
@@ -261,10 +267,8 @@ function recordStage(ctx: GpuContext, rec: Recorder, s: Sums, stage: number) {
             partials: s.partials,
             saved: s.saved,
             ...(stage >= 4 && { dy: s.dy }),
-          },
-    ),
-    (cl4 ? s.geo.c / 4 : s.geo.c) * s.plan.chunks,
-  );
+          };
+  rec.dispatch(ctx.pipeline(S, entry, { WG }), u, S.bind(bindings), (cl4 ? s.geo.c / 4 : s.geo.c) * s.plan.chunks);
   rec.dispatch(
     ctx.pipeline(S, 'finish', { WG }),
     u,
