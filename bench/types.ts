@@ -7,7 +7,14 @@ import type { NetKind } from '../src/layers/index';
 
 export type { DataFormat };
 /** Which implementation a result timed (JSON key `impl`; the layers' and the tfjs ops' `Impl` is another thing). */
-export type BenchImpl = 'fused' | 'tfjs-composed' | 'reference' | 'copy-roofline' | 'relu';
+export type BenchImpl =
+  | 'fused'
+  | 'tfjs-composed'
+  | 'reference'
+  | 'copy-roofline'
+  | 'relu'
+  /** tfjs's own 3×3 depthwise conv alone: the floor under ACON-FReLU's window (tfnet family). */
+  | 'tfjs-depthwise3x3';
 /** A registered activation's name: its kernel family (--ops aconC). */
 export type ActivationName = Registered['name'];
 /** Its kernel ops. */

@@ -143,6 +143,44 @@ fn forward_eval_cl4(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgrou
   y4[i] = smooth_max4(x1, x2, folded4[11u * U + cu], folded4[12u * U + cu]);
 }
 
+// NCHW at stride 1 with W % 4 == 0: one invocation per four consecutive outputs of a row (a vec4
+// store; the parameters are one channel's). Each of the window's rows is read as one aligned vec4
+// and its two neighbours, from which the three taps' vec4s are formed: 6 values read per row for
+// four outputs instead of 12. The taps are added in the scalar kernel's order (a padding tap adds
+// an exact zero).
+@compute @workgroup_size(WG)
+fn forward_eval_rows4(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
+                      @builtin(local_invocation_index) lid: u32) {
+  let i = global_index(wid, nwg, lid);
+  let Q = p.w / 4u;
+  if (i >= p.n * p.c * p.h * Q) { return; }
+  let C = p.c;
+  let ow0 = 4u * (i % Q);
+  let row = i / Q;
+  let oh = row % p.h;
+  let plane = row / p.h;
+  let c = plane % C;
+  let base = plane * p.h * p.w;
+  var conv = vec4(0.0);
+  var centre = vec4(0.0);
+  for (var kh = 0u; kh < 3u; kh++) {
+    let hh = i32(oh + kh) - 1;
+    if (hh < 0 || hh >= i32(p.h)) { continue; }
+    let r = base + u32(hh) * p.w;
+    let mid = x4[(r + ow0) / 4u];
+    let before = select(0.0, x[r + max(ow0, 1u) - 1u], ow0 > 0u);
+    let after = select(0.0, x[r + min(ow0 + 4u, p.w - 1u)], ow0 + 4u < p.w);
+    conv += folded_in[3u * kh * C + c] * vec4(before, mid.xyz);
+    conv += folded_in[(3u * kh + 1u) * C + c] * mid;
+    conv += folded_in[(3u * kh + 2u) * C + c] * vec4(mid.yzw, after);
+    if (kh == 1u) {
+      centre = mid;
+    }
+  }
+  let x2 = folded_in[9u * C + c] * conv + folded_in[10u * C + c];
+  y4[i] = smooth_max4(centre, x2, vec4(folded_in[11u * C + c]), vec4(folded_in[12u * C + c]));
+}
+
 @compute @workgroup_size(WG)
 fn forward_eval(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
                 @builtin(local_invocation_index) lid: u32) {

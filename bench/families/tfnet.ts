@@ -2,8 +2,14 @@
 // (17 ACON-FReLU layers, 4 of them at stride 2) with our fused ACON-FReLU against the same network
 // with ACON-FReLU from tfjs ops (the declaration's composed form), shared random weights, batch 1 at
 // 224×224 NHWC, side by side; a few timed runs after a warm-up (the JSON's `runs` says how many).
+// Also what ACON-FReLU's 3×3 window costs by itself: tfjs's own depthwise conv (no bias, no BN,
+// no pool, no σ) beside our whole fused tfjs op and tf.relu at [8, 64, 56, 56] NHWC.
 import * as tf from '@tensorflow/tfjs-core';
 import { tfNet } from '../../src/models/index';
+import { initialParams } from '../../src/ops/hostLayer';
+import { buildTree, paramLeaves, readLeaf, resolveShape } from '../../src/activations/params';
+import { aconFReLU as decl } from '../../src/activations/aconFRelu/declaration';
+import { aconFReLU } from '../../src/tfjs/index';
 import { checkAgree } from '../timing';
 import type { BenchRun, Entry, Shape4 } from '../types';
 import { sideBySide, tidy } from './common';
@@ -32,4 +38,33 @@ export async function benchTfNet(bench: BenchRun) {
   fused!.dispose();
   composed!.dispose();
   x.dispose();
+  await benchWindow(bench);
+}
+
+/** tfjs.aconFReLU.forward (eval) beside tf.depthwiseConv2d 3×3 alone and tf.relu, [8, 64, 56, 56] NHWC. */
+async function benchWindow(bench: BenchRun) {
+  const { tfDrain } = bench;
+  const shape: Shape4 = [8, 64, 56, 56];
+  const C = shape[1];
+  const x = tf.randomNormal([8, 56, 56, C], 0, 1, 'float32', 8);
+  const filter = tf.randomNormal([3, 3, C, 1], 0, 0.3, 'float32', 9) as tf.Tensor4D;
+  const dims = { N: 8, C };
+  const p = initialParams(decl, dims, 10, 'fixture');
+  const params = buildTree(paramLeaves(decl.params), (l) => {
+    const t = tf.tensor(readLeaf(p, l) as Float32Array, resolveShape(l.decl.shape, dims));
+    return l.decl.role === 'running' ? tf.variable(t, false) : t;
+  });
+  const entries: Entry[] = [
+    ['fused', () => aconFReLU(x, params as never, { training: false })],
+    ['tfjs-depthwise3x3', () => tf.depthwiseConv2d(x as tf.Tensor4D, filter, 1, 'same')],
+    ['relu', () => tf.relu(x)],
+  ].map(([impl, fn]) => ({
+    impl: impl as Entry['impl'],
+    layout: 'NHWC',
+    run: tidy(fn as () => tf.Tensor),
+    drain: tfDrain,
+  }));
+  await sideBySide(bench, 'tfjs.aconFReLU.forward', shape, entries);
+  await tfDrain();
+  tf.dispose([x, filter, ...paramLeaves(decl.params).map((l) => readLeaf(params, l) as tf.Tensor)]);
 }

@@ -84,6 +84,9 @@ const CASES: [Shape4, 1 | 2, boolean][] = [
   [[2, 8, 9, 11], 1, true],
   [[2, 8, 9, 11], 2, false],
   [[1, 16, 28, 28], 1, false],
+  // NCHW's four-outputs-of-a-row walk (stride 1, W % 4 == 0): two units a row, one row alone
+  [[2, 3, 5, 8], 1, true],
+  [[1, 2, 1, 4], 1, false],
 ];
 
 describe('ACON-FReLU eval forward (fused)', () => {

@@ -92,22 +92,28 @@ function recordEvalPacked(
     ACON_FRELU_SHADER.bind({ params: packed, folded }),
     Math.ceil(c / WG),
   );
-  const vec4 = geo.dataFormat === 'NHWC' && c % 4 === 0;
+  const S = ACON_FRELU_SHADER;
+  // four outputs per invocation: four channels in NHWC (C % 4 == 0), four of a row in NCHW (stride 1, W % 4 == 0)
+  const [entry, bindings] =
+    geo.dataFormat === 'NHWC' && c % 4 === 0
+      ? ['forward_eval_cl4', S.bind({ x4: x, folded4: folded, y4: y })]
+      : geo.dataFormat === 'NCHW' && stride === 1 && w % 4 === 0
+        ? ['forward_eval_rows4', S.bind({ x, x4: x, folded_in: folded, y4: y })]
+        : ['forward_eval', S.bind({ x, folded_in: folded, y })];
   rec.dispatch(
-    ctx.pipeline(ACON_FRELU_SHADER, vec4 ? 'forward_eval_cl4' : 'forward_eval', { WG }),
+    ctx.pipeline(S, entry, { WG }),
     uniforms,
-    vec4
-      ? ACON_FRELU_SHADER.bind({ x4: x, folded4: folded, y4: y })
-      : ACON_FRELU_SHADER.bind({ x, folded_in: folded, y }),
-    Math.ceil((n * c * ho * wo) / (vec4 ? 4 * WG : WG)),
+    bindings,
+    Math.ceil((n * c * ho * wo) / (entry === 'forward_eval' ? WG : 4 * WG)),
   );
 }
 
 /**
  * Records the eval forward of x [N, C, H, W] (geo's data format) into y [N, C, Ho, Wo] (the same
  * format): the parameters are packed into one buffer (the shader's `params`), folded per channel (a
- * dispatch of C invocations), then the activation in one pass: four channels per
- * invocation in NHWC when C % 4 == 0 (vec4 loads), one element per invocation otherwise.
+ * dispatch of C invocations), then the activation in one pass: four channels per invocation in
+ * NHWC when C % 4 == 0, four outputs of a row in NCHW at stride 1 when W % 4 == 0 (vec4 loads and
+ * stores), one element per invocation otherwise.
  */
 export function recordAconFReluEval(
   ctx: GpuContext,
