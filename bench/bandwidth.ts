@@ -13,6 +13,10 @@ import type { KernelOp, Op, Shape4 } from './types';
  *   (β depends on the mean of all of x, so x cannot stay on the chip between the two reads).
  * - metaAconC.backward: read x (the mean), x and dy (dβ), x and dy again, writing dx: 24n.
  *   Meta-ACON's parameters and β generator (p1, p2, 2·C·R weights, batch norm) are left out.
+ * - aconFReLU.forward (eval, stride 1): read x (each element once, the 3×3 window from the cache),
+ *   write y: 8n; 18 parameters per channel: 72·C.
+ * - aconFReLU.backward (training, stride 1): read x and dy, write dx: 12n; 18 parameters read and 6
+ *   gradients written: 96·C. (Its kept windows, dz and partial sums are its own overhead.)
  * The copy roofline copies exactly the per-element bytes (8n, 12n, 12n, 24n).
  */
 export function bytesMoved(op: KernelOp, [N, C, H, W]: Shape4): number {

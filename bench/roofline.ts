@@ -1,4 +1,5 @@
 import code from './roofline.wgsl?raw';
+import windowCode from './window.wgsl?raw';
 import type { GpuContext, Recorder } from '../src/gpu/context';
 import { Shader } from '../src/gpu/shader';
 import { forwardSliceElements, sliceWorkgroup, WGSL_PRELUDE } from '../src/kernels/plan';
@@ -31,5 +32,27 @@ export function encodeCopyRoofline(
     ROOFLINE_SHADER.uniforms({ count4 }),
     ROOFLINE_SHADER.bind(bindings),
     Math.ceil(count4 / (wg * items)),
+  );
+}
+
+export const WINDOW_SHADER = new Shader('window', WGSL_PRELUDE + windowCode);
+
+/**
+ * Records the window roofline of ACON-FReLU's forward (bench/window.wgsl): x [N, C, H, W] NCHW,
+ * W % 4 == 0, into y of the same shape, each output the weighted sum of its 3×3 window.
+ */
+export function encodeWindowRoofline(
+  ctx: GpuContext,
+  batch: Recorder,
+  x: GPUBuffer,
+  y: GPUBuffer,
+  [n, c, h, w]: readonly [number, number, number, number],
+): void {
+  if (w % 4 !== 0) throw new RangeError('the window roofline takes W % 4 == 0');
+  batch.dispatch(
+    ctx.pipeline(WINDOW_SHADER, 'window_rows4', { WG: 64 }),
+    WINDOW_SHADER.uniforms({ n, c, h, w }),
+    WINDOW_SHADER.bind({ x, x4: x, y4: y }),
+    Math.ceil((n * c * h * w) / 4 / 64),
   );
 }

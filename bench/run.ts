@@ -62,7 +62,7 @@ function countResults(
   if (families.includes('net')) total += netBatches.length * NET_CONTENDERS.length;
   if (families.includes('shufflenet')) total += 5;
   if (families.includes('resnet')) total += 3;
-  if (families.includes('tfnet')) total += 5;
+  if (families.includes('tfnet')) total += 8;
   if (families.includes('train')) total += 5 * trainBatches.length;
   return total;
 }

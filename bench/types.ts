@@ -14,7 +14,9 @@ export type BenchImpl =
   | 'copy-roofline'
   | 'relu'
   /** tfjs's own 3×3 depthwise conv alone: the floor under ACON-FReLU's window (tfnet family). */
-  | 'tfjs-depthwise3x3';
+  | 'tfjs-depthwise3x3'
+  /** A kernel that only sums each output's 3×3 window (bench/window.wgsl; tfnet family). */
+  | 'window-roofline';
 /** A registered activation's name: its kernel family (--ops aconC). */
 export type ActivationName = Registered['name'];
 /** Its kernel ops. */

@@ -3,13 +3,18 @@
 // with ACON-FReLU from tfjs ops (the declaration's composed form), shared random weights, batch 1 at
 // 224×224 NHWC, side by side; a few timed runs after a warm-up (the JSON's `runs` says how many).
 // Also what ACON-FReLU's 3×3 window costs by itself: tfjs's own depthwise conv (no bias, no BN,
-// no pool, no σ) beside our whole fused tfjs op and tf.relu at [8, 64, 56, 56] NHWC.
+// no pool, no σ) beside our whole fused tfjs op and tf.relu at [8, 64, 56, 56] NHWC; and on our
+// device, NCHW, our fused forward beside the window roofline (a kernel that only sums each output's
+// window, with the fused kernel's walk) and the copy roofline.
 import * as tf from '@tensorflow/tfjs-core';
 import { tfNet } from '../../src/models/index';
 import { initialParams } from '../../src/ops/hostLayer';
 import { buildTree, paramLeaves, readLeaf, resolveShape } from '../../src/activations/params';
 import { aconFReLU as decl } from '../../src/activations/aconFRelu/declaration';
 import { aconFReLU } from '../../src/tfjs/index';
+import { forwardBuffers } from '../../src/ops/forms';
+import { encodeCopyRoofline, encodeWindowRoofline } from '../roofline';
+import { buffers, randomArray } from './common';
 import { checkAgree } from '../timing';
 import type { BenchRun, Entry, Shape4 } from '../types';
 import { sideBySide, tidy } from './common';
@@ -39,6 +44,26 @@ export async function benchTfNet(bench: BenchRun) {
   composed!.dispose();
   x.dispose();
   await benchWindow(bench);
+  await benchWindowRoofline(bench);
+}
+
+/** aconFReLU.forward (eval, NCHW) on our device beside the window and copy rooflines, [8, 64, 56, 56]. */
+async function benchWindowRoofline(bench: BenchRun) {
+  const { ctx, ourDrain } = bench;
+  const shape: Shape4 = [8, 64, 56, 56];
+  const count = shape.reduce((a, b) => a * b, 1);
+  const dims = { N: shape[0], C: shape[1] };
+  const p = initialParams(decl, dims, 10, 'fixture');
+  const { buf, destroy } = buffers(ctx);
+  const P = buildTree(paramLeaves(decl.params), (l) => buf(readLeaf(p, l) as Float32Array));
+  const [x, y] = [buf(randomArray(count, 11)), buf(count)];
+  const entry = (impl: Entry['impl'], run: () => unknown): Entry => ({ impl, layout: 'NCHW', run, drain: ourDrain });
+  await sideBySide(bench, 'aconFReLU.forward', shape, [
+    entry('fused', () => forwardBuffers(ctx, decl, { x, params: P as never, y }, shape, { training: false })),
+    entry('window-roofline', () => ctx.submit((b) => encodeWindowRoofline(ctx, b, x, y, shape))),
+    entry('copy-roofline', () => ctx.submit((b) => encodeCopyRoofline(ctx, b, [x], y, count))),
+  ]);
+  await destroy();
 }
 
 /** tfjs.aconFReLU.forward (eval) beside tf.depthwiseConv2d 3×3 alone and tf.relu, [8, 64, 56, 56] NHWC. */

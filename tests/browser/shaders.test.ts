@@ -12,7 +12,7 @@ import type { AnyActivation } from '../../src/activations/types';
 import { BATCHNORM_SHADER } from '../../src/kernels/batchnorm';
 import { CONV1X1_SHADER } from '../../src/kernels/conv1x1';
 import { REDUCE_SHADER } from '../../src/kernels/reduce';
-import { ROOFLINE_SHADER } from '../../bench/roofline';
+import { ROOFLINE_SHADER, WINDOW_SHADER } from '../../bench/roofline';
 import { normal, rng } from '../../src/ops/random';
 import { makeMetaParams } from '../helpers/fixtures';
 import { noGpuErrors } from './gpu';
@@ -33,7 +33,7 @@ beforeAll(async () => {
 afterAll(() => acon.destroy());
 
 test('every module compiles with no message', async () => {
-  for (const shader of [...LIBRARY, ROOFLINE_SHADER]) {
+  for (const shader of [...LIBRARY, ROOFLINE_SHADER, WINDOW_SHADER]) {
     const module = acon.device.createShaderModule({ code: shader.code, label: shader.name });
     const { messages } = await module.getCompilationInfo();
     expect(
@@ -80,15 +80,19 @@ describe('every entry point runs under the constants its planner picks', () => {
     await a.metaAconCForward(data(count, 7), shape, params, { dataFormat, training: false, debug: true });
   }
 
-  /** Any registered activation's host forms on its seeded fixture, in its bench options (Meta: training). */
+  /** Any registered activation's host forms on its seeded fixture, in its bench options (Meta: training; ACON-FReLU: both modes). */
   async function any(a: AconGPU, shape: Shape4, dataFormat: DataFormat) {
     const [n, c, h, w] = shape;
     const count = n * c * h * w;
     for (const act of ACTIVATIONS as readonly AnyActivation[]) {
       const params = initialParams(act, dimsOf(act, c), 10, 'fixture') as never;
-      const options = { ...act.bench.options, dataFormat } as never;
-      await a.op(act).forward(data(count, 11), shape, params, options);
-      await a.op(act).backward(data(count, 11), data(count, 12), shape, params, options);
+      const options = { ...act.bench.options, dataFormat };
+      // and in the backward's bench options where they differ (ACON-FReLU: training mode)
+      const variants = act.bench.backwardOptions ? [options, { ...options, ...act.bench.backwardOptions }] : [options];
+      for (const o of variants) {
+        await a.op(act).forward(data(count, 11), shape, params, o as never);
+        await a.op(act).backward(data(count, 11), data(count, 12), shape, params, o as never);
+      }
     }
   }
 

@@ -38,6 +38,7 @@ describe('WGSL interfaces', () => {
       .filter((f) => f.endsWith('.wgsl') && f !== 'prelude.wgsl')
       .map((f) => `shaders/${f}`),
     'bench/roofline.wgsl',
+    'bench/window.wgsl',
   ];
   test.each(kernelFiles)(
     '%s: bindings 0, 1, 2, … in declaration order, the uniform at 0, scalar uniform fields',
