@@ -411,8 +411,9 @@ describe('demo', () => {
     expectDrawn(await chartInk(page, '#curves-body'), 2);
 
     expect(await runPanel(page, 'run-validation', 'validation', 600_000)).toBe('ok');
-    // 11 ACON-C shapes × forward and backward, and 7 Meta-ACON cases (tools/report/validation.ts)
-    expect(await page.locator('#table tbody tr').count()).toBe(2 * 11 + 7);
+    // 11 ACON-C shapes × forward and backward, 7 Meta-ACON cases, 7 ACON-FReLU cases × forward and
+    // backward (tools/report/validation.ts)
+    expect(await page.locator('#table tbody tr').count()).toBe(2 * 11 + 7 + 2 * 7);
     expect(await page.locator('#table .fail').count()).toBe(0);
     await page.locator('#validation').screenshot({ path: `${ART}/validation.png` });
 
