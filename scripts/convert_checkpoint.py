@@ -9,7 +9,8 @@ weights_only=True); --trust-pickle uses torch.load instead, for files you trust.
 {'state_dict': model.state_dict()} of an nn.DataParallel model, so 'module.' prefixes are stripped);
 num_batches_tracked buffers are dropped. The architecture is detected from the keys (or given with
 --arch), the ShuffleNetV2 width (stage_out_channels) from the tensor shapes, the ResNet depth from its
-bottlenecks per layer, and Meta-ACON's r from the
+bottlenecks per layer and its width (planes: 64 officially) from conv1, TFNet's model_size from its first
+conv's width / 16, and Meta-ACON's r from the
 β generators' hidden widths, all from the shapes alone. The architecture is then built in PyTorch on the
 meta device (the official modules, vendored in scripts/torch_models/; shapes without data) and the state
 dict must have exactly its tensors with exactly its shapes; otherwise every missing / unexpected / wrongly
@@ -20,7 +21,7 @@ written) with their unprintable characters escaped.
 
 OUT keeps PyTorch's tensor names and shapes (the browser side converts layouts), every tensor as F32
 in state-dict order, with __metadata__ {"format": "acon-webgpu/1", "architecture", "source",
-ShuffleNetV2: "model_size", "stage_out_channels", "n_class"; ResNet: "depth", "num_classes"; TFNet:
+ShuffleNetV2: "model_size", "stage_out_channels", "n_class"; ResNet: "depth", "planes", "num_classes"; TFNet:
 "model_size", "n_class"; seed networks:
 "num_classes";
 Meta-ACON: "r"}. OUT is written to a temporary file and renamed: never half-written.
@@ -44,7 +45,7 @@ import torch  # noqa: E402
 from torch_models.architectures import (  # noqa: E402
     ARCHITECTURES, FIRST_BLOCKS, META_KINDS, RESNET_BLOCKS, RESNET_KINDS, RESNET_R, SEED_R, SHUFFLENET_KINDS,
     STAGE_OUT_CHANNELS, TFNET_KINDS, TFNET_SIZES,
-    build_on_meta, input_shape, metadata_for, model_size_of, official_r, state_dict_shapes,
+    build_on_meta, tfnet_size_ok, input_shape, metadata_for, model_size_of, official_r, state_dict_shapes,
 )
 from torch_models.checkpoint_reader import (  # noqa: E402
     FLOATING, STORAGE_TYPES, CheckpointError, ForeignObjectError, Storage, Tensor, clip, read_checkpoint, to_float32,
@@ -313,6 +314,8 @@ def parse_model_size(text):
 
 
 MAX_WIDTH = 2 ** 20  # the browser loader's bound on every count (MAX_WIDTH, src/models/checkpoint.ts)
+RESNET_MAX_PLANES = MAX_WIDTH // 32  # layer4's output is 32·planes
+TFNET_MAX_FIRST = MAX_WIDTH // 16  # the last stage's width is 16·(first width)
 
 
 def check_widths(settings):
@@ -333,17 +336,34 @@ def settings_for(architecture, sd, model_size=None, r=None):
         s = {'stage_out_channels': channels, 'n_class': _vote(sd, 'n_class', [_dim('classifier.0.weight', 0, 2), _dim('classifier.0.bias', 0, 1)])}
         default_r = official_r(model_size_of(channels))
     elif architecture in TFNET_KINDS:
-        size = float(model_size) if model_size else _vote(sd, 'the TFNet width (first_conv)', [
-            _dim('first_conv.0.weight', 0), _dim('first_conv.1.weight', 0, 1), _dim('features.0.branch_main.0.weight', 1)]) / 16
-        if size not in TFNET_SIZES:
+        if model_size:
+            try:
+                size = float(model_size)
+            except ValueError:
+                raise ConversionError(f'--model-size {clip(model_size, 40)!r}: TFNet takes a number (0.5, 1.0, 1.5, 2.0)')
+            first = 16 * size
+        else:
+            first = _vote(sd, 'the TFNet width (first_conv)', [
+                _dim('first_conv.0.weight', 0), _dim('first_conv.1.weight', 0, 1), _dim('features.0.branch_main.0.weight', 1)])
+            size = first / 16
+        # the official four, or any size whose first width 16·size is whole (the official __init__
+        # takes int(16·size)): a reduced width, as the test fixtures use
+        if not (tfnet_size_ok(size) and 1 <= first <= TFNET_MAX_FIRST):
             raise ConversionError(f'TFNet model_size {size}: the official ones are {", ".join(map(str, TFNET_SIZES))} '
-                                  '(a first conv of 8, 16, 24 or 32 channels)')
+                                  f'(a first conv of 8, 16, 24 or 32 channels); others need a first width 16·size of 1 to {TFNET_MAX_FIRST:,} channels')
         s = {'model_size': size, 'n_class': _vote(sd, 'n_class', [_dim('classifier.0.weight', 0, 2), _dim('classifier.0.bias', 0, 1)])}
         default_r = None
     elif architecture in RESNET_KINDS:
         if model_size:
             raise ConversionError(f'--model-size applies to ShuffleNetV2 and TFNet only, not {architecture}')
-        s = {'depth': infer_resnet_depth(sd), 'num_classes': _vote(sd, 'num_classes', [_dim('fc.weight', 0, 2), _dim('fc.bias', 0, 1)])}
+        # layer1's planes (official 64): the stem's width, read from a few tensors, most common value
+        planes = _vote(sd, 'the ResNet width (conv1, layer1.0.conv1)', [
+            _dim('conv1.weight', 0), _dim('bn1.weight', 0, 1), _dim('layer1.0.conv1.weight', 1), _dim('layer1.0.conv1.weight', 0)])
+        if not 1 <= planes <= RESNET_MAX_PLANES:
+            raise ConversionError(f'ResNet planes {planes:,} (conv1\'s width; official 64): 1 to {RESNET_MAX_PLANES:,}, '
+                                  'so that the widest, 32·planes, stays within what the browser loader reads')
+        s = {'depth': infer_resnet_depth(sd), 'planes': planes,
+             'num_classes': _vote(sd, 'num_classes', [_dim('fc.weight', 0, 2), _dim('fc.bias', 0, 1)])}
         default_r = RESNET_R
     else:
         if model_size:
@@ -381,7 +401,7 @@ def describe(architecture, settings):
     elif architecture in TFNET_KINDS:
         text = f'model_size {settings["model_size"]}, n_class {settings["n_class"]}'
     elif architecture in RESNET_KINDS:
-        text = f'depth {settings["depth"]}, num_classes {settings["num_classes"]}'
+        text = f'depth {settings["depth"]}, planes {settings["planes"]}, num_classes {settings["num_classes"]}'
     else:
         text = f'num_classes {settings["num_classes"]}'
     return text + (f', r {settings["r"]}' if 'r' in settings else '')
@@ -444,7 +464,7 @@ def main(argv=None):
     p.add_argument('output', metavar='OUT.safetensors', help='file to write (replaced atomically)')
     p.add_argument('--arch', choices=ARCHITECTURES, help='architecture (default: detected from the tensor names)')
     p.add_argument('--model-size', metavar='S', help='ShuffleNetV2 width: 0.5x, 1.0x, 1.5x, 2.0x or a stage_out_channels list '
-                   '"[-1, 24, 48, 96, 192, 1024]" (default: inferred from the tensor shapes)')
+                   '"[-1, 24, 48, 96, 192, 1024]"; TFNet: 0.5, 1.0, 1.5, 2.0 (default: inferred from the tensor shapes)')
     p.add_argument('--r', type=int, metavar='R', help='Meta-ACON reduction r (default: inferred from the hidden widths)')
     p.add_argument('--trust-pickle', action='store_true', help='read the checkpoint with torch.load(weights_only=False), '
                    'which runs whatever code the file names: only for files you trust')

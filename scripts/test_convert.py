@@ -246,7 +246,7 @@ class ConvertTest(unittest.TestCase):
         self.assertEqual(metadata, {'format': 'acon-webgpu/1', 'architecture': 'shufflenetv2-meta', 'source': 'checkpoint-300000.pth.tar',
                                     'model_size': '0.5x', 'stage_out_channels': '[-1, 24, 48, 96, 192, 1024]', 'n_class': '1000', 'r': '8'})
 
-    def save_resnet(self, kind, depth, name, drop=None):
+    def save_resnet(self, kind, depth, name, drop=None, planes=64):
         """A ResNet checkpoint as train.py saves it ({'state_dict': ...}, 'module.' prefixes), made in a child
         process: a ResNet's hundreds of MB in this process would be counted in every later child's peak memory
         (a fork starts with the parent's resident pages), and the refusal tests bound that. Returns the
@@ -255,20 +255,22 @@ class ConvertTest(unittest.TestCase):
             'import sys, json, torch; sys.path.insert(0, sys.argv[1]); '
             'from torch_models.architectures import build; '
             'torch.manual_seed(3); '
-            'sd = build(sys.argv[2], {"depth": int(sys.argv[3]), "num_classes": 7}).state_dict(); '
+            'sd = build(sys.argv[2], {"depth": int(sys.argv[3]), "num_classes": 7, "planes": int(sys.argv[6])}).state_dict(); '
             'sd = {k: v for k, v in sd.items() if not (sys.argv[5] and k.startswith(sys.argv[5]))}; '
             'torch.save({"state_dict": {"module." + k: v for k, v in sd.items()}}, sys.argv[4]); '
             'print(json.dumps({k: list(v.shape) for k, v in sd.items()}))'
         )
-        p = subprocess.run([sys.executable, '-c', code, HERE, kind, str(depth), self.path(name), drop or ''],
+        p = subprocess.run([sys.executable, '-c', code, HERE, kind, str(depth), self.path(name), drop or '', str(planes)],
                            capture_output=True, text=True, check=True)
         return json.loads(p.stdout)
 
     def test_resnets_as_train_py_saves_them(self):
-        # res50.metaacon.pth and its kin: detected from the names, depth from the bottlenecks, r inferred
-        for kind, depth, extra in (('resnet-meta', 50, {'r': '16'}), ('resnet-acon', 101, {}), ('resnet-relu', 50, {})):
-            with self.subTest(kind=kind, depth=depth):
-                shapes = self.save_resnet(kind, depth, 'res.pth')
+        # res50.metaacon.pth and its kin: detected from the names, depth from the bottlenecks, the width
+        # (planes, official 64) from conv1, r inferred; and the reduced width of the test fixtures
+        for kind, depth, planes, extra in (('resnet-meta', 50, 64, {'r': '16'}), ('resnet-acon', 101, 64, {}),
+                                           ('resnet-relu', 50, 64, {}), ('resnet-meta', 50, 4, {'r': '16'})):
+            with self.subTest(kind=kind, depth=depth, planes=planes):
+                shapes = self.save_resnet(kind, depth, 'res.pth', planes=planes)
                 run = self.convert_file(self.path('res.pth'))
                 self.assertEqual(run.rc, 0, run.stderr)
                 self.assertIn(kind, run.stdout)
@@ -280,7 +282,7 @@ class ConvertTest(unittest.TestCase):
                 self.assertEqual({k: t['shape'] for k, t in header.items()}, expected)
                 self.assertEqual({t['dtype'] for t in header.values()}, {'F32'})
                 self.assertEqual(metadata, {'format': 'acon-webgpu/1', 'architecture': kind, 'source': 'res.pth',
-                                            'depth': str(depth), 'num_classes': '7', **extra})
+                                            'depth': str(depth), 'planes': str(planes), 'num_classes': '7', **extra})
 
     def test_resnet_of_no_official_depth(self):
         # ResNet-50 without layer3's last bottleneck: [3, 4, 5, 3] blocks is no official depth
@@ -289,7 +291,7 @@ class ConvertTest(unittest.TestCase):
         self.assert_refused(run.rc, run.stderr, run.out, 'cannot infer the ResNet depth', '[3, 4, 5, 3]')
 
     def test_tfnet_as_train_py_saves_it(self):
-        for size in (0.5, 2.0):
+        for size in (0.5, 2.0, 0.25):  # 0.25: a reduced width (first conv 4), as the test fixture
             with self.subTest(size=size):
                 torch.manual_seed(4)
                 model = build('tfnet', {'model_size': size, 'n_class': 7})
@@ -298,14 +300,20 @@ class ConvertTest(unittest.TestCase):
                 self.assertEqual(metadata, {'format': 'acon-webgpu/1', 'architecture': 'tfnet', 'source': 'tfnet.pth',
                                             'model_size': str(size), 'n_class': '7'})
 
-    def test_tfnet_of_no_official_width(self):
-        # a first conv of 12 channels would be model_size 0.75, which TFNet does not have
+    def test_tfnet_of_mismatched_width(self):
+        # a first conv of 12 channels reads as model_size 0.75; the rest of the file is 0.5's: every
+        # tensor that does not fit 0.75 is named, nothing written
         sd = build('tfnet', {'model_size': 0.5, 'n_class': 7}).state_dict()
         sd = {k: (torch.zeros(12, *v.shape[1:]) if k == 'first_conv.0.weight' else v) for k, v in sd.items()}
         sd['first_conv.1.weight'] = torch.zeros(12)
         sd['features.0.branch_main.0.weight'] = torch.zeros(8, 12, 1, 1)
         rc, _, stderr, out = self.convert(sd)
-        self.assert_refused(rc, stderr, out, 'TFNet model_size 0.75')
+        self.assert_refused(rc, stderr, out, 'does not fit tfnet (model_size 0.75', 'wrong shape for first_conv.1.bias')
+        # a size whose first width 16·size is not whole, or none at all, given on the command line
+        for size in ('0.3', 'nan', 'inf', '1e9', 'x'):
+            with self.subTest(size=size):
+                rc, _, stderr, out = self.convert(build('tfnet', {'model_size': 0.5, 'n_class': 7}).state_dict(), '--model-size', size)
+                self.assert_refused(rc, stderr, out, 'TFNet')
 
     def test_seed_networks(self):
         for kind, extra in (('dcn3', {}), ('dcn2-acon', {}), ('dcn2-meta', {'r': '16'})):

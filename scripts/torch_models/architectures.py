@@ -11,8 +11,8 @@ but for their acon import) and seed_nets.py; what the converter and the fixture 
                                              ACON-C (the bench's baseline): build_resnet
   tfnet                                      TFNet with ACON-FReLU (TFNet/network.py), model_size 0.5-2.0
 
-Widths other than the official four, and an r other than the official one, are built by the official
-__init__ itself: see build_shufflenet.
+Widths other than the official ones, and an r other than the official one, are built by the official
+__init__ itself: see build_shufflenet, build_resnet (planes) and build_tfnet (model_size).
 """
 import contextlib
 import io
@@ -37,6 +37,7 @@ RESNET_DEPTHS = (50, 101, 152)
 # Bottlenecks per layer of resnet50/101/152_acon and _metaacon
 RESNET_BLOCKS = {50: (3, 4, 6, 3), 101: (3, 4, 23, 3), 152: (3, 8, 36, 3)}
 RESNET_R = 16  # MetaAconC(width) in resnet_metaacon.py: acon.py's default r
+RESNET_PLANES = 64  # layer1's planes in both ResNet files (layer2..4: 2, 4, 8 times that; outputs 4 times)
 ARCHITECTURES = SHUFFLENET_KINDS + RESNET_KINDS + TFNET_KINDS + SEED_KINDS
 META_KINDS = ('shufflenetv2-meta', 'resnet-meta', 'dcn2-meta')
 
@@ -122,37 +123,74 @@ def build_shufflenet(kind, stage_out_channels, n_class=1000, r=None, quiet=True)
         return cls(n_class=n_class, model_size=size if size != 'custom' else '0.5x')
 
 
-def build_resnet(kind, depth, num_classes=1000):
+def _narrow_resnet(cls, planes):
+    """A throwaway subclass of an official ResNet class at another width: layer<l>'s planes are
+    planes·2^(l-1) where the official __init__ passes 64·2^(l-1) to _make_layer, the stem's width
+    (the first value __init__ gives self.inplanes, 64) is planes, and fc reads planes·8·4 features
+    (the official 512·expansion). The official __init__ and _make_layer run unchanged and build every
+    block from those values, so this is the official architecture, only narrower or wider."""
+
+    def _make_layer(self, block, layer_planes, blocks, stride=1, dilate=False):
+        return cls._make_layer(self, block, layer_planes * planes // RESNET_PLANES, blocks, stride, dilate)
+
+    def __setattr__(self, name, value):
+        if name == 'inplanes' and 'inplanes' not in self.__dict__:
+            value = planes
+        elif name == 'fc':
+            value = nn.Linear(planes * 8 * 4, value.out_features)
+        nn.Module.__setattr__(self, name, value)
+
+    return type(cls.__name__ + '_Custom', (cls,), {'_make_layer': _make_layer, '__setattr__': __setattr__,
+                                                   '__module__': __name__, '__doc__': _narrow_resnet.__doc__})
+
+
+def build_resnet(kind, depth, num_classes=1000, planes=RESNET_PLANES):
     """The official ResNet-<depth> with ACON-C or Meta-ACON-C after each bottleneck's 3×3 conv, or the
-    ACON-C file's with nn.ReLU in its place ('resnet-relu')."""
+    ACON-C file's with nn.ReLU in its place ('resnet-relu': the file's AconC swapped for nn.ReLU while
+    it builds). `planes` other than the official 64 (the reduced-width test fixtures): _narrow_resnet's
+    subclass of the file's ResNet, given the bottleneck and the blocks per layer as the file's
+    resnet<depth>_acon / _metaacon give them to its ResNet."""
     if kind not in RESNET_KINDS or depth not in RESNET_DEPTHS:
         raise ValueError(f'unknown ResNet {kind!r} of depth {depth!r}')
-    if kind == 'resnet-meta':
-        return getattr(resnet_metaacon, f'resnet{depth}_metaacon')(num_classes=num_classes)
-    factory = getattr(resnet_acon, f'resnet{depth}_acon')
-    if kind == 'resnet-acon':
+    if not isinstance(planes, int) or planes < 1:
+        raise ValueError(f'ResNet planes must be a positive integer, got {planes!r}')
+    module = resnet_metaacon if kind == 'resnet-meta' else resnet_acon
+    if planes == RESNET_PLANES:
+        factory = getattr(module, f'resnet{depth}_{"metaacon" if kind == "resnet-meta" else "acon"}')
+    else:
+        block = module.Bottleneck_MetaACON if kind == 'resnet-meta' else module.Bottleneck_ACON
+        narrow = _narrow_resnet(module.ResNet, planes)
+        factory = lambda num_classes: narrow(block, list(RESNET_BLOCKS[depth]), num_classes=num_classes)  # noqa: E731
+    if kind != 'resnet-relu':
         return factory(num_classes=num_classes)
-    official = resnet_acon.AconC
-    resnet_acon.AconC = lambda width: nn.ReLU(inplace=True)
+    official = module.AconC
+    module.AconC = lambda width: nn.ReLU(inplace=True)
     try:
         return factory(num_classes=num_classes)
     finally:
-        resnet_acon.AconC = official
+        module.AconC = official
+
+
+def tfnet_size_ok(size):
+    """An official TFNet model_size, or any other whose first width 16·size is a whole number of
+    channels (the official __init__ takes int(16·size)): 0.25 is a first conv of 4."""
+    return size in TFNET_SIZES or (size > 0 and float(16 * size).is_integer())
 
 
 def build(architecture, settings, quiet=True):
     """architecture: one of ARCHITECTURES; settings: {'stage_out_channels', 'n_class', 'r'} for
-    ShuffleNetV2, {'depth', 'num_classes', 'r'} for ResNet, {'num_classes', 'r'} for the seed networks."""
+    ShuffleNetV2, {'depth', 'num_classes', 'r', 'planes'} for ResNet, {'model_size', 'n_class'} for TFNet,
+    {'num_classes', 'r'} for the seed networks."""
     if architecture in SHUFFLENET_KINDS:
         r = settings.get('r') if architecture in META_KINDS else None
         return build_shufflenet(architecture, settings['stage_out_channels'], settings.get('n_class', 1000), r, quiet)
     if architecture in RESNET_KINDS:
         if architecture == 'resnet-meta' and settings.get('r', RESNET_R) != RESNET_R:
             raise ValueError(f'the official Meta-ACON ResNet has r = {RESNET_R}')
-        return build_resnet(architecture, settings['depth'], settings.get('num_classes', 1000))
+        return build_resnet(architecture, settings['depth'], settings.get('num_classes', 1000), settings.get('planes', RESNET_PLANES))
     if architecture in TFNET_KINDS:
-        if settings['model_size'] not in TFNET_SIZES:
-            raise ValueError(f'TFNet has model sizes {TFNET_SIZES}')
+        if not tfnet_size_ok(settings['model_size']):
+            raise ValueError(f'TFNet has model sizes {TFNET_SIZES}, or any other of a whole first width 16·size')
         with contextlib.redirect_stdout(io.StringIO()) if quiet else contextlib.nullcontext():
             return tfnet.TFNet(n_class=settings.get('n_class', 1000), model_size=settings['model_size'])
     if architecture in SEED_KINDS:
@@ -212,6 +250,7 @@ def metadata_for(architecture, settings):
         m['n_class'] = str(int(settings['n_class']))
     elif architecture in RESNET_KINDS:
         m['depth'] = str(int(settings['depth']))
+        m['planes'] = str(int(settings.get('planes', RESNET_PLANES)))
         m['num_classes'] = str(int(settings['num_classes']))
     else:
         m['num_classes'] = str(int(settings['num_classes']))
@@ -226,7 +265,7 @@ def state_dict_shapes(model):
 
 
 __all__ = [
-    'ARCHITECTURES', 'SHUFFLENET_KINDS', 'RESNET_KINDS', 'TFNET_KINDS', 'TFNET_SIZES', 'RESNET_DEPTHS', 'RESNET_BLOCKS', 'RESNET_R', 'build_resnet', 'SEED_KINDS', 'META_KINDS', 'STAGE_OUT_CHANNELS', 'STAGE_REPEATS', 'FIRST_BLOCKS', 'SEED_R',
+    'ARCHITECTURES', 'SHUFFLENET_KINDS', 'RESNET_KINDS', 'TFNET_KINDS', 'TFNET_SIZES', 'RESNET_DEPTHS', 'RESNET_BLOCKS', 'RESNET_R', 'RESNET_PLANES', 'build_resnet', 'tfnet_size_ok', 'SEED_KINDS', 'META_KINDS', 'STAGE_OUT_CHANNELS', 'STAGE_REPEATS', 'FIRST_BLOCKS', 'SEED_R',
     'model_size_of', 'official_r', 'meta_hidden', 'build_shufflenet', 'build', 'build_on_meta', 'input_shape', 'counts', 'acon_modules', 'metadata_for',
     'state_dict_shapes',
 ]

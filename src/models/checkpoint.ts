@@ -35,13 +35,15 @@ import {
 import { seedNetTorchShapes, type TorchShapes } from './torchShapes';
 import {
   RESNET_DEPTHS,
+  RESNET_MAX_PLANES,
+  RESNET_PLANES,
   resNet,
   resNetTorchShapes,
   type ResNetActivation,
   type ResNetDepth,
   type ResNetOptions,
 } from './resnet';
-import { TFNET_SIZES, tfNet, tfNetTorchShapes, type TFNetOptions, type TFNetSize } from './tfnet';
+import { TFNET_MAX_FIRST, TFNET_SIZES, tfNet, tfNetTorchShapes, type TFNetOptions } from './tfnet';
 import { paramLeaves, resolveShape } from '../activations/params';
 import { activationOfClass } from '../activations/registry';
 
@@ -59,7 +61,7 @@ export type Architecture = (typeof ARCHITECTURES)[number];
 export interface LoadedCheckpoint {
   model: tfl.LayersModel;
   architecture: Architecture;
-  /** The file's metadata (architecture, model_size, stage_out_channels, n_class, r, source). */
+  /** The file's metadata (architecture, model_size, stage_out_channels, n_class, depth, planes, num_classes, r, source). */
   metadata: Record<string, string>;
 }
 
@@ -136,11 +138,17 @@ function specOf(m: Record<string, string>): Spec {
   if (!ARCHITECTURES.includes(architecture))
     throw new CheckpointError('checkpoint: unknown architecture', ARCHITECTURES.join(', '), quote(architecture));
   if (architecture === 'tfnet') {
+    // the official four, or another size as the converter writes one (Python's str of first / 16: at most
+    // 4 decimals) whose first width 16·size is whole, 1 to TFNET_MAX_FIRST
     const size = meta(m, 'model_size');
-    const sizes = TFNET_SIZES.map((v) => v.toFixed(1));
-    if (!sizes.includes(size))
-      throw new CheckpointError('checkpoint: metadata "model_size" is no TFNet width', sizes.join(', '), quote(size));
-    return { architecture, tfnet: { modelSize: Number(size) as TFNetSize, numClasses: count(m, 'n_class') } };
+    const first = /^[0-9]{1,5}\.[0-9]{1,4}$/.test(size) ? 16 * Number(size) : NaN;
+    if (!(Number.isInteger(first) && first >= 1 && first <= TFNET_MAX_FIRST))
+      throw new CheckpointError(
+        'checkpoint: metadata "model_size" is no TFNet width',
+        `${TFNET_SIZES.map((v) => v.toFixed(1)).join(', ')} (or a decimal with 16·size a whole number to ${TFNET_MAX_FIRST})`,
+        quote(size),
+      );
+    return { architecture, tfnet: { modelSize: first / 16, numClasses: count(m, 'n_class') } };
   }
   if (architecture === 'resnet-acon' || architecture === 'resnet-meta' || architecture === 'resnet-relu') {
     const depth = meta(m, 'depth');
@@ -151,9 +159,18 @@ function specOf(m: Record<string, string>): Spec {
         quote(depth),
       );
     const activation = architecture.slice('resnet-'.length) as ResNetActivation;
+    // layer1's planes; files converted before widths other than the official one were read have none
+    const planes = m.planes === undefined ? RESNET_PLANES : count(m, 'planes');
+    if (planes > RESNET_MAX_PLANES)
+      throw new CheckpointError(
+        'checkpoint: metadata "planes" is wider than a ResNet may be here (32·planes within the bound)',
+        `1 to ${RESNET_MAX_PLANES}`,
+        quote(m.planes),
+      );
     const resnet: ResNetOptions = {
       depth: Number(depth) as ResNetDepth,
       activation,
+      planes,
       numClasses: count(m, 'num_classes'),
       ...(activation === 'meta' ? { r: count(m, 'r') } : {}),
     };

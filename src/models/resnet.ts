@@ -7,7 +7,7 @@
  *
  *   conv1: 7×7 s2 p3 (3 → 64) · bn1 · ReLU;  maxpool 3×3 s2 p1
  *   layer1..4: 3, 4, 6, 3 bottlenecks (ResNet-50; 3, 4, 23, 3 for 101; 3, 8, 36, 3 for 152) of width
- *     64, 128, 256, 512 and output 4× that; a layer's first block has stride 2 (layer1: 1) and a
+ *     64, 128, 256, 512 and output 4× that (option `planes`: p, 2p, 4p, 8p and conv1's p); a layer's first block has stride 2 (layer1: 1) and a
  *     downsample (1×1 conv with the stride · BN) on its identity:
  *     conv1 1×1 (stride here, "ResNet V1.5" as the file says) · bn1 · ReLU · conv2 3×3 p1 · bn2 ·
  *     acon · conv3 1×1 · bn3, + identity, ReLU
@@ -33,8 +33,11 @@ export const RESNET_BLOCKS: Record<ResNetDepth, readonly [number, number, number
   152: [3, 8, 36, 3],
 };
 export const RESNET_DEPTHS = [50, 101, 152] as const;
-const PLANES = [64, 128, 256, 512];
+/** layer1's planes in the official files (layer2..4: 2, 4, 8 times that; each bottleneck's output 4 times). */
+export const RESNET_PLANES = 64;
 const EXPANSION = 4;
+/** The widest layer's output is 32·planes: planes up to this keep every width within checkpoint.ts's MAX_WIDTH. */
+export const RESNET_MAX_PLANES = (1 << 20) / 32;
 
 export interface ResNetOptions {
   depth: ResNetDepth;
@@ -44,6 +47,11 @@ export interface ResNetOptions {
   numClasses?: number;
   /** MetaAconC's r (default 16, as the official file leaves it). */
   r?: number;
+  /**
+   * layer1's planes (default 64, the official width; layer2..4 have 2, 4, 8 times as many, the stem
+   * as many): other values build the same network narrower or wider (the reduced-width test fixtures).
+   */
+  planes?: number;
   /** Input height = width; any when absent (the official AdaptiveAvgPool2d takes any size; 224 is ImageNet's). */
   inputSize?: number;
   /** 'auto': our fused kernels on webgpu; 'composed': the ACON formulas in tfjs primitives. */
@@ -56,6 +64,17 @@ const positive = (name: string, v: unknown) => {
   return v as number;
 };
 
+const checkPlanes = (v: number | undefined) => {
+  if (v === undefined) return RESNET_PLANES;
+  if (!Number.isInteger(v) || v < 1 || v > RESNET_MAX_PLANES)
+    throw new OptionError(
+      `resNet: planes is not an integer from 1 to ${RESNET_MAX_PLANES}`,
+      `1 to ${RESNET_MAX_PLANES}`,
+      JSON.stringify(v),
+    );
+  return v;
+};
+
 function check(o: ResNetOptions) {
   if (!(o.depth in RESNET_BLOCKS))
     throw new OptionError('resNet: unknown depth', RESNET_DEPTHS.join(', '), JSON.stringify(o.depth));
@@ -65,6 +84,7 @@ function check(o: ResNetOptions) {
     blocks: RESNET_BLOCKS[o.depth],
     numClasses: positive('numClasses', o.numClasses ?? 1000),
     r: positive('r', o.r ?? 16),
+    planes: checkPlanes(o.planes),
     inputSize: o.inputSize === undefined ? null : positive('inputSize', o.inputSize),
   };
 }
@@ -72,11 +92,12 @@ function check(o: ResNetOptions) {
 /** Calls `block` for every bottleneck: its module name, input and width, stride, and whether it has a downsample. */
 function eachBlock(
   blocks: readonly number[],
+  planes: number,
   block: (name: string, cin: number, width: number, stride: number, downsample: boolean) => void,
 ) {
-  let inplanes = 64;
+  let inplanes = planes;
   blocks.forEach((count, l) => {
-    const width = PLANES[l]!;
+    const width = planes << l;
     for (let i = 0; i < count; i++) {
       const stride = i === 0 && l > 0 ? 2 : 1;
       block(`layer${l + 1}.${i}`, inplanes, width, stride, i === 0 && (stride !== 1 || inplanes !== width * EXPANSION));
@@ -87,11 +108,11 @@ function eachBlock(
 
 /** The PyTorch state dict's shapes of {@link resNet}(options) (see torchShapes.ts), by the builder's walk. */
 export function resNetTorchShapes(options: Omit<ResNetOptions, 'impl' | 'inputSize'>): TorchShapes {
-  const { blocks, numClasses, r } = check(options);
+  const { blocks, numClasses, r, planes } = check(options);
   const m: TorchShapes = new Map();
-  conv(m, 'conv1', 3, 64, 7);
-  batchNorm(m, 'bn1', 64);
-  eachBlock(blocks, (b, cin, width, _stride, downsample) => {
+  conv(m, 'conv1', 3, planes, 7);
+  batchNorm(m, 'bn1', planes);
+  eachBlock(blocks, planes, (b, cin, width, _stride, downsample) => {
     conv(m, `${b}.conv1`, cin, width, 1);
     batchNorm(m, `${b}.bn1`, width);
     conv(m, `${b}.conv2`, width, width, 3);
@@ -105,13 +126,13 @@ export function resNetTorchShapes(options: Omit<ResNetOptions, 'impl' | 'inputSi
       batchNorm(m, `${b}.downsample.1`, width * EXPANSION);
     }
   });
-  linear(m, 'fc', 512 * EXPANSION, numClasses);
+  linear(m, 'fc', 8 * planes * EXPANSION, numClasses);
   return m;
 }
 
 /** ResNet with ACON-C, Meta-ACON-C or ReLU as a tf.LayersModel: input [N, S, S, 3], output [N, classes] logits. */
 export function resNet(options: ResNetOptions): tfl.LayersModel {
-  const { blocks, numClasses, r, inputSize } = check(options);
+  const { blocks, numClasses, r, inputSize, planes } = check(options);
   const impl = options.impl ?? 'auto';
   type T = tfl.SymbolicTensor;
   const apply = (layer: tfl.layers.Layer, x: T | T[]) => layer.apply(x) as T;
@@ -127,9 +148,9 @@ export function resNet(options: ResNetOptions): tfl.LayersModel {
         );
 
   const input = tfl.input({ shape: [inputSize, inputSize, 3], name: 'input' });
-  let x = relu('relu', torchBatchNorm('bn1', torchConv('conv1', input, 64, 7, 2)));
+  let x = relu('relu', torchBatchNorm('bn1', torchConv('conv1', input, planes, 7, 2)));
   x = apply(new TorchMaxPool({ name: 'maxpool', poolSize: 3, strides: 2, pad: 1 }), x);
-  eachBlock(blocks, (b, _cin, width, stride, downsample) => {
+  eachBlock(blocks, planes, (b, _cin, width, stride, downsample) => {
     let out = relu(`${b}.relu1`, torchBatchNorm(`${b}.bn1`, torchConv(`${b}.conv1`, x, width, 1, stride)));
     out = act(`${b}.acon`, torchBatchNorm(`${b}.bn2`, torchConv(`${b}.conv2`, out, width, 3, 1)));
     out = torchBatchNorm(`${b}.bn3`, torchConv(`${b}.conv3`, out, width * EXPANSION, 1, 1));

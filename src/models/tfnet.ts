@@ -1,6 +1,7 @@
 /**
  * The paper's TFNet (github nmaac/acon: TFNet/network.py, vendored as scripts/torch_models/tfnet.py),
- * the network of ACON-FReLU, as a tf.layers model on NHWC images at widths 0.5, 1.0, 1.5, 2.0. Every
+ * the network of ACON-FReLU, as a tf.layers model on NHWC images at widths 0.5, 1.0, 1.5, 2.0 (and any
+ * other the official constructor takes: first width 16·size). Every
  * layer carries the name of its PyTorch module (`first_conv.0`, `features.3.branch_main.2.bn1`,
  * `features.3.acon.conv_frelu`, `classifier.0`), which is how checkpoints map onto it.
  *
@@ -26,12 +27,18 @@ import { batchNorm, conv, linear, type TorchShapes } from './torchShapes';
 
 export type TFNetSize = 0.5 | 1.0 | 1.5 | 2.0;
 export const TFNET_SIZES: readonly TFNetSize[] = [0.5, 1.0, 1.5, 2.0];
+/** The last stage is 16 times the first width: up to this keeps every width within checkpoint.ts's MAX_WIDTH. */
+export const TFNET_MAX_FIRST = (1 << 20) / 16;
 const STAGES = [2, 3, 8, 3];
 const OUT_CHANNELS = 1024;
 
 export interface TFNetOptions {
-  /** 0.5, 1.0, 1.5 or 2.0 (default 0.5): the first width is 16·size. */
-  modelSize?: TFNetSize;
+  /**
+   * 0.5, 1.0, 1.5 or 2.0 (default 0.5): the first width is 16·size. Any other size whose 16·size is a
+   * whole number of channels (to 65,536) builds what the official constructor builds with it (0.25: a
+   * first conv of 4; the reduced-width test fixtures).
+   */
+  modelSize?: number;
   /** Classes (default 1000). */
   numClasses?: number;
   /** Input height and width (default 224; the official network's 7×7 average pool is the global one here). */
@@ -42,8 +49,13 @@ export interface TFNetOptions {
 
 function check(o: TFNetOptions) {
   const size = o.modelSize ?? 0.5;
-  if (!TFNET_SIZES.includes(size))
-    throw new OptionError('tfNet: unknown modelSize', TFNET_SIZES.join(', '), JSON.stringify(o.modelSize));
+  const first = 16 * size;
+  if (typeof size !== 'number' || !Number.isInteger(first) || first < 1 || first > TFNET_MAX_FIRST)
+    throw new OptionError(
+      'tfNet: modelSize is no width (16·size must be a whole number of channels)',
+      `${TFNET_SIZES.join(', ')} (or any size with 16·size from 1 to ${TFNET_MAX_FIRST})`,
+      JSON.stringify(o.modelSize),
+    );
   const numClasses = o.numClasses ?? 1000;
   if (!Number.isInteger(numClasses) || numClasses < 1)
     throw new OptionError(
@@ -58,7 +70,7 @@ function check(o: TFNetOptions) {
       '1 to 4096',
       JSON.stringify(o.inputSize),
     );
-  return { size, numClasses, inputSize, first: Math.floor(16 * size) };
+  return { size, numClasses, inputSize, first };
 }
 
 /** Calls `block` for every TFBlock: its module name, input width and stride. */

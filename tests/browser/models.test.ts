@@ -44,6 +44,11 @@ const CASES = [
   ['dcn3', 'dcn3'],
   ['dcn2-acon', 'dcn2-acon'],
   ['dcn2-meta', 'dcn2-meta'],
+  // the zoo at reduced widths: ResNet-50 (every bottleneck, planes 4) with ACON-C and Meta-ACON-C on
+  // 64×64, TFNet 0.25 (ACON-FReLU at strides 1 and 2) on 224×224
+  ['resnet50-tiny-acon', 'resnet-acon'],
+  ['resnet50-tiny-meta', 'resnet-meta'],
+  ['tfnet-tiny', 'tfnet'],
 ] as const;
 
 describe("converted PyTorch checkpoints: logits equal PyTorch's", () => {

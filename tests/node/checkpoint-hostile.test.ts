@@ -82,18 +82,75 @@ const TINY_META = {
   n_class: '10',
   r: '8',
 };
-/** The tiny Meta-ACON fixture's tensors under other metadata. */
-const tinyMetaWith = (metadata: Record<string, string>) => {
-  const { header, data } = splitSafetensors(fixture('shufflenetv2-tiny-meta'));
+/** A fixture's tensors under other metadata. */
+const fixtureWith = (name: string, metadata: Record<string, string>) => {
+  const { header, data } = splitSafetensors(fixture(name));
   header.__metadata__ = metadata;
   return rawSafetensors(JSON.stringify(header), data);
 };
+/** The tiny Meta-ACON fixture's tensors under other metadata. */
+const tinyMetaWith = (metadata: Record<string, string>) => fixtureWith('shufflenetv2-tiny-meta', metadata);
 /** A file whose header is `entries` (JSON written as given) over `dataBytes` zero bytes. */
 const rawFile = (entries: string, dataBytes: number) => rawSafetensors(entries, new Uint8Array(dataBytes));
 const entry = (begin: number, end: number) =>
   `{"dtype":"U8","shape":[${end - begin}],"data_offsets":[${begin},${end}]}`;
 
 describe('metadata: widths are checked against the tensors before anything is built', () => {
+  test("the zoo's widths (ResNet planes, TFNet model_size): strict numbers within the bound, then the tensors", () => {
+    const RESNET = {
+      format: 'acon-webgpu/1',
+      architecture: 'resnet-meta',
+      depth: '50',
+      planes: '4',
+      num_classes: '10',
+      r: '16',
+    };
+    const TFNET = { format: 'acon-webgpu/1', architecture: 'tfnet', model_size: '0.25', n_class: '10' };
+    for (const planes of ['0', '-4', '4.0', '1e3', ' 4', '99999999'])
+      refused(
+        `planes ${planes}`,
+        () => loadCheckpoint(fixtureWith('resnet50-tiny-meta', { ...RESNET, planes })),
+        CheckpointError,
+        /"planes" is not a positive integer/,
+      );
+    // 32768 is the bound (layer4's 32·planes = 2^20); one more is refused before any shape is computed
+    refused(
+      'planes 32769',
+      () => loadCheckpoint(fixtureWith('resnet50-tiny-meta', { ...RESNET, planes: '32769' })),
+      CheckpointError,
+      /"planes" is wider/,
+    );
+    refused(
+      'planes 32768 over planes 4',
+      () => loadCheckpoint(fixtureWith('resnet50-tiny-meta', { ...RESNET, planes: '32768' })),
+      StateDictError,
+      /conv1\.weight: shape \[4, 3, 7, 7\], expected \[32768, 3, 7, 7\]/,
+    );
+    // a file without planes is the official width (64), which these tensors are not
+    const { planes: _, ...official } = RESNET;
+    refused(
+      'no planes over planes 4',
+      () => loadCheckpoint(fixtureWith('resnet50-tiny-meta', official)),
+      StateDictError,
+      /expected \[64, 3, 7, 7\]/,
+    );
+    for (const size of ['0.3', 'NaN', '1e3', '0.25 ', '-0.25', '.25', '0', '0.0', '4096.0625', '0x1p-2', '0.25e0'])
+      refused(
+        `model_size ${size}`,
+        () => loadCheckpoint(fixtureWith('tfnet-tiny', { ...TFNET, model_size: size })),
+        CheckpointError,
+        /"model_size" is no TFNet width/,
+      );
+    refused(
+      'model_size 0.5 over 0.25',
+      () => loadCheckpoint(fixtureWith('tfnet-tiny', { ...TFNET, model_size: '0.5' })),
+      StateDictError,
+      /first_conv\.0\.weight: shape \[4, 3, 3, 3\], expected \[8, 3, 3, 3\]/,
+    );
+    // the untouched files load: the widths above are the only change
+    for (const name of ['resnet50-tiny-meta', 'tfnet-tiny']) loadCheckpoint(fixture(name)).model.dispose();
+  });
+
   test('175 bytes with n_class 250000 and no tensors: StateDictError listing the missing tensors, nothing built', () => {
     const file = writeSafetensors({}, { ...SHUFFLE_05, n_class: '250000' });
     expect(file.length).toBeLessThan(200);

@@ -16,6 +16,7 @@ import { seedNetTorchShapes } from '../../src/models/torchShapes';
 import { resNet, resNetTorchShapes, type ResNetOptions } from '../../src/models/resnet';
 import { TFNET_SIZES, tfNet, tfNetTorchShapes } from '../../src/models/tfnet';
 import { NET_KINDS, seedModel } from '../../src/layers/networks';
+import { OptionError } from '../../src/gpu/errors';
 import type * as tfl from '@tensorflow/tfjs-layers';
 
 beforeAll(async () => {
@@ -64,13 +65,21 @@ test.each([
   ['50 meta', { depth: 50, activation: 'meta' }],
   ['50 relu', { depth: 50, activation: 'relu' }],
   ['101 meta r 8, 10 classes', { depth: 101, activation: 'meta', r: 8, numClasses: 10 }],
+  ['50 meta at planes 4 (the reduced-width fixture)', { depth: 50, activation: 'meta', planes: 4, numClasses: 10 }],
 ] as [string, Omit<ResNetOptions, 'impl'>][])('ResNet %s: resNetTorchShapes equals the built model', (_, options) => {
   expectSame(resNetTorchShapes(options), resNet({ ...options, inputSize: 64, impl: 'composed' }));
 });
 
-test.each(TFNET_SIZES.map((modelSize) => [modelSize]))(
+test.each([...TFNET_SIZES, 0.25, 0.1875].map((modelSize) => [modelSize]))(
   'TFNet %s: tfNetTorchShapes equals the built model',
   (modelSize) => {
     expectSame(tfNetTorchShapes({ modelSize, numClasses: 10 }), tfNet({ modelSize, numClasses: 10 }));
   },
 );
+
+test('TFNet and ResNet widths other than whole channel counts are OptionErrors', () => {
+  for (const modelSize of [0.3, 0, -0.5, NaN, Infinity, 4096.0625, '0.5' as unknown as number])
+    expect(() => tfNetTorchShapes({ modelSize }), String(modelSize)).toThrow(OptionError);
+  for (const planes of [0, 3.5, -4, 32769, NaN])
+    expect(() => resNetTorchShapes({ depth: 50, activation: 'acon', planes }), String(planes)).toThrow(OptionError);
+});
