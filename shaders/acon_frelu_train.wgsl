@@ -123,8 +123,9 @@ fn window(c: u32, pos: vec3<u32>) -> Window {
     if (hh < 0 || hh >= i32(p.h) || ww < 0 || ww >= i32(p.w)) { continue; }
     let v = x[index4(pos.x, c, u32(hh), u32(ww), p.h, p.w)];
     conv += params[c * 9u + k] * v;
-    // PyTorch's max pool: a greater value (or NaN) replaces the best, so the first maximum wins
-    if (first || v > best || v != v) {
+    // PyTorch's max pool (stride 2 only: at stride 1 x1 is x): a greater value (or NaN) replaces
+    // the best, so the first maximum wins
+    if (p.stride == 2u && (first || v > best || v != v)) {
       best = v;
       tap = k;
     }
@@ -584,9 +585,11 @@ fn site4(cu: u32, pos: vec3<u32>, o4: u32) -> Window4 {
     if (hh < 0 || hh >= i32(p.h) || ww < 0 || ww >= i32(p.w)) { continue; }
     let v = x4[((pos.x * p.h + u32(hh)) * p.w + u32(ww)) * U + cu];
     conv += weights4(cu, k) * v;
-    let better = (v > best) | (v != v) | vec4(first);
-    best = select(best, v, better);
-    tap = select(tap, vec4(f32(k)), better);
+    if (p.stride == 2u) {
+      let better = (v > best) | (v != v) | vec4(first);
+      best = select(best, v, better);
+      tap = select(tap, vec4(f32(k)), better);
+    }
     first = false;
   }
   var win = Window4(conv, best, tap);

@@ -1,8 +1,10 @@
 // Generic walks over an activation's parameter tree (src/activations/types.ts, ParamTree): its leaves
 // in declaration order with their PyTorch names, reading a leaf out of a tree of values (host arrays,
 // GPU buffers, tensors) and building one, and the sizes of shapes written in dims. Leaf lists are
-// computed once per tree, so that a call walks a ready array. Imports nothing but types.
-import type { AnyActivation, Dim, ParamDecl, ParamTree } from './types';
+// computed once per tree, so that a call walks a ready array. And the check of a layer argument,
+// which the tf.layers layer and the host layer share. Imports nothing but types and the error classes.
+import { OptionError } from '../gpu/errors';
+import type { AnyActivation, Dim, LayerArg, ParamDecl, ParamTree } from './types';
 
 /** One parameter: where it sits in the tree, its PyTorch name, its declaration. */
 export interface Leaf {
@@ -94,4 +96,21 @@ export function withTrainable<T>(
 ): Record<string, unknown> {
   let i = 0;
   return buildTree(leaves, (l) => (l.decl.role === 'trainable' ? values[i++] : readLeaf(tree, l)));
+}
+
+/**
+ * A layer argument's value (Meta-ACON's r, ACON-FReLU's stride): one of its declared values, or, where
+ * it declares none, a positive integer; else an OptionError naming the layer and the argument.
+ */
+export function checkLayerArg(layer: string, arg: LayerArg, value: unknown): number {
+  const ok = arg.values ? arg.values.includes(value as number) : Number.isInteger(value) && (value as number) >= 1;
+  if (!ok) {
+    const expected = arg.values ? `one of ${arg.values.join(', ')}` : 'a positive integer';
+    throw new OptionError(
+      `${layer}: ${arg.name}${arg.description ? ` (${arg.description})` : ''} is not ${expected}`,
+      expected,
+      JSON.stringify(value) ?? String(value),
+    );
+  }
+  return value as number;
 }

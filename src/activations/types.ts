@@ -190,14 +190,7 @@ export interface Activation<
   readonly layer: {
     readonly className: string;
     /** Layer config options and host-layer constructor arguments after the width, in order, with defaults. */
-    readonly args: readonly {
-      readonly name: string;
-      readonly default: number;
-      /** What it is, in the tf.layers layer's messages: 'the reduction of the hidden width'. */
-      readonly description?: string;
-      /** The values it may take, where not every positive integer (ACON-FReLU's stride: 1, 2). */
-      readonly values?: readonly number[];
-    }[];
+    readonly args: readonly LayerArg[];
   };
   readonly bench: {
     /** Bytes the op must move per element and per channel (bytesMoved, the copy roofline). */
@@ -210,6 +203,16 @@ export interface Activation<
     /** Rows of the tfjs family. */
     readonly tfjs: readonly ('forward' | 'backward')[];
   };
+}
+
+/** A layer argument (Meta-ACON's r, ACON-FReLU's stride): params.ts's checkLayerArg checks its values. */
+export interface LayerArg {
+  readonly name: string;
+  readonly default: number;
+  /** What it is, in the layers' messages: 'the reduction of the hidden width'. */
+  readonly description?: string;
+  /** The values it may take, where not every positive integer (ACON-FReLU's stride: 1, 2). */
+  readonly values?: readonly number[];
 }
 
 /** Any declaration. */

@@ -12,7 +12,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
 import { ACTIVATIONS, type Registered } from '../activations/registry';
-import { buildTree, dimsOf, paramLeaves, resolveShape } from '../activations/params';
+import { buildTree, checkLayerArg, dimsOf, paramLeaves, resolveShape } from '../activations/params';
 import type {
   AnyActivation,
   ArgNames,
@@ -22,7 +22,6 @@ import type {
   ParamDecl,
   ParamTree,
 } from '../activations/types';
-import { OptionError } from '../gpu/errors';
 import { tfjsOp, type TensorsOf } from '../tfjs/op';
 import {
   checkShape,
@@ -131,17 +130,8 @@ export function layerClass<A extends AnyActivation>(act: A): LayerClass<A> {
       super(config as BaseLayerArgs);
       this.dataFormat = validateDataFormat(name, config.dataFormat);
       this.impl = validateImpl(name, config.impl);
-      for (const a of args) {
-        const v = config[a.name] ?? a.default;
-        const ok = a.values ? a.values.includes(v as number) : Number.isInteger(v) && (v as number) >= 1;
-        if (!ok)
-          throw new OptionError(
-            `${name}: ${a.name}${a.description ? ` (${a.description})` : ''} is not ${a.values ? `one of ${a.values.join(', ')}` : 'a positive integer'}`,
-            a.values ? a.values.join(' or ') : 'a positive integer',
-            JSON.stringify(config[a.name]),
-          );
-        (this as Record<string, unknown>)[a.name] = v;
-      }
+      for (const a of args)
+        (this as Record<string, unknown>)[a.name] = checkLayerArg(name, a, config[a.name] ?? a.default);
       this.seed = validateSeed(this.getClassName(), config.seed);
     }
 

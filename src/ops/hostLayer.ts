@@ -6,7 +6,7 @@
 import { OptionError, StateDictError } from '../gpu/errors';
 import type { Shape4 } from '../core/types';
 import { ACTIVATIONS, type Registered } from '../activations/registry';
-import { buildTree, paramLeaves, readLeaf, resolveShape, sizeOf } from '../activations/params';
+import { buildTree, checkLayerArg, paramLeaves, readLeaf, resolveShape, sizeOf } from '../activations/params';
 import type {
   AnyActivation,
   ArgNames,
@@ -168,15 +168,7 @@ export function hostLayer<A extends AnyActivation>(act: A): HostLayerClass<A> {
       checkCount(name, 'width', width);
       const options: Record<string, number> = {};
       act.layer.args.forEach((a, i) => {
-        const v = args[i] ?? a.default;
-        checkCount(name, a.name, v);
-        if (a.values && !a.values.includes(v))
-          throw new OptionError(
-            `${name}: ${a.name} is one of ${a.values.join(', ')}`,
-            a.values.join(' or '),
-            String(v),
-          );
-        (this as Record<string, unknown>)[a.name] = options[a.name] = v;
+        (this as Record<string, unknown>)[a.name] = options[a.name] = checkLayerArg(name, a, args[i] ?? a.default);
       });
       this.#args = options;
       const seed = args[act.layer.args.length] ?? 0;

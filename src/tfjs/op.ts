@@ -17,7 +17,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { GpuContext } from '../gpu/context';
 import { BatchSizeError, DTypeError, OptionError, ShapeError } from '../gpu/errors';
 import { recordBackward, recordForward } from '../ops/forms';
-import { paramLeaves, readLeaf, sizeOf, type Leaf } from '../activations/params';
+import { checkLayerArg, paramLeaves, readLeaf, sizeOf, type Leaf } from '../activations/params';
 import type { AnyActivation, ArgNames, ComposedForms, HostOptionsOf, ParamDecl, ParamTree } from '../activations/types';
 import type { DataFormat } from '../core/types';
 import { checkDataFormat, checkFits } from '../ops/validate';
@@ -191,9 +191,9 @@ function call(s: OpSpec, x: tf.Tensor, params: unknown, options: Options | undef
       );
     training = o.training;
   }
-  // the layer arguments (ACON-FReLU's stride) at their defaults, checked by the activation's own check
+  // the layer arguments (ACON-FReLU's stride), at their defaults when absent, checked as the layers check them
   const args: Record<string, number> = {};
-  for (const a of act.layer.args) args[a.name] = o[a.name] ?? a.default;
+  for (const a of act.layer.args) args[a.name] = checkLayerArg(act.name, a, o[a.name] ?? a.default);
   act.options?.check({ training, ...args }, 'buffers');
   const fmt = checkDataFormat(o.dataFormat ?? 'NHWC');
   const shape = checkX(x);

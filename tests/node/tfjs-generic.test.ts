@@ -8,9 +8,11 @@ import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
 import '@tensorflow/tfjs-core/dist/register_all_gradients';
 import * as tfl from '@tensorflow/tfjs-layers';
-import { activation } from '../../src/activations/types';
+import { activation, type LayerArg } from '../../src/activations/types';
 import { aconCKernels } from '../../src/activations/aconC/kernels';
-import { layerClass, AconC, MetaAconC, type MetaAconCArgs } from '../../src/layers/index';
+import { layerClass, layerClasses, AconC, MetaAconC, type MetaAconCArgs } from '../../src/layers/index';
+import { hostLayers } from '../../src/ops/hostLayer';
+import { ACTIVATIONS } from '../../src/activations/registry';
 import { ops, tfjsOp, type MetaAconCTensors } from '../../src/tfjs/index';
 import { OptionError, ShapeError } from '../../src/gpu/errors';
 
@@ -107,4 +109,41 @@ test('the public types of the tfjs face and the layers', () => {
   expectTypeOf<InstanceType<typeof AconC>['beta']>().toEqualTypeOf<tfl.LayerVariable | null>();
   expectTypeOf<MetaAconCArgs['r']>().toEqualTypeOf<number | undefined>();
   expect([AconC.className, MetaAconC.className]).toEqual(['AconC', 'MetaAconC']);
+});
+
+test("every registered layer argument (Meta-ACON's r, ACON-FReLU's stride) refuses what it cannot take: an OptionError in the tfjs op, the tf.layers layer and the host layer", () => {
+  const x = tf.zeros([1, 4, 4, 8]);
+  let tried = 0;
+  for (const act of ACTIVATIONS)
+    for (const a of act.layer.args as readonly LayerArg[]) {
+      const bad: unknown[] = [0, -1, 1.5, NaN, Infinity, '2', [2], {}];
+      if (a.values) bad.push(Math.max(...a.values) + 1);
+      for (const v of bad) {
+        const what = `${act.name} ${a.name} ${JSON.stringify(v) ?? String(v)}`;
+        const Layer = (layerClasses as Record<string, new (c: object) => unknown>)[act.layer.className]!;
+        const Host = (hostLayers as Record<string, new (width: number, ...args: unknown[]) => unknown>)[
+          act.layer.className
+        ]!;
+        const hostArgs = act.layer.args.map((b) => (b === a ? v : b.default));
+        // the error is the argument's (not, say, the op's missing options.training or parameters)
+        const refused = (f: () => unknown, where: string) => {
+          expect(f, `${where}: ${what}`).toThrow(OptionError);
+          expect(f, `${where}: ${what}`).toThrow(new RegExp(`: ${a.name}\\b.* is not`));
+        };
+        refused(() => new Layer({ [a.name]: v }), 'layer');
+        refused(() => new Host(8, ...hostArgs), 'host');
+        const op = (ops as Record<string, (...a: unknown[]) => unknown>)[act.name]!;
+        refused(() => op(x, {}, { training: false, [a.name]: v }), 'op');
+        tried++;
+      }
+      // and the declared default is taken
+      expect(
+        () =>
+          new (layerClasses as Record<string, new (c: object) => unknown>)[act.layer.className]!({
+            [a.name]: a.default,
+          }),
+      ).not.toThrow();
+    }
+  x.dispose();
+  expect(tried).toBeGreaterThanOrEqual(16); // Meta-ACON's r and ACON-FReLU's stride at least
 });

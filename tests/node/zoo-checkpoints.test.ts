@@ -41,7 +41,7 @@ test.skipIf(!hasTorch).each([
   const { model, architecture: arch, metadata } = loadCheckpoint(readFileSync(join(dir, `${name}.safetensors`)));
   expect(arch).toBe(architecture);
   if (architecture === 'tfnet') expect([metadata.model_size, metadata.n_class]).toEqual(['0.5', '10']);
-  else expect([metadata.depth, metadata.num_classes]).toEqual(['50', '10']);
+  else expect([metadata.depth, metadata.planes, metadata.num_classes]).toEqual(['50', '64', '10']);
   // the converter's counts (10 classes)
   expect(paramCounts(model)).toEqual(counts);
   const input = zooInput(dir, name);
@@ -71,7 +71,9 @@ test.skipIf(!hasTorch).each([
   ['resnet50-meta', { r: '8' }, StateDictError],
   ['resnet50-meta', { r: '1e9' }, CheckpointError],
   ['resnet50-acon', { architecture: 'resnet-meta', r: '16' }, StateDictError],
-  ['tfnet-0.5', { model_size: '0.75' }, /"model_size" is no TFNet width/],
+  ['resnet50-meta', { planes: '32' }, StateDictError],
+  ['tfnet-0.5', { model_size: '0.3' }, /"model_size" is no TFNet width/],
+  ['tfnet-0.5', { model_size: '0.75' }, StateDictError],
   ['tfnet-0.5', { model_size: '2.0' }, StateDictError],
   ['tfnet-0.5', { n_class: '0' }, CheckpointError],
 ] as const)(

@@ -25,6 +25,30 @@ import {
 } from './reference';
 import { FLUSH, U, gamma } from '../../reference/tolerance';
 
+/**
+ * Σ|w·x| over the 3×3 window of output (n, c, i, j), taps in the padding left out: what the depthwise
+ * conv's rounding scales with (γ₉ times it), in the eval and the training chains alike.
+ */
+function absTaps(
+  x: ArrayLike<number>,
+  [, , H, W]: Shape4,
+  at: (n: number, c: number, h: number, w: number) => number,
+  weight: ArrayLike<number>,
+  n: number,
+  c: number,
+  i: number,
+  j: number,
+  stride: number,
+): number {
+  let taps = 0;
+  for (let ki = 0; ki < 3; ki++)
+    for (let kj = 0; kj < 3; kj++) {
+      const [h, w] = [i * stride + ki - 1, j * stride + kj - 1];
+      if (h >= 0 && h < H && w >= 0 && w < W) taps += Math.abs(weight[c * 9 + ki * 3 + kj]! * x[at(n, c, h, w)]!);
+    }
+  return taps;
+}
+
 /** Per-element bound on |y_gpu − y_ref| of the eval forward, in y's data format. */
 export function evalForwardBounds(
   x: ArrayLike<number>,
@@ -34,7 +58,7 @@ export function evalForwardBounds(
   dataFormat: DataFormat = 'NCHW',
 ): Float64Array {
   const ref = aconFReluForwardRef(x, shape, p, { stride, training: false, dataFormat });
-  const [N, C, H, W] = shape;
+  const [N, C] = shape;
   const [, , Ho, Wo] = ref.outShape;
   const at = indexer(shape, dataFormat);
   const out = indexer(ref.outShape, dataFormat);
@@ -51,14 +75,7 @@ export function evalForwardBounds(
       const b2 = Math.abs(p.bn2.bias[c]! - R2);
       for (let i = 0; i < Ho; i++)
         for (let j = 0; j < Wo; j++) {
-          let taps = 0;
-          for (let ki = 0; ki < 3; ki++)
-            for (let kj = 0; kj < 3; kj++) {
-              const [h, w] = [i * stride + ki - 1, j * stride + kj - 1];
-              if (h < 0 || h >= H || w < 0 || w >= W) continue;
-              taps += Math.abs(p.convFrelu.weight[c * 9 + ki * 3 + kj]! * x[at(n, c, h, w)]!);
-            }
-          const A = a1 * taps;
+          const A = a1 * absTaps(x, shape, at, p.convFrelu.weight, n, c, i, j, stride);
           const q = ((n * C + c) * Ho + i) * Wo + j; // the reference's NCHW-ordered grid
           const d = ref.x1[q]! - ref.bn1.out[q]!;
           const t = ref.t[q]!;
@@ -133,7 +150,7 @@ function chainErrors(
   depth: number,
 ): Chain & { ref: ReturnType<typeof aconFReluForwardRef> } {
   const ref = aconFReluForwardRef(x, shape, p, { stride, training, dataFormat });
-  const [N, C, H, W] = shape;
+  const [N, C] = shape;
   const [, , Ho, Wo] = ref.outShape;
   const at = indexer(shape, dataFormat);
   const Q = N * C * Ho * Wo;
@@ -167,15 +184,8 @@ function chainErrors(
     for (let c = 0; c < C; c++)
       for (let i = 0; i < Ho; i++)
         for (let j = 0; j < Wo; j++) {
-          let taps = 0;
-          for (let ki = 0; ki < 3; ki++)
-            for (let kj = 0; kj < 3; kj++) {
-              const [h, w] = [i * stride + ki - 1, j * stride + kj - 1];
-              if (h < 0 || h >= H || w < 0 || w >= W) continue;
-              taps += Math.abs(p.convFrelu.weight[c * 9 + ki * 3 + kj]! * x[at(n, c, h, w)]!);
-            }
           const q = idx(n, c, i * Wo + j);
-          Ez[q] = g9 * taps + U * Math.abs(ref.conv[q]!);
+          Ez[q] = g9 * absTaps(x, shape, at, p.convFrelu.weight, n, c, i, j, stride) + U * Math.abs(ref.conv[q]!);
         }
   /** Statistics of one batch norm over h with per-position errors Eh; fills the chain's zc-like arrays. */
   const stats = (
