@@ -87,6 +87,10 @@ const CASES: [Shape4, 1 | 2, boolean][] = [
   // NCHW's four-outputs-of-a-row walk (stride 1, W % 4 == 0): two units a row, one row alone
   [[2, 3, 5, 8], 1, true],
   [[1, 2, 1, 4], 1, false],
+  // NHWC's four-pixels-of-a-row walk (stride 1, C % 4 == 0; [2, 8, 9, 11] has a tail of three): a row
+  // shorter than four, a lone row with a tail of one
+  [[1, 4, 3, 2], 1, true],
+  [[2, 4, 1, 5], 1, false],
 ];
 
 describe('ACON-FReLU eval forward (fused)', () => {

@@ -8,7 +8,7 @@ import { AconGPU, type DataFormat, type Shape4 } from '../../src/index';
 import { ACTIVATIONS } from '../../src/activations/registry';
 import { initialParams } from '../../src/ops/hostLayer';
 import { dimsOf } from '../../src/activations/params';
-import type { AnyActivation } from '../../src/activations/types';
+import type { AnyActivation, LayerArg } from '../../src/activations/types';
 import { BATCHNORM_SHADER } from '../../src/kernels/batchnorm';
 import { CONV1X1_SHADER } from '../../src/kernels/conv1x1';
 import { REDUCE_SHADER } from '../../src/kernels/reduce';
@@ -89,9 +89,22 @@ describe('every entry point runs under the constants its planner picks', () => {
       const options = { ...act.bench.options, dataFormat };
       // and in the backward's bench options where they differ (ACON-FReLU: training mode)
       const variants = act.bench.backwardOptions ? [options, { ...options, ...act.bench.backwardOptions }] : [options];
+      // and each other value of a layer argument that lists its values (ACON-FReLU's stride 2)
+      for (const arg of act.layer.args as readonly LayerArg[])
+        for (const v of arg.values ?? []) if (v !== arg.default) variants.push({ ...options, [arg.name]: v });
       for (const o of variants) {
         await a.op(act).forward(data(count, 11), shape, params, o as never);
-        await a.op(act).backward(data(count, 11), data(count, 12), shape, params, o as never);
+        const yShape = act.outShape?.(shape, o as never) ?? shape; // dy is y's shape (stride 2: halved)
+        await a.op(act).backward(
+          data(count, 11),
+          data(
+            yShape.reduce((p, d) => p * d, 1),
+            12,
+          ),
+          shape,
+          params,
+          o as never,
+        );
       }
     }
   }

@@ -93,10 +93,11 @@ function recordEvalPacked(
     Math.ceil(c / WG),
   );
   const S = ACON_FRELU_SHADER;
-  // four outputs per invocation: four channels in NHWC (C % 4 == 0), four of a row in NCHW (stride 1, W % 4 == 0)
+  // four outputs per invocation: four channels in NHWC (C % 4 == 0; at stride 1 four pixels of a row
+  // too, sixteen outputs), four of a row in NCHW (stride 1, W % 4 == 0)
   const [entry, bindings] =
     geo.dataFormat === 'NHWC' && c % 4 === 0
-      ? ['forward_eval_cl4', S.bind({ x4: x, folded4: folded, y4: y })]
+      ? [stride === 1 ? 'forward_eval_cl4_row4' : 'forward_eval_cl4', S.bind({ x4: x, folded4: folded, y4: y })]
       : geo.dataFormat === 'NCHW' && stride === 1 && w % 4 === 0
         ? ['forward_eval_rows4', S.bind({ x, x4: x, folded_in: folded, y4: y })]
         : ['forward_eval', S.bind({ x, folded_in: folded, y })];
@@ -104,7 +105,11 @@ function recordEvalPacked(
     ctx.pipeline(S, entry, { WG }),
     uniforms,
     bindings,
-    Math.ceil((n * c * ho * wo) / (entry === 'forward_eval' ? WG : 4 * WG)),
+    Math.ceil(
+      entry === 'forward_eval_cl4_row4'
+        ? (n * h * Math.ceil(w / 4) * (c / 4)) / WG
+        : (n * c * ho * wo) / (entry === 'forward_eval' ? WG : 4 * WG),
+    ),
   );
 }
 
@@ -112,8 +117,8 @@ function recordEvalPacked(
  * Records the eval forward of x [N, C, H, W] (geo's data format) into y [N, C, Ho, Wo] (the same
  * format): the parameters are packed into one buffer (the shader's `params`), folded per channel (a
  * dispatch of C invocations), then the activation in one pass: four channels per invocation in
- * NHWC when C % 4 == 0, four outputs of a row in NCHW at stride 1 when W % 4 == 0 (vec4 loads and
- * stores), one element per invocation otherwise.
+ * NHWC when C % 4 == 0 (and four pixels of a row at stride 1), four outputs of a row in NCHW at
+ * stride 1 when W % 4 == 0 (vec4 loads and stores), one element per invocation otherwise.
  */
 export function recordAconFReluEval(
   ctx: GpuContext,
