@@ -77,12 +77,20 @@ struct Params {
 @group(0) @binding(19) var<storage, read_write> dbeta1: array<f32>;
 @group(0) @binding(20) var<storage, read_write> dgamma2: array<f32>;
 @group(0) @binding(21) var<storage, read_write> dbeta2: array<f32>;
-// vec4 views for the channels-last passes with C % 4 == 0 (four channels per invocation)
+// vec4 views for the channels-last passes with C % 4 == 0 (four channels per invocation; NCHW runs
+// them on channels-last copies, see to_channels_last)
 @group(0) @binding(22) var<storage, read> x4: array<vec4<f32>>;
 @group(0) @binding(23) var<storage, read> saved4: array<vec4<f32>>;
 @group(0) @binding(24) var<storage, read_write> dx4: array<vec4<f32>>;
 @group(0) @binding(25) var<storage, read_write> saved4_rw: array<vec4<f32>>;
 @group(0) @binding(26) var<storage, read> dy4: array<vec4<f32>>;
+// NCHW with C % 4 == 0: x and dy copied channels-last for the passes above, dx copied back
+@group(0) @binding(27) var<storage, read> planar_in: array<f32>;
+@group(0) @binding(28) var<storage, read_write> cl4_out: array<vec4<f32>>;
+@group(0) @binding(29) var<storage, read> cl4_in: array<vec4<f32>>;
+@group(0) @binding(30) var<storage, read_write> planar_out: array<f32>;
+@group(0) @binding(31) var<storage, read> planar_in4: array<vec4<f32>>;
+@group(0) @binding(32) var<storage, read_write> planar_out4: array<vec4<f32>>;
 
 
 // The parameter `k` (0 bias, 1..4 bn1's weight, bias, running mean and variance, 5..8 bn2's) of channel c.
@@ -724,4 +732,72 @@ fn conv_grad_pass_cl4(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgr
     w = walk_next(w);
   }
   store4(0u, cu, cc.y, lid, a);
+}
+
+// NCHW with C % 4 == 0 runs the channels-last passes (the *_cl4 entry points) on copies: a
+// [N, C, P] tensor (P = h·w pixels) to [N, P, C/4] vec4s, and back. One invocation per vec4 (per
+// element back), pixels fastest, so that the NCHW side's accesses are consecutive.
+@compute @workgroup_size(WG)
+fn to_channels_last(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
+                    @builtin(local_invocation_index) lid: u32) {
+  let i = global_index(wid, nwg, lid);
+  let U = p.c / 4u;
+  let P = p.h * p.w;
+  if (i >= p.n * U * P) { return; }
+  let pix = i % P;
+  let nu = i / P; // n·U + cu
+  let cu = nu % U;
+  let n = nu / U;
+  let at = (n * p.c + 4u * cu) * P + pix;
+  cl4_out[(n * P + pix) * U + cu] = vec4(planar_in[at], planar_in[at + P], planar_in[at + 2u * P], planar_in[at + 3u * P]);
+}
+
+@compute @workgroup_size(WG)
+fn to_channels_first(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
+                     @builtin(local_invocation_index) lid: u32) {
+  let i = global_index(wid, nwg, lid);
+  let U = p.c / 4u;
+  let P = p.h * p.w;
+  if (i >= p.n * p.c * P) { return; }
+  let pix = i % P;
+  let nc = i / P; // n·C + c
+  let c = nc % p.c;
+  let n = nc / p.c;
+  planar_out[i] = cl4_in[(n * P + pix) * U + c / 4u][c % 4u];
+}
+
+// The same copies with P % 4 == 0, a 4×4 block per invocation (four pixels of four channels): four
+// vec4 loads and four vec4 stores, each side's rows consecutive, transposed in registers.
+@compute @workgroup_size(WG)
+fn to_channels_last4(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
+                     @builtin(local_invocation_index) lid: u32) {
+  let i = global_index(wid, nwg, lid);
+  let U = p.c / 4u;
+  let P4 = p.h * p.w / 4u;
+  if (i >= p.n * U * P4) { return; }
+  let q = i % P4;
+  let nu = i / P4; // n·U + cu
+  let cu = nu % U;
+  let n = nu / U;
+  let at = (n * p.c + 4u * cu) * P4 + q;
+  let m = transpose(mat4x4(planar_in4[at], planar_in4[at + P4], planar_in4[at + 2u * P4], planar_in4[at + 3u * P4]));
+  let out = (n * 4u * P4 + 4u * q) * U + cu;
+  for (var j = 0u; j < 4u; j++) { cl4_out[out + j * U] = m[j]; }
+}
+
+@compute @workgroup_size(WG)
+fn to_channels_first4(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
+                      @builtin(local_invocation_index) lid: u32) {
+  let i = global_index(wid, nwg, lid);
+  let U = p.c / 4u;
+  let P4 = p.h * p.w / 4u;
+  if (i >= p.n * U * P4) { return; }
+  let q = i % P4;
+  let nu = i / P4;
+  let cu = nu % U;
+  let n = nu / U;
+  let at = (n * 4u * P4 + 4u * q) * U + cu;
+  let m = transpose(mat4x4(cl4_in[at], cl4_in[at + U], cl4_in[at + 2u * U], cl4_in[at + 3u * U]));
+  let out = (n * p.c + 4u * cu) * P4 + q;
+  for (var k = 0u; k < 4u; k++) { planar_out4[out + k * P4] = m[k]; }
 }

@@ -116,6 +116,7 @@ describe('every entry point runs under the constants its planner picks', () => {
         for (const dataFormat of ['NCHW', 'NHWC'] as DataFormat[]) {
           await any(a, [2, 3, 7, 7], dataFormat);
           await any(a, [2, 8, 16, 16], dataFormat);
+          await any(a, [2, 4, 5, 5], dataFormat); // C % 4 == 0 over an odd plane (ACON-FReLU's NCHW copies per element)
           for (const perSample of [false, true]) {
             await aconC(a, [2, 3, 7, 7], dataFormat, perSample); // scalar walks, small planes
             await aconC(a, [2, 8, 16, 16], dataFormat, perSample); // vec4 rows and units

@@ -446,6 +446,10 @@ const TRIPS: Record<string, (u: U, k: U) => number> = {
   'acon_frelu_train:batch_params': () => loop(9) + loop(2),
   'acon_frelu_train:param_grads': () => loop(9),
   'acon_frelu_train:backward_dx': () => loop(9),
+  'acon_frelu_train:to_channels_last': () => 0,
+  'acon_frelu_train:to_channels_first': () => 0,
+  'acon_frelu_train:to_channels_last4': () => loop(4),
+  'acon_frelu_train:to_channels_first4': () => loop(4),
 };
 
 /** A walk of `per` positions, each (in the call's first pass) a 9-tap window. */
