@@ -35,6 +35,23 @@ export function encodeCopyRoofline(
   );
 }
 
+/**
+ * Records the copy roofline with nine multiply-adds per element (roofline.wgsl's taps1): x into y,
+ * `count` float32 (a multiple of 4), on the copy's grid. The arithmetic of a 3×3 window per output
+ * with none of its loads: under this no kernel computing ACON-FReLU's depthwise conv can go.
+ */
+export function encodeTapsRoofline(ctx: GpuContext, batch: Recorder, x: GPUBuffer, y: GPUBuffer, count: number): void {
+  const count4 = Math.ceil(count / 4);
+  const wg = sliceWorkgroup(ctx.software);
+  const items = forwardSliceElements(ctx.software) / 4 / wg;
+  batch.dispatch(
+    ctx.pipeline(ROOFLINE_SHADER, 'taps1', { WG: wg, ITEMS: items }),
+    ROOFLINE_SHADER.uniforms({ count4 }),
+    ROOFLINE_SHADER.bind({ a: { buffer: x, size: count4 * 16 }, y: { buffer: y, size: count4 * 16 } }),
+    Math.ceil(count4 / (wg * items)),
+  );
+}
+
 export const WINDOW_SHADER = new Shader('window', WGSL_PRELUDE + windowCode);
 
 /**

@@ -13,10 +13,12 @@ export type BenchImpl =
   | 'reference'
   | 'copy-roofline'
   | 'relu'
-  /** tfjs's own 3×3 depthwise conv alone: the floor under ACON-FReLU's window (tfnet family). */
+  /** tfjs's own 3×3 depthwise conv alone, where ACON-FReLU's composed form starts (tfnet family). */
   | 'tfjs-depthwise3x3'
   /** A kernel that only sums each output's 3×3 window (bench/window.wgsl; tfnet family). */
-  | 'window-roofline';
+  | 'window-roofline'
+  /** The copy roofline with each element's nine multiply-adds and no window loads (bench/roofline.wgsl taps1; tfnet family). */
+  | 'taps-roofline';
 /** A registered activation's name: its kernel family (--ops aconC). */
 export type ActivationName = Registered['name'];
 /** Its kernel ops. */

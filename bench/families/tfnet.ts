@@ -13,7 +13,7 @@ import { buildTree, paramLeaves, readLeaf, resolveShape } from '../../src/activa
 import { aconFReLU as decl } from '../../src/activations/aconFRelu/declaration';
 import { aconFReLU } from '../../src/tfjs/index';
 import { forwardBuffers } from '../../src/ops/forms';
-import { encodeCopyRoofline, encodeWindowRoofline } from '../roofline';
+import { encodeCopyRoofline, encodeTapsRoofline, encodeWindowRoofline } from '../roofline';
 import { buffers, randomArray } from './common';
 import { checkAgree } from '../timing';
 import type { BenchRun, Entry, Shape4 } from '../types';
@@ -61,6 +61,7 @@ async function benchWindowRoofline(bench: BenchRun) {
   await sideBySide(bench, 'aconFReLU.forward', shape, [
     entry('fused', () => forwardBuffers(ctx, decl, { x, params: P as never, y }, shape, { training: false })),
     entry('window-roofline', () => ctx.submit((b) => encodeWindowRoofline(ctx, b, x, y, shape))),
+    entry('taps-roofline', () => ctx.submit((b) => encodeTapsRoofline(ctx, b, x, y, count))),
     entry('copy-roofline', () => ctx.submit((b) => encodeCopyRoofline(ctx, b, [x], y, count))),
   ]);
   await destroy();
