@@ -3,6 +3,7 @@ import windowCode from './window.wgsl?raw';
 import type { GpuContext, Recorder } from '../src/gpu/context';
 import { Shader } from '../src/gpu/shader';
 import { forwardSliceElements, sliceWorkgroup, WGSL_PRELUDE } from '../src/kernels/plan';
+import * as frelu from '../src/activations/aconFRelu/kernels';
 
 export const ROOFLINE_SHADER = new Shader('roofline', WGSL_PRELUDE + code);
 
@@ -56,7 +57,8 @@ export const WINDOW_SHADER = new Shader('window', WGSL_PRELUDE + windowCode);
 
 /**
  * Records the window roofline of ACON-FReLU's forward (bench/window.wgsl): x [N, C, H, W] NCHW,
- * W % 4 == 0, into y of the same shape, each output the weighted sum of its 3×3 window.
+ * W % 8 == 0, into y of the same shape, each output the weighted sum of its 3×3 window, with the
+ * fused kernel's strip walk and strip length.
  */
 export function encodeWindowRoofline(
   ctx: GpuContext,
@@ -65,11 +67,12 @@ export function encodeWindowRoofline(
   y: GPUBuffer,
   [n, c, h, w]: readonly [number, number, number, number],
 ): void {
-  if (w % 4 !== 0) throw new RangeError('the window roofline takes W % 4 == 0');
+  if (w % 8 !== 0) throw new RangeError('the window roofline takes W % 8 == 0');
+  const strip = frelu.stripRows(ctx.software);
   batch.dispatch(
-    ctx.pipeline(WINDOW_SHADER, 'window_rows4', { WG: 64 }),
+    ctx.pipeline(WINDOW_SHADER, 'window_strip', { WG: 64, STRIP: strip }),
     WINDOW_SHADER.uniforms({ n, c, h, w }),
     WINDOW_SHADER.bind({ x, x4: x, y4: y }),
-    Math.ceil((n * c * h * w) / 4 / 64),
+    Math.ceil((n * c * Math.ceil(h / strip) * (w / 8)) / 64),
   );
 }

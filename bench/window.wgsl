@@ -1,8 +1,9 @@
 // The window roofline of ACON-FReLU's forward: what any kernel computing it from each output's 3×3
-// window must at least do, and nothing more. NCHW, stride 1, W % 4 == 0, with acon_frelu.wgsl's
-// forward_eval_rows4 walk (four outputs of a row per invocation; each window row read as an aligned
-// vec4 and its two neighbours): y = the sum of the nine taps with fixed weights. No parameters, no
-// batch norm, no max, no σ.
+// window must at least do, and nothing more. NCHW, stride 1, W % 8 == 0, with acon_frelu.wgsl's
+// forward_eval_strip walk (eight columns of a strip of STRIP rows per invocation, walking down; the
+// window's rows kept in registers, one new row read per step as two aligned vec4s and their two
+// neighbours): y = the sum of the nine taps with fixed weights. No parameters, no batch norm, no max,
+// no σ.
 
 struct Params {
   n: u32,
@@ -16,27 +17,52 @@ struct Params {
 @group(0) @binding(2) var<storage, read> x4: array<vec4<f32>>;
 @group(0) @binding(3) var<storage, read_write> y4: array<vec4<f32>>;
 
+override STRIP: u32 = 8u;
+
+struct Row10 {
+  before: f32,
+  m0: vec4<f32>,
+  m1: vec4<f32>,
+  after: f32,
+}
+
+fn row10(base: u32, hh: u32, ow0: u32) -> Row10 {
+  if (hh >= p.h) { return Row10(0.0, vec4(0.0), vec4(0.0), 0.0); }
+  let r = base + hh * p.w;
+  let v = (r + ow0) / 4u;
+  let before = select(0.0, x[r + max(ow0, 1u) - 1u], ow0 > 0u);
+  let after = select(0.0, x[r + min(ow0 + 8u, p.w - 1u)], ow0 + 8u < p.w);
+  return Row10(before, x4[v], x4[v + 1u], after);
+}
+
+fn taps_lo(conv: vec4<f32>, k: f32, r: Row10) -> vec4<f32> {
+  return ((conv + 0.25 * k * vec4(r.before, r.m0.xyz)) + 0.5 * k * r.m0) + 0.25 * k * vec4(r.m0.yzw, r.m1.x);
+}
+
+fn taps_hi(conv: vec4<f32>, k: f32, r: Row10) -> vec4<f32> {
+  return ((conv + 0.25 * k * vec4(r.m0.w, r.m1.xyz)) + 0.5 * k * r.m1) + 0.25 * k * vec4(r.m1.yzw, r.after);
+}
+
 @compute @workgroup_size(WG)
-fn window_rows4(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
+fn window_strip(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
                 @builtin(local_invocation_index) lid: u32) {
   let i = global_index(wid, nwg, lid);
-  let Q = p.w / 4u;
-  if (i >= p.n * p.c * p.h * Q) { return; }
-  let ow0 = 4u * (i % Q);
-  let row = i / Q;
-  let oh = row % p.h;
-  let base = (row / p.h) * p.h * p.w;
-  var conv = vec4(0.0);
-  for (var kh = 0u; kh < 3u; kh++) {
-    let hh = i32(oh + kh) - 1;
-    if (hh < 0 || hh >= i32(p.h)) { continue; }
-    let r = base + u32(hh) * p.w;
-    let mid = x4[(r + ow0) / 4u];
-    let before = select(0.0, x[r + max(ow0, 1u) - 1u], ow0 > 0u);
-    let after = select(0.0, x[r + min(ow0 + 4u, p.w - 1u)], ow0 + 4u < p.w);
-    conv += 0.25 * vec4(before, mid.xyz);
-    conv += 0.5 * mid;
-    conv += 0.25 * vec4(mid.yzw, after);
+  let Q = p.w / 8u;
+  let strips = (p.h + STRIP - 1u) / STRIP;
+  if (i >= p.n * p.c * strips * Q) { return; }
+  let ow0 = 8u * (i % Q);
+  let g = i / Q;
+  let h0 = STRIP * (g % strips);
+  let base = (g / strips) * p.h * p.w;
+  var above = row10(base, h0 - 1u, ow0);
+  var here = row10(base, h0, ow0);
+  let end = min(h0 + STRIP, p.h);
+  for (var oh = h0; oh < end; oh++) {
+    let below = row10(base, oh + 1u, ow0);
+    let o = (base + oh * p.w + ow0) / 4u;
+    y4[o] = taps_lo(taps_lo(taps_lo(vec4(0.0), 0.5, above), 1.0, here), 0.5, below);
+    y4[o + 1u] = taps_hi(taps_hi(taps_hi(vec4(0.0), 0.5, above), 1.0, here), 0.5, below);
+    above = here;
+    here = below;
   }
-  y4[i] = conv;
 }

@@ -150,97 +150,162 @@ fn pixel4(nrow: u32, col: i32, cu: u32, U: u32) -> vec4<f32> {
   return x4[(nrow * p.w + u32(col)) * U + cu];
 }
 
-// NHWC at stride 1 with C % 4 == 0: one invocation per four consecutive pixels of a row (a row's last
-// group may be shorter) and four channels. Each of the window's rows is read as the six pixels the
-// four windows span, shared: 18 vec4 loads for four outputs instead of 36, and one index
-// decomposition for sixteen outputs. The taps are added in forward_eval_cl4's order.
+// Row hh of sample n (NHWC) as the 3×3 windows of four pixels (columns ow0 .. ow0 + 3) of unit cu
+// need it: the six pixels they span; zeros outside the image.
+struct Pixels6 {
+  v0: vec4<f32>,
+  v1: vec4<f32>,
+  v2: vec4<f32>,
+  v3: vec4<f32>,
+  v4: vec4<f32>,
+  v5: vec4<f32>,
+}
+
+fn pixels6(n: u32, hh: u32, ow0: u32, cu: u32, U: u32) -> Pixels6 {
+  if (hh >= p.h) { return Pixels6(vec4(0.0), vec4(0.0), vec4(0.0), vec4(0.0), vec4(0.0), vec4(0.0)); }
+  let r = n * p.h + hh;
+  let w0 = i32(ow0) - 1;
+  return Pixels6(pixel4(r, w0, cu, U), pixel4(r, w0 + 1, cu, U), pixel4(r, w0 + 2, cu, U),
+                 pixel4(r, w0 + 3, cu, U), pixel4(r, w0 + 4, cu, U), pixel4(r, w0 + 5, cu, U));
+}
+
+// The four outputs' convs plus one row's three taps (weights k0, k1, k2), in the taps' order.
+struct Conv4 {
+  c0: vec4<f32>,
+  c1: vec4<f32>,
+  c2: vec4<f32>,
+  c3: vec4<f32>,
+}
+
+fn taps_pixels(a: Conv4, k0: vec4<f32>, k1: vec4<f32>, k2: vec4<f32>, r: Pixels6) -> Conv4 {
+  return Conv4(((a.c0 + k0 * r.v0) + k1 * r.v1) + k2 * r.v2, ((a.c1 + k0 * r.v1) + k1 * r.v2) + k2 * r.v3,
+               ((a.c2 + k0 * r.v2) + k1 * r.v3) + k2 * r.v4, ((a.c3 + k0 * r.v3) + k1 * r.v4) + k2 * r.v5);
+}
+
+// NHWC at stride 1 with C % 4 == 0: one invocation per four channels of four consecutive pixels (a
+// row's last group may be shorter) of a strip of STRIP rows, walking down: the window's three rows
+// stay in registers and each step reads one new row's six pixels, 6 vec4 loads per sixteen outputs.
+// Invocations take the channel units fastest, then the pixel groups, the strips and the samples.
 @compute @workgroup_size(WG)
-fn forward_eval_cl4_row4(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
-                         @builtin(local_invocation_index) lid: u32) {
+fn forward_eval_cl4_strip(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
+                          @builtin(local_invocation_index) lid: u32) {
   let i = global_index(wid, nwg, lid);
   let U = p.c / 4u;
   let Q = (p.w + 3u) / 4u;
-  if (i >= p.n * p.h * Q * U) { return; }
+  let strips = (p.h + STRIP - 1u) / STRIP;
+  if (i >= p.n * strips * Q * U) { return; }
   let cu = i % U;
   let g = i / U;
   let ow0 = 4u * (g % Q);
-  let nrow = g / Q; // n·H + oh
-  let oh = nrow % p.h;
-  let w0 = i32(ow0) - 1;
-  var c0 = vec4(0.0);
-  var c1 = vec4(0.0);
-  var c2 = vec4(0.0);
-  var c3 = vec4(0.0);
-  var centre = array<vec4<f32>, 4>();
-  for (var kh = 0u; kh < 3u; kh++) {
-    let hh = i32(oh + kh) - 1;
-    if (hh < 0 || hh >= i32(p.h)) { continue; }
-    let r = nrow + kh - 1u;
-    let v0 = pixel4(r, w0, cu, U);
-    let v1 = pixel4(r, w0 + 1, cu, U);
-    let v2 = pixel4(r, w0 + 2, cu, U);
-    let v3 = pixel4(r, w0 + 3, cu, U);
-    let v4 = pixel4(r, w0 + 4, cu, U);
-    let v5 = pixel4(r, w0 + 5, cu, U);
-    let k0 = folded4[3u * kh * U + cu];
-    let k1 = folded4[(3u * kh + 1u) * U + cu];
-    let k2 = folded4[(3u * kh + 2u) * U + cu];
-    c0 = ((c0 + k0 * v0) + k1 * v1) + k2 * v2;
-    c1 = ((c1 + k0 * v1) + k1 * v2) + k2 * v3;
-    c2 = ((c2 + k0 * v2) + k1 * v3) + k2 * v4;
-    c3 = ((c3 + k0 * v3) + k1 * v4) + k2 * v5;
-    if (kh == 1u) {
-      centre = array(v1, v2, v3, v4);
-    }
-  }
-  var convs = array(c0, c1, c2, c3);
+  let g2 = g / Q;
+  let h0 = STRIP * (g2 % strips);
+  let n = g2 / strips;
+  let k00 = folded4[cu];
+  let k01 = folded4[U + cu];
+  let k02 = folded4[2u * U + cu];
+  let k10 = folded4[3u * U + cu];
+  let k11 = folded4[4u * U + cu];
+  let k12 = folded4[5u * U + cu];
+  let k20 = folded4[6u * U + cu];
+  let k21 = folded4[7u * U + cu];
+  let k22 = folded4[8u * U + cu];
   let a1 = folded4[9u * U + cu];
   let b1 = folded4[10u * U + cu];
   let a2 = folded4[11u * U + cu];
   let b2 = folded4[12u * U + cu];
-  for (var k = 0u; k < 4u; k++) {
-    if (ow0 + k < p.w) {
-      y4[(nrow * p.w + ow0 + k) * U + cu] = smooth_max4(centre[k], a1 * convs[k] + b1, a2, b2);
-    }
+  var above = pixels6(n, h0 - 1u, ow0, cu, U);
+  var here = pixels6(n, h0, ow0, cu, U);
+  let end = min(h0 + STRIP, p.h);
+  let zero = Conv4(vec4(0.0), vec4(0.0), vec4(0.0), vec4(0.0));
+  for (var oh = h0; oh < end; oh++) {
+    let below = pixels6(n, oh + 1u, ow0, cu, U);
+    let conv = taps_pixels(taps_pixels(taps_pixels(zero, k00, k01, k02, above), k10, k11, k12, here), k20, k21, k22, below);
+    let o = ((n * p.h + oh) * p.w + ow0) * U + cu;
+    y4[o] = smooth_max4(here.v1, a1 * conv.c0 + b1, a2, b2);
+    if (ow0 + 1u < p.w) { y4[o + U] = smooth_max4(here.v2, a1 * conv.c1 + b1, a2, b2); }
+    if (ow0 + 2u < p.w) { y4[o + 2u * U] = smooth_max4(here.v3, a1 * conv.c2 + b1, a2, b2); }
+    if (ow0 + 3u < p.w) { y4[o + 3u * U] = smooth_max4(here.v4, a1 * conv.c3 + b1, a2, b2); }
+    above = here;
+    here = below;
   }
 }
 
-// NCHW at stride 1 with W % 4 == 0: one invocation per four consecutive outputs of a row (a vec4
-// store; the parameters are one channel's). Each of the window's rows is read as one aligned vec4
-// and its two neighbours, from which the three taps' vec4s are formed: 6 values read per row for
-// four outputs instead of 12. The taps are added in the scalar kernel's order (a padding tap adds
-// an exact zero).
+// Row hh of an NCHW plane as the 3×3 windows of eight outputs (columns ow0 .. ow0 + 7) need it: two
+// aligned vec4s and the neighbour on either side; zeros outside the plane (the conv's padding), and
+// m1 too where the row ends after m0 (W % 8 == 4).
+struct Row10 {
+  before: f32,
+  m0: vec4<f32>,
+  m1: vec4<f32>,
+  after: f32,
+}
+
+fn row10(base: u32, hh: u32, ow0: u32) -> Row10 {
+  if (hh >= p.h) { return Row10(0.0, vec4(0.0), vec4(0.0), 0.0); }
+  let r = base + hh * p.w;
+  let v = (r + ow0) / 4u;
+  let two = ow0 + 4u < p.w;
+  let before = select(0.0, x[r + max(ow0, 1u) - 1u], ow0 > 0u);
+  let after = select(0.0, x[r + min(ow0 + 8u, p.w - 1u)], ow0 + 8u < p.w);
+  return Row10(before, x4[v], select(vec4(0.0), x4[select(v, v + 1u, two)], two), after);
+}
+
+// conv + k·(a row's three taps) for the first four of the eight outputs (lo) and the last four (hi),
+// in the taps' order.
+fn taps_lo(conv: vec4<f32>, k: vec3<f32>, r: Row10) -> vec4<f32> {
+  return ((conv + k.x * vec4(r.before, r.m0.xyz)) + k.y * r.m0) + k.z * vec4(r.m0.yzw, r.m1.x);
+}
+
+fn taps_hi(conv: vec4<f32>, k: vec3<f32>, r: Row10) -> vec4<f32> {
+  return ((conv + k.x * vec4(r.m0.w, r.m1.xyz)) + k.y * r.m1) + k.z * vec4(r.m1.yzw, r.after);
+}
+
+// NCHW at stride 1 with W % 4 == 0: one invocation per eight consecutive columns (four at a row's
+// end when W % 8 == 4) of STRIP rows of a plane, walking down the rows: the window's three rows stay
+// in registers and each step reads one new row (two aligned vec4s and their two neighbours), 10
+// values per eight outputs instead of 54, the channel's parameters once per strip. The taps are added
+// in the scalar kernel's order (a padding tap adds an exact zero). Invocations take the column
+// groups fastest, then the strips, then the planes.
+override STRIP: u32 = 8u;
+
 @compute @workgroup_size(WG)
-fn forward_eval_rows4(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
+fn forward_eval_strip(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
                       @builtin(local_invocation_index) lid: u32) {
   let i = global_index(wid, nwg, lid);
-  let Q = p.w / 4u;
-  if (i >= p.n * p.c * p.h * Q) { return; }
+  let Q = (p.w + 7u) / 8u;
+  let strips = (p.h + STRIP - 1u) / STRIP;
+  if (i >= p.n * p.c * strips * Q) { return; }
   let C = p.c;
-  let ow0 = 4u * (i % Q);
-  let row = i / Q;
-  let oh = row % p.h;
-  let plane = row / p.h;
+  let ow0 = 8u * (i % Q);
+  let g = i / Q;
+  let h0 = STRIP * (g % strips);
+  let plane = g / strips;
   let c = plane % C;
   let base = plane * p.h * p.w;
-  var conv = vec4(0.0);
-  var centre = vec4(0.0);
-  for (var kh = 0u; kh < 3u; kh++) {
-    let hh = i32(oh + kh) - 1;
-    if (hh < 0 || hh >= i32(p.h)) { continue; }
-    let r = base + u32(hh) * p.w;
-    let mid = x4[(r + ow0) / 4u];
-    let before = select(0.0, x[r + max(ow0, 1u) - 1u], ow0 > 0u);
-    let after = select(0.0, x[r + min(ow0 + 4u, p.w - 1u)], ow0 + 4u < p.w);
-    conv += folded_in[3u * kh * C + c] * vec4(before, mid.xyz);
-    conv += folded_in[(3u * kh + 1u) * C + c] * mid;
-    conv += folded_in[(3u * kh + 2u) * C + c] * vec4(mid.yzw, after);
-    if (kh == 1u) {
-      centre = mid;
+  let k0 = vec3(folded_in[c], folded_in[C + c], folded_in[2u * C + c]);
+  let k1 = vec3(folded_in[3u * C + c], folded_in[4u * C + c], folded_in[5u * C + c]);
+  let k2 = vec3(folded_in[6u * C + c], folded_in[7u * C + c], folded_in[8u * C + c]);
+  let a1 = folded_in[9u * C + c];
+  let b1 = folded_in[10u * C + c];
+  let a2 = vec4(folded_in[11u * C + c]);
+  let b2 = vec4(folded_in[12u * C + c]);
+  let two = ow0 + 4u < p.w;
+  // h0 − 1 wraps past the last row when h0 == 0: row10 reads it as padding
+  var above = row10(base, h0 - 1u, ow0);
+  var here = row10(base, h0, ow0);
+  let end = min(h0 + STRIP, p.h);
+  for (var oh = h0; oh < end; oh++) {
+    let below = row10(base, oh + 1u, ow0);
+    let lo = taps_lo(taps_lo(taps_lo(vec4(0.0), k0, above), k1, here), k2, below);
+    let o = (base + oh * p.w + ow0) / 4u;
+    y4[o] = smooth_max4(here.m0, a1 * lo + b1, a2, b2);
+    if (two) {
+      let hi = taps_hi(taps_hi(taps_hi(vec4(0.0), k0, above), k1, here), k2, below);
+      y4[o + 1u] = smooth_max4(here.m1, a1 * hi + b1, a2, b2);
     }
+    above = here;
+    here = below;
   }
-  let x2 = folded_in[9u * C + c] * conv + folded_in[10u * C + c];
-  y4[i] = smooth_max4(centre, x2, vec4(folded_in[11u * C + c]), vec4(folded_in[12u * C + c]));
 }
 
 @compute @workgroup_size(WG)

@@ -16,6 +16,14 @@ import { WGSL_PRELUDE } from '../../kernels/plan';
 export const ACON_FRELU_SHADER = new Shader('acon_frelu', WGSL_PRELUDE + code);
 
 const WG = 64;
+/**
+ * Rows per invocation of the eval forward's strip walks at stride 1 (forward_eval_strip in NCHW,
+ * forward_eval_cl4_strip in NHWC): on a CPU adapter long strips (each step reads one row; a strip's
+ * first reads three), on a GPU short ones, for more invocations in flight (a batch-1 plane of 56 rows:
+ * 7 strips instead of 2; not measured: no GPU here). SwiftShader at [8, 64, 56, 56], NCHW: 8, 16 and
+ * 56 rows within the noise of each other, all about 2.7× faster than one row per invocation.
+ */
+export const stripRows = (software: boolean) => (software ? 32 : 8);
 
 /** One side of the output: the conv's and the pool's, ⌊(size + 2 − 3)/s⌋ + 1. */
 export const outSize = (size: number, stride: number): number => Math.floor((size - 1) / stride) + 1;
@@ -93,23 +101,30 @@ function recordEvalPacked(
     Math.ceil(c / WG),
   );
   const S = ACON_FRELU_SHADER;
-  // four outputs per invocation: four channels in NHWC (C % 4 == 0; at stride 1 four pixels of a row
-  // too, sixteen outputs), four of a row in NCHW (stride 1, W % 4 == 0)
-  const [entry, bindings] =
+  // four channels per invocation in NHWC (C % 4 == 0; at stride 1 of four pixels of a strip of rows,
+  // sixteen outputs a step); in NCHW at stride 1 with W % 4 == 0 eight columns of a strip of rows
+  const strip = stripRows(ctx.software);
+  const [entry, bindings, invocations] =
     geo.dataFormat === 'NHWC' && c % 4 === 0
-      ? [stride === 1 ? 'forward_eval_cl4_row4' : 'forward_eval_cl4', S.bind({ x4: x, folded4: folded, y4: y })]
+      ? stride === 1
+        ? ([
+            'forward_eval_cl4_strip',
+            S.bind({ x4: x, folded4: folded, y4: y }),
+            n * Math.ceil(h / strip) * Math.ceil(w / 4) * (c / 4),
+          ] as const)
+        : (['forward_eval_cl4', S.bind({ x4: x, folded4: folded, y4: y }), (n * c * ho * wo) / 4] as const)
       : geo.dataFormat === 'NCHW' && stride === 1 && w % 4 === 0
-        ? ['forward_eval_rows4', S.bind({ x, x4: x, folded_in: folded, y4: y })]
-        : ['forward_eval', S.bind({ x, folded_in: folded, y })];
+        ? ([
+            'forward_eval_strip',
+            S.bind({ x, x4: x, folded_in: folded, y4: y }),
+            n * c * Math.ceil(h / strip) * Math.ceil(w / 8),
+          ] as const)
+        : (['forward_eval', S.bind({ x, folded_in: folded, y }), n * c * ho * wo] as const);
   rec.dispatch(
-    ctx.pipeline(S, entry, { WG }),
+    ctx.pipeline(S, entry, entry.includes('strip') ? { WG, STRIP: strip } : { WG }),
     uniforms,
     bindings,
-    Math.ceil(
-      entry === 'forward_eval_cl4_row4'
-        ? (n * h * Math.ceil(w / 4) * (c / 4)) / WG
-        : (n * c * ho * wo) / (entry === 'forward_eval' ? WG : 4 * WG),
-    ),
+    Math.ceil(invocations / WG),
   );
 }
 
@@ -117,8 +132,9 @@ function recordEvalPacked(
  * Records the eval forward of x [N, C, H, W] (geo's data format) into y [N, C, Ho, Wo] (the same
  * format): the parameters are packed into one buffer (the shader's `params`), folded per channel (a
  * dispatch of C invocations), then the activation in one pass: four channels per invocation in
- * NHWC when C % 4 == 0 (and four pixels of a row at stride 1), four outputs of a row in NCHW at
- * stride 1 when W % 4 == 0 (vec4 loads and stores), one element per invocation otherwise.
+ * NHWC when C % 4 == 0 (of four pixels of a strip of rows at stride 1), eight columns of a strip of
+ * rows in NCHW at stride 1 when W % 4 == 0 (vec4 loads and stores), one element per invocation
+ * otherwise.
  */
 export function recordAconFReluEval(
   ctx: GpuContext,
