@@ -25,7 +25,12 @@ export type ActivationName = Registered['name'];
 export type KernelOp = `${ActivationName}.${'forward' | 'backward'}`;
 /** Its tfjs op's rows (the declaration's bench.tfjs). */
 export type TfjsOp = `tfjs.${ActivationName}.${'forward' | 'backward'}`;
-export type Op = KernelOp | TfjsOp | 'net.infer' | 'train.step';
+/**
+ * 'aconFReLU.window': the tfnet family's group of ACON-FReLU's eval forward (fused, NCHW) beside the
+ * window, taps and copy rooflines, named apart from the aconFReLU family's aconFReLU.forward so that
+ * each group's ratios use its own side-by-side copy.
+ */
+export type Op = KernelOp | TfjsOp | 'net.infer' | 'train.step' | 'aconFReLU.window';
 export type Family = ActivationName | 'tfjs' | 'net' | 'shufflenet' | 'resnet' | 'tfnet' | 'train';
 /** net.infer's networks: the seed's, the paper's ShuffleNetV2 0.5×, ResNet-50 and TFNet 0.5. */
 export type NetName =

@@ -47,7 +47,7 @@ export async function benchTfNet(bench: BenchRun) {
   await benchWindowRoofline(bench);
 }
 
-/** aconFReLU.forward (eval, NCHW) on our device beside the window and copy rooflines, [8, 64, 56, 56]. */
+/** aconFReLU.window: the eval forward (NCHW) on our device beside the window, taps and copy rooflines, [8, 64, 56, 56]. */
 async function benchWindowRoofline(bench: BenchRun) {
   const { ctx, ourDrain } = bench;
   const shape: Shape4 = [8, 64, 56, 56];
@@ -58,7 +58,7 @@ async function benchWindowRoofline(bench: BenchRun) {
   const P = buildTree(paramLeaves(decl.params), (l) => buf(readLeaf(p, l) as Float32Array));
   const [x, y] = [buf(randomArray(count, 11)), buf(count)];
   const entry = (impl: Entry['impl'], run: () => unknown): Entry => ({ impl, layout: 'NCHW', run, drain: ourDrain });
-  await sideBySide(bench, 'aconFReLU.forward', shape, [
+  await sideBySide(bench, 'aconFReLU.window', shape, [
     entry('fused', () => forwardBuffers(ctx, decl, { x, params: P as never, y }, shape, { training: false })),
     entry('window-roofline', () => ctx.submit((b) => encodeWindowRoofline(ctx, b, x, y, shape))),
     entry('taps-roofline', () => ctx.submit((b) => encodeTapsRoofline(ctx, b, x, y, count))),
