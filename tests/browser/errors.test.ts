@@ -353,7 +353,9 @@ describe('small defects', () => {
 
   test('constructors validate widths, r and seeds', () => {
     expect(() => new MetaAconC(0)).toThrow(OptionError);
-    expect(() => new MetaAconC(64, 0)).toThrow(/r is not a positive integer \(expected a positive integer, got 0\)/);
+    expect(() => new MetaAconC(64, 0)).toThrow(
+      /MetaAconC: r \(the reduction of the hidden width\) is not a positive integer \(expected a positive integer, got 0\)/,
+    );
     expect(() => new MetaAconC(64, 16, 1.5)).toThrow(/seed is not an integer/);
     expect(() => new AconC(-3)).toThrow(/width is not a positive integer/);
     expect(() => new AconC(Number.NaN)).toThrow(OptionError);
