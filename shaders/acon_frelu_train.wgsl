@@ -768,36 +768,40 @@ fn to_channels_first(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgro
 
 // The same copies with P % 4 == 0, a 4×4 block per invocation (four pixels of four channels): four
 // vec4 loads and four vec4 stores, each side's rows consecutive, transposed in registers.
+struct Block4 {
+  U: u32,  // channel units C/4
+  P4: u32, // pixel quads h·w/4
+  q: u32,
+  cu: u32,
+  n: u32,  // p.n or more: past the end
+}
+
+// Invocation i's block: its pixel quad fastest, then its channel unit, then its sample.
+fn block4(i: u32) -> Block4 {
+  let U = p.c / 4u;
+  let P4 = p.h * p.w / 4u;
+  let nu = i / P4; // n·U + cu
+  return Block4(U, P4, i % P4, nu % U, nu / U);
+}
+
 @compute @workgroup_size(WG)
 fn to_channels_last4(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
                      @builtin(local_invocation_index) lid: u32) {
-  let i = global_index(wid, nwg, lid);
-  let U = p.c / 4u;
-  let P4 = p.h * p.w / 4u;
-  if (i >= p.n * U * P4) { return; }
-  let q = i % P4;
-  let nu = i / P4; // n·U + cu
-  let cu = nu % U;
-  let n = nu / U;
-  let at = (n * p.c + 4u * cu) * P4 + q;
-  let m = transpose(mat4x4(planar_in4[at], planar_in4[at + P4], planar_in4[at + 2u * P4], planar_in4[at + 3u * P4]));
-  let out = (n * 4u * P4 + 4u * q) * U + cu;
-  for (var j = 0u; j < 4u; j++) { cl4_out[out + j * U] = m[j]; }
+  let b = block4(global_index(wid, nwg, lid));
+  if (b.n >= p.n) { return; }
+  let at = (b.n * p.c + 4u * b.cu) * b.P4 + b.q;
+  let m = transpose(mat4x4(planar_in4[at], planar_in4[at + b.P4], planar_in4[at + 2u * b.P4], planar_in4[at + 3u * b.P4]));
+  let out = (b.n * 4u * b.P4 + 4u * b.q) * b.U + b.cu;
+  for (var j = 0u; j < 4u; j++) { cl4_out[out + j * b.U] = m[j]; }
 }
 
 @compute @workgroup_size(WG)
 fn to_channels_first4(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
                       @builtin(local_invocation_index) lid: u32) {
-  let i = global_index(wid, nwg, lid);
-  let U = p.c / 4u;
-  let P4 = p.h * p.w / 4u;
-  if (i >= p.n * U * P4) { return; }
-  let q = i % P4;
-  let nu = i / P4;
-  let cu = nu % U;
-  let n = nu / U;
-  let at = (n * 4u * P4 + 4u * q) * U + cu;
-  let m = transpose(mat4x4(cl4_in[at], cl4_in[at + U], cl4_in[at + 2u * U], cl4_in[at + 3u * U]));
-  let out = (n * p.c + 4u * cu) * P4 + q;
-  for (var k = 0u; k < 4u; k++) { planar_out4[out + k * P4] = m[k]; }
+  let b = block4(global_index(wid, nwg, lid));
+  if (b.n >= p.n) { return; }
+  let at = (b.n * 4u * b.P4 + 4u * b.q) * b.U + b.cu;
+  let m = transpose(mat4x4(cl4_in[at], cl4_in[at + b.U], cl4_in[at + 2u * b.U], cl4_in[at + 3u * b.U]));
+  let out = (b.n * p.c + 4u * b.cu) * b.P4 + b.q;
+  for (var k = 0u; k < 4u; k++) { planar_out4[out + k * b.P4] = m[k]; }
 }

@@ -12,7 +12,7 @@ but for their acon import) and seed_nets.py; what the converter and the fixture 
   tfnet                                      TFNet with ACON-FReLU (TFNet/network.py), model_size 0.5-2.0
 
 Widths other than the official ones, and an r other than the official one, are built by the official
-__init__ itself: see build_shufflenet, build_resnet (planes) and build_tfnet (model_size).
+__init__ itself: see build_shufflenet, build_resnet (planes) and tfnet_size_ok (TFNet's model_size).
 """
 import contextlib
 import io
