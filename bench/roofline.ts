@@ -68,11 +68,12 @@ export function encodeWindowRoofline(
   [n, c, h, w]: readonly [number, number, number, number],
 ): void {
   if (w % 8 !== 0) throw new RangeError('the window roofline takes W % 8 == 0');
-  const strip = frelu.stripRows(ctx.software);
+  const columns = n * c * (w / 8);
+  const strip = frelu.stripRows(ctx.software, h, columns);
   batch.dispatch(
     ctx.pipeline(WINDOW_SHADER, 'window_strip', { WG: 64, STRIP: strip }),
     WINDOW_SHADER.uniforms({ n, c, h, w }),
     WINDOW_SHADER.bind({ x, x4: x, y4: y }),
-    Math.ceil((n * c * Math.ceil(h / strip) * (w / 8)) / 64),
+    Math.ceil((columns * Math.ceil(h / strip)) / 64),
   );
 }

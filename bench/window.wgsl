@@ -2,7 +2,7 @@
 // window must at least do, and nothing more. NCHW, stride 1, W % 8 == 0, with acon_frelu.wgsl's
 // forward_eval_strip walk (eight columns of a strip of STRIP rows per invocation, walking down; the
 // window's rows kept in registers, one new row read per step as two aligned vec4s and their two
-// neighbours): y = the sum of the nine taps with fixed weights. No parameters, no batch norm, no max,
+// neighbours, branch-free): y = the sum of the nine taps with fixed weights. No parameters, no batch norm, no max,
 // no σ.
 
 struct Params {
@@ -27,12 +27,12 @@ struct Row10 {
 }
 
 fn row10(base: u32, hh: u32, ow0: u32) -> Row10 {
-  if (hh >= p.h) { return Row10(0.0, vec4(0.0), vec4(0.0), 0.0); }
-  let r = base + hh * p.w;
+  let ok = hh < p.h;
+  let r = base + min(hh, p.h - 1u) * p.w;
   let v = (r + ow0) / 4u;
-  let before = select(0.0, x[r + max(ow0, 1u) - 1u], ow0 > 0u);
-  let after = select(0.0, x[r + min(ow0 + 8u, p.w - 1u)], ow0 + 8u < p.w);
-  return Row10(before, x4[v], x4[v + 1u], after);
+  let before = select(0.0, x[r + max(ow0, 1u) - 1u], ok & (ow0 > 0u));
+  let after = select(0.0, x[r + min(ow0 + 8u, p.w - 1u)], ok & (ow0 + 8u < p.w));
+  return Row10(before, select(vec4(0.0), x4[v], ok), select(vec4(0.0), x4[v + 1u], ok), after);
 }
 
 fn taps_lo(conv: vec4<f32>, k: f32, r: Row10) -> vec4<f32> {

@@ -144,14 +144,17 @@ fn forward_eval_cl4(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgrou
 }
 
 // x's pixel (n·H + row, col) of channel unit cu as a vec4 (NHWC, U = C/4 units), zero outside the
-// row (the conv's padding: a zero tap adds an exact zero).
-fn pixel4(nrow: u32, col: i32, cu: u32, U: u32) -> vec4<f32> {
-  if (col < 0 || col >= i32(p.w)) { return vec4(0.0); }
-  return x4[(nrow * p.w + u32(col)) * U + cu];
+// image (the conv's padding: a zero tap adds an exact zero). Branch-free: the load always runs, from
+// a clamped address inside the image, and a select zeroes it where `ok` (row inside) or the column
+// fails (on SwiftShader the branches cost as much as σ and BN together).
+fn pixel4(nrow: u32, ok: bool, col: i32, cu: u32, U: u32) -> vec4<f32> {
+  let v = x4[(nrow * p.w + u32(clamp(col, 0, i32(p.w) - 1))) * U + cu];
+  return select(vec4(0.0), v, ok & (col >= 0) & (col < i32(p.w)));
 }
 
 // Row hh of sample n (NHWC) as the 3×3 windows of four pixels (columns ow0 .. ow0 + 3) of unit cu
-// need it: the six pixels they span; zeros outside the image.
+// need it: the six pixels they span; zeros outside the image (hh ≥ H: the row above the first wraps
+// to 2³² − 1).
 struct Pixels6 {
   v0: vec4<f32>,
   v1: vec4<f32>,
@@ -162,11 +165,11 @@ struct Pixels6 {
 }
 
 fn pixels6(n: u32, hh: u32, ow0: u32, cu: u32, U: u32) -> Pixels6 {
-  if (hh >= p.h) { return Pixels6(vec4(0.0), vec4(0.0), vec4(0.0), vec4(0.0), vec4(0.0), vec4(0.0)); }
-  let r = n * p.h + hh;
+  let ok = hh < p.h;
+  let r = n * p.h + min(hh, p.h - 1u);
   let w0 = i32(ow0) - 1;
-  return Pixels6(pixel4(r, w0, cu, U), pixel4(r, w0 + 1, cu, U), pixel4(r, w0 + 2, cu, U),
-                 pixel4(r, w0 + 3, cu, U), pixel4(r, w0 + 4, cu, U), pixel4(r, w0 + 5, cu, U));
+  return Pixels6(pixel4(r, ok, w0, cu, U), pixel4(r, ok, w0 + 1, cu, U), pixel4(r, ok, w0 + 2, cu, U),
+                 pixel4(r, ok, w0 + 3, cu, U), pixel4(r, ok, w0 + 4, cu, U), pixel4(r, ok, w0 + 5, cu, U));
 }
 
 // The four outputs' convs plus one row's three taps (weights k0, k1, k2), in the taps' order.
@@ -232,7 +235,8 @@ fn forward_eval_cl4_strip(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_wo
 
 // Row hh of an NCHW plane as the 3×3 windows of eight outputs (columns ow0 .. ow0 + 7) need it: two
 // aligned vec4s and the neighbour on either side; zeros outside the plane (the conv's padding), and
-// m1 too where the row ends after m0 (W % 8 == 4).
+// m1 too where the row ends after m0 (W % 8 == 4). Branch-free as pixel4: every load runs, from a
+// clamped address inside the plane, and selects zero what lies outside.
 struct Row10 {
   before: f32,
   m0: vec4<f32>,
@@ -241,13 +245,13 @@ struct Row10 {
 }
 
 fn row10(base: u32, hh: u32, ow0: u32) -> Row10 {
-  if (hh >= p.h) { return Row10(0.0, vec4(0.0), vec4(0.0), 0.0); }
-  let r = base + hh * p.w;
+  let ok = hh < p.h;
+  let r = base + min(hh, p.h - 1u) * p.w;
   let v = (r + ow0) / 4u;
   let two = ow0 + 4u < p.w;
-  let before = select(0.0, x[r + max(ow0, 1u) - 1u], ow0 > 0u);
-  let after = select(0.0, x[r + min(ow0 + 8u, p.w - 1u)], ow0 + 8u < p.w);
-  return Row10(before, x4[v], select(vec4(0.0), x4[select(v, v + 1u, two)], two), after);
+  let before = select(0.0, x[r + max(ow0, 1u) - 1u], ok & (ow0 > 0u));
+  let after = select(0.0, x[r + min(ow0 + 8u, p.w - 1u)], ok & (ow0 + 8u < p.w));
+  return Row10(before, select(vec4(0.0), x4[v], ok), select(vec4(0.0), x4[select(v, v + 1u, two)], ok & two), after);
 }
 
 // conv + k·(a row's three taps) for the first four of the eight outputs (lo) and the last four (hi),

@@ -86,16 +86,17 @@ const CASES: [Shape4, 1 | 2, boolean][] = [
   [[1, 16, 28, 28], 1, false],
   // NCHW's strip walk (stride 1, W % 4 == 0; eight columns per invocation, four at a row's end when
   // W % 8 == 4; [1, 16, 28, 28] has three groups of eight and one of four): one group of eight, a row
-  // alone of four, 40 rows (two strips of the software tuning's 32) of 8 + 4 columns
+  // alone of four, 41 rows of 8 + 4 columns (few invocations a band: six strips, of 7 rows and a last
+  // of 6, on both tunings' stripRows)
   [[2, 3, 5, 8], 1, true],
   [[1, 2, 1, 4], 1, false],
-  [[1, 2, 40, 12], 1, false],
+  [[1, 2, 41, 12], 1, false],
   // NHWC's strip walk (stride 1, C % 4 == 0; four pixels of a strip of rows, [2, 8, 9, 11] with a tail
-  // of three): a row shorter than four, a lone row with a tail of one, 40 rows (two strips of the
-  // software tuning's 32) with a tail of two
+  // of three): a row shorter than four, a lone row with a tail of one, 41 rows (six strips as above)
+  // with a tail of two
   [[1, 4, 3, 2], 1, true],
   [[2, 4, 1, 5], 1, false],
-  [[1, 4, 40, 6], 1, false],
+  [[1, 4, 41, 6], 1, false],
 ];
 
 describe('ACON-FReLU eval forward (fused)', () => {

@@ -21,6 +21,7 @@ import {
   freluReducePlan,
   recordAconFReluBackward,
   recordAconFReluTrain,
+  stripRows,
 } from '../../src/activations/aconFRelu/kernels';
 import { encodeBetaEval, META_BATCH_MAX, META_FEATURES_MAX } from '../../src/activations/metaAconC/kernels';
 import { encodeBatchNorm, encodeBatchNormBackward } from '../../src/kernels/batchnorm';
@@ -575,6 +576,21 @@ describe('loop budget: no invocation loops beyond LOOP_BUDGET (lavapipe caps an 
       expect(plan.chunks * plan.per * 64).toBeGreaterThanOrEqual(plan.count);
       expect((plan.chunks - 1) * plan.per * 64).toBeLessThan(plan.count);
     }
+  });
+
+  test("ACON-FReLU's strip length: 8 rows on a GPU; on a CPU up to 64, shorter for fewer than 8 workgroups", () => {
+    expect(stripRows(false, 56, 3584)).toBe(8);
+    expect(stripRows(true, 56, 8 * 64 * 7)).toBe(56); // [8, 64, 56, 56] NCHW: one strip a column
+    expect(stripRows(true, 56, 64 * 7)).toBe(28); // batch 1: 448 columns, two bands for 896 invocations
+    expect(stripRows(true, 41, 4)).toBe(7); // few columns: strips of 8 rows at the least (six here)
+    expect(stripRows(true, 200, 10_000)).toBe(50); // four strips of at most 64 rows
+    for (const h of [1, 2, 7, 63, 64, 65, 129, 4096])
+      for (const columns of [1, 3, 100, 512, 1e6]) {
+        const rows = stripRows(true, h, columns);
+        expect(rows).toBeGreaterThanOrEqual(1);
+        expect(rows).toBeLessThanOrEqual(Math.min(64, h));
+        expect(Number.isInteger(rows)).toBe(true);
+      }
   });
 
   test('ACON-FReLU refuses more than 2^24 positions per channel, and a backward whose saved values exceed a buffer', () => {

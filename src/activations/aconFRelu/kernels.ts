@@ -18,12 +18,19 @@ export const ACON_FRELU_SHADER = new Shader('acon_frelu', WGSL_PRELUDE + code);
 const WG = 64;
 /**
  * Rows per invocation of the eval forward's strip walks at stride 1 (forward_eval_strip in NCHW,
- * forward_eval_cl4_strip in NHWC): on a CPU adapter long strips (each step reads one row; a strip's
- * first reads three), on a GPU short ones, for more invocations in flight (a batch-1 plane of 56 rows:
- * 7 strips instead of 2; not measured: no GPU here). SwiftShader at [8, 64, 56, 56], NCHW: 8, 16 and
- * 56 rows within the noise of each other, all about 2.7× faster than one row per invocation.
+ * forward_eval_cl4_strip in NHWC), for a plane of h rows and `columns` invocations per band of strips
+ * (N·C·⌈W/8⌉ in NCHW, N·⌈W/4⌉·C/4 in NHWC). On a CPU adapter long strips, up to 64 rows (each step
+ * reads one row, a strip's first three): SwiftShader at [8, 64, 56, 56], branch-free loads, two runs
+ * side by side: NCHW 8 rows 13.0–13.3 ms, 16 rows 12.5–12.8, 32 rows 11.4–11.7, 56 rows 10.4–10.7;
+ * NHWC 15.7–16.2, 14.4–14.6, 12.9–13.6, 11.8–13.0. Shorter ones where the grid would otherwise
+ * have fewer than 8 workgroups (a batch-1 plane with few channels), so that every core of the CPU
+ * has some. On a GPU 8 rows, for more invocations in flight (not measured: no GPU here).
  */
-export const stripRows = (software: boolean) => (software ? 32 : 8);
+export function stripRows(software: boolean, h: number, columns: number): number {
+  if (!software) return 8;
+  const strips = Math.max(Math.ceil(h / 64), Math.min(Math.ceil(h / 8), Math.ceil((8 * WG) / columns)));
+  return Math.ceil(h / strips);
+}
 
 /** One side of the output: the conv's and the pool's, ⌊(size + 2 − 3)/s⌋ + 1. */
 export const outSize = (size: number, stride: number): number => Math.floor((size - 1) / stride) + 1;
@@ -103,25 +110,22 @@ function recordEvalPacked(
   const S = ACON_FRELU_SHADER;
   // four channels per invocation in NHWC (C % 4 == 0; at stride 1 of four pixels of a strip of rows,
   // sixteen outputs a step); in NCHW at stride 1 with W % 4 == 0 eight columns of a strip of rows
-  const strip = stripRows(ctx.software);
-  const [entry, bindings, invocations] =
+  const strip = (columns: number) => {
+    const rows = stripRows(ctx.software, h, columns);
+    return { rows, invocations: columns * Math.ceil(h / rows) };
+  };
+  const cl4 = strip(n * Math.ceil(w / 4) * (c / 4));
+  const nchw = strip(n * c * Math.ceil(w / 8));
+  const [entry, bindings, invocations, rows] =
     geo.dataFormat === 'NHWC' && c % 4 === 0
       ? stride === 1
-        ? ([
-            'forward_eval_cl4_strip',
-            S.bind({ x4: x, folded4: folded, y4: y }),
-            n * Math.ceil(h / strip) * Math.ceil(w / 4) * (c / 4),
-          ] as const)
-        : (['forward_eval_cl4', S.bind({ x4: x, folded4: folded, y4: y }), (n * c * ho * wo) / 4] as const)
+        ? (['forward_eval_cl4_strip', S.bind({ x4: x, folded4: folded, y4: y }), cl4.invocations, cl4.rows] as const)
+        : (['forward_eval_cl4', S.bind({ x4: x, folded4: folded, y4: y }), (n * c * ho * wo) / 4, 0] as const)
       : geo.dataFormat === 'NCHW' && stride === 1 && w % 4 === 0
-        ? ([
-            'forward_eval_strip',
-            S.bind({ x, x4: x, folded_in: folded, y4: y }),
-            n * c * Math.ceil(h / strip) * Math.ceil(w / 8),
-          ] as const)
-        : (['forward_eval', S.bind({ x, folded_in: folded, y }), n * c * ho * wo] as const);
+        ? (['forward_eval_strip', S.bind({ x, x4: x, folded_in: folded, y4: y }), nchw.invocations, nchw.rows] as const)
+        : (['forward_eval', S.bind({ x, folded_in: folded, y }), n * c * ho * wo, 0] as const);
   rec.dispatch(
-    ctx.pipeline(S, entry, entry.includes('strip') ? { WG, STRIP: strip } : { WG }),
+    ctx.pipeline(S, entry, rows ? { WG, STRIP: rows } : { WG }),
     uniforms,
     bindings,
     Math.ceil(invocations / WG),
