@@ -122,17 +122,20 @@ fn forward_eval_cl4(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgrou
   var conv = vec4(0.0);
   var best = vec4(0.0);
   var first = true;
+  // branch-free, as the strip walks: each tap loads from a clamped address, and a tap outside the
+  // image adds a zero to the conv and leaves the pool alone
   for (var kh = 0; kh < 3; kh++) {
     let hh = h0 + kh;
-    if (hh < 0 || hh >= i32(p.h)) { continue; }
+    let row_ok = (hh >= 0) & (hh < i32(p.h));
+    let r = u32(clamp(hh, 0, i32(p.h) - 1)) * p.w;
     for (var kw = 0; kw < 3; kw++) {
       let ww = w0 + kw;
-      if (ww < 0 || ww >= i32(p.w)) { continue; }
-      let v = x4[base + (u32(hh) * p.w + u32(ww)) * U];
+      let ok = row_ok & (ww >= 0) & (ww < i32(p.w));
+      let v = select(vec4(0.0), x4[base + (r + u32(clamp(ww, 0, i32(p.w) - 1))) * U], ok);
       conv += folded4[u32(kh * 3 + kw) * U + cu] * v;
       // per component, as the scalar kernel: a greater value (or NaN) replaces the best
-      best = select(best, v, (v > best) | (v != v) | vec4(first));
-      first = false;
+      best = select(best, v, vec4(ok) & ((v > best) | (v != v) | vec4(first)));
+      first = first & !ok;
     }
   }
   var x1 = best;
@@ -351,17 +354,16 @@ fn forward_eval(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) 
   var first = true;
   for (var kh = 0; kh < 3; kh++) {
     let hh = h0 + kh;
-    if (hh < 0 || hh >= i32(p.h)) { continue; }
+    let row_ok = (hh >= 0) & (hh < i32(p.h));
+    let r = u32(clamp(hh, 0, i32(p.h) - 1)) * sh;
     for (var kw = 0; kw < 3; kw++) {
       let ww = w0 + kw;
-      if (ww < 0 || ww >= i32(p.w)) { continue; }
-      let v = x[base + u32(hh) * sh + u32(ww) * sw];
+      let ok = row_ok & (ww >= 0) & (ww < i32(p.w));
+      let v = select(0.0, x[base + r + u32(clamp(ww, 0, i32(p.w) - 1)) * sw], ok);
       conv += folded_in[u32(kh * 3 + kw) * C + c] * v;
       // PyTorch's max pool: a greater value (or NaN) replaces the best, so the first maximum wins
-      if (first || v > best || v != v) {
-        best = v;
-      }
-      first = false;
+      best = select(best, v, ok & (first | (v > best) | (v != v)));
+      first = first & !ok;
     }
   }
   var x1 = best;
