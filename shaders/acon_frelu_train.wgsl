@@ -587,18 +587,21 @@ fn site4(cu: u32, pos: vec3<u32>, o4: u32) -> Window4 {
   var best = vec4(0.0);
   var tap = vec4(4.0);
   var first = true;
+  // branch-free, as acon_frelu.wgsl's forward: each tap loads from a clamped address, and a tap
+  // outside the image adds a zero to the conv and leaves the pool alone
   for (var k = 0u; k < 9u; k++) {
     let hh = h0 + i32(k / 3u);
     let ww = w0 + i32(k % 3u);
-    if (hh < 0 || hh >= i32(p.h) || ww < 0 || ww >= i32(p.w)) { continue; }
-    let v = x4[((pos.x * p.h + u32(hh)) * p.w + u32(ww)) * U + cu];
+    let ok = (hh >= 0) & (hh < i32(p.h)) & (ww >= 0) & (ww < i32(p.w));
+    let at = (pos.x * p.h + u32(clamp(hh, 0, i32(p.h) - 1))) * p.w + u32(clamp(ww, 0, i32(p.w) - 1));
+    let v = select(vec4(0.0), x4[at * U + cu], ok);
     conv += weights4(cu, k) * v;
     if (p.stride == 2u) {
-      let better = (v > best) | (v != v) | vec4(first);
+      let better = vec4(ok) & ((v > best) | (v != v) | vec4(first));
       best = select(best, v, better);
       tap = select(tap, vec4(f32(k)), better);
     }
-    first = false;
+    first = first & !ok;
   }
   var win = Window4(conv, best, tap);
   if (p.stride == 1u) {
@@ -617,9 +620,34 @@ struct Chain4 {
   t: vec4<f32>,
 }
 
-fn chain4(win: Window4, zc: vec4<f32>, cu: u32, n1: Norm4) -> Chain4 {
-  let zhat = zc * n1.inv;
-  let x2 = param4(1u, cu) * zhat + param4(2u, cu);
+// A channel unit's constants, loaded once per invocation (not per position: the loop writes storage,
+// so a compiler cannot hoist the loads, and on SwiftShader each is four gathers): the conv bias,
+// BN1's γ and β, both norms, BN2's γ·ι2 and BN1's γ·ι1, and the backward's batch means (rows 4..7).
+struct Unit4 {
+  bias: vec4<f32>,
+  g1: vec4<f32>,
+  b1: vec4<f32>,
+  n1: Norm4,
+  n2: Norm4,
+  gi1: vec4<f32>,
+  gi2: vec4<f32>,
+  m4: vec4<f32>,
+  m5: vec4<f32>,
+  m6: vec4<f32>,
+  m7: vec4<f32>,
+}
+
+fn unit4(cu: u32) -> Unit4 {
+  let n1 = norm4(0u, cu);
+  let n2 = norm4(1u, cu);
+  return Unit4(param4(0u, cu), param4(1u, cu), param4(2u, cu), n1, n2, param4(1u, cu) * n1.inv,
+               param4(5u, cu) * n2.inv, batch_mean4(4u, cu), batch_mean4(5u, cu), batch_mean4(6u, cu),
+               batch_mean4(7u, cu));
+}
+
+fn chain4(win: Window4, zc: vec4<f32>, u: Unit4) -> Chain4 {
+  let zhat = zc * u.n1.inv;
+  let x2 = u.g1 * zhat + u.b1;
   let d = win.x1 - x2;
   let s = sigmoid_pair4(d);
   return Chain4(zhat, d, s, d * s.s + x2);
@@ -631,9 +659,9 @@ struct Upstream4 {
   dx2: vec4<f32>,
 }
 
-fn upstream4(f: Chain4, g_dy: vec4<f32>, cu: u32, n2: Norm4) -> Upstream4 {
-  let that = (f.t - n2.mean) * n2.inv;
-  let dt = param4(5u, cu) * n2.inv * (g_dy - batch_mean4(4u, cu) - that * batch_mean4(5u, cu));
+fn upstream4(f: Chain4, g_dy: vec4<f32>, u: Unit4) -> Upstream4 {
+  let that = (f.t - u.n2.mean) * u.n2.inv;
+  let dt = u.gi2 * (g_dy - u.m4 - that * u.m5);
   let g = f.s.s + f.d * f.s.s * f.s.sb;
   return Upstream4(dt, g, dt * (1.0 - g));
 }
@@ -654,19 +682,18 @@ fn stats_pass_cl4(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups
                   @builtin(local_invocation_index) lid: u32) {
   let cc = chunk_of(wid, nwg);
   let cu = cc.x;
-  let n1 = norm4(0u, cu);
+  let u = unit4(cu);
   let mean2 = row4(2u, cu) / f32(p.count);
-  let bias = param4(0u, cu);
   var a = vec4(0.0);
   var w = walk_start(cc.y, lid);
   for (var k = 0u; k < p.per; k++) {
     if (w.q < p.count) {
       let win = site4(cu, w.pos, out4(w.pos, cu));
-      let zc = win.conv + bias - n1.mean;
+      let zc = win.conv + u.bias - u.n1.mean;
       if (p.stage < 2u) {
-        a += select(zc * zc, win.conv + bias, p.stage == 0u);
+        a += select(zc * zc, win.conv + u.bias, p.stage == 0u);
       } else {
-        let t = chain4(win, zc, cu, n1).t;
+        let t = chain4(win, zc, u).t;
         a += select((t - mean2) * (t - mean2), t, p.stage == 2u);
       }
     }
@@ -680,9 +707,7 @@ fn bn_grad_pass_cl4(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgrou
                     @builtin(local_invocation_index) lid: u32) {
   let cc = chunk_of(wid, nwg);
   let cu = cc.x;
-  let n1 = norm4(0u, cu);
-  let n2 = norm4(1u, cu);
-  let bias = param4(0u, cu);
+  let u = unit4(cu);
   var a0 = vec4(0.0);
   var a1 = vec4(0.0);
   var w = walk_start(cc.y, lid);
@@ -690,15 +715,15 @@ fn bn_grad_pass_cl4(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgrou
     if (w.q < p.count) {
       let o4 = out4(w.pos, cu);
       let win = site4(cu, w.pos, o4);
-      let f = chain4(win, win.conv + bias - n1.mean, cu, n1);
+      let f = chain4(win, win.conv + u.bias - u.n1.mean, u);
       let g_dy = dy4[o4];
       if (p.stage == 4u) {
         a0 += g_dy;
-        a1 += g_dy * ((f.t - n2.mean) * n2.inv);
+        a1 += g_dy * ((f.t - u.n2.mean) * u.n2.inv);
       } else {
-        let u = upstream4(f, g_dy, cu, n2);
-        a0 += u.dx2;
-        a1 += u.dx2 * f.zhat;
+        let up = upstream4(f, g_dy, u);
+        a0 += up.dx2;
+        a1 += up.dx2 * f.zhat;
       }
     }
     w = walk_next(w);
@@ -712,9 +737,7 @@ fn conv_grad_pass_cl4(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgr
                       @builtin(local_invocation_index) lid: u32) {
   let cc = chunk_of(wid, nwg);
   let cu = cc.x;
-  let n1 = norm4(0u, cu);
-  let n2 = norm4(1u, cu);
-  let bias = param4(0u, cu);
+  let u = unit4(cu);
   let q4 = p.n * (p.c / 4u) * p.ho * p.wo;
   var a = vec4(0.0);
   var w = walk_start(cc.y, lid);
@@ -722,11 +745,11 @@ fn conv_grad_pass_cl4(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgr
     if (w.q < p.count) {
       let o4 = out4(w.pos, cu);
       let win = site4(cu, w.pos, o4);
-      let f = chain4(win, win.conv + bias - n1.mean, cu, n1);
-      let u = upstream4(f, dy4[o4], cu, n2);
-      let dz = param4(1u, cu) * n1.inv * (u.dx2 - batch_mean4(6u, cu) - f.zhat * batch_mean4(7u, cu));
+      let f = chain4(win, win.conv + u.bias - u.n1.mean, u);
+      let up = upstream4(f, dy4[o4], u);
+      let dz = u.gi1 * (up.dx2 - u.m6 - f.zhat * u.m7);
       saved4_rw[3u * q4 + o4] = dz;
-      saved4_rw[4u * q4 + o4] = u.dt * u.g;
+      saved4_rw[4u * q4 + o4] = up.dt * up.g;
       a += dz;
     }
     w = walk_next(w);
