@@ -56,9 +56,9 @@ export function encodeTapsRoofline(ctx: GpuContext, batch: Recorder, x: GPUBuffe
 export const WINDOW_SHADER = new Shader('window', WGSL_PRELUDE + windowCode);
 
 /**
- * Records the window roofline of ACON-FReLU's forward (bench/window.wgsl): x [N, C, H, W] NCHW,
- * W % 8 == 0, into y of the same shape, each output the weighted sum of its 3×3 window, with the
- * fused kernel's strip walk and strip length.
+ * Records the window roofline of ACON-FReLU's forward (bench/window.wgsl): x [N, C, H, W] in
+ * `dataFormat` into y of the same shape, each output the weighted sum of its 3×3 window, with the
+ * fused kernel's strip walk and strip length for that format: NCHW with W % 8 == 0, NHWC with C % 4 == 0.
  */
 export function encodeWindowRoofline(
   ctx: GpuContext,
@@ -66,14 +66,17 @@ export function encodeWindowRoofline(
   x: GPUBuffer,
   y: GPUBuffer,
   [n, c, h, w]: readonly [number, number, number, number],
+  dataFormat: 'NCHW' | 'NHWC' = 'NCHW',
 ): void {
-  if (w % 8 !== 0) throw new RangeError('the window roofline takes W % 8 == 0');
-  const columns = n * c * (w / 8);
+  const nhwc = dataFormat === 'NHWC';
+  if (nhwc ? c % 4 !== 0 : w % 8 !== 0)
+    throw new RangeError(`the window roofline takes ${nhwc ? 'C % 4 == 0 in NHWC' : 'W % 8 == 0 in NCHW'}`);
+  const columns = nhwc ? n * Math.ceil(w / 4) * (c / 4) : n * c * (w / 8);
   const strip = frelu.stripRows(ctx.software, h, columns);
   batch.dispatch(
-    ctx.pipeline(WINDOW_SHADER, 'window_strip', { WG: 64, STRIP: strip }),
+    ctx.pipeline(WINDOW_SHADER, nhwc ? 'window_strip_cl4' : 'window_strip', { WG: 64, STRIP: strip }),
     WINDOW_SHADER.uniforms({ n, c, h, w }),
-    WINDOW_SHADER.bind({ x, x4: x, y4: y }),
+    WINDOW_SHADER.bind(nhwc ? { x4: x, y4: y } : { x, x4: x, y4: y }),
     Math.ceil((columns * Math.ceil(h / strip)) / 64),
   );
 }

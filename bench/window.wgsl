@@ -3,7 +3,8 @@
 // forward_eval_strip walk (eight columns of a strip of STRIP rows per invocation, walking down; the
 // window's rows kept in registers, one new row read per step as two aligned vec4s and their two
 // neighbours, branch-free): y = the sum of the nine taps with fixed weights. No parameters, no batch norm, no max,
-// no σ.
+// no σ. window_strip_cl4 does the same in NHWC (C % 4 == 0) with forward_eval_cl4_strip's walk (four
+// pixels of four channels per invocation, one new row of six pixels read per step, branch-free).
 
 struct Params {
   n: u32,
@@ -62,6 +63,73 @@ fn window_strip(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) 
     let o = (base + oh * p.w + ow0) / 4u;
     y4[o] = taps_lo(taps_lo(taps_lo(vec4(0.0), 0.5, above), 1.0, here), 0.5, below);
     y4[o + 1u] = taps_hi(taps_hi(taps_hi(vec4(0.0), 0.5, above), 1.0, here), 0.5, below);
+    above = here;
+    here = below;
+  }
+}
+
+fn pixel4(nrow: u32, ok: bool, col: i32, cu: u32, U: u32) -> vec4<f32> {
+  let v = x4[(nrow * p.w + u32(clamp(col, 0, i32(p.w) - 1))) * U + cu];
+  return select(vec4(0.0), v, ok & (col >= 0) & (col < i32(p.w)));
+}
+
+struct Pixels6 {
+  v0: vec4<f32>,
+  v1: vec4<f32>,
+  v2: vec4<f32>,
+  v3: vec4<f32>,
+  v4: vec4<f32>,
+  v5: vec4<f32>,
+}
+
+fn pixels6(n: u32, hh: u32, ow0: u32, cu: u32, U: u32) -> Pixels6 {
+  let ok = hh < p.h;
+  let r = n * p.h + min(hh, p.h - 1u);
+  let w0 = i32(ow0) - 1;
+  return Pixels6(pixel4(r, ok, w0, cu, U), pixel4(r, ok, w0 + 1, cu, U), pixel4(r, ok, w0 + 2, cu, U),
+                 pixel4(r, ok, w0 + 3, cu, U), pixel4(r, ok, w0 + 4, cu, U), pixel4(r, ok, w0 + 5, cu, U));
+}
+
+struct Conv4 {
+  c0: vec4<f32>,
+  c1: vec4<f32>,
+  c2: vec4<f32>,
+  c3: vec4<f32>,
+}
+
+fn taps_pixels(a: Conv4, k: f32, r: Pixels6) -> Conv4 {
+  let k0 = 0.25 * k;
+  let k1 = 0.5 * k;
+  return Conv4(((a.c0 + k0 * r.v0) + k1 * r.v1) + k0 * r.v2, ((a.c1 + k0 * r.v1) + k1 * r.v2) + k0 * r.v3,
+               ((a.c2 + k0 * r.v2) + k1 * r.v3) + k0 * r.v4, ((a.c3 + k0 * r.v3) + k1 * r.v4) + k0 * r.v5);
+}
+
+@compute @workgroup_size(WG)
+fn window_strip_cl4(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
+                    @builtin(local_invocation_index) lid: u32) {
+  let i = global_index(wid, nwg, lid);
+  let U = p.c / 4u;
+  let Q = (p.w + 3u) / 4u;
+  let strips = (p.h + STRIP - 1u) / STRIP;
+  if (i >= p.n * strips * Q * U) { return; }
+  let cu = i % U;
+  let g = i / U;
+  let ow0 = 4u * (g % Q);
+  let g2 = g / Q;
+  let h0 = STRIP * (g2 % strips);
+  let n = g2 / strips;
+  var above = pixels6(n, h0 - 1u, ow0, cu, U);
+  var here = pixels6(n, h0, ow0, cu, U);
+  let end = min(h0 + STRIP, p.h);
+  let zero = Conv4(vec4(0.0), vec4(0.0), vec4(0.0), vec4(0.0));
+  for (var oh = h0; oh < end; oh++) {
+    let below = pixels6(n, oh + 1u, ow0, cu, U);
+    let conv = taps_pixels(taps_pixels(taps_pixels(zero, 0.5, above), 1.0, here), 0.5, below);
+    let o = ((n * p.h + oh) * p.w + ow0) * U + cu;
+    y4[o] = conv.c0;
+    if (ow0 + 1u < p.w) { y4[o + U] = conv.c1; }
+    if (ow0 + 2u < p.w) { y4[o + 2u * U] = conv.c2; }
+    if (ow0 + 3u < p.w) { y4[o + 3u * U] = conv.c3; }
     above = here;
     here = below;
   }

@@ -47,7 +47,7 @@ export async function benchTfNet(bench: BenchRun) {
   await benchWindowRoofline(bench);
 }
 
-/** aconFReLU.window: the eval forward (NCHW) on our device beside the window, taps and copy rooflines, [8, 64, 56, 56]. */
+/** aconFReLU.window: the eval forward on our device beside the window roofline in each layout, the taps and copy rooflines, [8, 64, 56, 56]. */
 async function benchWindowRoofline(bench: BenchRun) {
   const { ctx, ourDrain } = bench;
   const shape: Shape4 = [8, 64, 56, 56];
@@ -57,10 +57,19 @@ async function benchWindowRoofline(bench: BenchRun) {
   const { buf, destroy } = buffers(ctx);
   const P = buildTree(paramLeaves(decl.params), (l) => buf(readLeaf(p, l) as Float32Array));
   const [x, y] = [buf(randomArray(count, 11)), buf(count)];
-  const entry = (impl: Entry['impl'], run: () => unknown): Entry => ({ impl, layout: 'NCHW', run, drain: ourDrain });
+  const entry = (impl: Entry['impl'], run: () => unknown, layout: Entry['layout'] = 'NCHW'): Entry => ({
+    impl,
+    layout,
+    run,
+    drain: ourDrain,
+  });
+  const fused = (dataFormat: Entry['layout']) => () =>
+    forwardBuffers(ctx, decl, { x, params: P as never, y }, shape, { training: false, dataFormat });
   await sideBySide(bench, 'aconFReLU.window', shape, [
-    entry('fused', () => forwardBuffers(ctx, decl, { x, params: P as never, y }, shape, { training: false })),
+    entry('fused', fused('NCHW')),
     entry('window-roofline', () => ctx.submit((b) => encodeWindowRoofline(ctx, b, x, y, shape))),
+    entry('fused', fused('NHWC'), 'NHWC'),
+    entry('window-roofline', () => ctx.submit((b) => encodeWindowRoofline(ctx, b, x, y, shape, 'NHWC')), 'NHWC'),
     entry('taps-roofline', () => ctx.submit((b) => encodeTapsRoofline(ctx, b, x, y, count))),
     entry('copy-roofline', () => ctx.submit((b) => encodeCopyRoofline(ctx, b, [x], y, count))),
   ]);

@@ -9,6 +9,9 @@ import {
   type BenchReport,
   type BenchResult,
 } from '../../bench/bench';
+import { encodeWindowRoofline } from '../../bench/roofline';
+import { AconGPU } from '../../src/index';
+import { normal, rng } from '../../src/ops/random';
 
 describe('bytes an op must move', () => {
   test('per element and per channel, as derived in bytesMoved', () => {
@@ -132,3 +135,50 @@ test('a short run on Dawn: the browser bench JSON plus runtime "node-dawn", GB/s
     else expect(r.gbps).toBeCloseTo(bytesMoved(r.op as 'aconC.forward', r.shape) / (r.ms * 1e6), 6);
   }
 }, 120_000);
+
+// The window roofline must do a window's work, or the fused kernel's ratio to it means nothing: each
+// output the sum of its 3×3 window (padding zeros) with weights (0.5, 1, 0.5) down by (0.25, 0.5,
+// 0.25) across, in both layouts, against a float64 sum. The weights are powers of two, so every
+// product is exact in float32 and the eight additions err by at most 8u·Σ|terms| (u = 2⁻²⁴).
+describe('the window roofline', () => {
+  test.each(['NCHW', 'NHWC'] as const)('%s: each output the weighted sum of its 3×3 window', async (layout) => {
+    const acon = await AconGPU.create();
+    const ctx = acon.context;
+    const [N, C, H, W] = [2, 8, 9, 16];
+    const r = rng(5);
+    const x = Float32Array.from(normal(r, N * C * H * W), (v) => v * 3);
+    // element (n, c, h, w) of x and y in the layout
+    const at = (n: number, c: number, h: number, w: number) =>
+      layout === 'NCHW' ? ((n * C + c) * H + h) * W + w : ((n * H + h) * W + w) * C + c;
+    const xb = ctx.upload(x);
+    const yb = ctx.upload(new Float32Array(x.length));
+    await ctx.submit((b) => encodeWindowRoofline(ctx, b, xb, yb, [N, C, H, W], layout));
+    const [out] = await ctx.read([{ buffer: yb, bytes: x.length * 4 }]);
+    const y = new Float32Array(out!);
+    const [down, across] = [
+      [0.5, 1, 0.5],
+      [0.25, 0.5, 0.25],
+    ];
+    let worst = 0;
+    for (let n = 0; n < N; n++)
+      for (let c = 0; c < C; c++)
+        for (let h = 0; h < H; h++)
+          for (let w = 0; w < W; w++) {
+            let sum = 0;
+            let abs = 0;
+            for (let dh = -1; dh <= 1; dh++)
+              for (let dw = -1; dw <= 1; dw++) {
+                const [hh, ww] = [h + dh, w + dw];
+                if (hh < 0 || hh >= H || ww < 0 || ww >= W) continue;
+                const t = down[dh + 1]! * across[dw + 1]! * x[at(n, c, hh, ww)]!;
+                sum += t;
+                abs += Math.abs(t);
+              }
+            worst = Math.max(worst, Math.abs(y[at(n, c, h, w)]! - sum) / (8 * 2 ** -24 * abs + 1e-30));
+          }
+    expect(worst).toBeLessThanOrEqual(1);
+    ctx.pool.release(xb);
+    ctx.pool.release(yb);
+    acon.destroy();
+  });
+});
