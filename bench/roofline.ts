@@ -53,7 +53,7 @@ export function encodeTapsRoofline(ctx: GpuContext, batch: Recorder, x: GPUBuffe
   );
 }
 
-export const WINDOW_SHADER = new Shader('window', WGSL_PRELUDE + windowCode);
+export const WINDOW_SHADER = new Shader('window', WGSL_PRELUDE + frelu.FRELU_ROWS_WGSL + windowCode);
 
 /**
  * Records the window roofline of ACON-FReLU's forward (bench/window.wgsl): x [N, C, H, W] in

@@ -2,9 +2,10 @@
 // window must at least do, and nothing more. NCHW, stride 1, W % 8 == 0, with acon_frelu.wgsl's
 // forward_eval_strip walk (eight columns of a strip of STRIP rows per invocation, walking down; the
 // window's rows kept in registers, one new row read per step as two aligned vec4s and their two
-// neighbours, branch-free): y = the sum of the nine taps with fixed weights. No parameters, no batch norm, no max,
+// neighbours): y = the sum of the nine taps with fixed weights. No parameters, no batch norm, no max,
 // no σ. window_strip_cl4 does the same in NHWC (C % 4 == 0) with forward_eval_cl4_strip's walk (four
-// pixels of four channels per invocation, one new row of six pixels read per step, branch-free).
+// pixels of four channels per invocation, one new row of six pixels read per step). The rows are read
+// by the fused kernel's own row10 and pixels6 (shaders/frelu_rows.wgsl, prepended).
 
 struct Params {
   n: u32,
@@ -19,22 +20,6 @@ struct Params {
 @group(0) @binding(3) var<storage, read_write> y4: array<vec4<f32>>;
 
 override STRIP: u32 = 8u;
-
-struct Row10 {
-  before: f32,
-  m0: vec4<f32>,
-  m1: vec4<f32>,
-  after: f32,
-}
-
-fn row10(base: u32, hh: u32, ow0: u32) -> Row10 {
-  let ok = hh < p.h;
-  let r = base + min(hh, p.h - 1u) * p.w;
-  let v = (r + ow0) / 4u;
-  let before = select(0.0, x[r + max(ow0, 1u) - 1u], ok & (ow0 > 0u));
-  let after = select(0.0, x[r + min(ow0 + 8u, p.w - 1u)], ok & (ow0 + 8u < p.w));
-  return Row10(before, select(vec4(0.0), x4[v], ok), select(vec4(0.0), x4[v + 1u], ok), after);
-}
 
 fn taps_lo(conv: vec4<f32>, k: f32, r: Row10) -> vec4<f32> {
   return ((conv + 0.25 * k * vec4(r.before, r.m0.xyz)) + 0.5 * k * r.m0) + 0.25 * k * vec4(r.m0.yzw, r.m1.x);
@@ -66,28 +51,6 @@ fn window_strip(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) 
     above = here;
     here = below;
   }
-}
-
-fn pixel4(nrow: u32, ok: bool, col: i32, cu: u32, U: u32) -> vec4<f32> {
-  let v = x4[(nrow * p.w + u32(clamp(col, 0, i32(p.w) - 1))) * U + cu];
-  return select(vec4(0.0), v, ok & (col >= 0) & (col < i32(p.w)));
-}
-
-struct Pixels6 {
-  v0: vec4<f32>,
-  v1: vec4<f32>,
-  v2: vec4<f32>,
-  v3: vec4<f32>,
-  v4: vec4<f32>,
-  v5: vec4<f32>,
-}
-
-fn pixels6(n: u32, hh: u32, ow0: u32, cu: u32, U: u32) -> Pixels6 {
-  let ok = hh < p.h;
-  let r = n * p.h + min(hh, p.h - 1u);
-  let w0 = i32(ow0) - 1;
-  return Pixels6(pixel4(r, ok, w0, cu, U), pixel4(r, ok, w0 + 1, cu, U), pixel4(r, ok, w0 + 2, cu, U),
-                 pixel4(r, ok, w0 + 3, cu, U), pixel4(r, ok, w0 + 4, cu, U), pixel4(r, ok, w0 + 5, cu, U));
 }
 
 struct Conv4 {

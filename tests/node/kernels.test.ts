@@ -33,10 +33,13 @@ import { metaAconC } from '../../src/activations/metaAconC/declaration';
 import { recordBackward, recordForward } from '../../src/ops/forms';
 import { encodeCopyRoofline } from '../../bench/roofline';
 
+/** WGSL files that are not shaders of their own but prepended to others: no bindings, no entry points. */
+const SNIPPETS = ['prelude.wgsl', 'frelu_rows.wgsl'];
+
 describe('WGSL interfaces', () => {
   const kernelFiles = [
     ...readdirSync('shaders')
-      .filter((f) => f.endsWith('.wgsl') && f !== 'prelude.wgsl')
+      .filter((f) => f.endsWith('.wgsl') && !SNIPPETS.includes(f))
       .map((f) => `shaders/${f}`),
     'bench/roofline.wgsl',
     'bench/window.wgsl',
@@ -80,8 +83,8 @@ describe('WGSL interfaces', () => {
     expect([...entries.keys()]).toEqual(['a', 'b']);
   });
 
-  test('the prelude declares no binding (every kernel file gets it)', () => {
-    expect(readFileSync('shaders/prelude.wgsl', 'utf8')).not.toMatch(/@binding/);
+  test('the snippets declare no binding (the prelude: every kernel file gets it; frelu_rows: acon_frelu and the window roofline)', () => {
+    for (const f of SNIPPETS) expect(readFileSync(`shaders/${f}`, 'utf8')).not.toMatch(/@binding/);
   });
 
   test('uniforms are packed by name: every field once, u32 checked, f32 as float, padded to 16 bytes', () => {
@@ -472,7 +475,7 @@ describe('loop budget: no invocation loops beyond LOOP_BUDGET (lavapipe caps an 
     expect(LOOP_BUDGET).toBeLessThanOrEqual(LAVAPIPE_LOOP_CAP / 2);
     // backward_finish's two sums of FINISH_TERMS partials at the most, slices of one lane each
     expect(2 * sum(FINISH_TERMS, 1)).toBeLessThanOrEqual(LOOP_BUDGET);
-    for (const file of readdirSync('shaders').filter((f) => f.endsWith('.wgsl') && f !== 'prelude.wgsl')) {
+    for (const file of readdirSync('shaders').filter((f) => f.endsWith('.wgsl') && !SNIPPETS.includes(f))) {
       const code = readFileSync(`shaders/${file}`, 'utf8').replace(/\/\/[^\n]*/g, '');
       for (const m of code.matchAll(/@compute\s+@workgroup_size\([^)]*\)\s*fn\s+(\w+)/g))
         expect(TRIPS, `${file}: ${m[1]}`).toHaveProperty([`${file.replace('.wgsl', '')}:${m[1]}`]);

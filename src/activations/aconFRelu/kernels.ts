@@ -3,6 +3,7 @@
 // (shaders/acon_frelu_train.wgsl: per-channel sums over N·Ho·Wo in a fixed order), and the
 // declaration's Kernels object over them.
 import code from '../../../shaders/acon_frelu.wgsl?raw';
+import rowsCode from '../../../shaders/frelu_rows.wgsl?raw';
 import trainCode from '../../../shaders/acon_frelu_train.wgsl?raw';
 import type { Binding, GpuContext, Recorder } from '../../gpu/context';
 import { Shader } from '../../gpu/shader';
@@ -13,7 +14,9 @@ import type { Kernels } from '../types';
 import type { aconFReluParams } from './params';
 import { WGSL_PRELUDE } from '../../kernels/plan';
 
-export const ACON_FRELU_SHADER = new Shader('acon_frelu', WGSL_PRELUDE + code);
+/** How the strip walks read x's rows (row10, pixels6): the fused kernel's, and bench/window.wgsl's. */
+export const FRELU_ROWS_WGSL: string = rowsCode;
+export const ACON_FRELU_SHADER = new Shader('acon_frelu', WGSL_PRELUDE + FRELU_ROWS_WGSL + code);
 
 const WG = 64;
 /**

@@ -1,0 +1,54 @@
+// The rows of x that ACON-FReLU's strip walks read, one definition for the fused eval forward
+// (acon_frelu.wgsl) and its window roofline (bench/window.wgsl), so that the roofline walks exactly as
+// the kernel does. No bindings of its own: the including shader declares the uniform `p` (with h and
+// w), x (array<f32>) and x4 (array<vec4<f32>>), the same buffer viewed twice.
+
+// x's pixel (n·H + row, col) of channel unit cu as a vec4 (NHWC, U = C/4 units), zero outside the
+// image (the conv's padding: a zero tap adds an exact zero). Branch-free: the load always runs, from
+// a clamped address inside the image, and a select zeroes it where `ok` (row inside) or the column
+// fails (on SwiftShader the branches cost as much as σ and BN together).
+fn pixel4(nrow: u32, ok: bool, col: i32, cu: u32, U: u32) -> vec4<f32> {
+  let v = x4[(nrow * p.w + u32(clamp(col, 0, i32(p.w) - 1))) * U + cu];
+  return select(vec4(0.0), v, ok & (col >= 0) & (col < i32(p.w)));
+}
+
+// Row hh of sample n (NHWC) as the 3×3 windows of four pixels (columns ow0 .. ow0 + 3) of unit cu
+// need it: the six pixels they span; zeros outside the image (hh ≥ H: the row above the first wraps
+// to 2³² − 1).
+struct Pixels6 {
+  v0: vec4<f32>,
+  v1: vec4<f32>,
+  v2: vec4<f32>,
+  v3: vec4<f32>,
+  v4: vec4<f32>,
+  v5: vec4<f32>,
+}
+
+fn pixels6(n: u32, hh: u32, ow0: u32, cu: u32, U: u32) -> Pixels6 {
+  let ok = hh < p.h;
+  let r = n * p.h + min(hh, p.h - 1u);
+  let w0 = i32(ow0) - 1;
+  return Pixels6(pixel4(r, ok, w0, cu, U), pixel4(r, ok, w0 + 1, cu, U), pixel4(r, ok, w0 + 2, cu, U),
+                 pixel4(r, ok, w0 + 3, cu, U), pixel4(r, ok, w0 + 4, cu, U), pixel4(r, ok, w0 + 5, cu, U));
+}
+
+// Row hh of an NCHW plane as the 3×3 windows of eight outputs (columns ow0 .. ow0 + 7) need it: two
+// aligned vec4s and the neighbour on either side; zeros outside the plane (the conv's padding), and
+// m1 too where the row ends after m0 (W % 8 == 4). Branch-free as pixel4: every load runs, from a
+// clamped address inside the plane, and selects zero what lies outside.
+struct Row10 {
+  before: f32,
+  m0: vec4<f32>,
+  m1: vec4<f32>,
+  after: f32,
+}
+
+fn row10(base: u32, hh: u32, ow0: u32) -> Row10 {
+  let ok = hh < p.h;
+  let r = base + min(hh, p.h - 1u) * p.w;
+  let v = (r + ow0) / 4u;
+  let two = ow0 + 4u < p.w;
+  let before = select(0.0, x[r + max(ow0, 1u) - 1u], ok & (ow0 > 0u));
+  let after = select(0.0, x[r + min(ow0 + 8u, p.w - 1u)], ok & (ow0 + 8u < p.w));
+  return Row10(before, select(vec4(0.0), x4[v], ok), select(vec4(0.0), x4[select(v, v + 1u, two)], ok & two), after);
+}
