@@ -159,10 +159,14 @@ function fakeGpu(software: boolean) {
   return { ctx, rec, log, buffer };
 }
 
-/** Each recorded dispatch names an entry point of its WGSL and binds only declared storage bindings. */
+/**
+ * Each recorded dispatch names an entry point of its WGSL and binds only declared storage bindings,
+ * at most 8 of them (WebGPU's default maxStorageBuffersPerShaderStage: the kernels run on any adapter).
+ */
 function expectWellFormed(log: Recorded[]) {
   expect(log.length).toBeGreaterThan(0);
   for (const d of log) {
+    expect(d.bindings.length, `${d.shader.name}:${d.entry} storage buffers`).toBeLessThanOrEqual(8);
     const code = d.shader.code.replace(/\/\/[^\n]*/g, '');
     expect(code, `${d.shader.name}:${d.entry}`).toMatch(
       new RegExp(`@compute\\s+@workgroup_size\\(WG\\)\\s*fn ${d.entry}\\(`),
