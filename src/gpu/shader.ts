@@ -57,7 +57,9 @@ function reflectEntries(src: string, bindings: readonly BindingDecl[]): Map<stri
     }
     const text = src.slice(m.index + m[0].length - 1, i + 1); // parameters (from the "(") and body
     const local = new Set(
-      [...text.matchAll(/(?:\b(?:let|var|const)\s+|[(,]\s*(?:@\w+\(\w+\)\s*)?)(\w+)\s*[:=]/g)].map((d) => d[1]!),
+      [...text.matchAll(/(?:\b(?:let|var|const)\s+|[(,]\s*(?:@\w+\(\w+\)\s*)?)(\w+)\s*(?::|=(?!=))/g)].map(
+        (d) => d[1]!,
+      ),
     );
     const names = new Set(
       [...src.slice(start, i + 1).matchAll(/(?<![.\w])[A-Za-z_]\w*/g)].map((t) => t[0]).filter((t) => !local.has(t)),

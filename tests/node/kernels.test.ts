@@ -61,6 +61,7 @@ describe('WGSL interfaces', () => {
       override WG: u32 = 64;
       override SIZE: u32 = 4;
       override UNUSED: bool = false;
+      override MODE: u32 = 0;
       @group(0) @binding(0) var<uniform> p: P;
       @group(0) @binding(1) var<storage, read> x: array<f32>;
       @group(0) @binding(2) var<storage, read_write> y: array<f32>;
@@ -71,14 +72,14 @@ describe('WGSL interfaces', () => {
       fn a(@builtin(local_invocation_index) i: u32) {
         let v = load(i);
         tile[i] = v;                                            // SIZE, through the workgroup array
-        y[i] = v;
+        y[i] = select(v, 0.0, MODE == 2u);                      // a comparison (==), not a declaration
       }
       @compute @workgroup_size(WG)
       fn b(@builtin(local_invocation_index) x: u32) {           // a parameter named x shadows the binding
         let y = vec2(1.0, 2.0);                                 // so does a local y; .x is a member
         z[x + p.n] = y.x;
       }`);
-    expect(entries.get('a')).toEqual({ bindings: ['x', 'y'], overrides: ['WG', 'SIZE'] });
+    expect(entries.get('a')).toEqual({ bindings: ['x', 'y'], overrides: ['WG', 'SIZE', 'MODE'] });
     expect(entries.get('b')).toEqual({ bindings: ['p', 'z'], overrides: ['WG'] });
     expect([...entries.keys()]).toEqual(['a', 'b']);
   });
