@@ -210,12 +210,12 @@ export function checkFrelu(ctx: GpuContext, geo: Geometry, stride: 1 | 2, backwa
   return plan;
 }
 
-/** The training shader's uniforms for a geometry, stage and row. */
+/** The training shader's uniforms for a geometry and a row of sums. */
 function trainUniforms(
   geo: Geometry,
   stride: 1 | 2,
   plan: FreluReducePlan,
-  f: { stage: number; terms: number; row: number; training: boolean },
+  f: { terms: number; row: number; training: boolean },
 ) {
   const [ho, wo] = [outSize(geo.h, stride), outSize(geo.w, stride)];
   return ACON_FRELU_TRAIN_SHADER.uniforms({
@@ -232,12 +232,9 @@ function trainUniforms(
     count: plan.count,
     chunks: plan.chunks,
     per: plan.per,
-    stage: f.stage,
     training: f.training ? 1 : 0,
     terms: f.terms,
     row: f.row,
-    // the call's first pass reads the windows and keeps them (training: stage 0; eval backward: 4)
-    first: f.training ? 0 : 4,
     // a walk's step of WG positions as (n, oh, ow)
     step_n: Math.floor(WG / (ho * wo)),
     step_h: Math.floor(WG / wo) % ho,
@@ -277,17 +274,7 @@ function channelsLast(ctx: GpuContext, rec: Recorder, geo: Geometry, h: number, 
 
 /** Uniforms of the layout copies: n, c and the pixels h·w (the rest unused). */
 const layoutUniforms = (geo: Geometry, h: number, w: number) =>
-  trainUniforms(
-    { ...geo, h, w },
-    1,
-    { count: 0, chunks: 1, per: 1, depth: 0 },
-    {
-      stage: 0,
-      terms: 0,
-      row: 0,
-      training: false,
-    },
-  );
+  trainUniforms({ ...geo, h, w }, 1, { count: 0, chunks: 1, per: 1, depth: 0 }, { terms: 0, row: 0, training: false });
 
 /** Terms and first sums row of each stage (shaders/acon_frelu_train.wgsl's table). */
 const STAGES = [
@@ -319,7 +306,7 @@ function recordStage(ctx: GpuContext, rec: Recorder, s: Sums, stage: number) {
   const { terms, row } = STAGES[stage]!;
   const cl4 = vec4Channels(s.geo);
   const entry = cl4 ? `${STAGES[stage]!.entry}_cl4` : STAGES[stage]!.entry;
-  const u = trainUniforms(s.geo, s.stride, s.plan, { stage, terms, row, training: s.training });
+  const u = trainUniforms(s.geo, s.stride, s.plan, { terms, row, training: s.training });
   const S = ACON_FRELU_TRAIN_SHADER;
   const bindings: Record<string, Binding> =
     stage === 7
@@ -343,7 +330,18 @@ function recordStage(ctx: GpuContext, rec: Recorder, s: Sums, stage: number) {
             saved: s.saved,
             ...(stage >= 4 && { dy: s.dy }),
           };
-  rec.dispatch(ctx.pipeline(S, entry, { WG }), u, S.bind(bindings), (cl4 ? s.geo.c / 4 : s.geo.c) * s.plan.chunks);
+  // the pass's kind as pipeline constants (see the shader): its stage, whether it is the call's first
+  // (training: stage 0; eval backward: 4), whether x1 is the max pool
+  const constants =
+    stage === 7
+      ? { WG }
+      : {
+          WG,
+          ...(stage !== 6 && { STAGE: stage }),
+          FIRST: stage === (s.training ? 0 : 4) ? 1 : 0,
+          POOL: s.stride === 2 ? 1 : 0,
+        };
+  rec.dispatch(ctx.pipeline(S, entry, constants), u, S.bind(bindings), (cl4 ? s.geo.c / 4 : s.geo.c) * s.plan.chunks);
   rec.dispatch(
     ctx.pipeline(S, 'finish', { WG }),
     u,
@@ -390,7 +388,7 @@ export function recordAconFReluTrain(
   const S = ACON_FRELU_TRAIN_SHADER;
   rec.dispatch(
     ctx.pipeline(S, 'batch_params', { WG }),
-    trainUniforms(s.geo, stride, s.plan, { stage: 0, terms: 1, row: 0, training: true }),
+    trainUniforms(s.geo, stride, s.plan, { terms: 1, row: 0, training: true }),
     S.bind({
       params: packed,
       sums_in: s.sums,
@@ -437,7 +435,7 @@ export function recordAconFReluBackward(
   const s: Sums = { ...base, dy, saved };
   for (let stage = training ? 0 : 4; stage < 8; stage++) recordStage(ctx, rec, s, stage);
   const S = ACON_FRELU_TRAIN_SHADER;
-  const u = trainUniforms(s.geo, stride, s.plan, { stage: 7, terms: 9, row: 9, training });
+  const u = trainUniforms(s.geo, stride, s.plan, { terms: 9, row: 9, training });
   const { convFrelu, bn1, bn2 } = b.grads;
   rec.dispatch(
     ctx.pipeline(S, 'param_grads', { WG }),
@@ -458,7 +456,7 @@ export function recordAconFReluBackward(
   const copyBack = cl4 && geo.dataFormat === 'NCHW';
   const dx = copyBack ? rec.temp(geo.n * c * geo.h * geo.w * 4) : b.grads.dx;
   rec.dispatch(
-    ctx.pipeline(S, cl4 ? 'backward_dx_cl4' : 'backward_dx', { WG }),
+    ctx.pipeline(S, cl4 ? 'backward_dx_cl4' : 'backward_dx', { WG, POOL: stride === 2 ? 1 : 0 }),
     u,
     cl4 ? S.bind({ params: packed, saved4: saved, dx4: dx }) : S.bind({ params: packed, saved_in: saved, dx }),
     Math.ceil((geo.n * c * geo.h * geo.w) / (cl4 ? 4 * WG : WG)),
