@@ -41,6 +41,8 @@
 override STAGE: u32 = 0u;
 override FIRST: bool = false;
 override POOL: bool = false;
+// Rows per invocation of backward_dx_cl4_strip (the eval forward's stripRows).
+override STRIP: u32 = 8u;
 
 struct Params {
   n: u32,
@@ -553,6 +555,78 @@ fn backward_dx_cl4(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroup
     }
   }
   dx4[i] = s;
+}
+
+// dz's row hh of sample n as the 3×3 neighbourhoods of four pixels (columns w0 .. w0 + 3) of unit cu
+// need it: the six pixels w0 − 1 .. w0 + 4, zeros outside the grid (hh ≥ H: the row above the first
+// wraps to 2³² − 1). Branch-free as frelu_rows.wgsl's pixels6 (that file, prepended to this one, has
+// Pixels6): clamped addresses, selects.
+fn dz_pixels6(n: u32, hh: u32, w0: u32, cu: u32, U: u32) -> Pixels6 {
+  let ok = hh < p.h;
+  let r = 3u * p.n * p.h * p.w * U + (n * p.h + min(hh, p.h - 1u)) * p.w * U + cu;
+  let c0 = i32(w0) - 1;
+  return Pixels6(dz_pixel4(r, ok, c0, U), dz_pixel4(r, ok, c0 + 1, U), dz_pixel4(r, ok, c0 + 2, U),
+                 dz_pixel4(r, ok, c0 + 3, U), dz_pixel4(r, ok, c0 + 4, U), dz_pixel4(r, ok, c0 + 5, U));
+}
+
+fn dz_pixel4(r: u32, ok: bool, col: i32, U: u32) -> vec4<f32> {
+  let v = saved4[r + u32(clamp(col, 0, i32(p.w) - 1)) * U];
+  return select(vec4(0.0), v, ok & (col >= 0) & (col < i32(p.w)));
+}
+
+// One pixel's dx at stride 1: its neighbourhood of dz, columns right of (r), at (m) and left of (l)
+// it in the rows below (b), at (h) and above (a) — taps 0..8 — and dx1, in backward_dx's order.
+fn dx_pixel4(k: array<vec4<f32>, 9>, br: vec4<f32>, bm: vec4<f32>, bl: vec4<f32>, hr: vec4<f32>,
+             hm: vec4<f32>, hl: vec4<f32>, ar: vec4<f32>, am: vec4<f32>, al: vec4<f32>,
+             dx1: vec4<f32>) -> vec4<f32> {
+  return (((((((((k[0] * br + k[1] * bm) + k[2] * bl) + k[3] * hr) + k[4] * hm) + dx1) + k[5] * hl) + k[6] * ar)
+           + k[7] * am) + k[8] * al);
+}
+
+// backward_dx_cl4 at stride 1 as the eval forward walks (acon_frelu.wgsl's forward_eval_cl4_strip):
+// dx is the conv's adjoint, a 3×3 correlation of dz with the flipped weights, so one invocation per
+// four channels of four pixels of a strip of STRIP rows walks down, dz's three rows in registers and
+// one new row of six pixels a step, the weights loaded once: 1.5 loads of dz per pixel instead of 9.
+@compute @workgroup_size(WG)
+fn backward_dx_cl4_strip(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
+                         @builtin(local_invocation_index) lid: u32) {
+  let i = global_index(wid, nwg, lid);
+  let U = p.c / 4u;
+  let Q = (p.w + 3u) / 4u;
+  let strips = (p.h + STRIP - 1u) / STRIP;
+  if (i >= p.n * strips * Q * U) { return; }
+  let cu = i % U;
+  let g = i / U;
+  let w0 = 4u * (g % Q);
+  let g2 = g / Q;
+  let h0 = STRIP * (g2 % strips);
+  let n = g2 / strips;
+  let k = array<vec4<f32>, 9>(weights4(cu, 0u), weights4(cu, 1u), weights4(cu, 2u), weights4(cu, 3u), weights4(cu, 4u),
+                              weights4(cu, 5u), weights4(cu, 6u), weights4(cu, 7u), weights4(cu, 8u));
+  let dx1_at = 4u * p.n * p.h * p.w * U + cu;
+  var above = dz_pixels6(n, h0 - 1u, w0, cu, U);
+  var here = dz_pixels6(n, h0, w0, cu, U);
+  let end = min(h0 + STRIP, p.h);
+  for (var h = h0; h < end; h++) {
+    let below = dz_pixels6(n, h + 1u, w0, cu, U);
+    let o = ((n * p.h + h) * p.w + w0) * U;
+    let a = above;
+    let b = below;
+    dx4[o + cu] = dx_pixel4(k, b.v2, b.v1, b.v0, here.v2, here.v1, here.v0, a.v2, a.v1, a.v0, saved4[dx1_at + o]);
+    if (w0 + 1u < p.w) {
+      dx4[o + U + cu] = dx_pixel4(k, b.v3, b.v2, b.v1, here.v3, here.v2, here.v1, a.v3, a.v2, a.v1, saved4[dx1_at + o + U]);
+    }
+    if (w0 + 2u < p.w) {
+      dx4[o + 2u * U + cu] = dx_pixel4(k, b.v4, b.v3, b.v2, here.v4, here.v3, here.v2, a.v4, a.v3, a.v2,
+                                       saved4[dx1_at + o + 2u * U]);
+    }
+    if (w0 + 3u < p.w) {
+      dx4[o + 3u * U + cu] = dx_pixel4(k, b.v5, b.v4, b.v3, here.v5, here.v4, here.v3, a.v5, a.v4, a.v3,
+                                       saved4[dx1_at + o + 3u * U]);
+    }
+    above = here;
+    here = below;
+  }
 }
 
 // ---- the passes for NHWC with C % 4 == 0: channels 4·cu .. 4·cu + 3 per invocation -------------

@@ -1,7 +1,8 @@
 // The rows of x that ACON-FReLU's strip walks read, one definition for the fused eval forward
 // (acon_frelu.wgsl) and its window roofline (bench/window.wgsl), so that the roofline walks exactly as
-// the kernel does. No bindings of its own: the including shader declares the uniform `p` (with h and
-// w), x (array<f32>) and x4 (array<vec4<f32>>), the same buffer viewed twice.
+// the kernel does; the training shader (acon_frelu_train.wgsl) walks dz's rows in the same Pixels6.
+// No bindings of its own: the including shader declares the uniform `p` (with h and w), x
+// (array<f32>) and x4 (array<vec4<f32>>), the same buffer viewed twice.
 
 // x's pixel (n·H + row, col) of channel unit cu as a vec4 (NHWC, U = C/4 units), zero outside the
 // image (the conv's padding: a zero tap adds an exact zero). Branch-free: the load always runs, from

@@ -84,7 +84,7 @@ describe('WGSL interfaces', () => {
     expect([...entries.keys()]).toEqual(['a', 'b']);
   });
 
-  test('the snippets declare no binding (the prelude: every kernel file gets it; frelu_rows: acon_frelu and the window roofline)', () => {
+  test('the snippets declare no binding (the prelude: every kernel file gets it; frelu_rows: both ACON-FReLU shaders and the window roofline)', () => {
     for (const f of SNIPPETS) expect(readFileSync(`shaders/${f}`, 'utf8')).not.toMatch(/@binding/);
   });
 
@@ -451,6 +451,7 @@ const TRIPS: Record<string, (u: U, k: U) => number> = {
   'acon_frelu_train:conv_grad_pass_cl4': (u) => freluWalk(u) + loop(4),
   'acon_frelu_train:tap_grad_pass_cl4': (u) => loop(9) + 9 * (loop(u.per!) + loop(4)),
   'acon_frelu_train:backward_dx_cl4': () => loop(9),
+  'acon_frelu_train:backward_dx_cl4_strip': (_, k) => loop(k.STRIP!),
   'acon_frelu_train:finish': (u, k) => loop(u.chunks! * k.WG!),
   'acon_frelu_train:batch_params': () => loop(9) + loop(2),
   'acon_frelu_train:param_grads': () => loop(9),

@@ -155,7 +155,7 @@ export function recordAconFReluEval(
 
 // ---- training forward and backward (shaders/acon_frelu_train.wgsl) ---------------------------------
 
-export const ACON_FRELU_TRAIN_SHADER = new Shader('acon_frelu_train', WGSL_PRELUDE + trainCode);
+export const ACON_FRELU_TRAIN_SHADER = new Shader('acon_frelu_train', WGSL_PRELUDE + FRELU_ROWS_WGSL + trainCode);
 
 /**
  * Chunks (workgroups) per channel at the most: `finish` sums chunks·WG partials per channel in one
@@ -455,19 +455,32 @@ export function recordAconFReluBackward(
   // NCHW on copies: dx channels-last into a temporary, then copied back into the caller's
   const copyBack = cl4 && geo.dataFormat === 'NCHW';
   const dx = copyBack ? rec.temp(geo.n * c * geo.h * geo.w * 4) : b.grads.dx;
-  rec.dispatch(
-    ctx.pipeline(S, cl4 ? 'backward_dx_cl4' : 'backward_dx', { WG, POOL: stride === 2 ? 1 : 0 }),
-    u,
-    cl4 ? S.bind({ params: packed, saved4: saved, dx4: dx }) : S.bind({ params: packed, saved_in: saved, dx }),
-    Math.ceil((geo.n * c * geo.h * geo.w) / (cl4 ? 4 * WG : WG)),
-  );
+  // dx: at stride 1 with C % 4 == 0 a strip walk (backward_dx_cl4_strip), else a gather per element
+  const pixels = geo.n * c * geo.h * geo.w;
+  if (cl4 && stride === 1) {
+    const columns = geo.n * Math.ceil(geo.w / 4) * (c / 4);
+    const rows = stripRows(ctx.software, geo.h, columns);
+    rec.dispatch(
+      ctx.pipeline(S, 'backward_dx_cl4_strip', { WG, STRIP: rows }),
+      u,
+      S.bind({ params: packed, saved4: saved, dx4: dx }),
+      Math.ceil((columns * Math.ceil(geo.h / rows)) / WG),
+    );
+  } else {
+    rec.dispatch(
+      ctx.pipeline(S, cl4 ? 'backward_dx_cl4' : 'backward_dx', { WG, POOL: stride === 2 ? 1 : 0 }),
+      u,
+      cl4 ? S.bind({ params: packed, saved4: saved, dx4: dx }) : S.bind({ params: packed, saved_in: saved, dx }),
+      Math.ceil(pixels / (cl4 ? 4 * WG : WG)),
+    );
+  }
   if (copyBack) {
     const blocks = (geo.h * geo.w) % 4 === 0;
     rec.dispatch(
       ctx.pipeline(S, blocks ? 'to_channels_first4' : 'to_channels_first', { WG }),
       layoutUniforms(geo, geo.h, geo.w),
       S.bind(blocks ? { cl4_in: dx, planar_out4: b.grads.dx } : { cl4_in: dx, planar_out: b.grads.dx }),
-      Math.ceil((geo.n * c * geo.h * geo.w) / ((blocks ? 16 : 1) * WG)),
+      Math.ceil(pixels / ((blocks ? 16 : 1) * WG)),
     );
   }
 }
