@@ -350,7 +350,8 @@ fn conv_grad_pass(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups
 }
 
 // Stage 7: Σ dz·x_tap, the nine taps one after another over the invocation's positions (nine loads
-// and sums at once took SwiftShader over 30 s to compile), from the kept dz.
+// and sums at once took SwiftShader over 30 s to compile here; tap_grad_pass_cl4 sums them side by
+// side, its taps read branch-free, and compiles as fast as the other passes), from the kept dz.
 @compute @workgroup_size(WG)
 fn tap_grad_pass(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
                  @builtin(local_invocation_index) lid: u32) {
@@ -495,8 +496,19 @@ fn weights4(cu: u32, k: u32) -> vec4<f32> {
   return vec4(params[c * 9u + k], params[(c + 1u) * 9u + k], params[(c + 2u) * 9u + k], params[(c + 3u) * 9u + k]);
 }
 
+// x's tap t (0..8, row-major) of output position pos's window for channels 4·cu .. 4·cu + 3, zero in
+// the padding: branch-free (a clamped address, a select), as the first pass reads it.
+fn tap4(pos: vec3<u32>, t: u32, cu: u32, U: u32) -> vec4<f32> {
+  let h = i32(pos.y * p.stride + t / 3u) - 1;
+  let w = i32(pos.z * p.stride + t % 3u) - 1;
+  let ok = (h >= 0) & (h < i32(p.h)) & (w >= 0) & (w < i32(p.w));
+  let at = (pos.x * p.h + u32(clamp(h, 0, i32(p.h) - 1))) * p.w + u32(clamp(w, 0, i32(p.w) - 1));
+  return select(vec4(0.0), x4[at * U + cu], ok);
+}
+
 // tap_grad_pass for NHWC with C % 4 == 0: workgroup w takes channels 4·cu .. 4·cu + 3 (cu = w /
-// chunks) and chunk w mod chunks; the same sums in the same order, four channels at once.
+// chunks) and chunk w mod chunks; the same sums in the same order, four channels at once, the nine
+// taps' sums side by side over one walk (dz loaded once per position, not once per tap).
 @compute @workgroup_size(WG)
 fn tap_grad_pass_cl4(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
                      @builtin(local_invocation_index) lid: u32) {
@@ -504,21 +516,27 @@ fn tap_grad_pass_cl4(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgro
   let cu = cc.x;
   let U = p.c / 4u;
   let dz_at = 3u * p.n * U * p.ho * p.wo;
-  for (var tap = 0u; tap < 9u; tap++) {
-    var a = vec4(0.0);
-    var w = walk_start(cc.y, lid);
-    for (var k = 0u; k < p.per; k++) {
+  var a = array<vec4<f32>, 9>();
+  var w = walk_start(cc.y, lid);
+  for (var k = 0u; k < p.per; k++) {
+    if (w.q < p.count) {
       let pos = w.pos;
-      let h = i32(pos.y * p.stride + tap / 3u) - 1;
-      let x_w = i32(pos.z * p.stride + tap % 3u) - 1;
-      if (w.q < p.count && h >= 0 && h < i32(p.h) && x_w >= 0 && x_w < i32(p.w)) {
-        let dz = saved4[dz_at + ((pos.x * p.ho + pos.y) * p.wo + pos.z) * U + cu];
-        a += dz * x4[((pos.x * p.h + u32(h)) * p.w + u32(x_w)) * U + cu];
-      }
-      w = walk_next(w);
+      let dz = saved4[dz_at + ((pos.x * p.ho + pos.y) * p.wo + pos.z) * U + cu];
+      a[0] += dz * tap4(pos, 0u, cu, U);
+      a[1] += dz * tap4(pos, 1u, cu, U);
+      a[2] += dz * tap4(pos, 2u, cu, U);
+      a[3] += dz * tap4(pos, 3u, cu, U);
+      a[4] += dz * tap4(pos, 4u, cu, U);
+      a[5] += dz * tap4(pos, 5u, cu, U);
+      a[6] += dz * tap4(pos, 6u, cu, U);
+      a[7] += dz * tap4(pos, 7u, cu, U);
+      a[8] += dz * tap4(pos, 8u, cu, U);
     }
+    w = walk_next(w);
+  }
+  for (var tap = 0u; tap < 9u; tap++) {
     for (var j = 0u; j < 4u; j++) {
-      partials[partial_at(tap, 4u * cu + j, cc.y, lid)] = a[j];
+      partials[partial_at(tap, 4u * cu + j, cc.y, lid)] = a[tap][j];
     }
   }
 }

@@ -449,7 +449,7 @@ const TRIPS: Record<string, (u: U, k: U) => number> = {
   'acon_frelu_train:stats_pass_cl4': (u) => freluWalk(u) + loop(4),
   'acon_frelu_train:bn_grad_pass_cl4': (u) => freluWalk(u) + 2 * loop(4),
   'acon_frelu_train:conv_grad_pass_cl4': (u) => freluWalk(u) + loop(4),
-  'acon_frelu_train:tap_grad_pass_cl4': (u) => loop(9) + 9 * (loop(u.per!) + loop(4)),
+  'acon_frelu_train:tap_grad_pass_cl4': (u) => loop(u.per!) + loop(9) + 9 * loop(4),
   'acon_frelu_train:backward_dx_cl4': () => loop(9),
   'acon_frelu_train:backward_dx_cl4_strip': (_, k) => loop(k.STRIP!),
   'acon_frelu_train:finish': (u, k) => loop(u.chunks! * k.WG!),
