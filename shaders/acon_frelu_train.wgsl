@@ -19,9 +19,10 @@
 //   dx1 = dt·g(d),  dx2 = dt·(1 − g(d)),  g(d) = σ(d) + d·σ(d)·σ(−d)
 //   dz  = γ1·ι1·(dx2 − Σdx2/P − ẑ·Σ(dx2·ẑ)/P)      (eval: γ1·ι1·dx2)
 // The first pass of a call keeps each position's window (the conv, x1 and the tap of the pool's
-// maximum) in rows 0..2 of `saved` [5, Q] (Q = N·C·Ho·Wo in the output's layout) for the later ones;
-// stage 6 adds dz and dx1 (rows 3, 4), from which `backward_dx` gathers dx per input element: the
-// conv's adjoint (9 taps) and dx1 at the window's centre (s = 1) or its first maximum (s = 2).
+// maximum; at stride 1 the conv alone) in rows 0..2 of `saved` [5, Q] (Q = N·C·Ho·Wo in the output's
+// layout) for the later ones; stage 6 adds dz and dx1 (rows 3, 4), from which `backward_dx` gathers
+// dx per input element: the conv's adjoint (9 taps) and dx1 at the window's centre (s = 1) or its
+// first maximum (s = 2).
 // A workgroup takes one channel and one chunk of `per`·WG positions (position q = chunk·per·WG +
 // k·WG + lid, k < per); each invocation sums in a register and stores its partial sum; `finish` adds
 // a channel's chunks·WG partial sums in order. The training forward's y is the eval kernel (acon_frelu.wgsl) on
@@ -160,17 +161,23 @@ fn window(c: u32, pos: vec3<u32>) -> Window {
 
 // The window of output position pos (o: its index on the output grid): from x in the call's first
 // pass (FIRST), which keeps it in rows 0..2 of `saved` (conv, x1, tap), and from there in the later
-// passes: three loads instead of nine taps (the same bits either way).
+// passes: three loads instead of nine taps (the same bits either way). At stride 1 only the conv is
+// kept: x1 is x at the window's centre, and its tap is 4.
 fn site(c: u32, pos: vec3<u32>, o: u32) -> Window {
   let q_all = p.n * p.c * p.ho * p.wo;
   if (FIRST) {
     let win = window(c, pos);
     saved[o] = win.conv;
-    saved[q_all + o] = win.x1;
-    saved[2u * q_all + o] = f32(win.tap);
+    if (POOL) {
+      saved[q_all + o] = win.x1;
+      saved[2u * q_all + o] = f32(win.tap);
+    }
     return win;
   }
-  return Window(saved[o], saved[q_all + o], u32(saved[2u * q_all + o]));
+  if (POOL) {
+    return Window(saved[o], saved[q_all + o], u32(saved[2u * q_all + o]));
+  }
+  return Window(saved[o], x[index4(pos.x, c, pos.y, pos.z, p.h, p.w)], 4u);
 }
 
 // (mean, 1/√(var + ε)) of batch norm `which` (0: BN1, 1: BN2) on channel c: the batch's from rows
@@ -686,12 +693,17 @@ struct Window4 {
 }
 
 // window() for four channels (acon_frelu.wgsl's forward_eval_cl4 walk), o4 the output's vec4 index;
-// in the call's first pass it computes and keeps the window, later ones read it back.
+// in the call's first pass it computes and keeps the window, later ones read it back. At stride 1
+// only the conv is kept: x1 is x at the window's centre, and its tap is 4.
 fn site4(cu: u32, pos: vec3<u32>, o4: u32) -> Window4 {
   let U = p.c / 4u;
   let q4 = p.n * U * p.ho * p.wo;
+  let centre = ((pos.x * p.h + pos.y) * p.w + pos.z) * U + cu;
   if (!FIRST) {
-    return Window4(saved4_rw[o4], saved4_rw[q4 + o4], saved4_rw[2u * q4 + o4]);
+    if (POOL) {
+      return Window4(saved4_rw[o4], saved4_rw[q4 + o4], saved4_rw[2u * q4 + o4]);
+    }
+    return Window4(saved4_rw[o4], x4[centre], vec4(4.0));
   }
   let h0 = i32(pos.y * p.stride) - 1;
   let w0 = i32(pos.z * p.stride) - 1;
@@ -715,14 +727,13 @@ fn site4(cu: u32, pos: vec3<u32>, o4: u32) -> Window4 {
     }
     first = first & !ok;
   }
-  var win = Window4(conv, best, tap);
+  saved4_rw[o4] = conv;
   if (!POOL) {
-    win = Window4(conv, x4[((pos.x * p.h + pos.y) * p.w + pos.z) * U + cu], vec4(4.0));
+    return Window4(conv, x4[centre], vec4(4.0));
   }
-  saved4_rw[o4] = win.conv;
-  saved4_rw[q4 + o4] = win.x1;
-  saved4_rw[2u * q4 + o4] = win.tap;
-  return win;
+  saved4_rw[q4 + o4] = best;
+  saved4_rw[2u * q4 + o4] = tap;
+  return Window4(conv, best, tap);
 }
 
 struct Chain4 {
