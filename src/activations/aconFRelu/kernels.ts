@@ -246,8 +246,9 @@ function trainUniforms(
  * C % 4 == 0: every pass four channels per invocation (the *_cl4 entry points), channels-last. In
  * NCHW the passes run on channels-last copies of x and dy ({@link channelsLast}: 4×4 blocks where
  * the plane's size allows) and dx is copied back: on SwiftShader at [8, 64, 56, 56], training mode,
- * the NCHW backward took 1,416 ms with scalar passes and takes 763 with the copies (NHWC 706), the
- * training forward 616 and 311 (NHWC 303). The sums' order, hence their bounds, is the plan's either way.
+ * the NCHW backward took 1,416 ms with scalar passes and 763 with the copies (NHWC 706), the training
+ * forward 616 and 311 (NHWC 303), before the passes' pipeline constants and dx's strip walk (the
+ * backward now 354 ms, NHWC 338). The sums' order, hence their bounds, is the plan's either way.
  */
 const vec4Channels = (geo: Geometry) => geo.c % 4 === 0;
 
