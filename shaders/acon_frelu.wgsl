@@ -266,6 +266,12 @@ fn forward_eval_strip(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgr
   }
 }
 
+// The scalar kernel's layout and whether x1 is the max pool (stride 2) or the window's centre, as
+// pipeline constants: SwiftShader pays for both sides of a branch on a uniform, here per output.
+override CHANNELS_LAST: bool = false;
+override POOL: bool = false;
+
+// Any layout, stride and shape: one invocation per output element.
 @compute @workgroup_size(WG)
 fn forward_eval(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
                 @builtin(local_invocation_index) lid: u32) {
@@ -279,7 +285,7 @@ fn forward_eval(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) 
   // x's strides: channel, row, column, sample
   var sc: u32;
   var sw: u32;
-  if (p.channels_last != 0u) {
+  if (CHANNELS_LAST) {
     c = i % C;
     let pix = i / C;
     ow = pix % p.wo;
@@ -313,12 +319,14 @@ fn forward_eval(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) 
       let v = select(0.0, x[base + r + u32(clamp(ww, 0, i32(p.w) - 1)) * sw], ok);
       conv += folded_in[u32(kh * 3 + kw) * C + c] * v;
       // PyTorch's max pool: a greater value (or NaN) replaces the best, so the first maximum wins
-      best = select(best, v, ok & (first | (v > best) | (v != v)));
-      first = first & !ok;
+      if (POOL) {
+        best = select(best, v, ok & (first | (v > best) | (v != v)));
+        first = first & !ok;
+      }
     }
   }
   var x1 = best;
-  if (p.stride == 1u) {
+  if (!POOL) {
     x1 = x[base + oh * sh + ow * sw];
   }
   let x2 = folded_in[9u * C + c] * conv + folded_in[10u * C + c];

@@ -127,12 +127,13 @@ function recordEvalPacked(
       : geo.dataFormat === 'NCHW' && stride === 1 && w % 4 === 0
         ? (['forward_eval_strip', S.bind({ x, x4: x, folded_in: folded, y4: y }), nchw.invocations, nchw.rows] as const)
         : (['forward_eval', S.bind({ x, folded_in: folded, y }), n * c * ho * wo, 0] as const);
-  rec.dispatch(
-    ctx.pipeline(S, entry, rows ? { WG, STRIP: rows } : { WG }),
-    uniforms,
-    bindings,
-    Math.ceil(invocations / WG),
-  );
+  const constants: Record<string, number> =
+    entry === 'forward_eval'
+      ? { WG, CHANNELS_LAST: geo.dataFormat === 'NHWC' ? 1 : 0, POOL: stride === 2 ? 1 : 0 }
+      : rows
+        ? { WG, STRIP: rows }
+        : { WG };
+  rec.dispatch(ctx.pipeline(S, entry, constants), uniforms, bindings, Math.ceil(invocations / WG));
 }
 
 /**
