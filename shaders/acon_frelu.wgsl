@@ -21,7 +21,6 @@ struct Params {
   ho: u32,
   wo: u32,
   stride: u32,
-  channels_last: u32,
   eps: f32,
 }
 

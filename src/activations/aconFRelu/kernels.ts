@@ -55,7 +55,7 @@ function packParams(ctx: GpuContext, rec: Recorder, c: number, params: AconFRelu
   const { convFrelu, bn1, bn2 } = params;
   const packed = rec.temp(18 * c * 4);
   const S = ACON_FRELU_SHADER;
-  const u = S.uniforms({ n: 1, c, h: 1, w: 1, ho: 1, wo: 1, stride: 1, channels_last: 0, eps: BN_EPS });
+  const u = S.uniforms({ n: 1, c, h: 1, w: 1, ho: 1, wo: 1, stride: 1, eps: BN_EPS });
   const groups = Math.ceil(c / WG);
   rec.dispatch(
     ctx.pipeline(S, 'pack_conv_bn1', { WG }),
@@ -101,7 +101,6 @@ function recordEvalPacked(
     ho,
     wo,
     stride,
-    channels_last: geo.dataFormat === 'NHWC' ? 1 : 0,
     eps: BN_EPS,
   });
   rec.dispatch(
