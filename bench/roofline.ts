@@ -71,12 +71,11 @@ export function encodeWindowRoofline(
   const nhwc = dataFormat === 'NHWC';
   if (nhwc ? c % 4 !== 0 : w % 8 !== 0)
     throw new RangeError(`the window roofline takes ${nhwc ? 'C % 4 == 0 in NHWC' : 'W % 8 == 0 in NCHW'}`);
-  const columns = nhwc ? n * Math.ceil(w / 4) * (c / 4) : n * c * (w / 8);
-  const strip = frelu.stripRows(ctx.software, h, columns);
+  const grid = frelu.stripGrid(ctx.software, h, nhwc ? n * Math.ceil(w / 4) * (c / 4) : n * c * (w / 8));
   batch.dispatch(
-    ctx.pipeline(WINDOW_SHADER, nhwc ? 'window_strip_cl4' : 'window_strip', { WG: 64, STRIP: strip }),
+    ctx.pipeline(WINDOW_SHADER, nhwc ? 'window_strip_cl4' : 'window_strip', { WG: 64, STRIP: grid.rows }),
     WINDOW_SHADER.uniforms({ n, c, h, w }),
     WINDOW_SHADER.bind(nhwc ? { x4: x, y4: y } : { x, x4: x, y4: y }),
-    Math.ceil((columns * Math.ceil(h / strip)) / 64),
+    Math.ceil(grid.invocations / 64),
   );
 }

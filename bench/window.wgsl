@@ -70,17 +70,13 @@ fn taps_pixels(a: Conv4, k: f32, r: Pixels6) -> Conv4 {
 @compute @workgroup_size(WG)
 fn window_strip_cl4(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
                     @builtin(local_invocation_index) lid: u32) {
-  let i = global_index(wid, nwg, lid);
   let U = p.c / 4u;
-  let Q = (p.w + 3u) / 4u;
-  let strips = (p.h + STRIP - 1u) / STRIP;
-  if (i >= p.n * strips * Q * U) { return; }
-  let cu = i % U;
-  let g = i / U;
-  let ow0 = 4u * (g % Q);
-  let g2 = g / Q;
-  let h0 = STRIP * (g2 % strips);
-  let n = g2 / strips;
+  let at = strip_cl4(global_index(wid, nwg, lid), U);
+  if (!at.ok) { return; }
+  let cu = at.cu;
+  let ow0 = at.ow0;
+  let h0 = at.h0;
+  let n = at.n;
   var above = pixels6(n, h0 - 1u, ow0, cu, U);
   var here = pixels6(n, h0, ow0, cu, U);
   let end = min(h0 + STRIP, p.h);

@@ -162,21 +162,17 @@ fn taps_pixels(a: Conv4, k0: vec4<f32>, k1: vec4<f32>, k2: vec4<f32>, r: Pixels6
 // NHWC at stride 1 with C % 4 == 0: one invocation per four channels of four consecutive pixels (a
 // row's last group may be shorter) of a strip of STRIP rows, walking down: the window's three rows
 // stay in registers and each step reads one new row's six pixels, 6 vec4 loads per sixteen outputs.
-// Invocations take the channel units fastest, then the pixel groups, the strips and the samples.
+// Invocations as frelu_rows.wgsl's strip_cl4 places them.
 @compute @workgroup_size(WG)
 fn forward_eval_cl4_strip(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
                           @builtin(local_invocation_index) lid: u32) {
-  let i = global_index(wid, nwg, lid);
   let U = p.c / 4u;
-  let Q = (p.w + 3u) / 4u;
-  let strips = (p.h + STRIP - 1u) / STRIP;
-  if (i >= p.n * strips * Q * U) { return; }
-  let cu = i % U;
-  let g = i / U;
-  let ow0 = 4u * (g % Q);
-  let g2 = g / Q;
-  let h0 = STRIP * (g2 % strips);
-  let n = g2 / strips;
+  let at = strip_cl4(global_index(wid, nwg, lid), U);
+  if (!at.ok) { return; }
+  let cu = at.cu;
+  let ow0 = at.ow0;
+  let h0 = at.h0;
+  let n = at.n;
   let k00 = folded4[cu];
   let k01 = folded4[U + cu];
   let k02 = folded4[2u * U + cu];

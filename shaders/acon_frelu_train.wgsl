@@ -615,17 +615,13 @@ fn dx_pixel4(k: array<vec4<f32>, 9>, br: vec4<f32>, bm: vec4<f32>, bl: vec4<f32>
 @compute @workgroup_size(WG)
 fn backward_dx_cl4_strip(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
                          @builtin(local_invocation_index) lid: u32) {
-  let i = global_index(wid, nwg, lid);
   let U = p.c / 4u;
-  let Q = (p.w + 3u) / 4u;
-  let strips = (p.h + STRIP - 1u) / STRIP;
-  if (i >= p.n * strips * Q * U) { return; }
-  let cu = i % U;
-  let g = i / U;
-  let w0 = 4u * (g % Q);
-  let g2 = g / Q;
-  let h0 = STRIP * (g2 % strips);
-  let n = g2 / strips;
+  let at = strip_cl4(global_index(wid, nwg, lid), U);
+  if (!at.ok) { return; }
+  let cu = at.cu;
+  let w0 = at.ow0;
+  let h0 = at.h0;
+  let n = at.n;
   let k = array<vec4<f32>, 9>(weights4(cu, 0u), weights4(cu, 1u), weights4(cu, 2u), weights4(cu, 3u), weights4(cu, 4u),
                               weights4(cu, 5u), weights4(cu, 6u), weights4(cu, 7u), weights4(cu, 8u));
   let dx1_at = 4u * p.n * p.h * p.w * U + cu;

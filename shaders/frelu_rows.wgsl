@@ -1,8 +1,28 @@
 // The rows of x that ACON-FReLU's strip walks read, one definition for the fused eval forward
 // (acon_frelu.wgsl) and its window roofline (bench/window.wgsl), so that the roofline walks exactly as
 // the kernel does; the training shader (acon_frelu_train.wgsl) walks dz's rows in the same Pixels6.
-// No bindings of its own: the including shader declares the uniform `p` (with h and w), x
-// (array<f32>) and x4 (array<vec4<f32>>), the same buffer viewed twice.
+// No bindings of its own: the including shader declares the uniform `p` (with n, c, h and w), x
+// (array<f32>) and x4 (array<vec4<f32>>), the same buffer viewed twice, and the override STRIP.
+
+// Where invocation i of an NHWC strip walk (C % 4 == 0: four channels of four pixels of a strip of
+// STRIP rows per invocation) works: its channel unit cu of U, its first column ow0 and row h0, and
+// its sample n; ok is false past the grid. The channel units run fastest, then the pixel groups, the
+// strips and the samples.
+struct StripCl4 {
+  ok: bool,
+  cu: u32,
+  ow0: u32,
+  h0: u32,
+  n: u32,
+}
+
+fn strip_cl4(i: u32, U: u32) -> StripCl4 {
+  let Q = (p.w + 3u) / 4u;
+  let strips = (p.h + STRIP - 1u) / STRIP;
+  let g = i / U;
+  let g2 = g / Q;
+  return StripCl4(i < p.n * strips * Q * U, i % U, 4u * (g % Q), STRIP * (g2 % strips), g2 / strips);
+}
 
 // x's pixel (n·H + row, col) of channel unit cu as a vec4 (NHWC, U = C/4 units), zero outside the
 // image (the conv's padding: a zero tap adds an exact zero). Branch-free: the load always runs, from

@@ -35,6 +35,12 @@ export function stripRows(software: boolean, h: number, columns: number): number
   return Math.ceil(h / strips);
 }
 
+/** A strip walk's grid: its rows per strip (stripRows) and its invocations, `columns` per band of strips. */
+export function stripGrid(software: boolean, h: number, columns: number): { rows: number; invocations: number } {
+  const rows = stripRows(software, h, columns);
+  return { rows, invocations: columns * Math.ceil(h / rows) };
+}
+
 /** One side of the output: the conv's and the pool's, ⌊(size + 2 − 3)/s⌋ + 1. */
 export const outSize = (size: number, stride: number): number => Math.floor((size - 1) / stride) + 1;
 
@@ -112,12 +118,8 @@ function recordEvalPacked(
   const S = ACON_FRELU_SHADER;
   // four channels per invocation in NHWC (C % 4 == 0; at stride 1 of four pixels of a strip of rows,
   // sixteen outputs a step); in NCHW at stride 1 with W % 4 == 0 eight columns of a strip of rows
-  const strip = (columns: number) => {
-    const rows = stripRows(ctx.software, h, columns);
-    return { rows, invocations: columns * Math.ceil(h / rows) };
-  };
-  const cl4 = strip(n * Math.ceil(w / 4) * (c / 4));
-  const nchw = strip(n * c * Math.ceil(w / 8));
+  const cl4 = stripGrid(ctx.software, h, n * Math.ceil(w / 4) * (c / 4));
+  const nchw = stripGrid(ctx.software, h, n * c * Math.ceil(w / 8));
   const [entry, bindings, invocations, rows] =
     geo.dataFormat === 'NHWC' && c % 4 === 0
       ? stride === 1
@@ -459,13 +461,12 @@ export function recordAconFReluBackward(
   // dx: at stride 1 with C % 4 == 0 a strip walk (backward_dx_cl4_strip), else a gather per element
   const pixels = geo.n * c * geo.h * geo.w;
   if (cl4 && stride === 1) {
-    const columns = geo.n * Math.ceil(geo.w / 4) * (c / 4);
-    const rows = stripRows(ctx.software, geo.h, columns);
+    const grid = stripGrid(ctx.software, geo.h, geo.n * Math.ceil(geo.w / 4) * (c / 4));
     rec.dispatch(
-      ctx.pipeline(S, 'backward_dx_cl4_strip', { WG, STRIP: rows }),
+      ctx.pipeline(S, 'backward_dx_cl4_strip', { WG, STRIP: grid.rows }),
       u,
       S.bind({ params: packed, saved4: saved, dx4: dx }),
-      Math.ceil((columns * Math.ceil(geo.h / rows)) / WG),
+      Math.ceil(grid.invocations / WG),
     );
   } else {
     rec.dispatch(
