@@ -14,7 +14,10 @@ import type { Kernels } from '../types';
 import type { aconFReluParams } from './params';
 import { WGSL_PRELUDE } from '../../kernels/plan';
 
-/** How the strip walks read x's rows (row10, pixels6): the fused kernel's, and bench/window.wgsl's. */
+/**
+ * The strip walks' shared WGSL (frelu_rows.wgsl: strip_cl4, row10, pixels6), prepended to both
+ * ACON-FReLU shaders and to bench/window.wgsl.
+ */
 export const FRELU_ROWS_WGSL: string = rowsCode;
 export const ACON_FRELU_SHADER = new Shader('acon_frelu', WGSL_PRELUDE + FRELU_ROWS_WGSL + code);
 
