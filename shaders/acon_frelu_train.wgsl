@@ -42,6 +42,9 @@
 override STAGE: u32 = 0u;
 override FIRST: bool = false;
 override POOL: bool = false;
+// The scalar passes' layout (C % 4 != 0; the *_cl4 passes are channels-last by construction): NHWC
+// or NCHW, so that index4 has one side.
+override CHANNELS_LAST: bool = false;
 // Rows per invocation of backward_dx_cl4_strip (the eval forward's stripRows).
 override STRIP: u32 = 8u;
 
@@ -53,7 +56,6 @@ struct Params {
   ho: u32,
   wo: u32,
   stride: u32,
-  channels_last: u32,
   eps: f32,
   momentum: f32,
   count: u32,
@@ -114,7 +116,7 @@ fn param(k: u32, c: u32) -> f32 {
 
 // Element (n, c, h, w) of a [N, C, rows, cols] tensor in the call's data format.
 fn index4(n: u32, c: u32, h: u32, w: u32, rows: u32, cols: u32) -> u32 {
-  if (p.channels_last != 0u) {
+  if (CHANNELS_LAST) {
     return ((n * rows + h) * cols + w) * p.c + c;
   }
   return ((n * p.c + c) * rows + h) * cols + w;
@@ -458,7 +460,7 @@ fn backward_dx(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) n
   var c: u32;
   var h: u32;
   var w: u32;
-  if (p.channels_last != 0u) {
+  if (CHANNELS_LAST) {
     c = i % C;
     let pix = i / C;
     w = pix % p.w;

@@ -231,7 +231,6 @@ function trainUniforms(
     ho,
     wo,
     stride,
-    channels_last: geo.dataFormat === 'NHWC' ? 1 : 0,
     eps: BN_EPS,
     momentum: BN_MOMENTUM,
     count: plan.count,
@@ -256,6 +255,9 @@ function trainUniforms(
  * backward now 354 ms, NHWC 338). The sums' order, hence their bounds, is the plan's either way.
  */
 const vec4Channels = (geo: Geometry) => geo.c % 4 === 0;
+
+/** The scalar passes' CHANNELS_LAST pipeline constant (C % 4 != 0: they run in the call's layout). */
+const channelsLastFlag = (geo: Geometry) => (geo.dataFormat === 'NHWC' ? 1 : 0);
 
 /** The geometry the passes run in: channels-last where they run on copies (see vec4Channels). */
 const passGeometry = (geo: Geometry): Geometry => (vec4Channels(geo) ? { ...geo, dataFormat: 'NHWC' } : geo);
@@ -337,16 +339,16 @@ function recordStage(ctx: GpuContext, rec: Recorder, s: Sums, stage: number) {
             ...(stage >= 4 && { dy: s.dy }),
           };
   // the pass's kind as pipeline constants (see the shader): its stage, whether it is the call's first
-  // (training: stage 0; eval backward: 4), whether x1 is the max pool
-  const constants =
-    stage === 7
-      ? { WG }
-      : {
-          WG,
-          ...(stage !== 6 && { STAGE: stage }),
-          FIRST: stage === (s.training ? 0 : 4) ? 1 : 0,
-          POOL: s.stride === 2 ? 1 : 0,
-        };
+  // (training: stage 0; eval backward: 4), whether x1 is the max pool; the scalar passes' layout
+  const constants = {
+    WG,
+    ...(stage < 7 && {
+      ...(stage !== 6 && { STAGE: stage }),
+      FIRST: stage === (s.training ? 0 : 4) ? 1 : 0,
+      POOL: s.stride === 2 ? 1 : 0,
+    }),
+    ...(!cl4 && { CHANNELS_LAST: channelsLastFlag(s.geo) }),
+  };
   rec.dispatch(ctx.pipeline(S, entry, constants), u, S.bind(bindings), (cl4 ? s.geo.c / 4 : s.geo.c) * s.plan.chunks);
   rec.dispatch(
     ctx.pipeline(S, 'finish', { WG }),
@@ -473,7 +475,11 @@ export function recordAconFReluBackward(
     );
   } else {
     rec.dispatch(
-      ctx.pipeline(S, cl4 ? 'backward_dx_cl4' : 'backward_dx', { WG, POOL: stride === 2 ? 1 : 0 }),
+      ctx.pipeline(S, cl4 ? 'backward_dx_cl4' : 'backward_dx', {
+        WG,
+        POOL: stride === 2 ? 1 : 0,
+        ...(!cl4 && { CHANNELS_LAST: channelsLastFlag(geo) }),
+      }),
       u,
       cl4 ? S.bind({ params: packed, saved4: saved, dx4: dx }) : S.bind({ params: packed, saved_in: saved, dx }),
       Math.ceil(pixels / (cl4 ? 4 * WG : WG)),
