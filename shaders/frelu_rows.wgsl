@@ -73,3 +73,22 @@ fn row10(base: u32, hh: u32, ow0: u32) -> Row10 {
   let after = select(0.0, x[r + min(ow0 + 8u, p.w - 1u)], ok & (ow0 + 8u < p.w));
   return Row10(before, select(vec4(0.0), x4[v], ok), select(vec4(0.0), x4[select(v, v + 1u, two)], ok & two), after);
 }
+
+// x's value at column col of the row that starts at r, its elements sw apart (1 in NCHW, C in NHWC),
+// zero outside the image: branch-free as pixel4.
+fn x_at(r: u32, ok: bool, col: i32, sw: u32) -> f32 {
+  let v = x[r + u32(clamp(col, 0, i32(p.w) - 1)) * sw];
+  return select(0.0, v, ok & (col >= 0) & (col < i32(p.w)));
+}
+
+// Row hh of a channel as row10 returns it, for any W and either layout: ten scalar loads, columns
+// ow0 − 1 .. ow0 + 8 of the row sw·W·hh past base, zeros outside the image.
+fn row10_any(base: u32, hh: u32, ow0: u32, sw: u32) -> Row10 {
+  let ok = hh < p.h;
+  let r = base + min(hh, p.h - 1u) * p.w * sw;
+  let w0 = i32(ow0) - 1;
+  return Row10(x_at(r, ok, w0, sw),
+               vec4(x_at(r, ok, w0 + 1, sw), x_at(r, ok, w0 + 2, sw), x_at(r, ok, w0 + 3, sw), x_at(r, ok, w0 + 4, sw)),
+               vec4(x_at(r, ok, w0 + 5, sw), x_at(r, ok, w0 + 6, sw), x_at(r, ok, w0 + 7, sw), x_at(r, ok, w0 + 8, sw)),
+               x_at(r, ok, w0 + 9, sw));
+}

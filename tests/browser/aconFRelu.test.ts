@@ -97,6 +97,10 @@ const CASES: [Shape4, 1 | 2, boolean][] = [
   [[1, 4, 3, 2], 1, true],
   [[2, 4, 1, 5], 1, false],
   [[1, 4, 41, 6], 1, false],
+  // the other stride-1 cases above run forward_eval_strip_any (NHWC with C % 4 != 0, NCHW with
+  // W % 4 != 0): rows of one to eight columns (W = 1, 2, 5, 6, 9 = 8 + 1, 11 = 8 + 3, 12 = 8 + 4), a
+  // lone row, 41 rows in six strips; and a plane of three 8-column groups with a tail of five, W = 29
+  [[2, 5, 10, 29], 1, false],
 ];
 
 describe('ACON-FReLU eval forward (fused)', () => {

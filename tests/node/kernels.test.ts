@@ -442,6 +442,7 @@ const TRIPS: Record<string, (u: U, k: U) => number> = {
   'acon_frelu:forward_eval_cl4': () => loop(3) + 3 * loop(3),
   'acon_frelu:forward_eval_strip': (_, k) => loop(k.STRIP!),
   'acon_frelu:forward_eval_cl4_strip': (_, k) => loop(k.STRIP!),
+  'acon_frelu:forward_eval_strip_any': (_, k) => loop(k.STRIP!),
   'acon_frelu_train:stats_pass': freluWalk,
   'acon_frelu_train:bn_grad_pass': freluWalk,
   'acon_frelu_train:conv_grad_pass': freluWalk,

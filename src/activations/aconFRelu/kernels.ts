@@ -15,8 +15,8 @@ import type { aconFReluParams } from './params';
 import { WGSL_PRELUDE } from '../../kernels/plan';
 
 /**
- * The strip walks' shared WGSL (frelu_rows.wgsl: strip_cl4, row10, pixels6), prepended to both
- * ACON-FReLU shaders and to bench/window.wgsl.
+ * The strip walks' shared WGSL (frelu_rows.wgsl: strip_cl4, row10, row10_any, pixels6), prepended to
+ * both ACON-FReLU shaders and to bench/window.wgsl.
  */
 export const FRELU_ROWS_WGSL: string = rowsCode;
 export const ACON_FRELU_SHADER = new Shader('acon_frelu', WGSL_PRELUDE + FRELU_ROWS_WGSL + code);
@@ -24,8 +24,9 @@ export const ACON_FRELU_SHADER = new Shader('acon_frelu', WGSL_PRELUDE + FRELU_R
 const WG = 64;
 /**
  * Rows per invocation of the eval forward's strip walks at stride 1 (forward_eval_strip in NCHW,
- * forward_eval_cl4_strip in NHWC), for a plane of h rows and `columns` invocations per band of strips
- * (N·C·⌈W/8⌉ in NCHW, N·⌈W/4⌉·C/4 in NHWC). On a CPU adapter long strips, up to 64 rows (each step
+ * forward_eval_cl4_strip in NHWC, forward_eval_strip_any where neither applies), for a plane of h rows
+ * and `columns` invocations per band of strips (N·C·⌈W/8⌉ in NCHW and for forward_eval_strip_any,
+ * N·⌈W/4⌉·C/4 in NHWC). On a CPU adapter long strips, up to 64 rows (each step
  * reads one row, a strip's first three): SwiftShader at [8, 64, 56, 56], branch-free loads, two runs
  * side by side: NCHW 8 rows 13.0–13.3 ms, 16 rows 12.5–12.8, 32 rows 11.4–11.7, 56 rows 10.4–10.7;
  * NHWC 15.7–16.2, 14.4–14.6, 12.9–13.6, 11.8–13.0. Shorter ones where the grid would otherwise
@@ -119,24 +120,36 @@ function recordEvalPacked(
     Math.ceil(c / WG),
   );
   const S = ACON_FRELU_SHADER;
+  const nhwc = geo.dataFormat === 'NHWC';
   // four channels per invocation in NHWC (C % 4 == 0; at stride 1 of four pixels of a strip of rows,
-  // sixteen outputs a step); in NCHW at stride 1 with W % 4 == 0 eight columns of a strip of rows
+  // sixteen outputs a step); in NCHW at stride 1 with W % 4 == 0 eight columns of a strip of rows;
+  // at stride 1 otherwise one channel of eight columns of a strip of rows, scalar loads
   const cl4 = stripGrid(ctx.software, h, n * Math.ceil(w / 4) * (c / 4));
-  const nchw = stripGrid(ctx.software, h, n * c * Math.ceil(w / 8));
+  const eight = stripGrid(ctx.software, h, n * c * Math.ceil(w / 8));
   const [entry, bindings, invocations, rows] =
-    geo.dataFormat === 'NHWC' && c % 4 === 0
+    nhwc && c % 4 === 0
       ? stride === 1
         ? (['forward_eval_cl4_strip', S.bind({ x4: x, folded4: folded, y4: y }), cl4.invocations, cl4.rows] as const)
         : (['forward_eval_cl4', S.bind({ x4: x, folded4: folded, y4: y }), (n * c * ho * wo) / 4, 0] as const)
-      : geo.dataFormat === 'NCHW' && stride === 1 && w % 4 === 0
-        ? (['forward_eval_strip', S.bind({ x, x4: x, folded_in: folded, y4: y }), nchw.invocations, nchw.rows] as const)
-        : (['forward_eval', S.bind({ x, folded_in: folded, y }), n * c * ho * wo, 0] as const);
+      : stride === 2
+        ? (['forward_eval', S.bind({ x, folded_in: folded, y }), n * c * ho * wo, 0] as const)
+        : !nhwc && w % 4 === 0
+          ? ([
+              'forward_eval_strip',
+              S.bind({ x, x4: x, folded_in: folded, y4: y }),
+              eight.invocations,
+              eight.rows,
+            ] as const)
+          : (['forward_eval_strip_any', S.bind({ x, folded_in: folded, y }), eight.invocations, eight.rows] as const);
+  const layout = { CHANNELS_LAST: nhwc ? 1 : 0 };
   const constants: Record<string, number> =
     entry === 'forward_eval'
-      ? { WG, CHANNELS_LAST: geo.dataFormat === 'NHWC' ? 1 : 0, POOL: stride === 2 ? 1 : 0 }
-      : rows
-        ? { WG, STRIP: rows }
-        : { WG };
+      ? { WG, ...layout, POOL: stride === 2 ? 1 : 0 }
+      : entry === 'forward_eval_strip_any'
+        ? { WG, ...layout, STRIP: rows }
+        : rows
+          ? { WG, STRIP: rows }
+          : { WG };
   rec.dispatch(ctx.pipeline(S, entry, constants), uniforms, bindings, Math.ceil(invocations / WG));
 }
 
@@ -145,8 +158,9 @@ function recordEvalPacked(
  * format): the parameters are packed into one buffer (the shader's `params`), folded per channel (a
  * dispatch of C invocations), then the activation in one pass: four channels per invocation in
  * NHWC when C % 4 == 0 (of four pixels of a strip of rows at stride 1), eight columns of a strip of
- * rows in NCHW at stride 1 when W % 4 == 0 (vec4 loads and stores), one element per invocation
- * otherwise.
+ * rows in NCHW at stride 1 when W % 4 == 0 (vec4 loads and stores), at stride 1 otherwise one channel
+ * of eight columns of a strip of rows (scalar loads), at stride 2 otherwise one element per
+ * invocation.
  */
 export function recordAconFReluEval(
   ctx: GpuContext,
