@@ -1,5 +1,6 @@
 // ACON-FReLU (TFNet's Acon_FReLU), eval mode: both batch norms on their running statistics, so the
-// whole activation is one pass, one invocation per output element [N, C, Ho, Wo] (NCHW or NHWC):
+// whole activation is one pass over the output [N, C, Ho, Wo] (NCHW or NHWC), each invocation
+// walking down a strip of rows of a few outputs (the entry points below say which):
 //   c  = Σ_taps w·x                     the 3×3 depthwise window, padding 1, stride s
 //   x2 = a1·c + b1                      BN1 folded: a1 = γ1/√(rv1 + ε), b1 = β1 + a1·(bias − rm1)
 //   x1 = x at the window's centre (s = 1), or the window's maximum (s = 2: the max pool 3×3 / 2 / 1
@@ -11,8 +12,8 @@
 // bias, running_mean, running_var}, bn2.{…}; pack_conv_bn1 and pack_bn2 write it. A first, tiny dispatch (`fold`, one invocation per
 // channel) writes `folded`: the 9 taps' weights tap-major ([9, C], so four channels' weights of a tap
 // are one vec4), then a1, b1, a2, b2 ([4, C]).
-// The strip walks read x's rows through frelu_rows.wgsl (row10, row10_any, pixels6), prepended to
-// this file.
+// The strip walks read x's rows through frelu_rows.wgsl (row10, row10_any, row9_any, pixels6),
+// prepended to this file.
 
 struct Params {
   n: u32,
@@ -21,7 +22,6 @@ struct Params {
   w: u32,
   ho: u32,
   wo: u32,
-  stride: u32,
   eps: f32,
 }
 
@@ -104,49 +104,6 @@ fn smooth_max4(x1: vec4<f32>, x2: vec4<f32>, a2: vec4<f32>, b2: vec4<f32>) -> ve
   return a2 * (d * s + x2) + b2;
 }
 
-// NHWC with C % 4 == 0: one invocation per output pixel and four consecutive channels (unit cu of
-// C/4), which load as vec4s: one division per four outputs, the folded parameters as vec4s.
-@compute @workgroup_size(WG)
-fn forward_eval_cl4(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
-                    @builtin(local_invocation_index) lid: u32) {
-  let i = global_index(wid, nwg, lid);
-  let U = p.c / 4u;
-  if (i >= p.n * p.ho * p.wo * U) { return; }
-  let cu = i % U;
-  let pix = i / U;
-  let ow = pix % p.wo;
-  let oh = (pix / p.wo) % p.ho;
-  let n = pix / (p.wo * p.ho);
-  let base = n * p.h * p.w * U + cu;
-  let h0 = i32(oh * p.stride) - 1;
-  let w0 = i32(ow * p.stride) - 1;
-  var conv = vec4(0.0);
-  var best = vec4(0.0);
-  var first = true;
-  // branch-free, as the strip walks: each tap loads from a clamped address, and a tap outside the
-  // image adds a zero to the conv and leaves the pool alone
-  for (var kh = 0; kh < 3; kh++) {
-    let hh = h0 + kh;
-    let row_ok = (hh >= 0) & (hh < i32(p.h));
-    let r = u32(clamp(hh, 0, i32(p.h) - 1)) * p.w;
-    for (var kw = 0; kw < 3; kw++) {
-      let ww = w0 + kw;
-      let ok = row_ok & (ww >= 0) & (ww < i32(p.w));
-      let v = select(vec4(0.0), x4[base + (r + u32(clamp(ww, 0, i32(p.w) - 1))) * U], ok);
-      conv += folded4[u32(kh * 3 + kw) * U + cu] * v;
-      // per component, as the scalar kernel: a greater value (or NaN) replaces the best
-      best = select(best, v, vec4(ok) & ((v > best) | (v != v) | vec4(first)));
-      first = first & !ok;
-    }
-  }
-  var x1 = best;
-  if (p.stride == 1u) {
-    x1 = x4[base + (oh * p.w + ow) * U];
-  }
-  let x2 = folded4[9u * U + cu] * conv + folded4[10u * U + cu];
-  y4[i] = smooth_max4(x1, x2, folded4[11u * U + cu], folded4[12u * U + cu]);
-}
-
 // The four outputs' convs plus one row's three taps (weights k0, k1, k2), in the taps' order.
 struct Conv4 {
   c0: vec4<f32>,
@@ -218,8 +175,8 @@ fn taps_hi(conv: vec4<f32>, k: vec3<f32>, r: Row10) -> vec4<f32> {
 // end when W % 8 == 4) of STRIP rows of a plane, walking down the rows: the window's three rows stay
 // in registers and each step reads one new row (two aligned vec4s and their two neighbours), 10
 // values per eight outputs instead of 54, the channel's parameters once per strip. The taps are added
-// in the scalar kernel's order (a padding tap adds an exact zero). Invocations take the column
-// groups fastest, then the strips, then the planes.
+// row by row, left to right, as in every walk here (a padding tap adds an exact zero). Invocations
+// take the column groups fastest, then the strips, then the planes.
 override STRIP: u32 = 8u;
 
 @compute @workgroup_size(WG)
@@ -328,74 +285,94 @@ fn forward_eval_strip_any(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_wo
   }
 }
 
-// The layout of the scalar kernel and of forward_eval_strip_any, and whether x1 is the max pool
-// (stride 2) or the window's centre, as pipeline constants: SwiftShader pays for both sides of a
-// branch on a uniform, here per output.
-override CHANNELS_LAST: bool = false;
-override POOL: bool = false;
+// The conv and the max pool of four stride-2 windows (outputs ow0 .. ow0 + 3) over one row r:
+// conv + k·(the row's three taps) and the pool's running maximum in the taps' order, as PyTorch's
+// max pool keeps it (a greater value or a NaN replaces the best, so the first maximum wins; padding
+// taps, where ok is false, add an exact zero to the conv and leave the pool alone).
+struct Pool4 {
+  conv: vec4<f32>,
+  best: vec4<f32>,
+  first: vec4<bool>,
+}
 
-// Any layout, stride and shape: one invocation per output element. Dispatched at stride 2 where
-// forward_eval_cl4 does not apply; at stride 1 the strip walks are an order of magnitude faster
-// (SwiftShader, [8, 63, 56, 56] NHWC: 188 ms here, 11 in forward_eval_strip_any).
+fn pool_tap(a: Pool4, k: f32, v: vec4<f32>, ok: vec4<bool>) -> Pool4 {
+  return Pool4(a.conv + k * v, select(a.best, v, ok & (a.first | (v > a.best) | (v != v))), a.first & !ok);
+}
+
+fn pool_row(a: Pool4, k: vec3<f32>, r: Row9, ok: array<vec4<bool>, 3>) -> Pool4 {
+  let left = vec4(r.m0.x, r.m0.z, r.m1.x, r.m1.z);
+  let mid = vec4(r.m0.y, r.m0.w, r.m1.y, r.m1.w);
+  let right = vec4(r.m0.z, r.m1.x, r.m1.z, r.last);
+  let row = vec4(r.ok);
+  return pool_tap(pool_tap(pool_tap(a, k.x, left, ok[0] & row), k.y, mid, ok[1] & row), k.z, right, ok[2] & row);
+}
+
+// Stride 2 (the conv's and the max pool's), any C and W, either layout: one invocation per channel
+// of four consecutive output columns (fewer at a row's end) of a strip of STRIP output rows, walking
+// down: an output row's windows read input rows 2·oh − 1 .. 2·oh + 1, so each step loads two new rows
+// (nine scalars each, frelu_rows.wgsl's row9_any) and keeps the third from the step before, 4.5 loads
+// per output instead of nine. Invocations as forward_eval_strip_any places them (over Ho × Wo).
 @compute @workgroup_size(WG)
-fn forward_eval(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
-                @builtin(local_invocation_index) lid: u32) {
+fn forward_eval_strip2_any(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
+                           @builtin(local_invocation_index) lid: u32) {
   let i = global_index(wid, nwg, lid);
   let C = p.c;
-  if (i >= p.n * C * p.ho * p.wo) { return; }
-  var n: u32;
+  let Q = (p.wo + 3u) / 4u;
+  let strips = (p.ho + STRIP - 1u) / STRIP;
+  if (i >= p.n * C * strips * Q) { return; }
   var c: u32;
-  var oh: u32;
-  var ow: u32;
-  // x's strides: channel, row, column, sample
-  var sc: u32;
-  var sw: u32;
+  var ow0: u32;
+  var h0: u32;
+  var n: u32;
   if (CHANNELS_LAST) {
     c = i % C;
-    let pix = i / C;
-    ow = pix % p.wo;
-    oh = (pix / p.wo) % p.ho;
-    n = pix / (p.wo * p.ho);
-    sc = 1u;
-    sw = C;
+    let g = i / C;
+    ow0 = 4u * (g % Q);
+    let g2 = g / Q;
+    h0 = STRIP * (g2 % strips);
+    n = g2 / strips;
   } else {
-    ow = i % p.wo;
-    oh = (i / p.wo) % p.ho;
-    let plane = i / (p.wo * p.ho);
+    ow0 = 4u * (i % Q);
+    let g = i / Q;
+    h0 = STRIP * (g % strips);
+    let plane = g / strips;
     c = plane % C;
     n = plane / C;
-    sc = p.h * p.w;
-    sw = 1u;
   }
-  let sh = sw * p.w;
-  let base = n * C * p.h * p.w + c * sc;
-  let h0 = i32(oh * p.stride) - 1;
-  let w0 = i32(ow * p.stride) - 1;
-  var conv = 0.0;
-  var best = 0.0;
-  var first = true;
-  for (var kh = 0; kh < 3; kh++) {
-    let hh = h0 + kh;
-    let row_ok = (hh >= 0) & (hh < i32(p.h));
-    let r = u32(clamp(hh, 0, i32(p.h) - 1)) * sh;
-    for (var kw = 0; kw < 3; kw++) {
-      let ww = w0 + kw;
-      let ok = row_ok & (ww >= 0) & (ww < i32(p.w));
-      let v = select(0.0, x[base + r + u32(clamp(ww, 0, i32(p.w) - 1)) * sw], ok);
-      conv += folded_in[u32(kh * 3 + kw) * C + c] * v;
-      // PyTorch's max pool: a greater value (or NaN) replaces the best, so the first maximum wins
-      if (POOL) {
-        best = select(best, v, ok & (first | (v > best) | (v != v)));
-        first = first & !ok;
-      }
-    }
+  // x's and y's strides: column, channel
+  let sw = select(1u, C, CHANNELS_LAST);
+  let base = n * C * p.h * p.w + c * select(p.h * p.w, 1u, CHANNELS_LAST);
+  let out = n * C * p.ho * p.wo + c * select(p.ho * p.wo, 1u, CHANNELS_LAST);
+  let k0 = vec3(folded_in[c], folded_in[C + c], folded_in[2u * C + c]);
+  let k1 = vec3(folded_in[3u * C + c], folded_in[4u * C + c], folded_in[5u * C + c]);
+  let k2 = vec3(folded_in[6u * C + c], folded_in[7u * C + c], folded_in[8u * C + c]);
+  let a1 = folded_in[9u * C + c];
+  let b1 = folded_in[10u * C + c];
+  let a2 = vec4(folded_in[11u * C + c]);
+  let b2 = vec4(folded_in[12u * C + c]);
+  // which of the nine columns lie inside the image, as the windows' left, middle and right taps
+  let w0 = 2 * i32(ow0) - 1;
+  let col = vec4(w0, w0 + 2, w0 + 4, w0 + 6);
+  let wide = vec4(i32(p.w));
+  let ok = array((col >= vec4(0)) & (col < wide), col + 1 < wide, col + 2 < wide);
+  // 2·h0 − 1 wraps past the last row when h0 == 0: row9_any reads it as padding
+  var above = row9_any(base, 2u * h0 - 1u, ow0, sw);
+  let end = min(h0 + STRIP, p.ho);
+  let start = Pool4(vec4(0.0), vec4(0.0), vec4(true));
+  for (var oh = h0; oh < end; oh++) {
+    let here = row9_any(base, 2u * oh, ow0, sw);
+    let below = row9_any(base, 2u * oh + 1u, ow0, sw);
+    let win = pool_row(pool_row(pool_row(start, k0, above, ok), k1, here, ok), k2, below, ok);
+    let v = smooth_max4(win.best, a1 * win.conv + b1, a2, b2);
+    let o = out + (oh * p.wo + ow0) * sw;
+    y[o] = v.x;
+    if (ow0 + 1u < p.wo) { y[o + sw] = v.y; }
+    if (ow0 + 2u < p.wo) { y[o + 2u * sw] = v.z; }
+    if (ow0 + 3u < p.wo) { y[o + 3u * sw] = v.w; }
+    above = below;
   }
-  var x1 = best;
-  if (!POOL) {
-    x1 = x[base + oh * sh + ow * sw];
-  }
-  let x2 = folded_in[9u * C + c] * conv + folded_in[10u * C + c];
-  let d = x1 - x2;
-  let t = d * sigmoid(d) + x2;
-  y[i] = folded_in[11u * C + c] * t + folded_in[12u * C + c];
 }
+
+// The layout of forward_eval_strip_any and forward_eval_strip2_any, as a pipeline constant:
+// SwiftShader pays for both sides of a branch on a uniform.
+override CHANNELS_LAST: bool = false;

@@ -690,7 +690,7 @@ struct Window4 {
   tap: vec4<f32>,
 }
 
-// window() for four channels (acon_frelu.wgsl's forward_eval_cl4 walk), o4 the output's vec4 index;
+// window() for four channels (vec4 loads of x, tap by tap), o4 the output's vec4 index;
 // in the call's first pass it computes and keeps the window, later ones read it back. At stride 1
 // only the conv is kept: x1 is x at the window's centre, and its tap is 4.
 fn site4(cu: u32, pos: vec3<u32>, o4: u32) -> Window4 {

@@ -92,3 +92,23 @@ fn row10_any(base: u32, hh: u32, ow0: u32, sw: u32) -> Row10 {
                vec4(x_at(r, ok, w0 + 5, sw), x_at(r, ok, w0 + 6, sw), x_at(r, ok, w0 + 7, sw), x_at(r, ok, w0 + 8, sw)),
                x_at(r, ok, w0 + 9, sw));
 }
+
+// Row hh of a channel as a stride-2 window walk of four outputs (columns ow0 .. ow0 + 3) needs it:
+// the nine columns 2·ow0 − 1 .. 2·ow0 + 7 (m0, m1, then last), any W and either layout as row10_any;
+// ok: whether the row lies inside the image.
+struct Row9 {
+  ok: bool,
+  m0: vec4<f32>,
+  m1: vec4<f32>,
+  last: f32,
+}
+
+fn row9_any(base: u32, hh: u32, ow0: u32, sw: u32) -> Row9 {
+  let ok = hh < p.h;
+  let r = base + min(hh, p.h - 1u) * p.w * sw;
+  let w0 = 2 * i32(ow0) - 1;
+  return Row9(ok,
+              vec4(x_at(r, ok, w0, sw), x_at(r, ok, w0 + 1, sw), x_at(r, ok, w0 + 2, sw), x_at(r, ok, w0 + 3, sw)),
+              vec4(x_at(r, ok, w0 + 4, sw), x_at(r, ok, w0 + 5, sw), x_at(r, ok, w0 + 6, sw), x_at(r, ok, w0 + 7, sw)),
+              x_at(r, ok, w0 + 8, sw));
+}

@@ -65,7 +65,7 @@ function packParams(ctx: GpuContext, rec: Recorder, c: number, params: AconFRelu
   const { convFrelu, bn1, bn2 } = params;
   const packed = rec.temp(18 * c * 4);
   const S = ACON_FRELU_SHADER;
-  const u = S.uniforms({ n: 1, c, h: 1, w: 1, ho: 1, wo: 1, stride: 1, eps: BN_EPS });
+  const u = S.uniforms({ n: 1, c, h: 1, w: 1, ho: 1, wo: 1, eps: BN_EPS });
   const groups = Math.ceil(c / WG);
   rec.dispatch(
     ctx.pipeline(S, 'pack_conv_bn1', { WG }),
@@ -103,16 +103,7 @@ function recordEvalPacked(
   const { n, c, h, w } = geo;
   const [ho, wo] = [outSize(h, stride), outSize(w, stride)];
   const folded = rec.temp(13 * c * 4);
-  const uniforms = ACON_FRELU_SHADER.uniforms({
-    n,
-    c,
-    h,
-    w,
-    ho,
-    wo,
-    stride,
-    eps: BN_EPS,
-  });
+  const uniforms = ACON_FRELU_SHADER.uniforms({ n, c, h, w, ho, wo, eps: BN_EPS });
   rec.dispatch(
     ctx.pipeline(ACON_FRELU_SHADER, 'fold', { WG }),
     uniforms,
@@ -121,35 +112,26 @@ function recordEvalPacked(
   );
   const S = ACON_FRELU_SHADER;
   const nhwc = geo.dataFormat === 'NHWC';
-  // four channels per invocation in NHWC (C % 4 == 0; at stride 1 of four pixels of a strip of rows,
-  // sixteen outputs a step); in NCHW at stride 1 with W % 4 == 0 eight columns of a strip of rows;
-  // at stride 1 otherwise one channel of eight columns of a strip of rows, scalar loads
-  const cl4 = stripGrid(ctx.software, h, n * Math.ceil(w / 4) * (c / 4));
-  const eight = stripGrid(ctx.software, h, n * c * Math.ceil(w / 8));
-  const [entry, bindings, invocations, rows] =
-    nhwc && c % 4 === 0
-      ? stride === 1
-        ? (['forward_eval_cl4_strip', S.bind({ x4: x, folded4: folded, y4: y }), cl4.invocations, cl4.rows] as const)
-        : (['forward_eval_cl4', S.bind({ x4: x, folded4: folded, y4: y }), (n * c * ho * wo) / 4, 0] as const)
-      : stride === 2
-        ? (['forward_eval', S.bind({ x, folded_in: folded, y }), n * c * ho * wo, 0] as const)
+  // every walk takes a strip of rows per invocation. At stride 1: four channels of four pixels in
+  // NHWC with C % 4 == 0 (vec4s), eight columns of a channel in NCHW with W % 4 == 0 (vec4s), else
+  // eight columns of a channel with scalar loads. At stride 2: four output columns of a channel.
+  const [entry, bindings, grid] =
+    stride === 2
+      ? (['forward_eval_strip2_any', S.bind({ x, folded_in: folded, y }), n * c * Math.ceil(wo / 4)] as const)
+      : nhwc && c % 4 === 0
+        ? ([
+            'forward_eval_cl4_strip',
+            S.bind({ x4: x, folded4: folded, y4: y }),
+            n * Math.ceil(w / 4) * (c / 4),
+          ] as const)
         : !nhwc && w % 4 === 0
-          ? ([
-              'forward_eval_strip',
-              S.bind({ x, x4: x, folded_in: folded, y4: y }),
-              eight.invocations,
-              eight.rows,
-            ] as const)
-          : (['forward_eval_strip_any', S.bind({ x, folded_in: folded, y }), eight.invocations, eight.rows] as const);
-  const layout = { CHANNELS_LAST: nhwc ? 1 : 0 };
-  const constants: Record<string, number> =
-    entry === 'forward_eval'
-      ? { WG, ...layout, POOL: stride === 2 ? 1 : 0 }
-      : entry === 'forward_eval_strip_any'
-        ? { WG, ...layout, STRIP: rows }
-        : rows
-          ? { WG, STRIP: rows }
-          : { WG };
+          ? (['forward_eval_strip', S.bind({ x, x4: x, folded_in: folded, y4: y }), n * c * Math.ceil(w / 8)] as const)
+          : (['forward_eval_strip_any', S.bind({ x, folded_in: folded, y }), n * c * Math.ceil(w / 8)] as const);
+  const { rows, invocations } = stripGrid(ctx.software, ho, grid);
+  // the scalar-load walks serve both layouts
+  const constants: Record<string, number> = entry.endsWith('_any')
+    ? { WG, STRIP: rows, CHANNELS_LAST: nhwc ? 1 : 0 }
+    : { WG, STRIP: rows };
   rec.dispatch(ctx.pipeline(S, entry, constants), uniforms, bindings, Math.ceil(invocations / WG));
 }
 
