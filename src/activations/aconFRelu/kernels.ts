@@ -23,11 +23,10 @@ export const ACON_FRELU_SHADER = new Shader('acon_frelu', WGSL_PRELUDE + FRELU_R
 
 const WG = 64;
 /**
- * Rows per invocation of the eval forward's strip walks at stride 1 (forward_eval_strip in NCHW,
- * forward_eval_cl4_strip in NHWC, forward_eval_strip_any where neither applies), for a plane of h rows
- * and `columns` invocations per band of strips (N·C·⌈W/8⌉ in NCHW and for forward_eval_strip_any,
- * N·⌈W/4⌉·C/4 in NHWC). On a CPU adapter long strips, up to 64 rows (each step
- * reads one row, a strip's first three): SwiftShader at [8, 64, 56, 56], branch-free loads, two runs
+ * Output rows per invocation of the strip walks (the eval forward's, the backward's dx), for a plane
+ * of h output rows and `columns` invocations per band of strips (the walk's channels × column groups
+ * × samples). On a CPU adapter long strips, up to 64 rows (each step reads one row at stride 1, two
+ * at stride 2, a strip's first three): SwiftShader at [8, 64, 56, 56], branch-free loads, two runs
  * side by side: NCHW 8 rows 13.0–13.3 ms, 16 rows 12.5–12.8, 32 rows 11.4–11.7, 56 rows 10.4–10.7;
  * NHWC 15.7–16.2, 14.4–14.6, 12.9–13.6, 11.8–13.0. Shorter ones where the grid would otherwise
  * have fewer than 8 workgroups (a batch-1 plane with few channels), so that every core of the CPU
