@@ -550,40 +550,6 @@ fn tap_grad_pass_cl4(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgro
   }
 }
 
-// backward_dx for NHWC with C % 4 == 0: one invocation per pixel and four channels, the same terms
-// in the same order.
-@compute @workgroup_size(WG)
-fn backward_dx_cl4(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
-                   @builtin(local_invocation_index) lid: u32) {
-  let i = global_index(wid, nwg, lid);
-  let U = p.c / 4u;
-  if (i >= p.n * p.h * p.w * U) { return; }
-  let cu = i % U;
-  let pix = i / U;
-  let w = pix % p.w;
-  let h = (pix / p.w) % p.h;
-  let n = pix / (p.w * p.h);
-  let q4 = p.n * U * p.ho * p.wo;
-  let shift = p.stride - 1u;
-  var s = vec4(0.0);
-  for (var k = 0u; k < 9u; k++) {
-    let rh = i32(h) + 1 - i32(k / 3u);
-    let rw = i32(w) + 1 - i32(k % 3u);
-    if (rh < 0 || rw < 0) { continue; }
-    let oh = u32(rh) >> shift;
-    let ow = u32(rw) >> shift;
-    if (((u32(rh) | u32(rw)) & shift) != 0u || oh >= p.ho || ow >= p.wo) { continue; }
-    let o = ((n * p.ho + oh) * p.wo + ow) * U + cu;
-    s += weights4(cu, k) * saved4[3u * q4 + o];
-    if (POOL) {
-      s += select(vec4(0.0), saved4[4u * q4 + o], saved4[2u * q4 + o] == vec4(f32(k)));
-    } else if (k == 4u) {
-      s += saved4[4u * q4 + o];
-    }
-  }
-  dx4[i] = s;
-}
-
 // dz's row hh of sample n as the 3×3 neighbourhoods of four pixels (columns w0 .. w0 + 3) of unit cu
 // need it: the six pixels w0 − 1 .. w0 + 4, zeros outside the grid (hh ≥ H: the row above the first
 // wraps to 2³² − 1). Branch-free as frelu_rows.wgsl's pixels6 (that file, prepended to this one, has
@@ -610,7 +576,8 @@ fn dx_pixel4(k: array<vec4<f32>, 9>, br: vec4<f32>, bm: vec4<f32>, bl: vec4<f32>
            + k[7] * am) + k[8] * al);
 }
 
-// backward_dx_cl4 at stride 1 as the eval forward walks (acon_frelu.wgsl's forward_eval_cl4_strip):
+// backward_dx for C % 4 == 0 at stride 1 as the eval forward walks (acon_frelu.wgsl's
+// forward_eval_cl4_strip):
 // dx is the conv's adjoint, a 3×3 correlation of dz with the flipped weights, so one invocation per
 // four channels of four pixels of a strip of STRIP rows walks down, dz's three rows in registers and
 // one new row of six pixels a step, the weights loaded once: 1.5 loads of dz per pixel instead of 9.
@@ -649,6 +616,95 @@ fn backward_dx_cl4_strip(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_wor
     }
     above = here;
     here = below;
+  }
+}
+
+// What dx at stride 2 needs of one output pixel (row oh, column ow) of unit cu: dz, the pool's kept
+// tap and dx1 (saved rows 3, 2 and 4); ok false outside the output grid (nothing is added then).
+struct Out4 {
+  ok: bool,
+  dz: vec4<f32>,
+  tap: vec4<f32>,
+  dx1: vec4<f32>,
+}
+
+fn out_pixel4(n: u32, oh: u32, ow: u32, cu: u32, U: u32) -> Out4 {
+  let q4 = p.n * U * p.ho * p.wo;
+  let o = ((n * p.ho + min(oh, p.ho - 1u)) * p.wo + min(ow, p.wo - 1u)) * U + cu;
+  return Out4((oh < p.ho) & (ow < p.wo), saved4[3u * q4 + o], saved4[2u * q4 + o], saved4[4u * q4 + o]);
+}
+
+// An output row's three pixels (columns ow0 .. ow0 + 2) as the windows of four input columns
+// 2·ow0 .. 2·ow0 + 3 reach them.
+struct OutRow3 {
+  a: Out4,
+  b: Out4,
+  c: Out4,
+}
+
+fn out_row3(n: u32, oh: u32, ow0: u32, cu: u32, U: u32) -> OutRow3 {
+  return OutRow3(out_pixel4(n, oh, ow0, cu, U), out_pixel4(n, oh, ow0 + 1u, cu, U), out_pixel4(n, oh, ow0 + 2u, cu, U));
+}
+
+// backward_dx's step for tap k (weights wk, four channels) of output pixel o: its conv term, then
+// dx1 where the pool kept tap k; nothing where o lies outside the output grid, as the gather skips it.
+fn dx_tap(s: vec4<f32>, wk: vec4<f32>, k: f32, o: Out4) -> vec4<f32> {
+  let a = s + wk * o.dz;
+  return select(s, a + select(vec4(0.0), o.dx1, o.tap == vec4(k)), o.ok);
+}
+
+// backward_dx for C % 4 == 0 at stride 2 as a strip walk. An input row 2·oh is reached by output row oh alone
+// (kernel row 1), row 2·oh + 1 by rows oh + 1 (kernel row 0) and oh (kernel row 2), and columns the
+// same way, so one invocation per four channels of two output columns of a strip of STRIP output
+// rows walks down and writes the 2 × 4 input pixels under each step's output row: each output pixel's
+// dz, kept tap and dx1 are loaded once (three pixels a row, the row below carried to the next step)
+// instead of once per tap of every input pixel. The terms in backward_dx's order (k ascending).
+@compute @workgroup_size(WG)
+fn backward_dx_cl4_strip2(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
+                          @builtin(local_invocation_index) lid: u32) {
+  let i = global_index(wid, nwg, lid);
+  let U = p.c / 4u;
+  let Q = (p.wo + 1u) / 2u;
+  let strips = (p.ho + STRIP - 1u) / STRIP;
+  if (i >= p.n * strips * Q * U) { return; }
+  let cu = i % U;
+  let g = i / U;
+  let ow0 = 2u * (g % Q);
+  let g2 = g / Q;
+  let h0 = STRIP * (g2 % strips);
+  let n = g2 / strips;
+  let k = array<vec4<f32>, 9>(weights4(cu, 0u), weights4(cu, 1u), weights4(cu, 2u), weights4(cu, 3u), weights4(cu, 4u),
+                              weights4(cu, 5u), weights4(cu, 6u), weights4(cu, 7u), weights4(cu, 8u));
+  let w0 = 2u * ow0;
+  let zero = vec4(0.0);
+  var here = out_row3(n, h0, ow0, cu, U);
+  let end = min(h0 + STRIP, p.ho);
+  for (var oh = h0; oh < end; oh++) {
+    let next = out_row3(n, oh + 1u, ow0, cu, U);
+    // input row 2·oh: kernel row 1 of output row oh; even columns tap 4, odd ones taps 3 and 5
+    let e0 = dx_tap(zero, k[4], 4.0, here.a);
+    let o0 = dx_tap(dx_tap(zero, k[3], 3.0, here.b), k[5], 5.0, here.a);
+    let e1 = dx_tap(zero, k[4], 4.0, here.b);
+    let o1 = dx_tap(dx_tap(zero, k[3], 3.0, here.c), k[5], 5.0, here.b);
+    // input row 2·oh + 1: kernel row 0 of output row oh + 1, then kernel row 2 of row oh
+    let e2 = dx_tap(dx_tap(zero, k[1], 1.0, next.a), k[7], 7.0, here.a);
+    let o2 = dx_tap(dx_tap(dx_tap(dx_tap(zero, k[0], 0.0, next.b), k[2], 2.0, next.a), k[6], 6.0, here.b), k[8], 8.0, here.a);
+    let e3 = dx_tap(dx_tap(zero, k[1], 1.0, next.b), k[7], 7.0, here.b);
+    let o3 = dx_tap(dx_tap(dx_tap(dx_tap(zero, k[0], 0.0, next.c), k[2], 2.0, next.b), k[6], 6.0, here.c), k[8], 8.0, here.b);
+    let h = 2u * oh;
+    let top = ((n * p.h + h) * p.w + w0) * U + cu;
+    dx4[top] = e0;
+    if (w0 + 1u < p.w) { dx4[top + U] = o0; }
+    if (w0 + 2u < p.w) { dx4[top + 2u * U] = e1; }
+    if (w0 + 3u < p.w) { dx4[top + 3u * U] = o1; }
+    if (h + 1u < p.h) {
+      let low = top + p.w * U;
+      dx4[low] = e2;
+      if (w0 + 1u < p.w) { dx4[low + U] = o2; }
+      if (w0 + 2u < p.w) { dx4[low + 2u * U] = e3; }
+      if (w0 + 3u < p.w) { dx4[low + 3u * U] = o3; }
+    }
+    here = next;
   }
 }
 

@@ -155,6 +155,10 @@ const TRAIN_CASES: [Shape4, 1 | 2, boolean][] = [
   [[2, 8, 9, 11], 1, true],
   [[4, 4, 36, 36], 2, false],
   [[2, 4, 40, 40], 1, false],
+  // dx's stride-2 walk (C % 4 == 0): odd H and W (an input row and column past the last window's
+  // centre) with ties; W ≡ 2 mod 4 (a last group of one output column)
+  [[2, 8, 9, 11], 2, true],
+  [[1, 4, 10, 6], 2, false],
 ];
 
 describe('ACON-FReLU training forward and backward (fused)', () => {

@@ -458,26 +458,26 @@ export function recordAconFReluBackward(
   // NCHW on copies: dx channels-last into a temporary, then copied back into the caller's
   const copyBack = cl4 && geo.dataFormat === 'NCHW';
   const dx = copyBack ? rec.temp(geo.n * c * geo.h * geo.w * 4) : b.grads.dx;
-  // dx: at stride 1 with C % 4 == 0 a strip walk (backward_dx_cl4_strip), else a gather per element
+  // dx: with C % 4 == 0 a strip walk (backward_dx_cl4_strip at stride 1: four pixels a step;
+  // backward_dx_cl4_strip2 at stride 2: two output columns a step), else a gather per element
   const pixels = geo.n * c * geo.h * geo.w;
-  if (cl4 && stride === 1) {
-    const grid = stripGrid(ctx.software, geo.h, geo.n * Math.ceil(geo.w / 4) * (c / 4));
+  if (cl4) {
+    const [entry, grid] =
+      stride === 1
+        ? (['backward_dx_cl4_strip', stripGrid(ctx.software, geo.h, geo.n * Math.ceil(geo.w / 4) * (c / 4))] as const)
+        : (['backward_dx_cl4_strip2', stripGrid(ctx.software, ho, geo.n * Math.ceil(wo / 2) * (c / 4))] as const);
     rec.dispatch(
-      ctx.pipeline(S, 'backward_dx_cl4_strip', { WG, STRIP: grid.rows }),
+      ctx.pipeline(S, entry, { WG, STRIP: grid.rows }),
       u,
       S.bind({ params: packed, saved4: saved, dx4: dx }),
       Math.ceil(grid.invocations / WG),
     );
   } else {
     rec.dispatch(
-      ctx.pipeline(S, cl4 ? 'backward_dx_cl4' : 'backward_dx', {
-        WG,
-        POOL: stride === 2 ? 1 : 0,
-        ...(!cl4 && { CHANNELS_LAST: channelsLastFlag(geo) }),
-      }),
+      ctx.pipeline(S, 'backward_dx', { WG, POOL: stride === 2 ? 1 : 0, CHANNELS_LAST: channelsLastFlag(geo) }),
       u,
-      cl4 ? S.bind({ params: packed, saved4: saved, dx4: dx }) : S.bind({ params: packed, saved_in: saved, dx }),
-      Math.ceil(pixels / (cl4 ? 4 * WG : WG)),
+      S.bind({ params: packed, saved_in: saved, dx }),
+      Math.ceil(pixels / WG),
     );
   }
   if (copyBack) {
