@@ -53,18 +53,10 @@ fn window_strip(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) 
   }
 }
 
-struct Conv4 {
-  c0: vec4<f32>,
-  c1: vec4<f32>,
-  c2: vec4<f32>,
-  c3: vec4<f32>,
-}
-
-fn taps_pixels(a: Conv4, k: f32, r: Pixels6) -> Conv4 {
-  let k0 = 0.25 * k;
-  let k1 = 0.5 * k;
-  return Conv4(((a.c0 + k0 * r.v0) + k1 * r.v1) + k0 * r.v2, ((a.c1 + k0 * r.v1) + k1 * r.v2) + k0 * r.v3,
-               ((a.c2 + k0 * r.v2) + k1 * r.v3) + k0 * r.v4, ((a.c3 + k0 * r.v3) + k1 * r.v4) + k0 * r.v5);
+// A row's three taps with the fixed weights k·(1/4, 1/2, 1/4), through the fused kernel's own
+// taps_pixels (frelu_rows.wgsl).
+fn taps_fixed(a: Conv4, k: f32, r: Pixels6) -> Conv4 {
+  return taps_pixels(a, vec4(0.25 * k), vec4(0.5 * k), vec4(0.25 * k), r);
 }
 
 @compute @workgroup_size(WG)
@@ -83,7 +75,7 @@ fn window_strip_cl4(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgrou
   let zero = Conv4(vec4(0.0), vec4(0.0), vec4(0.0), vec4(0.0));
   for (var oh = h0; oh < end; oh++) {
     let below = pixels6(n, oh + 1u, ow0, cu, U);
-    let conv = taps_pixels(taps_pixels(taps_pixels(zero, 0.5, above), 1.0, here), 0.5, below);
+    let conv = taps_fixed(taps_fixed(taps_fixed(zero, 0.5, above), 1.0, here), 0.5, below);
     let o = ((n * p.h + oh) * p.w + ow0) * U + cu;
     y4[o] = conv.c0;
     if (ow0 + 1u < p.w) { y4[o + U] = conv.c1; }

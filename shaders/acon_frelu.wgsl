@@ -104,19 +104,6 @@ fn smooth_max4(x1: vec4<f32>, x2: vec4<f32>, a2: vec4<f32>, b2: vec4<f32>) -> ve
   return a2 * (d * s + x2) + b2;
 }
 
-// The four outputs' convs plus one row's three taps (weights k0, k1, k2), in the taps' order.
-struct Conv4 {
-  c0: vec4<f32>,
-  c1: vec4<f32>,
-  c2: vec4<f32>,
-  c3: vec4<f32>,
-}
-
-fn taps_pixels(a: Conv4, k0: vec4<f32>, k1: vec4<f32>, k2: vec4<f32>, r: Pixels6) -> Conv4 {
-  return Conv4(((a.c0 + k0 * r.v0) + k1 * r.v1) + k2 * r.v2, ((a.c1 + k0 * r.v1) + k1 * r.v2) + k2 * r.v3,
-               ((a.c2 + k0 * r.v2) + k1 * r.v3) + k2 * r.v4, ((a.c3 + k0 * r.v3) + k1 * r.v4) + k2 * r.v5);
-}
-
 // NHWC at stride 1 with C % 4 == 0: one invocation per four channels of four consecutive pixels (a
 // row's last group may be shorter) of a strip of STRIP rows, walking down: the window's three rows
 // stay in registers and each step reads one new row's six pixels, 6 vec4 loads per sixteen outputs.

@@ -619,6 +619,38 @@ fn backward_dx_cl4_strip(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_wor
   }
 }
 
+// At stride 1 with C % 4 == 0, the windows' convs (without the bias) into row 0 of `saved` before
+// the passes, as the eval forward walks (forward_eval_cl4_strip): four channels of four pixels of a
+// strip of STRIP rows per invocation, 1.5 loads of x per output instead of the nine taps a pass that
+// computed them gathered. The taps in site4's order: the same bits. Every pass then reads them back.
+@compute @workgroup_size(WG)
+fn conv_cl4_strip(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
+                  @builtin(local_invocation_index) lid: u32) {
+  let U = p.c / 4u;
+  let at = strip_cl4(global_index(wid, nwg, lid), U);
+  if (!at.ok) { return; }
+  let cu = at.cu;
+  let ow0 = at.ow0;
+  let n = at.n;
+  let k = array<vec4<f32>, 9>(weights4(cu, 0u), weights4(cu, 1u), weights4(cu, 2u), weights4(cu, 3u), weights4(cu, 4u),
+                              weights4(cu, 5u), weights4(cu, 6u), weights4(cu, 7u), weights4(cu, 8u));
+  var above = pixels6(n, at.h0 - 1u, ow0, cu, U);
+  var here = pixels6(n, at.h0, ow0, cu, U);
+  let end = min(at.h0 + STRIP, p.h);
+  let zero = Conv4(vec4(0.0), vec4(0.0), vec4(0.0), vec4(0.0));
+  for (var oh = at.h0; oh < end; oh++) {
+    let below = pixels6(n, oh + 1u, ow0, cu, U);
+    let conv = taps_pixels(taps_pixels(taps_pixels(zero, k[0], k[1], k[2], above), k[3], k[4], k[5], here), k[6], k[7], k[8], below);
+    let o = ((n * p.h + oh) * p.w + ow0) * U + cu;
+    saved4_rw[o] = conv.c0;
+    if (ow0 + 1u < p.w) { saved4_rw[o + U] = conv.c1; }
+    if (ow0 + 2u < p.w) { saved4_rw[o + 2u * U] = conv.c2; }
+    if (ow0 + 3u < p.w) { saved4_rw[o + 3u * U] = conv.c3; }
+    above = here;
+    here = below;
+  }
+}
+
 // What dx at stride 2 needs of one output pixel (row oh, column ow) of unit cu: dz, the pool's kept
 // tap and dx1 (saved rows 3, 2 and 4); ok false outside the output grid (nothing is added then).
 struct Out4 {
@@ -748,7 +780,8 @@ struct Window4 {
 
 // window() for four channels (vec4 loads of x, tap by tap), o4 the output's vec4 index;
 // in the call's first pass it computes and keeps the window, later ones read it back. At stride 1
-// only the conv is kept: x1 is x at the window's centre, and its tap is 4.
+// only the conv is kept, and conv_cl4_strip keeps it ahead of every pass (none is FIRST then): x1 is
+// x at the window's centre, and its tap is 4.
 fn site4(cu: u32, pos: vec3<u32>, o4: u32) -> Window4 {
   let U = p.c / 4u;
   let q4 = p.n * U * p.ho * p.wo;

@@ -1,6 +1,7 @@
 // The rows of x that ACON-FReLU's strip walks read, one definition for the fused eval forward
 // (acon_frelu.wgsl) and its window roofline (bench/window.wgsl), so that the roofline walks exactly as
-// the kernel does; the training shader (acon_frelu_train.wgsl) walks dz's rows in the same Pixels6.
+// the kernel does; the training shader (acon_frelu_train.wgsl) sums the same windows (conv_cl4_strip)
+// and walks dz's rows in the same Pixels6.
 // No bindings of its own: the including shader declares the uniform `p` (with n, c, h and w), x
 // (array<f32>) and x4 (array<vec4<f32>>), the same buffer viewed twice, and the override STRIP.
 
@@ -51,6 +52,20 @@ fn pixels6(n: u32, hh: u32, ow0: u32, cu: u32, U: u32) -> Pixels6 {
   let w0 = i32(ow0) - 1;
   return Pixels6(pixel4(r, ok, w0, cu, U), pixel4(r, ok, w0 + 1, cu, U), pixel4(r, ok, w0 + 2, cu, U),
                  pixel4(r, ok, w0 + 3, cu, U), pixel4(r, ok, w0 + 4, cu, U), pixel4(r, ok, w0 + 5, cu, U));
+}
+
+// The four pixels' convs plus one row's three taps (weights k0, k1, k2, four channels each), in the
+// taps' order: the NHWC walks' window sums (the eval forward's and the training passes' conv).
+struct Conv4 {
+  c0: vec4<f32>,
+  c1: vec4<f32>,
+  c2: vec4<f32>,
+  c3: vec4<f32>,
+}
+
+fn taps_pixels(a: Conv4, k0: vec4<f32>, k1: vec4<f32>, k2: vec4<f32>, r: Pixels6) -> Conv4 {
+  return Conv4(((a.c0 + k0 * r.v0) + k1 * r.v1) + k2 * r.v2, ((a.c1 + k0 * r.v1) + k1 * r.v2) + k2 * r.v3,
+               ((a.c2 + k0 * r.v2) + k1 * r.v3) + k2 * r.v4, ((a.c3 + k0 * r.v3) + k1 * r.v4) + k2 * r.v5);
 }
 
 // Row hh of an NCHW plane as the 3×3 windows of eight outputs (columns ow0 .. ow0 + 7) need it: two

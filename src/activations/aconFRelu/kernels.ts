@@ -304,8 +304,30 @@ interface Sums {
   saved: Binding;
 }
 
-/** Records stage `stage`'s partial pass and finish into sums rows. */
-function recordStage(ctx: GpuContext, rec: Recorder, s: Sums, stage: number) {
+/**
+ * Records stages `from` .. `to` − 1. The first computes each output position's window and keeps it
+ * in `saved` for the others; at stride 1 with C % 4 == 0 a strip walk (conv_cl4_strip) sums the
+ * windows' convs into `saved` ahead of them all instead, the same bits, and every stage reads them:
+ * SwiftShader, [8, 64, 56, 56] NHWC side by side, the training forward 78–83 ms against 129–141
+ * with a first pass gathering nine taps per position.
+ */
+function recordStages(ctx: GpuContext, rec: Recorder, s: Sums, from: number, to: number) {
+  const ahead = vec4Channels(s.geo) && s.stride === 1;
+  if (ahead) {
+    const S = ACON_FRELU_TRAIN_SHADER;
+    const grid = stripGrid(ctx.software, s.geo.h, s.geo.n * Math.ceil(s.geo.w / 4) * (s.geo.c / 4));
+    rec.dispatch(
+      ctx.pipeline(S, 'conv_cl4_strip', { WG, STRIP: grid.rows }),
+      trainUniforms(s.geo, s.stride, s.plan, { terms: 0, row: 0, training: s.training }),
+      S.bind({ x4: s.x, params: s.packed, saved4_rw: s.saved }),
+      Math.ceil(grid.invocations / WG),
+    );
+  }
+  for (let stage = from; stage < to; stage++) recordStage(ctx, rec, s, stage, !ahead && stage === from);
+}
+
+/** Records stage `stage`'s partial pass and finish into sums rows; `first`: it computes the windows. */
+function recordStage(ctx: GpuContext, rec: Recorder, s: Sums, stage: number, first: boolean) {
   const { terms, row } = STAGES[stage]!;
   const cl4 = vec4Channels(s.geo);
   const entry = cl4 ? `${STAGES[stage]!.entry}_cl4` : STAGES[stage]!.entry;
@@ -339,7 +361,7 @@ function recordStage(ctx: GpuContext, rec: Recorder, s: Sums, stage: number) {
     WG,
     ...(stage < 7 && {
       ...(stage !== 6 && { STAGE: stage }),
-      FIRST: stage === (s.training ? 0 : 4) ? 1 : 0,
+      FIRST: first ? 1 : 0,
       POOL: s.stride === 2 ? 1 : 0,
     }),
     ...(!cl4 && { CHANNELS_LAST: channelsLastFlag(s.geo) }),
@@ -385,7 +407,7 @@ export function recordAconFReluTrain(
   const base = sumsOf(rec, passGeometry(geo), stride, true, { x, packed });
   // the windows the first pass keeps (rows conv, x1, tap)
   const s: Sums = { ...base, dy: b.x, saved: rec.temp(3 * c * base.plan.count * 4) };
-  for (let stage = 0; stage < 4; stage++) recordStage(ctx, rec, s, stage);
+  recordStages(ctx, rec, s, 0, 4);
   const batch = rec.temp(18 * c * 4);
   const { bn1, bn2 } = b.params;
   const S = ACON_FRELU_TRAIN_SHADER;
@@ -436,7 +458,7 @@ export function recordAconFReluBackward(
   // the windows (conv, x1, tap), then dz and dx1, per output element
   const saved = rec.temp(5 * c * base.plan.count * 4);
   const s: Sums = { ...base, dy, saved };
-  for (let stage = training ? 0 : 4; stage < 8; stage++) recordStage(ctx, rec, s, stage);
+  recordStages(ctx, rec, s, training ? 0 : 4, 8);
   const S = ACON_FRELU_TRAIN_SHADER;
   const u = trainUniforms(s.geo, stride, s.plan, { terms: 9, row: 9, training });
   const { convFrelu, bn1, bn2 } = b.grads;
