@@ -20,9 +20,11 @@
 //   dz  = γ1·ι1·(dx2 − Σdx2/P − ẑ·Σ(dx2·ẑ)/P)      (eval: γ1·ι1·dx2)
 // The first pass of a call keeps each position's window (the conv, x1 and the tap of the pool's
 // maximum; at stride 1 the conv alone) in rows 0..2 of `saved` [5, Q] (Q = N·C·Ho·Wo in the output's
-// layout) for the later ones; stage 6 adds dz and dx1 (rows 3, 4), from which `backward_dx` gathers
-// dx per input element: the conv's adjoint (9 taps) and dx1 at the window's centre (s = 1) or its
-// first maximum (s = 2).
+// layout) for the later ones; at stride 1 with C % 4 == 0 `conv_cl4_strip` keeps the convs ahead of
+// every pass instead. Stage 6 adds dz and dx1 (rows 3, 4), from which dx follows per input element:
+// the conv's adjoint (9 taps) and dx1 at the window's centre (s = 1) or its first maximum (s = 2),
+// gathered per element (`backward_dx`) or, with C % 4 == 0, walked in strips of rows
+// (`backward_dx_cl4_strip`, `backward_dx_cl4_strip2`).
 // A workgroup takes one channel and one chunk of `per`·WG positions (position q = chunk·per·WG +
 // k·WG + lid, k < per); each invocation sums in a register and stores its partial sum; `finish` adds
 // a channel's chunks·WG partial sums in order. The training forward's y is the eval kernel (acon_frelu.wgsl) on
@@ -35,8 +37,9 @@
 // [8, 64, 56, 56] NHWC, side by side with the uniform branches: the training forward 327 → 181 ms,
 // the backward 778 → 524 (training mode) and 620 → 450 (eval mode).
 
-// The pass's stage (0..6, the table above; the stage passes only), whether it is the call's first
-// (stage 0 in training, 4 in the eval backward: it reads each window from x and keeps it), and
+// The pass's stage (0..6, the table above; the stage passes only), whether it computes the windows
+// (the call's first pass, stage 0 in training or 4 in the eval backward, unless conv_cl4_strip ran
+// ahead: it reads each window from x and keeps it), and
 // whether x1 is the max pool of the window (stride 2) or its centre (stride 1; p.stride says the same
 // for the index arithmetic).
 override STAGE: u32 = 0u;
@@ -45,7 +48,8 @@ override POOL: bool = false;
 // The scalar passes' layout (C % 4 != 0; the *_cl4 passes are channels-last by construction): NHWC
 // or NCHW, so that index4 has one side.
 override CHANNELS_LAST: bool = false;
-// Rows per invocation of backward_dx_cl4_strip (the eval forward's stripRows).
+// Output rows per invocation of the strip walks (conv_cl4_strip, backward_dx_cl4_strip and
+// backward_dx_cl4_strip2; the eval forward's stripRows).
 override STRIP: u32 = 8u;
 
 struct Params {

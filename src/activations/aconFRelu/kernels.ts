@@ -15,8 +15,8 @@ import type { aconFReluParams } from './params';
 import { WGSL_PRELUDE } from '../../kernels/plan';
 
 /**
- * The strip walks' shared WGSL (frelu_rows.wgsl: strip_cl4, row10, row10_any, pixels6), prepended to
- * both ACON-FReLU shaders and to bench/window.wgsl.
+ * The strip walks' shared WGSL (frelu_rows.wgsl: strip_cl4, pixels6, Conv4 and taps_pixels, row10,
+ * row10_any, row9_any), prepended to both ACON-FReLU shaders and to bench/window.wgsl.
  */
 export const FRELU_ROWS_WGSL: string = rowsCode;
 export const ACON_FRELU_SHADER = new Shader('acon_frelu', WGSL_PRELUDE + FRELU_ROWS_WGSL + code);
@@ -137,11 +137,10 @@ function recordEvalPacked(
 /**
  * Records the eval forward of x [N, C, H, W] (geo's data format) into y [N, C, Ho, Wo] (the same
  * format): the parameters are packed into one buffer (the shader's `params`), folded per channel (a
- * dispatch of C invocations), then the activation in one pass: four channels per invocation in
- * NHWC when C % 4 == 0 (of four pixels of a strip of rows at stride 1), eight columns of a strip of
- * rows in NCHW at stride 1 when W % 4 == 0 (vec4 loads and stores), at stride 1 otherwise one channel
- * of eight columns of a strip of rows (scalar loads), at stride 2 otherwise one element per
- * invocation.
+ * dispatch of C invocations), then the activation in one pass, each invocation walking a strip of
+ * rows: at stride 1 four channels of four pixels in NHWC when C % 4 == 0, eight columns in NCHW when
+ * W % 4 == 0 (vec4 loads and stores), otherwise eight columns of one channel (scalar loads); at
+ * stride 2 four output columns of one channel.
  */
 export function recordAconFReluEval(
   ctx: GpuContext,
@@ -355,8 +354,8 @@ function recordStage(ctx: GpuContext, rec: Recorder, s: Sums, stage: number, fir
             saved: s.saved,
             ...(stage >= 4 && { dy: s.dy }),
           };
-  // the pass's kind as pipeline constants (see the shader): its stage, whether it is the call's first
-  // (training: stage 0; eval backward: 4), whether x1 is the max pool; the scalar passes' layout
+  // the pass's kind as pipeline constants (see the shader): its stage, whether it computes the
+  // windows (see recordStages), whether x1 is the max pool; the scalar passes' layout
   const constants = {
     WG,
     ...(stage < 7 && {
@@ -439,7 +438,7 @@ export interface AconFReluGradBuffers {
 /**
  * Records the backward for dy [N, C, Ho, Wo]: in training (batch statistics, recomputed from x as
  * the forward computed them) or eval mode (the running ones). Every per-channel gradient is a sum
- * in a fixed order (deterministic); dx a gather per input element.
+ * in a fixed order (deterministic); dx a strip walk with C % 4 == 0, else a gather per input element.
  */
 export function recordAconFReluBackward(
   ctx: GpuContext,
