@@ -1,4 +1,5 @@
-// The rows of x that ACON-FReLU's strip walks read, one definition for the fused eval forward
+// The rows of x that ACON-FReLU's strip walks read (pixels6, row10, row10_any, row9_any) and the NHWC
+// walks' window sums (Conv4, taps_pixels), one definition for the fused eval forward
 // (acon_frelu.wgsl) and its window roofline (bench/window.wgsl), so that the roofline walks exactly as
 // the kernel does; the training shader (acon_frelu_train.wgsl) sums the same windows (conv_cl4_strip)
 // and walks dz's rows in the same Pixels6.
