@@ -158,6 +158,27 @@ fn taps_hi(conv: vec4<f32>, k: vec3<f32>, r: Row10) -> vec4<f32> {
   return ((conv + k.x * vec4(r.m0.w, r.m1.xyz)) + k.y * r.m1) + k.z * vec4(r.m1.yzw, r.after);
 }
 
+// A channel's folded parameters (`folded`): the taps' weights by kernel row, BN1's a1, b1 and BN2's
+// a2, b2 (as vec4s, for four outputs at a time).
+struct FoldedChannel {
+  k0: vec3<f32>,
+  k1: vec3<f32>,
+  k2: vec3<f32>,
+  a1: f32,
+  b1: f32,
+  a2: vec4<f32>,
+  b2: vec4<f32>,
+}
+
+fn folded_channel(c: u32) -> FoldedChannel {
+  let C = p.c;
+  return FoldedChannel(vec3(folded_in[c], folded_in[C + c], folded_in[2u * C + c]),
+                       vec3(folded_in[3u * C + c], folded_in[4u * C + c], folded_in[5u * C + c]),
+                       vec3(folded_in[6u * C + c], folded_in[7u * C + c], folded_in[8u * C + c]),
+                       folded_in[9u * C + c], folded_in[10u * C + c], vec4(folded_in[11u * C + c]),
+                       vec4(folded_in[12u * C + c]));
+}
+
 // NCHW at stride 1 with W % 4 == 0: one invocation per eight consecutive columns (four at a row's
 // end when W % 8 == 4) of STRIP rows of a plane, walking down the rows: the window's three rows stay
 // in registers and each step reads one new row (two aligned vec4s and their two neighbours), 10
@@ -180,13 +201,7 @@ fn forward_eval_strip(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgr
   let plane = g / strips;
   let c = plane % C;
   let base = plane * p.h * p.w;
-  let k0 = vec3(folded_in[c], folded_in[C + c], folded_in[2u * C + c]);
-  let k1 = vec3(folded_in[3u * C + c], folded_in[4u * C + c], folded_in[5u * C + c]);
-  let k2 = vec3(folded_in[6u * C + c], folded_in[7u * C + c], folded_in[8u * C + c]);
-  let a1 = folded_in[9u * C + c];
-  let b1 = folded_in[10u * C + c];
-  let a2 = vec4(folded_in[11u * C + c]);
-  let b2 = vec4(folded_in[12u * C + c]);
+  let f = folded_channel(c);
   let two = ow0 + 4u < p.w;
   // h0 − 1 wraps past the last row when h0 == 0: row10 reads it as padding
   var above = row10(base, h0 - 1u, ow0);
@@ -194,79 +209,79 @@ fn forward_eval_strip(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgr
   let end = min(h0 + STRIP, p.h);
   for (var oh = h0; oh < end; oh++) {
     let below = row10(base, oh + 1u, ow0);
-    let lo = taps_lo(taps_lo(taps_lo(vec4(0.0), k0, above), k1, here), k2, below);
+    let lo = taps_lo(taps_lo(taps_lo(vec4(0.0), f.k0, above), f.k1, here), f.k2, below);
     let o = (base + oh * p.w + ow0) / 4u;
-    y4[o] = smooth_max4(here.m0, a1 * lo + b1, a2, b2);
+    y4[o] = smooth_max4(here.m0, f.a1 * lo + f.b1, f.a2, f.b2);
     if (two) {
-      let hi = taps_hi(taps_hi(taps_hi(vec4(0.0), k0, above), k1, here), k2, below);
-      y4[o + 1u] = smooth_max4(here.m1, a1 * hi + b1, a2, b2);
+      let hi = taps_hi(taps_hi(taps_hi(vec4(0.0), f.k0, above), f.k1, here), f.k2, below);
+      y4[o + 1u] = smooth_max4(here.m1, f.a1 * hi + f.b1, f.a2, f.b2);
     }
     above = here;
     here = below;
   }
 }
 
+// Where invocation i of a one-channel strip walk works (forward_eval_strip_any, _strip2_any): its
+// channel c, first output column ow0 (groups of `group` columns over `width`) and row h0 (strips of
+// STRIP rows over `height`), and sample n; ok is false past the grid. In NHWC the channels run
+// fastest (neighbouring invocations load neighbouring words), then the column groups, the strips
+// and the samples; in NCHW the column groups, the strips and the planes. sw and base: x's column
+// stride (1 in NCHW, C in NHWC) and the offset of its channel's element (0, 0).
+struct StripAny {
+  ok: bool,
+  c: u32,
+  ow0: u32,
+  h0: u32,
+  n: u32,
+  sw: u32,
+  base: u32,
+}
+
+fn strip_any(i: u32, group: u32, width: u32, height: u32) -> StripAny {
+  let C = p.c;
+  let Q = (width + group - 1u) / group;
+  let strips = (height + STRIP - 1u) / STRIP;
+  let ok = i < p.n * C * strips * Q;
+  let P = p.h * p.w;
+  if (CHANNELS_LAST) {
+    let g = i / C;
+    let g2 = g / Q;
+    let n = g2 / strips;
+    return StripAny(ok, i % C, group * (g % Q), STRIP * (g2 % strips), n, C, n * C * P + i % C);
+  }
+  let g = i / Q;
+  let plane = g / strips;
+  return StripAny(ok, plane % C, group * (i % Q), STRIP * (g % strips), plane / C, 1u, plane * P);
+}
+
 // Stride 1 where the vec4 walks do not apply (NHWC with C % 4 != 0, NCHW with W % 4 != 0): one
 // invocation per channel of eight consecutive columns (fewer at a row's end) of a strip of STRIP
 // rows, walking down as forward_eval_strip does but with scalar loads, ten per row
-// (frelu_rows.wgsl's row10_any), so any C and W. In NHWC the channels run fastest (neighbouring
-// invocations load neighbouring words), then the column groups, the strips and the samples; in NCHW
-// the column groups, the strips and the planes. The same taps, order and activation as the vec4
-// walks.
+// (frelu_rows.wgsl's row10_any), so any C and W; invocations as strip_any places them. The same
+// taps, order and activation as the vec4 walks.
 @compute @workgroup_size(WG)
 fn forward_eval_strip_any(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
                           @builtin(local_invocation_index) lid: u32) {
-  let i = global_index(wid, nwg, lid);
-  let C = p.c;
-  let Q = (p.w + 7u) / 8u;
-  let strips = (p.h + STRIP - 1u) / STRIP;
-  if (i >= p.n * C * strips * Q) { return; }
-  var c: u32;
-  var ow0: u32;
-  var h0: u32;
-  var n: u32;
-  if (CHANNELS_LAST) {
-    c = i % C;
-    let g = i / C;
-    ow0 = 8u * (g % Q);
-    let g2 = g / Q;
-    h0 = STRIP * (g2 % strips);
-    n = g2 / strips;
-  } else {
-    ow0 = 8u * (i % Q);
-    let g = i / Q;
-    h0 = STRIP * (g % strips);
-    let plane = g / strips;
-    c = plane % C;
-    n = plane / C;
-  }
-  // x's strides: column, channel
-  let sw = select(1u, C, CHANNELS_LAST);
-  let base = n * C * p.h * p.w + c * select(p.h * p.w, 1u, CHANNELS_LAST);
-  let k0 = vec3(folded_in[c], folded_in[C + c], folded_in[2u * C + c]);
-  let k1 = vec3(folded_in[3u * C + c], folded_in[4u * C + c], folded_in[5u * C + c]);
-  let k2 = vec3(folded_in[6u * C + c], folded_in[7u * C + c], folded_in[8u * C + c]);
-  let a1 = folded_in[9u * C + c];
-  let b1 = folded_in[10u * C + c];
-  let a2 = vec4(folded_in[11u * C + c]);
-  let b2 = vec4(folded_in[12u * C + c]);
-  // h0 − 1 wraps past the last row when h0 == 0: row10_any reads it as padding
-  var above = row10_any(base, h0 - 1u, ow0, sw);
-  var here = row10_any(base, h0, ow0, sw);
-  let end = min(h0 + STRIP, p.h);
-  for (var oh = h0; oh < end; oh++) {
-    let below = row10_any(base, oh + 1u, ow0, sw);
-    let lo = smooth_max4(here.m0, a1 * taps_lo(taps_lo(taps_lo(vec4(0.0), k0, above), k1, here), k2, below) + b1, a2, b2);
-    let hi = smooth_max4(here.m1, a1 * taps_hi(taps_hi(taps_hi(vec4(0.0), k0, above), k1, here), k2, below) + b1, a2, b2);
-    let o = base + (oh * p.w + ow0) * sw;
+  let at = strip_any(global_index(wid, nwg, lid), 8u, p.w, p.h);
+  if (!at.ok) { return; }
+  let f = folded_channel(at.c);
+  // at.h0 − 1 wraps past the last row when at.h0 == 0: row10_any reads it as padding
+  var above = row10_any(at.base, at.h0 - 1u, at.ow0, at.sw);
+  var here = row10_any(at.base, at.h0, at.ow0, at.sw);
+  let end = min(at.h0 + STRIP, p.h);
+  for (var oh = at.h0; oh < end; oh++) {
+    let below = row10_any(at.base, oh + 1u, at.ow0, at.sw);
+    let lo = smooth_max4(here.m0, f.a1 * taps_lo(taps_lo(taps_lo(vec4(0.0), f.k0, above), f.k1, here), f.k2, below) + f.b1, f.a2, f.b2);
+    let hi = smooth_max4(here.m1, f.a1 * taps_hi(taps_hi(taps_hi(vec4(0.0), f.k0, above), f.k1, here), f.k2, below) + f.b1, f.a2, f.b2);
+    let o = at.base + (oh * p.w + at.ow0) * at.sw;
     y[o] = lo.x;
-    if (ow0 + 1u < p.w) { y[o + sw] = lo.y; }
-    if (ow0 + 2u < p.w) { y[o + 2u * sw] = lo.z; }
-    if (ow0 + 3u < p.w) { y[o + 3u * sw] = lo.w; }
-    if (ow0 + 4u < p.w) { y[o + 4u * sw] = hi.x; }
-    if (ow0 + 5u < p.w) { y[o + 5u * sw] = hi.y; }
-    if (ow0 + 6u < p.w) { y[o + 6u * sw] = hi.z; }
-    if (ow0 + 7u < p.w) { y[o + 7u * sw] = hi.w; }
+    if (at.ow0 + 1u < p.w) { y[o + at.sw] = lo.y; }
+    if (at.ow0 + 2u < p.w) { y[o + 2u * at.sw] = lo.z; }
+    if (at.ow0 + 3u < p.w) { y[o + 3u * at.sw] = lo.w; }
+    if (at.ow0 + 4u < p.w) { y[o + 4u * at.sw] = hi.x; }
+    if (at.ow0 + 5u < p.w) { y[o + 5u * at.sw] = hi.y; }
+    if (at.ow0 + 6u < p.w) { y[o + 6u * at.sw] = hi.z; }
+    if (at.ow0 + 7u < p.w) { y[o + 7u * at.sw] = hi.w; }
     above = here;
     here = below;
   }
@@ -298,64 +313,35 @@ fn pool_row(a: Pool4, k: vec3<f32>, r: Row9, ok: array<vec4<bool>, 3>) -> Pool4 
 // of four consecutive output columns (fewer at a row's end) of a strip of STRIP output rows, walking
 // down: an output row's windows read input rows 2·oh − 1 .. 2·oh + 1, so each step loads two new rows
 // (nine scalars each, frelu_rows.wgsl's row9_any) and keeps the third from the step before, 4.5 loads
-// per output instead of nine. Invocations as forward_eval_strip_any places them (over Ho × Wo).
+// per output instead of nine. Invocations as strip_any places them (over Ho × Wo).
 @compute @workgroup_size(WG)
 fn forward_eval_strip2_any(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
                            @builtin(local_invocation_index) lid: u32) {
-  let i = global_index(wid, nwg, lid);
   let C = p.c;
-  let Q = (p.wo + 3u) / 4u;
-  let strips = (p.ho + STRIP - 1u) / STRIP;
-  if (i >= p.n * C * strips * Q) { return; }
-  var c: u32;
-  var ow0: u32;
-  var h0: u32;
-  var n: u32;
-  if (CHANNELS_LAST) {
-    c = i % C;
-    let g = i / C;
-    ow0 = 4u * (g % Q);
-    let g2 = g / Q;
-    h0 = STRIP * (g2 % strips);
-    n = g2 / strips;
-  } else {
-    ow0 = 4u * (i % Q);
-    let g = i / Q;
-    h0 = STRIP * (g % strips);
-    let plane = g / strips;
-    c = plane % C;
-    n = plane / C;
-  }
-  // x's and y's strides: column, channel
-  let sw = select(1u, C, CHANNELS_LAST);
-  let base = n * C * p.h * p.w + c * select(p.h * p.w, 1u, CHANNELS_LAST);
-  let out = n * C * p.ho * p.wo + c * select(p.ho * p.wo, 1u, CHANNELS_LAST);
-  let k0 = vec3(folded_in[c], folded_in[C + c], folded_in[2u * C + c]);
-  let k1 = vec3(folded_in[3u * C + c], folded_in[4u * C + c], folded_in[5u * C + c]);
-  let k2 = vec3(folded_in[6u * C + c], folded_in[7u * C + c], folded_in[8u * C + c]);
-  let a1 = folded_in[9u * C + c];
-  let b1 = folded_in[10u * C + c];
-  let a2 = vec4(folded_in[11u * C + c]);
-  let b2 = vec4(folded_in[12u * C + c]);
+  let at = strip_any(global_index(wid, nwg, lid), 4u, p.wo, p.ho);
+  if (!at.ok) { return; }
+  // y's channel (x's column stride at.sw is y's too)
+  let out = at.n * C * p.ho * p.wo + at.c * select(p.ho * p.wo, 1u, CHANNELS_LAST);
+  let f = folded_channel(at.c);
   // which of the nine columns lie inside the image, as the windows' left, middle and right taps
-  let w0 = 2 * i32(ow0) - 1;
+  let w0 = 2 * i32(at.ow0) - 1;
   let col = vec4(w0, w0 + 2, w0 + 4, w0 + 6);
   let wide = vec4(i32(p.w));
   let ok = array((col >= vec4(0)) & (col < wide), col + 1 < wide, col + 2 < wide);
-  // 2·h0 − 1 wraps past the last row when h0 == 0: row9_any reads it as padding
-  var above = row9_any(base, 2u * h0 - 1u, ow0, sw);
-  let end = min(h0 + STRIP, p.ho);
+  // 2·at.h0 − 1 wraps past the last row when at.h0 == 0: row9_any reads it as padding
+  var above = row9_any(at.base, 2u * at.h0 - 1u, at.ow0, at.sw);
+  let end = min(at.h0 + STRIP, p.ho);
   let start = Pool4(vec4(0.0), vec4(0.0), vec4(true));
-  for (var oh = h0; oh < end; oh++) {
-    let here = row9_any(base, 2u * oh, ow0, sw);
-    let below = row9_any(base, 2u * oh + 1u, ow0, sw);
-    let win = pool_row(pool_row(pool_row(start, k0, above, ok), k1, here, ok), k2, below, ok);
-    let v = smooth_max4(win.best, a1 * win.conv + b1, a2, b2);
-    let o = out + (oh * p.wo + ow0) * sw;
+  for (var oh = at.h0; oh < end; oh++) {
+    let here = row9_any(at.base, 2u * oh, at.ow0, at.sw);
+    let below = row9_any(at.base, 2u * oh + 1u, at.ow0, at.sw);
+    let win = pool_row(pool_row(pool_row(start, f.k0, above, ok), f.k1, here, ok), f.k2, below, ok);
+    let v = smooth_max4(win.best, f.a1 * win.conv + f.b1, f.a2, f.b2);
+    let o = out + (oh * p.wo + at.ow0) * at.sw;
     y[o] = v.x;
-    if (ow0 + 1u < p.wo) { y[o + sw] = v.y; }
-    if (ow0 + 2u < p.wo) { y[o + 2u * sw] = v.z; }
-    if (ow0 + 3u < p.wo) { y[o + 3u * sw] = v.w; }
+    if (at.ow0 + 1u < p.wo) { y[o + at.sw] = v.y; }
+    if (at.ow0 + 2u < p.wo) { y[o + 2u * at.sw] = v.z; }
+    if (at.ow0 + 3u < p.wo) { y[o + 3u * at.sw] = v.w; }
     above = below;
   }
 }

@@ -509,6 +509,12 @@ fn weights4(cu: u32, k: u32) -> vec4<f32> {
   return vec4(params[c * 9u + k], params[(c + 1u) * 9u + k], params[(c + 2u) * 9u + k], params[(c + 3u) * 9u + k]);
 }
 
+// All nine taps' weights4, loaded once per invocation by the strip walks.
+fn weights9(cu: u32) -> array<vec4<f32>, 9> {
+  return array(weights4(cu, 0u), weights4(cu, 1u), weights4(cu, 2u), weights4(cu, 3u), weights4(cu, 4u),
+               weights4(cu, 5u), weights4(cu, 6u), weights4(cu, 7u), weights4(cu, 8u));
+}
+
 // x's tap t (0..8, row-major) of output position pos's window for channels 4·cu .. 4·cu + 3, zero in
 // the padding: branch-free (a clamped address, a select), as the first pass reads it.
 fn tap4(pos: vec3<u32>, t: u32, cu: u32, U: u32) -> vec4<f32> {
@@ -595,8 +601,7 @@ fn backward_dx_cl4_strip(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_wor
   let w0 = at.ow0;
   let h0 = at.h0;
   let n = at.n;
-  let k = array<vec4<f32>, 9>(weights4(cu, 0u), weights4(cu, 1u), weights4(cu, 2u), weights4(cu, 3u), weights4(cu, 4u),
-                              weights4(cu, 5u), weights4(cu, 6u), weights4(cu, 7u), weights4(cu, 8u));
+  let k = weights9(cu);
   let dx1_at = 4u * p.n * p.h * p.w * U + cu;
   var above = dz_pixels6(n, h0 - 1u, w0, cu, U);
   var here = dz_pixels6(n, h0, w0, cu, U);
@@ -636,8 +641,7 @@ fn conv_cl4_strip(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups
   let cu = at.cu;
   let ow0 = at.ow0;
   let n = at.n;
-  let k = array<vec4<f32>, 9>(weights4(cu, 0u), weights4(cu, 1u), weights4(cu, 2u), weights4(cu, 3u), weights4(cu, 4u),
-                              weights4(cu, 5u), weights4(cu, 6u), weights4(cu, 7u), weights4(cu, 8u));
+  let k = weights9(cu);
   var above = pixels6(n, at.h0 - 1u, ow0, cu, U);
   var here = pixels6(n, at.h0, ow0, cu, U);
   let end = min(at.h0 + STRIP, p.h);
@@ -709,8 +713,7 @@ fn backward_dx_cl4_strip2(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_wo
   let g2 = g / Q;
   let h0 = STRIP * (g2 % strips);
   let n = g2 / strips;
-  let k = array<vec4<f32>, 9>(weights4(cu, 0u), weights4(cu, 1u), weights4(cu, 2u), weights4(cu, 3u), weights4(cu, 4u),
-                              weights4(cu, 5u), weights4(cu, 6u), weights4(cu, 7u), weights4(cu, 8u));
+  let k = weights9(cu);
   let w0 = 2u * ow0;
   let zero = vec4(0.0);
   var here = out_row3(n, h0, ow0, cu, U);
