@@ -241,3 +241,132 @@ describe('ACON-FReLU training forward and backward (fused)', () => {
         for (const b of Object.values(buffers).flatMap((g) => Object.values(g))) b.destroy();
       });
 });
+
+// Non-finite input stays where the reference puts it. The walks load branch-free from clamped
+// addresses (the row above the first reads the last row, a column left of the first reads the
+// first) and select zero for padding, and the training passes reduce per channel: a NaN must make
+// NaN exactly the outputs, gradients and statistics whose reference values are NaN (each window
+// holding it, each channel summing it) and change nothing else, not a bit. NaNs at plane corners
+// (the last row and column: what clamped padding loads would read), inside a plane, in dy of
+// another channel; shapes and layouts that take every walk: NHWC's four-channel walk and NCHW's
+// eight-column walk at stride 1, the one-channel walks of both layouts at strides 1 and 2, and dx's
+// stride-2 walk (NHWC, C % 4 == 0).
+const NAN_CASES: [Shape4, 1 | 2, 'NCHW' | 'NHWC'][] = [
+  [[2, 8, 9, 11], 1, 'NHWC'],
+  [[2, 8, 9, 11], 1, 'NCHW'],
+  [[2, 3, 9, 12], 1, 'NCHW'],
+  [[2, 3, 9, 12], 1, 'NHWC'],
+  [[2, 8, 9, 11], 2, 'NHWC'],
+  [[2, 3, 9, 12], 2, 'NCHW'],
+];
+
+describe('ACON-FReLU with NaN inputs (fused)', () => {
+  for (const [shape, stride, dataFormat] of NAN_CASES)
+    test(`[${shape.join(', ')}] ${dataFormat} stride ${stride}: NaN where the reference has it, every other value unchanged`, async () => {
+      const [N, C, H, W] = shape;
+      const ctx = acon.context;
+      const geo = { n: N, c: C, h: H, w: W, dataFormat };
+      const Q = N * C * outSize(H, stride) * outSize(W, stride);
+      const p = params(C, 41);
+      // x and dy in geo's layout: the element (n, c, h, w)
+      const at = (n: number, c: number, h: number, w: number, hh = H, ww = W) =>
+        dataFormat === 'NHWC' ? ((n * hh + h) * ww + w) * C + c : ((n * C + c) * hh + h) * ww + w;
+      const clean = { x: input(N * C * H * W, 43, false), dy: normal(rng(44), Q) };
+      const x = clean.x.slice();
+      // channels 0 and 1 (and the last where C > 4): the others must stay finite in training too
+      for (const [n, c, h, w] of [
+        [1, 1, H - 1, W - 1],
+        [0, 0, 0, 0],
+        [1, 1, H - 1, 0],
+        [0, 0, 4, 5],
+        ...(C > 4 ? [[0, C - 1, H - 1, W - 1] as const] : []),
+      ] as const)
+        x[at(n, c, h, w)] = NaN;
+      const dy = clean.dy.slice();
+      dy[at(0, 1, 1, 2, outSize(H, stride), outSize(W, stride))] = NaN;
+
+      const usage = GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC;
+      const take = (count: number) => ctx.pool.acquire(count * 4, usage, 'test');
+      /** Every output of the eval forward, both backwards and the training forward, as float32 arrays. */
+      const run = async (xs: Float32Array, dys: Float32Array) => {
+        const buffers = upload(p);
+        const [gx, gdy, gy] = [up(xs), up(dys), take(Q)];
+        const grads = {
+          dx: take(N * C * H * W),
+          convFrelu: { weight: take(9 * C), bias: take(C) },
+          bn1: { weight: take(C), bias: take(C) },
+          bn2: { weight: take(C), bias: take(C) },
+        };
+        const gradList = [
+          grads.dx,
+          grads.convFrelu.weight,
+          grads.convFrelu.bias,
+          grads.bn1.weight,
+          grads.bn1.bias,
+          grads.bn2.weight,
+          grads.bn2.bias,
+        ];
+        const gradOut = gradList.map((b, i) => out(b, [N * C * H * W, 9 * C][i] ?? C));
+        const got: Float32Array[] = [];
+        const read = async (o: { buffer: GPUBuffer; bytes: number }[]) =>
+          got.push(...(await ctx.read(o)).map((b) => new Float32Array(b)));
+        await noGpuErrors(ctx.device, async () => {
+          await ctx.submit((rec) => recordAconFReluEval(ctx, rec, geo, stride, { x: gx, params: buffers, y: gy }));
+          await read([out(gy, Q)]);
+          for (const training of [false, true]) {
+            await ctx.submit((rec) =>
+              recordAconFReluBackward(ctx, rec, geo, stride, training, { x: gx, dy: gdy, params: buffers, grads }),
+            );
+            await read(gradOut);
+          }
+          await ctx.submit((rec) => recordAconFReluTrain(ctx, rec, geo, stride, { x: gx, params: buffers, y: gy }));
+          const { bn1, bn2 } = buffers;
+          await read(
+            [gy, bn1.runningMean, bn1.runningVar, bn2.runningMean, bn2.runningVar].map((b, i) => out(b, i ? C : Q)),
+          );
+        });
+        for (const b of [gx, gdy, gy, ...gradList]) ctx.pool.release(b);
+        for (const b of Object.values(buffers).flatMap((g) => Object.values(g))) b.destroy();
+        return got;
+      };
+      const ref = (training: boolean) => {
+        const g = aconFReluBackwardRef(x, dy, shape, p, { stride, training, dataFormat });
+        return [g.dx, g.convFrelu.weight, g.convFrelu.bias, g.bn1.weight, g.bn1.bias, g.bn2.weight, g.bn2.bias];
+      };
+      const train = aconFReluForwardRef(x, shape, p, { stride, training: true, dataFormat });
+      const want = [
+        aconFReluForwardRef(x, shape, p, { stride, training: false, dataFormat }).y,
+        ...ref(false),
+        ...ref(true),
+        train.y,
+        train.bn1.runningMean,
+        train.bn1.runningVar,
+        train.bn2.runningMean,
+        train.bn2.runningVar,
+      ];
+      const grad = ['dx', 'dweight', 'dbias', 'dγ1', 'dβ1', 'dγ2', 'dβ2'];
+      const what = [
+        'eval y',
+        ...grad.map((n) => `eval ${n}`),
+        ...grad.map((n) => `training ${n}`),
+        'training y',
+        'bn1.running_mean',
+        'bn1.running_var',
+        'bn2.running_mean',
+        'bn2.running_var',
+      ];
+      const [got, base] = [await run(x, dy), await run(clean.x, clean.dy)];
+      let nans = 0;
+      got.forEach((g, k) => {
+        const nan = Array.from(want[k]!, Number.isNaN);
+        nans += nan.filter(Boolean).length;
+        expect(Array.from(g, Number.isNaN), what[k]).toEqual(nan);
+        const changed = Array.from(g, (v, i) => !nan[i] && !Object.is(v, base[k]![i]));
+        expect(changed.indexOf(true), `${what[k]}: a value without NaN in its reference changed`).toBe(-1);
+      });
+      // the NaNs are confined, not everywhere: most outputs are finite
+      const total = got.reduce((s, g) => s + g.length, 0);
+      expect(nans).toBeGreaterThan(0);
+      expect(nans).toBeLessThan(total / 2);
+    });
+});

@@ -6,7 +6,10 @@
  *   x2 = BN1(dwconv3×3(x) + bias)       depthwise (groups = C), padding 1, stride s
  *   x1 = x (s = 1), or the 3×3 max pool of x with stride 2, padding 1 (s = 2)
  *   d  = x1 − x2,  t = d·σ(d) + x2,  y = BN2(t)
- * The output is [N, C, Ho, Wo], Ho = ⌊(H − 1)/s⌋ + 1 (the conv's and the pool's alike).
+ * The output is [N, C, Ho, Wo], Ho = ⌊(H − 1)/s⌋ + 1 (the conv's and the pool's alike). The conv's
+ * padding is zeros that its taps multiply, in the forward (w·0) and in dweight (dc·0): a NaN or an
+ * infinity in w or dc makes NaN there, as PyTorch's unfold (im2col) convolution does; its CPU
+ * default, oneDNN, skips padding taps (a NaN in dc then leaves dweight's padding taps finite).
  *
  * Batch norm as PyTorch's: in training, the batch's statistics over (N, Ho, Wo) with the biased
  * variance normalise, and the running statistics move by momentum 0.1 towards the mean and the
@@ -183,9 +186,11 @@ export function aconFReluForwardRef(
           for (let ki = 0; ki < 3; ki++)
             for (let kj = 0; kj < 3; kj++) {
               const [h, w] = [i * s + ki - 1, j * s + kj - 1];
-              if (h < 0 || h >= H || w < 0 || w >= W) continue;
-              const v = x[at(n, c, h, w)]!;
+              // a padding tap multiplies a zero (NaN where the weight is not finite)
+              const inside = h >= 0 && h < H && w >= 0 && w < W;
+              const v = inside ? x[at(n, c, h, w)]! : 0;
               acc += p.convFrelu.weight[c * 9 + ki * 3 + kj]! * v;
+              if (!inside) continue;
               // PyTorch's max pool (MaxPoolKernel): from −∞ at the window's first element, take
               // each value greater than the best so far, or NaN (so the first largest wins a tie)
               if (bestAt < 0) bestAt = at(n, c, h, w);
@@ -268,7 +273,11 @@ export function aconFReluBackwardRef(
           for (let ki = 0; ki < 3; ki++)
             for (let kj = 0; kj < 3; kj++) {
               const [h, w] = [i * s + ki - 1, j * s + kj - 1];
-              if (h < 0 || h >= H || w < 0 || w >= W) continue;
+              // a padding tap's weight gets dc·0 (NaN where dc is not finite)
+              if (h < 0 || h >= H || w < 0 || w >= W) {
+                dweight[c * 9 + ki * 3 + kj] += dc * 0;
+                continue;
+              }
               const e = at(n, c, h, w);
               dweight[c * 9 + ki * 3 + kj] += dc * x[e]!;
               dx[e] += dc * p.convFrelu.weight[c * 9 + ki * 3 + kj]!;
