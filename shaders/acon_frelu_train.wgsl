@@ -20,10 +20,10 @@
 //   dz  = γ1·ι1·(dx2 − Σdx2/P − ẑ·Σ(dx2·ẑ)/P)      (eval: γ1·ι1·dx2)
 // The first pass of a call keeps each position's window (the conv, x1 and the tap of the pool's
 // maximum; at stride 1 the conv alone) in rows 0..2 of `saved` [5, Q] (Q = N·C·Ho·Wo in the output's
-// layout) for the later ones; at stride 1 with C % 4 == 0 `conv_cl4_strip` keeps the convs ahead of
-// every pass instead. Stage 6 adds dz and dx1 (rows 3, 4), from which dx follows per input element:
-// the conv's adjoint (9 taps) and dx1 at the window's centre (s = 1) or its first maximum (s = 2),
-// gathered per element (`backward_dx`) or, with C % 4 == 0, walked in strips of rows
+// layout) for the later ones; with C % 4 == 0 a strip walk keeps them ahead of every pass instead
+// (`conv_cl4_strip`, `window_cl4_strip2`). Stage 6 adds dz and dx1 (rows 3, 4), from which dx
+// follows per input element: the conv's adjoint (9 taps) and dx1 at the window's centre (s = 1) or
+// its first maximum (s = 2), gathered per element (`backward_dx`) or, with C % 4 == 0, walked in strips of rows
 // (`backward_dx_cl4_strip`, `backward_dx_cl4_strip2`).
 // A workgroup takes one channel and one chunk of `per`·WG positions (position q = chunk·per·WG +
 // k·WG + lid, k < per); each invocation sums in a register and stores its partial sum; `finish` adds
@@ -38,8 +38,8 @@
 // the backward 778 → 524 (training mode) and 620 → 450 (eval mode).
 
 // The pass's stage (0..6, the table above; the stage passes only), whether it computes the windows
-// (the call's first pass, stage 0 in training or 4 in the eval backward, unless conv_cl4_strip ran
-// ahead: it reads each window from x and keeps it), and
+// (the scalar passes' first of a call, stage 0 in training or 4 in the eval backward: it reads each
+// window from x and keeps it; with C % 4 == 0 a strip walk keeps them ahead of the passes), and
 // whether x1 is the max pool of the window (stride 2) or its centre (stride 1; p.stride says the same
 // for the index arithmetic).
 override STAGE: u32 = 0u;
@@ -48,8 +48,8 @@ override POOL: bool = false;
 // The scalar passes' layout (C % 4 != 0; the *_cl4 passes are channels-last by construction): NHWC
 // or NCHW, so that index4 has one side.
 override CHANNELS_LAST: bool = false;
-// Output rows per invocation of the strip walks (conv_cl4_strip, backward_dx_cl4_strip and
-// backward_dx_cl4_strip2; the eval forward's stripRows).
+// Output rows per invocation of the strip walks (conv_cl4_strip, window_cl4_strip2,
+// backward_dx_cl4_strip and backward_dx_cl4_strip2; the eval forward's stripRows).
 override STRIP: u32 = 8u;
 
 struct Params {
@@ -659,6 +659,98 @@ fn conv_cl4_strip(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups
   }
 }
 
+// The stride-2 window of one output pixel of unit cu as site4 sums it, tap by tap: the conv without
+// its bias, the pool's best value and its tap, and whether no tap inside the image came yet.
+struct Pool1 {
+  conv: vec4<f32>,
+  best: vec4<f32>,
+  tap: vec4<f32>,
+  first: bool,
+}
+
+fn pool1_tap(a: Pool1, wk: vec4<f32>, k: f32, v: vec4<f32>, ok: bool) -> Pool1 {
+  let better = vec4(ok) & ((v > a.best) | (v != v) | vec4(a.first));
+  return Pool1(a.conv + wk * v, select(a.best, v, better), select(a.tap, vec4(k), better), a.first & !ok);
+}
+
+// Kernel row kr (weights k[3·kr] .. k[3·kr + 2]) over three pixels of a row, left to right.
+fn pool1_row(a: Pool1, k: array<vec4<f32>, 9>, kr: u32, l: vec4<f32>, m: vec4<f32>, r: vec4<f32>,
+             ok: vec3<bool>) -> Pool1 {
+  let t = 3u * kr;
+  return pool1_tap(pool1_tap(pool1_tap(a, k[t], f32(t), l, ok.x), k[t + 1u], f32(t + 1u), m, ok.y), k[t + 2u], f32(t + 2u), r, ok.z);
+}
+
+// Row hh of sample n as two stride-2 windows (output columns ow0, ow0 + 1) need it: the five pixels
+// of columns w0 .. w0 + 4 (w0 = 2·ow0 − 1), zeros outside the image; ok: the row lies inside.
+struct Row5 {
+  ok: bool,
+  v0: vec4<f32>,
+  v1: vec4<f32>,
+  v2: vec4<f32>,
+  v3: vec4<f32>,
+  v4: vec4<f32>,
+}
+
+fn row5(n: u32, hh: u32, w0: i32, cu: u32, U: u32) -> Row5 {
+  let ok = hh < p.h;
+  let r = n * p.h + min(hh, p.h - 1u);
+  return Row5(ok, pixel4(r, ok, w0, cu, U), pixel4(r, ok, w0 + 1, cu, U), pixel4(r, ok, w0 + 2, cu, U),
+              pixel4(r, ok, w0 + 3, cu, U), pixel4(r, ok, w0 + 4, cu, U));
+}
+
+// At stride 2 with C % 4 == 0, the windows (conv without the bias, the pool's best value and tap)
+// into rows 0..2 of `saved` before the passes, as conv_cl4_strip does at stride 1: four channels of
+// two output columns of a strip of STRIP output rows per invocation, walking down. Output row oh
+// reads input rows 2·oh − 1 .. 2·oh + 1, so each step loads two new rows of five pixels and keeps the
+// third from the step before: 5 loads of x per output instead of nine taps (and nine weights)
+// gathered per position. Placed as backward_dx_cl4_strip2; the taps in site4's order: the same bits.
+@compute @workgroup_size(WG)
+fn window_cl4_strip2(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
+                     @builtin(local_invocation_index) lid: u32) {
+  let i = global_index(wid, nwg, lid);
+  let U = p.c / 4u;
+  let Q = (p.wo + 1u) / 2u;
+  let strips = (p.ho + STRIP - 1u) / STRIP;
+  if (i >= p.n * strips * Q * U) { return; }
+  let cu = i % U;
+  let g = i / U;
+  let ow0 = 2u * (g % Q);
+  let g2 = g / Q;
+  let h0 = STRIP * (g2 % strips);
+  let n = g2 / strips;
+  let k = weights9(cu);
+  // the five columns inside the image (2·ow0 = w0 + 1 always is), the windows' left, middle, right
+  let w0 = 2 * i32(ow0) - 1;
+  let W = i32(p.w);
+  let left = vec3(w0 >= 0, true, w0 + 2 < W);
+  let right = vec3(w0 + 2 < W, w0 + 3 < W, w0 + 4 < W);
+  let q4 = p.n * U * p.ho * p.wo;
+  let start = Pool1(vec4(0.0), vec4(0.0), vec4(4.0), true);
+  // 2·h0 − 1 wraps past the last row when h0 == 0: row5 reads it as padding
+  var above = row5(n, 2u * h0 - 1u, w0, cu, U);
+  let end = min(h0 + STRIP, p.ho);
+  for (var oh = h0; oh < end; oh++) {
+    let here = row5(n, 2u * oh, w0, cu, U);
+    let below = row5(n, 2u * oh + 1u, w0, cu, U);
+    let a = pool1_row(pool1_row(pool1_row(start, k, 0u, above.v0, above.v1, above.v2, left & vec3(above.ok)), k, 1u,
+                                here.v0, here.v1, here.v2, left & vec3(here.ok)), k, 2u,
+                      below.v0, below.v1, below.v2, left & vec3(below.ok));
+    let o = ((n * p.ho + oh) * p.wo + ow0) * U + cu;
+    saved4_rw[o] = a.conv;
+    saved4_rw[q4 + o] = a.best;
+    saved4_rw[2u * q4 + o] = a.tap;
+    if (ow0 + 1u < p.wo) {
+      let b = pool1_row(pool1_row(pool1_row(start, k, 0u, above.v2, above.v3, above.v4, right & vec3(above.ok)), k, 1u,
+                                  here.v2, here.v3, here.v4, right & vec3(here.ok)), k, 2u,
+                        below.v2, below.v3, below.v4, right & vec3(below.ok));
+      saved4_rw[o + U] = b.conv;
+      saved4_rw[q4 + o + U] = b.best;
+      saved4_rw[2u * q4 + o + U] = b.tap;
+    }
+    above = below;
+  }
+}
+
 // What dx at stride 2 needs of one output pixel (row oh, column ow) of unit cu: dz, the pool's kept
 // tap and dx1 (saved rows 3, 2 and 4); ok false outside the output grid (nothing is added then).
 struct Out4 {
@@ -785,49 +877,16 @@ struct Window4 {
   tap: vec4<f32>,
 }
 
-// window() for four channels (vec4 loads of x, tap by tap), o4 the output's vec4 index;
-// in the call's first pass it computes and keeps the window, later ones read it back. At stride 1
-// only the conv is kept, and conv_cl4_strip keeps it ahead of every pass (none is FIRST then): x1 is
-// x at the window's centre, and its tap is 4.
+// window() for four channels, o4 the output's vec4 index: read back from `saved`, where a strip walk
+// ahead of the passes keeps it (conv_cl4_strip at stride 1: the conv alone, x1 is x at the window's
+// centre and its tap 4; window_cl4_strip2 at stride 2: the conv, the pool's best value and tap).
 fn site4(cu: u32, pos: vec3<u32>, o4: u32) -> Window4 {
-  let U = p.c / 4u;
-  let q4 = p.n * U * p.ho * p.wo;
-  let centre = ((pos.x * p.h + pos.y) * p.w + pos.z) * U + cu;
-  if (!FIRST) {
-    if (POOL) {
-      return Window4(saved4_rw[o4], saved4_rw[q4 + o4], saved4_rw[2u * q4 + o4]);
-    }
-    return Window4(saved4_rw[o4], x4[centre], vec4(4.0));
+  if (POOL) {
+    let q4 = p.n * (p.c / 4u) * p.ho * p.wo;
+    return Window4(saved4_rw[o4], saved4_rw[q4 + o4], saved4_rw[2u * q4 + o4]);
   }
-  let h0 = i32(pos.y * p.stride) - 1;
-  let w0 = i32(pos.z * p.stride) - 1;
-  var conv = vec4(0.0);
-  var best = vec4(0.0);
-  var tap = vec4(4.0);
-  var first = true;
-  // branch-free, as acon_frelu.wgsl's forward: each tap loads from a clamped address, and a tap
-  // outside the image adds a zero to the conv and leaves the pool alone
-  for (var k = 0u; k < 9u; k++) {
-    let hh = h0 + i32(k / 3u);
-    let ww = w0 + i32(k % 3u);
-    let ok = (hh >= 0) & (hh < i32(p.h)) & (ww >= 0) & (ww < i32(p.w));
-    let at = (pos.x * p.h + u32(clamp(hh, 0, i32(p.h) - 1))) * p.w + u32(clamp(ww, 0, i32(p.w) - 1));
-    let v = select(vec4(0.0), x4[at * U + cu], ok);
-    conv += weights4(cu, k) * v;
-    if (POOL) {
-      let better = vec4(ok) & ((v > best) | (v != v) | vec4(first));
-      best = select(best, v, better);
-      tap = select(tap, vec4(f32(k)), better);
-    }
-    first = first & !ok;
-  }
-  saved4_rw[o4] = conv;
-  if (!POOL) {
-    return Window4(conv, x4[centre], vec4(4.0));
-  }
-  saved4_rw[q4 + o4] = best;
-  saved4_rw[2u * q4 + o4] = tap;
-  return Window4(conv, best, tap);
+  let centre = ((pos.x * p.h + pos.y) * p.w + pos.z) * (p.c / 4u) + cu;
+  return Window4(saved4_rw[o4], x4[centre], vec4(4.0));
 }
 
 struct Chain4 {

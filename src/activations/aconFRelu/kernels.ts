@@ -304,19 +304,28 @@ interface Sums {
 }
 
 /**
- * Records stages `from` .. `to` − 1. The first computes each output position's window and keeps it
- * in `saved` for the others; at stride 1 with C % 4 == 0 a strip walk (conv_cl4_strip) sums the
- * windows' convs into `saved` ahead of them all instead, the same bits, and every stage reads them:
- * SwiftShader, [8, 64, 56, 56] NHWC side by side, the training forward 78–83 ms against 129–141
- * with a first pass gathering nine taps per position.
+ * Records stages `from` .. `to` − 1. With C % 4 == 0 a strip walk keeps every output position's
+ * window in `saved` ahead of them all (conv_cl4_strip at stride 1: the convs; window_cl4_strip2 at
+ * stride 2: the convs and the pool's best values and taps) and every stage reads it back; the same
+ * bits as a first pass gathering nine taps per position, which the scalar passes (C % 4 != 0) still
+ * are. SwiftShader, [8, 64, 56, 56] NHWC side by side: the training forward at stride 1 78–83 ms
+ * against 129–141, at stride 2 33–36 against 47–54 (NCHW 46–47 against 59–62), the training backward
+ * at stride 2 82–86 against 93–97 (NCHW 101–110 against 123–126).
  */
 function recordStages(ctx: GpuContext, rec: Recorder, s: Sums, from: number, to: number) {
-  const ahead = vec4Channels(s.geo) && s.stride === 1;
+  const ahead = vec4Channels(s.geo);
   if (ahead) {
     const S = ACON_FRELU_TRAIN_SHADER;
-    const grid = stripGrid(ctx.software, s.geo.h, s.geo.n * Math.ceil(s.geo.w / 4) * (s.geo.c / 4));
+    const { n, c, h, w } = s.geo;
+    const [entry, grid] =
+      s.stride === 1
+        ? (['conv_cl4_strip', stripGrid(ctx.software, h, n * Math.ceil(w / 4) * (c / 4))] as const)
+        : ([
+            'window_cl4_strip2',
+            stripGrid(ctx.software, outSize(h, 2), n * Math.ceil(outSize(w, 2) / 2) * (c / 4)),
+          ] as const);
     rec.dispatch(
-      ctx.pipeline(S, 'conv_cl4_strip', { WG, STRIP: grid.rows }),
+      ctx.pipeline(S, entry, { WG, STRIP: grid.rows }),
       trainUniforms(s.geo, s.stride, s.plan, { terms: 0, row: 0, training: s.training }),
       S.bind({ x4: s.x, params: s.packed, saved4_rw: s.saved }),
       Math.ceil(grid.invocations / WG),
@@ -354,14 +363,14 @@ function recordStage(ctx: GpuContext, rec: Recorder, s: Sums, stage: number, fir
             saved: s.saved,
             ...(stage >= 4 && { dy: s.dy }),
           };
-  // the pass's kind as pipeline constants (see the shader): its stage, whether it computes the
-  // windows (see recordStages), whether x1 is the max pool; the scalar passes' layout
+  // the pass's kind as pipeline constants (see the shader): its stage, whether x1 is the max pool;
+  // the scalar passes' layout and whether they compute the windows (see recordStages)
   const constants = {
     WG,
     ...(stage < 7 && {
       ...(stage !== 6 && { STAGE: stage }),
-      FIRST: first ? 1 : 0,
       POOL: s.stride === 2 ? 1 : 0,
+      ...(!cl4 && { FIRST: first ? 1 : 0 }),
     }),
     ...(!cl4 && { CHANNELS_LAST: channelsLastFlag(s.geo) }),
   };
