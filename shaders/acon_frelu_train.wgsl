@@ -211,9 +211,33 @@ struct Chain {
   t: f32,
 }
 
-fn chain(win: Window, zc: f32, c: u32, n1: vec2<f32>) -> Chain {
-  let zhat = zc * n1.y;
-  let x2 = param(1u, c) * zhat + param(2u, c);
+// A channel's constants, loaded once per invocation (as unit4 loads them for the vec4 passes; in the
+// loops each load would be a gather per position): the conv bias, BN1's γ and β, both norms, BN1's
+// γ·ι1 and BN2's γ·ι2, and the backward's batch means (rows 4..7).
+struct Unit {
+  bias: f32,
+  g1: f32,
+  b1: f32,
+  n1: vec2<f32>,
+  n2: vec2<f32>,
+  gi1: f32,
+  gi2: f32,
+  m4: f32,
+  m5: f32,
+  m6: f32,
+  m7: f32,
+}
+
+fn unit(c: u32) -> Unit {
+  let n1 = norm(0u, c);
+  let n2 = norm(1u, c);
+  return Unit(param(0u, c), param(1u, c), param(2u, c), n1, n2, param(1u, c) * n1.y, param(5u, c) * n2.y,
+              batch_mean(4u, c), batch_mean(5u, c), batch_mean(6u, c), batch_mean(7u, c));
+}
+
+fn chain(win: Window, zc: f32, u: Unit) -> Chain {
+  let zhat = zc * u.n1.y;
+  let x2 = u.g1 * zhat + u.b1;
   let d = win.x1 - x2;
   let s = sigmoid_pair(d);
   return Chain(zhat, d, s, d * s.x + x2);
@@ -226,9 +250,9 @@ struct Upstream {
   dx2: f32,
 }
 
-fn upstream(f: Chain, o: u32, c: u32, n2: vec2<f32>) -> Upstream {
-  let that = (f.t - n2.x) * n2.y;
-  let dt = param(5u, c) * n2.y * (dy[o] - batch_mean(4u, c) - that * batch_mean(5u, c));
+fn upstream(f: Chain, o: u32, u: Unit) -> Upstream {
+  let that = (f.t - u.n2.x) * u.n2.y;
+  let dt = u.gi2 * (dy[o] - u.m4 - that * u.m5);
   let g = f.s.x + f.d * f.s.x * f.s.y;
   return Upstream(dt, g, dt * (1.0 - g));
 }
@@ -280,7 +304,7 @@ fn stats_pass(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nw
               @builtin(local_invocation_index) lid: u32) {
   let cc = chunk_of(wid, nwg);
   let c = cc.x;
-  let n1 = norm(0u, c);
+  let u = unit(c);
   let mean2 = sums_in[2u * p.c + c] / f32(p.count);
   var a = 0.0;
   var w = walk_start(cc.y, lid);
@@ -288,12 +312,12 @@ fn stats_pass(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nw
     if (w.q < p.count) {
       let pos = w.pos;
       let win = site(c, pos, index4(pos.x, c, pos.y, pos.z, p.ho, p.wo));
-      let zc = win.conv + param(0u, c) - n1.x;
+      let zc = win.conv + u.bias - u.n1.x;
       if (STAGE < 2u) {
         // stage 0 sums z (n1 is not yet known there), stage 1 (z − μ1)²
-        a += select(zc * zc, win.conv + param(0u, c), STAGE == 0u);
+        a += select(zc * zc, win.conv + u.bias, STAGE == 0u);
       } else {
-        let t = chain(win, zc, c, n1).t;
+        let t = chain(win, zc, u).t;
         a += select((t - mean2) * (t - mean2), t, STAGE == 2u);
       }
     }
@@ -308,8 +332,7 @@ fn bn_grad_pass(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) 
                 @builtin(local_invocation_index) lid: u32) {
   let cc = chunk_of(wid, nwg);
   let c = cc.x;
-  let n1 = norm(0u, c);
-  let n2 = norm(1u, c);
+  let u = unit(c);
   var a0 = 0.0;
   var a1 = 0.0;
   var w = walk_start(cc.y, lid);
@@ -318,14 +341,14 @@ fn bn_grad_pass(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) 
       let pos = w.pos;
       let o = index4(pos.x, c, pos.y, pos.z, p.ho, p.wo);
       let win = site(c, pos, o);
-      let f = chain(win, win.conv + param(0u, c) - n1.x, c, n1);
+      let f = chain(win, win.conv + u.bias - u.n1.x, u);
       if (STAGE == 4u) {
         a0 += dy[o];
-        a1 += dy[o] * ((f.t - n2.x) * n2.y);
+        a1 += dy[o] * ((f.t - u.n2.x) * u.n2.y);
       } else {
-        let u = upstream(f, o, c, n2);
-        a0 += u.dx2;
-        a1 += u.dx2 * f.zhat;
+        let up = upstream(f, o, u);
+        a0 += up.dx2;
+        a1 += up.dx2 * f.zhat;
       }
     }
     w = walk_next(w);
@@ -340,8 +363,7 @@ fn conv_grad_pass(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups
                   @builtin(local_invocation_index) lid: u32) {
   let cc = chunk_of(wid, nwg);
   let c = cc.x;
-  let n1 = norm(0u, c);
-  let n2 = norm(1u, c);
+  let u = unit(c);
   let q_all = p.n * p.c * p.ho * p.wo;
   var a = 0.0;
   var w = walk_start(cc.y, lid);
@@ -350,11 +372,11 @@ fn conv_grad_pass(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups
       let pos = w.pos;
       let o = index4(pos.x, c, pos.y, pos.z, p.ho, p.wo);
       let win = site(c, pos, o);
-      let f = chain(win, win.conv + param(0u, c) - n1.x, c, n1);
-      let u = upstream(f, o, c, n2);
-      let dz = param(1u, c) * n1.y * (u.dx2 - batch_mean(6u, c) - f.zhat * batch_mean(7u, c));
+      let f = chain(win, win.conv + u.bias - u.n1.x, u);
+      let up = upstream(f, o, u);
+      let dz = u.gi1 * (up.dx2 - u.m6 - f.zhat * u.m7);
       saved[3u * q_all + o] = dz;
-      saved[4u * q_all + o] = u.dt * u.g;
+      saved[4u * q_all + o] = up.dt * up.g;
       a += dz;
     }
     w = walk_next(w);
@@ -362,29 +384,45 @@ fn conv_grad_pass(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups
   partials[partial_at(0u, c, cc.y, lid)] = a;
 }
 
-// Stage 7: Σ dz·x_tap, the nine taps one after another over the invocation's positions (nine loads
-// and sums at once took SwiftShader over 30 s to compile here; tap_grad_pass_cl4 sums them side by
-// side, its taps read branch-free, and compiles as fast as the other passes), from the kept dz.
+// x's tap t (0..8, row-major) of output position pos's window in channel c, zero in the padding:
+// branch-free (a clamped address, a select), as tap4 reads four channels.
+fn tap1(pos: vec3<u32>, t: u32, c: u32) -> f32 {
+  let h = i32(pos.y * p.stride + t / 3u) - 1;
+  let w = i32(pos.z * p.stride + t % 3u) - 1;
+  let ok = (h >= 0) & (h < i32(p.h)) & (w >= 0) & (w < i32(p.w));
+  let v = x[index4(pos.x, c, u32(clamp(h, 0, i32(p.h) - 1)), u32(clamp(w, 0, i32(p.w) - 1)), p.h, p.w)];
+  return select(0.0, v, ok);
+}
+
+// Stage 7: Σ dz·x_tap from the kept dz, the nine taps' sums side by side over one walk (dz loaded
+// once per position), its taps read branch-free: a padding tap adds dz·0, as the reference and
+// tap_grad_pass_cl4 have it (with branches, nine sums at once took SwiftShader over 30 s to compile).
 @compute @workgroup_size(WG)
 fn tap_grad_pass(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
                  @builtin(local_invocation_index) lid: u32) {
   let cc = chunk_of(wid, nwg);
   let c = cc.x;
   let dz_at = 3u * p.n * p.c * p.ho * p.wo;
-  for (var tap = 0u; tap < 9u; tap++) {
-    var a = 0.0;
-    var w = walk_start(cc.y, lid);
-    for (var k = 0u; k < p.per; k++) {
+  var a = array<f32, 9>();
+  var w = walk_start(cc.y, lid);
+  for (var k = 0u; k < p.per; k++) {
+    if (w.q < p.count) {
       let pos = w.pos;
-      let h = i32(pos.y * p.stride + tap / 3u) - 1;
-      let x_w = i32(pos.z * p.stride + tap % 3u) - 1;
-      if (w.q < p.count && h >= 0 && h < i32(p.h) && x_w >= 0 && x_w < i32(p.w)) {
-        let dz = saved_in[dz_at + index4(pos.x, c, pos.y, pos.z, p.ho, p.wo)];
-        a += dz * x[index4(pos.x, c, u32(h), u32(x_w), p.h, p.w)];
-      }
-      w = walk_next(w);
+      let dz = saved_in[dz_at + index4(pos.x, c, pos.y, pos.z, p.ho, p.wo)];
+      a[0] += dz * tap1(pos, 0u, c);
+      a[1] += dz * tap1(pos, 1u, c);
+      a[2] += dz * tap1(pos, 2u, c);
+      a[3] += dz * tap1(pos, 3u, c);
+      a[4] += dz * tap1(pos, 4u, c);
+      a[5] += dz * tap1(pos, 5u, c);
+      a[6] += dz * tap1(pos, 6u, c);
+      a[7] += dz * tap1(pos, 7u, c);
+      a[8] += dz * tap1(pos, 8u, c);
     }
-    partials[partial_at(tap, c, cc.y, lid)] = a;
+    w = walk_next(w);
+  }
+  for (var tap = 0u; tap < 9u; tap++) {
+    partials[partial_at(tap, c, cc.y, lid)] = a[tap];
   }
 }
 

@@ -247,8 +247,7 @@ describe('ACON-FReLU training forward and backward (fused)', () => {
 // first) and select zero for padding, and the training passes reduce per channel: a NaN must make
 // NaN exactly the outputs, gradients and statistics whose reference values are NaN (each window
 // holding it, each channel summing it) and change nothing else, not a bit. NaNs at plane corners
-// (the last row and column: what clamped padding loads would read), inside a plane, in dy of
-// another channel; shapes and layouts that take every walk: NHWC's four-channel walk and NCHW's
+// (the last row and column: what clamped padding loads would read), inside a plane, in dy; shapes and layouts that take every walk: NHWC's four-channel walk and NCHW's
 // eight-column walk at stride 1, the one-channel walks of both layouts at strides 1 and 2, and dx's
 // stride-2 walk (NHWC, C % 4 == 0).
 const NAN_CASES: [Shape4, 1 | 2, 'NCHW' | 'NHWC'][] = [
@@ -282,8 +281,13 @@ describe('ACON-FReLU with NaN inputs (fused)', () => {
         ...(C > 4 ? [[0, C - 1, H - 1, W - 1] as const] : []),
       ] as const)
         x[at(n, c, h, w)] = NaN;
+      // dy: inside channel 1's plane, and at the first output of channel 2 (x clean there), whose
+      // window holds padding: in eval mode dz is NaN there alone, and dweight's padding taps get dz·0
       const dy = clean.dy.slice();
-      dy[at(0, 1, 1, 2, outSize(H, stride), outSize(W, stride))] = NaN;
+      const dyAt = (n: number, c: number, h: number, w: number) =>
+        at(n, c, h, w, outSize(H, stride), outSize(W, stride));
+      dy[dyAt(0, 1, 1, 2)] = NaN;
+      dy[dyAt(1, 2, 0, 0)] = NaN;
 
       const usage = GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC;
       const take = (count: number) => ctx.pool.acquire(count * 4, usage, 'test');
@@ -356,17 +360,15 @@ describe('ACON-FReLU with NaN inputs (fused)', () => {
         'bn2.running_var',
       ];
       const [got, base] = [await run(x, dy), await run(clean.x, clean.dy)];
-      let nans = 0;
       got.forEach((g, k) => {
         const nan = Array.from(want[k]!, Number.isNaN);
-        nans += nan.filter(Boolean).length;
         expect(Array.from(g, Number.isNaN), what[k]).toEqual(nan);
         const changed = Array.from(g, (v, i) => !nan[i] && !Object.is(v, base[k]![i]));
         expect(changed.indexOf(true), `${what[k]}: a value without NaN in its reference changed`).toBe(-1);
       });
-      // the NaNs are confined, not everywhere: most outputs are finite
-      const total = got.reduce((s, g) => s + g.length, 0);
-      expect(nans).toBeGreaterThan(0);
-      expect(nans).toBeLessThan(total / 2);
+      // not a vacuous case: the eval forward's NaNs are confined to a few windows
+      const evalNaNs = Array.from(want[0]!, Number.isNaN).filter(Boolean).length;
+      expect(evalNaNs).toBeGreaterThan(0);
+      expect(evalNaNs).toBeLessThan(want[0]!.length / 4);
     });
 });
