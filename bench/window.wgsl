@@ -5,7 +5,8 @@
 // neighbours): y = the sum of the nine taps with fixed weights. No parameters, no batch norm, no max,
 // no σ. window_strip_cl4 does the same in NHWC (C % 4 == 0) with forward_eval_cl4_strip's walk (four
 // pixels of four channels per invocation, one new row of six pixels read per step). The rows are read
-// by the fused kernel's own row10 and pixels6 (shaders/frelu_rows.wgsl, prepended).
+// by the fused kernel's own row10 and pixels6 and summed by its taps_lo, taps_hi and taps_pixels
+// (shaders/frelu_rows.wgsl, prepended).
 
 struct Params {
   n: u32,
@@ -21,12 +22,10 @@ struct Params {
 
 override STRIP: u32 = 8u;
 
-fn taps_lo(conv: vec4<f32>, k: f32, r: Row10) -> vec4<f32> {
-  return ((conv + 0.25 * k * vec4(r.before, r.m0.xyz)) + 0.5 * k * r.m0) + 0.25 * k * vec4(r.m0.yzw, r.m1.x);
-}
-
-fn taps_hi(conv: vec4<f32>, k: f32, r: Row10) -> vec4<f32> {
-  return ((conv + 0.25 * k * vec4(r.m0.w, r.m1.xyz)) + 0.5 * k * r.m1) + 0.25 * k * vec4(r.m1.yzw, r.after);
+// A row's three taps with the fixed weights k·(1/4, 1/2, 1/4), through the fused kernel's own
+// taps_lo and taps_hi (frelu_rows.wgsl).
+fn fixed(k: f32) -> vec3<f32> {
+  return vec3(0.25 * k, 0.5 * k, 0.25 * k);
 }
 
 @compute @workgroup_size(WG)
@@ -46,8 +45,8 @@ fn window_strip(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) 
   for (var oh = h0; oh < end; oh++) {
     let below = row10(base, oh + 1u, ow0);
     let o = (base + oh * p.w + ow0) / 4u;
-    y4[o] = taps_lo(taps_lo(taps_lo(vec4(0.0), 0.5, above), 1.0, here), 0.5, below);
-    y4[o + 1u] = taps_hi(taps_hi(taps_hi(vec4(0.0), 0.5, above), 1.0, here), 0.5, below);
+    y4[o] = taps_lo(taps_lo(taps_lo(vec4(0.0), fixed(0.5), above), fixed(1.0), here), fixed(0.5), below);
+    y4[o + 1u] = taps_hi(taps_hi(taps_hi(vec4(0.0), fixed(0.5), above), fixed(1.0), here), fixed(0.5), below);
     above = here;
     here = below;
   }
@@ -56,7 +55,8 @@ fn window_strip(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) 
 // A row's three taps with the fixed weights k·(1/4, 1/2, 1/4), through the fused kernel's own
 // taps_pixels (frelu_rows.wgsl).
 fn taps_fixed(a: Conv4, k: f32, r: Pixels6) -> Conv4 {
-  return taps_pixels(a, vec4(0.25 * k), vec4(0.5 * k), vec4(0.25 * k), r);
+  let f = fixed(k);
+  return taps_pixels(a, vec4(f.x), vec4(f.y), vec4(f.z), r);
 }
 
 @compute @workgroup_size(WG)

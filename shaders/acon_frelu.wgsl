@@ -148,16 +148,6 @@ fn forward_eval_cl4_strip(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_wo
   }
 }
 
-// conv + k·(a row's three taps) for the first four of the eight outputs (lo) and the last four (hi),
-// in the taps' order.
-fn taps_lo(conv: vec4<f32>, k: vec3<f32>, r: Row10) -> vec4<f32> {
-  return ((conv + k.x * vec4(r.before, r.m0.xyz)) + k.y * r.m0) + k.z * vec4(r.m0.yzw, r.m1.x);
-}
-
-fn taps_hi(conv: vec4<f32>, k: vec3<f32>, r: Row10) -> vec4<f32> {
-  return ((conv + k.x * vec4(r.m0.w, r.m1.xyz)) + k.y * r.m1) + k.z * vec4(r.m1.yzw, r.after);
-}
-
 // A channel's folded parameters (`folded`): the taps' weights by kernel row, BN1's a1, b1 and BN2's
 // a2, b2 (as vec4s, for four outputs at a time).
 struct FoldedChannel {
@@ -221,39 +211,6 @@ fn forward_eval_strip(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgr
   }
 }
 
-// Where invocation i of a one-channel strip walk works (forward_eval_strip_any, _strip2_any): its
-// channel c, first output column ow0 (groups of `group` columns over `width`) and row h0 (strips of
-// STRIP rows over `height`), and sample n; ok is false past the grid. In NHWC the channels run
-// fastest (neighbouring invocations load neighbouring words), then the column groups, the strips
-// and the samples; in NCHW the column groups, the strips and the planes. sw and base: x's column
-// stride (1 in NCHW, C in NHWC) and the offset of its channel's element (0, 0).
-struct StripAny {
-  ok: bool,
-  c: u32,
-  ow0: u32,
-  h0: u32,
-  n: u32,
-  sw: u32,
-  base: u32,
-}
-
-fn strip_any(i: u32, group: u32, width: u32, height: u32) -> StripAny {
-  let C = p.c;
-  let Q = (width + group - 1u) / group;
-  let strips = (height + STRIP - 1u) / STRIP;
-  let ok = i < p.n * C * strips * Q;
-  let P = p.h * p.w;
-  if (CHANNELS_LAST) {
-    let g = i / C;
-    let g2 = g / Q;
-    let n = g2 / strips;
-    return StripAny(ok, i % C, group * (g % Q), STRIP * (g2 % strips), n, C, n * C * P + i % C);
-  }
-  let g = i / Q;
-  let plane = g / strips;
-  return StripAny(ok, plane % C, group * (i % Q), STRIP * (g % strips), plane / C, 1u, plane * P);
-}
-
 // Stride 1 where the vec4 walks do not apply (NHWC with C % 4 != 0, NCHW with W % 4 != 0): one
 // invocation per channel of eight consecutive columns (fewer at a row's end) of a strip of STRIP
 // rows, walking down as forward_eval_strip does but with scalar loads, ten per row
@@ -262,7 +219,7 @@ fn strip_any(i: u32, group: u32, width: u32, height: u32) -> StripAny {
 @compute @workgroup_size(WG)
 fn forward_eval_strip_any(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
                           @builtin(local_invocation_index) lid: u32) {
-  let at = strip_any(global_index(wid, nwg, lid), 8u, p.w, p.h);
+  let at = strip_any(global_index(wid, nwg, lid), 8u, p.w, p.h, CHANNELS_LAST);
   if (!at.ok) { return; }
   let f = folded_channel(at.c);
   // at.h0 − 1 wraps past the last row when at.h0 == 0: row10_any reads it as padding
@@ -318,7 +275,7 @@ fn pool_row(a: Pool4, k: vec3<f32>, r: Row9, ok: array<vec4<bool>, 3>) -> Pool4 
 fn forward_eval_strip2_any(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
                            @builtin(local_invocation_index) lid: u32) {
   let C = p.c;
-  let at = strip_any(global_index(wid, nwg, lid), 4u, p.wo, p.ho);
+  let at = strip_any(global_index(wid, nwg, lid), 4u, p.wo, p.ho, CHANNELS_LAST);
   if (!at.ok) { return; }
   // y's channel (x's column stride at.sw is y's too)
   let out = at.n * C * p.ho * p.wo + at.c * select(p.ho * p.wo, 1u, CHANNELS_LAST);

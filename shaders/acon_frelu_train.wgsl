@@ -789,6 +789,43 @@ fn window_cl4_strip2(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgro
   }
 }
 
+// At stride 1 with C % 4 != 0 (either layout), the windows' convs (without the bias) into row 0 of
+// `saved` before the passes, as conv_cl4_strip does for C % 4 == 0: one channel of eight columns of a
+// strip of STRIP rows per invocation, walking down with scalar loads (row10_any, ten a row), placed
+// as strip_any places the eval forward's forward_eval_strip_any, instead of the first pass gathering
+// nine taps per position. The taps in window()'s order: the same bits (a padding tap adds w·0 where
+// window() skips it, an exact zero for finite w).
+@compute @workgroup_size(WG)
+fn conv_strip_any(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
+                  @builtin(local_invocation_index) lid: u32) {
+  let at = strip_any(global_index(wid, nwg, lid), 8u, p.w, p.h, CHANNELS_LAST);
+  if (!at.ok) { return; }
+  let b = at.c * 9u;
+  let k0 = vec3(params[b], params[b + 1u], params[b + 2u]);
+  let k1 = vec3(params[b + 3u], params[b + 4u], params[b + 5u]);
+  let k2 = vec3(params[b + 6u], params[b + 7u], params[b + 8u]);
+  // at.h0 − 1 wraps past the last row when at.h0 == 0: row10_any reads it as padding
+  var above = row10_any(at.base, at.h0 - 1u, at.ow0, at.sw);
+  var here = row10_any(at.base, at.h0, at.ow0, at.sw);
+  let end = min(at.h0 + STRIP, p.h);
+  for (var oh = at.h0; oh < end; oh++) {
+    let below = row10_any(at.base, oh + 1u, at.ow0, at.sw);
+    let lo = taps_lo(taps_lo(taps_lo(vec4(0.0), k0, above), k1, here), k2, below);
+    let hi = taps_hi(taps_hi(taps_hi(vec4(0.0), k0, above), k1, here), k2, below);
+    let o = at.base + (oh * p.w + at.ow0) * at.sw;
+    saved[o] = lo.x;
+    if (at.ow0 + 1u < p.w) { saved[o + at.sw] = lo.y; }
+    if (at.ow0 + 2u < p.w) { saved[o + 2u * at.sw] = lo.z; }
+    if (at.ow0 + 3u < p.w) { saved[o + 3u * at.sw] = lo.w; }
+    if (at.ow0 + 4u < p.w) { saved[o + 4u * at.sw] = hi.x; }
+    if (at.ow0 + 5u < p.w) { saved[o + 5u * at.sw] = hi.y; }
+    if (at.ow0 + 6u < p.w) { saved[o + 6u * at.sw] = hi.z; }
+    if (at.ow0 + 7u < p.w) { saved[o + 7u * at.sw] = hi.w; }
+    above = here;
+    here = below;
+  }
+}
+
 // What dx at stride 2 needs of one output pixel (row oh, column ow) of unit cu: dz, the pool's kept
 // tap and dx1 (saved rows 3, 2 and 4); ok false outside the output grid (nothing is added then).
 struct Out4 {

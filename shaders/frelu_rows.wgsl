@@ -1,8 +1,9 @@
-// The rows of x that ACON-FReLU's strip walks read (pixels6, row10, row10_any, row9_any) and the NHWC
-// walks' window sums (Conv4, taps_pixels), one definition for the fused eval forward
-// (acon_frelu.wgsl) and its window roofline (bench/window.wgsl), so that the roofline walks exactly as
-// the kernel does; the training shader (acon_frelu_train.wgsl) sums the same windows (conv_cl4_strip)
-// and walks dz's rows in the same Pixels6.
+// The rows of x that ACON-FReLU's strip walks read (pixels6, row10, row10_any, row9_any), where
+// their invocations work (strip_cl4, strip_any) and the window sums (Conv4 and taps_pixels in NHWC,
+// taps_lo and taps_hi over Row10s): one definition for the fused eval forward (acon_frelu.wgsl), its
+// window roofline (bench/window.wgsl), so that the roofline walks exactly as the kernel does, and
+// the training shader (acon_frelu_train.wgsl), whose walks ahead of its passes (conv_cl4_strip,
+// conv_strip_any) sum the same windows and which walks dz's rows in the same Pixels6.
 // No bindings of its own: the including shader declares the uniform `p` (with n, c, h and w), x
 // (array<f32>) and x4 (array<vec4<f32>>), the same buffer viewed twice, and the override STRIP.
 
@@ -90,6 +91,16 @@ fn row10(base: u32, hh: u32, ow0: u32) -> Row10 {
   return Row10(before, select(vec4(0.0), x4[v], ok), select(vec4(0.0), x4[select(v, v + 1u, two)], ok & two), after);
 }
 
+// conv + k·(a row's three taps) for the first four of the eight outputs (lo) and the last four (hi),
+// in the taps' order.
+fn taps_lo(conv: vec4<f32>, k: vec3<f32>, r: Row10) -> vec4<f32> {
+  return ((conv + k.x * vec4(r.before, r.m0.xyz)) + k.y * r.m0) + k.z * vec4(r.m0.yzw, r.m1.x);
+}
+
+fn taps_hi(conv: vec4<f32>, k: vec3<f32>, r: Row10) -> vec4<f32> {
+  return ((conv + k.x * vec4(r.m0.w, r.m1.xyz)) + k.y * r.m1) + k.z * vec4(r.m1.yzw, r.after);
+}
+
 // x's value at column col of the row that starts at r, its elements sw apart (1 in NCHW, C in NHWC),
 // zero outside the image: branch-free as pixel4.
 fn x_at(r: u32, ok: bool, col: i32, sw: u32) -> f32 {
@@ -127,4 +138,38 @@ fn row9_any(base: u32, hh: u32, ow0: u32, sw: u32) -> Row9 {
               vec4(x_at(r, ok, w0, sw), x_at(r, ok, w0 + 1, sw), x_at(r, ok, w0 + 2, sw), x_at(r, ok, w0 + 3, sw)),
               vec4(x_at(r, ok, w0 + 4, sw), x_at(r, ok, w0 + 5, sw), x_at(r, ok, w0 + 6, sw), x_at(r, ok, w0 + 7, sw)),
               x_at(r, ok, w0 + 8, sw));
+}
+
+// Where invocation i of a one-channel strip walk works (acon_frelu.wgsl's forward_eval_strip_any and
+// _strip2_any, the training shader's conv_strip_any), in either layout (channels_last): its
+// channel c, first output column ow0 (groups of `group` columns over `width`) and row h0 (strips of
+// STRIP rows over `height`), and sample n; ok is false past the grid. In NHWC the channels run
+// fastest (neighbouring invocations load neighbouring words), then the column groups, the strips
+// and the samples; in NCHW the column groups, the strips and the planes. sw and base: x's column
+// stride (1 in NCHW, C in NHWC) and the offset of its channel's element (0, 0).
+struct StripAny {
+  ok: bool,
+  c: u32,
+  ow0: u32,
+  h0: u32,
+  n: u32,
+  sw: u32,
+  base: u32,
+}
+
+fn strip_any(i: u32, group: u32, width: u32, height: u32, channels_last: bool) -> StripAny {
+  let C = p.c;
+  let Q = (width + group - 1u) / group;
+  let strips = (height + STRIP - 1u) / STRIP;
+  let ok = i < p.n * C * strips * Q;
+  let P = p.h * p.w;
+  if (channels_last) {
+    let g = i / C;
+    let g2 = g / Q;
+    let n = g2 / strips;
+    return StripAny(ok, i % C, group * (g % Q), STRIP * (g2 % strips), n, C, n * C * P + i % C);
+  }
+  let g = i / Q;
+  let plane = g / strips;
+  return StripAny(ok, plane % C, group * (i % Q), STRIP * (g % strips), plane / C, 1u, plane * P);
 }

@@ -455,6 +455,7 @@ const TRIPS: Record<string, (u: U, k: U) => number> = {
   'acon_frelu_train:backward_dx_cl4_strip': (_, k) => loop(k.STRIP!),
   'acon_frelu_train:backward_dx_cl4_strip2': (_, k) => loop(k.STRIP!),
   'acon_frelu_train:conv_cl4_strip': (_, k) => loop(k.STRIP!),
+  'acon_frelu_train:conv_strip_any': (_, k) => loop(k.STRIP!),
   'acon_frelu_train:window_cl4_strip2': (_, k) => loop(k.STRIP!),
   'acon_frelu_train:finish': (u, k) => loop(u.chunks! * k.WG!),
   'acon_frelu_train:batch_params': () => loop(9) + loop(2),

@@ -313,21 +313,23 @@ interface Sums {
  * at stride 2 82–86 against 93–97 (NCHW 101–110 against 123–126).
  */
 function recordStages(ctx: GpuContext, rec: Recorder, s: Sums, from: number, to: number) {
-  const ahead = vec4Channels(s.geo);
+  const cl4 = vec4Channels(s.geo);
+  const ahead = cl4 || s.stride === 1;
   if (ahead) {
     const S = ACON_FRELU_TRAIN_SHADER;
     const { n, c, h, w } = s.geo;
-    const [entry, grid] =
-      s.stride === 1
+    const [entry, grid] = !cl4
+      ? (['conv_strip_any', stripGrid(ctx.software, h, n * c * Math.ceil(w / 8))] as const)
+      : s.stride === 1
         ? (['conv_cl4_strip', stripGrid(ctx.software, h, n * Math.ceil(w / 4) * (c / 4))] as const)
         : ([
             'window_cl4_strip2',
             stripGrid(ctx.software, outSize(h, 2), n * Math.ceil(outSize(w, 2) / 2) * (c / 4)),
           ] as const);
     rec.dispatch(
-      ctx.pipeline(S, entry, { WG, STRIP: grid.rows }),
+      ctx.pipeline(S, entry, { WG, STRIP: grid.rows, ...(!cl4 && { CHANNELS_LAST: channelsLastFlag(s.geo) }) }),
       trainUniforms(s.geo, s.stride, s.plan, { terms: 0, row: 0, training: s.training }),
-      S.bind({ x4: s.x, params: s.packed, saved4_rw: s.saved }),
+      S.bind(cl4 ? { x4: s.x, params: s.packed, saved4_rw: s.saved } : { x: s.x, params: s.packed, saved: s.saved }),
       Math.ceil(grid.invocations / WG),
     );
   }
