@@ -244,28 +244,6 @@ fn forward_eval_strip_any(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_wo
   }
 }
 
-// The conv and the max pool of four stride-2 windows (outputs ow0 .. ow0 + 3) over one row r:
-// conv + k·(the row's three taps) and the pool's running maximum in the taps' order, as PyTorch's
-// max pool keeps it (a greater value or a NaN replaces the best, so the first maximum wins; padding
-// taps, where ok is false, add an exact zero to the conv and leave the pool alone).
-struct Pool4 {
-  conv: vec4<f32>,
-  best: vec4<f32>,
-  first: vec4<bool>,
-}
-
-fn pool_tap(a: Pool4, k: f32, v: vec4<f32>, ok: vec4<bool>) -> Pool4 {
-  return Pool4(a.conv + k * v, select(a.best, v, ok & (a.first | (v > a.best) | (v != v))), a.first & !ok);
-}
-
-fn pool_row(a: Pool4, k: vec3<f32>, r: Row9, ok: array<vec4<bool>, 3>) -> Pool4 {
-  let left = vec4(r.m0.x, r.m0.z, r.m1.x, r.m1.z);
-  let mid = vec4(r.m0.y, r.m0.w, r.m1.y, r.m1.w);
-  let right = vec4(r.m0.z, r.m1.x, r.m1.z, r.last);
-  let row = vec4(r.ok);
-  return pool_tap(pool_tap(pool_tap(a, k.x, left, ok[0] & row), k.y, mid, ok[1] & row), k.z, right, ok[2] & row);
-}
-
 // Stride 2 (the conv's and the max pool's), any C and W, either layout: one invocation per channel
 // of four consecutive output columns (fewer at a row's end) of a strip of STRIP output rows, walking
 // down: an output row's windows read input rows 2·oh − 1 .. 2·oh + 1, so each step loads two new rows
@@ -274,25 +252,18 @@ fn pool_row(a: Pool4, k: vec3<f32>, r: Row9, ok: array<vec4<bool>, 3>) -> Pool4 
 @compute @workgroup_size(WG)
 fn forward_eval_strip2_any(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
                            @builtin(local_invocation_index) lid: u32) {
-  let C = p.c;
   let at = strip_any(global_index(wid, nwg, lid), 4u, p.wo, p.ho, CHANNELS_LAST);
   if (!at.ok) { return; }
-  // y's channel (x's column stride at.sw is y's too)
-  let out = at.n * C * p.ho * p.wo + at.c * select(p.ho * p.wo, 1u, CHANNELS_LAST);
+  let out = strip_out(at, p.ho * p.wo, CHANNELS_LAST);
   let f = folded_channel(at.c);
-  // which of the nine columns lie inside the image, as the windows' left, middle and right taps
-  let w0 = 2 * i32(at.ow0) - 1;
-  let col = vec4(w0, w0 + 2, w0 + 4, w0 + 6);
-  let wide = vec4(i32(p.w));
-  let ok = array((col >= vec4(0)) & (col < wide), col + 1 < wide, col + 2 < wide);
+  let ok = pool_columns(at.ow0);
   // 2·at.h0 − 1 wraps past the last row when at.h0 == 0: row9_any reads it as padding
   var above = row9_any(at.base, 2u * at.h0 - 1u, at.ow0, at.sw);
   let end = min(at.h0 + STRIP, p.ho);
-  let start = Pool4(vec4(0.0), vec4(0.0), vec4(true));
   for (var oh = at.h0; oh < end; oh++) {
     let here = row9_any(at.base, 2u * oh, at.ow0, at.sw);
     let below = row9_any(at.base, 2u * oh + 1u, at.ow0, at.sw);
-    let win = pool_row(pool_row(pool_row(start, f.k0, above, ok), f.k1, here, ok), f.k2, below, ok);
+    let win = pool_window(f.k0, f.k1, f.k2, above, here, below, ok);
     let v = smooth_max4(win.best, f.a1 * win.conv + f.b1, f.a2, f.b2);
     let o = out + (oh * p.wo + at.ow0) * at.sw;
     y[o] = v.x;

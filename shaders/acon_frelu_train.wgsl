@@ -18,10 +18,10 @@
 //   dt  = γ2·ι2·(dy − Σdy/P − t̂·Σ(dy·t̂)/P)        (eval: γ2·ι2·dy)
 //   dx1 = dt·g(d),  dx2 = dt·(1 − g(d)),  g(d) = σ(d) + d·σ(d)·σ(−d)
 //   dz  = γ1·ι1·(dx2 − Σdx2/P − ẑ·Σ(dx2·ẑ)/P)      (eval: γ1·ι1·dx2)
-// The first pass of a call keeps each position's window (the conv, x1 and the tap of the pool's
-// maximum; at stride 1 the conv alone) in rows 0..2 of `saved` [5, Q] (Q = N·C·Ho·Wo in the output's
-// layout) for the later ones; with C % 4 == 0 a strip walk keeps them ahead of every pass instead
-// (`conv_cl4_strip`, `window_cl4_strip2`). Stage 6 adds dz and dx1 (rows 3, 4), from which dx
+// A strip walk ahead of the passes keeps each position's window (the conv, x1 and the tap of the
+// pool's maximum; at stride 1 the conv alone) in rows 0..2 of `saved` [5, Q] (Q = N·C·Ho·Wo in the
+// output's layout), and every pass reads it back: `conv_strip_any` and `window_strip2_any` one
+// channel per invocation, `conv_cl4_strip` and `window_cl4_strip2` four (C % 4 == 0). Stage 6 adds dz and dx1 (rows 3, 4), from which dx
 // follows per input element: the conv's adjoint (9 taps) and dx1 at the window's centre (s = 1) or
 // its first maximum (s = 2), gathered per element (`backward_dx`) or, with C % 4 == 0, walked in strips of rows
 // (`backward_dx_cl4_strip`, `backward_dx_cl4_strip2`).
@@ -33,17 +33,14 @@
 // `params` packs the parameters as acon_frelu.wgsl's does (18·C values; its pack entries write it).
 // What a pass does is fixed when its pipeline is made (override constants, below), not read from the
 // uniforms: SwiftShader pays for both sides of a branch on a uniform, so a pass that branched on its
-// stage paid for the others' work, and every later pass for the first pass's nine-tap window. At
+// stage paid for the others' work, and every later pass for the first pass's nine-tap window (a
+// pass computed the windows then). At
 // [8, 64, 56, 56] NHWC, side by side with the uniform branches: the training forward 327 → 181 ms,
 // the backward 778 → 524 (training mode) and 620 → 450 (eval mode).
 
-// The pass's stage (0..6, the table above; the stage passes only), whether it computes the windows
-// (the scalar passes' first of a call, stage 0 in training or 4 in the eval backward: it reads each
-// window from x and keeps it; with C % 4 == 0 a strip walk keeps them ahead of the passes), and
-// whether x1 is the max pool of the window (stride 2) or its centre (stride 1; p.stride says the same
-// for the index arithmetic).
+// The pass's stage (0..6, the table above; the stage passes only) and whether x1 is the max pool of
+// the window (stride 2) or its centre (stride 1; p.stride says the same for the index arithmetic).
 override STAGE: u32 = 0u;
-override FIRST: bool = false;
 override POOL: bool = false;
 // The scalar passes' layout (C % 4 != 0; the *_cl4 passes are channels-last by construction): NHWC
 // or NCHW, so that index4 has one side.
@@ -138,49 +135,13 @@ struct Window {
   tap: u32,
 }
 
-fn window(c: u32, pos: vec3<u32>) -> Window {
-  let h0 = i32(pos.y * p.stride) - 1;
-  let w0 = i32(pos.z * p.stride) - 1;
-  var conv = 0.0;
-  var best = 0.0;
-  var tap = 4u;
-  var first = true;
-  for (var k = 0u; k < 9u; k++) {
-    let hh = h0 + i32(k / 3u);
-    let ww = w0 + i32(k % 3u);
-    if (hh < 0 || hh >= i32(p.h) || ww < 0 || ww >= i32(p.w)) { continue; }
-    let v = x[index4(pos.x, c, u32(hh), u32(ww), p.h, p.w)];
-    conv += params[c * 9u + k] * v;
-    // PyTorch's max pool (stride 2 only: at stride 1 x1 is x): a greater value (or NaN) replaces
-    // the best, so the first maximum wins
-    if (POOL && (first || v > best || v != v)) {
-      best = v;
-      tap = k;
-    }
-    first = false;
-  }
-  if (!POOL) {
-    return Window(conv, x[index4(pos.x, c, pos.y, pos.z, p.h, p.w)], 4u);
-  }
-  return Window(conv, best, tap);
-}
-
-// The window of output position pos (o: its index on the output grid): from x in the call's first
-// pass (FIRST), which keeps it in rows 0..2 of `saved` (conv, x1, tap), and from there in the later
-// passes: three loads instead of nine taps (the same bits either way). At stride 1 only the conv is
-// kept: x1 is x at the window's centre, and its tap is 4.
+// The window of output position pos (o: its index on the output grid), read back from rows 0..2 of
+// `saved`, where a strip walk ahead of the passes keeps it (conv_strip_any at stride 1: the conv
+// alone, x1 is x at the window's centre and its tap 4; window_strip2_any at stride 2: the conv, the
+// pool's best value and tap).
 fn site(c: u32, pos: vec3<u32>, o: u32) -> Window {
-  let q_all = p.n * p.c * p.ho * p.wo;
-  if (FIRST) {
-    let win = window(c, pos);
-    saved[o] = win.conv;
-    if (POOL) {
-      saved[q_all + o] = win.x1;
-      saved[2u * q_all + o] = f32(win.tap);
-    }
-    return win;
-  }
   if (POOL) {
+    let q_all = p.n * p.c * p.ho * p.wo;
     return Window(saved[o], saved[q_all + o], u32(saved[2u * q_all + o]));
   }
   return Window(saved[o], x[index4(pos.x, c, pos.y, pos.z, p.h, p.w)], 4u);
@@ -554,7 +515,7 @@ fn weights9(cu: u32) -> array<vec4<f32>, 9> {
 }
 
 // x's tap t (0..8, row-major) of output position pos's window for channels 4·cu .. 4·cu + 3, zero in
-// the padding: branch-free (a clamped address, a select), as the first pass reads it.
+// the padding: branch-free (a clamped address, a select), as tap1 reads one channel.
 fn tap4(pos: vec3<u32>, t: u32, cu: u32, U: u32) -> vec4<f32> {
   let h = i32(pos.y * p.stride + t / 3u) - 1;
   let w = i32(pos.z * p.stride + t % 3u) - 1;
@@ -789,29 +750,33 @@ fn window_cl4_strip2(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgro
   }
 }
 
+// Channel c's conv weights (params is [C, 9]) by kernel row, for the one-channel walks.
+fn kernel_rows(c: u32) -> array<vec3<f32>, 3> {
+  let b = c * 9u;
+  return array(vec3(params[b], params[b + 1u], params[b + 2u]), vec3(params[b + 3u], params[b + 4u], params[b + 5u]),
+               vec3(params[b + 6u], params[b + 7u], params[b + 8u]));
+}
+
 // At stride 1 with C % 4 != 0 (either layout), the windows' convs (without the bias) into row 0 of
 // `saved` before the passes, as conv_cl4_strip does for C % 4 == 0: one channel of eight columns of a
 // strip of STRIP rows per invocation, walking down with scalar loads (row10_any, ten a row), placed
 // as strip_any places the eval forward's forward_eval_strip_any, instead of the first pass gathering
-// nine taps per position. The taps in window()'s order: the same bits (a padding tap adds w·0 where
-// window() skips it, an exact zero for finite w).
+// nine taps per position that it replaces. The taps row by row, left to right, as that pass summed
+// them: the same bits (a padding tap adds w·0 where it skipped the tap, an exact zero for finite w).
 @compute @workgroup_size(WG)
 fn conv_strip_any(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
                   @builtin(local_invocation_index) lid: u32) {
   let at = strip_any(global_index(wid, nwg, lid), 8u, p.w, p.h, CHANNELS_LAST);
   if (!at.ok) { return; }
-  let b = at.c * 9u;
-  let k0 = vec3(params[b], params[b + 1u], params[b + 2u]);
-  let k1 = vec3(params[b + 3u], params[b + 4u], params[b + 5u]);
-  let k2 = vec3(params[b + 6u], params[b + 7u], params[b + 8u]);
+  let k = kernel_rows(at.c);
   // at.h0 − 1 wraps past the last row when at.h0 == 0: row10_any reads it as padding
   var above = row10_any(at.base, at.h0 - 1u, at.ow0, at.sw);
   var here = row10_any(at.base, at.h0, at.ow0, at.sw);
   let end = min(at.h0 + STRIP, p.h);
   for (var oh = at.h0; oh < end; oh++) {
     let below = row10_any(at.base, oh + 1u, at.ow0, at.sw);
-    let lo = taps_lo(taps_lo(taps_lo(vec4(0.0), k0, above), k1, here), k2, below);
-    let hi = taps_hi(taps_hi(taps_hi(vec4(0.0), k0, above), k1, here), k2, below);
+    let lo = taps_lo(taps_lo(taps_lo(vec4(0.0), k[0], above), k[1], here), k[2], below);
+    let hi = taps_hi(taps_hi(taps_hi(vec4(0.0), k[0], above), k[1], here), k[2], below);
     let o = at.base + (oh * p.w + at.ow0) * at.sw;
     saved[o] = lo.x;
     if (at.ow0 + 1u < p.w) { saved[o + at.sw] = lo.y; }
@@ -823,6 +788,44 @@ fn conv_strip_any(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups
     if (at.ow0 + 7u < p.w) { saved[o + 7u * at.sw] = hi.w; }
     above = here;
     here = below;
+  }
+}
+
+// Keeps output o's window (its conv, x1 and x1's tap) in rows 0..2 of `saved` (q_all outputs a row).
+fn keep(o: u32, q_all: u32, conv: f32, best: f32, tap: f32) {
+  saved[o] = conv;
+  saved[q_all + o] = best;
+  saved[2u * q_all + o] = tap;
+}
+
+// At stride 2 with C % 4 != 0 (either layout), the windows (conv without the bias, the pool's best
+// value and tap) into rows 0..2 of `saved` before the passes, as window_cl4_strip2 does for
+// C % 4 == 0: one channel of four output columns of a strip of STRIP output rows per invocation,
+// walking down as the eval forward's forward_eval_strip2_any does (two new rows of nine scalars a
+// step, frelu_rows.wgsl's pool_window), instead of the first pass gathering nine taps per position
+// that it replaces; the same bits, as conv_strip_any.
+@compute @workgroup_size(WG)
+fn window_strip2_any(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
+                     @builtin(local_invocation_index) lid: u32) {
+  let at = strip_any(global_index(wid, nwg, lid), 4u, p.wo, p.ho, CHANNELS_LAST);
+  if (!at.ok) { return; }
+  let out = strip_out(at, p.ho * p.wo, CHANNELS_LAST);
+  let q_all = p.n * p.c * p.ho * p.wo;
+  let k = kernel_rows(at.c);
+  let ok = pool_columns(at.ow0);
+  // 2·at.h0 − 1 wraps past the last row when at.h0 == 0: row9_any reads it as padding
+  var above = row9_any(at.base, 2u * at.h0 - 1u, at.ow0, at.sw);
+  let end = min(at.h0 + STRIP, p.ho);
+  for (var oh = at.h0; oh < end; oh++) {
+    let here = row9_any(at.base, 2u * oh, at.ow0, at.sw);
+    let below = row9_any(at.base, 2u * oh + 1u, at.ow0, at.sw);
+    let win = pool_window(k[0], k[1], k[2], above, here, below, ok);
+    let o = out + (oh * p.wo + at.ow0) * at.sw;
+    keep(o, q_all, win.conv.x, win.best.x, win.tap.x);
+    if (at.ow0 + 1u < p.wo) { keep(o + at.sw, q_all, win.conv.y, win.best.y, win.tap.y); }
+    if (at.ow0 + 2u < p.wo) { keep(o + 2u * at.sw, q_all, win.conv.z, win.best.z, win.tap.z); }
+    if (at.ow0 + 3u < p.wo) { keep(o + 3u * at.sw, q_all, win.conv.w, win.best.w, win.tap.w); }
+    above = below;
   }
 }
 
@@ -952,7 +955,7 @@ struct Window4 {
   tap: vec4<f32>,
 }
 
-// window() for four channels, o4 the output's vec4 index: read back from `saved`, where a strip walk
+// site() for four channels, o4 the output's vec4 index: read back from `saved`, where a strip walk
 // ahead of the passes keeps it (conv_cl4_strip at stride 1: the conv alone, x1 is x at the window's
 // centre and its tap 4; window_cl4_strip2 at stride 2: the conv, the pool's best value and tap).
 fn site4(cu: u32, pos: vec3<u32>, o4: u32) -> Window4 {

@@ -140,6 +140,48 @@ fn row9_any(base: u32, hh: u32, ow0: u32, sw: u32) -> Row9 {
               x_at(r, ok, w0 + 8, sw));
 }
 
+// The conv and the max pool of four stride-2 windows (outputs ow0 .. ow0 + 3) over rows of x:
+// conv + k·(a row's three taps) and the pool's running maximum and its tap (0..8, row-major) in the
+// taps' order, as PyTorch's max pool keeps it (a greater value or a NaN replaces the best, so the
+// first maximum wins; padding taps, where ok is false, add w·0 to the conv and leave the pool alone).
+struct Pool4 {
+  conv: vec4<f32>,
+  best: vec4<f32>,
+  tap: vec4<f32>,
+  first: vec4<bool>,
+}
+
+fn pool_tap(a: Pool4, k: f32, t: f32, v: vec4<f32>, ok: vec4<bool>) -> Pool4 {
+  let better = ok & (a.first | (v > a.best) | (v != v));
+  return Pool4(a.conv + k * v, select(a.best, v, better), select(a.tap, vec4(t), better), a.first & !ok);
+}
+
+// Kernel row k (its first tap t) over row r of the four windows.
+fn pool_row(a: Pool4, k: vec3<f32>, t: f32, r: Row9, ok: array<vec4<bool>, 3>) -> Pool4 {
+  let left = vec4(r.m0.x, r.m0.z, r.m1.x, r.m1.z);
+  let mid = vec4(r.m0.y, r.m0.w, r.m1.y, r.m1.w);
+  let right = vec4(r.m0.z, r.m1.x, r.m1.z, r.last);
+  let row = vec4(r.ok);
+  return pool_tap(pool_tap(pool_tap(a, k.x, t, left, ok[0] & row), k.y, t + 1.0, mid, ok[1] & row), k.z, t + 2.0, right,
+                  ok[2] & row);
+}
+
+// The four windows over their three rows (kernel rows k0, k1, k2); ok as pool_columns gives it.
+fn pool_window(k0: vec3<f32>, k1: vec3<f32>, k2: vec3<f32>, above: Row9, here: Row9, below: Row9,
+               ok: array<vec4<bool>, 3>) -> Pool4 {
+  let start = Pool4(vec4(0.0), vec4(0.0), vec4(4.0), vec4(true));
+  return pool_row(pool_row(pool_row(start, k0, 0.0, above, ok), k1, 3.0, here, ok), k2, 6.0, below, ok);
+}
+
+// Which of the nine columns of row9_any (ow0's) lie inside the image, as the four windows' left,
+// middle and right taps.
+fn pool_columns(ow0: u32) -> array<vec4<bool>, 3> {
+  let w0 = 2 * i32(ow0) - 1;
+  let col = vec4(w0, w0 + 2, w0 + 4, w0 + 6);
+  let wide = vec4(i32(p.w));
+  return array((col >= vec4(0)) & (col < wide), col + 1 < wide, col + 2 < wide);
+}
+
 // Where invocation i of a one-channel strip walk works (acon_frelu.wgsl's forward_eval_strip_any and
 // _strip2_any, the training shader's conv_strip_any), in either layout (channels_last): its
 // channel c, first output column ow0 (groups of `group` columns over `width`) and row h0 (strips of
@@ -172,4 +214,10 @@ fn strip_any(i: u32, group: u32, width: u32, height: u32, channels_last: bool) -
   let g = i / Q;
   let plane = g / strips;
   return StripAny(ok, plane % C, group * (i % Q), STRIP * (g % strips), plane / C, 1u, plane * P);
+}
+
+// The offset of a stride-2 walk's channel on the output grid [N, C, Ho, Wo], `pixels` = Ho·Wo (x's
+// column stride at.sw is the output's too).
+fn strip_out(at: StripAny, pixels: u32, channels_last: bool) -> u32 {
+  return at.n * p.c * pixels + at.c * select(pixels, 1u, channels_last);
 }

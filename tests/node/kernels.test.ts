@@ -447,7 +447,7 @@ const TRIPS: Record<string, (u: U, k: U) => number> = {
   'acon_frelu_train:stats_pass': freluWalk,
   'acon_frelu_train:bn_grad_pass': freluWalk,
   'acon_frelu_train:conv_grad_pass': freluWalk,
-  'acon_frelu_train:tap_grad_pass': (u) => loop(9) + 9 * loop(u.per!),
+  'acon_frelu_train:tap_grad_pass': (u) => loop(u.per!) + loop(9),
   'acon_frelu_train:stats_pass_cl4': (u) => freluWalk(u) + loop(4),
   'acon_frelu_train:bn_grad_pass_cl4': (u) => freluWalk(u) + 2 * loop(4),
   'acon_frelu_train:conv_grad_pass_cl4': (u) => freluWalk(u) + loop(4),
@@ -456,6 +456,7 @@ const TRIPS: Record<string, (u: U, k: U) => number> = {
   'acon_frelu_train:backward_dx_cl4_strip2': (_, k) => loop(k.STRIP!),
   'acon_frelu_train:conv_cl4_strip': (_, k) => loop(k.STRIP!),
   'acon_frelu_train:conv_strip_any': (_, k) => loop(k.STRIP!),
+  'acon_frelu_train:window_strip2_any': (_, k) => loop(k.STRIP!),
   'acon_frelu_train:window_cl4_strip2': (_, k) => loop(k.STRIP!),
   'acon_frelu_train:finish': (u, k) => loop(u.chunks! * k.WG!),
   'acon_frelu_train:batch_params': () => loop(9) + loop(2),
@@ -467,9 +468,9 @@ const TRIPS: Record<string, (u: U, k: U) => number> = {
   'acon_frelu_train:to_channels_first4': () => loop(4),
 };
 
-/** A walk of `per` positions, each (in the call's first pass) a 9-tap window. */
+/** A walk of `per` positions. */
 function freluWalk(u: Record<string, number>) {
-  return loop(u.per!) + u.per! * loop(9);
+  return loop(u.per!);
 }
 
 /** Dispatches whose invocations would loop beyond LOOP_BUDGET, as 'shader:entry trips'. */

@@ -185,9 +185,8 @@ export function freluReducePlan(geo: Geometry, stride: 1 | 2): FreluReducePlan {
 
 /**
  * Throws a LimitError where the training forward or the backward cannot take the call: more
- * positions per channel than FRELU_COUNT_MAX (2^24 / (256·64) = 1024 positions per invocation: the
- * first pass's 11 trips per position and tap_grad_pass's 9·1025 stay within LOOP_BUDGET), or kept values per
- * output element ([3, N·C·Ho·Wo] in the training forward, [5, …] in the backward) beyond the
+ * positions per channel than FRELU_COUNT_MAX (2^24 / (256·64) = 1024 positions per invocation: a
+ * pass's walk of 1025 trips stays within LOOP_BUDGET), or kept values per output element ([3, N·C·Ho·Wo] in the training forward, [5, …] in the backward) beyond the
  * device's largest buffer.
  */
 export function checkFrelu(ctx: GpuContext, geo: Geometry, stride: 1 | 2, backward: boolean): FreluReducePlan {
@@ -304,40 +303,40 @@ interface Sums {
 }
 
 /**
- * Records stages `from` .. `to` − 1. With C % 4 == 0 a strip walk keeps every output position's
- * window in `saved` ahead of them all (conv_cl4_strip at stride 1: the convs; window_cl4_strip2 at
- * stride 2: the convs and the pool's best values and taps) and every stage reads it back; the same
- * bits as a first pass gathering nine taps per position, which the scalar passes (C % 4 != 0) still
- * are. SwiftShader, [8, 64, 56, 56] NHWC side by side: the training forward at stride 1 78–83 ms
- * against 129–141, at stride 2 33–36 against 47–54 (NCHW 46–47 against 59–62), the training backward
- * at stride 2 82–86 against 93–97 (NCHW 101–110 against 123–126).
+ * Records stages `from` .. `to` − 1, after a strip walk that keeps every output position's window in
+ * `saved` ahead of them all (the convs at stride 1, the convs and the pool's best values and taps at
+ * stride 2), which every stage reads back: conv_cl4_strip and window_cl4_strip2 four channels per
+ * invocation (C % 4 == 0), conv_strip_any and window_strip2_any one (any C, the call's layout). The
+ * same bits as the first pass gathering nine taps per position that it replaces. SwiftShader,
+ * [8, 64, 56, 56] NHWC side by side, the training forward: at stride 1 78–83 ms against 129–141, at
+ * stride 2 33–36 against 47–54 (NCHW 46–47 against 59–62); at [8, 63, 56, 56] 172–183 against
+ * 291–313 (NCHW 134–146 against 243–250).
  */
 function recordStages(ctx: GpuContext, rec: Recorder, s: Sums, from: number, to: number) {
+  const S = ACON_FRELU_TRAIN_SHADER;
+  const { n, c, h, w } = s.geo;
+  const [ho, wo] = [outSize(h, s.stride), outSize(w, s.stride)];
+  // columns: the walk's invocations per band of strips
+  const [entry, columns] = vec4Channels(s.geo)
+    ? s.stride === 1
+      ? ['conv_cl4_strip', n * Math.ceil(w / 4) * (c / 4)]
+      : ['window_cl4_strip2', n * Math.ceil(wo / 2) * (c / 4)]
+    : s.stride === 1
+      ? ['conv_strip_any', n * c * Math.ceil(w / 8)]
+      : ['window_strip2_any', n * c * Math.ceil(wo / 4)];
+  const grid = stripGrid(ctx.software, ho, columns);
   const cl4 = vec4Channels(s.geo);
-  const ahead = cl4 || s.stride === 1;
-  if (ahead) {
-    const S = ACON_FRELU_TRAIN_SHADER;
-    const { n, c, h, w } = s.geo;
-    const [entry, grid] = !cl4
-      ? (['conv_strip_any', stripGrid(ctx.software, h, n * c * Math.ceil(w / 8))] as const)
-      : s.stride === 1
-        ? (['conv_cl4_strip', stripGrid(ctx.software, h, n * Math.ceil(w / 4) * (c / 4))] as const)
-        : ([
-            'window_cl4_strip2',
-            stripGrid(ctx.software, outSize(h, 2), n * Math.ceil(outSize(w, 2) / 2) * (c / 4)),
-          ] as const);
-    rec.dispatch(
-      ctx.pipeline(S, entry, { WG, STRIP: grid.rows, ...(!cl4 && { CHANNELS_LAST: channelsLastFlag(s.geo) }) }),
-      trainUniforms(s.geo, s.stride, s.plan, { terms: 0, row: 0, training: s.training }),
-      S.bind(cl4 ? { x4: s.x, params: s.packed, saved4_rw: s.saved } : { x: s.x, params: s.packed, saved: s.saved }),
-      Math.ceil(grid.invocations / WG),
-    );
-  }
-  for (let stage = from; stage < to; stage++) recordStage(ctx, rec, s, stage, !ahead && stage === from);
+  rec.dispatch(
+    ctx.pipeline(S, entry, { WG, STRIP: grid.rows, ...(!cl4 && { CHANNELS_LAST: channelsLastFlag(s.geo) }) }),
+    trainUniforms(s.geo, s.stride, s.plan, { terms: 0, row: 0, training: s.training }),
+    S.bind(cl4 ? { x4: s.x, params: s.packed, saved4_rw: s.saved } : { x: s.x, params: s.packed, saved: s.saved }),
+    Math.ceil(grid.invocations / WG),
+  );
+  for (let stage = from; stage < to; stage++) recordStage(ctx, rec, s, stage);
 }
 
-/** Records stage `stage`'s partial pass and finish into sums rows; `first`: it computes the windows. */
-function recordStage(ctx: GpuContext, rec: Recorder, s: Sums, stage: number, first: boolean) {
+/** Records stage `stage`'s partial pass and finish into sums rows. */
+function recordStage(ctx: GpuContext, rec: Recorder, s: Sums, stage: number) {
   const { terms, row } = STAGES[stage]!;
   const cl4 = vec4Channels(s.geo);
   const entry = cl4 ? `${STAGES[stage]!.entry}_cl4` : STAGES[stage]!.entry;
@@ -366,14 +365,10 @@ function recordStage(ctx: GpuContext, rec: Recorder, s: Sums, stage: number, fir
             ...(stage >= 4 && { dy: s.dy }),
           };
   // the pass's kind as pipeline constants (see the shader): its stage, whether x1 is the max pool;
-  // the scalar passes' layout and whether they compute the windows (see recordStages)
+  // the scalar passes' layout
   const constants = {
     WG,
-    ...(stage < 7 && {
-      ...(stage !== 6 && { STAGE: stage }),
-      POOL: s.stride === 2 ? 1 : 0,
-      ...(!cl4 && { FIRST: first ? 1 : 0 }),
-    }),
+    ...(stage < 7 && { ...(stage !== 6 && { STAGE: stage }), POOL: s.stride === 2 ? 1 : 0 }),
     ...(!cl4 && { CHANNELS_LAST: channelsLastFlag(s.geo) }),
   };
   rec.dispatch(ctx.pipeline(S, entry, constants), u, S.bind(bindings), (cl4 ? s.geo.c / 4 : s.geo.c) * s.plan.chunks);
@@ -415,7 +410,7 @@ export function recordAconFReluTrain(
   const packed = packParams(ctx, rec, c, b.params);
   const x = channelsLast(ctx, rec, geo, geo.h, geo.w, b.x);
   const base = sumsOf(rec, passGeometry(geo), stride, true, { x, packed });
-  // the windows the first pass keeps (rows conv, x1, tap)
+  // the windows the walk ahead of the passes keeps (rows conv, x1, tap)
   const s: Sums = { ...base, dy: b.x, saved: rec.temp(3 * c * base.plan.count * 4) };
   recordStages(ctx, rec, s, 0, 4);
   const batch = rec.temp(18 * c * 4);
