@@ -451,8 +451,9 @@ fn param_grads(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) n
   dbeta2[c] = sums_in[4u * C + c];
 }
 
-// One invocation per element of x: the windows that read it, in tap order: w·dz (the conv's adjoint)
-// and dx1 where the window's x1 is this element.
+// dx at stride 2 with C % 4 != 0: one invocation per element of x, the windows that read it, in tap
+// order: w·dz (the conv's adjoint) and dx1 where the window's pool kept this element. (Stride 1 and
+// C % 4 == 0 walk strips of rows: backward_dx_strip_any, backward_dx_cl4_strip, _strip2.)
 @compute @workgroup_size(WG)
 fn backward_dx(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
                @builtin(local_invocation_index) lid: u32) {
@@ -483,19 +484,14 @@ fn backward_dx(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) n
     let rh = i32(h) + 1 - i32(k / 3u);
     let rw = i32(w) + 1 - i32(k % 3u);
     if (rh < 0 || rw < 0) { continue; }
-    // (stride 1 or 2: a shift and a parity test, not a division)
-    let shift = p.stride - 1u;
-    let oh = u32(rh) >> shift;
-    let ow = u32(rw) >> shift;
-    if (((u32(rh) | u32(rw)) & shift) != 0u || oh >= p.ho || ow >= p.wo) { continue; }
+    // (a shift and a parity test, not a division)
+    let oh = u32(rh) >> 1u;
+    let ow = u32(rw) >> 1u;
+    if (((u32(rh) | u32(rw)) & 1u) != 0u || oh >= p.ho || ow >= p.wo) { continue; }
     let o = index4(n, c, oh, ow, p.ho, p.wo);
     s += params[c * 9u + k] * saved_in[3u * q_all + o];
-    // dx1 where x1 came from: the pool's kept tap, or (stride 1) the window's centre, tap 4
-    if (POOL) {
-      if (saved_in[2u * q_all + o] == f32(k)) {
-        s += saved_in[4u * q_all + o];
-      }
-    } else if (k == 4u) {
+    // dx1 where x1 came from: the pool's kept tap
+    if (saved_in[2u * q_all + o] == f32(k)) {
       s += saved_in[4u * q_all + o];
     }
   }
@@ -755,6 +751,78 @@ fn kernel_rows(c: u32) -> array<vec3<f32>, 3> {
   let b = c * 9u;
   return array(vec3(params[b], params[b + 1u], params[b + 2u]), vec3(params[b + 3u], params[b + 4u], params[b + 5u]),
                vec3(params[b + 6u], params[b + 7u], params[b + 8u]));
+}
+
+// dz's row hh of a channel as a stride-1 dx walk of eight pixels (columns ow0 .. ow0 + 7) needs it,
+// as frelu_rows.wgsl's row10_any reads x: columns ow0 − 1 .. ow0 + 8 of the row sw·W·hh past base
+// in dz (saved row 3), zeros outside the grid.
+fn dz_row10(base: u32, hh: u32, ow0: u32, sw: u32) -> Row10 {
+  let ok = hh < p.h;
+  let r = 3u * p.n * p.c * p.h * p.w + base + min(hh, p.h - 1u) * p.w * sw;
+  let w0 = i32(ow0) - 1;
+  return Row10(dz_at(r, ok, w0, sw),
+               vec4(dz_at(r, ok, w0 + 1, sw), dz_at(r, ok, w0 + 2, sw), dz_at(r, ok, w0 + 3, sw), dz_at(r, ok, w0 + 4, sw)),
+               vec4(dz_at(r, ok, w0 + 5, sw), dz_at(r, ok, w0 + 6, sw), dz_at(r, ok, w0 + 7, sw), dz_at(r, ok, w0 + 8, sw)),
+               dz_at(r, ok, w0 + 9, sw));
+}
+
+fn dz_at(r: u32, ok: bool, col: i32, sw: u32) -> f32 {
+  let v = saved_in[r + u32(clamp(col, 0, i32(p.w) - 1)) * sw];
+  return select(0.0, v, ok & (col >= 0) & (col < i32(p.w)));
+}
+
+// Four pixels' dx at stride 1 from dz's rows below (b), here (h) and above (a), each as the pixels'
+// right (r), middle (m) and left (l) neighbours, in backward_dx's order (taps 0..8, dx1 after tap 4).
+fn dx_four(k: array<vec3<f32>, 3>, br: vec4<f32>, bm: vec4<f32>, bl: vec4<f32>, hr: vec4<f32>, hm: vec4<f32>,
+           hl: vec4<f32>, ar: vec4<f32>, am: vec4<f32>, al: vec4<f32>, dx1: vec4<f32>) -> vec4<f32> {
+  let s = ((((vec4(0.0) + k[0].x * br) + k[0].y * bm) + k[0].z * bl) + k[1].x * hr) + k[1].y * hm;
+  return ((((s + dx1) + k[1].z * hl) + k[2].x * ar) + k[2].y * am) + k[2].z * al;
+}
+
+// dx1 of pixels ow0 .. ow0 + 3 (saved row 4, o the first's index; a pixel past the row reads as 0).
+fn dx1_four(o: u32, ow0: u32, sw: u32) -> vec4<f32> {
+  let r = 4u * p.n * p.c * p.h * p.w + o - ow0 * sw;
+  let w0 = i32(ow0);
+  return vec4(dz_at(r, true, w0, sw), dz_at(r, true, w0 + 1, sw), dz_at(r, true, w0 + 2, sw), dz_at(r, true, w0 + 3, sw));
+}
+
+// backward_dx at stride 1 with C % 4 != 0 (either layout) as a strip walk, as backward_dx_cl4_strip
+// is for C % 4 == 0: one channel of eight columns of a strip of STRIP rows per invocation (strip_any
+// places them), dz's three rows in registers and one new row of ten values a step, the weights
+// loaded once, instead of nine gathers of dz per element. The same sums as backward_dx (a window
+// outside the grid adds w·0 where it skipped it, an exact zero for finite w).
+@compute @workgroup_size(WG)
+fn backward_dx_strip_any(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
+                         @builtin(local_invocation_index) lid: u32) {
+  let at = strip_any(global_index(wid, nwg, lid), 8u, p.w, p.h, CHANNELS_LAST);
+  if (!at.ok) { return; }
+  let k = kernel_rows(at.c);
+  // at.h0 − 1 wraps past the last row when at.h0 == 0: dz_row10 reads it as padding
+  var above = dz_row10(at.base, at.h0 - 1u, at.ow0, at.sw);
+  var here = dz_row10(at.base, at.h0, at.ow0, at.sw);
+  let end = min(at.h0 + STRIP, p.h);
+  for (var h = at.h0; h < end; h++) {
+    let below = dz_row10(at.base, h + 1u, at.ow0, at.sw);
+    let o = at.base + (h * p.w + at.ow0) * at.sw;
+    let a = above;
+    let b = below;
+    let lo = dx_four(k, vec4(b.m0.yzw, b.m1.x), b.m0, vec4(b.before, b.m0.xyz), vec4(here.m0.yzw, here.m1.x),
+                     here.m0, vec4(here.before, here.m0.xyz), vec4(a.m0.yzw, a.m1.x), a.m0,
+                     vec4(a.before, a.m0.xyz), dx1_four(o, at.ow0, at.sw));
+    let hi = dx_four(k, vec4(b.m1.yzw, b.after), b.m1, vec4(b.m0.w, b.m1.xyz), vec4(here.m1.yzw, here.after),
+                     here.m1, vec4(here.m0.w, here.m1.xyz), vec4(a.m1.yzw, a.after), a.m1,
+                     vec4(a.m0.w, a.m1.xyz), dx1_four(o + 4u * at.sw, at.ow0 + 4u, at.sw));
+    dx[o] = lo.x;
+    if (at.ow0 + 1u < p.w) { dx[o + at.sw] = lo.y; }
+    if (at.ow0 + 2u < p.w) { dx[o + 2u * at.sw] = lo.z; }
+    if (at.ow0 + 3u < p.w) { dx[o + 3u * at.sw] = lo.w; }
+    if (at.ow0 + 4u < p.w) { dx[o + 4u * at.sw] = hi.x; }
+    if (at.ow0 + 5u < p.w) { dx[o + 5u * at.sw] = hi.y; }
+    if (at.ow0 + 6u < p.w) { dx[o + 6u * at.sw] = hi.z; }
+    if (at.ow0 + 7u < p.w) { dx[o + 7u * at.sw] = hi.w; }
+    above = here;
+    here = below;
+  }
 }
 
 // At stride 1 with C % 4 != 0 (either layout), the windows' convs (without the bias) into row 0 of

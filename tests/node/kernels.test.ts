@@ -453,6 +453,7 @@ const TRIPS: Record<string, (u: U, k: U) => number> = {
   'acon_frelu_train:conv_grad_pass_cl4': (u) => freluWalk(u) + loop(4),
   'acon_frelu_train:tap_grad_pass_cl4': (u) => loop(u.per!) + loop(9) + 9 * loop(4),
   'acon_frelu_train:backward_dx_cl4_strip': (_, k) => loop(k.STRIP!),
+  'acon_frelu_train:backward_dx_strip_any': (_, k) => loop(k.STRIP!),
   'acon_frelu_train:backward_dx_cl4_strip2': (_, k) => loop(k.STRIP!),
   'acon_frelu_train:conv_cl4_strip': (_, k) => loop(k.STRIP!),
   'acon_frelu_train:conv_strip_any': (_, k) => loop(k.STRIP!),

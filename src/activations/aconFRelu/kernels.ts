@@ -486,7 +486,8 @@ export function recordAconFReluBackward(
   const copyBack = cl4 && geo.dataFormat === 'NCHW';
   const dx = copyBack ? rec.temp(geo.n * c * geo.h * geo.w * 4) : b.grads.dx;
   // dx: with C % 4 == 0 a strip walk (backward_dx_cl4_strip at stride 1: four pixels a step;
-  // backward_dx_cl4_strip2 at stride 2: two output columns a step), else a gather per element
+  // backward_dx_cl4_strip2 at stride 2: two output columns a step); otherwise at stride 1 a strip walk
+  // of one channel (backward_dx_strip_any: eight pixels a step), at stride 2 a gather per element
   const pixels = geo.n * c * geo.h * geo.w;
   if (cl4) {
     const [entry, grid] =
@@ -499,9 +500,17 @@ export function recordAconFReluBackward(
       S.bind({ params: packed, saved4: saved, dx4: dx }),
       Math.ceil(grid.invocations / WG),
     );
+  } else if (stride === 1) {
+    const grid = stripGrid(ctx.software, geo.h, geo.n * c * Math.ceil(geo.w / 8));
+    rec.dispatch(
+      ctx.pipeline(S, 'backward_dx_strip_any', { WG, STRIP: grid.rows, CHANNELS_LAST: channelsLastFlag(geo) }),
+      u,
+      S.bind({ params: packed, saved_in: saved, dx }),
+      Math.ceil(grid.invocations / WG),
+    );
   } else {
     rec.dispatch(
-      ctx.pipeline(S, 'backward_dx', { WG, POOL: stride === 2 ? 1 : 0, CHANNELS_LAST: channelsLastFlag(geo) }),
+      ctx.pipeline(S, 'backward_dx', { WG, CHANNELS_LAST: channelsLastFlag(geo) }),
       u,
       S.bind({ params: packed, saved_in: saved, dx }),
       Math.ceil(pixels / WG),
