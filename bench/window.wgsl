@@ -63,7 +63,7 @@ fn taps_fixed(a: Conv4, k: f32, r: Pixels6) -> Conv4 {
 fn window_strip_cl4(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
                     @builtin(local_invocation_index) lid: u32) {
   let U = p.c / 4u;
-  let at = strip_cl4(global_index(wid, nwg, lid), U);
+  let at = strip_cl4(global_index(wid, nwg, lid), U, 4u, p.w, p.h);
   if (!at.ok) { return; }
   let cu = at.cu;
   let ow0 = at.ow0;

@@ -9,11 +9,11 @@
 //   y  = a2·t + b2                      BN2 folded: a2 = γ2/√(rv2 + ε), b2 = β2 − a2·rm2
 // The window is read once for the conv and the pool. `params` packs the parameters in declaration
 // order, C values each (the conv weight 9·C, [C, 1, 3, 3] row-major): weight, bias, bn1.{weight,
-// bias, running_mean, running_var}, bn2.{…}; pack_conv_bn1 and pack_bn2 write it. A first, tiny dispatch (`fold`, one invocation per
-// channel) writes `folded`: the 9 taps' weights tap-major ([9, C], so four channels' weights of a tap
-// are one vec4), then a1, b1, a2, b2 ([4, C]).
-// The strip walks read x's rows through frelu_rows.wgsl (row10, row10_any, row9_any, pixels6),
-// prepended to this file.
+// bias, running_mean, running_var}, bn2.{…}; pack_conv_bn1 and pack_bn2 write it. A first, tiny
+// dispatch (`fold`, one invocation per channel) writes `folded`: the 9 taps' weights tap-major
+// ([9, C], so four channels' weights of a tap are one vec4), then a1, b1, a2, b2 ([4, C]).
+// The strip walks read x's rows, place their invocations and sum their windows through
+// frelu_rows.wgsl, prepended to this file.
 
 struct Params {
   n: u32,
@@ -112,7 +112,7 @@ fn smooth_max4(x1: vec4<f32>, x2: vec4<f32>, a2: vec4<f32>, b2: vec4<f32>) -> ve
 fn forward_eval_cl4_strip(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
                           @builtin(local_invocation_index) lid: u32) {
   let U = p.c / 4u;
-  let at = strip_cl4(global_index(wid, nwg, lid), U);
+  let at = strip_cl4(global_index(wid, nwg, lid), U, 4u, p.w, p.h);
   if (!at.ok) { return; }
   let cu = at.cu;
   let ow0 = at.ow0;

@@ -1,6 +1,6 @@
 // ACON-FReLU's training forward and its backward (either mode), over the output grid [N, C, Ho, Wo]
-// (NCHW or NHWC; x [N, C, H, W] in the same format). Every pass recomputes each output position's
-// window (9 taps of x: the depthwise conv and, at stride 2, the max pool) instead of storing it:
+// (NCHW or NHWC; x [N, C, H, W] in the same format), from each output position's window (9 taps of
+// x: the depthwise conv and, at stride 2, the max pool):
 //   z  = Σ_taps w·x + bias           x2 = γ1·(z − μ1)·ι1 + β1,   ι = 1/√(var + ε)
 //   d  = x1 − x2,  t = d·σ(d) + x2    y  = γ2·(t − μ2)·ι2 + β2
 // Per-channel sums over the N·Ho·Wo positions come one stage at a time (the stage sets what is
@@ -21,13 +21,15 @@
 // A strip walk ahead of the passes keeps each position's window (the conv, x1 and the tap of the
 // pool's maximum; at stride 1 the conv alone) in rows 0..2 of `saved` [5, Q] (Q = N·C·Ho·Wo in the
 // output's layout), and every pass reads it back: `conv_strip_any` and `window_strip2_any` one
-// channel per invocation, `conv_cl4_strip` and `window_cl4_strip2` four (C % 4 == 0). Stage 6 adds dz and dx1 (rows 3, 4), from which dx
-// follows per input element: the conv's adjoint (9 taps) and dx1 at the window's centre (s = 1) or
-// its first maximum (s = 2), gathered per element (`backward_dx`) or, with C % 4 == 0, walked in strips of rows
-// (`backward_dx_cl4_strip`, `backward_dx_cl4_strip2`).
+// channel per invocation, `conv_cl4_strip` and `window_cl4_strip2` four (C % 4 == 0). Stage 6 adds
+// dz and dx1 (rows 3, 4), from which dx follows per input element: the conv's adjoint (9 taps) and
+// dx1 at the window's centre (s = 1) or its first maximum (s = 2), walked in strips of rows
+// (`backward_dx_strip_any` at stride 1; `backward_dx_cl4_strip`, `backward_dx_cl4_strip2` with
+// C % 4 == 0) or, at stride 2 with C % 4 != 0, gathered per element (`backward_dx`).
 // A workgroup takes one channel and one chunk of `per`·WG positions (position q = chunk·per·WG +
 // k·WG + lid, k < per); each invocation sums in a register and stores its partial sum; `finish` adds
-// a channel's chunks·WG partial sums in order. The training forward's y is the eval kernel (acon_frelu.wgsl) on
+// a channel's chunks·WG partial sums in order. The training forward's y is the eval kernel
+// (acon_frelu.wgsl) on
 // parameters whose running statistics `batch_params` replaces by the batch's; it also moves the
 // caller's running statistics (momentum 0.1, unbiased variance).
 // `params` packs the parameters as acon_frelu.wgsl's does (18·C values; its pack entries write it).
@@ -42,11 +44,12 @@
 // the window (stride 2) or its centre (stride 1; p.stride says the same for the index arithmetic).
 override STAGE: u32 = 0u;
 override POOL: bool = false;
-// The scalar passes' layout (C % 4 != 0; the *_cl4 passes are channels-last by construction): NHWC
-// or NCHW, so that index4 has one side.
+// The layout of the one-channel passes and walks (C % 4 != 0; the *_cl4 ones are channels-last by
+// construction): NHWC or NCHW, so that index4 and strip_any have one side.
 override CHANNELS_LAST: bool = false;
-// Output rows per invocation of the strip walks (conv_cl4_strip, window_cl4_strip2,
-// backward_dx_cl4_strip and backward_dx_cl4_strip2; the eval forward's stripRows).
+// Output rows per invocation of the strip walks (conv_strip_any, window_strip2_any, conv_cl4_strip,
+// window_cl4_strip2, backward_dx_strip_any, backward_dx_cl4_strip, backward_dx_cl4_strip2; the eval
+// forward's stripRows).
 override STRIP: u32 = 8u;
 
 struct Params {
@@ -590,7 +593,7 @@ fn dx_pixel4(k: array<vec4<f32>, 9>, br: vec4<f32>, bm: vec4<f32>, bl: vec4<f32>
 fn backward_dx_cl4_strip(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
                          @builtin(local_invocation_index) lid: u32) {
   let U = p.c / 4u;
-  let at = strip_cl4(global_index(wid, nwg, lid), U);
+  let at = strip_cl4(global_index(wid, nwg, lid), U, 4u, p.w, p.h);
   if (!at.ok) { return; }
   let cu = at.cu;
   let w0 = at.ow0;
@@ -631,7 +634,7 @@ fn backward_dx_cl4_strip(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_wor
 fn conv_cl4_strip(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
                   @builtin(local_invocation_index) lid: u32) {
   let U = p.c / 4u;
-  let at = strip_cl4(global_index(wid, nwg, lid), U);
+  let at = strip_cl4(global_index(wid, nwg, lid), U, 4u, p.w, p.h);
   if (!at.ok) { return; }
   let cu = at.cu;
   let ow0 = at.ow0;
@@ -654,25 +657,13 @@ fn conv_cl4_strip(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups
   }
 }
 
-// The stride-2 window of one output pixel of unit cu as site4 sums it, tap by tap: the conv without
-// its bias, the pool's best value and its tap, and whether no tap inside the image came yet.
-struct Pool1 {
-  conv: vec4<f32>,
-  best: vec4<f32>,
-  tap: vec4<f32>,
-  first: bool,
-}
-
-fn pool1_tap(a: Pool1, wk: vec4<f32>, k: f32, v: vec4<f32>, ok: bool) -> Pool1 {
-  let better = vec4(ok) & ((v > a.best) | (v != v) | vec4(a.first));
-  return Pool1(a.conv + wk * v, select(a.best, v, better), select(a.tap, vec4(k), better), a.first & !ok);
-}
-
-// Kernel row kr (weights k[3·kr] .. k[3·kr + 2]) over three pixels of a row, left to right.
-fn pool1_row(a: Pool1, k: array<vec4<f32>, 9>, kr: u32, l: vec4<f32>, m: vec4<f32>, r: vec4<f32>,
-             ok: vec3<bool>) -> Pool1 {
+// Kernel row kr (weights k[3·kr] .. k[3·kr + 2]) of one output pixel's stride-2 window, four
+// channels (frelu_rows.wgsl's Pool4), over three pixels of a row, left to right.
+fn pool_row_cl4(a: Pool4, k: array<vec4<f32>, 9>, kr: u32, l: vec4<f32>, m: vec4<f32>, r: vec4<f32>,
+                ok: vec3<bool>) -> Pool4 {
   let t = 3u * kr;
-  return pool1_tap(pool1_tap(pool1_tap(a, k[t], f32(t), l, ok.x), k[t + 1u], f32(t + 1u), m, ok.y), k[t + 2u], f32(t + 2u), r, ok.z);
+  return pool_tap(pool_tap(pool_tap(a, k[t], f32(t), l, vec4(ok.x)), k[t + 1u], f32(t + 1u), m, vec4(ok.y)), k[t + 2u],
+                  f32(t + 2u), r, vec4(ok.z));
 }
 
 // Row hh of sample n as two stride-2 windows (output columns ow0, ow0 + 1) need it: the five pixels
@@ -698,21 +689,17 @@ fn row5(n: u32, hh: u32, w0: i32, cu: u32, U: u32) -> Row5 {
 // two output columns of a strip of STRIP output rows per invocation, walking down. Output row oh
 // reads input rows 2·oh − 1 .. 2·oh + 1, so each step loads two new rows of five pixels and keeps the
 // third from the step before: 5 loads of x per output instead of nine taps (and nine weights)
-// gathered per position. Placed as backward_dx_cl4_strip2; the taps in site4's order: the same bits.
+// gathered per position. Placed by strip_cl4 (two output columns); the taps in site4's order: the same bits.
 @compute @workgroup_size(WG)
 fn window_cl4_strip2(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
                      @builtin(local_invocation_index) lid: u32) {
-  let i = global_index(wid, nwg, lid);
   let U = p.c / 4u;
-  let Q = (p.wo + 1u) / 2u;
-  let strips = (p.ho + STRIP - 1u) / STRIP;
-  if (i >= p.n * strips * Q * U) { return; }
-  let cu = i % U;
-  let g = i / U;
-  let ow0 = 2u * (g % Q);
-  let g2 = g / Q;
-  let h0 = STRIP * (g2 % strips);
-  let n = g2 / strips;
+  let at = strip_cl4(global_index(wid, nwg, lid), U, 2u, p.wo, p.ho);
+  if (!at.ok) { return; }
+  let cu = at.cu;
+  let ow0 = at.ow0;
+  let h0 = at.h0;
+  let n = at.n;
   let k = weights9(cu);
   // the five columns inside the image (2·ow0 = w0 + 1 always is), the windows' left, middle, right
   let w0 = 2 * i32(ow0) - 1;
@@ -720,14 +707,14 @@ fn window_cl4_strip2(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgro
   let left = vec3(w0 >= 0, true, w0 + 2 < W);
   let right = vec3(w0 + 2 < W, w0 + 3 < W, w0 + 4 < W);
   let q4 = p.n * U * p.ho * p.wo;
-  let start = Pool1(vec4(0.0), vec4(0.0), vec4(4.0), true);
+  let start = Pool4(vec4(0.0), vec4(0.0), vec4(4.0), vec4(true));
   // 2·h0 − 1 wraps past the last row when h0 == 0: row5 reads it as padding
   var above = row5(n, 2u * h0 - 1u, w0, cu, U);
   let end = min(h0 + STRIP, p.ho);
   for (var oh = h0; oh < end; oh++) {
     let here = row5(n, 2u * oh, w0, cu, U);
     let below = row5(n, 2u * oh + 1u, w0, cu, U);
-    let a = pool1_row(pool1_row(pool1_row(start, k, 0u, above.v0, above.v1, above.v2, left & vec3(above.ok)), k, 1u,
+    let a = pool_row_cl4(pool_row_cl4(pool_row_cl4(start, k, 0u, above.v0, above.v1, above.v2, left & vec3(above.ok)), k, 1u,
                                 here.v0, here.v1, here.v2, left & vec3(here.ok)), k, 2u,
                       below.v0, below.v1, below.v2, left & vec3(below.ok));
     let o = ((n * p.ho + oh) * p.wo + ow0) * U + cu;
@@ -735,7 +722,7 @@ fn window_cl4_strip2(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgro
     saved4_rw[q4 + o] = a.best;
     saved4_rw[2u * q4 + o] = a.tap;
     if (ow0 + 1u < p.wo) {
-      let b = pool1_row(pool1_row(pool1_row(start, k, 0u, above.v2, above.v3, above.v4, right & vec3(above.ok)), k, 1u,
+      let b = pool_row_cl4(pool_row_cl4(pool_row_cl4(start, k, 0u, above.v2, above.v3, above.v4, right & vec3(above.ok)), k, 1u,
                                   here.v2, here.v3, here.v4, right & vec3(here.ok)), k, 2u,
                         below.v2, below.v3, below.v4, right & vec3(below.ok));
       saved4_rw[o + U] = b.conv;
@@ -940,17 +927,13 @@ fn dx_tap(s: vec4<f32>, wk: vec4<f32>, k: f32, o: Out4) -> vec4<f32> {
 @compute @workgroup_size(WG)
 fn backward_dx_cl4_strip2(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
                           @builtin(local_invocation_index) lid: u32) {
-  let i = global_index(wid, nwg, lid);
   let U = p.c / 4u;
-  let Q = (p.wo + 1u) / 2u;
-  let strips = (p.ho + STRIP - 1u) / STRIP;
-  if (i >= p.n * strips * Q * U) { return; }
-  let cu = i % U;
-  let g = i / U;
-  let ow0 = 2u * (g % Q);
-  let g2 = g / Q;
-  let h0 = STRIP * (g2 % strips);
-  let n = g2 / strips;
+  let at = strip_cl4(global_index(wid, nwg, lid), U, 2u, p.wo, p.ho);
+  if (!at.ok) { return; }
+  let cu = at.cu;
+  let ow0 = at.ow0;
+  let h0 = at.h0;
+  let n = at.n;
   let k = weights9(cu);
   let w0 = 2u * ow0;
   let zero = vec4(0.0);

@@ -1,16 +1,18 @@
-// The rows of x that ACON-FReLU's strip walks read (pixels6, row10, row10_any, row9_any), where
-// their invocations work (strip_cl4, strip_any) and the window sums (Conv4 and taps_pixels in NHWC,
-// taps_lo and taps_hi over Row10s): one definition for the fused eval forward (acon_frelu.wgsl), its
-// window roofline (bench/window.wgsl), so that the roofline walks exactly as the kernel does, and
-// the training shader (acon_frelu_train.wgsl), whose walks ahead of its passes (conv_cl4_strip,
-// conv_strip_any) sum the same windows and which walks dz's rows in the same Pixels6.
+// What ACON-FReLU's strip walks share: the rows of x they read (pixels6, row10, row10_any,
+// row9_any), where their invocations work (strip_cl4, strip_any, strip_out), the window sums (Conv4
+// and taps_pixels in NHWC, taps_lo and taps_hi over Row10s) and the stride-2 windows' conv and max
+// pool (Pool4, pool_window, pool_columns). One definition for the fused eval forward
+// (acon_frelu.wgsl), its window roofline (bench/window.wgsl), so that the roofline walks exactly as
+// the kernel does, and the training shader (acon_frelu_train.wgsl), whose walks ahead of its passes
+// sum the same windows and whose dx walks read dz's rows in the same Pixels6 and Row10.
 // No bindings of its own: the including shader declares the uniform `p` (with n, c, h and w), x
 // (array<f32>) and x4 (array<vec4<f32>>), the same buffer viewed twice, and the override STRIP.
 
-// Where invocation i of an NHWC strip walk (C % 4 == 0: four channels of four pixels of a strip of
-// STRIP rows per invocation) works: its channel unit cu of U, its first column ow0 and row h0, and
-// its sample n; ok is false past the grid. The channel units run fastest, then the pixel groups, the
-// strips and the samples.
+// Where invocation i of an NHWC strip walk (C % 4 == 0: four channels of `group` columns of a strip
+// of STRIP rows per invocation, over a grid `width` × `height`: four pixels of x's at stride 1, two
+// output columns at stride 2) works: its channel unit cu of U, its first column ow0 and row h0, and
+// its sample n; ok is false past the grid. The channel units run fastest, then the column groups,
+// the strips and the samples.
 struct StripCl4 {
   ok: bool,
   cu: u32,
@@ -19,12 +21,12 @@ struct StripCl4 {
   n: u32,
 }
 
-fn strip_cl4(i: u32, U: u32) -> StripCl4 {
-  let Q = (p.w + 3u) / 4u;
-  let strips = (p.h + STRIP - 1u) / STRIP;
+fn strip_cl4(i: u32, U: u32, group: u32, width: u32, height: u32) -> StripCl4 {
+  let Q = (width + group - 1u) / group;
+  let strips = (height + STRIP - 1u) / STRIP;
   let g = i / U;
   let g2 = g / Q;
-  return StripCl4(i < p.n * strips * Q * U, i % U, 4u * (g % Q), STRIP * (g2 % strips), g2 / strips);
+  return StripCl4(i < p.n * strips * Q * U, i % U, group * (g % Q), STRIP * (g2 % strips), g2 / strips);
 }
 
 // x's pixel (n·H + row, col) of channel unit cu as a vec4 (NHWC, U = C/4 units), zero outside the
@@ -140,7 +142,8 @@ fn row9_any(base: u32, hh: u32, ow0: u32, sw: u32) -> Row9 {
               x_at(r, ok, w0 + 8, sw));
 }
 
-// The conv and the max pool of four stride-2 windows (outputs ow0 .. ow0 + 3) over rows of x:
+// The conv and the max pool of four stride-2 windows (outputs ow0 .. ow0 + 3 of a channel, or one
+// output of four channels: the training shader's window_cl4_strip2) over rows of x:
 // conv + k·(a row's three taps) and the pool's running maximum and its tap (0..8, row-major) in the
 // taps' order, as PyTorch's max pool keeps it (a greater value or a NaN replaces the best, so the
 // first maximum wins; padding taps, where ok is false, add w·0 to the conv and leave the pool alone).
@@ -151,7 +154,8 @@ struct Pool4 {
   first: vec4<bool>,
 }
 
-fn pool_tap(a: Pool4, k: f32, t: f32, v: vec4<f32>, ok: vec4<bool>) -> Pool4 {
+// One tap (weight k, index t) of four windows (one channel's four outputs, or four channels' one).
+fn pool_tap(a: Pool4, k: vec4<f32>, t: f32, v: vec4<f32>, ok: vec4<bool>) -> Pool4 {
   let better = ok & (a.first | (v > a.best) | (v != v));
   return Pool4(a.conv + k * v, select(a.best, v, better), select(a.tap, vec4(t), better), a.first & !ok);
 }
@@ -162,8 +166,8 @@ fn pool_row(a: Pool4, k: vec3<f32>, t: f32, r: Row9, ok: array<vec4<bool>, 3>) -
   let mid = vec4(r.m0.y, r.m0.w, r.m1.y, r.m1.w);
   let right = vec4(r.m0.z, r.m1.x, r.m1.z, r.last);
   let row = vec4(r.ok);
-  return pool_tap(pool_tap(pool_tap(a, k.x, t, left, ok[0] & row), k.y, t + 1.0, mid, ok[1] & row), k.z, t + 2.0, right,
-                  ok[2] & row);
+  return pool_tap(pool_tap(pool_tap(a, vec4(k.x), t, left, ok[0] & row), vec4(k.y), t + 1.0, mid, ok[1] & row),
+                  vec4(k.z), t + 2.0, right, ok[2] & row);
 }
 
 // The four windows over their three rows (kernel rows k0, k1, k2); ok as pool_columns gives it.
@@ -183,7 +187,8 @@ fn pool_columns(ow0: u32) -> array<vec4<bool>, 3> {
 }
 
 // Where invocation i of a one-channel strip walk works (acon_frelu.wgsl's forward_eval_strip_any and
-// _strip2_any, the training shader's conv_strip_any), in either layout (channels_last): its
+// _strip2_any, the training shader's conv_strip_any, window_strip2_any and backward_dx_strip_any),
+// in either layout (channels_last): its
 // channel c, first output column ow0 (groups of `group` columns over `width`) and row h0 (strips of
 // STRIP rows over `height`), and sample n; ok is false past the grid. In NHWC the channels run
 // fastest (neighbouring invocations load neighbouring words), then the column groups, the strips

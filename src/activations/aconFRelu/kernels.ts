@@ -15,17 +15,18 @@ import type { aconFReluParams } from './params';
 import { WGSL_PRELUDE } from '../../kernels/plan';
 
 /**
- * The strip walks' shared WGSL (frelu_rows.wgsl: strip_cl4, pixels6, Conv4 and taps_pixels, row10,
- * row10_any, row9_any), prepended to both ACON-FReLU shaders and to bench/window.wgsl.
+ * The strip walks' shared WGSL (frelu_rows.wgsl: the rows they read, where their invocations work,
+ * the window sums and the stride-2 pool), prepended to both ACON-FReLU shaders and to
+ * bench/window.wgsl.
  */
 export const FRELU_ROWS_WGSL: string = rowsCode;
 export const ACON_FRELU_SHADER = new Shader('acon_frelu', WGSL_PRELUDE + FRELU_ROWS_WGSL + code);
 
 const WG = 64;
 /**
- * Output rows per invocation of the strip walks (the eval forward's, the backward's dx), for a plane
- * of h output rows and `columns` invocations per band of strips (the walk's channels × column groups
- * × samples). On a CPU adapter long strips, up to 64 rows (each step reads one row at stride 1, two
+ * Output rows per invocation of the strip walks (the eval forward's, the training's ahead of its
+ * passes, dx's), for a plane of h output rows and `columns` invocations per band of strips (the
+ * walk's channels × column groups × samples). On a CPU adapter long strips, up to 64 rows (each step reads one row at stride 1, two
  * at stride 2, a strip's first three): SwiftShader at [8, 64, 56, 56], branch-free loads, two runs
  * side by side: NCHW 8 rows 13.0–13.3 ms, 16 rows 12.5–12.8, 32 rows 11.4–11.7, 56 rows 10.4–10.7;
  * NHWC 15.7–16.2, 14.4–14.6, 12.9–13.6, 11.8–13.0. Shorter ones where the grid would otherwise
@@ -186,8 +187,9 @@ export function freluReducePlan(geo: Geometry, stride: 1 | 2): FreluReducePlan {
 /**
  * Throws a LimitError where the training forward or the backward cannot take the call: more
  * positions per channel than FRELU_COUNT_MAX (2^24 / (256·64) = 1024 positions per invocation: a
- * pass's walk of 1025 trips stays within LOOP_BUDGET), or kept values per output element ([3, N·C·Ho·Wo] in the training forward, [5, …] in the backward) beyond the
- * device's largest buffer.
+ * pass's walk of 1025 trips stays within LOOP_BUDGET), or kept values per output element
+ * ([3, N·C·Ho·Wo] in the training forward, [5, …] in the backward) beyond the device's largest
+ * buffer.
  */
 export function checkFrelu(ctx: GpuContext, geo: Geometry, stride: 1 | 2, backward: boolean): FreluReducePlan {
   const plan = freluReducePlan(geo, stride);
@@ -306,11 +308,11 @@ interface Sums {
  * Records stages `from` .. `to` − 1, after a strip walk that keeps every output position's window in
  * `saved` ahead of them all (the convs at stride 1, the convs and the pool's best values and taps at
  * stride 2), which every stage reads back: conv_cl4_strip and window_cl4_strip2 four channels per
- * invocation (C % 4 == 0), conv_strip_any and window_strip2_any one (any C, the call's layout). The
- * same bits as the first pass gathering nine taps per position that it replaces. SwiftShader,
- * [8, 64, 56, 56] NHWC side by side, the training forward: at stride 1 78–83 ms against 129–141, at
- * stride 2 33–36 against 47–54 (NCHW 46–47 against 59–62); at [8, 63, 56, 56] 172–183 against
- * 291–313 (NCHW 134–146 against 243–250).
+ * invocation (C % 4 == 0), conv_strip_any and window_strip2_any one (C % 4 != 0, the call's
+ * layout). The same bits as the first pass gathering nine taps per position that it replaces.
+ * SwiftShader, [8, 64, 56, 56] NHWC side by side, the training forward: at stride 1 78–83 ms against
+ * 129–141, at stride 2 33–36 against 47–54 (NCHW 46–47 against 59–62); at [8, 63, 56, 56] 172–183
+ * against 291–313 (NCHW 134–146 against 243–250).
  */
 function recordStages(ctx: GpuContext, rec: Recorder, s: Sums, from: number, to: number) {
   const S = ACON_FRELU_TRAIN_SHADER;
@@ -444,7 +446,8 @@ export interface AconFReluGradBuffers {
 /**
  * Records the backward for dy [N, C, Ho, Wo]: in training (batch statistics, recomputed from x as
  * the forward computed them) or eval mode (the running ones). Every per-channel gradient is a sum
- * in a fixed order (deterministic); dx a strip walk with C % 4 == 0, else a gather per input element.
+ * in a fixed order (deterministic); dx a strip walk (at stride 2 with C % 4 != 0 a gather per input
+ * element).
  */
 export function recordAconFReluBackward(
   ctx: GpuContext,
