@@ -26,12 +26,13 @@ const WG = 64;
 /**
  * Output rows per invocation of the strip walks (the eval forward's, the training's ahead of its
  * passes, dx's), for a plane of h output rows and `columns` invocations per band of strips (the
- * walk's channels × column groups × samples). On a CPU adapter long strips, up to 64 rows (each step reads one row at stride 1, two
- * at stride 2, a strip's first three): SwiftShader at [8, 64, 56, 56], branch-free loads, two runs
- * side by side: NCHW 8 rows 13.0–13.3 ms, 16 rows 12.5–12.8, 32 rows 11.4–11.7, 56 rows 10.4–10.7;
- * NHWC 15.7–16.2, 14.4–14.6, 12.9–13.6, 11.8–13.0. Shorter ones where the grid would otherwise
- * have fewer than 8 workgroups (a batch-1 plane with few channels), so that every core of the CPU
- * has some. On a GPU 8 rows, for more invocations in flight (not measured: no GPU here).
+ * walk's channels × column groups × samples). On a CPU adapter long strips, up to 64 rows (each step
+ * reads one row at stride 1, two at stride 2, a strip's first three): SwiftShader at
+ * [8, 64, 56, 56], branch-free loads, two runs side by side: NCHW 8 rows 13.0–13.3 ms, 16 rows
+ * 12.5–12.8, 32 rows 11.4–11.7, 56 rows 10.4–10.7; NHWC 15.7–16.2, 14.4–14.6, 12.9–13.6, 11.8–13.0.
+ * Shorter ones where the grid would otherwise have fewer than 8 workgroups (a batch-1 plane with few
+ * channels), so that every core of the CPU has some. On a GPU 8 rows, for more invocations in flight
+ * (not measured: no GPU here).
  */
 export function stripRows(software: boolean, h: number, columns: number): number {
   if (!software) return 8;
@@ -318,8 +319,9 @@ function recordStages(ctx: GpuContext, rec: Recorder, s: Sums, from: number, to:
   const S = ACON_FRELU_TRAIN_SHADER;
   const { n, c, h, w } = s.geo;
   const [ho, wo] = [outSize(h, s.stride), outSize(w, s.stride)];
+  const cl4 = vec4Channels(s.geo);
   // columns: the walk's invocations per band of strips
-  const [entry, columns] = vec4Channels(s.geo)
+  const [entry, columns] = cl4
     ? s.stride === 1
       ? ['conv_cl4_strip', n * Math.ceil(w / 4) * (c / 4)]
       : ['window_cl4_strip2', n * Math.ceil(wo / 2) * (c / 4)]
@@ -327,7 +329,6 @@ function recordStages(ctx: GpuContext, rec: Recorder, s: Sums, from: number, to:
       ? ['conv_strip_any', n * c * Math.ceil(w / 8)]
       : ['window_strip2_any', n * c * Math.ceil(wo / 4)];
   const grid = stripGrid(ctx.software, ho, columns);
-  const cl4 = vec4Channels(s.geo);
   rec.dispatch(
     ctx.pipeline(S, entry, { WG, STRIP: grid.rows, ...(!cl4 && { CHANNELS_LAST: channelsLastFlag(s.geo) }) }),
     trainUniforms(s.geo, s.stride, s.plan, { terms: 0, row: 0, training: s.training }),
