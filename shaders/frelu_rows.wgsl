@@ -9,8 +9,8 @@
 // (array<f32>) and x4 (array<vec4<f32>>), the same buffer viewed twice, and the override STRIP.
 
 // Where invocation i of an NHWC strip walk (C % 4 == 0: four channels of `group` columns of a strip
-// of STRIP rows per invocation, over a grid `width` × `height`: four pixels of x's at stride 1, two
-// output columns at stride 2) works: its channel unit cu of U, its first column ow0 and row h0, and
+// of STRIP rows per invocation, over a grid `width` × `height`: four pixels over H × W at stride 1,
+// two output columns over Ho × Wo at stride 2) works: its channel unit cu of U, its first column ow0 and row h0, and
 // its sample n; ok is false past the grid. The channel units run fastest, then the column groups,
 // the strips and the samples.
 struct StripCl4 {
@@ -188,9 +188,9 @@ fn pool_columns(ow0: u32) -> array<vec4<bool>, 3> {
 
 // Where invocation i of a one-channel strip walk works (acon_frelu.wgsl's forward_eval_strip_any and
 // _strip2_any, the training shader's conv_strip_any, window_strip2_any and backward_dx_strip_any),
-// in either layout (channels_last): its
-// channel c, first output column ow0 (groups of `group` columns over `width`) and row h0 (strips of
-// STRIP rows over `height`), and sample n; ok is false past the grid. In NHWC the channels run
+// in either layout (channels_last): its channel c, first output column ow0 (groups of `group`
+// columns over `width`) and row h0 (strips of STRIP rows over `height`), and sample n; ok is false
+// past the grid. In NHWC the channels run
 // fastest (neighbouring invocations load neighbouring words), then the column groups, the strips
 // and the samples; in NCHW the column groups, the strips and the planes. sw and base: x's column
 // stride (1 in NCHW, C in NHWC) and the offset of its channel's element (0, 0).
