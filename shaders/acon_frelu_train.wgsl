@@ -348,14 +348,26 @@ fn conv_grad_pass(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups
   partials[partial_at(0u, c, cc.y, lid)] = a;
 }
 
-// x's tap t (0..8, row-major) of output position pos's window in channel c, zero in the padding:
-// branch-free (a clamped address, a select), as tap4 reads four channels.
-fn tap1(pos: vec3<u32>, t: u32, c: u32) -> f32 {
+// Where tap t (0..8, row-major) of output position pos's window lies in x: its row and column
+// clamped into the image (an address always inside), and whether it is inside (else padding).
+struct TapAt {
+  h: u32,
+  w: u32,
+  ok: bool,
+}
+
+fn tap_at(pos: vec3<u32>, t: u32) -> TapAt {
   let h = i32(pos.y * p.stride + t / 3u) - 1;
   let w = i32(pos.z * p.stride + t % 3u) - 1;
   let ok = (h >= 0) & (h < i32(p.h)) & (w >= 0) & (w < i32(p.w));
-  let v = x[index4(pos.x, c, u32(clamp(h, 0, i32(p.h) - 1)), u32(clamp(w, 0, i32(p.w) - 1)), p.h, p.w)];
-  return select(0.0, v, ok);
+  return TapAt(u32(clamp(h, 0, i32(p.h) - 1)), u32(clamp(w, 0, i32(p.w) - 1)), ok);
+}
+
+// x's tap t of output position pos's window in channel c, zero in the padding: branch-free (a
+// clamped address, a select), as tap4 reads four channels.
+fn tap1(pos: vec3<u32>, t: u32, c: u32) -> f32 {
+  let a = tap_at(pos, t);
+  return select(0.0, x[index4(pos.x, c, a.h, a.w, p.h, p.w)], a.ok);
 }
 
 // Stage 7: Σ dz·x_tap from the kept dz, the nine taps' sums side by side over one walk (dz loaded
@@ -516,11 +528,8 @@ fn weights9(cu: u32) -> array<vec4<f32>, 9> {
 // x's tap t (0..8, row-major) of output position pos's window for channels 4·cu .. 4·cu + 3, zero in
 // the padding: branch-free (a clamped address, a select), as tap1 reads one channel.
 fn tap4(pos: vec3<u32>, t: u32, cu: u32, U: u32) -> vec4<f32> {
-  let h = i32(pos.y * p.stride + t / 3u) - 1;
-  let w = i32(pos.z * p.stride + t % 3u) - 1;
-  let ok = (h >= 0) & (h < i32(p.h)) & (w >= 0) & (w < i32(p.w));
-  let at = (pos.x * p.h + u32(clamp(h, 0, i32(p.h) - 1))) * p.w + u32(clamp(w, 0, i32(p.w) - 1));
-  return select(vec4(0.0), x4[at * U + cu], ok);
+  let a = tap_at(pos, t);
+  return select(vec4(0.0), x4[((pos.x * p.h + a.h) * p.w + a.w) * U + cu], a.ok);
 }
 
 // tap_grad_pass for NHWC with C % 4 == 0: workgroup w takes channels 4·cu .. 4·cu + 3 (cu = w /
@@ -793,12 +802,10 @@ fn backward_dx_strip_any(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_wor
     let o = at.base + (h * p.w + at.ow0) * at.sw;
     let a = above;
     let b = below;
-    let lo = dx_four(k, vec4(b.m0.yzw, b.m1.x), b.m0, vec4(b.before, b.m0.xyz), vec4(here.m0.yzw, here.m1.x),
-                     here.m0, vec4(here.before, here.m0.xyz), vec4(a.m0.yzw, a.m1.x), a.m0,
-                     vec4(a.before, a.m0.xyz), dx1_four(o, at.ow0, at.sw));
-    let hi = dx_four(k, vec4(b.m1.yzw, b.after), b.m1, vec4(b.m0.w, b.m1.xyz), vec4(here.m1.yzw, here.after),
-                     here.m1, vec4(here.m0.w, here.m1.xyz), vec4(a.m1.yzw, a.after), a.m1,
-                     vec4(a.m0.w, a.m1.xyz), dx1_four(o + 4u * at.sw, at.ow0 + 4u, at.sw));
+    let lo = dx_four(k, right_lo(b), b.m0, left_lo(b), right_lo(here), here.m0, left_lo(here), right_lo(a), a.m0,
+                     left_lo(a), dx1_four(o, at.ow0, at.sw));
+    let hi = dx_four(k, right_hi(b), b.m1, left_hi(b), right_hi(here), here.m1, left_hi(here), right_hi(a), a.m1,
+                     left_hi(a), dx1_four(o + 4u * at.sw, at.ow0 + 4u, at.sw));
     dx[o] = lo.x;
     if (at.ow0 + 1u < p.w) { dx[o + at.sw] = lo.y; }
     if (at.ow0 + 2u < p.w) { dx[o + 2u * at.sw] = lo.z; }

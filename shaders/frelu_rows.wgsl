@@ -93,14 +93,32 @@ fn row10(base: u32, hh: u32, ow0: u32) -> Row10 {
   return Row10(before, select(vec4(0.0), x4[v], ok), select(vec4(0.0), x4[select(v, v + 1u, two)], ok & two), after);
 }
 
+// A row's left and right neighbours of the first four of its eight columns (lo) and of the last
+// four (hi); m0 and m1 are the columns themselves.
+fn left_lo(r: Row10) -> vec4<f32> {
+  return vec4(r.before, r.m0.xyz);
+}
+
+fn right_lo(r: Row10) -> vec4<f32> {
+  return vec4(r.m0.yzw, r.m1.x);
+}
+
+fn left_hi(r: Row10) -> vec4<f32> {
+  return vec4(r.m0.w, r.m1.xyz);
+}
+
+fn right_hi(r: Row10) -> vec4<f32> {
+  return vec4(r.m1.yzw, r.after);
+}
+
 // conv + k·(a row's three taps) for the first four of the eight outputs (lo) and the last four (hi),
 // in the taps' order.
 fn taps_lo(conv: vec4<f32>, k: vec3<f32>, r: Row10) -> vec4<f32> {
-  return ((conv + k.x * vec4(r.before, r.m0.xyz)) + k.y * r.m0) + k.z * vec4(r.m0.yzw, r.m1.x);
+  return ((conv + k.x * left_lo(r)) + k.y * r.m0) + k.z * right_lo(r);
 }
 
 fn taps_hi(conv: vec4<f32>, k: vec3<f32>, r: Row10) -> vec4<f32> {
-  return ((conv + k.x * vec4(r.m0.w, r.m1.xyz)) + k.y * r.m1) + k.z * vec4(r.m1.yzw, r.after);
+  return ((conv + k.x * left_hi(r)) + k.y * r.m1) + k.z * right_hi(r);
 }
 
 // x's value at column col of the row that starts at r, its elements sw apart (1 in NCHW, C in NHWC),
