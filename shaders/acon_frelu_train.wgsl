@@ -19,13 +19,15 @@
 //   dx1 = dt·g(d),  dx2 = dt·(1 − g(d)),  g(d) = σ(d) + d·σ(d)·σ(−d)
 //   dz  = γ1·ι1·(dx2 − Σdx2/P − ẑ·Σ(dx2·ẑ)/P)      (eval: γ1·ι1·dx2)
 // A strip walk ahead of the passes keeps each position's window (the conv, x1 and the tap of the
-// pool's maximum; at stride 1 the conv alone) in rows 0..2 of `saved` [5, Q] (Q = N·C·Ho·Wo in the
-// output's layout), and every pass reads it back: `conv_strip_any` and `window_strip2_any` one
-// channel per invocation, `conv_cl4_strip` and `window_cl4_strip2` four (C % 4 == 0). Stage 6 adds
-// dz and dx1 (rows 3, 4), from which dx follows per input element: the conv's adjoint (9 taps) and
-// dx1 at the window's centre (s = 1) or its first maximum (s = 2), walked in strips of rows
-// (`backward_dx_strip_any` at stride 1; `backward_dx_cl4_strip`, `backward_dx_cl4_strip2` with
-// C % 4 == 0) or, at stride 2 with C % 4 != 0, gathered per element (`backward_dx`).
+// pool's maximum; at stride 1 the conv alone) in rows 0..2 of `saved` [5, Q] ([4, Q] in the
+// training forward; Q = N·C·Ho·Wo in the output's layout), and every pass reads it back:
+// `conv_strip_any` and `window_strip2_any` one channel per invocation, `conv_cl4_strip` and
+// `window_cl4_strip2` four (C % 4 == 0). The first stage that needs BN1 and σ keeps t and g in rows
+// 3 and 4 for the later ones (KEEP, KEPT below); stage 6 writes dz and dx1 over them, from which dx
+// follows per input element: the conv's adjoint (9 taps) and dx1 at the window's centre (s = 1) or
+// its first maximum (s = 2), walked in strips of rows (`backward_dx_strip_any` at stride 1;
+// `backward_dx_cl4_strip`, `backward_dx_cl4_strip2` with C % 4 == 0) or, at stride 2 with
+// C % 4 != 0, gathered per element (`backward_dx`).
 // A workgroup takes one channel and one chunk of `per`·WG positions (position q = chunk·per·WG +
 // k·WG + lid, k < per); each invocation sums in a register and stores its partial sum; `finish` adds
 // a channel's chunks·WG partial sums in order. The training forward's y is the eval kernel
@@ -44,6 +46,13 @@
 // the window (stride 2) or its centre (stride 1; p.stride says the same for the index arithmetic).
 override STAGE: u32 = 0u;
 override POOL: bool = false;
+// Stages 2..6 need each position's chain (BN1, σ, t; the table above): the first of them in a call
+// (stage 2 in training, once stage 1 has BN1's batch statistics; stage 4 in eval mode) works it out
+// from the window and keeps t (KEEP ≥ 1: the training forward) and g too (KEEP == 2: the backward)
+// in rows 3 and 4 of `saved`; the later ones read them back (KEPT) instead of σ, and stage 6 then
+// writes dz and dx1 over them.
+override KEEP: u32 = 0u;
+override KEPT: bool = false;
 // The layout of the one-channel passes and walks (C % 4 != 0; the *_cl4 ones are channels-last by
 // construction): NHWC or NCHW, so that index4 and strip_any have one side.
 override CHANNELS_LAST: bool = false;
@@ -167,12 +176,12 @@ fn batch_mean(r: u32, c: u32) -> f32 {
   return select(0.0, sums_in[r * p.c + c] / f32(p.count), p.training != 0u);
 }
 
-// The forward at an output position after the window: ẑ, d, (σ(d), σ(−d)) and t.
+// What stages 2..6 need of the forward at an output position after its window: ẑ, t and
+// g(d) = σ(d) + d·σ(d)·σ(−d) (dx1 = dt·g, dx2 = dt·(1 − g)).
 struct Chain {
   zhat: f32,
-  d: f32,
-  s: vec2<f32>,
   t: f32,
+  g: f32,
 }
 
 // A channel's constants, loaded once per invocation (as unit4 loads them for the vec4 passes; in the
@@ -204,21 +213,33 @@ fn chain(win: Window, zc: f32, u: Unit) -> Chain {
   let x2 = u.g1 * zhat + u.b1;
   let d = win.x1 - x2;
   let s = sigmoid_pair(d);
-  return Chain(zhat, d, s, d * s.x + x2);
+  return Chain(zhat, d * s.x + x2, s.x + d * s.x * s.y);
+}
+
+// The chain at output position pos (o: its index on the output grid), zc = z − μ1: worked out from
+// the window by the call's first pass that needs it, which keeps t (KEEP ≥ 1) and g (KEEP == 2) in
+// rows 3 and 4 of `saved`; read back from there by the later passes (KEPT), ẑ from zc.
+fn chain_at(c: u32, pos: vec3<u32>, o: u32, zc: f32, u: Unit) -> Chain {
+  let q_all = p.n * p.c * p.ho * p.wo;
+  if (KEPT) {
+    return Chain(zc * u.n1.y, saved[3u * q_all + o], saved[4u * q_all + o]);
+  }
+  let f = chain(site(c, pos, o), zc, u);
+  if (KEEP >= 1u) { saved[3u * q_all + o] = f.t; }
+  if (KEEP == 2u) { saved[4u * q_all + o] = f.g; }
+  return f;
 }
 
 // The backward down to dt and dx2 = dt·(1 − g(d)) at an output position; o its index in dy.
 struct Upstream {
   dt: f32,
-  g: f32,
   dx2: f32,
 }
 
 fn upstream(f: Chain, o: u32, u: Unit) -> Upstream {
   let that = (f.t - u.n2.x) * u.n2.y;
   let dt = u.gi2 * (dy[o] - u.m4 - that * u.m5);
-  let g = f.s.x + f.d * f.s.x * f.s.y;
-  return Upstream(dt, g, dt * (1.0 - g));
+  return Upstream(dt, dt * (1.0 - f.g));
 }
 
 // An invocation's walk over its positions q = (chunk·per + k)·WG + lid, k < per: the first one's
@@ -275,13 +296,14 @@ fn stats_pass(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nw
   for (var k = 0u; k < p.per; k++) {
     if (w.q < p.count) {
       let pos = w.pos;
-      let win = site(c, pos, index4(pos.x, c, pos.y, pos.z, p.ho, p.wo));
-      let zc = win.conv + u.bias - u.n1.x;
+      let o = index4(pos.x, c, pos.y, pos.z, p.ho, p.wo);
+      let z = saved[o] + u.bias;
+      let zc = z - u.n1.x;
       if (STAGE < 2u) {
         // stage 0 sums z (n1 is not yet known there), stage 1 (z − μ1)²
-        a += select(zc * zc, win.conv + u.bias, STAGE == 0u);
+        a += select(zc * zc, z, STAGE == 0u);
       } else {
-        let t = chain(win, zc, u).t;
+        let t = chain_at(c, pos, o, zc, u).t;
         a += select((t - mean2) * (t - mean2), t, STAGE == 2u);
       }
     }
@@ -304,8 +326,7 @@ fn bn_grad_pass(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) 
     if (w.q < p.count) {
       let pos = w.pos;
       let o = index4(pos.x, c, pos.y, pos.z, p.ho, p.wo);
-      let win = site(c, pos, o);
-      let f = chain(win, win.conv + u.bias - u.n1.x, u);
+      let f = chain_at(c, pos, o, saved[o] + u.bias - u.n1.x, u);
       if (STAGE == 4u) {
         a0 += dy[o];
         a1 += dy[o] * ((f.t - u.n2.x) * u.n2.y);
@@ -335,12 +356,11 @@ fn conv_grad_pass(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups
     if (w.q < p.count) {
       let pos = w.pos;
       let o = index4(pos.x, c, pos.y, pos.z, p.ho, p.wo);
-      let win = site(c, pos, o);
-      let f = chain(win, win.conv + u.bias - u.n1.x, u);
+      let f = chain_at(c, pos, o, saved[o] + u.bias - u.n1.x, u);
       let up = upstream(f, o, u);
       let dz = u.gi1 * (up.dx2 - u.m6 - f.zhat * u.m7);
       saved[3u * q_all + o] = dz;
-      saved[4u * q_all + o] = up.dt * up.g;
+      saved[4u * q_all + o] = up.dt * f.g;
       a += dz;
     }
     w = walk_next(w);
@@ -1027,9 +1047,8 @@ fn site4(cu: u32, pos: vec3<u32>, o4: u32) -> Window4 {
 
 struct Chain4 {
   zhat: vec4<f32>,
-  d: vec4<f32>,
-  s: SigmoidPair4,
   t: vec4<f32>,
+  g: vec4<f32>,
 }
 
 // A channel unit's constants, loaded once per invocation (not per position: the loop writes storage,
@@ -1062,20 +1081,30 @@ fn chain4(win: Window4, zc: vec4<f32>, u: Unit4) -> Chain4 {
   let x2 = u.g1 * zhat + u.b1;
   let d = win.x1 - x2;
   let s = sigmoid_pair4(d);
-  return Chain4(zhat, d, s, d * s.s + x2);
+  return Chain4(zhat, d * s.s + x2, s.s + d * s.s * s.sb);
+}
+
+// chain_at for four channels, o4 the output's vec4 index.
+fn chain4_at(cu: u32, pos: vec3<u32>, o4: u32, zc: vec4<f32>, u: Unit4) -> Chain4 {
+  let q4 = p.n * (p.c / 4u) * p.ho * p.wo;
+  if (KEPT) {
+    return Chain4(zc * u.n1.inv, saved4_rw[3u * q4 + o4], saved4_rw[4u * q4 + o4]);
+  }
+  let f = chain4(site4(cu, pos, o4), zc, u);
+  if (KEEP >= 1u) { saved4_rw[3u * q4 + o4] = f.t; }
+  if (KEEP == 2u) { saved4_rw[4u * q4 + o4] = f.g; }
+  return f;
 }
 
 struct Upstream4 {
   dt: vec4<f32>,
-  g: vec4<f32>,
   dx2: vec4<f32>,
 }
 
 fn upstream4(f: Chain4, g_dy: vec4<f32>, u: Unit4) -> Upstream4 {
   let that = (f.t - u.n2.mean) * u.n2.inv;
   let dt = u.gi2 * (g_dy - u.m4 - that * u.m5);
-  let g = f.s.s + f.d * f.s.s * f.s.sb;
-  return Upstream4(dt, g, dt * (1.0 - g));
+  return Upstream4(dt, dt * (1.0 - f.g));
 }
 
 fn store4(t: u32, cu: u32, chunk: u32, lid: u32, a: vec4<f32>) {
@@ -1100,12 +1129,13 @@ fn stats_pass_cl4(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups
   var w = walk_start(cc.y, lid);
   for (var k = 0u; k < p.per; k++) {
     if (w.q < p.count) {
-      let win = site4(cu, w.pos, out4(w.pos, cu));
-      let zc = win.conv + u.bias - u.n1.mean;
+      let o4 = out4(w.pos, cu);
+      let z = saved4_rw[o4] + u.bias;
+      let zc = z - u.n1.mean;
       if (STAGE < 2u) {
-        a += select(zc * zc, win.conv + u.bias, STAGE == 0u);
+        a += select(zc * zc, z, STAGE == 0u);
       } else {
-        let t = chain4(win, zc, u).t;
+        let t = chain4_at(cu, w.pos, o4, zc, u).t;
         a += select((t - mean2) * (t - mean2), t, STAGE == 2u);
       }
     }
@@ -1126,8 +1156,7 @@ fn bn_grad_pass_cl4(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgrou
   for (var k = 0u; k < p.per; k++) {
     if (w.q < p.count) {
       let o4 = out4(w.pos, cu);
-      let win = site4(cu, w.pos, o4);
-      let f = chain4(win, win.conv + u.bias - u.n1.mean, u);
+      let f = chain4_at(cu, w.pos, o4, saved4_rw[o4] + u.bias - u.n1.mean, u);
       let g_dy = dy4[o4];
       if (STAGE == 4u) {
         a0 += g_dy;
@@ -1156,12 +1185,11 @@ fn conv_grad_pass_cl4(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgr
   for (var k = 0u; k < p.per; k++) {
     if (w.q < p.count) {
       let o4 = out4(w.pos, cu);
-      let win = site4(cu, w.pos, o4);
-      let f = chain4(win, win.conv + u.bias - u.n1.mean, u);
+      let f = chain4_at(cu, w.pos, o4, saved4_rw[o4] + u.bias - u.n1.mean, u);
       let up = upstream4(f, dy4[o4], u);
       let dz = u.gi1 * (up.dx2 - u.m6 - f.zhat * u.m7);
       saved4_rw[3u * q4 + o4] = dz;
-      saved4_rw[4u * q4 + o4] = up.dt * up.g;
+      saved4_rw[4u * q4 + o4] = up.dt * f.g;
       a += dz;
     }
     w = walk_next(w);

@@ -189,7 +189,7 @@ export function freluReducePlan(geo: Geometry, stride: 1 | 2): FreluReducePlan {
  * Throws a LimitError where the training forward or the backward cannot take the call: more
  * positions per channel than FRELU_COUNT_MAX (2^24 / (256·64) = 1024 positions per invocation: a
  * pass's walk of 1025 trips stays within LOOP_BUDGET), or kept values per output element
- * ([3, N·C·Ho·Wo] in the training forward, [5, …] in the backward) beyond the device's largest
+ * ([4, N·C·Ho·Wo] in the training forward, [5, …] in the backward) beyond the device's largest
  * buffer.
  */
 export function checkFrelu(ctx: GpuContext, geo: Geometry, stride: 1 | 2, backward: boolean): FreluReducePlan {
@@ -200,11 +200,11 @@ export function checkFrelu(ctx: GpuContext, geo: Geometry, stride: 1 | 2, backwa
       `N·Ho·Wo at most ${FRELU_COUNT_MAX}`,
       `${plan.count}`,
     );
-  const rows = backward ? 5 : 3;
+  const rows = backward ? 5 : 4;
   const savedBytes = rows * geo.c * plan.count * 4;
   if (savedBytes > ctx.maxTensorBytes)
     throw new LimitError(
-      `ACON-FReLU's ${backward ? 'backward' : 'training forward'} keeps the window's conv, x1 and pool choice${backward ? ', dz and dx1' : ''} per output element`,
+      `ACON-FReLU's ${backward ? 'backward' : 'training forward'} keeps the window's conv, x1, pool choice and t${backward ? ', then dz and dx1' : ''} per output element`,
       `${rows}·N·C·Ho·Wo·4 bytes at most ${ctx.maxTensorBytes}`,
       `${savedBytes}`,
     );
@@ -335,11 +335,18 @@ function recordStages(ctx: GpuContext, rec: Recorder, s: Sums, from: number, to:
     S.bind(cl4 ? { x4: s.x, params: s.packed, saved4_rw: s.saved } : { x: s.x, params: s.packed, saved: s.saved }),
     Math.ceil(grid.invocations / WG),
   );
-  for (let stage = from; stage < to; stage++) recordStage(ctx, rec, s, stage);
+  // the chain (BN1, σ, t) worked out once, by the first stage that needs it, and kept for the others
+  const keeper = Math.max(from, 2);
+  const chain = (stage: number) =>
+    stage < 2 || stage > 6 ? {} : stage === keeper ? { KEEP: to > 5 ? 2 : 1 } : { KEPT: 1 };
+  for (let stage = from; stage < to; stage++) recordStage(ctx, rec, s, stage, chain(stage));
 }
 
-/** Records stage `stage`'s partial pass and finish into sums rows. */
-function recordStage(ctx: GpuContext, rec: Recorder, s: Sums, stage: number) {
+/**
+ * Records stage `stage`'s partial pass and finish into sums rows; `chain` says whether the pass keeps
+ * the chain (KEEP: t, and g where a later stage needs it) or reads it back (KEPT).
+ */
+function recordStage(ctx: GpuContext, rec: Recorder, s: Sums, stage: number, chain: { KEEP?: number; KEPT?: number }) {
   const { terms, row } = STAGES[stage]!;
   const cl4 = vec4Channels(s.geo);
   const entry = cl4 ? `${STAGES[stage]!.entry}_cl4` : STAGES[stage]!.entry;
@@ -372,6 +379,7 @@ function recordStage(ctx: GpuContext, rec: Recorder, s: Sums, stage: number) {
   const constants = {
     WG,
     ...(stage < 7 && { ...(stage !== 6 && { STAGE: stage }), POOL: s.stride === 2 ? 1 : 0 }),
+    ...chain,
     ...(!cl4 && { CHANNELS_LAST: channelsLastFlag(s.geo) }),
   };
   rec.dispatch(ctx.pipeline(S, entry, constants), u, S.bind(bindings), (cl4 ? s.geo.c / 4 : s.geo.c) * s.plan.chunks);
@@ -413,8 +421,8 @@ export function recordAconFReluTrain(
   const packed = packParams(ctx, rec, c, b.params);
   const x = channelsLast(ctx, rec, geo, geo.h, geo.w, b.x);
   const base = sumsOf(rec, passGeometry(geo), stride, true, { x, packed });
-  // the windows the walk ahead of the passes keeps (rows conv, x1, tap)
-  const s: Sums = { ...base, dy: b.x, saved: rec.temp(3 * c * base.plan.count * 4) };
+  // the windows the walk ahead of the passes keeps (rows conv, x1, tap), and the chain's t (row 3)
+  const s: Sums = { ...base, dy: b.x, saved: rec.temp(4 * c * base.plan.count * 4) };
   recordStages(ctx, rec, s, 0, 4);
   const batch = rec.temp(18 * c * 4);
   const { bn1, bn2 } = b.params;
@@ -464,7 +472,7 @@ export function recordAconFReluBackward(
   const x = channelsLast(ctx, rec, geo, geo.h, geo.w, b.x);
   const dy = channelsLast(ctx, rec, geo, ho, wo, b.dy);
   const base = sumsOf(rec, passGeometry(geo), stride, training, { x, packed });
-  // the windows (conv, x1, tap), then dz and dx1, per output element
+  // the windows (conv, x1, tap) and the chain's t and g, then dz and dx1 over those, per output element
   const saved = rec.temp(5 * c * base.plan.count * 4);
   const s: Sums = { ...base, dy, saved };
   recordStages(ctx, rec, s, training ? 0 : 4, 8);
