@@ -277,7 +277,9 @@ fn partial_at(t: u32, c: u32, chunk: u32, lid: u32) -> u32 {
   return ((t * p.c + c) * p.chunks + chunk) * WG + lid;
 }
 
-// Workgroup w: channel w / chunks, chunk w mod chunks.
+// Workgroup w: channel (or channel unit of four) w / chunks, chunk w mod chunks; past the last
+// channel in a spare workgroup of a folded grid, which the passes leave at once (its partial sums
+// would land in channel 0's next term).
 fn chunk_of(wid: vec3<u32>, nwg: vec3<u32>) -> vec2<u32> {
   let wg = workgroup_index(wid, nwg);
   return vec2(wg / p.chunks, wg % p.chunks);
@@ -289,6 +291,7 @@ fn stats_pass(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nw
               @builtin(local_invocation_index) lid: u32) {
   let cc = chunk_of(wid, nwg);
   let c = cc.x;
+  if (c >= p.c) { return; } // a spare workgroup of a folded grid
   let u = unit(c);
   let mean2 = sums_in[2u * p.c + c] / f32(p.count);
   var a = 0.0;
@@ -318,6 +321,7 @@ fn bn_grad_pass(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) 
                 @builtin(local_invocation_index) lid: u32) {
   let cc = chunk_of(wid, nwg);
   let c = cc.x;
+  if (c >= p.c) { return; } // a spare workgroup of a folded grid
   let u = unit(c);
   var a0 = 0.0;
   var a1 = 0.0;
@@ -348,6 +352,7 @@ fn conv_grad_pass(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups
                   @builtin(local_invocation_index) lid: u32) {
   let cc = chunk_of(wid, nwg);
   let c = cc.x;
+  if (c >= p.c) { return; } // a spare workgroup of a folded grid
   let u = unit(c);
   let q_all = p.n * p.c * p.ho * p.wo;
   var a = 0.0;
@@ -398,6 +403,7 @@ fn tap_grad_pass(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups)
                  @builtin(local_invocation_index) lid: u32) {
   let cc = chunk_of(wid, nwg);
   let c = cc.x;
+  if (c >= p.c) { return; } // a spare workgroup of a folded grid
   let dz_at = 3u * p.n * p.c * p.ho * p.wo;
   var a = array<f32, 9>();
   var w = walk_start(cc.y, lid);
@@ -560,6 +566,7 @@ fn tap_grad_pass_cl4(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgro
                      @builtin(local_invocation_index) lid: u32) {
   let cc = chunk_of(wid, nwg);
   let cu = cc.x;
+  if (cu >= p.c / 4u) { return; } // a spare workgroup of a folded grid
   let U = p.c / 4u;
   let dz_at = 3u * p.n * U * p.ho * p.wo;
   var a = array<vec4<f32>, 9>();
@@ -1123,6 +1130,7 @@ fn stats_pass_cl4(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups
                   @builtin(local_invocation_index) lid: u32) {
   let cc = chunk_of(wid, nwg);
   let cu = cc.x;
+  if (cu >= p.c / 4u) { return; } // a spare workgroup of a folded grid
   let u = unit4(cu);
   let mean2 = row4(2u, cu) / f32(p.count);
   var a = vec4(0.0);
@@ -1149,6 +1157,7 @@ fn bn_grad_pass_cl4(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgrou
                     @builtin(local_invocation_index) lid: u32) {
   let cc = chunk_of(wid, nwg);
   let cu = cc.x;
+  if (cu >= p.c / 4u) { return; } // a spare workgroup of a folded grid
   let u = unit4(cu);
   var a0 = vec4(0.0);
   var a1 = vec4(0.0);
@@ -1178,6 +1187,7 @@ fn conv_grad_pass_cl4(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgr
                       @builtin(local_invocation_index) lid: u32) {
   let cc = chunk_of(wid, nwg);
   let cu = cc.x;
+  if (cu >= p.c / 4u) { return; } // a spare workgroup of a folded grid
   let u = unit4(cu);
   let q4 = p.n * (p.c / 4u) * p.ho * p.wo;
   var a = vec4(0.0);

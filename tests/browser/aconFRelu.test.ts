@@ -3,7 +3,7 @@
 // shapes (C = 1, 3, 17; 1×1, 7×9, 56×56 planes), random parameters with negative γ, and windows with
 // ties (values on a coarse grid). In KERNEL_TESTS: on every engine.
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { AconGPU } from '../../src/index';
+import { AconGPU, GpuContext, type DataFormat } from '../../src/index';
 import {
   freluReducePlan,
   outSize,
@@ -28,13 +28,13 @@ beforeAll(async () => {
 });
 afterAll(() => acon.destroy());
 
-const up = (a: ArrayLike<number>) => acon.context.upload(Float32Array.from(a));
+const up = (a: ArrayLike<number>, ctx = acon.context) => ctx.upload(Float32Array.from(a));
 /**
  * A buffer with STORAGE usage alone (COPY_SRC too where `readBack`), filled at creation: what the
  * GPU-resident forms ask of the caller's buffers, so the kernels may not copy from or into them.
  */
-const storage = (a: ArrayLike<number>, readBack = false) => {
-  const b = acon.context.device.createBuffer({
+const storage = (a: ArrayLike<number>, readBack = false, ctx = acon.context) => {
+  const b = ctx.device.createBuffer({
     size: Math.max(4, a.length * 4),
     usage: GPUBufferUsage.STORAGE | (readBack ? GPUBufferUsage.COPY_SRC : 0),
     mappedAtCreation: true,
@@ -43,16 +43,16 @@ const storage = (a: ArrayLike<number>, readBack = false) => {
   b.unmap();
   return b;
 };
-const bnBuffers = (bn: AconFReluParamsRef['bn1']) => ({
-  weight: storage(bn.weight),
-  bias: storage(bn.bias),
-  runningMean: storage(bn.runningMean, true),
-  runningVar: storage(bn.runningVar, true),
+const bnBuffers = (bn: AconFReluParamsRef['bn1'], ctx: GpuContext) => ({
+  weight: storage(bn.weight, false, ctx),
+  bias: storage(bn.bias, false, ctx),
+  runningMean: storage(bn.runningMean, true, ctx),
+  runningVar: storage(bn.runningVar, true, ctx),
 });
-const upload = (p: AconFReluParamsRef) => ({
-  convFrelu: { weight: storage(p.convFrelu.weight), bias: storage(p.convFrelu.bias) },
-  bn1: bnBuffers(p.bn1),
-  bn2: bnBuffers(p.bn2),
+const upload = (p: AconFReluParamsRef, ctx = acon.context) => ({
+  convFrelu: { weight: storage(p.convFrelu.weight, false, ctx), bias: storage(p.convFrelu.bias, false, ctx) },
+  bn1: bnBuffers(p.bn1, ctx),
+  bn2: bnBuffers(p.bn2, ctx),
 });
 
 function params(C: number, seed: number): AconFReluParamsRef {
@@ -103,38 +103,41 @@ const CASES: [Shape4, 1 | 2, boolean][] = [
   [[2, 5, 10, 29], 1, false],
 ];
 
+/** The eval forward of one case on `ctx` against the reference within its bounds. */
+async function checkEval(shape: Shape4, stride: 1 | 2, ties: boolean, dataFormat: DataFormat, ctx = acon.context) {
+  const [N, C, H, W] = shape;
+  const seed = shape.reduce((a, b) => a * 31 + b, stride);
+  const x = input(N * C * H * W, seed, ties);
+  const p = params(C, seed + 1);
+  const outCount = N * C * outSize(H, stride) * outSize(W, stride);
+  const buffers = upload(p, ctx);
+  const gx = up(x, ctx);
+  const gy = ctx.pool.acquire(outCount * 4, GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC, 'test-y');
+  const [bytes] = await noGpuErrors(ctx.device, async () => {
+    await ctx.submit((rec) =>
+      recordAconFReluEval(ctx, rec, { n: N, c: C, h: H, w: W, dataFormat }, stride, {
+        x: gx,
+        params: buffers,
+        y: gy,
+      }),
+    );
+    return ctx.read([{ buffer: gy, bytes: outCount * 4 }]);
+  });
+  const got = new Float32Array(bytes!);
+  const want = aconFReluForwardRef(x, shape, p, { stride, training: false, dataFormat }).y;
+  const bound = evalForwardBounds(x, shape, p, stride, dataFormat);
+  const r = compare(got, want, bound);
+  expect(r.bad, `worst ${r.worst}`).toEqual([]);
+  expect(r.worst).toBeLessThanOrEqual(1);
+  for (const b of [gx, gy]) ctx.pool.release(b);
+  for (const b of Object.values(buffers).flatMap((g) => Object.values(g))) b.destroy();
+}
+
 describe('ACON-FReLU eval forward (fused)', () => {
   for (const [shape, stride, ties] of CASES)
     for (const dataFormat of ['NCHW', 'NHWC'] as const)
-      test(`[${shape.join(', ')}] ${dataFormat} stride ${stride}${ties ? ', ties' : ''}: within the bounds of the reference`, async () => {
-        const [N, C, H, W] = shape;
-        const seed = shape.reduce((a, b) => a * 31 + b, stride);
-        const x = input(N * C * H * W, seed, ties);
-        const p = params(C, seed + 1);
-        const ctx = acon.context;
-        const outCount = N * C * outSize(H, stride) * outSize(W, stride);
-        const buffers = upload(p);
-        const gx = up(x);
-        const gy = ctx.pool.acquire(outCount * 4, GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC, 'test-y');
-        const [bytes] = await noGpuErrors(ctx.device, async () => {
-          await ctx.submit((rec) =>
-            recordAconFReluEval(ctx, rec, { n: N, c: C, h: H, w: W, dataFormat }, stride, {
-              x: gx,
-              params: buffers,
-              y: gy,
-            }),
-          );
-          return ctx.read([{ buffer: gy, bytes: outCount * 4 }]);
-        });
-        const got = new Float32Array(bytes!);
-        const want = aconFReluForwardRef(x, shape, p, { stride, training: false, dataFormat }).y;
-        const bound = evalForwardBounds(x, shape, p, stride, dataFormat);
-        const r = compare(got, want, bound);
-        expect(r.bad, `worst ${r.worst}`).toEqual([]);
-        expect(r.worst).toBeLessThanOrEqual(1);
-        for (const b of [gx, gy]) ctx.pool.release(b);
-        for (const b of Object.values(buffers).flatMap((g) => Object.values(g))) b.destroy();
-      });
+      test(`[${shape.join(', ')}] ${dataFormat} stride ${stride}${ties ? ', ties' : ''}: within the bounds of the reference`, () =>
+        checkEval(shape, stride, ties, dataFormat));
 });
 
 const out = (buffer: GPUBuffer, count: number) => ({ buffer, bytes: count * 4 });
@@ -161,84 +164,118 @@ const TRAIN_CASES: [Shape4, 1 | 2, boolean][] = [
   [[1, 4, 10, 6], 2, false],
 ];
 
+/**
+ * The backward in eval and training mode, then the training forward (y and the running statistics),
+ * of one case on `ctx` against the reference within their bounds.
+ */
+async function checkTrain(shape: Shape4, stride: 1 | 2, ties: boolean, dataFormat: DataFormat, ctx = acon.context) {
+  const [N, C, H, W] = shape;
+  const seed = shape.reduce((a, b) => a * 37 + b, stride + 7);
+  const x = input(N * C * H * W, seed, ties);
+  const p = params(C, seed + 1);
+  const geo = { n: N, c: C, h: H, w: W, dataFormat };
+  const Q = N * C * outSize(H, stride) * outSize(W, stride);
+  const dy = normal(rng(seed + 2), Q);
+  const depth = freluReducePlan(geo, stride).depth;
+  // outputs: STORAGE, and COPY_SRC to read them back
+  const usage = GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC;
+  const take = (count: number) => ctx.pool.acquire(count * 4, usage, 'test');
+  const buffers = upload(p, ctx);
+  const [gx, gdy, gy] = [up(x, ctx), up(dy, ctx), take(Q)];
+  const grads = (() => ({
+    dx: take(N * C * H * W),
+    convFrelu: { weight: take(9 * C), bias: take(C) },
+    bn1: { weight: take(C), bias: take(C) },
+    bn2: { weight: take(C), bias: take(C) },
+  }))();
+  const gradList = (g: typeof grads) => [
+    g.dx,
+    g.convFrelu.weight,
+    g.convFrelu.bias,
+    g.bn1.weight,
+    g.bn1.bias,
+    g.bn2.weight,
+    g.bn2.bias,
+  ];
+  const sizes = [N * C * H * W, 9 * C, C, C, C, C, C];
+  const worst: number[] = [];
+  await noGpuErrors(ctx.device, async () => {
+    // the backward in eval mode first, on the parameters as given
+    for (const training of [false, true]) {
+      await ctx.submit((rec) =>
+        recordAconFReluBackward(ctx, rec, geo, stride, training, { x: gx, dy: gdy, params: buffers, grads }),
+      );
+      const got = await ctx.read(gradList(grads).map((b, i) => out(b, sizes[i]!)));
+      const want = aconFReluBackwardRef(x, dy, shape, p, { stride, training, dataFormat });
+      const bound = backwardBounds(x, dy, shape, p, stride, dataFormat, training, depth);
+      const flat = (g: typeof want | typeof bound) => [
+        g.dx,
+        g.convFrelu.weight,
+        g.convFrelu.bias,
+        g.bn1.weight,
+        g.bn1.bias,
+        g.bn2.weight,
+        g.bn2.bias,
+      ];
+      const names = ['dx', 'dweight', 'dbias', 'dγ1', 'dβ1', 'dγ2', 'dβ2'];
+      flat(want).forEach((w, i) =>
+        worst.push(check(`${training ? 'training' : 'eval'} ${names[i]}`, got[i]!, w, flat(bound)[i]!)),
+      );
+    }
+    // then the training forward, which moves the running statistics in place
+    await ctx.submit((rec) => recordAconFReluTrain(ctx, rec, geo, stride, { x: gx, params: buffers, y: gy }));
+    const [y, rm1, rv1, rm2, rv2] = await ctx.read([
+      out(gy, Q),
+      out(buffers.bn1.runningMean, C),
+      out(buffers.bn1.runningVar, C),
+      out(buffers.bn2.runningMean, C),
+      out(buffers.bn2.runningVar, C),
+    ]);
+    const want = aconFReluForwardRef(x, shape, p, { stride, training: true, dataFormat });
+    const bound = trainForwardBounds(x, shape, p, stride, dataFormat, depth);
+    worst.push(check('y', y!, want.y, bound.y));
+    worst.push(check('bn1.running_mean', rm1!, want.bn1.runningMean, bound.bn1.runningMean));
+    worst.push(check('bn1.running_var', rv1!, want.bn1.runningVar, bound.bn1.runningVar));
+    worst.push(check('bn2.running_mean', rm2!, want.bn2.runningMean, bound.bn2.runningMean));
+    worst.push(check('bn2.running_var', rv2!, want.bn2.runningVar, bound.bn2.runningVar));
+  });
+  expect(Math.max(...worst)).toBeLessThanOrEqual(1);
+  for (const b of [gx, gdy, gy, ...gradList(grads)]) ctx.pool.release(b);
+  for (const b of Object.values(buffers).flatMap((g) => Object.values(g))) b.destroy();
+}
+
 describe('ACON-FReLU training forward and backward (fused)', () => {
   for (const [shape, stride, ties] of TRAIN_CASES)
     for (const dataFormat of ['NCHW', 'NHWC'] as const)
-      test(`[${shape.join(', ')}] ${dataFormat} stride ${stride}${ties ? ', ties' : ''}: y, running statistics and gradients within their bounds`, async () => {
-        const [N, C, H, W] = shape;
-        const seed = shape.reduce((a, b) => a * 37 + b, stride + 7);
-        const x = input(N * C * H * W, seed, ties);
-        const p = params(C, seed + 1);
-        const ctx = acon.context;
-        const geo = { n: N, c: C, h: H, w: W, dataFormat };
-        const Q = N * C * outSize(H, stride) * outSize(W, stride);
-        const dy = normal(rng(seed + 2), Q);
-        const depth = freluReducePlan(geo, stride).depth;
-        // outputs: STORAGE, and COPY_SRC to read them back
-        const usage = GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC;
-        const take = (count: number) => ctx.pool.acquire(count * 4, usage, 'test');
-        const buffers = upload(p);
-        const [gx, gdy, gy] = [up(x), up(dy), take(Q)];
-        const grads = (() => ({
-          dx: take(N * C * H * W),
-          convFrelu: { weight: take(9 * C), bias: take(C) },
-          bn1: { weight: take(C), bias: take(C) },
-          bn2: { weight: take(C), bias: take(C) },
-        }))();
-        const gradList = (g: typeof grads) => [
-          g.dx,
-          g.convFrelu.weight,
-          g.convFrelu.bias,
-          g.bn1.weight,
-          g.bn1.bias,
-          g.bn2.weight,
-          g.bn2.bias,
-        ];
-        const sizes = [N * C * H * W, 9 * C, C, C, C, C, C];
-        const worst: number[] = [];
-        await noGpuErrors(ctx.device, async () => {
-          // the backward in eval mode first, on the parameters as given
-          for (const training of [false, true]) {
-            await ctx.submit((rec) =>
-              recordAconFReluBackward(ctx, rec, geo, stride, training, { x: gx, dy: gdy, params: buffers, grads }),
-            );
-            const got = await ctx.read(gradList(grads).map((b, i) => out(b, sizes[i]!)));
-            const want = aconFReluBackwardRef(x, dy, shape, p, { stride, training, dataFormat });
-            const bound = backwardBounds(x, dy, shape, p, stride, dataFormat, training, depth);
-            const flat = (g: typeof want | typeof bound) => [
-              g.dx,
-              g.convFrelu.weight,
-              g.convFrelu.bias,
-              g.bn1.weight,
-              g.bn1.bias,
-              g.bn2.weight,
-              g.bn2.bias,
-            ];
-            const names = ['dx', 'dweight', 'dbias', 'dγ1', 'dβ1', 'dγ2', 'dβ2'];
-            flat(want).forEach((w, i) =>
-              worst.push(check(`${training ? 'training' : 'eval'} ${names[i]}`, got[i]!, w, flat(bound)[i]!)),
-            );
-          }
-          // then the training forward, which moves the running statistics in place
-          await ctx.submit((rec) => recordAconFReluTrain(ctx, rec, geo, stride, { x: gx, params: buffers, y: gy }));
-          const [y, rm1, rv1, rm2, rv2] = await ctx.read([
-            out(gy, Q),
-            out(buffers.bn1.runningMean, C),
-            out(buffers.bn1.runningVar, C),
-            out(buffers.bn2.runningMean, C),
-            out(buffers.bn2.runningVar, C),
-          ]);
-          const want = aconFReluForwardRef(x, shape, p, { stride, training: true, dataFormat });
-          const bound = trainForwardBounds(x, shape, p, stride, dataFormat, depth);
-          worst.push(check('y', y!, want.y, bound.y));
-          worst.push(check('bn1.running_mean', rm1!, want.bn1.runningMean, bound.bn1.runningMean));
-          worst.push(check('bn1.running_var', rv1!, want.bn1.runningVar, bound.bn1.runningVar));
-          worst.push(check('bn2.running_mean', rm2!, want.bn2.runningMean, bound.bn2.runningMean));
-          worst.push(check('bn2.running_var', rv2!, want.bn2.runningVar, bound.bn2.runningVar));
-        });
-        expect(Math.max(...worst)).toBeLessThanOrEqual(1);
-        for (const b of [gx, gdy, gy, ...gradList(grads)]) ctx.pool.release(b);
-        for (const b of Object.values(buffers).flatMap((g) => Object.values(g))) b.destroy();
+      test(`[${shape.join(', ')}] ${dataFormat} stride ${stride}${ties ? ', ties' : ''}: y, running statistics and gradients within their bounds`, () =>
+        checkTrain(shape, stride, ties, dataFormat));
+});
+
+// The grid folded at 7 workgroups per dimension (AconGPU's maxWorkgroupsPerDimension): a dispatch
+// of more than 7 workgroups runs as 7 × k, its spare workgroups past the last doing nothing. The
+// per-channel passes take their channel from the workgroup's index, C·chunks workgroups (C/4·chunks
+// four channels at a time): with C = 9, 11 or 13 (36: nine units of four), one chunk each, a spare
+// workgroup once summed channel C, whose partial sums land in channel 0's next term (dγ1 1775 where
+// the reference has −0.11). Every walk and pass of both layouts and strides folds here.
+const FOLD_CASES: [Shape4, 1 | 2, boolean][] = [
+  [[2, 9, 3, 4], 1, false],
+  [[2, 11, 3, 4], 2, false],
+  [[2, 13, 3, 4], 1, true],
+  [[2, 36, 3, 3], 2, true],
+  [[2, 36, 5, 8], 1, false],
+];
+
+describe('ACON-FReLU with the grid folded at 7 workgroups per dimension', () => {
+  let folded: AconGPU;
+  beforeAll(async () => {
+    folded = await AconGPU.create({ maxWorkgroupsPerDimension: 7 });
+  });
+  afterAll(() => folded.destroy());
+  for (const [shape, stride, ties] of FOLD_CASES)
+    for (const dataFormat of ['NCHW', 'NHWC'] as const)
+      test(`[${shape.join(', ')}] ${dataFormat} stride ${stride}: eval forward, both backwards and the training forward within their bounds`, async () => {
+        await checkEval(shape, stride, ties, dataFormat, folded.context);
+        await checkTrain(shape, stride, ties, dataFormat, folded.context);
       });
 });
 
