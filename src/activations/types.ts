@@ -175,8 +175,14 @@ export interface Activation<
   readonly params: P;
   readonly dims?: Readonly<Record<string, DimDecl<B>>>;
   readonly options?: OptionsDecl<O, B>;
-  /** Training mode normalises over the batch: N ≥ 2 when options.training (BatchSizeError with this message). */
+  /**
+   * Training mode normalises over the batch: a training call with fewer than two values per channel
+   * to normalise over (N, or batchCount's) is a BatchSizeError with this message, on every path (the
+   * three call forms, the tfjs op fused or composed, the layers).
+   */
   readonly batchStatistics?: string;
+  /** The values per channel training mode normalises over, where they are not the N samples (ACON-FReLU: N·Ho·Wo). */
+  readonly batchCount?: BatchCount;
   /**
    * y's logical [N, C, H, W] from x's and the call's options, where it differs (ACON-FReLU's stride 2
    * halves H and W); dy is y's shape. The options are checked first.
@@ -218,6 +224,23 @@ export interface LayerArg {
 /** Any declaration. */
 // eslint-disable-next-line @typescript-eslint/no-explicit-any -- variance: each declaration's own types
 export type AnyActivation = Activation<string, ParamTree, any, any, string>;
+
+/** A count of values per channel, named as messages say it: 'N·Ho·Wo'. */
+export interface BatchCount {
+  readonly name: string;
+  readonly of: (shape: Shape4, options: Readonly<Record<string, unknown>>) => number;
+}
+
+/** What a training call of `act` on x's logical `shape` normalises over per channel: N, or its batchCount. */
+export function batchCountOf(
+  act: { readonly batchCount?: BatchCount },
+  shape: Shape4,
+  options: Readonly<Record<string, unknown>>,
+): { name: string; count: number } {
+  return act.batchCount
+    ? { name: act.batchCount.name, count: act.batchCount.of(shape, options) }
+    : { name: 'N', count: shape[0] };
+}
 
 /** Keeps the literal types (name, roles, outputs, args) that the derived method and tree types read. */
 export const activation = <const A extends AnyActivation>(a: A): A => a;

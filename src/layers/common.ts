@@ -6,7 +6,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type * as tfl from '@tensorflow/tfjs-layers';
 import { BatchSizeError, DTypeError, OptionError, ShapeError } from '../gpu/errors';
-import type { DataFormat } from '../core/types';
+import type { DataFormat, Shape4 } from '../core/types';
 import type { Impl } from '../tfjs/op';
 
 /**
@@ -111,25 +111,29 @@ export function checkShape(layer: string, shape: LayerShape, format: LayerDataFo
 
 /**
  * Checks a concrete input before anything is built or computed: a float32 4D tf.Tensor whose
- * channels match the weights, and N ≥ 2 where training needs batch statistics.
+ * channels match the weights, and, where a training call needs batch statistics, at least two values
+ * per channel to normalise over (`batch`, of x's logical [N, C, H, W]: N, or ACON-FReLU's N·Ho·Wo).
  */
 export function checkTensor(
   layer: string,
   x: unknown,
   format: LayerDataFormat,
   channels: number | null,
-  batchStatistics = false,
+  batch?: (shape: Shape4) => { name: string; count: number },
 ): tf.Tensor {
   if (!(x instanceof tf.Tensor))
     throw new DTypeError(`${layer} takes a tf.Tensor`, 'tf.Tensor', x === null ? 'null' : typeof x);
   if (x.dtype !== 'float32') throw new DTypeError(`${layer} takes float32 input`, 'float32', x.dtype);
   checkShape(layer, x.shape, format, channels);
-  if (batchStatistics && x.shape[0]! < 2) {
-    throw new BatchSizeError(
-      `${layer} in training mode normalises with batch statistics, which need at least 2 samples (as PyTorch and Keras refuse too); call it with training: false for single samples`,
-      'N ≥ 2 in training mode',
-      `N = ${x.shape[0]}`,
-    );
+  if (batch) {
+    const [n, a, b, c] = x.shape as Shape4;
+    const { name, count } = batch(format === 'channelsLast' ? [n, c, a, b] : [n, a, b, c]);
+    if (count < 2)
+      throw new BatchSizeError(
+        `${layer} in training mode normalises with batch statistics, which need at least 2 ${name === 'N' ? 'samples' : `values per channel (${name})`} (as PyTorch and Keras refuse too); call it with training: false for single samples`,
+        `${name} ≥ 2 in training mode`,
+        `${name} = ${count}`,
+      );
   }
   return x;
 }

@@ -22,6 +22,8 @@ import type {
   ParamDecl,
   ParamTree,
 } from '../activations/types';
+import { batchCountOf } from '../activations/types';
+import type { Shape4 } from '../core/types';
 import { tfjsOp, type TensorsOf } from '../tfjs/op';
 import {
   checkShape,
@@ -178,19 +180,24 @@ export function layerClass<A extends AnyActivation>(act: A): LayerClass<A> {
     ): tf.Tensor | tf.Tensor[] | tfl.SymbolicTensor | tfl.SymbolicTensor[] {
       const x = single<unknown>(inputs, name);
       if (!(x instanceof tfl.SymbolicTensor))
-        checkTensor(name, x, this.dataFormat, this.channels, batch && isTraining(kwargs));
+        checkTensor(name, x, this.dataFormat, this.channels, this.batch(batch && isTraining(kwargs)));
       return super.apply(inputs, kwargs);
     }
 
     override call(inputs: tf.Tensor | tf.Tensor[], kwargs: Kwargs): tf.Tensor {
       const t = training && isTraining(kwargs);
-      const x = checkTensor(name, single(inputs, name), this.dataFormat, this.channels, batch && t);
+      const x = checkTensor(name, single(inputs, name), this.dataFormat, this.channels, this.batch(batch && t));
       return op(x, this.tensors(), {
         ...this.args(),
         training: t,
         dataFormat: dataFormatOf(this.dataFormat),
         impl: this.impl,
       });
+    }
+
+    /** What a training call normalises over per channel, for checkTensor where `training` needs batch statistics. */
+    batch(training: boolean) {
+      return training ? (shape: Shape4) => batchCountOf(act, shape, { training, ...this.args() }) : undefined;
     }
 
     /** The layer arguments by name (ACON-FReLU's stride, Meta's r). */

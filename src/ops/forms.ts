@@ -28,6 +28,7 @@ import type {
   NamedBuffer,
   ParamsOf,
 } from '../activations/types';
+import { batchCountOf } from '../activations/types';
 import {
   betaIsPerSample,
   checkDataFormat,
@@ -144,8 +145,11 @@ function prepare(
     perSample = p;
   }
   checkFits(count * 4, ctx.maxTensorBytes, `a [${shape.join(', ')}] float32 tensor`);
-  if (act.batchStatistics && options.training && n < 2)
-    throw new BatchSizeError(act.batchStatistics, 'N ≥ 2 in training mode', `N = ${n}`);
+  if (act.batchStatistics && options.training) {
+    const b = batchCountOf(act, shape, options);
+    if (b.count < 2)
+      throw new BatchSizeError(act.batchStatistics, `${b.name} ≥ 2 in training mode`, `${b.name} = ${b.count}`);
+  }
   return { ctx, geo: { n, c, h, w, dataFormat }, dims: { N: n, C: c }, perSample, options, form };
 }
 
@@ -328,6 +332,35 @@ function checkTree(tree: unknown, leaves: readonly Param[], inGrads: boolean, k:
 type ForwardBuffers = ForwardBuffersOf<AnyActivation>;
 type BackwardBuffers = BackwardBuffersOf<AnyActivation>;
 
+/** The checks of a GPU-resident call that need no buffers: its shape and options, the kernels' own. */
+function buffersKernelCall(
+  ctx: GpuContext,
+  act: AnyActivation,
+  s: Spec,
+  shape: Shape4,
+  o: Options,
+  direction: 'forward' | 'backward',
+): KernelCall {
+  const k = prepare(ctx, act, s, shape, o, 'buffers', undefined);
+  for (const d of s.dims) k.dims[d.dim] = d.decl.of(k.geo.c, o);
+  act.kernels.check?.(k, direction);
+  return k;
+}
+
+/**
+ * Makes the checks of a GPU-resident call that need no buffers (throwing typed errors), for a caller
+ * that allocates the buffers itself (the tfjs op) before it does.
+ */
+export function checkBuffersCall(
+  ctx: GpuContext,
+  act: AnyActivation,
+  shape: Shape4,
+  options: Options,
+  direction: 'forward' | 'backward',
+): void {
+  buffersKernelCall(ctx, act, spec(act), shape, options, direction);
+}
+
 /** Validates a GPU-resident call (throwing typed errors); returns what records it. */
 function buffersCall(
   ctx: GpuContext,
@@ -339,9 +372,7 @@ function buffersCall(
 ): (rec: Recorder) => void {
   const s = spec(act);
   const o = options ?? NO_OPTIONS;
-  const k = prepare(ctx, act, s, shape, o, 'buffers', undefined);
-  for (const d of s.dims) k.dims[d.dim] = d.decl.of(k.geo.c, o);
-  act.kernels.check?.(k, direction);
+  const k = buffersKernelCall(ctx, act, s, shape, o, direction);
   const bytes = elements(k.geo) * 4;
   const yBytes = outElements(act, k, shape, o) * 4;
   const x = { buffer: b.x, size: bytes };

@@ -16,9 +16,10 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { GpuContext } from '../gpu/context';
 import { BatchSizeError, DTypeError, OptionError, ShapeError } from '../gpu/errors';
-import { recordBackward, recordForward } from '../ops/forms';
+import { checkBuffersCall, recordBackward, recordForward } from '../ops/forms';
 import { checkLayerArg, paramLeaves, readLeaf, sizeOf, type Leaf } from '../activations/params';
 import type { AnyActivation, ArgNames, ComposedForms, HostOptionsOf, ParamDecl, ParamTree } from '../activations/types';
+import { batchCountOf } from '../activations/types';
 import type { DataFormat } from '../core/types';
 import { checkDataFormat, checkFits } from '../ops/validate';
 import { isStreamCompatible, TfjsStream, type WebGPUBackendLike } from './stream';
@@ -213,8 +214,11 @@ function call(s: OpSpec, x: tf.Tensor, params: unknown, options: Options | undef
     if (training && l.running >= 0 && !(t instanceof tf.Variable))
       throw new DTypeError(`${l.name} must be a tf.Variable (training moves it)`, 'tf.Variable', 'tf.Tensor');
   }
-  if (training && s.batchMessage && n < 2)
-    throw new BatchSizeError(s.batchMessage, 'N ≥ 2 in training mode', `N = ${n}`);
+  if (training && s.batchMessage) {
+    const b = batchCountOf(act, fmt === 'NCHW' ? shape : [n, c, shape[1], shape[2]], { training, ...args });
+    if (b.count < 2)
+      throw new BatchSizeError(s.batchMessage, `${b.name} ≥ 2 in training mode`, `${b.name} = ${b.count}`);
+  }
   const gpu = checkImpl(o.impl ?? 'auto') === 'composed' ? null : webgpu();
   if (!gpu) {
     const composed = s.composed;
@@ -257,6 +261,8 @@ function fused(
     const save = args.pop() as tf.GradSaveFunc;
     const ins = args as tf.Tensor[];
     save(ins);
+    // the kernels' checks (their limits) before any output is allocated
+    checkBuffersCall(ctx, act, ours, opts, 'forward');
     const stream = new TfjsStream(backend);
     const bufs = ins.map((t) => stream.bufferOf(t));
     const current = running.length ? running.map((v) => stream.bufferOf(v)) : NONE;
@@ -285,6 +291,7 @@ function fused(
       gradFunc: (dy: tf.Tensor | tf.Tensor[], saved: tf.Tensor[]) => {
         // the saved inputs: tfjs keeps them alive until the backward has run
         const g = Array.isArray(dy) ? dy[0]! : dy;
+        checkBuffersCall(ctx, act, ours, opts, 'backward');
         const stream = new TfjsStream(backend);
         const bufs = saved.map((t) => stream.bufferOf(t));
         // the backward reads running statistics only in eval mode and never writes them

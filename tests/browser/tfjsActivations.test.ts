@@ -9,10 +9,12 @@ import '@tensorflow/tfjs-core/dist/register_all_gradients';
 import '@tensorflow/tfjs-backend-webgpu';
 import * as tfl from '@tensorflow/tfjs-layers';
 import { ACTIVATIONS } from '../../src/activations/registry';
+import { aconFReLU } from '../../src/activations/aconFRelu/declaration';
 import { buildTree, dimsOf, withTrainable, paramLeaves, readLeaf, resolveShape } from '../../src/activations/params';
 import type { AnyActivation } from '../../src/activations/types';
 import type { DataFormat, Shape4 } from '../../src/core/types';
 import { GpuContext } from '../../src/gpu/context';
+import { BatchSizeError, LimitError } from '../../src/gpu/errors';
 import { hostBackward, hostForward } from '../../src/ops/forms';
 import { initialParams } from '../../src/ops/hostLayer';
 import { normal, rng } from '../../src/ops/random';
@@ -116,6 +118,45 @@ describe.each((ACTIVATIONS as readonly AnyActivation[]).map((a) => [a.name, a] a
     },
   );
 
+  // Batch statistics (Meta-ACON's over N, ACON-FReLU's over N·Ho·Wo): a training call with one
+  // value per channel to normalise over ([1, C, 1, 1]) is a BatchSizeError on every path, the host
+  // forms, the tfjs op fused and composed (whose batch variance would divide by N − 1 = 0) and the
+  // layer, with nothing left allocated; [2, C, 1, 1] runs.
+  test.skipIf(act.batchStatistics === undefined)(
+    'a training call with one value per channel to normalise over: BatchSizeError on every path, nothing allocated',
+    async () => {
+      const C = shape[1];
+      const dims = { N: 1, ...dimsOf(act, C) };
+      const p = initialParams(act, dims, 5, 'fixture');
+      const one: Shape4 = [1, C, 1, 1];
+      const x1 = normal(rng(8), C);
+      await expect(hostForward(ctx, act, x1, one, p as never, { training: true } as never)).rejects.toThrow(
+        BatchSizeError,
+      );
+      await expect(hostBackward(ctx, act, x1, x1, one, p as never, { training: true } as never)).rejects.toThrow(
+        BatchSizeError,
+      );
+      const params = buildTree(leaves, (l) => {
+        const v = tf.tensor(readLeaf(p, l) as Float32Array, resolveShape(l.decl.shape, dims));
+        return l.decl.role === 'running' ? tf.variable(v, false) : v;
+      });
+      const op = tfjsOp(act) as (x: tf.Tensor, p: unknown, o: object) => tf.Tensor;
+      const Layer = (layerClasses as Record<string, new (args: object) => tfl.layers.Layer>)[act.layer.className]!;
+      const layer = new Layer({ seed: 3 });
+      const [x, x2] = [tf.tensor4d(x1, [1, 1, 1, C]), tf.tensor4d(normal(rng(9), 2 * C), [2, 1, 1, C])];
+      layer.apply(x2); // built (eval mode)
+      const before = [tf.memory().numTensors, tf.engine().backend.numDataIds()];
+      for (const impl of ['auto', 'composed'])
+        expect(() => op(x, params, { training: true, impl }), impl).toThrow(BatchSizeError);
+      expect(() => layer.apply(x, { training: true })).toThrow(BatchSizeError);
+      expect([tf.memory().numTensors, tf.engine().backend.numDataIds()]).toEqual(before);
+      const y = op(x2, params, { training: true });
+      expect(y.shape).toEqual([2, 1, 1, C]);
+      tf.dispose([y, x, x2, ...leaves.map((l) => readLeaf(params, l) as tf.Tensor)]);
+      layer.dispose();
+    },
+  );
+
   test('the layer: declared weights, predict with the op, save → load gives the same weights and outputs', async () => {
     const Layer = (layerClasses as Record<string, new (args: object) => tfl.layers.Layer>)[act.layer.className]!;
     const model = tfl.sequential({ layers: [new Layer({ inputShape: [5, 5, 12], seed: 3, name: 'act' })] });
@@ -143,5 +184,48 @@ describe.each((ACTIVATIONS as readonly AnyActivation[]).map((a) => [a.name, a] a
     tf.dispose([x, y, y2]);
     model.dispose();
     loaded.dispose();
+  });
+});
+
+// ACON-FReLU normalises over N·Ho·Wo, not N: one sample of a 1×2 plane gives two positions at stride
+// 1 and one at stride 2. And a call its kernels refuse (N·Ho·Wo past 2^24: a LimitError from their
+// checks) leaves nothing allocated: the checks run before the outputs are.
+describe('aconFReLU: batch statistics over N·Ho·Wo, refused calls allocate nothing', () => {
+  const op = tfjsOp(aconFReLU as AnyActivation) as (x: tf.Tensor, p: unknown, o: object) => tf.Tensor;
+  const leaves = paramLeaves(aconFReLU.params);
+  const tensors = (C: number) =>
+    buildTree(leaves, (l) => {
+      const v = tf.tensor(
+        readLeaf(initialParams(aconFReLU, { N: 1, C }, 5, 'fixture'), l) as Float32Array,
+        resolveShape(l.decl.shape, { C }),
+      );
+      return l.decl.role === 'running' ? tf.variable(v, false) : v;
+    });
+  const free = (params: unknown) => tf.dispose(leaves.map((l) => readLeaf(params, l) as tf.Tensor));
+
+  test('[1, 3, 1, 2] (NHWC [1, 1, 2, 3]): stride 1 trains on its two positions; stride 2 (one) is a BatchSizeError', async () => {
+    const params = tensors(3);
+    const x = tf.tensor4d(normal(rng(10), 6), [1, 1, 2, 3]);
+    for (const impl of ['auto', 'composed']) {
+      const y = op(x, params, { training: true, stride: 1, impl });
+      expect(y.shape).toEqual([1, 1, 2, 3]);
+      expect((await y.data()).every(Number.isFinite), impl).toBe(true);
+      y.dispose();
+      expect(() => op(x, params, { training: true, stride: 2, impl }), impl).toThrow(BatchSizeError);
+    }
+    const Layer = layerClasses.AconFReLU as unknown as new (args: object) => tfl.layers.Layer;
+    expect(() => new Layer({ stride: 2 }).apply(x, { training: true })).toThrow(/values per channel \(N·Ho·Wo\)/);
+    free(params);
+    x.dispose();
+  });
+
+  test('a training forward past 2^24 positions per channel ([1, 1, 4097, 4097]): LimitError, no tensor or GPU buffer left', () => {
+    const params = tensors(1);
+    const x = tf.zeros([1, 4097, 4097, 1]);
+    const before = [tf.memory().numTensors, tf.engine().backend.numDataIds()];
+    expect(() => op(x, params, { training: true })).toThrow(LimitError);
+    expect([tf.memory().numTensors, tf.engine().backend.numDataIds()]).toEqual(before);
+    free(params);
+    x.dispose();
   });
 });

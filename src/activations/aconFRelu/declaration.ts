@@ -20,6 +20,8 @@ import { aconFReluComposed } from './composed';
 import { aconFReluKernels, outSize } from './kernels';
 import { aconFReluParams } from './params';
 
+const strideOf = (o: Readonly<Record<string, unknown>>) => (o.stride as number | undefined) ?? 1;
+
 export const aconFReLU = activation({
   name: 'aconFReLU',
   title: 'ACON-FReLU',
@@ -37,10 +39,10 @@ export const aconFReLU = activation({
     if (o.stride !== undefined && o.stride !== 1 && o.stride !== 2)
       throw new OptionError('ACON-FReLU: stride is 1 or 2', '1 or 2', JSON.stringify(o.stride));
   }),
-  outShape: ([n, c, h, w], o) => {
-    const s = (o.stride as number | undefined) ?? 1;
-    return [n, c, outSize(h, s), outSize(w, s)];
-  },
+  batchStatistics:
+    'ACON-FReLU in training mode normalises over N·Ho·Wo positions per channel, and statistics over one are undefined; use eval mode (training: false)',
+  batchCount: { name: 'N·Ho·Wo', of: ([n, , h, w], o) => n * outSize(h, strideOf(o)) * outSize(w, strideOf(o)) },
+  outShape: ([n, c, h, w], o) => [n, c, outSize(h, strideOf(o)), outSize(w, strideOf(o))],
   kernels: aconFReluKernels,
   composed: { y: aconFReluComposed },
   layer: {

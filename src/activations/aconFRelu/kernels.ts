@@ -9,7 +9,7 @@ import type { Binding, GpuContext, Recorder } from '../../gpu/context';
 import { Shader } from '../../gpu/shader';
 import type { Geometry } from '../../core/types';
 import { BN_EPS, BN_MOMENTUM } from '../../kernels/batchnorm';
-import { BatchSizeError, LimitError } from '../../gpu/errors';
+import { LimitError } from '../../gpu/errors';
 import type { Kernels } from '../types';
 import type { aconFReluParams } from './params';
 import { WGSL_PRELUDE } from '../../kernels/plan';
@@ -551,15 +551,10 @@ const strideOf = (o: AconFReluKernelOptions): 1 | 2 => o.stride ?? 1;
 
 export const aconFReluKernels: Kernels<typeof aconFReluParams, AconFReluKernelOptions, never> = {
   shaders: [ACON_FRELU_SHADER, ACON_FRELU_TRAIN_SHADER],
+  // (a training call's N·Ho·Wo ≥ 2: the declaration's batchCount, checked on every path before this)
   check(k, direction) {
     if (!k.options.training && direction === 'forward') return;
-    const plan = checkFrelu(k.ctx, k.geo, strideOf(k.options), direction === 'backward');
-    if (k.options.training && plan.count < 2)
-      throw new BatchSizeError(
-        'ACON-FReLU in training mode normalises over N·Ho·Wo positions per channel, and statistics over one are undefined; use eval mode (training: false)',
-        'N·Ho·Wo ≥ 2 in training mode',
-        `N·Ho·Wo = ${plan.count}`,
-      );
+    checkFrelu(k.ctx, k.geo, strideOf(k.options), direction === 'backward');
   },
   forward(rec, k, b) {
     const record = k.options.training ? recordAconFReluTrain : recordAconFReluEval;
