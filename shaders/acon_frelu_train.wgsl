@@ -30,7 +30,7 @@
 // C % 4 != 0, gathered per element (`backward_dx`).
 // A workgroup takes one channel and one chunk of `per`·WG positions (position q = chunk·per·WG +
 // k·WG + lid, k < per); each invocation sums in a register and stores its partial sum; `finish` adds
-// a channel's chunks·WG partial sums in order. The training forward's y is the eval kernel
+// a channel's partial sums in order. The training forward's y is the eval kernel
 // (acon_frelu.wgsl) on
 // parameters whose running statistics `batch_params` replaces by the batch's; it also moves the
 // caller's running statistics (momentum 0.1, unbiased variance).
@@ -270,11 +270,21 @@ fn walk_next(w: Walk) -> Walk {
   return Walk(w.q + WG, vec3(n, oh, ow));
 }
 
-// Where an invocation's partial sum of term t goes: partials[((first + t)·C + c)·chunks·WG + chunk·WG
-// + lid]; `finish` adds a channel's chunks·WG of them in order. No workgroup barrier: SwiftShader
-// runs a barrier as a switch through all of the workgroup's invocations.
-fn partial_at(t: u32, c: u32, chunk: u32, lid: u32) -> u32 {
-  return ((t * p.c + c) * p.chunks + chunk) * WG + lid;
+// Where an invocation's partial sum of term t goes: partials[(t·C + c)·slots + chunk·WG + lid], a
+// channel's `slots` = min(chunks·WG, N·Ho·Wo) partial sums of a term in a row, which `finish` adds in
+// order. With fewer positions than WG (a small plane, a batch of 1×1 ones) the lanes past the last
+// position hold nothing and store nothing (their zeros would add nothing), so that the partials never
+// outgrow 9 values per output element. No workgroup barrier: SwiftShader runs a barrier as a switch
+// through all of the workgroup's invocations.
+fn slots() -> u32 {
+  return min(p.chunks * WG, p.count);
+}
+
+fn store_partial(t: u32, c: u32, chunk: u32, lid: u32, v: f32) {
+  let i = chunk * WG + lid;
+  if (i < slots()) {
+    partials[(t * p.c + c) * slots() + i] = v;
+  }
 }
 
 // Workgroup w: channel (or channel unit of four) w / chunks, chunk w mod chunks; past the last
@@ -312,7 +322,7 @@ fn stats_pass(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nw
     }
     w = walk_next(w);
   }
-  partials[partial_at(0u, c, cc.y, lid)] = a;
+  store_partial(0u, c, cc.y, lid, a);
 }
 
 // Stages 4, 5: Σ dy and Σ dy·t̂ (BN2's gradients), or Σ dx2 and Σ dx2·ẑ (BN1's).
@@ -342,8 +352,8 @@ fn bn_grad_pass(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) 
     }
     w = walk_next(w);
   }
-  partials[partial_at(0u, c, cc.y, lid)] = a0;
-  partials[partial_at(1u, c, cc.y, lid)] = a1;
+  store_partial(0u, c, cc.y, lid, a0);
+  store_partial(1u, c, cc.y, lid, a1);
 }
 
 // Stage 6: dz = γ1·ι1·(dx2 − …); Σ dz; keeps dz and dx1 for tap_grad_pass and backward_dx.
@@ -370,7 +380,7 @@ fn conv_grad_pass(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups
     }
     w = walk_next(w);
   }
-  partials[partial_at(0u, c, cc.y, lid)] = a;
+  store_partial(0u, c, cc.y, lid, a);
 }
 
 // Where tap t (0..8, row-major) of output position pos's window lies in x: its row and column
@@ -424,17 +434,17 @@ fn tap_grad_pass(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups)
     w = walk_next(w);
   }
   for (var tap = 0u; tap < 9u; tap++) {
-    partials[partial_at(tap, c, cc.y, lid)] = a[tap];
+    store_partial(tap, c, cc.y, lid, a[tap]);
   }
 }
 
-// Invocation (term, c): the channel's chunks·WG partial sums in order, into sums row `row` + term.
+// Invocation (term, c): the channel's slots() partial sums in order, into sums row `row` + term.
 @compute @workgroup_size(WG)
 fn finish(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
           @builtin(local_invocation_index) lid: u32) {
   let i = global_index(wid, nwg, lid);
   if (i >= p.terms * p.c) { return; }
-  let L = p.chunks * WG;
+  let L = slots();
   var s = 0.0;
   for (var j = 0u; j < L; j++) {
     s += partials_in[i * L + j];
@@ -589,7 +599,7 @@ fn tap_grad_pass_cl4(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgro
   }
   for (var tap = 0u; tap < 9u; tap++) {
     for (var j = 0u; j < 4u; j++) {
-      partials[partial_at(tap, 4u * cu + j, cc.y, lid)] = a[tap][j];
+      store_partial(tap, 4u * cu + j, cc.y, lid, a[tap][j]);
     }
   }
 }
@@ -1116,7 +1126,7 @@ fn upstream4(f: Chain4, g_dy: vec4<f32>, u: Unit4) -> Upstream4 {
 
 fn store4(t: u32, cu: u32, chunk: u32, lid: u32, a: vec4<f32>) {
   for (var j = 0u; j < 4u; j++) {
-    partials[partial_at(t, 4u * cu + j, chunk, lid)] = a[j];
+    store_partial(t, 4u * cu + j, chunk, lid, a[j]);
   }
 }
 

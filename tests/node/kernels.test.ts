@@ -592,7 +592,21 @@ describe('loop budget: no invocation loops beyond LOOP_BUDGET (lavapipe caps an 
       // every position once: chunks of per·WG positions cover the count, the last chunk not empty
       expect(plan.chunks * plan.per * 64).toBeGreaterThanOrEqual(plan.count);
       expect((plan.chunks - 1) * plan.per * 64).toBeLessThan(plan.count);
+      // a partial sum per lane holding a position, never more than the positions
+      expect(plan.slots).toBe(Math.min(plan.chunks * 64, plan.count));
+      expect(plan.slots).toBeLessThanOrEqual(plan.count);
     }
+  });
+
+  test("ACON-FReLU's partial sums: a slot per lane with a position, and within a buffer", () => {
+    const geo = (n: number, c: number, h: number, w: number) => ({ n, c, h, w, dataFormat: 'NCHW' as const });
+    // [2, 300000, 1, 1]: two positions per channel, two slots (not one chunk's 64: 691 MB of partials)
+    expect(freluReducePlan(geo(2, 300_000, 1, 1), 1)).toMatchObject({ count: 2, chunks: 1, slots: 2 });
+    expect(freluReducePlan(geo(8, 64, 56, 56), 1)).toMatchObject({ count: 25_088, chunks: 25, per: 16, slots: 1600 });
+    // 9·C·2·4 bytes against maxTensorBytes (2^32 here): the partials are the larger buffer at N·Ho·Wo = 2
+    const { ctx } = fakeGpu(true);
+    expect(() => checkFrelu(ctx, geo(2, 59_652_323, 1, 1), 1, true)).not.toThrow();
+    expect(() => checkFrelu(ctx, geo(2, 59_652_324, 1, 1), 1, true)).toThrow(/partial sums/);
   });
 
   test("ACON-FReLU's strip length: 8 rows on a GPU; on a CPU up to 64, shorter for fewer than 8 workgroups", () => {

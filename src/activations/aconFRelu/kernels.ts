@@ -160,8 +160,9 @@ export const ACON_FRELU_TRAIN_SHADER = new Shader('acon_frelu_train', WGSL_PRELU
 
 /**
  * Chunks (workgroups) per channel at the most: `finish` sums chunks·WG partials per channel in one
- * invocation (16,384 at most, within LOOP_BUDGET), and the partials (≤ 9 terms) stay under 9/16 of
- * the output's size (per ≥ 16 positions per invocation).
+ * invocation (16,384 at most, within LOOP_BUDGET). The partials (≤ 9 terms, `slots` per channel)
+ * stay under 9/16 of the output's size where per ≥ 16 positions per invocation fill the chunks, and
+ * under 9 values per output element always (checkFrelu holds them to a buffer).
  */
 export const FRELU_CHUNKS_MAX = 256;
 /** Positions per invocation before a channel is split into more chunks. */
@@ -174,6 +175,8 @@ export interface FreluReducePlan {
   count: number;
   chunks: number;
   per: number;
+  /** Partial sums per channel and term: chunks·WG, or N·Ho·Wo where fewer (lanes past the last position store none). */
+  slots: number;
   /** Longest chain of additions behind a sum: per in an invocation, then chunks·WG partials in finish. */
   depth: number;
 }
@@ -182,15 +185,15 @@ export function freluReducePlan(geo: Geometry, stride: 1 | 2): FreluReducePlan {
   const count = geo.n * outSize(geo.h, stride) * outSize(geo.w, stride);
   const per = Math.max(FRELU_PER_TARGET, Math.ceil(count / (FRELU_CHUNKS_MAX * WG)));
   const chunks = Math.max(1, Math.ceil(count / (per * WG)));
-  return { count, chunks, per, depth: per + chunks * WG };
+  return { count, chunks, per, slots: Math.min(chunks * WG, count), depth: per + chunks * WG };
 }
 
 /**
  * Throws a LimitError where the training forward or the backward cannot take the call: more
  * positions per channel than FRELU_COUNT_MAX (2^24 / (256·64) = 1024 positions per invocation: a
  * pass's walk of 1025 trips stays within LOOP_BUDGET), or kept values per output element
- * ([4, N·C·Ho·Wo] in the training forward, [5, …] in the backward) beyond the device's largest
- * buffer.
+ * ([4, N·C·Ho·Wo] in the training forward, [5, …] in the backward) or partial sums ([9, C, slots])
+ * beyond the device's largest buffer.
  */
 export function checkFrelu(ctx: GpuContext, geo: Geometry, stride: 1 | 2, backward: boolean): FreluReducePlan {
   const plan = freluReducePlan(geo, stride);
@@ -207,6 +210,13 @@ export function checkFrelu(ctx: GpuContext, geo: Geometry, stride: 1 | 2, backwa
       `ACON-FReLU's ${backward ? 'backward' : 'training forward'} keeps the window's conv, x1, pool choice and t${backward ? ', then dz and dx1' : ''} per output element`,
       `${rows}·N·C·Ho·Wo·4 bytes at most ${ctx.maxTensorBytes}`,
       `${savedBytes}`,
+    );
+  const partialBytes = 9 * geo.c * plan.slots * 4;
+  if (partialBytes > ctx.maxTensorBytes)
+    throw new LimitError(
+      "ACON-FReLU's batch sums keep 9 partial sums per channel and lane",
+      `9·C·min(N·Ho·Wo, chunks·64)·4 bytes at most ${ctx.maxTensorBytes}`,
+      `${partialBytes}`,
     );
   return plan;
 }
@@ -278,7 +288,12 @@ function channelsLast(ctx: GpuContext, rec: Recorder, geo: Geometry, h: number, 
 
 /** Uniforms of the layout copies: n, c and the pixels h·w (the rest unused). */
 const layoutUniforms = (geo: Geometry, h: number, w: number) =>
-  trainUniforms({ ...geo, h, w }, 1, { count: 0, chunks: 1, per: 1, depth: 0 }, { terms: 0, row: 0, training: false });
+  trainUniforms(
+    { ...geo, h, w },
+    1,
+    { count: 0, chunks: 1, per: 1, slots: 0, depth: 0 },
+    { terms: 0, row: 0, training: false },
+  );
 
 /** Terms and first sums row of each stage (shaders/acon_frelu_train.wgsl's table). */
 const STAGES = [
@@ -401,7 +416,7 @@ function sumsOf(rec: Recorder, geo: Geometry, stride: 1 | 2, training: boolean, 
     packed: b.packed,
     x: b.x,
     sums: rec.temp(18 * geo.c * 4),
-    partials: rec.temp(9 * geo.c * plan.chunks * WG * 4),
+    partials: rec.temp(9 * geo.c * plan.slots * 4),
   };
 }
 
