@@ -17,6 +17,7 @@ import {
   type AconCGeometry,
 } from '../../src/activations/aconC/kernels';
 import {
+  aconFReluKernels,
   checkFrelu,
   freluReducePlan,
   recordAconFReluBackward,
@@ -607,6 +608,18 @@ describe('loop budget: no invocation loops beyond LOOP_BUDGET (lavapipe caps an 
     const { ctx } = fakeGpu(true);
     expect(() => checkFrelu(ctx, geo(2, 59_652_323, 1, 1), 1, true)).not.toThrow();
     expect(() => checkFrelu(ctx, geo(2, 59_652_324, 1, 1), 1, true)).toThrow(/partial sums/);
+  });
+
+  test('ACON-FReLU refuses, in every call, parameters it cannot pack into one buffer (18·C floats)', () => {
+    const { ctx } = fakeGpu(true);
+    const call = (c: number, training: boolean) => () =>
+      aconFReluKernels.check!(
+        { ctx, geo: { n: 1, c, h: 1, w: 1, dataFormat: 'NCHW' }, options: { training } } as never,
+        'forward',
+      );
+    // maxTensorBytes 2^32: 18·C·4 ≤ 2^32 up to C = 59,652,323 (the eval forward checks nothing else)
+    expect(call(59_652_323, false)).not.toThrow();
+    expect(call(59_652_324, false)).toThrow(/18 parameters per channel/);
   });
 
   test("ACON-FReLU's strip length: 8 rows on a GPU; on a CPU up to 64, shorter for fewer than 8 workgroups", () => {

@@ -568,6 +568,14 @@ export const aconFReluKernels: Kernels<typeof aconFReluParams, AconFReluKernelOp
   shaders: [ACON_FRELU_SHADER, ACON_FRELU_TRAIN_SHADER],
   // (a training call's N·Ho·Wo ≥ 2: the declaration's batchCount, checked on every path before this)
   check(k, direction) {
+    // every call packs the parameters, 18 per channel, into one buffer (twice the conv weight's size)
+    const packedBytes = 18 * k.geo.c * 4;
+    if (packedBytes > k.ctx.maxTensorBytes)
+      throw new LimitError(
+        'ACON-FReLU packs its 18 parameters per channel into one buffer',
+        `18·C·4 bytes at most ${k.ctx.maxTensorBytes}`,
+        `${packedBytes}`,
+      );
     if (!k.options.training && direction === 'forward') return;
     checkFrelu(k.ctx, k.geo, strideOf(k.options), direction === 'backward');
   },
