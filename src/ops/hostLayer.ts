@@ -178,15 +178,22 @@ export function hostLayer<A extends AnyActivation>(act: A): HostLayerClass<A> {
       this.params = initialParams(act, this.#dims, seed) as Record<string, unknown>;
     }
 
+    /** A call's options with the layer's arguments, which a call may repeat but not change (OptionError). */
+    #options(options: object | undefined): never {
+      for (const [k, v] of Object.entries(options ?? {}))
+        if (k in this.#args && v !== this.#args[k])
+          throw new OptionError(
+            `${name}: ${k} is the layer's (${this.#args[k]}), not a call's`,
+            String(this.#args[k]),
+            String(v),
+          );
+      return { ...options, ...this.#args } as never;
+    }
+
     async forward(acon: AconGPU, x: Float32Array, shape: Shape4, options?: { training?: boolean }) {
       const r = (await acon
         .op(act)
-        .forward(
-          x,
-          shape,
-          this.params as never,
-          { ...this.#args, ...options } as never,
-        )) as ForwardResultOf<Registered>;
+        .forward(x, shape, this.params as never, this.#options(options))) as ForwardResultOf<Registered>;
       if (r instanceof Float32Array) return r;
       if (options?.training && running.length) {
         // the moved statistics replace the old ones in copies of their groups (params.bn1 is a new object)
@@ -200,8 +207,8 @@ export function hostLayer<A extends AnyActivation>(act: A): HostLayerClass<A> {
       return r.y;
     }
 
-    backward(acon: AconGPU, x: Float32Array, dy: Float32Array, shape: Shape4, options?: object) {
-      return acon.op(act).backward(x, dy, shape, this.params as never, { ...this.#args, ...options } as never);
+    async backward(acon: AconGPU, x: Float32Array, dy: Float32Array, shape: Shape4, options?: object) {
+      return acon.op(act).backward(x, dy, shape, this.params as never, this.#options(options));
     }
 
     stateDict(): StateDict {

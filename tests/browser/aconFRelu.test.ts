@@ -21,6 +21,8 @@ import { backwardBounds, evalForwardBounds, trainForwardBounds } from '../../src
 import { compare } from '../../src/reference/tolerance';
 import { normal, rng, uniform } from '../../src/ops/random';
 import { noGpuErrors } from './gpu';
+import { hostLayers } from '../../src/ops/hostLayer';
+import { OptionError } from '../../src/gpu/errors';
 
 let acon: AconGPU;
 beforeAll(async () => {
@@ -413,4 +415,17 @@ describe('ACON-FReLU with NaN inputs (fused)', () => {
       });
       expect(Array.from(want[0]!, Number.isNaN).filter(Boolean).length).toBeLessThan(want[0]!.length / 4);
     });
+});
+
+// The host layer passes its stride to every call: a call may repeat it, not change it.
+test("the host layer's stride is the layer's: a call with another is an OptionError", async () => {
+  const layer = new hostLayers.AconFReLU(4, 2);
+  const x = normal(rng(3), 4 * 25);
+  const y = await layer.forward(acon, x, [1, 4, 5, 5], { training: false });
+  expect(y.length).toBe(4 * 9); // stride 2: 3 × 3
+  expect(await layer.forward(acon, x, [1, 4, 5, 5], { training: false, stride: 2 })).toEqual(y);
+  await expect(layer.forward(acon, x, [1, 4, 5, 5], { training: false, stride: 1 })).rejects.toThrow(OptionError);
+  await expect(
+    layer.backward(acon, x, normal(rng(4), 36), [1, 4, 5, 5], { training: false, stride: 1 }),
+  ).rejects.toThrow(OptionError);
 });
