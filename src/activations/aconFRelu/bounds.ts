@@ -10,8 +10,9 @@
 //   x2 = a1·c + b1: E2 = (γ₉ + 9u)·A + 11u·D1 + 2u·|β1| (the product, the sum, a1's error on |a1·c| ≤ A).
 //   d = x1 − x2 (x1 exact: a copy or a maximum): |Δd| ≤ E2 + u·|d|.
 //   t = d·σ(d) + x2 moves with x2 by 1 − g(d) and with d by g(d), g = σ + d·σ·σ(−d) ∈ [−0.1, 1.1];
-//     σ from e = exp(−|d|), 1 + e and a division: rel ≤ (12 + 4|d|)u; the product and the sum u each:
-//     Et = 1.1·E2 + 1.1u·|d| + (13 + 4|d|)u·|d·σ(d)| + u·|t|.
+//     σ from sigmoid_pair4: e = exp(−|d|), 1 + e, a division and, for d < 0, σ(−|d|) = e·(1/(1 + e)),
+//     one more product: rel ≤ (6 + 4|d|)u + u + 5u + u = (13 + 4|d|)u; the product d·σ and the sum
+//     u each: Et = 1.1·E2 + 1.1u·|d| + (14 + 4|d|)u·|d·σ(d)| + u·|t| (as the training chain's t).
 //   y = a2·t + b2, b2 = β2 − a2·rm2: |Δy| ≤ |a2|·Et + 9u·|a2·t| + 11u·|a2·rm2| + 2u·|β2| + u·|b2|.
 // GPUs may flush subnormals: an absolute allowance of 2⁻¹²⁶ times the magnitudes involved.
 import {
@@ -81,7 +82,7 @@ export function evalForwardBounds(
           const t = ref.t[q]!;
           const E2 = (g9 + 9 * U) * A + 11 * U * D1 + 2 * U * B1;
           const Et =
-            1.1 * E2 + 1.1 * U * Math.abs(d) + (13 + 4 * Math.abs(d)) * U * Math.abs(d * sigmoid(d)) + U * Math.abs(t);
+            1.1 * E2 + 1.1 * U * Math.abs(d) + (14 + 4 * Math.abs(d)) * U * Math.abs(d * sigmoid(d)) + U * Math.abs(t);
           const flush = FLUSH * (1 + a2 * (1 + A + D1 + B1 + Math.abs(d) + Math.abs(t)) + B2 + R2);
           bound[out(n, c, i, j)] = a2 * Et + 9 * U * a2 * Math.abs(t) + 11 * U * R2 + 2 * U * B2 + U * b2 + flush;
         }
