@@ -37,4 +37,4 @@ export {
 export { fetchCheckpoint, DEFAULT_MAX_CHECKPOINT_BYTES, type FetchCheckpointOptions } from './fetch';
 export { readSafetensors, type Safetensors, type SafetensorsTensor, type SafetensorsDType } from './safetensors';
 export { catalog, type CatalogEntry } from './catalog';
-export { IMAGENET_LABELS, SHUFFLENET_PREPROCESSING, imagenetInput, topK } from './imagenet';
+export { IMAGENET_LABELS, SHUFFLENET_PREPROCESSING, imagenetCrop, imagenetInput, topK } from './imagenet';

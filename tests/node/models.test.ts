@@ -8,7 +8,14 @@ import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
 import { readFileSync } from 'node:fs';
 import { CheckpointError, OptionError, StateDictError } from '../../src/gpu/errors';
-import { catalog, loadCheckpoint, readSafetensors, shuffleNetV2 } from '../../src/models/index';
+import {
+  catalog,
+  imagenetCrop,
+  imagenetInput,
+  loadCheckpoint,
+  readSafetensors,
+  shuffleNetV2,
+} from '../../src/models/index';
 import { paramCounts } from '../../src/layers/networks';
 import { writeSafetensors, type TensorSpec } from '../helpers/safetensors';
 
@@ -188,5 +195,39 @@ describe('parameter counts: every network of the catalog as PyTorch counts the o
       'goldfish, Carassius auratus',
       'toilet tissue, toilet paper, bathroom tissue',
     ]);
+  });
+});
+
+// The official evaluation (train.py of all three families): OpencvResize(256), then torchvision's
+// CenterCrop(224), then ToBGRTensor. Expected values from the Python formulas themselves
+// (int(256/H*W + 0.5); int(round((side - 224)/2.)), Python's round), not from our code.
+describe("the official evaluation's preprocessing", () => {
+  test('resize and crop: the shorter side to 256, the longer rounded half up; the crop offset rounded half to even', () => {
+    expect(imagenetCrop(480, 640)).toEqual({ rh: 256, rw: 341, top: 16, left: 58 });
+    expect(imagenetCrop(256, 343)).toEqual({ rh: 256, rw: 343, top: 16, left: 60 }); // 59.5 → 60
+    expect(imagenetCrop(500, 500)).toEqual({ rh: 256, rw: 256, top: 16, left: 16 });
+    expect(imagenetCrop(1000, 333)).toEqual({ rh: 769, rw: 256, top: 272, left: 16 }); // 272.5 → 272
+    expect(imagenetCrop(301, 100)).toEqual({ rh: 771, rw: 256, top: 274, left: 16 }); // 273.5 → 274
+  });
+
+  test('the crop of an image already 256 on its shorter side, in BGR, whole levels', async () => {
+    // 256 × 343, R = column mod 256, G = row, B = 7: no resampling, so the crop shows where it starts
+    const [h, w] = [256, 343];
+    const rgb = tf.tensor3d(
+      Float32Array.from({ length: h * w * 3 }, (_, i) => {
+        const [p, k] = [Math.floor(i / 3), i % 3];
+        return [p % w, Math.floor(p / w), 7][k]! % 256;
+      }),
+      [h, w, 3],
+      'float32',
+    );
+    const x = imagenetInput(rgb);
+    expect(x.shape).toEqual([1, 224, 224, 3]);
+    const v = await x.data();
+    const at = (i: number, j: number) => Array.from(v.slice((i * 224 + j) * 3, (i * 224 + j) * 3 + 3));
+    expect(at(0, 0)).toEqual([7, 16, 60]); // rows from 16, columns from 60 (CenterCrop's round(59.5))
+    expect(at(223, 223)).toEqual([7, 239, (60 + 223) % 256]);
+    expect(v.every((e) => Number.isInteger(e))).toBe(true);
+    tf.dispose([rgb, x]);
   });
 });
