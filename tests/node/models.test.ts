@@ -7,6 +7,7 @@ import { beforeAll, describe, expect, test } from 'vitest';
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
 import { readFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
 import { CheckpointError, OptionError, StateDictError } from '../../src/gpu/errors';
 import {
   catalog,
@@ -179,6 +180,30 @@ describe('parameter counts: every network of the catalog as PyTorch counts the o
       model.dispose();
     }
   });
+
+  // the catalog (npm run models, the demo's list) is every full-size network PyTorch counted: none lost
+  test('the catalog lists every full-size network of param-counts.json, and only those', () => {
+    const full = Object.keys(counts).filter((name) => !name.includes('-tiny-') && !name.endsWith('-tiny'));
+    expect(full.length).toBe(22);
+    expect(
+      catalog()
+        .map((e) => e.name)
+        .sort(),
+    ).toEqual(full.sort());
+  });
+
+  test('npm run models -- --json: one JSON line per network with its counts', () => {
+    const out = execFileSync(process.execPath, ['scripts/models.mjs', '--json', '--only', 'tfnet-0.5,resnet50-relu'], {
+      encoding: 'utf8',
+    });
+    const lines = out
+      .split('\n')
+      .filter((l) => l.startsWith('{'))
+      .map((l) => JSON.parse(l) as { name: string; trainable: number; nonTrainable: number });
+    expect(lines.map((l) => l.name).sort()).toEqual(['resnet50-relu', 'tfnet-0.5']);
+    for (const l of lines)
+      expect([l.trainable, l.nonTrainable]).toEqual([counts[l.name]!.trainable, counts[l.name]!.buffers]);
+  }, 120_000);
 
   test('a fixture read from disk with readFileSync (a Node Buffer) loads', () => {
     const { model, architecture } = loadCheckpoint(readFileSync('tests/fixtures/models/dcn2-meta.safetensors'));
