@@ -128,7 +128,9 @@ export async function runBench(options: BenchOptions = {}): Promise<BenchReport>
     );
   };
 
-  const bench: BenchRun = { ctx, batchMs, batches, groupMs, tfDrain, ourDrain, record };
+  const netInput = options.netInput ?? 224;
+  const windowShape = options.windowShape ?? [8, 64, 56, 56];
+  const bench: BenchRun = { ctx, batchMs, batches, groupMs, tfDrain, ourDrain, record, netInput, windowShape };
   try {
     for (const shape of shapes)
       for (const a of ACTIVATIONS) if (families.includes(a.name)) await benchActivation(bench, a, shape);

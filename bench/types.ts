@@ -106,6 +106,10 @@ export interface BenchOptions {
   trainBatches?: number[];
   /** Recorded as adapter.runtime (default 'node-dawn' in Node, 'browser' elsewhere). */
   runtime?: string;
+  /** Side of the square images of the shufflenet, resnet and tfnet families (default 224; tests run small ones). */
+  netInput?: number;
+  /** Shape of the tfnet family's window groups, logical [N, C, H, W] (default [8, 64, 56, 56]). */
+  windowShape?: Shape4;
   onProgress?: (done: number, total: number, line: string) => void;
 }
 
@@ -140,4 +144,7 @@ export interface BenchRun {
   ourDrain: () => Promise<void>;
   /** Records one result (and reports progress). */
   record: (r: BenchResult) => void;
+  /** The networks' square input side and the window groups' shape (BenchOptions). */
+  netInput: number;
+  windowShape: Shape4;
 }

@@ -1,6 +1,6 @@
 // The resnet family (opt-in: minutes on a CPU adapter): inference of the paper's ResNet-50 with ACON-C
 // and with Meta-ACON-C, fused, against the same network with ReLU in ACON-C's place, batch 1 at
-// 224×224 NHWC, side by side; one timed run each after a warm-up (the JSON's `runs` says 1).
+// 224×224 NHWC (BenchOptions.netInput), side by side; one timed run each after a warm-up (the JSON's `runs` says 1).
 import * as tf from '@tensorflow/tfjs-core';
 import { resNet, type ResNetActivation } from '../../src/models/index';
 import type { BenchImpl, BenchRun, Entry, NetName, Shape4 } from '../types';
@@ -14,10 +14,10 @@ const CONTENDERS: [ResNetActivation, BenchImpl][] = [
 
 /** ResNet-50 (random weights) with ReLU, ACON-C and Meta-ACON-C: the price of ACON in a large network. */
 export async function benchResNet(bench: BenchRun) {
-  const { tfDrain } = bench;
-  const shape: Shape4 = [1, 3, 224, 224];
-  const x = tf.randomNormal([1, 224, 224, 3], 0, 1, 'float32', 7);
-  const models = CONTENDERS.map(([activation]) => resNet({ depth: 50, activation, inputSize: 224 }));
+  const { tfDrain, netInput: side } = bench;
+  const shape: Shape4 = [1, 3, side, side];
+  const x = tf.randomNormal([1, side, side, 3], 0, 1, 'float32', 7);
+  const models = CONTENDERS.map(([activation]) => resNet({ depth: 50, activation, inputSize: side }));
   const entries = CONTENDERS.map(([activation, impl], j): Entry => ({
     impl,
     layout: 'NHWC',

@@ -1,5 +1,5 @@
 // The shufflenet family: inference of the paper's ShuffleNetV2 0.5× (src/models) with ACON-C and
-// Meta-ACON-C, fused vs composed ACON, and with ReLU in their place, batch 1 at 224×224.
+// Meta-ACON-C, fused vs composed ACON, and with ReLU in their place, batch 1 at 224×224 (BenchOptions.netInput).
 import * as tf from '@tensorflow/tfjs-core';
 import { shuffleNetV2 } from '../../src/models/index';
 import { checkAgree } from '../timing';
@@ -14,9 +14,9 @@ import { sideBySide, tidy } from './common';
  * side by side in one group, so that ACON's price against ReLU is a ratio of one run.
  */
 export async function benchShuffleNet(bench: BenchRun) {
-  const { batchMs, groupMs, tfDrain } = bench;
-  const shape: Shape4 = [1, 3, 224, 224];
-  const x = tf.randomNormal([1, 224, 224, 3], 0, 1, 'float32', 7);
+  const { batchMs, groupMs, tfDrain, netInput: side } = bench;
+  const shape: Shape4 = [1, 3, side, side];
+  const x = tf.randomNormal([1, side, side, 3], 0, 1, 'float32', 7);
   const entries: Entry[] = [];
   const models: tfl.LayersModel[] = [];
   const entry = (impl: BenchImpl, net: NetName, model: tfl.LayersModel) => {
@@ -26,14 +26,14 @@ export async function benchShuffleNet(bench: BenchRun) {
   for (const activation of ['acon', 'meta'] as const) {
     const net = `shufflenetv2-0.5x-${activation}` as const;
     const [fused, composed] = (['auto', 'composed'] as const).map((impl) =>
-      shuffleNetV2({ activation, modelSize: '0.5x', impl }),
+      shuffleNetV2({ activation, modelSize: '0.5x', impl, inputSize: side }),
     );
     composed!.setWeights(fused!.getWeights());
     await checkAgree(`net.infer ${net}`, fused!.predict(x) as tf.Tensor, composed!.predict(x) as tf.Tensor);
     entry('fused', net, fused!);
     entry('tfjs-composed', net, composed!);
   }
-  entry('relu', 'shufflenetv2-0.5x-relu', shuffleNetV2({ activation: 'relu', modelSize: '0.5x' }));
+  entry('relu', 'shufflenetv2-0.5x-relu', shuffleNetV2({ activation: 'relu', modelSize: '0.5x', inputSize: side }));
   await sideBySide(bench, 'net.infer', shape, entries, 1, {
     batchMs: Math.max(batchMs, 1000),
     groupMs: Math.max(groupMs, 240_000),

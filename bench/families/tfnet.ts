@@ -1,11 +1,12 @@
 // The tfnet family (opt-in: a minute or more on a CPU adapter): inference of the paper's TFNet 0.5
 // (17 ACON-FReLU layers, 4 of them at stride 2) with our fused ACON-FReLU against the same network
 // with ACON-FReLU from tfjs ops (the declaration's composed form), shared random weights, batch 1 at
-// 224×224 NHWC, side by side; a few timed runs after a warm-up (the JSON's `runs` says how many).
-// Also what ACON-FReLU's 3×3 window costs by itself: tfjs's own depthwise conv (no bias, no BN,
-// no pool, no σ) beside our whole fused tfjs op and tf.relu at [8, 64, 56, 56] NHWC; and on our
-// device, NCHW, our fused forward beside the window roofline (a kernel that only sums each output's
-// window, with the fused kernel's walk) and the copy roofline.
+// 224×224 NHWC (BenchOptions.netInput), side by side; a few timed runs after a warm-up (the JSON's
+// `runs` says how many). Also what ACON-FReLU's 3×3 window costs by itself: tfjs's own depthwise
+// conv (no bias, no BN, no pool, no σ) beside our whole fused tfjs op and tf.relu at [8, 64, 56, 56]
+// NHWC (BenchOptions.windowShape); and on our device, NCHW, our fused forward beside the window
+// roofline (a kernel that only sums each output's window, with the fused kernel's walk) and the copy
+// roofline.
 import * as tf from '@tensorflow/tfjs-core';
 import { tfNet } from '../../src/models/index';
 import { initialParams } from '../../src/ops/hostLayer';
@@ -20,10 +21,12 @@ import type { BenchRun, Entry, Shape4 } from '../types';
 import { sideBySide, tidy } from './common';
 
 export async function benchTfNet(bench: BenchRun) {
-  const { tfDrain } = bench;
-  const shape: Shape4 = [1, 3, 224, 224];
-  const x = tf.randomNormal([1, 224, 224, 3], 0, 1, 'float32', 7);
-  const [fused, composed] = (['auto', 'composed'] as const).map((impl) => tfNet({ modelSize: 0.5, impl }));
+  const { tfDrain, netInput: side } = bench;
+  const shape: Shape4 = [1, 3, side, side];
+  const x = tf.randomNormal([1, side, side, 3], 0, 1, 'float32', 7);
+  const [fused, composed] = (['auto', 'composed'] as const).map((impl) =>
+    tfNet({ modelSize: 0.5, impl, inputSize: side }),
+  );
   composed!.setWeights(fused!.getWeights());
   await checkAgree('net.infer tfnet-0.5', fused!.predict(x) as tf.Tensor, composed!.predict(x) as tf.Tensor);
   const entries = (
@@ -47,10 +50,9 @@ export async function benchTfNet(bench: BenchRun) {
   await benchWindowRoofline(bench);
 }
 
-/** aconFReLU.window: the eval forward on our device beside the window roofline in each layout, the taps and copy rooflines, [8, 64, 56, 56]. */
+/** aconFReLU.window: the eval forward on our device beside the window roofline in each layout, the taps and copy rooflines, at windowShape. */
 async function benchWindowRoofline(bench: BenchRun) {
-  const { ctx, ourDrain } = bench;
-  const shape: Shape4 = [8, 64, 56, 56];
+  const { ctx, ourDrain, windowShape: shape } = bench;
   const count = shape.reduce((a, b) => a * b, 1);
   const dims = { N: shape[0], C: shape[1] };
   const p = initialParams(decl, dims, 10, 'fixture');
@@ -76,14 +78,13 @@ async function benchWindowRoofline(bench: BenchRun) {
   await destroy();
 }
 
-/** tfjs.aconFReLU.forward (eval) beside tf.depthwiseConv2d 3×3 alone and tf.relu, [8, 64, 56, 56] NHWC. */
+/** tfjs.aconFReLU.forward (eval) beside tf.depthwiseConv2d 3×3 alone and tf.relu, at windowShape (NHWC). */
 async function benchWindow(bench: BenchRun) {
-  const { tfDrain } = bench;
-  const shape: Shape4 = [8, 64, 56, 56];
-  const C = shape[1];
-  const x = tf.randomNormal([8, 56, 56, C], 0, 1, 'float32', 8);
+  const { tfDrain, windowShape: shape } = bench;
+  const [N, C, H, W] = shape;
+  const x = tf.randomNormal([N, H, W, C], 0, 1, 'float32', 8);
   const filter = tf.randomNormal([3, 3, C, 1], 0, 0.3, 'float32', 9) as tf.Tensor4D;
-  const dims = { N: 8, C };
+  const dims = { N, C };
   const p = initialParams(decl, dims, 10, 'fixture');
   const params = buildTree(paramLeaves(decl.params), (l) => {
     const t = tf.tensor(readLeaf(p, l) as Float32Array, resolveShape(l.decl.shape, dims));

@@ -20,6 +20,8 @@ describe('bytes an op must move', () => {
     expect(bytesMoved('aconC.backward', [2, 3, 4, 5])).toBe(12 * n + 6 * 3 * 4); // x, dy, dx; p1, p2, β, dp1, dp2, dβ
     expect(bytesMoved('metaAconC.forward', [2, 3, 4, 5])).toBe(12 * n); // x twice, y
     expect(bytesMoved('metaAconC.backward', [2, 3, 4, 5])).toBe(24 * n); // x three times, dy twice, dx
+    expect(bytesMoved('aconFReLU.forward', [2, 3, 4, 5])).toBe(8 * n + 72 * 3); // x, y; 18 parameters
+    expect(bytesMoved('aconFReLU.backward', [2, 3, 4, 5])).toBe(12 * n + 96 * 3); // x, dy, dx; parameters, gradients
   });
 });
 
@@ -135,6 +137,55 @@ test('a short run on Dawn: the browser bench JSON plus runtime "node-dawn", GB/s
     else expect(r.gbps).toBeCloseTo(bytesMoved(r.op as 'aconC.forward', r.shape) / (r.ms * 1e6), 6);
   }
 }, 120_000);
+
+// Issue 18's rows: ACON-FReLU's kernel family (fused, tfjs-composed, copy roofline, reference, both
+// directions), the networks of the shufflenet, resnet and tfnet families (net.infer with each
+// net's name; ResNet-50 one timed run) and tfnet's window groups, small (32×32 images, [2, 8, 8, 8]
+// windows) so that the run takes seconds: the op × impl × layout × net set the JSON promises.
+test("a short run of issue 18's families: every row the bench promises", async () => {
+  const report = await runBench({
+    families: ['aconFReLU', 'shufflenet', 'resnet', 'tfnet'],
+    shapes: [[2, 8, 6, 6]],
+    netInput: 32,
+    windowShape: [2, 8, 8, 8],
+    batches: 1,
+    batchMs: 5,
+  });
+  const rows = report.results.map((r) => [r.op, r.impl, r.layout, r.net ?? '-', r.shape.join('x')].join(' '));
+  const kernel = [
+    'fused NCHW',
+    'fused NHWC',
+    'copy-roofline NCHW',
+    'tfjs-composed NCHW',
+    'tfjs-composed NHWC',
+    'reference NCHW',
+  ];
+  const net = (impl: string, name: string) => `net.infer ${impl} NHWC ${name} 1x3x32x32`;
+  expect(rows.sort()).toEqual(
+    [
+      ...['forward', 'backward'].flatMap((d) => kernel.map((k) => `aconFReLU.${d} ${k} - 2x8x6x6`)),
+      ...['acon', 'meta'].flatMap((a) => ['fused', 'tfjs-composed'].map((i) => net(i, `shufflenetv2-0.5x-${a}`))),
+      net('relu', 'shufflenetv2-0.5x-relu'),
+      net('relu', 'resnet50-relu'),
+      net('fused', 'resnet50-acon'),
+      net('fused', 'resnet50-meta'),
+      net('fused', 'tfnet-0.5'),
+      net('tfjs-composed', 'tfnet-0.5'),
+      ...['fused', 'tfjs-depthwise3x3', 'relu'].map((i) => `tfjs.aconFReLU.forward ${i} NHWC - 2x8x8x8`),
+      ...[
+        'fused NCHW',
+        'window-roofline NCHW',
+        'fused NHWC',
+        'window-roofline NHWC',
+        'taps-roofline NCHW',
+        'copy-roofline NCHW',
+      ].map((k) => `aconFReLU.window ${k} - 2x8x8x8`),
+    ].sort(),
+  );
+  // ResNet-50 once after a warm-up, as the JSON says
+  for (const r of report.results.filter((x) => x.net?.startsWith('resnet'))) expect(r.runs).toBe(1);
+  for (const r of report.results) expect(r.ms).toBeGreaterThan(0);
+}, 600_000);
 
 // The window roofline must do a window's work, or the fused kernel's ratio to it means nothing: each
 // output the sum of its 3×3 window (padding zeros) with weights (0.5, 1, 0.5) down by (0.25, 0.5,
