@@ -16,6 +16,7 @@ import {
   loadCheckpoint,
   readSafetensors,
   shuffleNetV2,
+  tfNet,
 } from '../../src/models/index';
 import { paramCounts } from '../../src/layers/networks';
 import { writeSafetensors, type TensorSpec } from '../helpers/safetensors';
@@ -255,4 +256,20 @@ describe("the official evaluation's preprocessing", () => {
     expect(v.every((e) => Number.isInteger(e))).toBe(true);
     tf.dispose([rgb, x]);
   });
+});
+
+// TFNet/network.py: `if self.model_size > 0.5: self.dropout = nn.Dropout(0.2)` between the global pool
+// and the classifier; invisible to eval logits and parameter counts, so checked by the layers.
+test("TFNet's dropout: rate 0.2 before the classifier above 0.5, none at 0.5", () => {
+  for (const modelSize of [0.5, 1.0, 2.0] as const) {
+    const model = tfNet({ modelSize, numClasses: 10 });
+    const names = model.layers.map((l) => l.name);
+    const dropout = model.layers.find((l) => l.getClassName() === 'Dropout');
+    if (modelSize === 0.5) expect(dropout, String(modelSize)).toBeUndefined();
+    else {
+      expect((dropout?.getConfig() as { rate?: number } | undefined)?.rate, String(modelSize)).toBe(0.2);
+      expect(names.slice(-3)).toEqual(['globalpool', 'dropout', 'classifier.0']);
+    }
+    model.dispose();
+  }
 });
