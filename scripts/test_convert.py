@@ -267,8 +267,12 @@ class ConvertTest(unittest.TestCase):
     def test_resnets_as_train_py_saves_them(self):
         # res50.metaacon.pth and its kin: detected from the names, depth from the bottlenecks, the width
         # (planes, official 64) from conv1, r inferred; and the reduced width of the test fixtures
+        # (every official depth of both activations: the deeper ones at a reduced width, the depth
+        # coming from the bottleneck count alone)
         for kind, depth, planes, extra in (('resnet-meta', 50, 64, {'r': '16'}), ('resnet-acon', 101, 64, {}),
-                                           ('resnet-relu', 50, 64, {}), ('resnet-meta', 50, 4, {'r': '16'})):
+                                           ('resnet-relu', 50, 64, {}), ('resnet-meta', 50, 4, {'r': '16'}),
+                                           ('resnet-acon', 50, 4, {}), ('resnet-acon', 152, 4, {}),
+                                           ('resnet-meta', 101, 4, {'r': '16'}), ('resnet-meta', 152, 4, {'r': '16'})):
             with self.subTest(kind=kind, depth=depth, planes=planes):
                 shapes = self.save_resnet(kind, depth, 'res.pth', planes=planes)
                 run = self.convert_file(self.path('res.pth'))
@@ -291,7 +295,7 @@ class ConvertTest(unittest.TestCase):
         self.assert_refused(run.rc, run.stderr, run.out, 'cannot infer the ResNet depth', '[3, 4, 5, 3]')
 
     def test_tfnet_as_train_py_saves_it(self):
-        for size in (0.5, 2.0, 0.25):  # 0.25: a reduced width (first conv 4), as the test fixture
+        for size in (0.5, 1.0, 1.5, 2.0, 0.25):  # 0.25: a reduced width (first conv 4), as the test fixture
             with self.subTest(size=size):
                 torch.manual_seed(4)
                 model = build('tfnet', {'model_size': size, 'n_class': 7})
