@@ -15,7 +15,7 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { GpuContext } from '../gpu/context';
-import { BatchSizeError, DTypeError, OptionError, ShapeError } from '../gpu/errors';
+import { BatchSizeError, DTypeError, EmptyTensorError, OptionError, ShapeError } from '../gpu/errors';
 import { checkBuffersCall, recordBackward, recordForward } from '../ops/forms';
 import { checkLayerArg, paramLeaves, readLeaf, sizeOf, type Leaf } from '../activations/params';
 import type { AnyActivation, ArgNames, ComposedForms, HostOptionsOf, ParamDecl, ParamTree } from '../activations/types';
@@ -82,7 +82,12 @@ function checkX(x: tf.Tensor, name = 'x'): Shape4 {
   if (x.rank !== 4)
     throw new ShapeError(`${name} must be a 4D tensor`, 'rank 4', `rank ${x.rank} [${x.shape.join(', ')}]`);
   if (x.dtype !== 'float32') throw new DTypeError(`${name} must be float32`, 'float32', x.dtype);
-  if (x.size === 0) throw new ShapeError(`${name} is empty`, 'a non-empty tensor', `[${x.shape.join(', ')}]`);
+  if (x.size === 0)
+    throw new EmptyTensorError(
+      `${name} is empty: a zero-sized dimension`,
+      'every dimension ≥ 1',
+      `[${x.shape.join(', ')}]`,
+    );
   return x.shape as Shape4;
 }
 
