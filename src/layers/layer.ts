@@ -180,13 +180,13 @@ export function layerClass<A extends AnyActivation>(act: A): LayerClass<A> {
     ): tf.Tensor | tf.Tensor[] | tfl.SymbolicTensor | tfl.SymbolicTensor[] {
       const x = single<unknown>(inputs, name);
       if (!(x instanceof tfl.SymbolicTensor))
-        checkTensor(name, x, this.dataFormat, this.channels, this.batch(batch && isTraining(kwargs)));
+        checkTensor(name, x, this.dataFormat, this.channels, this.#batchCheck(batch && isTraining(kwargs)));
       return super.apply(inputs, kwargs);
     }
 
     override call(inputs: tf.Tensor | tf.Tensor[], kwargs: Kwargs): tf.Tensor {
       const t = training && isTraining(kwargs);
-      const x = checkTensor(name, single(inputs, name), this.dataFormat, this.channels, this.batch(batch && t));
+      const x = checkTensor(name, single(inputs, name), this.dataFormat, this.channels, this.#batchCheck(batch && t));
       return op(x, this.tensors(), {
         ...this.args(),
         training: t,
@@ -196,7 +196,7 @@ export function layerClass<A extends AnyActivation>(act: A): LayerClass<A> {
     }
 
     /** What a training call normalises over per channel, for checkTensor where `training` needs batch statistics. */
-    batch(training: boolean) {
+    #batchCheck(training: boolean) {
       return training ? (shape: Shape4) => batchCountOf(act, shape, { training, ...this.args() }) : undefined;
     }
 
