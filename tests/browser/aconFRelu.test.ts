@@ -143,6 +143,13 @@ describe('ACON-FReLU eval forward (fused)', () => {
 });
 
 const out = (buffer: GPUBuffer, count: number) => ({ buffer, bytes: count * 4 });
+/** A gradient tree's seven leaves in one order (dx, conv weight and bias, BN1's, BN2's): GPU buffers, results or bounds. */
+const gradLeaves = <T>(g: {
+  dx: T;
+  convFrelu: { weight: T; bias: T };
+  bn1: { weight: T; bias: T };
+  bn2: { weight: T; bias: T };
+}): T[] => [g.dx, g.convFrelu.weight, g.convFrelu.bias, g.bn1.weight, g.bn1.bias, g.bn2.weight, g.bn2.bias];
 const check = (what: string, got: ArrayBuffer, want: ArrayLike<number>, bound: ArrayLike<number>) => {
   const r = compare(new Float32Array(got), want, bound);
   expect(r.bad, `${what}: worst ${r.worst}`).toEqual([]);
@@ -190,15 +197,6 @@ async function checkTrain(shape: Shape4, stride: 1 | 2, ties: boolean, dataForma
     bn1: { weight: take(C), bias: take(C) },
     bn2: { weight: take(C), bias: take(C) },
   }))();
-  const gradList = (g: typeof grads) => [
-    g.dx,
-    g.convFrelu.weight,
-    g.convFrelu.bias,
-    g.bn1.weight,
-    g.bn1.bias,
-    g.bn2.weight,
-    g.bn2.bias,
-  ];
   const sizes = [N * C * H * W, 9 * C, C, C, C, C, C];
   const worst: number[] = [];
   await noGpuErrors(ctx.device, async () => {
@@ -207,21 +205,14 @@ async function checkTrain(shape: Shape4, stride: 1 | 2, ties: boolean, dataForma
       await ctx.submit((rec) =>
         recordAconFReluBackward(ctx, rec, geo, stride, training, { x: gx, dy: gdy, params: buffers, grads }),
       );
-      const got = await ctx.read(gradList(grads).map((b, i) => out(b, sizes[i]!)));
+      const got = await ctx.read(gradLeaves(grads).map((b, i) => out(b, sizes[i]!)));
       const want = aconFReluBackwardRef(x, dy, shape, p, { stride, training, dataFormat });
       const bound = backwardBounds(x, dy, shape, p, stride, dataFormat, training, depth);
-      const flat = (g: typeof want | typeof bound) => [
-        g.dx,
-        g.convFrelu.weight,
-        g.convFrelu.bias,
-        g.bn1.weight,
-        g.bn1.bias,
-        g.bn2.weight,
-        g.bn2.bias,
-      ];
       const names = ['dx', 'dweight', 'dbias', 'dγ1', 'dβ1', 'dγ2', 'dβ2'];
-      flat(want).forEach((w, i) =>
-        worst.push(check(`${training ? 'training' : 'eval'} ${names[i]}`, got[i]!, w, flat(bound)[i]!)),
+      gradLeaves<ArrayLike<number>>(want).forEach((w, i) =>
+        worst.push(
+          check(`${training ? 'training' : 'eval'} ${names[i]}`, got[i]!, w, gradLeaves<ArrayLike<number>>(bound)[i]!),
+        ),
       );
     }
     // then the training forward, which moves the running statistics in place
@@ -242,7 +233,7 @@ async function checkTrain(shape: Shape4, stride: 1 | 2, ties: boolean, dataForma
     worst.push(check('bn2.running_var', rv2!, want.bn2.runningVar, bound.bn2.runningVar));
   });
   expect(Math.max(...worst)).toBeLessThanOrEqual(1);
-  for (const b of [gx, gdy, gy, ...gradList(grads)]) ctx.pool.release(b);
+  for (const b of [gx, gdy, gy, ...gradLeaves(grads)]) ctx.pool.release(b);
   for (const b of Object.values(buffers).flatMap((g) => Object.values(g))) b.destroy();
 }
 
@@ -342,15 +333,7 @@ describe('ACON-FReLU with NaN inputs (fused)', () => {
           bn1: { weight: take(C), bias: take(C) },
           bn2: { weight: take(C), bias: take(C) },
         };
-        const gradList = [
-          grads.dx,
-          grads.convFrelu.weight,
-          grads.convFrelu.bias,
-          grads.bn1.weight,
-          grads.bn1.bias,
-          grads.bn2.weight,
-          grads.bn2.bias,
-        ];
+        const gradList = gradLeaves(grads);
         const gradOut = gradList.map((b, i) => out(b, [N * C * H * W, 9 * C][i] ?? C));
         const got: Float32Array[] = [];
         const read = async (o: { buffer: GPUBuffer; bytes: number }[]) =>
@@ -376,7 +359,7 @@ describe('ACON-FReLU with NaN inputs (fused)', () => {
       };
       const ref = (training: boolean) => {
         const g = aconFReluBackwardRef(x, dy, shape, p, { stride, training, dataFormat });
-        return [g.dx, g.convFrelu.weight, g.convFrelu.bias, g.bn1.weight, g.bn1.bias, g.bn2.weight, g.bn2.bias];
+        return gradLeaves<ArrayLike<number>>(g);
       };
       const train = aconFReluForwardRef(x, shape, p, { stride, training: true, dataFormat });
       const want = [

@@ -107,6 +107,16 @@ describe('GB/s in the table', () => {
   });
 });
 
+/** An activation kernel family's rows per direction: impl and layout. */
+const KERNEL_ROWS = [
+  'fused NCHW',
+  'fused NHWC',
+  'copy-roofline NCHW',
+  'tfjs-composed NCHW',
+  'tfjs-composed NHWC',
+  'reference NCHW',
+];
+
 test('a short run on Dawn: the browser bench JSON plus runtime "node-dawn", GB/s on every GPU result', async () => {
   const report = await runBench({ families: ['aconC'], shapes: [[2, 8, 4, 4]], batches: 1, batchMs: 5 });
   expect(Object.keys(report).sort()).toEqual(['adapter', 'results']);
@@ -118,18 +128,7 @@ test('a short run on Dawn: the browser bench JSON plus runtime "node-dawn", GB/s
   });
   expect(report.adapter.peakGBps).toBeUndefined();
   expect(report.results.map((r) => `${r.op} ${r.impl} ${r.layout}`).sort()).toEqual(
-    ['forward', 'backward']
-      .flatMap((d) =>
-        [
-          'fused NCHW',
-          'fused NHWC',
-          'copy-roofline NCHW',
-          'tfjs-composed NCHW',
-          'tfjs-composed NHWC',
-          'reference NCHW',
-        ].map((i) => `aconC.${d} ${i}`),
-      )
-      .sort(),
+    ['forward', 'backward'].flatMap((d) => KERNEL_ROWS.map((i) => `aconC.${d} ${i}`)).sort(),
   );
   for (const r of report.results) {
     expect(r.shape).toEqual([2, 8, 4, 4]);
@@ -152,18 +151,10 @@ test("a short run of issue 18's families: every row the bench promises", async (
     batchMs: 5,
   });
   const rows = report.results.map((r) => [r.op, r.impl, r.layout, r.net ?? '-', r.shape.join('x')].join(' '));
-  const kernel = [
-    'fused NCHW',
-    'fused NHWC',
-    'copy-roofline NCHW',
-    'tfjs-composed NCHW',
-    'tfjs-composed NHWC',
-    'reference NCHW',
-  ];
   const net = (impl: string, name: string) => `net.infer ${impl} NHWC ${name} 1x3x32x32`;
   expect(rows.sort()).toEqual(
     [
-      ...['forward', 'backward'].flatMap((d) => kernel.map((k) => `aconFReLU.${d} ${k} - 2x8x6x6`)),
+      ...['forward', 'backward'].flatMap((d) => KERNEL_ROWS.map((k) => `aconFReLU.${d} ${k} - 2x8x6x6`)),
       ...['acon', 'meta'].flatMap((a) => ['fused', 'tfjs-composed'].map((i) => net(i, `shufflenetv2-0.5x-${a}`))),
       net('relu', 'shufflenetv2-0.5x-relu'),
       net('relu', 'resnet50-relu'),
