@@ -79,3 +79,28 @@ export function encodeWindowRoofline(
     Math.ceil(grid.invocations / 64),
   );
 }
+
+/**
+ * Records the arithmetic roofline of ACON-FReLU's eval forward (bench/window.wgsl's arith_roofline):
+ * x [N, C, H, W] into y, each element through the forward's whole arithmetic per output (nine
+ * multiply-adds, BN1's affine, σ and BN2 by the kernel's own smooth_max4) with none of its window
+ * loads, on the copy's grid: the least any kernel computing ACON-FReLU does on top of the copy.
+ */
+export function encodeArithRoofline(
+  ctx: GpuContext,
+  batch: Recorder,
+  x: GPUBuffer,
+  y: GPUBuffer,
+  [n, c, h, w]: readonly [number, number, number, number],
+): void {
+  const count = n * c * h * w;
+  if (count % 4 !== 0) throw new RangeError('the arithmetic roofline takes N·C·H·W % 4 == 0');
+  const wg = sliceWorkgroup(ctx.software);
+  const items = forwardSliceElements(ctx.software) / 4 / wg;
+  batch.dispatch(
+    ctx.pipeline(WINDOW_SHADER, 'arith_roofline', { WG: wg, ITEMS: items }),
+    WINDOW_SHADER.uniforms({ n, c, h, w }),
+    WINDOW_SHADER.bind({ x4: x, y4: y }),
+    Math.ceil(count / 4 / (wg * items)),
+  );
+}

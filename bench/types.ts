@@ -18,7 +18,12 @@ export type BenchImpl =
   /** A kernel that only sums each output's 3×3 window (bench/window.wgsl; tfnet family). */
   | 'window-roofline'
   /** The copy roofline with each element's nine multiply-adds and no window loads (bench/roofline.wgsl taps1; tfnet family). */
-  | 'taps-roofline';
+  | 'taps-roofline'
+  /**
+   * The copy roofline with each element's whole eval-forward arithmetic (nine multiply-adds, BN1, σ
+   * and BN2) and no window loads (bench/window.wgsl arith_roofline; tfnet family).
+   */
+  | 'arith-roofline';
 /** A registered activation's name: its kernel family (--ops aconC). */
 export type ActivationName = Registered['name'];
 /** Its kernel ops. */
@@ -26,8 +31,8 @@ export type KernelOp = `${ActivationName}.${'forward' | 'backward'}`;
 /** Its tfjs op's rows (the declaration's bench.tfjs). */
 export type TfjsOp = `tfjs.${ActivationName}.${'forward' | 'backward'}`;
 /**
- * 'aconFReLU.window': the tfnet family's group of ACON-FReLU's eval forward (fused, NCHW) beside the
- * window, taps and copy rooflines, named apart from the aconFReLU family's aconFReLU.forward so that
+ * 'aconFReLU.window': the tfnet family's group of ACON-FReLU's eval forward (fused, both layouts)
+ * beside the window, taps, arithmetic and copy rooflines, named apart from the aconFReLU family's aconFReLU.forward so that
  * each group's ratios use its own side-by-side copy.
  */
 export type Op = KernelOp | TfjsOp | 'net.infer' | 'train.step' | 'aconFReLU.window';

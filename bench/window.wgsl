@@ -7,6 +7,9 @@
 // pixels of four channels per invocation, one new row of six pixels read per step). The rows are read
 // by the fused kernel's own row10 and pixels6 and summed by its taps_lo, taps_hi and taps_pixels
 // (shaders/frelu_rows.wgsl, prepended).
+// And the arithmetic roofline (arith_roofline): the eval forward's arithmetic per output with none
+// of its window: the copy's loads and stores, nine multiply-adds, BN1's affine, and the kernel's own
+// smooth_max4 (σ and BN2).
 
 struct Params {
   n: u32,
@@ -83,5 +86,40 @@ fn window_strip_cl4(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgrou
     if (ow0 + 3u < p.w) { y4[o + 3u * U] = conv.c3; }
     above = here;
     here = below;
+  }
+}
+
+// The copy's grid (bench/roofline.wgsl): invocation lid of workgroup w takes vec4s
+// w·WG·ITEMS + k·WG + lid, k < ITEMS, of the N·C·H·W/4.
+override ITEMS: u32 = 16u;
+
+// Per element of x (as vec4s): nine multiply-adds over lanes of the one vec4 loaded (roofline.wgsl's
+// taps1), x2 = a1·t + b1, y = smooth_max4(x, x2, a2, b2): all of the eval forward's arithmetic per
+// output. The weights k + j/128 (j = 0..8), a1 = 1 + k, b1 = −k, a2 = 1 − k and b2 = k come from the
+// uniform (k = 1/8 + (C mod 8)/128), so nothing folds, and are exact in float32.
+@compute @workgroup_size(WG)
+fn arith_roofline(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
+                  @builtin(local_invocation_index) lid: u32) {
+  let count4 = p.n * p.c * p.h * p.w / 4u;
+  let first = workgroup_index(wid, nwg) * WG * ITEMS;
+  let end = min(first + WG * ITEMS, count4);
+  let k = 0.125 + f32(p.c & 7u) / 128.0;
+  let step = 1.0 / 128.0;
+  let a1 = vec4(1.0 + k);
+  let b1 = vec4(-k);
+  let a2 = vec4(1.0 - k);
+  let b2 = vec4(k);
+  for (var i = first + lid; i < end; i += WG) {
+    let v = x4[i];
+    var t = k * v.wxyz;
+    t += (k + step) * v;
+    t += (k + 2.0 * step) * v.yzwx;
+    t += (k + 3.0 * step) * v.zwxy;
+    t += (k + 4.0 * step) * v.yxwz;
+    t += (k + 5.0 * step) * v.wzyx;
+    t += (k + 6.0 * step) * v.xzyw;
+    t += (k + 7.0 * step) * v.ywxz;
+    t += (k + 8.0 * step) * v.zxwy;
+    y4[i] = smooth_max4(v, a1 * t + b1, a2, b2);
   }
 }

@@ -97,13 +97,6 @@ fn fold(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
   folded[12u * C + c] = param(6u, c) - a2 * param(7u, c);
 }
 
-// d·σ(d) + x2 then BN2, for four channels: the activation after the window.
-fn smooth_max4(x1: vec4<f32>, x2: vec4<f32>, a2: vec4<f32>, b2: vec4<f32>) -> vec4<f32> {
-  let d = x1 - x2;
-  let s = sigmoid_pair4(d).s;
-  return a2 * (d * s + x2) + b2;
-}
-
 // NHWC at stride 1 with C % 4 == 0: one invocation per four channels of four consecutive pixels (a
 // row's last group may be shorter) of a strip of STRIP rows, walking down: the window's three rows
 // stay in registers and each step reads one new row's six pixels, 6 vec4 loads per sixteen outputs.

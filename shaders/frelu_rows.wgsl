@@ -1,10 +1,11 @@
 // What ACON-FReLU's strip walks share: the rows of x they read (pixels6, row10, row10_any,
 // row9_any), where their invocations work (strip_cl4, strip_any, strip_out), the window sums (Conv4
-// and taps_pixels in NHWC, taps_lo and taps_hi over Row10s) and the stride-2 windows' conv and max
-// pool (Pool4, pool_window, pool_columns). One definition for the fused eval forward
-// (acon_frelu.wgsl), its window roofline (bench/window.wgsl), so that the roofline walks exactly as
-// the kernel does, and the training shader (acon_frelu_train.wgsl), whose walks ahead of its passes
-// sum the same windows and whose dx walks read dz's rows in the same Pixels6 and Row10.
+// and taps_pixels in NHWC, taps_lo and taps_hi over Row10s), the stride-2 windows' conv and max
+// pool (Pool4, pool_window, pool_columns) and the eval forward's activation (smooth_max4). One
+// definition for the fused eval forward (acon_frelu.wgsl), its rooflines (bench/window.wgsl), so
+// that they walk and compute exactly as the kernel does, and the training shader
+// (acon_frelu_train.wgsl), whose walks ahead of its passes sum the same windows and whose dx walks
+// read dz's rows in the same Pixels6 and Row10.
 // No bindings of its own: the including shader declares the uniform `p` (with n, c, h and w), x
 // (array<f32>) and x4 (array<vec4<f32>>), the same buffer viewed twice, and the override STRIP.
 
@@ -70,6 +71,14 @@ struct Conv4 {
 fn taps_pixels(a: Conv4, k0: vec4<f32>, k1: vec4<f32>, k2: vec4<f32>, r: Pixels6) -> Conv4 {
   return Conv4(((a.c0 + k0 * r.v0) + k1 * r.v1) + k2 * r.v2, ((a.c1 + k0 * r.v1) + k1 * r.v2) + k2 * r.v3,
                ((a.c2 + k0 * r.v2) + k1 * r.v3) + k2 * r.v4, ((a.c3 + k0 * r.v3) + k1 * r.v4) + k2 * r.v5);
+}
+
+// d·σ(d) + x2 then BN2 (y = a2·t + b2), d = x1 − x2, for four outputs: the activation after the
+// window, in the eval forward and in its arithmetic roofline (bench/window.wgsl's arith_roofline).
+fn smooth_max4(x1: vec4<f32>, x2: vec4<f32>, a2: vec4<f32>, b2: vec4<f32>) -> vec4<f32> {
+  let d = x1 - x2;
+  let s = sigmoid_pair4(d).s;
+  return a2 * (d * s + x2) + b2;
 }
 
 // Row hh of an NCHW plane as the 3×3 windows of eight outputs (columns ow0 .. ow0 + 7) need it: two

@@ -4,9 +4,10 @@
 // 224×224 NHWC (BenchOptions.netInput), side by side; a few timed runs after a warm-up (the JSON's
 // `runs` says how many). Also what ACON-FReLU's 3×3 window costs by itself: tfjs's own depthwise
 // conv (no bias, no BN, no pool, no σ) beside our whole fused tfjs op and tf.relu at [8, 64, 56, 56]
-// NHWC (BenchOptions.windowShape); and on our device, NCHW, our fused forward beside the window
-// roofline (a kernel that only sums each output's window, with the fused kernel's walk) and the copy
-// roofline.
+// NHWC (BenchOptions.windowShape); and on our device our fused forward in each layout beside the
+// window roofline (a kernel that only sums each output's window, with the fused kernel's walk), the
+// arithmetic roofline (the forward's arithmetic per output with the copy's loads and no window) and
+// the copy roofline.
 import * as tf from '@tensorflow/tfjs-core';
 import { tfNet } from '../../src/models/index';
 import { initialParams } from '../../src/ops/hostLayer';
@@ -14,7 +15,7 @@ import { buildTree, paramLeaves, readLeaf, resolveShape } from '../../src/activa
 import { aconFReLU as decl } from '../../src/activations/aconFRelu/declaration';
 import { aconFReLU } from '../../src/tfjs/index';
 import { forwardBuffers } from '../../src/ops/forms';
-import { encodeCopyRoofline, encodeTapsRoofline, encodeWindowRoofline } from '../roofline';
+import { encodeArithRoofline, encodeCopyRoofline, encodeTapsRoofline, encodeWindowRoofline } from '../roofline';
 import { buffers, randomArray } from './common';
 import { checkAgree } from '../timing';
 import type { BenchRun, Entry, Shape4 } from '../types';
@@ -50,7 +51,10 @@ export async function benchTfNet(bench: BenchRun) {
   await benchWindowRoofline(bench);
 }
 
-/** aconFReLU.window: the eval forward on our device beside the window roofline in each layout, the taps and copy rooflines, at windowShape. */
+/**
+ * aconFReLU.window: the eval forward on our device beside the window roofline in each layout, the
+ * taps, arithmetic and copy rooflines, at windowShape.
+ */
 async function benchWindowRoofline(bench: BenchRun) {
   const { ctx, ourDrain, windowShape: shape } = bench;
   const count = shape.reduce((a, b) => a * b, 1);
@@ -73,6 +77,7 @@ async function benchWindowRoofline(bench: BenchRun) {
     entry('fused', fused('NHWC'), 'NHWC'),
     entry('window-roofline', () => ctx.submit((b) => encodeWindowRoofline(ctx, b, x, y, shape, 'NHWC')), 'NHWC'),
     entry('taps-roofline', () => ctx.submit((b) => encodeTapsRoofline(ctx, b, x, y, count))),
+    entry('arith-roofline', () => ctx.submit((b) => encodeArithRoofline(ctx, b, x, y, shape))),
     entry('copy-roofline', () => ctx.submit((b) => encodeCopyRoofline(ctx, b, [x], y, count))),
   ]);
   await destroy();

@@ -9,7 +9,8 @@ import {
   type BenchReport,
   type BenchResult,
 } from '../../bench/bench';
-import { encodeWindowRoofline } from '../../bench/roofline';
+import { encodeArithRoofline, encodeWindowRoofline } from '../../bench/roofline';
+import { FLUSH, U, gamma } from '../../src/reference/tolerance';
 import { AconGPU } from '../../src/index';
 import { normal, rng } from '../../src/ops/random';
 
@@ -169,6 +170,7 @@ test("a short run of issue 18's families: every row the bench promises", async (
         'fused NHWC',
         'window-roofline NHWC',
         'taps-roofline NCHW',
+        'arith-roofline NCHW',
         'copy-roofline NCHW',
       ].map((k) => `aconFReLU.window ${k} - 2x8x8x8`),
     ].sort(),
@@ -221,6 +223,70 @@ describe('the window roofline', () => {
     expect(worst).toBeLessThanOrEqual(1);
     ctx.pool.release(xb);
     ctx.pool.release(yb);
+    acon.destroy();
+  });
+});
+
+// The arithmetic roofline must do the eval forward's arithmetic per output, or the fused kernel's
+// ratio to it means nothing: for each element v_i of a vec4 of x, t = Σ_j (k + j/128)·v_π_j(i) over
+// taps1's nine lane orders, x2 = (1 + k)·t − k, d = v_i − x2, y = (1 − k)·(d·σ(d) + x2) + k, with
+// k = 1/8 + (C mod 8)/128 (all constants exact in float32). Bound, u = 2⁻²⁴, T = Σ_j |w_j·v|, as
+// bounds.ts derives the kernel's (the same smooth_max4): t within γ₉·T; x2's product and sum add u
+// each, E2 = (γ₉ + 3u)·a1·T + 2u·|b1| (one u of second-order slack each); then
+// Et = 1.1·E2 + 1.1u·|d| + (14 + 4|d|)u·|d·σ(d)| + u·|t|, and y = a2·t + b2 adds a product and a
+// sum: a2·Et + 2u·a2·|t| + 2u·|y|, plus the flush allowance.
+describe('the arithmetic roofline', () => {
+  test('each output the eval forward of its element, taps over the vec4 lanes', async () => {
+    const acon = await AconGPU.create();
+    const ctx = acon.context;
+    const [N, C, H, W] = [2, 5, 6, 8];
+    const r = rng(9);
+    const x = Float32Array.from(normal(r, N * C * H * W), (v) => v * 3);
+    const xb = ctx.upload(x);
+    const yb = ctx.upload(new Float32Array(x.length));
+    await ctx.submit((b) => encodeArithRoofline(ctx, b, xb, yb, [N, C, H, W]));
+    const [out] = await ctx.read([{ buffer: yb, bytes: x.length * 4 }]);
+    const y = new Float32Array(out!);
+    // taps1's lane orders: v.wxyz, v, v.yzwx, v.zwxy, v.yxwz, v.wzyx, v.xzyw, v.ywxz, v.zxwy
+    const lanes = ['wxyz', 'xyzw', 'yzwx', 'zwxy', 'yxwz', 'wzyx', 'xzyw', 'ywxz', 'zxwy'].map((s) =>
+      [...s].map((ch) => 'xyzw'.indexOf(ch)),
+    );
+    const k = 1 / 8 + (C % 8) / 128;
+    const [a1, b1, a2, b2] = [1 + k, -k, 1 - k, k];
+    const sigma = (z: number) => 1 / (1 + Math.exp(-z));
+    let worst = 0;
+    for (let q = 0; q < x.length / 4; q++)
+      for (let i = 0; i < 4; i++) {
+        let t = 0;
+        let T = 0;
+        lanes.forEach((perm, j) => {
+          const term = (k + j / 128) * x[4 * q + perm[i]!]!;
+          t += term;
+          T += Math.abs(term);
+        });
+        const x2 = a1 * t + b1;
+        const d = x[4 * q + i]! - x2;
+        const act = d * sigma(d) + x2;
+        const want = a2 * act + b2;
+        const E2 = (gamma(9) + 3 * U) * a1 * T + 2 * U * Math.abs(b1);
+        const Et =
+          1.1 * E2 + 1.1 * U * Math.abs(d) + (14 + 4 * Math.abs(d)) * U * Math.abs(d * sigma(d)) + U * Math.abs(act);
+        const bound =
+          a2 * Et + 2 * U * a2 * Math.abs(act) + 2 * U * Math.abs(want) + FLUSH * (1 + T + Math.abs(d) + Math.abs(act));
+        worst = Math.max(worst, Math.abs(y[4 * q + i]! - want) / bound);
+      }
+    expect(worst).toBeLessThanOrEqual(1);
+    ctx.pool.release(xb);
+    ctx.pool.release(yb);
+    acon.destroy();
+  });
+
+  test('takes N·C·H·W divisible by 4', async () => {
+    const acon = await AconGPU.create();
+    const ctx = acon.context;
+    const xb = ctx.upload(new Float32Array(12));
+    expect(() => ctx.submit((b) => encodeArithRoofline(ctx, b, xb, xb, [1, 1, 3, 3]))).toThrow(RangeError);
+    ctx.pool.release(xb);
     acon.destroy();
   });
 });
