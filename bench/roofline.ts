@@ -84,7 +84,9 @@ export function encodeWindowRoofline(
  * Records the arithmetic roofline of ACON-FReLU's eval forward (bench/window.wgsl's arith_roofline):
  * x [N, C, H, W] into y, each element through the forward's whole arithmetic per output (nine
  * multiply-adds, BN1's affine, σ and BN2 by the kernel's own smooth_max4) with none of its window
- * loads, on the copy's grid: the least any kernel computing ACON-FReLU does on top of the copy.
+ * loads, on the copy's grid: what the arithmetic costs where the loads cost as little as a copy's.
+ * Not a strict floor: a strip walk spends less per element on its loop than the copy's grid does
+ * (on SwiftShader the fused NCHW forward measures at or just under it).
  */
 export function encodeArithRoofline(
   ctx: GpuContext,

@@ -32,8 +32,8 @@ export type KernelOp = `${ActivationName}.${'forward' | 'backward'}`;
 export type TfjsOp = `tfjs.${ActivationName}.${'forward' | 'backward'}`;
 /**
  * 'aconFReLU.window': the tfnet family's group of ACON-FReLU's eval forward (fused, both layouts)
- * beside the window, taps, arithmetic and copy rooflines, named apart from the aconFReLU family's aconFReLU.forward so that
- * each group's ratios use its own side-by-side copy.
+ * beside the window, taps, arithmetic and copy rooflines, named apart from the aconFReLU family's
+ * aconFReLU.forward so that each group's ratios use its own side-by-side copy.
  */
 export type Op = KernelOp | TfjsOp | 'net.infer' | 'train.step' | 'aconFReLU.window';
 export type Family = ActivationName | 'tfjs' | 'net' | 'shufflenet' | 'resnet' | 'tfnet' | 'train';
