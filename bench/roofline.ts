@@ -8,6 +8,18 @@ import * as frelu from '../src/activations/aconFRelu/kernels';
 export const ROOFLINE_SHADER = new Shader('roofline', WGSL_PRELUDE + code);
 
 /**
+ * The copy's grid over `count4` vec4s: the ACON kernels' workgroup size and slice on this adapter (on
+ * SwiftShader also the fastest copy measured: 8 × 128 vec4s against 64 × 16, about 10 % less time),
+ * as the pipeline constants WG and ITEMS, and the workgroups that cover count4. The copy, taps and
+ * arithmetic rooflines all run on it.
+ */
+function copyGrid(software: boolean, count4: number) {
+  const wg = sliceWorkgroup(software);
+  const items = forwardSliceElements(software) / 4 / wg;
+  return { constants: { WG: wg, ITEMS: items }, workgroups: Math.ceil(count4 / (wg * items)) };
+}
+
+/**
  * Records a copy kernel that reads `inputs` (1 to 3 buffers of `count` float32, count a multiple of 4)
  * and writes `output`: the memory traffic of an elementwise op with nothing computed.
  */
@@ -23,16 +35,12 @@ export function encodeCopyRoofline(
   const bytes = count4 * 16;
   const bindings: Record<string, { buffer: GPUBuffer; size: number }> = { y: { buffer: output, size: bytes } };
   inputs.forEach((b, i) => (bindings['abc'[i]!] = { buffer: b, size: bytes }));
-  // The ACON kernels' workgroup size and slice on this adapter (on SwiftShader also the fastest copy
-  // measured: 8 × 128 vec4s against 64 × 16, about 10 % less time).
-  const wg = sliceWorkgroup(ctx.software);
-  const items = forwardSliceElements(ctx.software) / 4 / wg;
-  const pipeline = ctx.pipeline(ROOFLINE_SHADER, `copy${inputs.length}`, { WG: wg, ITEMS: items });
+  const grid = copyGrid(ctx.software, count4);
   batch.dispatch(
-    pipeline,
+    ctx.pipeline(ROOFLINE_SHADER, `copy${inputs.length}`, grid.constants),
     ROOFLINE_SHADER.uniforms({ count4 }),
     ROOFLINE_SHADER.bind(bindings),
-    Math.ceil(count4 / (wg * items)),
+    grid.workgroups,
   );
 }
 
@@ -43,13 +51,12 @@ export function encodeCopyRoofline(
  */
 export function encodeTapsRoofline(ctx: GpuContext, batch: Recorder, x: GPUBuffer, y: GPUBuffer, count: number): void {
   const count4 = Math.ceil(count / 4);
-  const wg = sliceWorkgroup(ctx.software);
-  const items = forwardSliceElements(ctx.software) / 4 / wg;
+  const grid = copyGrid(ctx.software, count4);
   batch.dispatch(
-    ctx.pipeline(ROOFLINE_SHADER, 'taps1', { WG: wg, ITEMS: items }),
+    ctx.pipeline(ROOFLINE_SHADER, 'taps1', grid.constants),
     ROOFLINE_SHADER.uniforms({ count4 }),
     ROOFLINE_SHADER.bind({ a: { buffer: x, size: count4 * 16 }, y: { buffer: y, size: count4 * 16 } }),
-    Math.ceil(count4 / (wg * items)),
+    grid.workgroups,
   );
 }
 
@@ -97,12 +104,11 @@ export function encodeArithRoofline(
 ): void {
   const count = n * c * h * w;
   if (count % 4 !== 0) throw new RangeError('the arithmetic roofline takes N·C·H·W % 4 == 0');
-  const wg = sliceWorkgroup(ctx.software);
-  const items = forwardSliceElements(ctx.software) / 4 / wg;
+  const grid = copyGrid(ctx.software, count / 4);
   batch.dispatch(
-    ctx.pipeline(WINDOW_SHADER, 'arith_roofline', { WG: wg, ITEMS: items }),
+    ctx.pipeline(WINDOW_SHADER, 'arith_roofline', grid.constants),
     WINDOW_SHADER.uniforms({ n, c, h, w }),
     WINDOW_SHADER.bind({ x4: x, y4: y }),
-    Math.ceil(count / 4 / (wg * items)),
+    grid.workgroups,
   );
 }

@@ -11,6 +11,7 @@ import {
 } from '../../bench/bench';
 import { encodeArithRoofline, encodeWindowRoofline } from '../../bench/roofline';
 import { FLUSH, U, gamma } from '../../src/reference/tolerance';
+import { sigmoid } from '../../src/activations/aconFRelu/reference';
 import { AconGPU } from '../../src/index';
 import { normal, rng } from '../../src/ops/random';
 
@@ -253,7 +254,6 @@ describe('the arithmetic roofline', () => {
     );
     const k = 1 / 8 + (C % 8) / 128;
     const [a1, b1, a2, b2] = [1 + k, -k, 1 - k, k];
-    const sigma = (z: number) => 1 / (1 + Math.exp(-z));
     let worst = 0;
     for (let q = 0; q < x.length / 4; q++)
       for (let i = 0; i < 4; i++) {
@@ -266,11 +266,11 @@ describe('the arithmetic roofline', () => {
         });
         const x2 = a1 * t + b1;
         const d = x[4 * q + i]! - x2;
-        const act = d * sigma(d) + x2;
+        const act = d * sigmoid(d) + x2;
         const want = a2 * act + b2;
         const E2 = (gamma(9) + 3 * U) * a1 * T + 2 * U * Math.abs(b1);
         const Et =
-          1.1 * E2 + 1.1 * U * Math.abs(d) + (14 + 4 * Math.abs(d)) * U * Math.abs(d * sigma(d)) + U * Math.abs(act);
+          1.1 * E2 + 1.1 * U * Math.abs(d) + (14 + 4 * Math.abs(d)) * U * Math.abs(d * sigmoid(d)) + U * Math.abs(act);
         const bound =
           a2 * Et + 2 * U * a2 * Math.abs(act) + 2 * U * Math.abs(want) + FLUSH * (1 + T + Math.abs(d) + Math.abs(act));
         worst = Math.max(worst, Math.abs(y[4 * q + i]! - want) / bound);
